@@ -1,7 +1,8 @@
 // Package store defines what a trace-tree backend must do. Backends
-// (memstore, pebblestore, pgstore) persist commit sets and the edges derived
-// from them; everything a reader sees is computed from those sets by the one
-// fold in internal/tree. The conformance suite in storetest holds every
+// (memstore, pebblestore, pgstore) persist commit sets, the edges derived
+// from them, blobs, and the summary rows the shared indexer hands them;
+// everything a reader sees of a node is computed from its commit set by the
+// one fold in internal/tree. The conformance suite in storetest holds every
 // backend to the same behaviour.
 package store
 
@@ -13,43 +14,160 @@ import (
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
-// ErrNotFound is returned when a requested node, trace or session is unknown.
+// ErrNotFound is returned when a requested node, trace, session or blob is unknown.
 var ErrNotFound = errors.New("not found")
 
 // Edge links a parent node to a child node. Edges are derived from a single
-// commit (commit.Edges), so a backend records them on write without reading.
+// commit (see internal/tree), so a backend records them on write without
+// reading anything first.
 type Edge struct {
 	Parent commit.NodeRef
 	Child  commit.NodeRef
 }
 
-// Backend is the persistence contract. It knows nothing of the fold: it
-// stores sets of commits keyed by node, plus edges, plus whatever index rows
-// the shared indexer hands it.
-type Backend interface {
-	// Apply adds each commit to its node's commit set (set union by commit
-	// id, keeping the lower version) and records the edges the commits
-	// imply. When Apply returns nil the commits are durable. Applying a
-	// commit the backend already holds is a no-op.
-	Apply(ctx context.Context, commits []commit.Commit) error
-
+// Reader is the read side the tree assembly needs.
+type Reader interface {
 	// Commits returns the commit sets of the given nodes, each sorted by
 	// commit.Less. Nodes without commits are absent from the map.
 	Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.Commit, error)
 
-	// Children returns, for each given node, the children recorded by edges.
+	// Children returns, for each given node, the children recorded by edges,
+	// sorted by (kind, id).
 	Children(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error)
 
-	// Parents returns the nodes that have an edge to ref.
+	// Parents returns the nodes that have an edge to ref, sorted by (kind, id).
 	Parents(ctx context.Context, ref commit.NodeRef) ([]commit.NodeRef, error)
+}
+
+// Backend is the persistence contract. It knows nothing of the fold.
+type Backend interface {
+	Reader
+
+	// Apply adds each commit to its node's commit set (set union by commit
+	// id, keeping the lower version) and records the given edges. When Apply
+	// returns nil, commits and edges are durable. Applying a commit or edge
+	// the backend already holds is a no-op.
+	Apply(ctx context.Context, commits []commit.Commit, edges []Edge) error
+
+	// PutTraceSummaries upserts summary rows (keyed by repo and trace id).
+	// A row replaces an older row only if its Revision is higher, so
+	// concurrent indexers can never move a summary backwards.
+	PutTraceSummaries(ctx context.Context, rows []TraceSummary) error
+	// SearchTraces returns summaries matching q, newest start first.
+	SearchTraces(ctx context.Context, q TraceQuery) (TracePage, error)
+
+	// PutSessionSummaries and SearchSessions do the same for sessions.
+	PutSessionSummaries(ctx context.Context, rows []SessionSummary) error
+	SearchSessions(ctx context.Context, q SessionQuery) (SessionPage, error)
+
+	// PutBlob stores bytes (attachments, offloaded large commit lines)
+	// durably under (repo, key); GetBlob returns them or ErrNotFound.
+	PutBlob(ctx context.Context, repo, key string, b Blob) error
+	GetBlob(ctx context.Context, repo, key string) (Blob, error)
 
 	// Close releases the backend's resources.
 	Close() error
 }
 
-// Change tells subscribers that nodes changed; the live feed resolves them to
-// traces and sessions.
+// Blob is stored bytes with their media type.
+type Blob struct {
+	ContentType string
+	Data        []byte
+}
+
+// TraceSummary is one row of the trace search index: everything the trace
+// list shows, computed from the assembled tree at index time.
+type TraceSummary struct {
+	Repo      string    `json:"repo"`
+	TraceID   string    `json:"id"`
+	Name      string    `json:"name,omitempty"`
+	SessionID string    `json:"sessionId,omitempty"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end,omitzero"`
+	// DurationMs is End-Start in milliseconds, 0 while the trace is open.
+	DurationMs   float64           `json:"durationMs"`
+	InputTokens  int64             `json:"inputTokens"`
+	OutputTokens int64             `json:"outputTokens"`
+	TotalTokens  int64             `json:"totalTokens"`
+	Cost         float64           `json:"cost"`
+	Counts       map[string]int    `json:"counts"`
+	Error        bool              `json:"error"`
+	Tags         map[string]string `json:"tags,omitempty"`
+	Models       []string          `json:"models,omitempty"`
+	// LastActivity is the newest commit version seen, as a time; retention
+	// deletes by it.
+	LastActivity time.Time `json:"lastActivity"`
+	// Revision orders summary rows of one trace; higher wins.
+	Revision int64 `json:"-"`
+}
+
+// TraceQuery filters the trace search. Zero values do not filter.
+type TraceQuery struct {
+	Repo        string
+	From, To    time.Time // on Start; To exclusive
+	SessionID   string
+	Name        string            // exact match
+	Tags        map[string]string // all must match
+	Model       string
+	ErrorOnly   bool
+	MinDuration time.Duration
+	Limit       int    // page size; backends cap it
+	Cursor      string // opaque, from TracePage.NextCursor
+}
+
+// TracePage is one page of search results.
+type TracePage struct {
+	Traces     []TraceSummary `json:"traces"`
+	NextCursor string         `json:"nextCursor,omitempty"`
+}
+
+// SessionSummary is one row of the session index.
+type SessionSummary struct {
+	Repo         string            `json:"repo"`
+	SessionID    string            `json:"id"`
+	Name         string            `json:"name,omitempty"`
+	Start        time.Time         `json:"start"`
+	End          time.Time         `json:"end,omitzero"`
+	TraceCount   int               `json:"traceCount"`
+	TotalTokens  int64             `json:"totalTokens"`
+	Cost         float64           `json:"cost"`
+	Error        bool              `json:"error"`
+	Tags         map[string]string `json:"tags,omitempty"`
+	LastActivity time.Time         `json:"lastActivity"`
+	Revision     int64             `json:"-"`
+}
+
+// SessionQuery filters the session search.
+type SessionQuery struct {
+	Repo     string
+	From, To time.Time
+	Limit    int
+	Cursor   string
+}
+
+// SessionPage is one page of sessions.
+type SessionPage struct {
+	Sessions   []SessionSummary `json:"sessions"`
+	NextCursor string           `json:"nextCursor,omitempty"`
+}
+
+// Change tells live-feed subscribers which nodes changed.
 type Change struct {
+	Repo  string
 	Nodes []commit.NodeRef
-	At    time.Time
+	// Traces and Sessions are the roots the changed nodes belong to, as far
+	// as the edges known at the time resolve them.
+	Traces   []string
+	Sessions []string
+	At       time.Time
+}
+
+// Store is what components use: a Backend wrapped with the shared summary
+// indexer and the live change feed (see the tracetree_store extension).
+type Store interface {
+	Backend
+	// Subscribe delivers changes for repo until ctx ends or cancel is
+	// called. A slow subscriber loses changes (the channel never blocks the
+	// write path) and sees a Change with no nodes as a "resync" marker.
+	Subscribe(ctx context.Context, repo string) (changes <-chan Change, cancel func())
 }
