@@ -65,6 +65,23 @@ type Backend interface {
 	PutBlob(ctx context.Context, repo, key string, b Blob) error
 	GetBlob(ctx context.Context, repo, key string) (Blob, error)
 
+	// ChangedSince returns the nodes touched by Apply calls after the given
+	// position of the backend's own change log (a local, monotonically
+	// increasing apply sequence, not a commit version: commits replayed from
+	// Kafka carry old versions), in apply order, at most limit of them, and
+	// the position to resume from. The indexer uses it to catch up after a
+	// restart, so a kill -9 between Apply and indexing loses no summary.
+	ChangedSince(ctx context.Context, after uint64, limit int) (refs []commit.NodeRef, next uint64, err error)
+	// IndexCheckpoint and SetIndexCheckpoint persist how far the indexer
+	// has got in the change log.
+	IndexCheckpoint(ctx context.Context) (uint64, error)
+	SetIndexCheckpoint(ctx context.Context, pos uint64) error
+
+	// Delete removes nodes: their commits, the edges out of and into them,
+	// and the summary rows of any trace or session among them. Retention
+	// uses it; deleting an unknown node is a no-op.
+	Delete(ctx context.Context, refs []commit.NodeRef) error
+
 	// Close releases the backend's resources.
 	Close() error
 }
@@ -111,8 +128,11 @@ type TraceQuery struct {
 	Model       string
 	ErrorOnly   bool
 	MinDuration time.Duration
-	Limit       int    // page size; backends cap it
-	Cursor      string // opaque, from TracePage.NextCursor
+	// InactiveBefore keeps only traces whose LastActivity is before it
+	// (retention).
+	InactiveBefore time.Time
+	Limit          int    // page size; backends cap it
+	Cursor         string // opaque, from TracePage.NextCursor
 }
 
 // TracePage is one page of search results.
