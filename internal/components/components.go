@@ -12,6 +12,10 @@ import (
 	filestorage "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	kafkareceiver "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/kafkareceiver"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/provider/envprovider"
+	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
+	"go.opentelemetry.io/collector/confmap/provider/yamlprovider"
 	"go.opentelemetry.io/collector/exporter"
 	debugexporter "go.opentelemetry.io/collector/exporter/debugexporter"
 	otlpexporter "go.opentelemetry.io/collector/exporter/otlpexporter"
@@ -30,7 +34,11 @@ import (
 // Module pairs a factory with the Go module (as written in
 // builder-config.yaml) that provides it.
 type Module[F component.Factory] struct {
-	GoMod   string
+	// GoMod is the manifest's `gomod` value ("module version").
+	GoMod string
+	// Import is the manifest's `import` value when the package is not the
+	// module root (our own components live in one module); empty otherwise.
+	Import  string
 	Factory F
 }
 
@@ -38,37 +46,37 @@ type Module[F component.Factory] struct {
 // components with their modules, in builder-config.yaml order.
 func Receivers() []Module[receiverFactory] {
 	return []Module[receiverFactory]{
-		{"go.opentelemetry.io/collector/receiver/otlpreceiver v0.155.0", otlpreceiver.NewFactory()},
-		{"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/kafkareceiver v0.155.0", kafkareceiver.NewFactory()},
+		{GoMod: "go.opentelemetry.io/collector/receiver/otlpreceiver v0.155.0", Factory: otlpreceiver.NewFactory()},
+		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/kafkareceiver v0.155.0", Factory: kafkareceiver.NewFactory()},
 	}
 }
 
 // Processors lists the distribution's processors.
 func Processors() []Module[processorFactory] {
 	return []Module[processorFactory]{
-		{"go.opentelemetry.io/collector/processor/batchprocessor v0.155.0", batchprocessor.NewFactory()},
-		{"go.opentelemetry.io/collector/processor/memorylimiterprocessor v0.155.0", memorylimiterprocessor.NewFactory()},
+		{GoMod: "go.opentelemetry.io/collector/processor/batchprocessor v0.155.0", Factory: batchprocessor.NewFactory()},
+		{GoMod: "go.opentelemetry.io/collector/processor/memorylimiterprocessor v0.155.0", Factory: memorylimiterprocessor.NewFactory()},
 	}
 }
 
 // Exporters lists the distribution's exporters.
 func Exporters() []Module[exporterFactory] {
 	return []Module[exporterFactory]{
-		{"go.opentelemetry.io/collector/exporter/otlpexporter v0.155.0", otlpexporter.NewFactory()},
-		{"go.opentelemetry.io/collector/exporter/otlphttpexporter v0.155.0", otlphttpexporter.NewFactory()},
-		{"go.opentelemetry.io/collector/exporter/debugexporter v0.155.0", debugexporter.NewFactory()},
-		{"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/kafkaexporter v0.155.0", kafkaexporter.NewFactory()},
-		{"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/datadogexporter v0.155.0", datadogexporter.NewFactory()},
+		{GoMod: "go.opentelemetry.io/collector/exporter/otlpexporter v0.155.0", Factory: otlpexporter.NewFactory()},
+		{GoMod: "go.opentelemetry.io/collector/exporter/otlphttpexporter v0.155.0", Factory: otlphttpexporter.NewFactory()},
+		{GoMod: "go.opentelemetry.io/collector/exporter/debugexporter v0.155.0", Factory: debugexporter.NewFactory()},
+		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/kafkaexporter v0.155.0", Factory: kafkaexporter.NewFactory()},
+		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/datadogexporter v0.155.0", Factory: datadogexporter.NewFactory()},
 	}
 }
 
 // Extensions lists the distribution's extensions.
 func Extensions() []Module[extensionFactory] {
 	return []Module[extensionFactory]{
-		{"github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension v0.155.0", healthcheckextension.NewFactory()},
-		{"github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension v0.155.0", pprofextension.NewFactory()},
-		{"go.opentelemetry.io/collector/extension/zpagesextension v0.155.0", zpagesextension.NewFactory()},
-		{"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.155.0", filestorage.NewFactory()},
+		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension v0.155.0", Factory: healthcheckextension.NewFactory()},
+		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension v0.155.0", Factory: pprofextension.NewFactory()},
+		{GoMod: "go.opentelemetry.io/collector/extension/zpagesextension v0.155.0", Factory: zpagesextension.NewFactory()},
+		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.155.0", Factory: filestorage.NewFactory()},
 	}
 }
 
@@ -79,16 +87,36 @@ func Factories() (otelcol.Factories, error) {
 	if factories.Receivers, err = otelcol.MakeFactoryMap(factoriesOf(Receivers())...); err != nil {
 		return otelcol.Factories{}, err
 	}
+	factories.ReceiverModules = modulesOf(Receivers())
 	if factories.Processors, err = otelcol.MakeFactoryMap(factoriesOf(Processors())...); err != nil {
 		return otelcol.Factories{}, err
 	}
+	factories.ProcessorModules = modulesOf(Processors())
 	if factories.Exporters, err = otelcol.MakeFactoryMap(factoriesOf(Exporters())...); err != nil {
 		return otelcol.Factories{}, err
 	}
+	factories.ExporterModules = modulesOf(Exporters())
 	if factories.Extensions, err = otelcol.MakeFactoryMap(factoriesOf(Extensions())...); err != nil {
 		return otelcol.Factories{}, err
 	}
+	factories.ExtensionModules = modulesOf(Extensions())
 	return factories, nil
+}
+
+// aliasProvider is implemented by factories that also answer to a
+// deprecated type name (e.g. otlp_grpc's old name otlp); the alias reports
+// the same module, as in an ocb-generated main.
+type aliasProvider interface{ DeprecatedAlias() component.Type }
+
+func modulesOf[F component.Factory](mods []Module[F]) map[component.Type]string {
+	out := make(map[component.Type]string, len(mods))
+	for _, m := range mods {
+		out[m.Factory.Type()] = m.GoMod
+		if ap, ok := any(m.Factory).(aliasProvider); ok && ap.DeprecatedAlias().String() != "" {
+			out[ap.DeprecatedAlias()] = m.GoMod
+		}
+	}
+	return out
 }
 
 func factoriesOf[F component.Factory](mods []Module[F]) []F {
@@ -105,3 +133,46 @@ type (
 	exporterFactory  = exporter.Factory
 	extensionFactory = extension.Factory
 )
+
+// Providers lists the config providers (env:, file:, yaml:) with their modules.
+func Providers() []struct {
+	GoMod   string
+	Factory confmap.ProviderFactory
+} {
+	return []struct {
+		GoMod   string
+		Factory confmap.ProviderFactory
+	}{
+		{GoMod: "go.opentelemetry.io/collector/confmap/provider/envprovider v1.61.0", Factory: envprovider.NewFactory()},
+		{GoMod: "go.opentelemetry.io/collector/confmap/provider/fileprovider v1.61.0", Factory: fileprovider.NewFactory()},
+		{GoMod: "go.opentelemetry.io/collector/confmap/provider/yamlprovider v1.61.0", Factory: yamlprovider.NewFactory()},
+	}
+}
+
+// BuildInfo describes the distribution.
+func BuildInfo(version string) component.BuildInfo {
+	return component.BuildInfo{
+		Command:     "otelcol-genai",
+		Description: "OpenTelemetry Collector distribution for LLM and agent observability",
+		Version:     version,
+	}
+}
+
+// Settings returns the collector settings an ocb-built main uses, for the
+// given config URIs (e.g. "file:configs/default.yaml").
+func Settings(version string, configURIs ...string) otelcol.CollectorSettings {
+	var providers []confmap.ProviderFactory
+	for _, p := range Providers() {
+		providers = append(providers, p.Factory)
+	}
+	return otelcol.CollectorSettings{
+		BuildInfo: BuildInfo(version),
+		Factories: Factories,
+		ConfigProviderSettings: otelcol.ConfigProviderSettings{
+			ResolverSettings: confmap.ResolverSettings{
+				URIs:              configURIs,
+				ProviderFactories: providers,
+			},
+		},
+	}
+}
