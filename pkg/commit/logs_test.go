@@ -1,0 +1,103 @@
+package commit
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+func TestLogsCodecRoundTrip(t *testing.T) {
+	body := "session{id=s,action=create,data={\"name\": \"x\", \"v\": NaN}}\n" +
+		"trace{id=t,action=update,data={\"output\":\"\\u003cok\\u003e\"}}\n" +
+		"span{id=p,action=add-error,data=null}\n"
+	in, errs := ParseBody("repo-a", []byte(body), fixedVersioner(5))
+	if len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	more, _ := ParseBody("repo-b", []byte("weird{id=w,action=zap,data={}}"), fixedVersioner(99))
+	in = append(in, more...)
+
+	ld := LogsFromCommits(in)
+	if ld.LogRecordCount() != len(in) {
+		t.Fatalf("%d records for %d commits", ld.LogRecordCount(), len(in))
+	}
+	if ld.ResourceLogs().Len() != 2 {
+		t.Fatalf("want one ResourceLogs per repo, got %d", ld.ResourceLogs().Len())
+	}
+	// Through the wire format too, as Kafka (otlp_proto) would carry it.
+	var m plog.ProtoMarshaler
+	buf, err := m.MarshalLogs(ld)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var u plog.ProtoUnmarshaler
+	ld2, err := u.UnmarshalLogs(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := CommitsFromLogs(ld2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in, out) {
+		t.Fatalf("round trip differs:\n in=%+v\nout=%+v", in, out)
+	}
+	rec := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(1)
+	if rec.Body().Str() != `{"output":"\u003cok\u003e"}` {
+		t.Fatalf("body not verbatim: %s", rec.Body().Str())
+	}
+	if v, _ := rec.Attributes().Get(AttrVersion); v.Int() != 6 {
+		t.Fatalf("version attr = %v", v.AsRaw())
+	}
+	if v, _ := rec.Attributes().Get(AttrCommitID); v.Str() != in[1].ID.String() {
+		t.Fatalf("commit id attr = %v", v.AsRaw())
+	}
+}
+
+func TestCommitsFromHandMadeRecord(t *testing.T) {
+	ld := plog.NewLogs()
+	recs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	lr := recs.AppendEmpty()
+	lr.Attributes().PutStr(AttrRepoID, "r")
+	lr.Attributes().PutStr(AttrEntity, "trace")
+	lr.Attributes().PutStr(AttrEntityID, "t1")
+	lr.Attributes().PutStr(AttrAction, "update")
+	lr.Attributes().PutInt(AttrVersion, 42)
+	lr.Body().SetStr(`{"output":"hi"}`)
+
+	bad := recs.AppendEmpty() // no entity
+	bad.Attributes().PutStr(AttrRepoID, "r")
+	bad.Attributes().PutStr(AttrEntityID, "t1")
+	bad.Attributes().PutStr(AttrAction, "update")
+	bad.Attributes().PutInt(AttrVersion, 1)
+
+	badJSON := recs.AppendEmpty()
+	lr.Attributes().CopyTo(badJSON.Attributes())
+	badJSON.Body().SetStr(`{"output":`)
+
+	noVersion := recs.AppendEmpty()
+	lr.Attributes().CopyTo(noVersion.Attributes())
+	noVersion.Attributes().Remove(AttrVersion)
+	noVersion.Body().SetStr(`{}`)
+
+	out, err := CommitsFromLogs(ld)
+	if len(out) != 1 {
+		t.Fatalf("want 1 good commit, got %d", len(out))
+	}
+	want := ComputeID("r", EntityTrace, "t1", ActionUpdate, []byte(`{"output":"hi"}`))
+	if out[0].ID != want || out[0].Version != 42 {
+		t.Fatalf("hand-made record: %+v", out[0])
+	}
+	if err == nil || !errors.Is(err, ErrRecord) {
+		t.Fatalf("want ErrRecord, got %v", err)
+	}
+	msg := err.Error()
+	for _, s := range []string{"maxim.entity", "record 2", "not JSON", "maxim.commit.version"} {
+		if !strings.Contains(msg, s) {
+			t.Errorf("error %q does not mention %q", msg, s)
+		}
+	}
+}

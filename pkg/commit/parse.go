@@ -1,0 +1,284 @@
+package commit
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// LineError reports one body line that could not be parsed. Line is
+// 1-based and counts physical lines of the body (empty lines included), so
+// it points at the same line an operator sees in a dump of the request.
+type LineError struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+	// Text is the offending line, truncated to MaxErrorText bytes so a huge
+	// malformed line cannot blow up logs or response bodies.
+	Text string `json:"text,omitempty"`
+}
+
+// MaxErrorText bounds LineError.Text.
+const MaxErrorText = 256
+
+func (e LineError) Error() string {
+	return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
+}
+
+// ErrLine is the sentinel every line-parse error wraps.
+var ErrLine = errors.New("malformed commit line")
+
+// Grammar markers (reference mxin2-protocol §2.2):
+//
+//	line := entity "{" "id=" id ",action=" action ",data=" json "}"
+var (
+	markID     = []byte("{id=")
+	markAction = []byte(",action=")
+	markData   = []byte(",data=")
+)
+
+// ParseBody parses an SDK push body (one commit line per "\n"-separated
+// line; CRLF and a missing or present final newline are tolerated, empty
+// lines skipped) into sealed commits for repo. Versions come from v: the body
+// reserves one version per physical line and line i (0-based) gets first+i,
+// so the commits of one body keep their line order in the fold. Lines that do
+// not parse are returned as LineErrors and do not stop the rest of the body:
+// a partly malformed batch must still ingest its good lines (SDKs resend a
+// rejected batch forever).
+//
+// A nil Versioner leaves every version 0 (useful for validation only).
+func ParseBody(repo string, body []byte, v *Versioner) ([]Commit, []LineError) {
+	nLines := bytes.Count(body, []byte{'\n'}) + 1
+	var first int64
+	if v != nil {
+		first = v.Reserve(nLines)
+	}
+	commits := make([]Commit, 0, nLines)
+	var errs []LineError
+	rest := body
+	for i := 0; len(rest) > 0 || i == 0; i++ {
+		var line []byte
+		if j := bytes.IndexByte(rest, '\n'); j >= 0 {
+			line, rest = rest[:j], rest[j+1:]
+		} else {
+			line, rest = rest, nil
+		}
+		line = trimSpace(line)
+		if len(line) == 0 {
+			if len(rest) == 0 {
+				break
+			}
+			continue
+		}
+		var version int64
+		if v != nil {
+			version = first + int64(i)
+		}
+		c, err := ParseLine(repo, line, version)
+		if err != nil {
+			errs = append(errs, LineError{Line: i + 1, Reason: err.Error(), Text: truncate(line)})
+			continue
+		}
+		commits = append(commits, c)
+	}
+	return commits, errs
+}
+
+// ParseLine parses one commit line (without its newline) and returns the
+// sealed commit with the given repo and version. The receiver also uses it for
+// the line a `storage process-large-log` commit points at. Errors wrap
+// ErrLine and say what is wrong.
+func ParseLine(repo string, line []byte, version int64) (Commit, error) {
+	line = trimSpace(line)
+	i := bytes.Index(line, markID)
+	if i < 0 {
+		return Commit{}, fmt.Errorf("%w: missing %q after the entity", ErrLine, markID)
+	}
+	entity := line[:i]
+	if len(entity) == 0 {
+		return Commit{}, fmt.Errorf("%w: empty entity", ErrLine)
+	}
+	for _, b := range entity {
+		if (b < 'a' || b > 'z') && b != '_' {
+			return Commit{}, fmt.Errorf("%w: entity %q is not [a-z_]+", ErrLine, truncate(entity))
+		}
+	}
+	rest := line[i+len(markID):]
+	// The id is everything up to the first ",action=" (the reference's
+	// lazy `id=(.*?),action=`): Go's SDK does not validate ids, so we accept
+	// any non-empty id that does not contain the marker itself.
+	j := bytes.Index(rest, markAction)
+	if j < 0 {
+		return Commit{}, fmt.Errorf("%w: missing %q", ErrLine, markAction)
+	}
+	id := rest[:j]
+	if len(id) == 0 {
+		return Commit{}, fmt.Errorf("%w: empty entity id", ErrLine)
+	}
+	rest = rest[j+len(markAction):]
+	k := 0
+	for k < len(rest) && ((rest[k] >= 'a' && rest[k] <= 'z') || rest[k] == '-' || rest[k] == '_') {
+		k++
+	}
+	if k == 0 {
+		return Commit{}, fmt.Errorf("%w: empty or invalid action", ErrLine)
+	}
+	action := rest[:k]
+	rest = rest[k:]
+	if !bytes.HasPrefix(rest, markData) {
+		return Commit{}, fmt.Errorf("%w: missing %q after action %q", ErrLine, markData, action)
+	}
+	rest = rest[len(markData):]
+	if len(rest) == 0 || rest[len(rest)-1] != '}' {
+		return Commit{}, fmt.Errorf("%w: line does not end with '}'", ErrLine)
+	}
+	data := trimSpace(rest[:len(rest)-1])
+	if len(data) == 0 {
+		return Commit{}, fmt.Errorf("%w: empty data", ErrLine)
+	}
+	data, err := SanitizeJSON(data)
+	if err != nil {
+		return Commit{}, fmt.Errorf("%w: data: %v", ErrLine, err)
+	}
+	c := Commit{
+		Repo:     repo,
+		Entity:   Entity(entity),
+		EntityID: string(id),
+		Action:   Action(action),
+		Data:     data,
+		Version:  version,
+	}
+	c.Seal()
+	return c, nil
+}
+
+// SanitizeJSON returns data if it is valid JSON. Otherwise it replaces the
+// bare tokens Python's json.dumps emits for non-finite floats (NaN,
+// Infinity, -Infinity) outside of strings with null and returns the result if
+// that is valid. The input is never modified; valid input is returned as is
+// (no copy), so commit ids of ordinary lines hash the bytes the SDK sent.
+func SanitizeJSON(data []byte) (json.RawMessage, error) {
+	if json.Valid(data) {
+		return data, nil
+	}
+	out, changed := replaceNonFinite(data)
+	if changed && json.Valid(out) {
+		return out, nil
+	}
+	// Report the decoder's own message: it names the offset of the problem.
+	var v any
+	err := json.Unmarshal(out, &v)
+	if err == nil {
+		err = errors.New("invalid JSON")
+	}
+	return nil, err
+}
+
+// replaceNonFinite rewrites NaN, Infinity and -Infinity tokens that appear
+// outside JSON strings to null.
+func replaceNonFinite(data []byte) ([]byte, bool) {
+	out := make([]byte, 0, len(data))
+	inStr, esc, changed := false, false, false
+	for i := 0; i < len(data); i++ {
+		b := data[i]
+		if inStr {
+			out = append(out, b)
+			switch {
+			case esc:
+				esc = false
+			case b == '\\':
+				esc = true
+			case b == '"':
+				inStr = false
+			}
+			continue
+		}
+		switch {
+		case b == '"':
+			inStr = true
+		case bytes.HasPrefix(data[i:], []byte("NaN")) && boundary(data, i+3):
+			out = append(out, "null"...)
+			i += 2
+			changed = true
+			continue
+		case bytes.HasPrefix(data[i:], []byte("-Infinity")) && boundary(data, i+9):
+			out = append(out, "null"...)
+			i += 8
+			changed = true
+			continue
+		case bytes.HasPrefix(data[i:], []byte("Infinity")) && boundary(data, i+8):
+			out = append(out, "null"...)
+			i += 7
+			changed = true
+			continue
+		}
+		out = append(out, b)
+	}
+	return out, changed
+}
+
+func boundary(data []byte, i int) bool {
+	if i >= len(data) {
+		return true
+	}
+	switch data[i] {
+	case ',', '}', ']', ' ', '\t', '\r', '\n':
+		return true
+	}
+	return false
+}
+
+// FormatLine encodes a commit as the SDK line `entity{id=…,action=…,data=…}`
+// (no newline). ParseLine(FormatLine(c)) yields c's content again.
+func FormatLine(c *Commit) []byte {
+	data := c.Data
+	if len(data) == 0 {
+		data = json.RawMessage("{}")
+	}
+	b := make([]byte, 0, len(c.Entity)+len(c.EntityID)+len(c.Action)+len(data)+20)
+	b = append(b, c.Entity...)
+	b = append(b, markID...)
+	b = append(b, c.EntityID...)
+	b = append(b, markAction...)
+	b = append(b, c.Action...)
+	b = append(b, markData...)
+	b = append(b, data...)
+	b = append(b, '}')
+	return b
+}
+
+// LargeLogKey returns the blob key of a `storage{action=process-large-log}`
+// commit: the SDK uploaded the real commit line there (reference §2.3) and
+// the receiver must fetch it and parse it with ParseLine.
+func LargeLogKey(c *Commit) (string, bool) {
+	if c.Entity != EntityStorage || c.Action != ActionProcessLargeLog {
+		return "", false
+	}
+	var d struct {
+		Key string `json:"key"`
+	}
+	if json.Unmarshal(c.Data, &d) != nil || d.Key == "" {
+		return "", false
+	}
+	return d.Key, true
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	return b
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }
+
+func truncate(b []byte) string {
+	if len(b) > MaxErrorText {
+		return strings.ToValidUTF8(string(b[:MaxErrorText]), "") + "…"
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}
