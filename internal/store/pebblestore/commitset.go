@@ -1,0 +1,177 @@
+package pebblestore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"slices"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+)
+
+// A node's value is a commit set: a concatenation of records
+//
+//	uvarint(len(rec)) rec
+//	rec = id[16] version[8, big endian, two's complement] uvarint(len(action)) action data
+//
+// Repo, entity and entity id are in the key and not repeated. Because records
+// are self-delimiting, a merge operand is just more records, so Apply writes
+// a Pebble Merge without reading the node first; the merge operator unions
+// the operands (by commit id, keeping the lower version) whenever Pebble
+// reads or compacts the key. The merged value is canonical: records sorted by
+// commit id, one per id.
+
+// mergerName is stored in the database by Pebble: a database written with
+// one merger refuses to open with another, so the name is versioned with the
+// record format.
+const mergerName = "otelcol-genai.commitset.v1"
+
+var errCorruptValue = errors.New("pebblestore: corrupt commit set")
+
+// commitSetMerger is the Pebble merge operator for commit sets.
+var commitSetMerger = &pebble.Merger{
+	Name: mergerName,
+	Merge: func(_, value []byte) (pebble.ValueMerger, error) {
+		m := &commitSetMerge{}
+		m.buf = append(m.buf, value...)
+		return m, nil
+	},
+}
+
+// commitSetMerge collects operands by concatenation (order does not matter
+// for a set union) and dedupes once in Finish, so merging n operands costs
+// one sort instead of n.
+type commitSetMerge struct {
+	buf []byte
+}
+
+func (m *commitSetMerge) MergeNewer(value []byte) error {
+	m.buf = append(m.buf, value...)
+	return nil
+}
+
+func (m *commitSetMerge) MergeOlder(value []byte) error {
+	m.buf = append(m.buf, value...)
+	return nil
+}
+
+func (m *commitSetMerge) Finish(bool) ([]byte, io.Closer, error) {
+	out, err := canonicalize(m.buf)
+	return out, nil, err
+}
+
+// record is one decoded commit-set record; slices alias the value.
+type record struct {
+	id      commit.ID
+	version int64
+	raw     []byte // the whole record without its length prefix
+}
+
+// splitRecords decodes the record framing.
+func splitRecords(b []byte, out []record) ([]record, error) {
+	for len(b) > 0 {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < n || n < 24 {
+			return nil, errCorruptValue
+		}
+		raw := b[k : k+int(n)]
+		var r record
+		copy(r.id[:], raw[:16])
+		r.version = int64(binary.BigEndian.Uint64(raw[16:24]))
+		r.raw = raw
+		out = append(out, r)
+		b = b[k+int(n):]
+	}
+	return out, nil
+}
+
+// canonicalize sorts records by id and keeps, per id, the lowest version.
+func canonicalize(b []byte) ([]byte, error) {
+	recs, err := splitRecords(b, nil)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(recs, func(a, b record) int {
+		if c := bytes.Compare(a.id[:], b.id[:]); c != 0 {
+			return c
+		}
+		switch {
+		case a.version < b.version:
+			return -1
+		case a.version > b.version:
+			return 1
+		}
+		return 0
+	})
+	out := make([]byte, 0, len(b))
+	for i, r := range recs {
+		if i > 0 && recs[i-1].id == r.id {
+			continue
+		}
+		out = binary.AppendUvarint(out, uint64(len(r.raw)))
+		out = append(out, r.raw...)
+	}
+	return out, nil
+}
+
+// appendRecord encodes c as one record.
+func appendRecord(b []byte, c *commit.Commit) []byte {
+	n := 24 + uvarintLen(uint64(len(c.Action))) + len(c.Action) + len(c.Data)
+	b = binary.AppendUvarint(b, uint64(n))
+	b = append(b, c.ID[:]...)
+	b = binary.BigEndian.AppendUint64(b, uint64(c.Version))
+	b = binary.AppendUvarint(b, uint64(len(c.Action)))
+	b = append(b, c.Action...)
+	return append(b, c.Data...)
+}
+
+func uvarintLen(v uint64) int {
+	var tmp [binary.MaxVarintLen64]byte
+	return binary.PutUvarint(tmp[:], v)
+}
+
+// decodeCommitSet turns a (merged or not) value into the node's commits,
+// deduplicated and sorted by commit.Less. Data is copied: the value belongs
+// to Pebble.
+func decodeCommitSet(ref commit.NodeRef, value []byte) ([]commit.Commit, error) {
+	canon, err := canonicalize(value)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := splitRecords(canon, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]commit.Commit, 0, len(recs))
+	for _, r := range recs {
+		rest := r.raw[24:]
+		an, k := binary.Uvarint(rest)
+		if k <= 0 || uint64(len(rest)-k) < an {
+			return nil, errCorruptValue
+		}
+		action := string(rest[k : k+int(an)])
+		data := rest[k+int(an):]
+		out = append(out, commit.Commit{
+			Repo:     ref.Repo,
+			Entity:   ref.Kind,
+			EntityID: ref.ID,
+			Action:   commit.Action(action),
+			Data:     append([]byte(nil), data...),
+			Version:  r.version,
+			ID:       r.id,
+		})
+	}
+	slices.SortFunc(out, func(a, b commit.Commit) int {
+		if commit.Less(&a, &b) {
+			return -1
+		}
+		if commit.Less(&b, &a) {
+			return 1
+		}
+		return 0
+	})
+	return out, nil
+}

@@ -1,0 +1,183 @@
+package pebblestore
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"time"
+
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+)
+
+// Key layout. Every key starts with one prefix byte naming its table; string
+// components use an order-preserving, self-delimiting encoding (see
+// appendString) so that a prefix of components is also a key prefix and keys
+// sort by their components.
+//
+//	n <repo> <kind> <id>                      commit set of one node (merge operator)
+//	c <parent ref> <child ref>                 edge, parent → child (Children)
+//	p <child ref> <parent ref>                 edge, child → parent (Parents)
+//	l <seq u64>                                change log: refs touched by one Apply
+//	m checkpoint                               index checkpoint
+//	b <repo> <key bytes>                       blob
+//	t <repo> <trace id>                        trace summary row
+//	i <kind byte> <repo> [field…] <inv start> <trace id>   trace secondary index (value = row)
+//	g <inv start> <repo> <trace id>            global (all repos) trace time index (value = row)
+//	s <repo> <session id>                      session summary row
+//	j <repo> <inv start> <session id>          session time index (value = row)
+//	h <inv start> <repo> <session id>          global session time index (value = row)
+//
+// "inv start" is MaxUint64 minus the start time in nanoseconds, big endian,
+// so that an ascending scan returns newest first.
+const (
+	pNode       = 'n'
+	pChild      = 'c'
+	pParent     = 'p'
+	pLog        = 'l'
+	pMeta       = 'm'
+	pBlob       = 'b'
+	pTrace      = 't'
+	pTraceIdx   = 'i'
+	pTraceAll   = 'g'
+	pSession    = 's'
+	pSessionIdx = 'j'
+	pSessionAll = 'h'
+)
+
+// Trace secondary index kinds (second byte of an 'i' key).
+const (
+	ixTime    = 'T'
+	ixSession = 'S'
+	ixName    = 'N'
+	ixTag     = 'G'
+	ixModel   = 'M'
+	ixError   = 'E'
+)
+
+var checkpointKey = []byte{pMeta, 'c', 'k', 'p', 't'}
+
+var errCorruptKey = errors.New("pebblestore: corrupt key")
+
+// appendString appends s so that encoded strings sort like the strings and
+// no encoding is a prefix of another: 0x00 is escaped as 0x00 0xff and the
+// string ends with 0x00 0x01.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			b = append(b, 0, 0xff)
+			continue
+		}
+		b = append(b, s[i])
+	}
+	return append(b, 0, 1)
+}
+
+// readString decodes one appendString component and returns the rest.
+func readString(b []byte) (string, []byte, error) {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] != 0 {
+			out = append(out, b[i])
+			continue
+		}
+		if i+1 >= len(b) {
+			return "", nil, errCorruptKey
+		}
+		switch b[i+1] {
+		case 0xff:
+			out = append(out, 0)
+			i++
+		case 1:
+			return string(out), b[i+2:], nil
+		default:
+			return "", nil, errCorruptKey
+		}
+	}
+	return "", nil, errCorruptKey
+}
+
+func appendRef(b []byte, r commit.NodeRef) []byte {
+	b = appendString(b, r.Repo)
+	b = appendString(b, string(r.Kind))
+	return appendString(b, r.ID)
+}
+
+func readRef(b []byte) (commit.NodeRef, []byte, error) {
+	var r commit.NodeRef
+	var kind string
+	var err error
+	if r.Repo, b, err = readString(b); err != nil {
+		return r, nil, err
+	}
+	if kind, b, err = readString(b); err != nil {
+		return r, nil, err
+	}
+	r.Kind = commit.Entity(kind)
+	if r.ID, b, err = readString(b); err != nil {
+		return r, nil, err
+	}
+	return r, b, nil
+}
+
+// nodeKey is the key of a node's commit set.
+func nodeKey(r commit.NodeRef) []byte {
+	b := make([]byte, 0, 1+len(r.Repo)+len(r.Kind)+len(r.ID)+6)
+	b = append(b, pNode)
+	return appendRef(b, r)
+}
+
+func childKey(parent, child commit.NodeRef) []byte {
+	b := append([]byte{pChild}, appendRef(nil, parent)...)
+	return appendRef(b, child)
+}
+
+func parentKey(child, parent commit.NodeRef) []byte {
+	b := append([]byte{pParent}, appendRef(nil, child)...)
+	return appendRef(b, parent)
+}
+
+func logKey(seq uint64) []byte {
+	b := make([]byte, 9)
+	b[0] = pLog
+	binary.BigEndian.PutUint64(b[1:], seq)
+	return b
+}
+
+func blobKey(repo, key string) []byte {
+	b := appendString([]byte{pBlob}, repo)
+	return append(b, key...)
+}
+
+func traceKey(repo, id string) []byte {
+	return appendString(appendString([]byte{pTrace}, repo), id)
+}
+
+func sessionKey(repo, id string) []byte {
+	return appendString(appendString([]byte{pSession}, repo), id)
+}
+
+// invTime turns a time into a big-endian sortable "newest first" value.
+// Times before the epoch (including the zero time) clamp to 0 so they sort
+// last.
+func invTime(t time.Time) uint64 {
+	if t.IsZero() || t.Before(time.Unix(0, 0)) {
+		return math.MaxUint64
+	}
+	return math.MaxUint64 - uint64(t.UnixNano())
+}
+
+func appendU64(b []byte, v uint64) []byte {
+	return binary.BigEndian.AppendUint64(b, v)
+}
+
+// prefixEnd returns the smallest key greater than every key with prefix p.
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		end[i]++
+		if end[i] != 0 {
+			return end[:i+1]
+		}
+	}
+	return nil // p is all 0xff: no upper bound
+}

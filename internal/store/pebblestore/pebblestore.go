@@ -1,0 +1,481 @@
+// Package pebblestore is a store.Backend on an embedded Pebble database: the
+// default backend of an agent or a single-node collector.
+//
+// Writes never read first: a node's commit set is written with a Pebble
+// Merge and unioned by the commitset merge operator when read or compacted;
+// edges are plain keys in both directions; the change log is one key per
+// Apply, numbered by a local sequence. Summary rows are stored with their
+// secondary index entries (each carrying a copy of the row) so a search page
+// is one range scan. See keys.go for the layout.
+package pebblestore
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cockroachdb/pebble/v2"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+)
+
+// Store is a store.Backend on Pebble.
+type Store struct {
+	db     *pebble.DB
+	wo     *pebble.WriteOptions
+	logger *zap.Logger
+
+	// seqMu guards the change-log sequence and the set of sequences whose
+	// batches are still being committed. Concurrent Apply calls commit in
+	// any order (group commit), so ChangedSince must not hand out a
+	// sequence while a lower one is still in flight, or the indexer's
+	// checkpoint could pass an entry that becomes visible later.
+	seqMu    sync.Mutex
+	seq      uint64
+	inflight map[uint64]struct{}
+
+	// summaryMu serializes summary upserts and deletes: they read the old
+	// row to replace its index entries and to compare revisions.
+	summaryMu sync.Mutex
+
+	closed atomic.Bool
+}
+
+var _ store.Backend = (*Store)(nil)
+
+// Open opens (or creates) the database in cfg.Directory.
+func Open(cfg Config, logger *zap.Logger) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	cache := pebble.NewCache(cfg.CacheSizeMiB << 20)
+	defer cache.Unref()
+	opts := &pebble.Options{
+		Cache:  cache,
+		Merger: commitSetMerger,
+		Logger: zapPebbleLogger{logger.Sugar()},
+	}
+	if cfg.MemTableSizeMiB > 0 {
+		opts.MemTableSize = uint64(cfg.MemTableSizeMiB) << 20
+	}
+	db, err := pebble.Open(cfg.Directory, opts)
+	if err != nil {
+		return nil, fmt.Errorf("pebblestore: open %q: %w", cfg.Directory, err)
+	}
+	s := &Store{db: db, wo: pebble.NoSync, logger: logger, inflight: map[uint64]struct{}{}}
+	if cfg.Sync {
+		s.wo = pebble.Sync
+	}
+	if err := s.recoverSeq(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// recoverSeq restarts the change-log sequence after the highest of the last
+// log key and the checkpoint (the log below the checkpoint is trimmed, so
+// after a full catch-up the log may be empty).
+func (s *Store) recoverSeq() error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{pLog}, UpperBound: []byte{pLog + 1}})
+	if err != nil {
+		return fmt.Errorf("pebblestore: recover sequence: %w", err)
+	}
+	if it.Last() {
+		s.seq = binary.BigEndian.Uint64(it.Key()[1:])
+	}
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("pebblestore: recover sequence: %w", err)
+	}
+	cp, err := s.IndexCheckpoint(context.Background())
+	if err != nil {
+		return err
+	}
+	s.seq = max(s.seq, cp)
+	return nil
+}
+
+// Close closes the database; closing twice is a no-op.
+func (s *Store) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	return s.db.Close()
+}
+
+// Apply merges commits into their nodes, records edges and appends one
+// change-log entry, in one batch; it returns after the batch is durable (when
+// Sync is configured).
+func (s *Store) Apply(ctx context.Context, commits []commit.Commit, edges []store.Edge) error {
+	if len(commits) == 0 && len(edges) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+
+	// Group the commits by node so a node gets one merge operand per Apply.
+	type group struct {
+		ref commit.NodeRef
+		val []byte
+	}
+	idx := make(map[commit.NodeRef]int, len(commits))
+	groups := make([]group, 0, len(commits))
+	for i := range commits {
+		c := &commits[i]
+		if c.ID.IsZero() {
+			return fmt.Errorf("pebblestore: commit %s/%s/%s has no id (not sealed)", c.Entity, c.EntityID, c.Action)
+		}
+		ref := c.Node()
+		gi, ok := idx[ref]
+		if !ok {
+			gi = len(groups)
+			idx[ref] = gi
+			groups = append(groups, group{ref: ref})
+		}
+		groups[gi].val = appendRecord(groups[gi].val, c)
+	}
+	touched := make([]commit.NodeRef, 0, len(groups)+len(edges))
+	for _, g := range groups {
+		if err := b.Merge(nodeKey(g.ref), g.val, nil); err != nil {
+			return fmt.Errorf("pebblestore: merge %v: %w", g.ref, err)
+		}
+		touched = append(touched, g.ref)
+	}
+	for _, e := range edges {
+		if err := b.Set(childKey(e.Parent, e.Child), nil, nil); err != nil {
+			return fmt.Errorf("pebblestore: edge: %w", err)
+		}
+		if err := b.Set(parentKey(e.Child, e.Parent), nil, nil); err != nil {
+			return fmt.Errorf("pebblestore: edge: %w", err)
+		}
+		// The child's roots change when an edge attaches it; the parent's
+		// tree changes too. Both go to the change log.
+		for _, r := range []commit.NodeRef{e.Child, e.Parent} {
+			if _, ok := idx[r]; !ok {
+				idx[r] = -1
+				touched = append(touched, r)
+			}
+		}
+	}
+	var logVal []byte
+	for _, r := range touched {
+		logVal = appendRef(logVal, r)
+	}
+
+	s.seqMu.Lock()
+	s.seq++
+	seq := s.seq
+	s.inflight[seq] = struct{}{}
+	s.seqMu.Unlock()
+	defer func() {
+		s.seqMu.Lock()
+		delete(s.inflight, seq)
+		s.seqMu.Unlock()
+	}()
+	if err := b.Set(logKey(seq), logVal, nil); err != nil {
+		return fmt.Errorf("pebblestore: change log: %w", err)
+	}
+	if err := b.Commit(s.wo); err != nil {
+		return fmt.Errorf("pebblestore: commit batch: %w", err)
+	}
+	return nil
+}
+
+// Commits returns the commit sets of refs.
+func (s *Store) Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.Commit, error) {
+	out := make(map[commit.NodeRef][]commit.Commit, len(refs))
+	for _, ref := range refs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if _, done := out[ref]; done {
+			continue
+		}
+		val, closer, err := s.db.Get(nodeKey(ref))
+		if errors.Is(err, pebble.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("pebblestore: read %v: %w", ref, err)
+		}
+		cs, err := decodeCommitSet(ref, val)
+		_ = closer.Close()
+		if err != nil {
+			return nil, fmt.Errorf("pebblestore: decode %v: %w", ref, err)
+		}
+		if len(cs) > 0 {
+			out[ref] = cs
+		}
+	}
+	return out, nil
+}
+
+// Children returns the children of each ref, sorted by (kind, id).
+func (s *Store) Children(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error) {
+	out := make(map[commit.NodeRef][]commit.NodeRef, len(refs))
+	for _, ref := range refs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		kids, err := s.scanRefs(append([]byte{pChild}, appendRef(nil, ref)...))
+		if err != nil {
+			return nil, err
+		}
+		if len(kids) > 0 {
+			out[ref] = kids
+		}
+	}
+	return out, nil
+}
+
+// Parents returns the parents of ref, sorted by (kind, id).
+func (s *Store) Parents(ctx context.Context, ref commit.NodeRef) ([]commit.NodeRef, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.scanRefs(append([]byte{pParent}, appendRef(nil, ref)...))
+}
+
+// scanRefs returns the refs that follow prefix in every key under it,
+// sorted by (kind, id) (the key order sorts by repo first; edges may cross
+// repos only in theory, so sort explicitly).
+func (s *Store) scanRefs(prefix []byte) ([]commit.NodeRef, error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return nil, fmt.Errorf("pebblestore: scan: %w", err)
+	}
+	defer it.Close()
+	var out []commit.NodeRef
+	for ok := it.First(); ok; ok = it.Next() {
+		r, _, err := readRef(it.Key()[len(prefix):])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("pebblestore: scan: %w", err)
+	}
+	slices.SortFunc(out, compareRef)
+	return out, nil
+}
+
+func compareRef(a, b commit.NodeRef) int {
+	if a.Kind != b.Kind {
+		if a.Kind < b.Kind {
+			return -1
+		}
+		return 1
+	}
+	if a.ID != b.ID {
+		if a.ID < b.ID {
+			return -1
+		}
+		return 1
+	}
+	switch {
+	case a.Repo < b.Repo:
+		return -1
+	case a.Repo > b.Repo:
+		return 1
+	}
+	return 0
+}
+
+// visibleSeq is the highest sequence below which no Apply is in flight.
+func (s *Store) visibleSeq() uint64 {
+	s.seqMu.Lock()
+	defer s.seqMu.Unlock()
+	v := s.seq
+	for q := range s.inflight {
+		if q-1 < v {
+			v = q - 1
+		}
+	}
+	return v
+}
+
+// ChangedSince returns the nodes of change-log entries after position
+// after, in apply order, deduplicated; it stops after the entry that
+// reaches limit refs (an entry is never split, so next always advances).
+func (s *Store) ChangedSince(ctx context.Context, after uint64, limit int) ([]commit.NodeRef, uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, after, err
+	}
+	if limit <= 0 {
+		limit = 1000
+	}
+	upto := s.visibleSeq()
+	if upto <= after {
+		return nil, after, nil
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: logKey(after + 1), UpperBound: logKey(upto + 1)})
+	if err != nil {
+		return nil, after, fmt.Errorf("pebblestore: change log: %w", err)
+	}
+	defer it.Close()
+	next := after
+	seen := map[commit.NodeRef]struct{}{}
+	var refs []commit.NodeRef
+	for ok := it.First(); ok && len(refs) < limit; ok = it.Next() {
+		v := it.Value()
+		for len(v) > 0 {
+			r, rest, err := readRef(v)
+			if err != nil {
+				return nil, after, fmt.Errorf("pebblestore: change log entry: %w", err)
+			}
+			v = rest
+			if _, dup := seen[r]; !dup {
+				seen[r] = struct{}{}
+				refs = append(refs, r)
+			}
+		}
+		next = binary.BigEndian.Uint64(it.Key()[1:])
+	}
+	if err := it.Error(); err != nil {
+		return nil, after, fmt.Errorf("pebblestore: change log: %w", err)
+	}
+	return refs, next, nil
+}
+
+// IndexCheckpoint returns the persisted indexer position (0 if none).
+func (s *Store) IndexCheckpoint(context.Context) (uint64, error) {
+	v, closer, err := s.db.Get(checkpointKey)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("pebblestore: read checkpoint: %w", err)
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return 0, fmt.Errorf("pebblestore: corrupt checkpoint (%d bytes)", len(v))
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// SetIndexCheckpoint persists pos and trims the change log up to it: the
+// indexer never asks for positions below its checkpoint again.
+func (s *Store) SetIndexCheckpoint(_ context.Context, pos uint64) error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := b.Set(checkpointKey, binary.BigEndian.AppendUint64(nil, pos), nil); err != nil {
+		return err
+	}
+	if err := b.DeleteRange(logKey(0), logKey(pos+1), nil); err != nil {
+		return err
+	}
+	if err := b.Commit(s.wo); err != nil {
+		return fmt.Errorf("pebblestore: write checkpoint: %w", err)
+	}
+	return nil
+}
+
+// PutBlob stores a blob durably.
+func (s *Store) PutBlob(ctx context.Context, repo, key string, bl store.Blob) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	v := binary.AppendUvarint(make([]byte, 0, len(bl.ContentType)+len(bl.Data)+2), uint64(len(bl.ContentType)))
+	v = append(v, bl.ContentType...)
+	v = append(v, bl.Data...)
+	if err := s.db.Set(blobKey(repo, key), v, s.wo); err != nil {
+		return fmt.Errorf("pebblestore: put blob: %w", err)
+	}
+	return nil
+}
+
+// GetBlob returns a blob or store.ErrNotFound.
+func (s *Store) GetBlob(ctx context.Context, repo, key string) (store.Blob, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Blob{}, err
+	}
+	v, closer, err := s.db.Get(blobKey(repo, key))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return store.Blob{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Blob{}, fmt.Errorf("pebblestore: get blob: %w", err)
+	}
+	defer closer.Close()
+	n, k := binary.Uvarint(v)
+	if k <= 0 || uint64(len(v)-k) < n {
+		return store.Blob{}, errors.New("pebblestore: corrupt blob")
+	}
+	return store.Blob{
+		ContentType: string(v[k : k+int(n)]),
+		Data:        append([]byte{}, v[k+int(n):]...),
+	}, nil
+}
+
+// DeleteBlob removes a blob; deleting an unknown blob is a no-op. It is an
+// optional capability (not in store.Backend), discovered by type assertion.
+func (s *Store) DeleteBlob(ctx context.Context, repo, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.db.Delete(blobKey(repo, key), s.wo); err != nil {
+		return fmt.Errorf("pebblestore: delete blob: %w", err)
+	}
+	return nil
+}
+
+// Delete removes nodes with their commits, edges in both directions and,
+// for traces and sessions, their summary rows and index entries.
+func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
+	s.summaryMu.Lock()
+	defer s.summaryMu.Unlock()
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, ref := range refs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := b.Delete(nodeKey(ref), nil); err != nil {
+			return err
+		}
+		enc := appendRef(nil, ref)
+		kids, err := s.scanRefs(append([]byte{pChild}, enc...))
+		if err != nil {
+			return err
+		}
+		for _, k := range kids {
+			_ = b.Delete(childKey(ref, k), nil)
+			_ = b.Delete(parentKey(k, ref), nil)
+		}
+		parents, err := s.scanRefs(append([]byte{pParent}, enc...))
+		if err != nil {
+			return err
+		}
+		for _, p := range parents {
+			_ = b.Delete(parentKey(ref, p), nil)
+			_ = b.Delete(childKey(p, ref), nil)
+		}
+		switch ref.Kind {
+		case commit.EntityTrace:
+			if err := s.deleteTraceRow(b, ref.Repo, ref.ID); err != nil {
+				return err
+			}
+		case commit.EntitySession:
+			if err := s.deleteSessionRow(b, ref.Repo, ref.ID); err != nil {
+				return err
+			}
+		}
+	}
+	if err := b.Commit(s.wo); err != nil {
+		return fmt.Errorf("pebblestore: delete: %w", err)
+	}
+	return nil
+}

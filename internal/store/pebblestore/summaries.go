@@ -1,0 +1,431 @@
+package pebblestore
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/store"
+)
+
+// Search page sizes.
+const (
+	defaultLimit = 50
+	maxLimit     = 1000
+)
+
+// traceRow is the stored form of a trace summary: the row plus its revision
+// (which the public JSON form omits).
+type traceRow struct {
+	store.TraceSummary
+	Rev int64 `json:"rev"`
+}
+
+type sessionRow struct {
+	store.SessionSummary
+	Rev int64 `json:"rev"`
+}
+
+// traceIndexKeys returns every secondary index key of a row. Each index is
+// (repo, field…, inverted start, trace id) so that a filter on one of the
+// indexed fields is a newest-first range scan of exactly the matching rows.
+func traceIndexKeys(r *store.TraceSummary) [][]byte {
+	suffix := appendString(appendU64(nil, invTime(r.Start)), r.TraceID)
+	base := func(kind byte) []byte {
+		return appendString([]byte{pTraceIdx, kind}, r.Repo)
+	}
+	keys := [][]byte{
+		append(base(ixTime), suffix...),
+		appendString(appendString(appendU64([]byte{pTraceAll}, invTime(r.Start)), r.Repo), r.TraceID),
+	}
+	if r.SessionID != "" {
+		keys = append(keys, append(appendString(base(ixSession), r.SessionID), suffix...))
+	}
+	if r.Name != "" {
+		keys = append(keys, append(appendString(base(ixName), r.Name), suffix...))
+	}
+	for k, v := range r.Tags {
+		keys = append(keys, append(appendString(appendString(base(ixTag), k), v), suffix...))
+	}
+	seen := map[string]bool{}
+	for _, m := range r.Models {
+		if m == "" || seen[m] {
+			continue
+		}
+		seen[m] = true
+		keys = append(keys, append(appendString(base(ixModel), m), suffix...))
+	}
+	if r.Error {
+		keys = append(keys, append(base(ixError), suffix...))
+	}
+	return keys
+}
+
+func sessionIndexKeys(r *store.SessionSummary) [][]byte {
+	return [][]byte{
+		appendString(appendU64(appendString([]byte{pSessionIdx}, r.Repo), invTime(r.Start)), r.SessionID),
+		appendString(appendString(appendU64([]byte{pSessionAll}, invTime(r.Start)), r.Repo), r.SessionID),
+	}
+}
+
+// PutTraceSummaries upserts rows; a row replaces a stored one only if its
+// revision is higher.
+func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	s.summaryMu.Lock()
+	defer s.summaryMu.Unlock()
+	b := s.db.NewIndexedBatch()
+	defer b.Close()
+	for i := range rows {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r := &rows[i]
+		old, found, err := getTraceRow(b, r.Repo, r.TraceID)
+		if err != nil {
+			return err
+		}
+		if found {
+			if old.Rev >= r.Revision {
+				continue
+			}
+			for _, k := range traceIndexKeys(&old.TraceSummary) {
+				if err := b.Delete(k, nil); err != nil {
+					return err
+				}
+			}
+		}
+		val, err := json.Marshal(traceRow{TraceSummary: *r, Rev: r.Revision})
+		if err != nil {
+			return fmt.Errorf("pebblestore: encode trace summary: %w", err)
+		}
+		if err := b.Set(traceKey(r.Repo, r.TraceID), val, nil); err != nil {
+			return err
+		}
+		for _, k := range traceIndexKeys(r) {
+			if err := b.Set(k, val, nil); err != nil {
+				return err
+			}
+		}
+	}
+	if err := b.Commit(s.wo); err != nil {
+		return fmt.Errorf("pebblestore: write trace summaries: %w", err)
+	}
+	return nil
+}
+
+func getTraceRow(r pebble.Reader, repo, id string) (traceRow, bool, error) {
+	var row traceRow
+	v, closer, err := r.Get(traceKey(repo, id))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return row, false, nil
+	}
+	if err != nil {
+		return row, false, fmt.Errorf("pebblestore: read trace summary: %w", err)
+	}
+	defer closer.Close()
+	if err := json.Unmarshal(v, &row); err != nil {
+		return row, false, fmt.Errorf("pebblestore: decode trace summary: %w", err)
+	}
+	row.Revision = row.Rev
+	return row, true, nil
+}
+
+func getSessionRow(r pebble.Reader, repo, id string) (sessionRow, bool, error) {
+	var row sessionRow
+	v, closer, err := r.Get(sessionKey(repo, id))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return row, false, nil
+	}
+	if err != nil {
+		return row, false, fmt.Errorf("pebblestore: read session summary: %w", err)
+	}
+	defer closer.Close()
+	if err := json.Unmarshal(v, &row); err != nil {
+		return row, false, fmt.Errorf("pebblestore: decode session summary: %w", err)
+	}
+	row.Revision = row.Rev
+	return row, true, nil
+}
+
+// deleteTraceRow deletes a trace summary and its index entries (caller
+// holds summaryMu).
+func (s *Store) deleteTraceRow(b *pebble.Batch, repo, id string) error {
+	old, found, err := getTraceRow(s.db, repo, id)
+	if err != nil || !found {
+		return err
+	}
+	for _, k := range traceIndexKeys(&old.TraceSummary) {
+		if err := b.Delete(k, nil); err != nil {
+			return err
+		}
+	}
+	return b.Delete(traceKey(repo, id), nil)
+}
+
+func (s *Store) deleteSessionRow(b *pebble.Batch, repo, id string) error {
+	old, found, err := getSessionRow(s.db, repo, id)
+	if err != nil || !found {
+		return err
+	}
+	for _, k := range sessionIndexKeys(&old.SessionSummary) {
+		if err := b.Delete(k, nil); err != nil {
+			return err
+		}
+	}
+	return b.Delete(sessionKey(repo, id), nil)
+}
+
+// PutSessionSummaries upserts session rows by revision.
+func (s *Store) PutSessionSummaries(ctx context.Context, rows []store.SessionSummary) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	s.summaryMu.Lock()
+	defer s.summaryMu.Unlock()
+	b := s.db.NewIndexedBatch()
+	defer b.Close()
+	for i := range rows {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r := &rows[i]
+		old, found, err := getSessionRow(b, r.Repo, r.SessionID)
+		if err != nil {
+			return err
+		}
+		if found {
+			if old.Rev >= r.Revision {
+				continue
+			}
+			for _, k := range sessionIndexKeys(&old.SessionSummary) {
+				if err := b.Delete(k, nil); err != nil {
+					return err
+				}
+			}
+		}
+		val, err := json.Marshal(sessionRow{SessionSummary: *r, Rev: r.Revision})
+		if err != nil {
+			return fmt.Errorf("pebblestore: encode session summary: %w", err)
+		}
+		if err := b.Set(sessionKey(r.Repo, r.SessionID), val, nil); err != nil {
+			return err
+		}
+		for _, k := range sessionIndexKeys(r) {
+			if err := b.Set(k, val, nil); err != nil {
+				return err
+			}
+		}
+	}
+	if err := b.Commit(s.wo); err != nil {
+		return fmt.Errorf("pebblestore: write session summaries: %w", err)
+	}
+	return nil
+}
+
+// chooseTraceIndex picks the index prefix whose entries are the narrowest
+// superset of the matches: an exact-match field beats the time index, and
+// without a repo only the global time index applies.
+func chooseTraceIndex(q *store.TraceQuery) []byte {
+	if q.Repo == "" {
+		return []byte{pTraceAll}
+	}
+	base := func(kind byte) []byte { return appendString([]byte{pTraceIdx, kind}, q.Repo) }
+	switch {
+	case q.SessionID != "":
+		return appendString(base(ixSession), q.SessionID)
+	case q.Name != "":
+		return appendString(base(ixName), q.Name)
+	case q.Model != "":
+		return appendString(base(ixModel), q.Model)
+	case len(q.Tags) > 0:
+		keys := make([]string, 0, len(q.Tags))
+		for k := range q.Tags {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		return appendString(appendString(base(ixTag), keys[0]), q.Tags[keys[0]])
+	case q.ErrorOnly:
+		return base(ixError)
+	default:
+		return base(ixTime)
+	}
+}
+
+// scanBounds turns From/To and a cursor into [lower, upper) under prefix.
+// Keys under every prefix continue with the 8-byte inverted start.
+func scanBounds(prefix []byte, from, to time.Time, cursor string) ([]byte, []byte, error) {
+	lower := append([]byte(nil), prefix...)
+	upper := prefixEnd(prefix)
+	if !to.IsZero() {
+		// start < to  ⇔  start <= to-1ns  ⇔  inv >= inv(to-1ns)
+		lower = appendU64(append([]byte(nil), prefix...), invTime(to.Add(-time.Nanosecond)))
+	}
+	if !from.IsZero() {
+		// start >= from  ⇔  inv <= inv(from)
+		if inv := invTime(from); inv < ^uint64(0) {
+			upper = appendU64(append([]byte(nil), prefix...), inv+1)
+		}
+	}
+	if cursor != "" {
+		suffix, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil {
+			return nil, nil, fmt.Errorf("pebblestore: bad cursor: %w", err)
+		}
+		// The smallest key after prefix+suffix.
+		after := append(append(append([]byte(nil), prefix...), suffix...), 0)
+		if bytes.Compare(after, lower) > 0 {
+			lower = after
+		}
+	}
+	return lower, upper, nil
+}
+
+func pageLimit(n int) int {
+	switch {
+	case n <= 0:
+		return defaultLimit
+	case n > maxLimit:
+		return maxLimit
+	}
+	return n
+}
+
+// SearchTraces scans the chosen index newest first, checks the remaining
+// filters on the row copy stored in the index value, and stops one match
+// past the page to know whether there is a next page.
+func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.TracePage, error) {
+	prefix := chooseTraceIndex(&q)
+	lower, upper, err := scanBounds(prefix, q.From, q.To, q.Cursor)
+	if err != nil {
+		return store.TracePage{}, err
+	}
+	limit := pageLimit(q.Limit)
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return store.TracePage{}, fmt.Errorf("pebblestore: search traces: %w", err)
+	}
+	defer it.Close()
+	page := store.TracePage{Traces: []store.TraceSummary{}}
+	var lastKey []byte
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		if n++; n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return store.TracePage{}, err
+			}
+		}
+		var row traceRow
+		if err := json.Unmarshal(it.Value(), &row); err != nil {
+			return store.TracePage{}, fmt.Errorf("pebblestore: decode trace summary: %w", err)
+		}
+		if !matchTrace(&q, &row.TraceSummary) {
+			continue
+		}
+		if len(page.Traces) == limit {
+			page.NextCursor = base64.RawURLEncoding.EncodeToString(lastKey[len(prefix):])
+			break
+		}
+		row.Revision = row.Rev
+		page.Traces = append(page.Traces, row.TraceSummary)
+		lastKey = append(lastKey[:0], it.Key()...)
+	}
+	if err := it.Error(); err != nil {
+		return store.TracePage{}, fmt.Errorf("pebblestore: search traces: %w", err)
+	}
+	return page, nil
+}
+
+func matchTrace(q *store.TraceQuery, r *store.TraceSummary) bool {
+	if q.Repo != "" && r.Repo != q.Repo {
+		return false
+	}
+	if q.SessionID != "" && r.SessionID != q.SessionID {
+		return false
+	}
+	if q.Name != "" && r.Name != q.Name {
+		return false
+	}
+	for k, v := range q.Tags {
+		if got, ok := r.Tags[k]; !ok || got != v {
+			return false
+		}
+	}
+	if q.Model != "" {
+		found := false
+		for _, m := range r.Models {
+			if m == q.Model {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	if q.ErrorOnly && !r.Error {
+		return false
+	}
+	if q.MinDuration > 0 && r.DurationMs < float64(q.MinDuration)/float64(time.Millisecond) {
+		return false
+	}
+	if !q.InactiveBefore.IsZero() && !r.LastActivity.Before(q.InactiveBefore) {
+		return false
+	}
+	if !q.From.IsZero() && r.Start.Before(q.From) {
+		return false
+	}
+	if !q.To.IsZero() && !r.Start.Before(q.To) {
+		return false
+	}
+	return true
+}
+
+// SearchSessions pages through sessions newest start first.
+func (s *Store) SearchSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
+	prefix := []byte{pSessionAll}
+	if q.Repo != "" {
+		prefix = appendString([]byte{pSessionIdx}, q.Repo)
+	}
+	lower, upper, err := scanBounds(prefix, q.From, q.To, q.Cursor)
+	if err != nil {
+		return store.SessionPage{}, err
+	}
+	limit := pageLimit(q.Limit)
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return store.SessionPage{}, fmt.Errorf("pebblestore: search sessions: %w", err)
+	}
+	defer it.Close()
+	page := store.SessionPage{Sessions: []store.SessionSummary{}}
+	var lastKey []byte
+	for ok := it.First(); ok; ok = it.Next() {
+		var row sessionRow
+		if err := json.Unmarshal(it.Value(), &row); err != nil {
+			return store.SessionPage{}, fmt.Errorf("pebblestore: decode session summary: %w", err)
+		}
+		if (!q.From.IsZero() && row.Start.Before(q.From)) || (!q.To.IsZero() && !row.Start.Before(q.To)) {
+			continue
+		}
+		if len(page.Sessions) == limit {
+			page.NextCursor = base64.RawURLEncoding.EncodeToString(lastKey[len(prefix):])
+			break
+		}
+		row.Revision = row.Rev
+		page.Sessions = append(page.Sessions, row.SessionSummary)
+		lastKey = append(lastKey[:0], it.Key()...)
+	}
+	if err := it.Error(); err != nil {
+		return store.SessionPage{}, fmt.Errorf("pebblestore: search sessions: %w", err)
+	}
+	return page, nil
+}
