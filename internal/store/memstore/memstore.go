@@ -1,0 +1,577 @@
+// Package memstore is the in-memory reference implementation of
+// store.Backend. It defines by example what the conformance suite
+// (storetest) expects of every backend, backs unit tests, and is small
+// enough to read in one sitting. Nothing survives Close.
+package memstore
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+)
+
+// Store is a concurrency-safe in-memory store.Backend.
+type Store struct {
+	mu       sync.RWMutex
+	nodes    map[commit.NodeRef]map[commit.ID]commit.Commit
+	children map[commit.NodeRef]map[commit.NodeRef]struct{}
+	parents  map[commit.NodeRef]map[commit.NodeRef]struct{}
+	traces   map[summaryKey]store.TraceSummary
+	sessions map[summaryKey]store.SessionSummary
+	blobs    map[summaryKey]store.Blob
+	// changes is the change log; position p (1-based) is changes[p-1].
+	changes    []commit.NodeRef
+	checkpoint uint64
+	closed     bool
+}
+
+type summaryKey struct{ repo, id string }
+
+var _ store.Backend = (*Store)(nil)
+
+// ErrClosed is returned by every method after Close.
+var ErrClosed = errors.New("memstore: closed")
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{
+		nodes:    map[commit.NodeRef]map[commit.ID]commit.Commit{},
+		children: map[commit.NodeRef]map[commit.NodeRef]struct{}{},
+		parents:  map[commit.NodeRef]map[commit.NodeRef]struct{}{},
+		traces:   map[summaryKey]store.TraceSummary{},
+		sessions: map[summaryKey]store.SessionSummary{},
+		blobs:    map[summaryKey]store.Blob{},
+	}
+}
+
+// Apply unions commits into their nodes' sets (keeping the lower version of
+// a commit id seen twice) and records edges. Nodes whose commit set or edges
+// changed are appended to the change log, once per Apply call.
+func (s *Store) Apply(ctx context.Context, commits []commit.Commit, edges []store.Edge) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	touched := map[commit.NodeRef]struct{}{}
+	var order []commit.NodeRef
+	touch := func(r commit.NodeRef) {
+		if _, ok := touched[r]; !ok {
+			touched[r] = struct{}{}
+			order = append(order, r)
+		}
+	}
+	for i := range commits {
+		c := commits[i]
+		if c.ID.IsZero() {
+			c.Seal()
+		}
+		ref := c.Node()
+		set := s.nodes[ref]
+		if set == nil {
+			set = map[commit.ID]commit.Commit{}
+			s.nodes[ref] = set
+		}
+		old, ok := set[c.ID]
+		if ok && old.Version <= c.Version {
+			continue
+		}
+		c.Data = slices.Clone(c.Data)
+		set[c.ID] = c
+		touch(ref)
+	}
+	for _, e := range edges {
+		if addLink(s.children, e.Parent, e.Child) {
+			addLink(s.parents, e.Child, e.Parent)
+			touch(e.Parent)
+			touch(e.Child)
+		}
+	}
+	s.changes = append(s.changes, order...)
+	return nil
+}
+
+func addLink(m map[commit.NodeRef]map[commit.NodeRef]struct{}, from, to commit.NodeRef) bool {
+	set := m[from]
+	if set == nil {
+		set = map[commit.NodeRef]struct{}{}
+		m[from] = set
+	}
+	if _, ok := set[to]; ok {
+		return false
+	}
+	set[to] = struct{}{}
+	return true
+}
+
+// Commits returns copies of the commit sets, each sorted by commit.Less.
+func (s *Store) Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.Commit, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	out := make(map[commit.NodeRef][]commit.Commit, len(refs))
+	for _, r := range refs {
+		set := s.nodes[r]
+		if len(set) == 0 {
+			continue
+		}
+		list := make([]commit.Commit, 0, len(set))
+		for _, c := range set {
+			list = append(list, c)
+		}
+		sort.Slice(list, func(i, j int) bool { return commit.Less(&list[i], &list[j]) })
+		out[r] = list
+	}
+	return out, nil
+}
+
+// Children returns the recorded children of each ref, sorted by (kind, id).
+func (s *Store) Children(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	out := make(map[commit.NodeRef][]commit.NodeRef, len(refs))
+	for _, r := range refs {
+		if set := s.children[r]; len(set) > 0 {
+			out[r] = sortedRefs(set)
+		}
+	}
+	return out, nil
+}
+
+// Parents returns the nodes with an edge to ref, sorted by (kind, id).
+func (s *Store) Parents(ctx context.Context, ref commit.NodeRef) ([]commit.NodeRef, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	return sortedRefs(s.parents[ref]), nil
+}
+
+func sortedRefs(set map[commit.NodeRef]struct{}) []commit.NodeRef {
+	if len(set) == 0 {
+		return nil
+	}
+	out := make([]commit.NodeRef, 0, len(set))
+	for r := range set {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return RefLess(out[i], out[j]) })
+	return out
+}
+
+// RefLess orders node refs by (repo, kind, id): the order Children and
+// Parents return.
+func RefLess(a, b commit.NodeRef) bool {
+	if a.Repo != b.Repo {
+		return a.Repo < b.Repo
+	}
+	if a.Kind != b.Kind {
+		return a.Kind < b.Kind
+	}
+	return a.ID < b.ID
+}
+
+// PutTraceSummaries upserts rows; an existing row is replaced only by a row
+// with a higher Revision.
+func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	for _, r := range rows {
+		k := summaryKey{r.Repo, r.TraceID}
+		if old, ok := s.traces[k]; ok && old.Revision >= r.Revision {
+			continue
+		}
+		s.traces[k] = cloneTrace(r)
+	}
+	return nil
+}
+
+// PutSessionSummaries upserts session rows by Revision.
+func (s *Store) PutSessionSummaries(ctx context.Context, rows []store.SessionSummary) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	for _, r := range rows {
+		k := summaryKey{r.Repo, r.SessionID}
+		if old, ok := s.sessions[k]; ok && old.Revision >= r.Revision {
+			continue
+		}
+		r.Tags = cloneMap(r.Tags)
+		s.sessions[k] = r
+	}
+	return nil
+}
+
+// DefaultLimit and MaxLimit bound search pages.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 1000
+)
+
+// EncodeCursor and DecodeCursor make the opaque page cursor: the (start,
+// id) of the last row returned; the next page starts strictly after it in
+// (start desc, id desc) order, so pages neither skip nor repeat rows.
+func EncodeCursor(start time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(start.UnixNano(), 10) + ":" + id))
+}
+
+// DecodeCursor parses a cursor made by EncodeCursor.
+func DecodeCursor(c string) (time.Time, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return time.Time{}, "", fmt.Errorf("bad cursor: %w", err)
+	}
+	ns, id, ok := strings.Cut(string(b), ":")
+	if !ok {
+		return time.Time{}, "", errors.New("bad cursor")
+	}
+	n, err := strconv.ParseInt(ns, 10, 64)
+	if err != nil {
+		return time.Time{}, "", fmt.Errorf("bad cursor: %w", err)
+	}
+	return time.Unix(0, n).UTC(), id, nil
+}
+
+func pageLimit(l int) int {
+	if l <= 0 {
+		return DefaultLimit
+	}
+	return min(l, MaxLimit)
+}
+
+// newer reports whether (sa, ia) sorts before (sb, ib) in newest-first order.
+func newer(sa time.Time, ia string, sb time.Time, ib string) bool {
+	if !sa.Equal(sb) {
+		return sa.After(sb)
+	}
+	return ia > ib
+}
+
+// MatchTrace reports whether a summary row satisfies every set field of q
+// (except Limit and Cursor). Backends can use it to check their own filters.
+func MatchTrace(r *store.TraceSummary, q *store.TraceQuery) bool {
+	if q.Repo != "" && r.Repo != q.Repo {
+		return false
+	}
+	if !q.From.IsZero() && r.Start.Before(q.From) {
+		return false
+	}
+	if !q.To.IsZero() && !r.Start.Before(q.To) {
+		return false
+	}
+	if q.SessionID != "" && r.SessionID != q.SessionID {
+		return false
+	}
+	if q.Name != "" && r.Name != q.Name {
+		return false
+	}
+	for k, v := range q.Tags {
+		if got, ok := r.Tags[k]; !ok || got != v {
+			return false
+		}
+	}
+	if q.Model != "" && !slices.Contains(r.Models, q.Model) {
+		return false
+	}
+	if q.ErrorOnly && !r.Error {
+		return false
+	}
+	if q.MinDuration > 0 && r.DurationMs < float64(q.MinDuration)/float64(time.Millisecond) {
+		return false
+	}
+	if !q.InactiveBefore.IsZero() && !r.LastActivity.Before(q.InactiveBefore) {
+		return false
+	}
+	return true
+}
+
+// SearchTraces returns matching rows newest start first (ties by id, also
+// descending), one page at a time.
+func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.TracePage, error) {
+	if err := ctx.Err(); err != nil {
+		return store.TracePage{}, err
+	}
+	var afterStart time.Time
+	var afterID string
+	if q.Cursor != "" {
+		var err error
+		if afterStart, afterID, err = DecodeCursor(q.Cursor); err != nil {
+			return store.TracePage{}, err
+		}
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return store.TracePage{}, ErrClosed
+	}
+	var rows []store.TraceSummary
+	for _, r := range s.traces {
+		if !MatchTrace(&r, &q) {
+			continue
+		}
+		if q.Cursor != "" && !newer(afterStart, afterID, r.Start, r.TraceID) {
+			continue
+		}
+		rows = append(rows, r)
+	}
+	sort.Slice(rows, func(i, j int) bool { return newer(rows[i].Start, rows[i].TraceID, rows[j].Start, rows[j].TraceID) })
+	limit := pageLimit(q.Limit)
+	var page store.TracePage
+	if len(rows) > limit {
+		rows = rows[:limit]
+		last := rows[limit-1]
+		page.NextCursor = EncodeCursor(last.Start, last.TraceID)
+	}
+	for _, r := range rows {
+		page.Traces = append(page.Traces, cloneTrace(r))
+	}
+	return page, nil
+}
+
+// SearchSessions returns matching sessions newest start first.
+func (s *Store) SearchSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
+	if err := ctx.Err(); err != nil {
+		return store.SessionPage{}, err
+	}
+	var afterStart time.Time
+	var afterID string
+	if q.Cursor != "" {
+		var err error
+		if afterStart, afterID, err = DecodeCursor(q.Cursor); err != nil {
+			return store.SessionPage{}, err
+		}
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return store.SessionPage{}, ErrClosed
+	}
+	var rows []store.SessionSummary
+	for _, r := range s.sessions {
+		if q.Repo != "" && r.Repo != q.Repo {
+			continue
+		}
+		if !q.From.IsZero() && r.Start.Before(q.From) {
+			continue
+		}
+		if !q.To.IsZero() && !r.Start.Before(q.To) {
+			continue
+		}
+		if q.Cursor != "" && !newer(afterStart, afterID, r.Start, r.SessionID) {
+			continue
+		}
+		rows = append(rows, r)
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		return newer(rows[i].Start, rows[i].SessionID, rows[j].Start, rows[j].SessionID)
+	})
+	limit := pageLimit(q.Limit)
+	var page store.SessionPage
+	if len(rows) > limit {
+		rows = rows[:limit]
+		last := rows[limit-1]
+		page.NextCursor = EncodeCursor(last.Start, last.SessionID)
+	}
+	for _, r := range rows {
+		r.Tags = cloneMap(r.Tags)
+		page.Sessions = append(page.Sessions, r)
+	}
+	return page, nil
+}
+
+// PutBlob stores a copy of b.
+func (s *Store) PutBlob(ctx context.Context, repo, key string, b store.Blob) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.blobs[summaryKey{repo, key}] = store.Blob{ContentType: b.ContentType, Data: slices.Clone(b.Data)}
+	return nil
+}
+
+// GetBlob returns a copy of the blob or store.ErrNotFound.
+func (s *Store) GetBlob(ctx context.Context, repo, key string) (store.Blob, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Blob{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return store.Blob{}, ErrClosed
+	}
+	b, ok := s.blobs[summaryKey{repo, key}]
+	if !ok {
+		return store.Blob{}, fmt.Errorf("blob %s/%s: %w", repo, key, store.ErrNotFound)
+	}
+	return store.Blob{ContentType: b.ContentType, Data: slices.Clone(b.Data)}, nil
+}
+
+// ChangedSince returns change-log entries after position after.
+func (s *Store) ChangedSince(ctx context.Context, after uint64, limit int) ([]commit.NodeRef, uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, after, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, after, ErrClosed
+	}
+	if limit <= 0 {
+		limit = MaxLimit
+	}
+	if after >= uint64(len(s.changes)) {
+		return nil, after, nil
+	}
+	end := min(uint64(len(s.changes)), after+uint64(limit))
+	return slices.Clone(s.changes[after:end]), end, nil
+}
+
+// IndexCheckpoint returns the stored checkpoint (0 initially).
+func (s *Store) IndexCheckpoint(ctx context.Context) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return 0, ErrClosed
+	}
+	return s.checkpoint, nil
+}
+
+// SetIndexCheckpoint stores the checkpoint.
+func (s *Store) SetIndexCheckpoint(ctx context.Context, pos uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.checkpoint = pos
+	return nil
+}
+
+// Delete removes nodes, their edges in both directions and the summary rows
+// of traces and sessions among them.
+func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	for _, r := range refs {
+		delete(s.nodes, r)
+		for c := range s.children[r] {
+			delete(s.parents[c], r)
+			if len(s.parents[c]) == 0 {
+				delete(s.parents, c)
+			}
+		}
+		delete(s.children, r)
+		for p := range s.parents[r] {
+			delete(s.children[p], r)
+			if len(s.children[p]) == 0 {
+				delete(s.children, p)
+			}
+		}
+		delete(s.parents, r)
+		switch r.Kind {
+		case commit.EntityTrace:
+			delete(s.traces, summaryKey{r.Repo, r.ID})
+		case commit.EntitySession:
+			delete(s.sessions, summaryKey{r.Repo, r.ID})
+		}
+	}
+	return nil
+}
+
+// Close releases the maps; later calls return ErrClosed.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	s.nodes, s.children, s.parents = nil, nil, nil
+	return nil
+}
+
+// Len returns the number of nodes and commits held (for benchmarks/tests).
+func (s *Store) Len() (nodes, commits int) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, set := range s.nodes {
+		commits += len(set)
+	}
+	return len(s.nodes), commits
+}
+
+func cloneTrace(r store.TraceSummary) store.TraceSummary {
+	r.Tags = cloneMap(r.Tags)
+	if r.Counts != nil {
+		c := make(map[string]int, len(r.Counts))
+		for k, v := range r.Counts {
+			c[k] = v
+		}
+		r.Counts = c
+	}
+	r.Models = slices.Clone(r.Models)
+	return r
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
