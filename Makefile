@@ -31,6 +31,7 @@ $(OCB):
 build: $(BIN)
 
 $(BIN): $(OCB) builder-config.yaml go.mod go.sum $(GO_SOURCES)
+	@mkdir -p build
 	$(OCB) --config builder-config.yaml
 	@mkdir -p bin
 	cp build/ocb/otelcol-genai $(BIN)
