@@ -21,11 +21,11 @@ import (
 //	m checkpoint                               index checkpoint
 //	b <repo> <key bytes>                       blob
 //	t <repo> <trace id>                        trace summary row
-//	i <kind byte> <repo> [field…] <inv start> <trace id>   trace secondary index (value = row)
-//	g <inv start> <repo> <trace id>            global (all repos) trace time index (value = row)
+//	i <kind byte> <repo> [field…] <inv start> <desc trace id>   trace secondary index (value = row)
+//	g <inv start> <desc trace id> <repo>       global (all repos) trace time index (value = row)
 //	s <repo> <session id>                      session summary row
-//	j <repo> <inv start> <session id>          session time index (value = row)
-//	h <inv start> <repo> <session id>          global session time index (value = row)
+//	j <repo> <inv start> <desc session id>     session time index (value = row)
+//	h <inv start> <desc session id> <repo>     global session time index (value = row)
 //
 // "inv start" is MaxUint64 minus the start time in nanoseconds, big endian,
 // so that an ascending scan returns newest first.
@@ -70,6 +70,20 @@ func appendString(b []byte, s string) []byte {
 		b = append(b, s[i])
 	}
 	return append(b, 0, 1)
+}
+
+// appendDescString appends s so that encoded strings sort in descending
+// order: the bytes of the ascending encoding, complemented (the ascending
+// encoding is prefix-free, so complementing reverses the order exactly).
+// Index keys use it for the id so ties on start time list the larger id
+// first, like every other backend.
+func appendDescString(b []byte, s string) []byte {
+	n := len(b)
+	b = appendString(b, s)
+	for i := n; i < len(b); i++ {
+		b[i] = ^b[i]
+	}
+	return b
 }
 
 // readString decodes one appendString component and returns the rest.

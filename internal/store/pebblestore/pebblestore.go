@@ -308,8 +308,10 @@ func (s *Store) visibleSeq() uint64 {
 }
 
 // ChangedSince returns the nodes of change-log entries after position
-// after, in apply order, deduplicated; it stops after the entry that
-// reaches limit refs (an entry is never split, so next always advances).
+// after, in apply order, deduplicated, at most limit of them. A position is
+// one Apply; an entry is never split, so an Apply that touched more than
+// limit nodes is returned whole (the only case exceeding limit) to make
+// progress.
 func (s *Store) ChangedSince(ctx context.Context, after uint64, limit int) ([]commit.NodeRef, uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, after, err
@@ -329,20 +331,29 @@ func (s *Store) ChangedSince(ctx context.Context, after uint64, limit int) ([]co
 	next := after
 	seen := map[commit.NodeRef]struct{}{}
 	var refs []commit.NodeRef
-	for ok := it.First(); ok && len(refs) < limit; ok = it.Next() {
-		v := it.Value()
-		for len(v) > 0 {
+	for ok := it.First(); ok; ok = it.Next() {
+		var entry []commit.NodeRef
+		for v := it.Value(); len(v) > 0; {
 			r, rest, err := readRef(v)
 			if err != nil {
 				return nil, after, fmt.Errorf("pebblestore: change log entry: %w", err)
 			}
 			v = rest
 			if _, dup := seen[r]; !dup {
-				seen[r] = struct{}{}
-				refs = append(refs, r)
+				entry = append(entry, r)
 			}
 		}
+		if len(refs) > 0 && len(refs)+len(entry) > limit {
+			break
+		}
+		for _, r := range entry {
+			seen[r] = struct{}{}
+		}
+		refs = append(refs, entry...)
 		next = binary.BigEndian.Uint64(it.Key()[1:])
+		if len(refs) >= limit {
+			break
+		}
 	}
 	if err := it.Error(); err != nil {
 		return nil, after, fmt.Errorf("pebblestore: change log: %w", err)

@@ -37,13 +37,13 @@ type sessionRow struct {
 // (repo, field…, inverted start, trace id) so that a filter on one of the
 // indexed fields is a newest-first range scan of exactly the matching rows.
 func traceIndexKeys(r *store.TraceSummary) [][]byte {
-	suffix := appendString(appendU64(nil, invTime(r.Start)), r.TraceID)
+	suffix := appendDescString(appendU64(nil, invTime(r.Start)), r.TraceID)
 	base := func(kind byte) []byte {
 		return appendString([]byte{pTraceIdx, kind}, r.Repo)
 	}
 	keys := [][]byte{
 		append(base(ixTime), suffix...),
-		appendString(appendString(appendU64([]byte{pTraceAll}, invTime(r.Start)), r.Repo), r.TraceID),
+		appendString(appendDescString(appendU64([]byte{pTraceAll}, invTime(r.Start)), r.TraceID), r.Repo),
 	}
 	if r.SessionID != "" {
 		keys = append(keys, append(appendString(base(ixSession), r.SessionID), suffix...))
@@ -70,8 +70,8 @@ func traceIndexKeys(r *store.TraceSummary) [][]byte {
 
 func sessionIndexKeys(r *store.SessionSummary) [][]byte {
 	return [][]byte{
-		appendString(appendU64(appendString([]byte{pSessionIdx}, r.Repo), invTime(r.Start)), r.SessionID),
-		appendString(appendString(appendU64([]byte{pSessionAll}, invTime(r.Start)), r.Repo), r.SessionID),
+		appendDescString(appendU64(appendString([]byte{pSessionIdx}, r.Repo), invTime(r.Start)), r.SessionID),
+		appendString(appendDescString(appendU64([]byte{pSessionAll}, invTime(r.Start)), r.SessionID), r.Repo),
 	}
 }
 
