@@ -1,0 +1,267 @@
+// Package normalize maps one OTLP span of any GenAI convention (OTel GenAI,
+// OpenInference, Vercel AI SDK, OpenLLMetry, Maxim extras) onto the canonical
+// `maxim.*` attributes defined in pkg/spancommit. It has no collector
+// plumbing: the processor calls Span for each span and records Result.
+package normalize
+
+import (
+	"strconv"
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otelcol-genai/otelcol-genai/pkg/spancommit"
+)
+
+// Options tune one normalization run.
+type Options struct {
+	// Repo is the log repository the span belongs to.
+	Repo string
+	// KeepRawAttributes keeps the source attributes (minus the large
+	// payloads now duplicated in canonical form). When false every non
+	// `maxim.*` attribute is removed.
+	KeepRawAttributes bool
+	// MaxAttributeBytes caps one canonical string attribute; 0 = no cap.
+	MaxAttributeBytes int
+}
+
+// Result reports what happened to one span, for telemetry.
+type Result struct {
+	Kind      string
+	Skipped   bool // already normalized
+	Malformed int  // source values kept raw because they did not parse
+	Truncated int  // canonical values cut by the size guard, plus dropped index bombs
+}
+
+// Span normalizes span in place.
+func Span(span ptrace.Span, scope pcommon.InstrumentationScope, res pcommon.Resource, opt Options) Result {
+	attrs := span.Attributes()
+	if v, ok := attrs.Get(spancommit.AttrNormalized); ok && v.Bool() {
+		k, _ := attrs.Get(spancommit.AttrKind)
+		return Result{Kind: k.AsString(), Skipped: true}
+	}
+	v := newView(span, scope, res)
+	cl := classify(v)
+	c := &spancommit.Canonical{Kind: cl.kind, Subtype: cl.subtype, Repo: opt.Repo, Sources: sources(v)}
+	c.Name = v.str("traceloop.entity.name")
+	if c.Name == "" {
+		c.Name = v.name
+	}
+	contextFields(v, c)
+	errorFields(v, c)
+	switch cl.kind {
+	case spancommit.KindSessionEnd:
+		c.SessionEnd = v.str(spancommit.AttrSessionEnd)
+	case spancommit.KindGeneration:
+		generationFields(v, c, cl)
+	case spancommit.KindToolCall:
+		toolFields(v, c)
+		c.Name = c.ToolName
+	case spancommit.KindRetrieval:
+		retrievalFields(v, c)
+		textIO(v, c)
+		c.Input = ""
+	default:
+		textIO(v, c)
+		u := usage(v, false)
+		if !u.IsZero() {
+			// Usage on a span that is not a model call is an aggregate
+			// of its children (AI SDK outer span, invoke_agent): shown,
+			// never counted.
+			c.UsageAggregate = u
+		}
+		if cl.wrapper {
+			c.Model = v.str("gen_ai.response.model", "gen_ai.request.model", "ai.response.model", "ai.model.id")
+		}
+	}
+	c.Malformed = v.malformed
+	var guard spancommit.Guard
+	if opt.MaxAttributeBytes > 0 {
+		guard = sizeGuard(opt.MaxAttributeBytes)
+	}
+	if !opt.KeepRawAttributes {
+		attrs.RemoveIf(func(k string, _ pcommon.Value) bool { return !strings.HasPrefix(k, "maxim.") })
+	} else {
+		removePayloads(attrs)
+	}
+	if !opt.KeepRawAttributes || c.Kind == spancommit.KindGeneration {
+		removePayloadEvents(span)
+	}
+	spancommit.Encode(c, attrs, guard)
+	return Result{Kind: cl.kind, Malformed: len(c.Malformed), Truncated: len(c.Truncated) + v.dropped}
+}
+
+func generationFields(v *view, c *spancommit.Canonical, cl class) {
+	c.ProviderRaw = v.str("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system", "ai.model.provider")
+	c.Provider = normProvider(c.ProviderRaw)
+	if c.Provider == c.ProviderRaw {
+		c.ProviderRaw = ""
+	}
+	c.RequestModel = v.str("gen_ai.request.model", "llm.request.model_name", "ai.model.id", "embedding.model_name", "reranker.model_name")
+	c.Model = v.str("langfuse.observation.model.name", "gen_ai.response.model", "llm.response.model_name", "ai.response.model",
+		"llm.model_name", "embedding.model_name", "gen_ai.request.model", "ai.model.id", "model")
+	if c.RequestModel == c.Model {
+		c.RequestModel = ""
+	}
+	c.ModelParameters = modelParameters(v)
+	c.InputMessages = inputMessages(v, true)
+	if cl.subtype == "embedding" && c.InputMessages == nil {
+		// Embedding inputs: AI SDK ai.value(s), OpenInference texts.
+		if x, k := v.get("ai.value", "ai.values"); k != "" {
+			c.InputMessages = []spancommit.Message{{Role: "user", Content: embedText(x)}}
+		} else if l, ok := v.flatList("embedding.embeddings").([]any); ok {
+			var texts []string
+			for _, it := range l {
+				if m, ok := it.(map[string]any); ok {
+					if e, ok := m["embedding"].(map[string]any); ok {
+						if t := asString(e["text"]); t != "" {
+							texts = append(texts, t)
+						}
+					}
+				}
+			}
+			if len(texts) > 0 {
+				c.InputMessages = []spancommit.Message{{Role: "user", Content: strings.Join(texts, "\n")}}
+			}
+		}
+	}
+	var finishes []string
+	c.OutputMessages, finishes = outputMessages(v, true)
+	c.FinishReason, c.FinishReasonRaw = finishReason(v, finishes)
+	if c.FinishReasonRaw == c.FinishReason {
+		c.FinishReasonRaw = ""
+	}
+	c.ResponseID = v.str("gen_ai.response.id", "ai.response.id")
+	c.Usage = usage(v, cl.subtype == "embedding")
+	c.Cost = cost(v)
+	c.ToolsOffered = toolsOffered(v)
+	op := v.operationID()
+	if b, ok := asBool(firstAttr(v, "gen_ai.request.stream", "gen_ai.is_streaming", "llm.is_streaming", "gen_ai.request.is_stream")); ok {
+		c.Stream = &b
+	} else if strings.HasSuffix(op, ".doStream") {
+		t := true
+		c.Stream = &t
+	}
+	if f := v.number("ai.response.msToFirstChunk", "ai.stream.msToFirstChunk"); f != nil {
+		c.TTFTMs = f
+	} else if f := v.number("gen_ai.response.time_to_first_chunk", "gen_ai.client.operation.time_to_first_chunk"); f != nil {
+		ms := *f * 1000
+		c.TTFTMs = &ms
+	} else {
+		for _, e := range v.events {
+			if e.name == "ai.stream.firstChunk" {
+				if f, ok := asFloat(e.attrs["ai.response.msToFirstChunk"]); ok {
+					c.TTFTMs = &f
+				}
+			}
+		}
+	}
+}
+
+func embedText(x any) string {
+	switch t := x.(type) {
+	case []any:
+		parts := make([]string, 0, len(t))
+		for _, it := range t {
+			parts = append(parts, unquote(asString(it)))
+		}
+		return strings.Join(parts, "\n")
+	}
+	return unquote(asString(x))
+}
+
+func firstAttr(v *view, keys ...string) any {
+	for _, k := range keys {
+		if x, ok := v.attrs[k]; ok {
+			return x
+		}
+	}
+	return nil
+}
+
+// textIO reads plain input/output of non-model spans.
+func textIO(v *view, c *spancommit.Canonical) {
+	if x, k := v.get("input.value", "traceloop.entity.input", "gen_ai.input.messages", "ai.prompt", "mlflow.spanInputs", "input"); k != "" {
+		c.Input = ioText(x)
+	}
+	if x, k := v.get("output.value", "traceloop.entity.output", "gen_ai.output.messages", "ai.response.text", "ai.response.object",
+		"mlflow.spanOutputs", "output"); k != "" {
+		c.Output = ioText(x)
+	}
+}
+
+func ioText(x any) string {
+	if s, ok := x.(string); ok {
+		return s
+	}
+	return compactJSON(x)
+}
+
+// payloadPrefixes are the large source payloads the canonical attributes
+// duplicate; they are removed even when raw attributes are kept.
+var payloadExact = map[string]bool{
+	"gen_ai.input.messages": true, "gen_ai.output.messages": true, "gen_ai.system_instructions": true, "gen_ai.prompt": true,
+	"gen_ai.completion": true, "ai.prompt": true, "ai.prompt.messages": true, "ai.response.text": true, "ai.response.toolCalls": true,
+	"ai.result.text": true, "ai.result.toolCalls": true, "input.value": true, "output.value": true, "gen_ai.retrieval.documents": true,
+	"gen_ai.tool.definitions": true, "ai.prompt.tools": true, "ai.embedding": true, "ai.embeddings": true, "ai.values": true,
+	"llm.prompts": true,
+}
+
+var payloadPrefixes = []string{
+	"llm.input_messages.", "llm.output_messages.", "llm.prompts.", "llm.choices.", "llm.tools.", "retrieval.documents.",
+	"embedding.embeddings.", "reranker.input_documents.", "reranker.output_documents.", "llm.request.functions.",
+}
+
+func removePayloads(attrs pcommon.Map) {
+	attrs.RemoveIf(func(k string, _ pcommon.Value) bool {
+		if payloadExact[k] {
+			return true
+		}
+		for _, p := range payloadPrefixes {
+			if strings.HasPrefix(k, p) {
+				return true
+			}
+		}
+		// gen_ai.prompt.{i}.* / gen_ai.completion.{i}.*, but not the
+		// v1.39 gen_ai.prompt.name.
+		for _, p := range []string{"gen_ai.prompt.", "gen_ai.completion."} {
+			if strings.HasPrefix(k, p) {
+				rest := k[len(p):]
+				if i := strings.IndexByte(rest, '.'); i >= 0 {
+					rest = rest[:i]
+				}
+				if _, err := strconv.Atoi(rest); err == nil {
+					return true
+				}
+			}
+		}
+		return false
+	})
+}
+
+// payloadEvents carry message content that is now in canonical form.
+var payloadEvents = map[string]bool{
+	"gen_ai.client.inference.operation.details": true, "gen_ai.system.message": true, "gen_ai.user.message": true,
+	"gen_ai.assistant.message": true, "gen_ai.tool.message": true, "gen_ai.choice": true, "gen_ai.content.prompt": true,
+	"gen_ai.content.completion": true,
+}
+
+func removePayloadEvents(span ptrace.Span) {
+	span.Events().RemoveIf(func(e ptrace.SpanEvent) bool { return payloadEvents[e.Name()] })
+}
+
+// sizeGuard cuts a canonical value at max bytes (on a UTF-8 boundary) and
+// appends a marker; the span is never rejected.
+func sizeGuard(max int) spancommit.Guard {
+	return func(_ string, s string) (string, bool) {
+		if len(s) <= max {
+			return s, false
+		}
+		cut := max
+		for cut > 0 && cut < len(s) && s[cut]&0xC0 == 0x80 {
+			cut--
+		}
+		return s[:cut] + "…[truncated " + strconv.Itoa(len(s)-cut) + " bytes]", true
+	}
+}

@@ -1,0 +1,97 @@
+package genainormalizeprocessor
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"go.opentelemetry.io/collector/client"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-genai/otelcol-genai/processor/genainormalizeprocessor/internal/metadata"
+	"github.com/otelcol-genai/otelcol-genai/processor/genainormalizeprocessor/internal/normalize"
+)
+
+type normalizer struct {
+	cfg    *Config
+	logger *zap.Logger
+	tel    *metadata.TelemetryBuilder
+	kinds  map[string]metric.MeasurementOption
+}
+
+func newNormalizer(set processor.Settings, cfg *Config) (*normalizer, error) {
+	tel, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, fmt.Errorf("creating telemetry: %w", err)
+	}
+	n := &normalizer{cfg: cfg, logger: set.Logger, tel: tel, kinds: map[string]metric.MeasurementOption{}}
+	// Pre-built attribute sets: the per-span counter add must not allocate.
+	for _, k := range []string{"generation", "tool_call", "retrieval", "span", "session_end"} {
+		n.kinds[k] = metric.WithAttributeSet(attribute.NewSet(attribute.String("kind", k)))
+	}
+	return n, nil
+}
+
+// repo picks the repository: request metadata set by the maxim_auth
+// authenticator (or a client header with include_metadata), else the
+// configured default.
+func (n *normalizer) repo(ctx context.Context) string {
+	if vals := client.FromContext(ctx).Metadata.Get(n.cfg.RepoMetadataKey); len(vals) > 0 {
+		if r := strings.TrimSpace(vals[0]); r != "" {
+			return r
+		}
+	}
+	return n.cfg.DefaultRepo
+}
+
+func (n *normalizer) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
+	opt := normalize.Options{
+		Repo:              n.repo(ctx),
+		KeepRawAttributes: n.cfg.KeepRawAttributes,
+		MaxAttributeBytes: n.cfg.MaxAttributeBytes,
+	}
+	counts := map[string]int64{}
+	var malformed, truncated int64
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		sss := rs.ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			ss := sss.At(j)
+			spans := ss.Spans()
+			for k := 0; k < spans.Len(); k++ {
+				sp := spans.At(k)
+				r := normalize.Span(sp, ss.Scope(), rs.Resource(), opt)
+				if r.Skipped {
+					continue
+				}
+				counts[r.Kind]++
+				malformed += int64(r.Malformed)
+				truncated += int64(r.Truncated)
+				if r.Malformed > 0 || r.Truncated > 0 {
+					n.logger.Debug("genai span kept with raw or cut values",
+						zap.String("trace_id", sp.TraceID().String()), zap.String("span_id", sp.SpanID().String()),
+						zap.Int("malformed", r.Malformed), zap.Int("truncated", r.Truncated))
+				}
+			}
+		}
+	}
+	for kind, c := range counts {
+		opt, ok := n.kinds[kind]
+		if !ok {
+			opt = metric.WithAttributes(attribute.String("kind", kind))
+		}
+		n.tel.GenaiNormalizeSpans.Add(ctx, c, opt)
+	}
+	if malformed > 0 {
+		n.tel.GenaiNormalizeMalformedValues.Add(ctx, malformed)
+	}
+	if truncated > 0 {
+		n.tel.GenaiNormalizeTruncations.Add(ctx, truncated)
+	}
+	return td, nil
+}
