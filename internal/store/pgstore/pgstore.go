@@ -1,0 +1,624 @@
+// Package pgstore is the PostgreSQL store.Backend: the shared backend for a
+// gateway fleet, where several collectors write the same trace at once.
+//
+// A node's commit set is the rows of the commits table with its (repo,
+// kind, entity id); the table's primary key ends in the commit id, so
+// `INSERT … ON CONFLICT` is exactly the set union the merge needs (keeping
+// the lower version). Writers never read before writing, every write is
+// idempotent, and each Apply is one transaction, so a retry after an
+// ambiguous failure (connection lost during COMMIT) is always safe. The
+// SQL stays within what CockroachDB and YugabyteDB also accept; README.md
+// lists what was checked and what differs.
+package pgstore
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+)
+
+// Store is a store.Backend on PostgreSQL.
+type Store struct {
+	pool   *pgxpool.Pool
+	logger *zap.Logger
+	retry  *retrier
+	schema string
+	// q is the quoted schema identifier, prefixed to every table name.
+	q string
+	// sql holds the statements, built once with the schema in them.
+	sql statements
+}
+
+var _ store.Backend = (*Store)(nil)
+
+// New connects, applies the schema migrations and returns the store. It
+// retries a database that is not reachable yet for up to
+// cfg.Retry.MaxElapsedTime (or until ctx ends), so a collector can start
+// alongside its database.
+func New(ctx context.Context, cfg Config, logger *zap.Logger) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("pgstore: invalid config: %w", err)
+	}
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	pc, err := cfg.poolConfig()
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: create pool: %w", err)
+	}
+	schema := cfg.schema()
+	s := &Store{
+		pool:   pool,
+		logger: logger,
+		retry:  &retrier{cfg: cfg.Retry, logger: logger, sleep: sleepCtx},
+		schema: schema,
+		q:      pgx.Identifier{schema}.Sanitize(),
+	}
+	s.sql = buildStatements(s.q)
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Stats reports counters for telemetry: how many operation attempts were
+// retried after a transient error.
+type Stats struct {
+	Retries int64
+}
+
+// Stats returns the store's counters.
+func (s *Store) Stats() Stats {
+	return Stats{Retries: s.retry.retries.Load()}
+}
+
+// statements are the hot-path SQL texts with the schema substituted.
+type statements struct {
+	insertCommits, insertEdges, appendChangeLog                   string
+	selectCommits, selectChildren, selectParents                  string
+	changedSince, getCheckpoint, setCheckpoint, pruneChangeLog    string
+	putBlob, getBlob                                              string
+	deleteCommits, deleteEdges, deleteTraceSums, deleteSessionSum string
+	putTraceSummary, putSessionSummary                            string
+}
+
+func buildStatements(q string) statements {
+	return statements{
+		// unnest over parallel arrays turns one statement into a batch
+		// insert of any size with a fixed parameter count. A repeated
+		// commit conflicts and can only lower the stored version, which
+		// is the union rule (keep the lower version).
+		insertCommits: `INSERT INTO ` + q + `.commits AS c (repo, kind, entity_id, commit_id, action, data, version)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::bytea[], $7::int8[])
+			ON CONFLICT (repo, kind, entity_id, commit_id)
+			DO UPDATE SET version = excluded.version WHERE excluded.version < c.version`,
+		insertEdges: `INSERT INTO ` + q + `.edges (parent_repo, parent_kind, parent_id, child_repo, child_kind, child_id)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+			ON CONFLICT DO NOTHING`,
+		// The counter row update takes a row lock that is held until
+		// COMMIT, so concurrent writers take change-log positions in
+		// commit order: a reader can never see position n+1 before n,
+		// and the indexer's checkpoint never skips an entry that becomes
+		// visible later. It is the last statement of the transaction so
+		// the lock is held for as short as possible.
+		appendChangeLog: `WITH h AS (
+				UPDATE ` + q + `.counters SET value = value + $4::int8 WHERE name = 'change_log_head' RETURNING value
+			)
+			INSERT INTO ` + q + `.change_log (seq, repo, kind, entity_id)
+			SELECT h.value - $4::int8 + u.ord, u.repo, u.kind, u.id
+			FROM h, unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(repo, kind, id, ord)`,
+		selectCommits: `SELECT c.repo, c.kind, c.entity_id, c.commit_id, c.action, c.data, c.version
+			FROM ` + q + `.commits c
+			JOIN unnest($1::text[], $2::text[], $3::text[]) AS r(repo, kind, id)
+			ON c.repo = r.repo AND c.kind = r.kind AND c.entity_id = r.id`,
+		selectChildren: `SELECT e.parent_repo, e.parent_kind, e.parent_id, e.child_repo, e.child_kind, e.child_id
+			FROM ` + q + `.edges e
+			JOIN unnest($1::text[], $2::text[], $3::text[]) AS r(repo, kind, id)
+			ON e.parent_repo = r.repo AND e.parent_kind = r.kind AND e.parent_id = r.id`,
+		selectParents: `SELECT parent_repo, parent_kind, parent_id FROM ` + q + `.edges
+			WHERE child_repo = $1 AND child_kind = $2 AND child_id = $3`,
+		changedSince: `SELECT seq, repo, kind, entity_id FROM ` + q + `.change_log
+			WHERE seq > $1 ORDER BY seq LIMIT $2`,
+		getCheckpoint:  `SELECT value FROM ` + q + `.counters WHERE name = 'index_checkpoint'`,
+		setCheckpoint:  `UPDATE ` + q + `.counters SET value = $1 WHERE name = 'index_checkpoint'`,
+		pruneChangeLog: `DELETE FROM ` + q + `.change_log WHERE seq <= $1`,
+		putBlob: `INSERT INTO ` + q + `.blobs (repo, key, content_type, data) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (repo, key) DO UPDATE SET content_type = excluded.content_type, data = excluded.data`,
+		getBlob:       `SELECT content_type, data FROM ` + q + `.blobs WHERE repo = $1 AND key = $2`,
+		deleteCommits: `DELETE FROM ` + q + `.commits WHERE (repo, kind, entity_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
+		deleteEdges: `DELETE FROM ` + q + `.edges
+			WHERE (parent_repo, parent_kind, parent_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))
+			   OR (child_repo, child_kind, child_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
+		deleteTraceSums:  `DELETE FROM ` + q + `.trace_summaries WHERE (repo, trace_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+		deleteSessionSum: `DELETE FROM ` + q + `.session_summaries WHERE (repo, session_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+		putTraceSummary: `INSERT INTO ` + q + `.trace_summaries AS t
+				(repo, trace_id, revision, start_ns, last_activity_ns, duration_ms, name, session_id, is_error, tags, models, doc)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::text[], $12)
+			ON CONFLICT (repo, trace_id) DO UPDATE SET
+				revision = excluded.revision, start_ns = excluded.start_ns,
+				last_activity_ns = excluded.last_activity_ns, duration_ms = excluded.duration_ms,
+				name = excluded.name, session_id = excluded.session_id, is_error = excluded.is_error,
+				tags = excluded.tags, models = excluded.models, doc = excluded.doc
+			WHERE excluded.revision > t.revision`,
+		putSessionSummary: `INSERT INTO ` + q + `.session_summaries AS t
+				(repo, session_id, revision, start_ns, last_activity_ns, doc)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (repo, session_id) DO UPDATE SET
+				revision = excluded.revision, start_ns = excluded.start_ns,
+				last_activity_ns = excluded.last_activity_ns, doc = excluded.doc
+			WHERE excluded.revision > t.revision`,
+	}
+}
+
+// inTx runs fn in a transaction, retrying the whole transaction on
+// transient errors.
+func (s *Store) inTx(ctx context.Context, op string, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	return s.retry.do(ctx, op, func(ctx context.Context) error {
+		tx, err := s.pool.Begin(ctx)
+		if err != nil {
+			return fmt.Errorf("pgstore: %s: begin: %w", op, err)
+		}
+		// Rollback after a successful Commit is a no-op; with a dead
+		// connection it fails fast, and the pool discards the conn.
+		defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return fmt.Errorf("pgstore: %s: commit: %w", op, err)
+		}
+		return nil
+	})
+}
+
+// Apply adds the commits to their nodes' sets, records the edges and
+// appends every touched node to the change log, in one transaction.
+//
+// Rows are sorted before inserting so that concurrent writers lock index
+// entries in the same order (which avoids most deadlocks; the rest are
+// retried). The change log records every touched node even when nothing
+// was new: if a previous attempt committed but its caller saw an error,
+// the caller's resend must still reach the indexer.
+func (s *Store) Apply(ctx context.Context, commits []commit.Commit, edges []store.Edge) error {
+	if len(commits) == 0 && len(edges) == 0 {
+		return nil
+	}
+	cs, err := dedupCommits(commits)
+	if err != nil {
+		return err
+	}
+	es := dedupEdges(edges)
+	touched := touchedNodes(cs, es)
+
+	var ca commitArrays
+	ca.fill(cs)
+	var ea edgeArrays
+	ea.fill(es)
+	var ta refArrays
+	ta.fill(touched)
+
+	return s.inTx(ctx, "apply", func(ctx context.Context, tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		if len(cs) > 0 {
+			b.Queue(s.sql.insertCommits, ca.repo, ca.kind, ca.id, ca.commitID, ca.action, ca.data, ca.version)
+		}
+		if len(es) > 0 {
+			b.Queue(s.sql.insertEdges, ea.pRepo, ea.pKind, ea.pID, ea.cRepo, ea.cKind, ea.cID)
+		}
+		b.Queue(s.sql.appendChangeLog, ta.repo, ta.kind, ta.id, int64(len(touched)))
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("pgstore: apply %d commits, %d edges: %w", len(cs), len(es), err)
+		}
+		return nil
+	})
+}
+
+// dedupCommits sorts commits by their key and keeps one row per key with
+// the lowest version: PostgreSQL refuses an ON CONFLICT DO UPDATE that
+// would touch the same row twice in one statement.
+func dedupCommits(in []commit.Commit) ([]*commit.Commit, error) {
+	out := make([]*commit.Commit, 0, len(in))
+	for i := range in {
+		c := &in[i]
+		if c.ID.IsZero() {
+			return nil, fmt.Errorf("pgstore: commit %s/%s/%s has no id (not sealed)", c.Entity, c.EntityID, c.Action)
+		}
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b *commit.Commit) int {
+		if d := compareRef(a.Node(), b.Node()); d != 0 {
+			return d
+		}
+		if d := bytes.Compare(a.ID[:], b.ID[:]); d != 0 {
+			return d
+		}
+		return cmp.Compare(a.Version, b.Version)
+	})
+	// After sorting, the lowest version of a key comes first.
+	return slices.CompactFunc(out, func(a, b *commit.Commit) bool {
+		return a.Node() == b.Node() && a.ID == b.ID
+	}), nil
+}
+
+func dedupEdges(in []store.Edge) []store.Edge {
+	out := slices.Clone(in)
+	slices.SortFunc(out, compareEdge)
+	return slices.Compact(out)
+}
+
+func compareEdge(a, b store.Edge) int {
+	if d := compareRef(a.Parent, b.Parent); d != 0 {
+		return d
+	}
+	return compareRef(a.Child, b.Child)
+}
+
+// compareRef orders refs by (repo, kind, id): the storage key order.
+func compareRef(a, b commit.NodeRef) int {
+	return cmp.Or(cmp.Compare(a.Repo, b.Repo), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID))
+}
+
+// compareKindID orders refs by (kind, id, repo): the order the Reader
+// contract promises for children and parents.
+func compareKindID(a, b commit.NodeRef) int {
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID), cmp.Compare(a.Repo, b.Repo))
+}
+
+// touchedNodes lists, once each and in first-seen order, the nodes whose
+// commit sets changed and both ends of every edge (an edge changes the
+// parent's tree and the child's root).
+func touchedNodes(cs []*commit.Commit, es []store.Edge) []commit.NodeRef {
+	seen := make(map[commit.NodeRef]struct{}, len(cs)/4+2*len(es))
+	var out []commit.NodeRef
+	add := func(r commit.NodeRef) {
+		if _, ok := seen[r]; !ok {
+			seen[r] = struct{}{}
+			out = append(out, r)
+		}
+	}
+	for _, c := range cs {
+		add(c.Node())
+	}
+	for _, e := range es {
+		add(e.Parent)
+		add(e.Child)
+	}
+	return out
+}
+
+// commitArrays are the parallel arrays of one batch insert.
+type commitArrays struct {
+	repo, kind, id, action []string
+	commitID, data         [][]byte
+	version                []int64
+}
+
+func (a *commitArrays) fill(cs []*commit.Commit) {
+	n := len(cs)
+	a.repo, a.kind, a.id, a.action = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	a.commitID, a.data, a.version = make([][]byte, n), make([][]byte, n), make([]int64, n)
+	for i, c := range cs {
+		a.repo[i], a.kind[i], a.id[i], a.action[i] = c.Repo, string(c.Entity), c.EntityID, string(c.Action)
+		a.commitID[i] = c.ID[:]
+		// A nil []byte would be sent as NULL; data is NOT NULL.
+		a.data[i] = c.Data
+		if a.data[i] == nil {
+			a.data[i] = []byte{}
+		}
+		a.version[i] = c.Version
+	}
+}
+
+type edgeArrays struct {
+	pRepo, pKind, pID, cRepo, cKind, cID []string
+}
+
+func (a *edgeArrays) fill(es []store.Edge) {
+	for _, e := range es {
+		a.pRepo = append(a.pRepo, e.Parent.Repo)
+		a.pKind = append(a.pKind, string(e.Parent.Kind))
+		a.pID = append(a.pID, e.Parent.ID)
+		a.cRepo = append(a.cRepo, e.Child.Repo)
+		a.cKind = append(a.cKind, string(e.Child.Kind))
+		a.cID = append(a.cID, e.Child.ID)
+	}
+}
+
+type refArrays struct {
+	repo, kind, id []string
+}
+
+func (a *refArrays) fill(refs []commit.NodeRef) {
+	a.repo, a.kind, a.id = make([]string, 0, len(refs)), make([]string, 0, len(refs)), make([]string, 0, len(refs))
+	for _, r := range refs {
+		a.repo = append(a.repo, r.Repo)
+		a.kind = append(a.kind, string(r.Kind))
+		a.id = append(a.id, r.ID)
+	}
+}
+
+func uniqueRefs(refs []commit.NodeRef) []commit.NodeRef {
+	out := slices.Clone(refs)
+	slices.SortFunc(out, compareRef)
+	return slices.Compact(out)
+}
+
+// Commits returns the commit sets of refs, each sorted by commit.Less.
+func (s *Store) Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.Commit, error) {
+	out := map[commit.NodeRef][]commit.Commit{}
+	if len(refs) == 0 {
+		return out, nil
+	}
+	var ra refArrays
+	ra.fill(uniqueRefs(refs))
+	err := s.retry.do(ctx, "commits", func(ctx context.Context) error {
+		clear(out)
+		rows, err := s.pool.Query(ctx, s.sql.selectCommits, ra.repo, ra.kind, ra.id)
+		if err != nil {
+			return fmt.Errorf("pgstore: read commits: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c commit.Commit
+			var kind, action string
+			var id, data []byte
+			if err := rows.Scan(&c.Repo, &kind, &c.EntityID, &id, &action, &data, &c.Version); err != nil {
+				return fmt.Errorf("pgstore: scan commit: %w", err)
+			}
+			if len(id) != len(c.ID) {
+				return fmt.Errorf("pgstore: commit %s/%s/%s has a %d-byte id", c.Repo, kind, c.EntityID, len(id))
+			}
+			c.Entity, c.Action, c.Data = commit.Entity(kind), commit.Action(action), data
+			copy(c.ID[:], id)
+			ref := c.Node()
+			out[ref] = append(out[ref], c)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("pgstore: read commits: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, cs := range out {
+		slices.SortFunc(cs, func(a, b commit.Commit) int {
+			switch {
+			case commit.Less(&a, &b):
+				return -1
+			case commit.Less(&b, &a):
+				return 1
+			}
+			return 0
+		})
+	}
+	return out, nil
+}
+
+// Children returns the children of each ref, sorted by (kind, id).
+func (s *Store) Children(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error) {
+	out := map[commit.NodeRef][]commit.NodeRef{}
+	if len(refs) == 0 {
+		return out, nil
+	}
+	var ra refArrays
+	ra.fill(uniqueRefs(refs))
+	err := s.retry.do(ctx, "children", func(ctx context.Context) error {
+		clear(out)
+		rows, err := s.pool.Query(ctx, s.sql.selectChildren, ra.repo, ra.kind, ra.id)
+		if err != nil {
+			return fmt.Errorf("pgstore: read children: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p, c commit.NodeRef
+			var pk, ck string
+			if err := rows.Scan(&p.Repo, &pk, &p.ID, &c.Repo, &ck, &c.ID); err != nil {
+				return fmt.Errorf("pgstore: scan edge: %w", err)
+			}
+			p.Kind, c.Kind = commit.Entity(pk), commit.Entity(ck)
+			out[p] = append(out[p], c)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("pgstore: read children: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Sorted here rather than in SQL: the contract is Go string order,
+	// which is independent of the database's collation.
+	for _, kids := range out {
+		slices.SortFunc(kids, compareKindID)
+	}
+	return out, nil
+}
+
+// Parents returns the nodes with an edge to ref, sorted by (kind, id).
+func (s *Store) Parents(ctx context.Context, ref commit.NodeRef) ([]commit.NodeRef, error) {
+	var out []commit.NodeRef
+	err := s.retry.do(ctx, "parents", func(ctx context.Context) error {
+		out = out[:0]
+		rows, err := s.pool.Query(ctx, s.sql.selectParents, ref.Repo, string(ref.Kind), ref.ID)
+		if err != nil {
+			return fmt.Errorf("pgstore: read parents: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p commit.NodeRef
+			var kind string
+			if err := rows.Scan(&p.Repo, &kind, &p.ID); err != nil {
+				return fmt.Errorf("pgstore: scan parent: %w", err)
+			}
+			p.Kind = commit.Entity(kind)
+			out = append(out, p)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("pgstore: read parents: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, compareKindID)
+	return out, nil
+}
+
+// ChangedSince returns the nodes of change-log entries after position
+// after, in apply order and deduplicated, reading at most limit entries;
+// next is the position of the last entry read.
+func (s *Store) ChangedSince(ctx context.Context, after uint64, limit int) ([]commit.NodeRef, uint64, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	var refs []commit.NodeRef
+	next := after
+	err := s.retry.do(ctx, "changed_since", func(ctx context.Context) error {
+		refs, next = refs[:0], after
+		rows, err := s.pool.Query(ctx, s.sql.changedSince, int64(after), limit)
+		if err != nil {
+			return fmt.Errorf("pgstore: read change log: %w", err)
+		}
+		defer rows.Close()
+		seen := map[commit.NodeRef]struct{}{}
+		for rows.Next() {
+			var seq int64
+			var r commit.NodeRef
+			var kind string
+			if err := rows.Scan(&seq, &r.Repo, &kind, &r.ID); err != nil {
+				return fmt.Errorf("pgstore: scan change log: %w", err)
+			}
+			r.Kind = commit.Entity(kind)
+			next = uint64(seq)
+			if _, dup := seen[r]; !dup {
+				seen[r] = struct{}{}
+				refs = append(refs, r)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("pgstore: read change log: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, after, err
+	}
+	return refs, next, nil
+}
+
+// IndexCheckpoint returns the indexer's persisted change-log position.
+func (s *Store) IndexCheckpoint(ctx context.Context) (uint64, error) {
+	var pos int64
+	err := s.retry.do(ctx, "index_checkpoint", func(ctx context.Context) error {
+		if err := s.pool.QueryRow(ctx, s.sql.getCheckpoint).Scan(&pos); err != nil {
+			return fmt.Errorf("pgstore: read index checkpoint: %w", err)
+		}
+		return nil
+	})
+	return uint64(pos), err
+}
+
+// SetIndexCheckpoint persists pos and trims the change log up to it: the
+// indexer never asks for positions at or below its checkpoint again.
+func (s *Store) SetIndexCheckpoint(ctx context.Context, pos uint64) error {
+	return s.inTx(ctx, "set_index_checkpoint", func(ctx context.Context, tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(s.sql.setCheckpoint, int64(pos))
+		b.Queue(s.sql.pruneChangeLog, int64(pos))
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("pgstore: write index checkpoint: %w", err)
+		}
+		return nil
+	})
+}
+
+// PutBlob stores b under (repo, key), replacing an older blob.
+func (s *Store) PutBlob(ctx context.Context, repo, key string, b store.Blob) error {
+	data := b.Data
+	if data == nil {
+		data = []byte{}
+	}
+	return s.retry.do(ctx, "put_blob", func(ctx context.Context) error {
+		if _, err := s.pool.Exec(ctx, s.sql.putBlob, repo, key, b.ContentType, data); err != nil {
+			return fmt.Errorf("pgstore: put blob %s/%s: %w", repo, key, err)
+		}
+		return nil
+	})
+}
+
+// GetBlob returns the blob under (repo, key) or store.ErrNotFound.
+func (s *Store) GetBlob(ctx context.Context, repo, key string) (store.Blob, error) {
+	var b store.Blob
+	err := s.retry.do(ctx, "get_blob", func(ctx context.Context) error {
+		err := s.pool.QueryRow(ctx, s.sql.getBlob, repo, key).Scan(&b.ContentType, &b.Data)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("pgstore: blob %s/%s: %w", repo, key, store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("pgstore: get blob %s/%s: %w", repo, key, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Blob{}, err
+	}
+	return b, nil
+}
+
+// Delete removes the nodes' commits, the edges into and out of them and
+// the summary rows of traces and sessions among them, in one transaction.
+func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	refs = uniqueRefs(refs)
+	var ra refArrays
+	ra.fill(refs)
+	var traceRepo, traceID, sessRepo, sessID []string
+	for _, r := range refs {
+		switch r.Kind {
+		case commit.EntityTrace:
+			traceRepo, traceID = append(traceRepo, r.Repo), append(traceID, r.ID)
+		case commit.EntitySession:
+			sessRepo, sessID = append(sessRepo, r.Repo), append(sessID, r.ID)
+		}
+	}
+	return s.inTx(ctx, "delete", func(ctx context.Context, tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(s.sql.deleteCommits, ra.repo, ra.kind, ra.id)
+		b.Queue(s.sql.deleteEdges, ra.repo, ra.kind, ra.id)
+		if len(traceID) > 0 {
+			b.Queue(s.sql.deleteTraceSums, traceRepo, traceID)
+		}
+		if len(sessID) > 0 {
+			b.Queue(s.sql.deleteSessionSum, sessRepo, sessID)
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("pgstore: delete %d nodes: %w", len(refs), err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,218 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"go.uber.org/zap"
+)
+
+// migration is one schema version. Statements use {{s}} for the quoted
+// schema name. Every statement is idempotent on its own (IF NOT EXISTS,
+// ON CONFLICT DO NOTHING) so that a database without transactional DDL or
+// without advisory locks (YugabyteDB, CockroachDB) still converges when
+// two collectors migrate at once.
+type migration struct {
+	version int
+	stmts   []string
+}
+
+// Text key columns are COLLATE "C" so that ORDER BY and keyset cursors
+// compare bytes, like Go string comparison and the other backends, instead
+// of the database's locale rules.
+var migrations = []migration{{
+	version: 1,
+	stmts: []string{
+		// One row per commit. The primary key is the union key: inserting
+		// a commit the node already holds conflicts and only ever lowers
+		// the stored version. data is bytea: the fold needs the bytes
+		// exactly as received, which jsonb would re-encode.
+		`CREATE TABLE IF NOT EXISTS {{s}}.commits (
+			repo      text COLLATE "C" NOT NULL,
+			kind      text COLLATE "C" NOT NULL,
+			entity_id text COLLATE "C" NOT NULL,
+			commit_id bytea NOT NULL,
+			action    text NOT NULL,
+			data      bytea NOT NULL,
+			version   bigint NOT NULL,
+			PRIMARY KEY (repo, kind, entity_id, commit_id)
+		)`,
+		`CREATE TABLE IF NOT EXISTS {{s}}.edges (
+			parent_repo text COLLATE "C" NOT NULL,
+			parent_kind text COLLATE "C" NOT NULL,
+			parent_id   text COLLATE "C" NOT NULL,
+			child_repo  text COLLATE "C" NOT NULL,
+			child_kind  text COLLATE "C" NOT NULL,
+			child_id    text COLLATE "C" NOT NULL,
+			PRIMARY KEY (parent_repo, parent_kind, parent_id, child_repo, child_kind, child_id)
+		)`,
+		`CREATE INDEX IF NOT EXISTS edges_by_child ON {{s}}.edges (child_repo, child_kind, child_id)`,
+		// The change log: seq is assigned from the change_log_head counter
+		// row inside the writing transaction, so positions are dense and
+		// become visible in order (see appendChangeLog).
+		`CREATE TABLE IF NOT EXISTS {{s}}.change_log (
+			seq       bigint PRIMARY KEY,
+			repo      text NOT NULL,
+			kind      text NOT NULL,
+			entity_id text NOT NULL
+		)`,
+		`CREATE TABLE IF NOT EXISTS {{s}}.counters (
+			name  text PRIMARY KEY,
+			value bigint NOT NULL
+		)`,
+		`INSERT INTO {{s}}.counters (name, value) VALUES ('change_log_head', 0), ('index_checkpoint', 0)
+			ON CONFLICT (name) DO NOTHING`,
+		// Summary rows: the filter columns plus doc, the row as JSON, which
+		// is what reads return (it keeps nanosecond times and every field
+		// without a column per field).
+		`CREATE TABLE IF NOT EXISTS {{s}}.trace_summaries (
+			repo             text COLLATE "C" NOT NULL,
+			trace_id         text COLLATE "C" NOT NULL,
+			revision         bigint NOT NULL,
+			start_ns         bigint NOT NULL,
+			last_activity_ns bigint NOT NULL,
+			duration_ms      double precision NOT NULL,
+			name             text COLLATE "C" NOT NULL,
+			session_id       text COLLATE "C" NOT NULL,
+			is_error         boolean NOT NULL,
+			tags             jsonb NOT NULL,
+			models           text[] NOT NULL,
+			doc              bytea NOT NULL,
+			PRIMARY KEY (repo, trace_id)
+		)`,
+		`CREATE INDEX IF NOT EXISTS trace_summaries_start ON {{s}}.trace_summaries (repo, start_ns DESC, trace_id)`,
+		`CREATE INDEX IF NOT EXISTS trace_summaries_all_start ON {{s}}.trace_summaries (start_ns DESC, repo, trace_id)`,
+		`CREATE INDEX IF NOT EXISTS trace_summaries_session ON {{s}}.trace_summaries (repo, session_id, start_ns DESC)`,
+		`CREATE INDEX IF NOT EXISTS trace_summaries_name ON {{s}}.trace_summaries (repo, name, start_ns DESC)`,
+		`CREATE INDEX IF NOT EXISTS trace_summaries_activity ON {{s}}.trace_summaries (repo, last_activity_ns)`,
+		`CREATE INDEX IF NOT EXISTS trace_summaries_duration ON {{s}}.trace_summaries (repo, duration_ms)`,
+		`CREATE INDEX IF NOT EXISTS trace_summaries_error ON {{s}}.trace_summaries (repo, start_ns DESC) WHERE is_error`,
+		`CREATE INDEX IF NOT EXISTS trace_summaries_tags ON {{s}}.trace_summaries USING gin (tags)`,
+		`CREATE INDEX IF NOT EXISTS trace_summaries_models ON {{s}}.trace_summaries USING gin (models)`,
+		`CREATE TABLE IF NOT EXISTS {{s}}.session_summaries (
+			repo             text COLLATE "C" NOT NULL,
+			session_id       text COLLATE "C" NOT NULL,
+			revision         bigint NOT NULL,
+			start_ns         bigint NOT NULL,
+			last_activity_ns bigint NOT NULL,
+			doc              bytea NOT NULL,
+			PRIMARY KEY (repo, session_id)
+		)`,
+		`CREATE INDEX IF NOT EXISTS session_summaries_start ON {{s}}.session_summaries (repo, start_ns DESC, session_id)`,
+		`CREATE INDEX IF NOT EXISTS session_summaries_all_start ON {{s}}.session_summaries (start_ns DESC, repo, session_id)`,
+		`CREATE TABLE IF NOT EXISTS {{s}}.blobs (
+			repo         text NOT NULL,
+			key          text NOT NULL,
+			content_type text NOT NULL,
+			data         bytea NOT NULL,
+			PRIMARY KEY (repo, key)
+		)`,
+	},
+}}
+
+// SchemaVersion is the newest schema version this build knows.
+func SchemaVersion() int { return migrations[len(migrations)-1].version }
+
+// migrate brings the schema up to date. It runs in one transaction that
+// first takes a transaction-scoped advisory lock keyed by the schema name,
+// so two collectors starting at once apply the migrations one after the
+// other. Where advisory locks do not exist (CockroachDB) it runs without
+// the lock; the idempotent statements plus retrying the duplicate-object
+// errors a concurrent CREATE … IF NOT EXISTS can still raise make that
+// safe.
+func (s *Store) migrate(ctx context.Context) error {
+	useLock := true
+	return s.retry.doWith(ctx, "migrate", isMigrationRetryable, func(ctx context.Context) error {
+		err := s.migrateOnce(ctx, useLock)
+		var pgErr *pgconn.PgError
+		if useLock && errors.As(err, &pgErr) && (pgErr.Code == "42883" || pgErr.Code == "0A000") {
+			s.logger.Info("pgstore: advisory locks unavailable; migrating without a lock", zap.String("sqlstate", pgErr.Code))
+			useLock = false
+			return s.migrateOnce(ctx, false)
+		}
+		return err
+	})
+}
+
+func (s *Store) migrateOnce(ctx context.Context, useLock bool) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("pgstore: migrate: begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if useLock {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.lockKey()); err != nil {
+			return fmt.Errorf("pgstore: migrate: advisory lock: %w", err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+s.q); err != nil {
+		return fmt.Errorf("pgstore: migrate: create schema: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+s.q+`.schema_migrations (
+		version int PRIMARY KEY,
+		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		return fmt.Errorf("pgstore: migrate: create schema_migrations: %w", err)
+	}
+	var current int
+	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM `+s.q+`.schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("pgstore: migrate: read version: %w", err)
+	}
+	if current > SchemaVersion() {
+		return fmt.Errorf("pgstore: schema %s is at version %d, newer than this build's %d", s.schema, current, SchemaVersion())
+	}
+	for _, m := range migrations {
+		if m.version <= current {
+			continue
+		}
+		for _, stmt := range m.stmts {
+			if _, err := tx.Exec(ctx, strings.ReplaceAll(stmt, "{{s}}", s.q)); err != nil {
+				return fmt.Errorf("pgstore: migrate to version %d: %w", m.version, err)
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO `+s.q+`.schema_migrations (version) VALUES ($1) ON CONFLICT (version) DO NOTHING`, m.version); err != nil {
+			return fmt.Errorf("pgstore: migrate: record version %d: %w", m.version, err)
+		}
+		s.logger.Info("pgstore: applied schema migration", zap.String("schema", s.schema), zap.Int("version", m.version))
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("pgstore: migrate: commit: %w", err)
+	}
+	return nil
+}
+
+// lockKey derives the advisory lock id from the schema, so tenants in
+// different schemas do not wait for each other.
+func (s *Store) lockKey() int64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte("otelcol-genai/pgstore/" + s.schema))
+	return int64(h.Sum64())
+}
+
+// isMigrationRetryable adds the errors concurrent CREATE … IF NOT EXISTS
+// can raise without a lock (a catalog unique violation, or "already
+// exists"): the retry then sees the object and skips it.
+func isMigrationRetryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505", "42P07", "42P06", "42710":
+			return true
+		}
+	}
+	return isRetryable(err)
+}
+
+// Drop removes the store's schema and everything in it. Tests and tenant
+// removal use it; it is never called by the collector.
+func (s *Store) Drop(ctx context.Context) error {
+	return s.retry.do(ctx, "drop", func(ctx context.Context) error {
+		if _, err := s.pool.Exec(ctx, `DROP SCHEMA IF EXISTS `+s.q+` CASCADE`); err != nil {
+			return fmt.Errorf("pgstore: drop schema %s: %w", s.schema, err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,310 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/store"
+)
+
+// Search page sizes (the same as the other backends).
+const (
+	defaultLimit = 50
+	maxLimit     = 1000
+)
+
+// nanos maps a time to the sortable integer column. The zero time maps to
+// 0 (time.Time's UnixNano is undefined for it).
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// PutTraceSummaries upserts rows; a stored row is replaced only by a row
+// with a higher revision (the WHERE of the ON CONFLICT update), so
+// concurrent indexers on different collectors never move a summary back.
+func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	args := make([][]any, 0, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		doc, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("pgstore: encode trace summary %s/%s: %w", r.Repo, r.TraceID, err)
+		}
+		tags := r.Tags
+		if tags == nil {
+			tags = map[string]string{}
+		}
+		models := r.Models
+		if models == nil {
+			models = []string{}
+		}
+		args = append(args, []any{r.Repo, r.TraceID, r.Revision, nanos(r.Start), nanos(r.LastActivity),
+			r.DurationMs, r.Name, r.SessionID, r.Error, tags, models, doc})
+	}
+	return s.retry.do(ctx, "put_trace_summaries", func(ctx context.Context) error {
+		// Each row's upsert is idempotent on its own, so the batch needs
+		// no explicit transaction: one round trip, and a retry after a
+		// partial failure converges.
+		if err := s.pool.SendBatch(ctx, queueAll(s.sql.putTraceSummary, args)).Close(); err != nil {
+			return fmt.Errorf("pgstore: put %d trace summaries: %w", len(rows), err)
+		}
+		return nil
+	})
+}
+
+// PutSessionSummaries upserts session rows under the same revision rule.
+func (s *Store) PutSessionSummaries(ctx context.Context, rows []store.SessionSummary) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	args := make([][]any, 0, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		doc, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("pgstore: encode session summary %s/%s: %w", r.Repo, r.SessionID, err)
+		}
+		args = append(args, []any{r.Repo, r.SessionID, r.Revision, nanos(r.Start), nanos(r.LastActivity), doc})
+	}
+	return s.retry.do(ctx, "put_session_summaries", func(ctx context.Context) error {
+		if err := s.pool.SendBatch(ctx, queueAll(s.sql.putSessionSummary, args)).Close(); err != nil {
+			return fmt.Errorf("pgstore: put %d session summaries: %w", len(rows), err)
+		}
+		return nil
+	})
+}
+
+// queueAll builds a fresh batch per attempt: a pgx.Batch is not meant to
+// be sent twice.
+func queueAll(sql string, args [][]any) *pgx.Batch {
+	b := &pgx.Batch{}
+	for _, a := range args {
+		b.Queue(sql, a...)
+	}
+	return b
+}
+
+// cursor is the keyset position after the last row of a page: results are
+// ordered by (start desc, repo, id), so the next page starts strictly
+// after it and stays stable while rows are added.
+type cursor struct {
+	Start int64  `json:"s"`
+	Repo  string `json:"r"`
+	ID    string `json:"i"`
+}
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (cursor, error) {
+	var c cursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err != nil {
+		return c, fmt.Errorf("pgstore: invalid cursor: %w", err)
+	}
+	return c, nil
+}
+
+func pageSize(n int) int {
+	switch {
+	case n <= 0:
+		return defaultLimit
+	case n > maxLimit:
+		return maxLimit
+	}
+	return n
+}
+
+// where accumulates a conjunction of predicates with numbered parameters.
+type where struct {
+	conds []string
+	args  []any
+}
+
+// add appends a predicate; each "?" in it becomes the next parameter.
+func (w *where) add(pred string, args ...any) {
+	for _, a := range args {
+		w.args = append(w.args, a)
+		pred = strings.Replace(pred, "?", "$"+strconv.Itoa(len(w.args)), 1)
+	}
+	w.conds = append(w.conds, pred)
+}
+
+func (w *where) String() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// SearchTraces returns the summaries matching q, newest start first.
+func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.TracePage, error) {
+	limit := pageSize(q.Limit)
+	var w where
+	if q.Repo != "" {
+		w.add("repo = ?", q.Repo)
+	}
+	if !q.From.IsZero() {
+		w.add("start_ns >= ?", nanos(q.From))
+	}
+	if !q.To.IsZero() {
+		w.add("start_ns < ?", nanos(q.To))
+	}
+	if q.SessionID != "" {
+		w.add("session_id = ?", q.SessionID)
+	}
+	if q.Name != "" {
+		w.add("name = ?", q.Name)
+	}
+	if len(q.Tags) > 0 {
+		// jsonb containment: every given key has the given value. The GIN
+		// index on tags serves it.
+		w.add("tags @> ?::jsonb", q.Tags)
+	}
+	if q.Model != "" {
+		w.add("models @> ARRAY[?::text]", q.Model)
+	}
+	if q.ErrorOnly {
+		w.add("is_error")
+	}
+	if q.MinDuration > 0 {
+		w.add("duration_ms >= ?", float64(q.MinDuration)/float64(time.Millisecond))
+	}
+	if !q.InactiveBefore.IsZero() {
+		w.add("last_activity_ns < ?", nanos(q.InactiveBefore))
+	}
+	if q.Cursor != "" {
+		c, err := decodeCursor(q.Cursor)
+		if err != nil {
+			return store.TracePage{}, err
+		}
+		w.add("(start_ns < ? OR (start_ns = ? AND (repo, trace_id) > (?, ?)))", c.Start, c.Start, c.Repo, c.ID)
+	}
+	sql := `SELECT revision, start_ns, doc FROM ` + s.q + `.trace_summaries` + w.String() +
+		` ORDER BY start_ns DESC, repo, trace_id LIMIT ` + strconv.Itoa(limit+1)
+
+	var page store.TracePage
+	var starts []int64
+	err := s.retry.do(ctx, "search_traces", func(ctx context.Context) error {
+		page.Traces, starts = page.Traces[:0], starts[:0]
+		rows, err := s.pool.Query(ctx, sql, w.args...)
+		if err != nil {
+			return fmt.Errorf("pgstore: search traces: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var rev, start int64
+			var doc []byte
+			if err := rows.Scan(&rev, &start, &doc); err != nil {
+				return fmt.Errorf("pgstore: scan trace summary: %w", err)
+			}
+			var t store.TraceSummary
+			if err := json.Unmarshal(doc, &t); err != nil {
+				return fmt.Errorf("pgstore: decode trace summary: %w", err)
+			}
+			t.Revision = rev
+			page.Traces = append(page.Traces, t)
+			starts = append(starts, start)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("pgstore: search traces: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.TracePage{}, err
+	}
+	if len(page.Traces) > limit {
+		page.Traces = slices.Clip(page.Traces[:limit])
+		last := page.Traces[limit-1]
+		page.NextCursor = encodeCursor(cursor{Start: starts[limit-1], Repo: last.Repo, ID: last.TraceID})
+	}
+	if page.Traces == nil {
+		page.Traces = []store.TraceSummary{}
+	}
+	return page, nil
+}
+
+// SearchSessions returns the session summaries matching q, newest first.
+func (s *Store) SearchSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
+	limit := pageSize(q.Limit)
+	var w where
+	if q.Repo != "" {
+		w.add("repo = ?", q.Repo)
+	}
+	if !q.From.IsZero() {
+		w.add("start_ns >= ?", nanos(q.From))
+	}
+	if !q.To.IsZero() {
+		w.add("start_ns < ?", nanos(q.To))
+	}
+	if q.Cursor != "" {
+		c, err := decodeCursor(q.Cursor)
+		if err != nil {
+			return store.SessionPage{}, err
+		}
+		w.add("(start_ns < ? OR (start_ns = ? AND (repo, session_id) > (?, ?)))", c.Start, c.Start, c.Repo, c.ID)
+	}
+	sql := `SELECT revision, start_ns, doc FROM ` + s.q + `.session_summaries` + w.String() +
+		` ORDER BY start_ns DESC, repo, session_id LIMIT ` + strconv.Itoa(limit+1)
+
+	var page store.SessionPage
+	var starts []int64
+	err := s.retry.do(ctx, "search_sessions", func(ctx context.Context) error {
+		page.Sessions, starts = page.Sessions[:0], starts[:0]
+		rows, err := s.pool.Query(ctx, sql, w.args...)
+		if err != nil {
+			return fmt.Errorf("pgstore: search sessions: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var rev, start int64
+			var doc []byte
+			if err := rows.Scan(&rev, &start, &doc); err != nil {
+				return fmt.Errorf("pgstore: scan session summary: %w", err)
+			}
+			var ss store.SessionSummary
+			if err := json.Unmarshal(doc, &ss); err != nil {
+				return fmt.Errorf("pgstore: decode session summary: %w", err)
+			}
+			ss.Revision = rev
+			page.Sessions = append(page.Sessions, ss)
+			starts = append(starts, start)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("pgstore: search sessions: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.SessionPage{}, err
+	}
+	if len(page.Sessions) > limit {
+		page.Sessions = slices.Clip(page.Sessions[:limit])
+		last := page.Sessions[limit-1]
+		page.NextCursor = encodeCursor(cursor{Start: starts[limit-1], Repo: last.Repo, ID: last.SessionID})
+	}
+	if page.Sessions == nil {
+		page.Sessions = []store.SessionSummary{}
+	}
+	return page, nil
+}
