@@ -159,6 +159,10 @@ type Versioner struct {
 // NewVersioner returns a Versioner reading the wall clock.
 func NewVersioner() *Versioner { return &Versioner{now: time.Now} }
 
+// NewVersionerClock returns a Versioner reading the given clock (tests,
+// replays of captured traffic with a fixed time base).
+func NewVersionerClock(now func() time.Time) *Versioner { return &Versioner{now: now} }
+
 // Reserve returns the first of n consecutive versions; the caller gives line i
 // the version first+i.
 func (v *Versioner) Reserve(n int) int64 {

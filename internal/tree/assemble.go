@@ -1,0 +1,393 @@
+package tree
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+)
+
+// TreeNode is a folded node with its children and the totals of its
+// subtree (computed at read time, never stored or incremented).
+type TreeNode struct {
+	Node
+	Totals   Totals      `json:"totals"`
+	Children []*TreeNode `json:"children,omitempty"`
+}
+
+// Totals aggregate a subtree, the node itself included.
+type Totals struct {
+	InputTokens  int64   `json:"inputTokens"`
+	OutputTokens int64   `json:"outputTokens"`
+	TotalTokens  int64   `json:"totalTokens"`
+	Cost         float64 `json:"cost"`
+	// Counts is the number of nodes by kind.
+	Counts map[string]int `json:"counts"`
+	// Errors counts error nodes plus error records on nodes.
+	Errors int  `json:"errors"`
+	Error  bool `json:"error"`
+}
+
+// Trace is a materialized trace tree: what the query API returns for
+// GET trace. Its JSON is byte-stable for a given set of commits.
+type Trace struct {
+	Repo string    `json:"repo"`
+	Root *TreeNode `json:"trace"`
+	// CommitCount and LastVersion cover every commit of every node in the
+	// tree; they make the summary's Revision and LastActivity.
+	CommitCount int   `json:"commitCount"`
+	LastVersion int64 `json:"lastVersion"`
+}
+
+// Session is a materialized session: the session node and, as its
+// children, the full trees of the traces whose folded sessionId is this
+// session (a trace moved to another session leaves this one).
+type Session struct {
+	Repo        string    `json:"repo"`
+	Root        *TreeNode `json:"session"`
+	CommitCount int       `json:"commitCount"`
+	LastVersion int64     `json:"lastVersion"`
+}
+
+// MaxNodes bounds an assembled tree so a hostile or runaway commit stream
+// cannot make one read unbounded.
+const MaxNodes = 1_000_000
+
+// AssembleTrace reads and folds the tree under a trace, level by level: for
+// each level one Commits and one Children call for all of its nodes. Nodes
+// already placed are not visited again, so cycles and nodes added by two
+// parents are safe (the first parent in (level, kind, id) order keeps it).
+// It returns store.ErrNotFound when the trace has neither commits nor
+// children.
+func AssembleTrace(ctx context.Context, r store.Reader, ref commit.NodeRef) (*Trace, error) {
+	roots, stats, err := assemble(ctx, r, []commit.NodeRef{ref})
+	if err != nil {
+		return nil, err
+	}
+	root := roots[ref]
+	if root == nil {
+		return nil, fmt.Errorf("trace %s/%s: %w", ref.Repo, ref.ID, store.ErrNotFound)
+	}
+	return &Trace{Repo: ref.Repo, Root: root, CommitCount: stats.commits, LastVersion: stats.lastVersion}, nil
+}
+
+// AssembleSession folds a session and the traces that belong to it.
+// Candidate traces come from the session's edges (every trace that ever
+// named it); only those whose folded sessionId is still this session stay.
+func AssembleSession(ctx context.Context, r store.Reader, ref commit.NodeRef) (*Session, error) {
+	own, err := r.Commits(ctx, []commit.NodeRef{ref})
+	if err != nil {
+		return nil, fmt.Errorf("session %s: read commits: %w", ref.ID, err)
+	}
+	kids, err := r.Children(ctx, []commit.NodeRef{ref})
+	if err != nil {
+		return nil, fmt.Errorf("session %s: read children: %w", ref.ID, err)
+	}
+	var traceRefs []commit.NodeRef
+	for _, k := range kids[ref] {
+		if k.Kind == commit.EntityTrace {
+			traceRefs = append(traceRefs, k)
+		}
+	}
+	if len(own[ref]) == 0 && len(traceRefs) == 0 {
+		return nil, fmt.Errorf("session %s/%s: %w", ref.Repo, ref.ID, store.ErrNotFound)
+	}
+	sn := &TreeNode{Node: Fold(ref, own[ref])}
+	s := &Session{Repo: ref.Repo, Root: sn, CommitCount: sn.CommitCount, LastVersion: sn.LastVersion}
+	if len(traceRefs) > 0 {
+		roots, stats, err := assembleEach(ctx, r, traceRefs)
+		if err != nil {
+			return nil, err
+		}
+		for _, tr := range traceRefs {
+			t := roots[tr]
+			if t == nil || t.SessionID != ref.ID {
+				continue
+			}
+			sn.Children = append(sn.Children, t)
+			st := stats[tr]
+			s.CommitCount += st.commits
+			s.LastVersion = max(s.LastVersion, st.lastVersion)
+		}
+	}
+	sortChildren(sn.Children)
+	sn.Totals = totals(sn)
+	return s, nil
+}
+
+type treeStats struct {
+	commits     int
+	lastVersion int64
+}
+
+// assemble builds the trees under roots, sharing the level-by-level reads.
+func assemble(ctx context.Context, r store.Reader, roots []commit.NodeRef) (map[commit.NodeRef]*TreeNode, treeStats, error) {
+	out, stats, err := assembleEach(ctx, r, roots)
+	var all treeStats
+	for _, s := range stats {
+		all.commits += s.commits
+		all.lastVersion = max(all.lastVersion, s.lastVersion)
+	}
+	return out, all, err
+}
+
+func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef) (map[commit.NodeRef]*TreeNode, map[commit.NodeRef]treeStats, error) {
+	type pending struct {
+		node  *TreeNode
+		ref   commit.NodeRef
+		root  commit.NodeRef
+		seeds []commit.Commit
+	}
+	placed := map[commit.NodeRef]*pending{}
+	var level []*pending
+	for _, ref := range roots {
+		if _, dup := placed[ref]; dup {
+			continue
+		}
+		p := &pending{node: &TreeNode{}, ref: ref, root: ref}
+		placed[ref] = p
+		level = append(level, p)
+	}
+	stats := map[commit.NodeRef]treeStats{}
+	exists := map[commit.NodeRef]bool{}
+	for len(level) > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		refs := make([]commit.NodeRef, len(level))
+		for i, p := range level {
+			refs[i] = p.ref
+		}
+		own, err := r.Commits(ctx, refs)
+		if err != nil {
+			return nil, nil, fmt.Errorf("assemble: read commits of %d nodes: %w", len(refs), err)
+		}
+		kids, err := r.Children(ctx, refs)
+		if err != nil {
+			return nil, nil, fmt.Errorf("assemble: read children of %d nodes: %w", len(refs), err)
+		}
+		var next []*pending
+		for _, p := range level {
+			cs := own[p.ref]
+			st := stats[p.root]
+			st.commits += len(cs)
+			for i := range cs {
+				st.lastVersion = max(st.lastVersion, cs[i].Version)
+			}
+			stats[p.root] = st
+			if len(cs) > 0 || len(kids[p.ref]) > 0 || len(p.seeds) > 0 {
+				exists[p.root] = true
+			}
+			input := cs
+			if len(p.seeds) > 0 {
+				input = append(append(make([]commit.Commit, 0, len(cs)+len(p.seeds)), p.seeds...), cs...)
+			}
+			p.node.Node = Fold(p.ref, input)
+
+			// Index this node's child-creating commits by child, so each
+			// child folds the add-* that created it.
+			var seedsOf map[commit.NodeRef][]commit.Commit
+			for i := range cs {
+				if child, ok := ChildRef(&cs[i]); ok {
+					if seedsOf == nil {
+						seedsOf = map[commit.NodeRef][]commit.Commit{}
+					}
+					seedsOf[child] = append(seedsOf[child], cs[i])
+				}
+			}
+			for _, k := range kids[p.ref] {
+				if k.Kind == commit.EntitySession {
+					continue // sessions are parents of traces, never children
+				}
+				if _, seen := placed[k]; seen {
+					continue
+				}
+				if len(placed) >= MaxNodes {
+					return nil, nil, fmt.Errorf("assemble: tree under %s exceeds %d nodes", p.root.ID, MaxNodes)
+				}
+				c := &pending{node: &TreeNode{}, ref: k, root: p.root, seeds: seedsOf[k]}
+				placed[k] = c
+				p.node.Children = append(p.node.Children, c.node)
+				next = append(next, c)
+			}
+		}
+		level = next
+	}
+	out := make(map[commit.NodeRef]*TreeNode, len(roots))
+	for _, ref := range roots {
+		p := placed[ref]
+		if p == nil || !exists[ref] {
+			continue
+		}
+		finishTree(p.node)
+		out[ref] = p.node
+	}
+	return out, stats, nil
+}
+
+// finishTree sorts children and computes totals bottom-up.
+func finishTree(n *TreeNode) Totals {
+	for _, c := range n.Children {
+		finishTree(c)
+	}
+	sortChildren(n.Children)
+	n.Totals = totals(n)
+	return n.Totals
+}
+
+// sortChildren orders children by (start time, kind, id); children without
+// a parsable start time go last.
+func sortChildren(cs []*TreeNode) {
+	sort.Slice(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
+		az, bz := a.start.IsZero(), b.start.IsZero()
+		if az != bz {
+			return bz
+		}
+		if !a.start.Equal(b.start) {
+			return a.start.Before(b.start)
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.ID < b.ID
+	})
+}
+
+// totals of a node whose children already have theirs.
+func totals(n *TreeNode) Totals {
+	t := Totals{Counts: map[string]int{string(n.Kind): 1}}
+	if n.Usage != nil {
+		t.InputTokens = n.Usage.InputTokens
+		t.OutputTokens = n.Usage.OutputTokens
+		t.TotalTokens = n.Usage.TotalTokens
+	}
+	if n.Cost != nil {
+		t.Cost = n.Cost.Total
+	}
+	t.Errors = len(n.Errors)
+	if n.Kind == commit.EntityError {
+		t.Errors++
+	}
+	for _, c := range n.Children {
+		ct := c.Totals
+		t.InputTokens += ct.InputTokens
+		t.OutputTokens += ct.OutputTokens
+		t.TotalTokens += ct.TotalTokens
+		t.Cost += ct.Cost
+		t.Errors += ct.Errors
+		for k, v := range ct.Counts {
+			t.Counts[k] += v
+		}
+	}
+	t.Error = t.Errors > 0
+	return t
+}
+
+// Walk calls fn for n and every descendant, depth first, parents first.
+func Walk(n *TreeNode, fn func(*TreeNode)) {
+	fn(n)
+	for _, c := range n.Children {
+		Walk(c, fn)
+	}
+}
+
+// SummarizeTrace makes the search-index row of a trace.
+func SummarizeTrace(t *Trace) store.TraceSummary {
+	root := t.Root
+	s := store.TraceSummary{
+		Repo:         t.Repo,
+		TraceID:      root.ID,
+		Name:         root.Name,
+		SessionID:    root.SessionID,
+		InputTokens:  root.Totals.InputTokens,
+		OutputTokens: root.Totals.OutputTokens,
+		TotalTokens:  root.Totals.TotalTokens,
+		Cost:         root.Totals.Cost,
+		Counts:       copyCounts(root.Totals.Counts),
+		Error:        root.Totals.Error,
+		Tags:         copyTags(root.Tags),
+		LastActivity: time.Unix(0, t.LastVersion).UTC(),
+		Revision:     t.LastVersion + int64(t.CommitCount),
+	}
+	s.Start, s.End = span(root, t.LastVersion)
+	if !s.End.IsZero() && !s.Start.IsZero() {
+		s.DurationMs = float64(s.End.Sub(s.Start)) / float64(time.Millisecond)
+	}
+	models := map[string]bool{}
+	Walk(root, func(n *TreeNode) {
+		if n.Model != "" {
+			models[n.Model] = true
+		}
+	})
+	for m := range models {
+		s.Models = append(s.Models, m)
+	}
+	sort.Strings(s.Models)
+	return s
+}
+
+// SummarizeSession makes the search-index row of a session.
+func SummarizeSession(ss *Session) store.SessionSummary {
+	root := ss.Root
+	s := store.SessionSummary{
+		Repo:         ss.Repo,
+		SessionID:    root.ID,
+		Name:         root.Name,
+		TraceCount:   len(root.Children),
+		TotalTokens:  root.Totals.TotalTokens,
+		Cost:         root.Totals.Cost,
+		Error:        root.Totals.Error,
+		Tags:         copyTags(root.Tags),
+		LastActivity: time.Unix(0, ss.LastVersion).UTC(),
+		Revision:     ss.LastVersion + int64(ss.CommitCount),
+	}
+	s.Start, s.End = span(root, ss.LastVersion)
+	return s
+}
+
+// span returns a root's start (its own, else the earliest start below it,
+// else the newest commit time so the row still sorts) and its end (its own
+// end timestamp, only once it has ended).
+func span(root *TreeNode, lastVersion int64) (start, end time.Time) {
+	start = root.start
+	if start.IsZero() {
+		Walk(root, func(n *TreeNode) {
+			if !n.start.IsZero() && (start.IsZero() || n.start.Before(start)) {
+				start = n.start
+			}
+		})
+	}
+	if start.IsZero() {
+		start = time.Unix(0, root.FirstVersion).UTC()
+		if root.FirstVersion == 0 {
+			start = time.Unix(0, lastVersion).UTC()
+		}
+	}
+	if root.Ended || !root.end.IsZero() {
+		end = root.end
+	}
+	return start, end
+}
+
+func copyCounts(m map[string]int) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func copyTags(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

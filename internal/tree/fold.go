@@ -1,0 +1,834 @@
+package tree
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+)
+
+// FoldNode folds a commit set into one node. The node is the one the
+// ordinary (non add-*) commits name; if every commit is a child-creating
+// add-*, it is the child they name. Use Fold when the node is known: a set
+// holding only a node's own add-* commits is otherwise ambiguous.
+func FoldNode(commits []commit.Commit) Node {
+	var ref commit.NodeRef
+	found := false
+	for i := range commits {
+		if _, isAdd := childKinds[commits[i].Action]; !isAdd {
+			ref, found = commits[i].Node(), true
+			break
+		}
+	}
+	if !found {
+		for i := range commits {
+			if r, ok := ChildRef(&commits[i]); ok {
+				ref, found = r, true
+				break
+			}
+		}
+	}
+	if !found && len(commits) > 0 {
+		ref = commits[0].Node()
+	}
+	return Fold(ref, commits)
+}
+
+// Fold is the one fold: it materializes node ref from commits, which may
+// hold the node's own commits and the add-* commits of its parents that
+// create it (the "seeds": an add-generation carries the generation's model,
+// messages and parameters). Commits naming other nodes are ignored. The
+// input need not be sorted or deduplicated: commits are reduced to a set by
+// commit id (lower version kept) and applied in commit.Less order.
+//
+// Scalars are last-writer-wins; tags, metadata and metrics merge per key;
+// generation messages append in version order, the seeds' messages first;
+// events, feedback, evaluations, attachments and errors are sets keyed by id
+// or content hash.
+func Fold(ref commit.NodeRef, commits []commit.Commit) Node {
+	n := Node{Kind: ref.Kind, ID: ref.ID}
+	set := make(map[commit.ID]*commit.Commit, len(commits))
+	seed := map[commit.ID]bool{}
+	for i := range commits {
+		c := &commits[i]
+		own := c.Node() == ref
+		if !own {
+			r, ok := ChildRef(c)
+			if !ok || r != ref {
+				continue
+			}
+		}
+		id := c.ID
+		if id.IsZero() {
+			id = commit.ComputeID(c.Repo, c.Entity, c.EntityID, c.Action, c.Data)
+		}
+		if old, ok := set[id]; ok && old.Version <= c.Version {
+			continue
+		}
+		set[id] = c
+		seed[id] = !own
+	}
+	list := make([]*commit.Commit, 0, len(set))
+	ids := make(map[*commit.Commit]commit.ID, len(set))
+	for id, c := range set {
+		list = append(list, c)
+		ids[c] = id
+	}
+	sort.Slice(list, func(i, j int) bool {
+		a, b := list[i], list[j]
+		if a.Version != b.Version {
+			return a.Version < b.Version
+		}
+		ia, ib := ids[a], ids[b]
+		return string(ia[:]) < string(ib[:])
+	})
+
+	f := folder{n: &n, events: map[string]*Event{}, feedback: map[string]*Feedback{},
+		evals: map[string]*Evaluation{}, attach: map[string]*Attachment{}, errs: map[string]*ErrorRecord{}}
+	// One pass in commit.Less order (last writer wins), but messages are
+	// collected in two lists: the seeds' (the add-generation that creates a
+	// generation holds its opening messages) come first whatever their
+	// version, then update messages in version order.
+	var seedMsgs, updMsgs []RawJSON
+	for _, c := range list {
+		if seed[ids[c]] {
+			f.msgs = &seedMsgs
+		} else {
+			f.msgs = &updMsgs
+		}
+		f.apply(c, ids[c], seed[ids[c]])
+	}
+	n.Messages = append(seedMsgs, updMsgs...)
+	f.msgs = nil
+	for _, c := range list {
+		n.CommitCount++
+		if n.FirstVersion == 0 || c.Version < n.FirstVersion {
+			n.FirstVersion = c.Version
+		}
+		if c.Version > n.LastVersion {
+			n.LastVersion = c.Version
+		}
+	}
+	f.finish()
+	return n
+}
+
+type folder struct {
+	n        *Node
+	msgs     *[]RawJSON
+	events   map[string]*Event
+	feedback map[string]*Feedback
+	evals    map[string]*Evaluation
+	attach   map[string]*Attachment
+	errs     map[string]*ErrorRecord
+}
+
+func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool) {
+	var obj map[string]json.RawMessage
+	if len(c.Data) > 0 && c.Data[0] == '{' {
+		if err := json.Unmarshal(c.Data, &obj); err != nil {
+			obj = nil
+		}
+	}
+	if isSeed {
+		f.fields(obj, c.Version)
+		return
+	}
+	switch c.Action {
+	case commit.ActionCreate, commit.ActionUpdate, commit.ActionProcessLargeLog:
+		f.fields(obj, c.Version)
+	case commit.ActionEnd:
+		f.n.Ended = true
+		f.fields(obj, c.Version)
+	case commit.ActionResult:
+		f.result(obj, c.Version)
+	case commit.ActionError:
+		f.errorFrom(obj["error"], string(c.Action), c.Version)
+	case commit.ActionAddEvent:
+		f.event(obj, c)
+	case commit.ActionAddFeedback:
+		f.addFeedback(obj, c)
+	case commit.ActionEvaluate:
+		f.evaluate(obj, c)
+	case commit.ActionAddAttachment:
+		f.attachment(obj, c)
+	case commit.ActionAddCost:
+		if cost := parseCost(obj["cost"]); cost != nil {
+			f.setCost(cost, c.Version)
+		} else {
+			f.unknown(c, id, "add-cost without a cost object")
+		}
+	default:
+		if _, isAdd := childKinds[c.Action]; isAdd {
+			if _, ok := ChildRef(c); ok {
+				return // an edge to a child; the child folds this commit as its seed
+			}
+			f.unknown(c, id, "add without a child id")
+			return
+		}
+		f.unknown(c, id, "unknown action")
+	}
+	if obj == nil && !bytes.Equal(bytes.TrimSpace(c.Data), []byte("null")) && c.Action != commit.ActionEnd {
+		switch c.Action {
+		case commit.ActionCreate, commit.ActionUpdate, commit.ActionResult, commit.ActionError:
+			f.unknown(c, id, "data is not a JSON object")
+		}
+	}
+}
+
+func (f *folder) unknown(c *commit.Commit, id commit.ID, reason string) {
+	f.n.Unknown = append(f.n.Unknown, UnknownCommit{Action: c.Action, CommitID: id, Version: c.Version, Data: c.Data, Reason: reason})
+}
+
+// fields applies the keys of a create/update/end/seed payload.
+func (f *folder) fields(obj map[string]json.RawMessage, version int64) {
+	n := f.n
+	for _, k := range sortedKeys(obj) {
+		v := obj[k]
+		switch k {
+		case "id", "spanId", "traceId", "parentId":
+			// identity and parent pointers: edges, not state
+		case "name":
+			n.Name = str(v)
+		case "startTimestamp":
+			n.StartTimestamp, n.start = normTime(v)
+		case "endTimestamp":
+			n.EndTimestamp, n.end = normTime(v)
+		case "sessionId":
+			n.SessionID = str(v)
+		case "input":
+			n.Input = unwrapText(v)
+		case "output":
+			n.Output = clone(v)
+		case "docs":
+			// retrieval output() sends the documents; they are its output.
+			n.Output = clone(v)
+		case "model":
+			n.Model = str(v)
+		case "provider":
+			n.Provider = str(v)
+		case "modelParameters":
+			n.ModelParameters = modelParams(v)
+		case "maximPromptId":
+			n.MaximPromptID = str(v)
+		case "maximPromptVersionId":
+			n.MaximPromptVersionID = str(v)
+		case "messages":
+			var msgs []json.RawMessage
+			if json.Unmarshal(v, &msgs) == nil {
+				for _, m := range msgs {
+					m = clone(m)
+					if f.msgs != nil {
+						*f.msgs = append(*f.msgs, m)
+					} else {
+						n.Messages = append(n.Messages, m)
+					}
+				}
+			} else if !isNull(v) {
+				// A single message object (not an array): keep it.
+				if f.msgs != nil {
+					*f.msgs = append(*f.msgs, clone(v))
+				} else {
+					n.Messages = append(n.Messages, clone(v))
+				}
+			}
+		case "description":
+			n.Description = str(v)
+		case "args":
+			n.Args = clone(v)
+		case "message":
+			n.Message = str(v)
+		case "code":
+			n.Code = str(v)
+		case "errorType":
+			n.ErrorType = str(v)
+		case "tags":
+			n.Tags = mergeTags(n.Tags, v)
+		case "metadata":
+			n.Metadata = mergeRaw(n.Metadata, v)
+		case "metrics":
+			n.Metrics = mergeMetrics(n.Metrics, v)
+		case "error":
+			f.errorFrom(v, "update", version)
+		case "cost":
+			if cost := parseCost(v); cost != nil {
+				f.setCost(cost, version)
+			} else {
+				f.extra(k, v)
+			}
+		case "result":
+			f.result(map[string]json.RawMessage{"result": v}, version)
+		default:
+			f.extra(k, v)
+		}
+	}
+}
+
+func (f *folder) extra(k string, v json.RawMessage) {
+	if f.n.Extra == nil {
+		f.n.Extra = map[string]json.RawMessage{}
+	}
+	f.n.Extra[k] = clone(v)
+}
+
+func (f *folder) setCost(c *Cost, _ int64) { f.n.Cost = c }
+
+// result folds a `result` commit: generation results are parsed
+// (chat.completion, text_completion, Responses API, error form); anything
+// else (tool_call's string result) is the node's output.
+func (f *folder) result(obj map[string]json.RawMessage, version int64) {
+	raw, ok := obj["result"]
+	if !ok {
+		return
+	}
+	n := f.n
+	n.Result = clone(raw)
+	if n.Kind != commit.EntityGeneration {
+		n.Output = clone(raw)
+		return
+	}
+	var r map[string]json.RawMessage
+	if json.Unmarshal(raw, &r) != nil || r == nil {
+		return
+	}
+	comp := &Completion{Object: str(r["object"]), ID: str(r["id"]), Model: str(r["model"])}
+	if e, ok := r["error"]; ok && !isNull(e) {
+		f.errorFrom(e, "result", version)
+		if comp.Object == "" {
+			comp.Object = "error"
+		}
+	}
+	var choices []struct {
+		Text         *string `json:"text"`
+		FinishReason any     `json:"finish_reason"`
+		Message      *struct {
+			Content   json.RawMessage   `json:"content"`
+			ToolCalls []json.RawMessage `json:"tool_calls"`
+		} `json:"message"`
+	}
+	_ = json.Unmarshal(r["choices"], &choices)
+	var texts []string
+	for _, ch := range choices {
+		if fr := jsonText(ch.FinishReason); fr != "" {
+			comp.FinishReasons = append(comp.FinishReasons, fr)
+		}
+		if ch.Text != nil {
+			texts = append(texts, *ch.Text)
+		}
+		if ch.Message != nil {
+			if t := contentText(ch.Message.Content); t != "" {
+				texts = append(texts, t)
+			}
+			for _, tc := range ch.Message.ToolCalls {
+				comp.ToolCalls = append(comp.ToolCalls, clone(tc))
+			}
+		}
+	}
+	// Responses API: output[] items of type message with output_text parts,
+	// function_call items as tool calls.
+	var output []map[string]json.RawMessage
+	if comp.Object == "response" && json.Unmarshal(r["output"], &output) == nil {
+		for _, item := range output {
+			switch str(item["type"]) {
+			case "message":
+				if t := contentText(item["content"]); t != "" {
+					texts = append(texts, t)
+				}
+			case "function_call":
+				b, _ := json.Marshal(item)
+				comp.ToolCalls = append(comp.ToolCalls, b)
+			}
+		}
+		if s := str(r["status"]); s != "" {
+			comp.FinishReasons = append(comp.FinishReasons, s)
+		}
+	}
+	comp.Text = strings.Join(texts, "\n")
+	n.Completion = comp
+	if u := parseUsage(r["usage"]); u != nil {
+		n.Usage = u
+	}
+	if c := parseCost(r["cost"]); c != nil {
+		f.setCost(c, version)
+	}
+}
+
+// contentText extracts text from an OpenAI content value: a string, or an
+// array of parts with `text`.
+func contentText(raw json.RawMessage) string {
+	if len(raw) == 0 || isNull(raw) {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var parts []struct {
+		Text *string `json:"text"`
+	}
+	if json.Unmarshal(raw, &parts) != nil {
+		return ""
+	}
+	var out []string
+	for _, p := range parts {
+		if p.Text != nil {
+			out = append(out, *p.Text)
+		}
+	}
+	return strings.Join(out, "")
+}
+
+func parseUsage(raw json.RawMessage) *Usage {
+	var u map[string]json.RawMessage
+	if json.Unmarshal(raw, &u) != nil || u == nil {
+		return nil
+	}
+	num := func(keys ...string) (int64, bool) {
+		for _, k := range keys {
+			if v, ok := u[k]; ok {
+				if f, ok := number(v); ok {
+					return int64(f), true
+				}
+			}
+		}
+		return 0, false
+	}
+	in, ok1 := num("prompt_tokens", "input_tokens", "promptTokens", "inputTokens")
+	out, ok2 := num("completion_tokens", "output_tokens", "completionTokens", "outputTokens")
+	total, ok3 := num("total_tokens", "totalTokens")
+	if !ok1 && !ok2 && !ok3 {
+		return nil
+	}
+	if !ok3 {
+		total = in + out
+	}
+	return &Usage{InputTokens: in, OutputTokens: out, TotalTokens: total}
+}
+
+func parseCost(raw json.RawMessage) *Cost {
+	var c map[string]json.RawMessage
+	if json.Unmarshal(raw, &c) != nil || c == nil {
+		if f, ok := number(raw); ok {
+			return &Cost{Total: f}
+		}
+		return nil
+	}
+	in, ok1 := number(c["input"])
+	out, ok2 := number(c["output"])
+	total, ok3 := number(c["total"])
+	if !ok1 && !ok2 && !ok3 {
+		return nil
+	}
+	if !ok3 {
+		total = in + out
+	}
+	return &Cost{Input: in, Output: out, Total: total}
+}
+
+// errorFrom records an error given as {message, code?, type?} or a string
+// (Go's newer tool_call error). Errors are a set keyed by content hash.
+func (f *folder) errorFrom(raw json.RawMessage, source string, version int64) {
+	if len(raw) == 0 || isNull(raw) {
+		return
+	}
+	e := ErrorRecord{Source: source, version: version}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) == nil && obj != nil {
+		e.Message = str(obj["message"])
+		e.Code = str(obj["code"])
+		e.Type = str(obj["type"])
+	} else {
+		e.Message = str(raw)
+	}
+	e.Key = contentKey([]byte(source), compact(raw))
+	if old, ok := f.errs[e.Key]; ok && old.version <= version {
+		return
+	}
+	f.errs[e.Key] = &e
+}
+
+func (f *folder) event(obj map[string]json.RawMessage, c *commit.Commit) {
+	ev := Event{ID: str(obj["id"])}
+	if ev.ID == "" {
+		ev.ID = "h-" + contentKey(compact(c.Data))
+	}
+	for _, k := range sortedKeys(obj) {
+		v := obj[k]
+		switch k {
+		case "id":
+		case "name":
+			ev.Name = str(v)
+		case "timestamp":
+			ev.Timestamp, ev.ts = normTime(v)
+		case "tags":
+			ev.Tags = mergeTags(nil, v)
+		case "metadata":
+			ev.Metadata = mergeRaw(nil, v)
+		default:
+			if ev.Extra == nil {
+				ev.Extra = map[string]json.RawMessage{}
+			}
+			ev.Extra[k] = clone(v)
+		}
+	}
+	f.events[ev.ID] = &ev // later version wins for a reused id
+}
+
+func (f *folder) addFeedback(obj map[string]json.RawMessage, c *commit.Commit) {
+	fb := Feedback{Key: contentKey(compact(c.Data)), version: c.Version}
+	if _, ok := f.feedback[fb.Key]; ok {
+		return
+	}
+	for _, k := range sortedKeys(obj) {
+		v := obj[k]
+		switch k {
+		case "score":
+			fb.Score = clone(v)
+		case "comment":
+			fb.Comment = str(v)
+		default:
+			if fb.Extra == nil {
+				fb.Extra = map[string]json.RawMessage{}
+			}
+			fb.Extra[k] = clone(v)
+		}
+	}
+	f.feedback[fb.Key] = &fb
+}
+
+func (f *folder) evaluate(obj map[string]json.RawMessage, c *commit.Commit) {
+	ev := Evaluation{Key: contentKey(compact(c.Data)), With: str(obj["with"])}
+	if _, ok := f.evals[ev.Key]; ok {
+		return
+	}
+	_ = json.Unmarshal(obj["evaluators"], &ev.Evaluators)
+	ev.Variables = mergeRaw(nil, obj["variables"])
+	ev.Timestamp, ev.ts = normTime(obj["timestamp"])
+	f.evals[ev.Key] = &ev
+}
+
+func (f *folder) attachment(obj map[string]json.RawMessage, c *commit.Commit) {
+	a := Attachment{ID: str(obj["id"])}
+	if a.ID == "" {
+		a.ID = "h-" + contentKey(compact(c.Data))
+	}
+	for _, k := range sortedKeys(obj) {
+		v := obj[k]
+		switch k {
+		case "id":
+		case "type":
+			a.Type = str(v)
+			if a.Type == "file_data" {
+				a.Type = "fileData"
+			}
+		case "name":
+			a.Name = str(v)
+		case "mimeType":
+			a.MimeType = str(v)
+		case "mime_type":
+			if a.MimeType == "" {
+				a.MimeType = str(v)
+			}
+		case "size":
+			if x, ok := number(v); ok {
+				s := int64(x)
+				a.Size = &s
+			}
+		case "url":
+			a.URL = str(v)
+		case "key":
+			a.Key = str(v)
+		case "timestamp":
+			a.Timestamp, _ = normTime(v)
+		case "tags":
+			a.Tags = mergeTags(nil, v)
+		case "metadata":
+			a.Metadata = mergeRaw(nil, v)
+		default:
+			if a.Extra == nil {
+				a.Extra = map[string]json.RawMessage{}
+			}
+			a.Extra[k] = clone(v)
+		}
+	}
+	f.attach[a.ID] = &a
+}
+
+// finish turns the keyed sets into ordered slices and derives durations.
+func (f *folder) finish() {
+	n := f.n
+	if !n.start.IsZero() && !n.end.IsZero() {
+		d := float64(n.end.Sub(n.start)) / float64(time.Millisecond)
+		n.DurationMs = &d
+	}
+	for _, e := range f.errs {
+		n.Errors = append(n.Errors, *e)
+	}
+	sort.Slice(n.Errors, func(i, j int) bool {
+		a, b := n.Errors[i], n.Errors[j]
+		if a.version != b.version {
+			return a.version < b.version
+		}
+		return a.Key < b.Key
+	})
+	for _, e := range f.events {
+		n.Events = append(n.Events, *e)
+	}
+	sort.Slice(n.Events, func(i, j int) bool {
+		a, b := n.Events[i], n.Events[j]
+		if !a.ts.Equal(b.ts) {
+			return a.ts.Before(b.ts)
+		}
+		return a.ID < b.ID
+	})
+	for _, fb := range f.feedback {
+		n.Feedback = append(n.Feedback, *fb)
+	}
+	sort.Slice(n.Feedback, func(i, j int) bool {
+		a, b := n.Feedback[i], n.Feedback[j]
+		if a.version != b.version {
+			return a.version < b.version
+		}
+		return a.Key < b.Key
+	})
+	for _, ev := range f.evals {
+		n.Evaluations = append(n.Evaluations, *ev)
+	}
+	sort.Slice(n.Evaluations, func(i, j int) bool {
+		a, b := n.Evaluations[i], n.Evaluations[j]
+		if !a.ts.Equal(b.ts) {
+			return a.ts.Before(b.ts)
+		}
+		return a.Key < b.Key
+	})
+	for _, a := range f.attach {
+		n.Attachments = append(n.Attachments, *a)
+	}
+	sort.Slice(n.Attachments, func(i, j int) bool { return n.Attachments[i].ID < n.Attachments[j].ID })
+}
+
+// --- small JSON helpers -------------------------------------------------
+
+func sortedKeys(m map[string]json.RawMessage) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
+
+func clone(v json.RawMessage) json.RawMessage {
+	if len(v) == 0 {
+		return nil
+	}
+	return compact(v)
+}
+
+// compact returns v without insignificant whitespace (Python's ", " and
+// ": " separators), so equal values from different SDKs hash equally.
+func compact(v []byte) []byte {
+	var b bytes.Buffer
+	if json.Compact(&b, v) != nil {
+		return append([]byte(nil), v...)
+	}
+	return b.Bytes()
+}
+
+// str reads a JSON value as text: strings as themselves, numbers and
+// booleans as their JSON text, null as "".
+func str(v json.RawMessage) string {
+	if len(v) == 0 || isNull(v) {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s
+	}
+	return string(compact(v))
+}
+
+func number(v json.RawMessage) (float64, bool) {
+	if len(v) == 0 {
+		return 0, false
+	}
+	var f float64
+	if json.Unmarshal(v, &f) == nil {
+		return f, true
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		if x, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil && !math.IsNaN(x) && !math.IsInf(x, 0) {
+			return x, true
+		}
+	}
+	return 0, false
+}
+
+// unwrapText turns Python's span input {type:"text", value:"…"} into the
+// plain string, so inputs look the same whatever SDK sent them.
+func unwrapText(v json.RawMessage) json.RawMessage {
+	var tv struct {
+		Type  string          `json:"type"`
+		Value json.RawMessage `json:"value"`
+	}
+	if len(v) > 0 && v[0] == '{' && json.Unmarshal(v, &tv) == nil && tv.Type == "text" && len(tv.Value) > 0 {
+		var probe map[string]json.RawMessage
+		if json.Unmarshal(v, &probe) == nil && len(probe) == 2 {
+			return clone(tv.Value)
+		}
+	}
+	return clone(v)
+}
+
+func mergeTags(dst map[string]string, v json.RawMessage) map[string]string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(v, &m) != nil || len(m) == 0 {
+		return dst
+	}
+	if dst == nil {
+		dst = make(map[string]string, len(m))
+	}
+	for k, x := range m {
+		dst[k] = str(x)
+	}
+	return dst
+}
+
+func mergeRaw(dst map[string]json.RawMessage, v json.RawMessage) map[string]json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(v, &m) != nil || len(m) == 0 {
+		return dst
+	}
+	if dst == nil {
+		dst = make(map[string]json.RawMessage, len(m))
+	}
+	for k, x := range m {
+		dst[k] = clone(x)
+	}
+	return dst
+}
+
+// mergeMetrics merges {name: number} per key, and Python's single-metric
+// shape {name: "<metric>", value: <number>}.
+func mergeMetrics(dst map[string]float64, v json.RawMessage) map[string]float64 {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(v, &m) != nil || len(m) == 0 {
+		return dst
+	}
+	if dst == nil {
+		dst = make(map[string]float64, len(m))
+	}
+	if name, ok := m["name"]; ok && len(m) == 2 {
+		if val, ok := m["value"]; ok {
+			var s string
+			if json.Unmarshal(name, &s) == nil {
+				if f, ok := number(val); ok {
+					dst[s] = f
+					return dst
+				}
+			}
+		}
+	}
+	for k, x := range m {
+		if f, ok := number(x); ok {
+			dst[k] = f
+		}
+	}
+	return dst
+}
+
+// modelParams decodes model parameters; Python sends every non-string
+// value json.dumps-ed into a string ("0.1", "true", "[\"a\"]"), which is
+// parsed back. A string that is not JSON stays a string.
+func modelParams(v json.RawMessage) map[string]any {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(v, &m) != nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, x := range m {
+		var s string
+		if json.Unmarshal(x, &s) == nil {
+			t := strings.TrimSpace(s)
+			var parsed any
+			if t != "" && !strings.HasPrefix(t, `"`) && json.Unmarshal([]byte(t), &parsed) == nil {
+				out[k] = parsed
+				continue
+			}
+			out[k] = s
+			continue
+		}
+		var anyv any
+		if json.Unmarshal(x, &anyv) == nil {
+			out[k] = anyv
+		}
+	}
+	return out
+}
+
+func contentKey(parts ...[]byte) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write(p)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:10])
+}
+
+// Timestamp layouts the SDKs send: JS (ms, Z), Python (µs, +00:00 or
+// naive), Go (RFC 3339 nanoseconds), and Python's str(datetime) with a space.
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02",
+}
+
+// normTime parses a timestamp value and returns it as RFC 3339 UTC text
+// (naive times are UTC). Epoch numbers are read as s, ms, µs or ns by
+// magnitude. Unparsable text is returned as sent with a zero time.
+func normTime(v json.RawMessage) (string, time.Time) {
+	if len(v) == 0 || isNull(v) {
+		return "", time.Time{}
+	}
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		f, ok := number(v)
+		if !ok {
+			return string(compact(v)), time.Time{}
+		}
+		var t time.Time
+		switch a := math.Abs(f); {
+		case a >= 1e17:
+			t = time.Unix(0, int64(f))
+		case a >= 1e14:
+			t = time.UnixMicro(int64(f))
+		case a >= 1e11:
+			t = time.UnixMilli(int64(f))
+		default:
+			sec, frac := math.Modf(f)
+			t = time.Unix(int64(sec), int64(frac*1e9))
+		}
+		t = t.UTC()
+		return t.Format(time.RFC3339Nano), t
+	}
+	s = strings.TrimSpace(s)
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			t = t.UTC()
+			return t.Format(time.RFC3339Nano), t
+		}
+	}
+	return s, time.Time{}
+}
