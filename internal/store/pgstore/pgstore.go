@@ -112,10 +112,12 @@ func buildStatements(q string) statements {
 		insertCommits: `INSERT INTO ` + q + `.commits AS c (repo, kind, entity_id, commit_id, action, data, version)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::bytea[], $7::int8[])
 			ON CONFLICT (repo, kind, entity_id, commit_id)
-			DO UPDATE SET version = excluded.version WHERE excluded.version < c.version`,
+			DO UPDATE SET version = excluded.version WHERE excluded.version < c.version
+			RETURNING repo, kind, entity_id`,
 		insertEdges: `INSERT INTO ` + q + `.edges (parent_repo, parent_kind, parent_id, child_repo, child_kind, child_id)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-			ON CONFLICT DO NOTHING`,
+			ON CONFLICT DO NOTHING
+			RETURNING parent_repo, parent_kind, parent_id, child_repo, child_kind, child_id`,
 		// The counter row update takes a row lock that is held until
 		// COMMIT, so concurrent writers take change-log positions in
 		// commit order: a reader can never see position n+1 before n,
@@ -193,56 +195,104 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(ctx context.Context
 }
 
 // Apply adds the commits to their nodes' sets, records the edges and
-// appends every touched node to the change log, in one transaction.
+// appends the nodes that changed to the change log, in one transaction.
+//
+// A node changed when one of its commits was new or got a lower version,
+// or an edge into or out of it was new (RETURNING reports exactly those
+// rows). Because the log rows commit with the data, a caller's resend
+// after an ambiguous failure needs no log entry of its own: either the
+// first attempt committed, data and log together, or neither.
 //
 // Rows are sorted before inserting so that concurrent writers lock index
 // entries in the same order (which avoids most deadlocks; the rest are
-// retried). The change log records every touched node even when nothing
-// was new: if a previous attempt committed but its caller saw an error,
-// the caller's resend must still reach the indexer.
+// retried).
 func (s *Store) Apply(ctx context.Context, commits []commit.Commit, edges []store.Edge) error {
 	if len(commits) == 0 && len(edges) == 0 {
 		return nil
 	}
-	cs, err := dedupCommits(commits)
-	if err != nil {
-		return err
-	}
+	cs := dedupCommits(commits)
 	es := dedupEdges(edges)
-	touched := touchedNodes(cs, es)
 
 	var ca commitArrays
 	ca.fill(cs)
 	var ea edgeArrays
 	ea.fill(es)
-	var ta refArrays
-	ta.fill(touched)
 
 	return s.inTx(ctx, "apply", func(ctx context.Context, tx pgx.Tx) error {
+		var changed changeSet
 		b := &pgx.Batch{}
 		if len(cs) > 0 {
-			b.Queue(s.sql.insertCommits, ca.repo, ca.kind, ca.id, ca.commitID, ca.action, ca.data, ca.version)
+			b.Queue(s.sql.insertCommits, ca.repo, ca.kind, ca.id, ca.commitID, ca.action, ca.data, ca.version).
+				Query(func(rows pgx.Rows) error { return changed.scan(rows, 3) })
 		}
 		if len(es) > 0 {
-			b.Queue(s.sql.insertEdges, ea.pRepo, ea.pKind, ea.pID, ea.cRepo, ea.cKind, ea.cID)
+			b.Queue(s.sql.insertEdges, ea.pRepo, ea.pKind, ea.pID, ea.cRepo, ea.cKind, ea.cID).
+				Query(func(rows pgx.Rows) error { return changed.scan(rows, 6) })
 		}
-		b.Queue(s.sql.appendChangeLog, ta.repo, ta.kind, ta.id, int64(len(touched)))
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return fmt.Errorf("pgstore: apply %d commits, %d edges: %w", len(cs), len(es), err)
+		}
+		if len(changed.order) == 0 {
+			return nil
+		}
+		var ta refArrays
+		ta.fill(changed.order)
+		if _, err := tx.Exec(ctx, s.sql.appendChangeLog, ta.repo, ta.kind, ta.id, int64(len(changed.order))); err != nil {
+			return fmt.Errorf("pgstore: apply: append %d change-log entries: %w", len(changed.order), err)
 		}
 		return nil
 	})
 }
 
+// changeSet collects changed nodes once each, in first-seen order.
+type changeSet struct {
+	seen  map[commit.NodeRef]struct{}
+	order []commit.NodeRef
+}
+
+func (c *changeSet) add(r commit.NodeRef) {
+	if c.seen == nil {
+		c.seen = map[commit.NodeRef]struct{}{}
+	}
+	if _, ok := c.seen[r]; !ok {
+		c.seen[r] = struct{}{}
+		c.order = append(c.order, r)
+	}
+}
+
+// scan reads RETURNING rows of n text columns: one node (repo, kind, id)
+// or two (an edge's parent and child).
+func (c *changeSet) scan(rows pgx.Rows, n int) error {
+	defer rows.Close()
+	vals := make([]string, n)
+	dest := make([]any, n)
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		for i := 0; i < n; i += 3 {
+			c.add(commit.NodeRef{Repo: vals[i], Kind: commit.Entity(vals[i+1]), ID: vals[i+2]})
+		}
+	}
+	return rows.Err()
+}
+
 // dedupCommits sorts commits by their key and keeps one row per key with
 // the lowest version: PostgreSQL refuses an ON CONFLICT DO UPDATE that
 // would touch the same row twice in one statement.
-func dedupCommits(in []commit.Commit) ([]*commit.Commit, error) {
+func dedupCommits(in []commit.Commit) []*commit.Commit {
 	out := make([]*commit.Commit, 0, len(in))
 	for i := range in {
 		c := &in[i]
 		if c.ID.IsZero() {
-			return nil, fmt.Errorf("pgstore: commit %s/%s/%s has no id (not sealed)", c.Entity, c.EntityID, c.Action)
+			// Like the reference store: an unsealed commit is sealed
+			// here (on a copy; the caller's slice is not modified).
+			sealed := *c
+			sealed.Seal()
+			c = &sealed
 		}
 		out = append(out, c)
 	}
@@ -258,7 +308,7 @@ func dedupCommits(in []commit.Commit) ([]*commit.Commit, error) {
 	// After sorting, the lowest version of a key comes first.
 	return slices.CompactFunc(out, func(a, b *commit.Commit) bool {
 		return a.Node() == b.Node() && a.ID == b.ID
-	}), nil
+	})
 }
 
 func dedupEdges(in []store.Edge) []store.Edge {
@@ -274,37 +324,11 @@ func compareEdge(a, b store.Edge) int {
 	return compareRef(a.Child, b.Child)
 }
 
-// compareRef orders refs by (repo, kind, id): the storage key order.
+// compareRef orders refs by (repo, kind, id): the key order, and the order
+// of Children and Parents (within one repo that is the (kind, id) order
+// the Reader contract names; it matches memstore.RefLess).
 func compareRef(a, b commit.NodeRef) int {
 	return cmp.Or(cmp.Compare(a.Repo, b.Repo), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID))
-}
-
-// compareKindID orders refs by (kind, id, repo): the order the Reader
-// contract promises for children and parents.
-func compareKindID(a, b commit.NodeRef) int {
-	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID), cmp.Compare(a.Repo, b.Repo))
-}
-
-// touchedNodes lists, once each and in first-seen order, the nodes whose
-// commit sets changed and both ends of every edge (an edge changes the
-// parent's tree and the child's root).
-func touchedNodes(cs []*commit.Commit, es []store.Edge) []commit.NodeRef {
-	seen := make(map[commit.NodeRef]struct{}, len(cs)/4+2*len(es))
-	var out []commit.NodeRef
-	add := func(r commit.NodeRef) {
-		if _, ok := seen[r]; !ok {
-			seen[r] = struct{}{}
-			out = append(out, r)
-		}
-	}
-	for _, c := range cs {
-		add(c.Node())
-	}
-	for _, e := range es {
-		add(e.Parent)
-		add(e.Child)
-	}
-	return out
 }
 
 // commitArrays are the parallel arrays of one batch insert.
@@ -451,7 +475,7 @@ func (s *Store) Children(ctx context.Context, refs []commit.NodeRef) (map[commit
 	// Sorted here rather than in SQL: the contract is Go string order,
 	// which is independent of the database's collation.
 	for _, kids := range out {
-		slices.SortFunc(kids, compareKindID)
+		slices.SortFunc(kids, compareRef)
 	}
 	return out, nil
 }
@@ -483,16 +507,16 @@ func (s *Store) Parents(ctx context.Context, ref commit.NodeRef) ([]commit.NodeR
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, compareKindID)
+	slices.SortFunc(out, compareRef)
 	return out, nil
 }
 
-// ChangedSince returns the nodes of change-log entries after position
-// after, in apply order and deduplicated, reading at most limit entries;
-// next is the position of the last entry read.
+// ChangedSince returns the nodes of the change-log entries after position
+// after, in apply order, at most limit of them; next is the position of the
+// last entry returned. A node appears once per Apply that changed it.
 func (s *Store) ChangedSince(ctx context.Context, after uint64, limit int) ([]commit.NodeRef, uint64, error) {
 	if limit <= 0 {
-		limit = 1000
+		limit = maxLimit
 	}
 	var refs []commit.NodeRef
 	next := after
@@ -503,7 +527,6 @@ func (s *Store) ChangedSince(ctx context.Context, after uint64, limit int) ([]co
 			return fmt.Errorf("pgstore: read change log: %w", err)
 		}
 		defer rows.Close()
-		seen := map[commit.NodeRef]struct{}{}
 		for rows.Next() {
 			var seq int64
 			var r commit.NodeRef
@@ -513,10 +536,7 @@ func (s *Store) ChangedSince(ctx context.Context, after uint64, limit int) ([]co
 			}
 			r.Kind = commit.Entity(kind)
 			next = uint64(seq)
-			if _, dup := seen[r]; !dup {
-				seen[r] = struct{}{}
-				refs = append(refs, r)
-			}
+			refs = append(refs, r)
 		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("pgstore: read change log: %w", err)

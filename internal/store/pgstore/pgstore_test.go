@@ -19,6 +19,8 @@ func mkCommit(repo string, e commit.Entity, id string, a commit.Action, data str
 	return c
 }
 
+func edge(p, c commit.NodeRef) store.Edge { return store.Edge{Parent: p, Child: c} }
+
 func TestApplyUnionKeepsLowerVersion(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
@@ -57,12 +59,25 @@ func TestApplyUnionKeepsLowerVersion(t *testing.T) {
 	}
 }
 
-func TestApplyRejectsUnsealed(t *testing.T) {
+func TestApplySealsUnsealed(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
-	c := commit.Commit{Repo: "r", Entity: commit.EntityTrace, EntityID: "x", Action: commit.ActionCreate, Data: json.RawMessage(`{}`)}
-	if err := s.Apply(context.Background(), []commit.Commit{c}, nil); err == nil {
-		t.Fatal("unsealed commit accepted")
+	ctx := context.Background()
+	c := commit.Commit{Repo: "r", Entity: commit.EntityTrace, EntityID: "x", Action: commit.ActionCreate, Data: json.RawMessage(`{}`), Version: 5}
+	if err := s.Apply(ctx, []commit.Commit{c}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !c.ID.IsZero() {
+		t.Fatal("Apply modified the caller's commit")
+	}
+	got, err := s.Commits(ctx, []commit.NodeRef{c.Node()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := c
+	want.Seal()
+	if !reflect.DeepEqual(got[c.Node()], []commit.Commit{want}) {
+		t.Fatalf("got %+v want %+v", got[c.Node()], want)
 	}
 }
 
@@ -75,7 +90,7 @@ func TestEdgesChildrenParents(t *testing.T) {
 	sp := commit.NodeRef{Repo: "r", Kind: commit.EntitySpan, ID: "b"}
 	gen := commit.NodeRef{Repo: "r", Kind: commit.EntityGeneration, ID: "z"}
 	sp2 := commit.NodeRef{Repo: "r", Kind: commit.EntitySpan, ID: "a"}
-	edges := []store.Edge{{tr, sp}, {tr, gen}, {tr, sp2}, {sess, tr}, {tr, sp}}
+	edges := []store.Edge{edge(tr, sp), edge(tr, gen), edge(tr, sp2), edge(sess, tr), edge(tr, sp)}
 	if err := s.Apply(ctx, nil, edges); err != nil {
 		t.Fatal(err)
 	}
@@ -118,16 +133,16 @@ func TestChangeLogAndCheckpoint(t *testing.T) {
 	n1 := commit.NodeRef{Repo: "r", Kind: commit.EntityTrace, ID: "1"}
 	n2 := commit.NodeRef{Repo: "r", Kind: commit.EntitySpan, ID: "2"}
 	n3 := commit.NodeRef{Repo: "r", Kind: commit.EntityGeneration, ID: "3"}
-	c1 := mkCommit("r", commit.EntityTrace, "1", commit.ActionCreate, `{}`, 1)
-	if err := s.Apply(ctx, []commit.Commit{c1}, nil); err != nil {
+	c1 := mkCommit("r", commit.EntityTrace, "1", commit.ActionCreate, `{}`, 10)
+	if err := s.Apply(ctx, []commit.Commit{c1, c1}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Apply(ctx, nil, []store.Edge{{n2, n3}}); err != nil {
+	if err := s.Apply(ctx, nil, []store.Edge{edge(n2, n3)}); err != nil {
 		t.Fatal(err)
 	}
-	// Re-applying the same commit is still logged: a caller's resend
-	// after an ambiguous failure must reach the indexer.
-	if err := s.Apply(ctx, []commit.Commit{c1}, nil); err != nil {
+	// Nothing new: no change-log entry (the data and its log entry commit
+	// together, so a resend never needs one).
+	if err := s.Apply(ctx, []commit.Commit{c1}, []store.Edge{edge(n2, n3)}); err != nil {
 		t.Fatal(err)
 	}
 	refs, next, err := s.ChangedSince(ctx, 0, 100)
@@ -137,10 +152,10 @@ func TestChangeLogAndCheckpoint(t *testing.T) {
 	if want := []commit.NodeRef{n1, n2, n3}; !reflect.DeepEqual(refs, want) {
 		t.Fatalf("changed: got %v want %v", refs, want)
 	}
-	if next != 4 {
-		t.Fatalf("next = %d, want 4", next)
+	if next != 3 {
+		t.Fatalf("next = %d, want 3", next)
 	}
-	// Paging: limit 1 advances one entry at a time.
+	// Paging: a small limit advances entry by entry.
 	refs, next1, err := s.ChangedSince(ctx, 0, 1)
 	if err != nil || next1 != 1 || !reflect.DeepEqual(refs, []commit.NodeRef{n1}) {
 		t.Fatalf("page 1: %v %d %v", refs, next1, err)
@@ -156,12 +171,23 @@ func TestChangeLogAndCheckpoint(t *testing.T) {
 		t.Fatalf("checkpoint: %d %v", pos, err)
 	}
 	refs, next, err = s.ChangedSince(ctx, next2, 100)
-	if err != nil || next != 4 || !reflect.DeepEqual(refs, []commit.NodeRef{n1}) {
-		t.Fatalf("after checkpoint: %v %d %v", refs, next, err)
-	}
-	refs, next, err = s.ChangedSince(ctx, 4, 100)
-	if err != nil || next != 4 || len(refs) != 0 {
+	if err != nil || next != next2 || len(refs) != 0 {
 		t.Fatalf("at head: %v %d %v", refs, next, err)
+	}
+	// A lower version of a known commit changes the fold: logged.
+	low := c1
+	low.Version = 1
+	if err := s.Apply(ctx, []commit.Commit{low}, nil); err != nil {
+		t.Fatal(err)
+	}
+	refs, next, err = s.ChangedSince(ctx, next2, 100)
+	if err != nil || next != 4 || !reflect.DeepEqual(refs, []commit.NodeRef{n1}) {
+		t.Fatalf("after lower version: %v %d %v", refs, next, err)
+	}
+	// The checkpoint survives a reopen (it is a row, not process state).
+	s2 := openTestStore(t, s.schema, false)
+	if pos, err := s2.IndexCheckpoint(ctx); err != nil || pos != next2 {
+		t.Fatalf("checkpoint after reopen: %d %v", pos, err)
 	}
 }
 
@@ -207,7 +233,7 @@ func TestDelete(t *testing.T) {
 		mkCommit("r", commit.EntitySpan, "s", commit.ActionCreate, `{}`, 2),
 		mkCommit("r", commit.EntityTrace, "keep", commit.ActionCreate, `{}`, 3),
 	}
-	if err := s.Apply(ctx, cs, []store.Edge{{tr, sp}, {keep, sp}}); err != nil {
+	if err := s.Apply(ctx, cs, []store.Edge{edge(tr, sp), edge(keep, sp)}); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Unix(1700000000, 0).UTC()

@@ -84,8 +84,8 @@ var migrations = []migration{{
 			doc              bytea NOT NULL,
 			PRIMARY KEY (repo, trace_id)
 		)`,
-		`CREATE INDEX IF NOT EXISTS trace_summaries_start ON {{s}}.trace_summaries (repo, start_ns DESC, trace_id)`,
-		`CREATE INDEX IF NOT EXISTS trace_summaries_all_start ON {{s}}.trace_summaries (start_ns DESC, repo, trace_id)`,
+		`CREATE INDEX IF NOT EXISTS trace_summaries_start ON {{s}}.trace_summaries (repo, start_ns DESC, trace_id DESC)`,
+		`CREATE INDEX IF NOT EXISTS trace_summaries_all_start ON {{s}}.trace_summaries (start_ns DESC, trace_id DESC, repo DESC)`,
 		`CREATE INDEX IF NOT EXISTS trace_summaries_session ON {{s}}.trace_summaries (repo, session_id, start_ns DESC)`,
 		`CREATE INDEX IF NOT EXISTS trace_summaries_name ON {{s}}.trace_summaries (repo, name, start_ns DESC)`,
 		`CREATE INDEX IF NOT EXISTS trace_summaries_activity ON {{s}}.trace_summaries (repo, last_activity_ns)`,
@@ -102,8 +102,8 @@ var migrations = []migration{{
 			doc              bytea NOT NULL,
 			PRIMARY KEY (repo, session_id)
 		)`,
-		`CREATE INDEX IF NOT EXISTS session_summaries_start ON {{s}}.session_summaries (repo, start_ns DESC, session_id)`,
-		`CREATE INDEX IF NOT EXISTS session_summaries_all_start ON {{s}}.session_summaries (start_ns DESC, repo, session_id)`,
+		`CREATE INDEX IF NOT EXISTS session_summaries_start ON {{s}}.session_summaries (repo, start_ns DESC, session_id DESC)`,
+		`CREATE INDEX IF NOT EXISTS session_summaries_all_start ON {{s}}.session_summaries (start_ns DESC, session_id DESC, repo DESC)`,
 		`CREATE TABLE IF NOT EXISTS {{s}}.blobs (
 			repo         text NOT NULL,
 			key          text NOT NULL,

@@ -99,8 +99,9 @@ func queueAll(sql string, args [][]any) *pgx.Batch {
 }
 
 // cursor is the keyset position after the last row of a page: results are
-// ordered by (start desc, repo, id), so the next page starts strictly
-// after it and stays stable while rows are added.
+// ordered by (start desc, id desc, repo desc), the reference store's order
+// (memstore) with repo as the last tie-break, so the next page starts
+// strictly after it and stays stable while rows are added.
 type cursor struct {
 	Start int64  `json:"s"`
 	Repo  string `json:"r"`
@@ -197,10 +198,10 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 		if err != nil {
 			return store.TracePage{}, err
 		}
-		w.add("(start_ns < ? OR (start_ns = ? AND (repo, trace_id) > (?, ?)))", c.Start, c.Start, c.Repo, c.ID)
+		w.add("(start_ns < ? OR (start_ns = ? AND (trace_id, repo) < (?, ?)))", c.Start, c.Start, c.ID, c.Repo)
 	}
 	sql := `SELECT revision, start_ns, doc FROM ` + s.q + `.trace_summaries` + w.String() +
-		` ORDER BY start_ns DESC, repo, trace_id LIMIT ` + strconv.Itoa(limit+1)
+		` ORDER BY start_ns DESC, trace_id DESC, repo DESC LIMIT ` + strconv.Itoa(limit+1)
 
 	var page store.TracePage
 	var starts []int64
@@ -262,10 +263,10 @@ func (s *Store) SearchSessions(ctx context.Context, q store.SessionQuery) (store
 		if err != nil {
 			return store.SessionPage{}, err
 		}
-		w.add("(start_ns < ? OR (start_ns = ? AND (repo, session_id) > (?, ?)))", c.Start, c.Start, c.Repo, c.ID)
+		w.add("(start_ns < ? OR (start_ns = ? AND (session_id, repo) < (?, ?)))", c.Start, c.Start, c.ID, c.Repo)
 	}
 	sql := `SELECT revision, start_ns, doc FROM ` + s.q + `.session_summaries` + w.String() +
-		` ORDER BY start_ns DESC, repo, session_id LIMIT ` + strconv.Itoa(limit+1)
+		` ORDER BY start_ns DESC, session_id DESC, repo DESC LIMIT ` + strconv.Itoa(limit+1)
 
 	var page store.SessionPage
 	var starts []int64
