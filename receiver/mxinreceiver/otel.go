@@ -1,0 +1,77 @@
+package mxinreceiver
+
+import (
+	"mime"
+	"net/http"
+
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+
+	"github.com/otelcol-genai/otelcol-genai/extension/maximauthextension"
+)
+
+// handleOTel serves POST /v1/otel (and /v1/otel/v1/traces, where OTLP
+// exporters configured with the base URL send): OTLP/HTTP traces in protobuf
+// or JSON, like Maxim's hosted endpoint. The repository comes from the
+// x-maxim-repo-id header; a request without it is refused the way Maxim
+// refuses it (403).
+func (r *mxinReceiver) handleOTel(w http.ResponseWriter, req *http.Request) {
+	repo := req.Header.Get(maximauthextension.HeaderRepoID)
+	ctx, ok := r.authenticate(w, req, repo)
+	if !ok {
+		return
+	}
+	if repo == "" {
+		maximauthextension.WriteInvalidAccess(w)
+		return
+	}
+	if r.nextTraces == nil {
+		writeError(w, http.StatusNotFound, "this receiver is not in a traces pipeline")
+		return
+	}
+	mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	isJSON := mt == "application/json"
+	if !isJSON && mt != "application/x-protobuf" && mt != "application/protobuf" {
+		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/x-protobuf, application/protobuf or application/json")
+		return
+	}
+	body, ok := readBody(w, req)
+	if !ok {
+		return
+	}
+	otlpReq := ptraceotlp.NewExportRequest()
+	var err error
+	if isJSON {
+		err = otlpReq.UnmarshalJSON(body)
+	} else {
+		err = otlpReq.UnmarshalProto(body)
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "undecodable OTLP traces: "+err.Error())
+		return
+	}
+	td := otlpReq.Traces()
+	n := td.SpanCount()
+	if n > 0 {
+		ctx = withRepo(ctx, repo)
+		ctx = r.obsTraces.StartTracesOp(ctx)
+		err = r.nextTraces.ConsumeTraces(ctx, td)
+		r.obsTraces.EndTracesOp(ctx, "otlp_"+map[bool]string{true: "json", false: "proto"}[isJSON], n, err)
+		if err != nil {
+			r.writeConsumerError(w, err)
+			return
+		}
+	}
+	if isJSON {
+		// Maxim's documented answer for its OTLP endpoint.
+		writeRaw(w, http.StatusOK, successBody)
+		return
+	}
+	resp, err := ptraceotlp.NewExportResponse().MarshalProto()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "encoding the response failed")
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(resp)
+}

@@ -1,0 +1,328 @@
+package mxinreceiver
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/client"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+)
+
+const invalidAccess = `{"code":403,"message":"Invalid access error"}`
+
+func jsSessionBody(t *testing.T) []byte {
+	for _, c := range loadCapture(t) {
+		if c.Scenario == "js-session" && c.Method == http.MethodPost {
+			return []byte(c.Body)
+		}
+	}
+	t.Fatal("no js-session push in the capture")
+	return nil
+}
+
+// TestReplayCapture replays every request of the real JS SDK capture in
+// order (repo check, upload URLs, PUTs, the 503'd push and its resend) and
+// checks that the pushes produce exactly the commits of their bodies, with
+// the process-large-log pointer replaced by the uploaded line.
+func TestReplayCapture(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	largeLine := []byte(`trace{id=trace-edge,action=update,data={"output":"` + strings.Repeat("x", 950000) + `"}}`)
+	uploads := map[string]string{} // key -> signed URL
+	var want []commit.Commit
+	for _, c := range loadCapture(t) {
+		h := map[string]string{"x-maxim-api-key": testKey}
+		switch {
+		case c.Method == http.MethodGet && strings.HasPrefix(c.Path, pathRepoCheck):
+			resp := e.do(http.MethodGet, c.Path, h, nil)
+			require.Equal(t, http.StatusOK, resp.code)
+			assert.JSONEq(t, `{"data":{"id":"repo-local-1","name":"repo-local-1"}}`, string(resp.body))
+		case c.Method == http.MethodGet && strings.HasPrefix(c.Path, pathUploadURL):
+			// The capture's path carries the raw, unencoded query the SDK sent.
+			resp := e.do(http.MethodGet, c.Path, h, nil)
+			require.Equal(t, http.StatusOK, resp.code, string(resp.body))
+			data := resp.json(t)["data"].(map[string]any)
+			key := data["key"].(string)
+			assert.True(t, strings.HasPrefix(data["url"].(string), e.url+pathBlobPut+"?"), data["url"])
+			uploads[key] = data["url"].(string)
+		case c.Method == http.MethodPut:
+			// The capture's PUT went to the recorder's own URL; send it to
+			// the URL we minted for the same key (without API key, like
+			// Python and Go).
+			key := strings.NewReplacer("%2F", "/").Replace(strings.TrimPrefix(c.Path, "/signed-upload/"))
+			u, ok := uploads[key]
+			require.True(t, ok, "no upload URL minted for %s", key)
+			body := []byte(c.Body)
+			if c.Omitted {
+				body = largeLine
+			}
+			req, err := http.NewRequest(http.MethodPut, u, bytes.NewReader(body))
+			require.NoError(t, err)
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			stored, err := e.r.blobs.Get(context.Background(), key)
+			require.NoError(t, err)
+			require.Equal(t, body, stored)
+		case c.Method == http.MethodPost:
+			resp := e.push(testRepo, testKey, []byte(c.Body))
+			require.Equal(t, http.StatusOK, resp.code, string(resp.body))
+			parsed, errs := commit.ParseBody(testRepo, []byte(c.Body), nil)
+			require.Empty(t, errs)
+			assert.JSONEq(t, fmt.Sprintf(`{"data":{"success":true,"accepted":%d}}`, len(parsed)), string(resp.body))
+			for _, p := range parsed {
+				if _, large := commit.LargeLogKey(&p); large {
+					p, _ = commit.ParseLine(testRepo, largeLine, 0)
+				}
+				want = append(want, p)
+			}
+		}
+	}
+	got := e.commits()
+	require.Len(t, got, len(want))
+	for i := range want {
+		assert.Equal(t, want[i].ID, got[i].ID, "commit %d: %s %s %s", i, want[i].Entity, want[i].EntityID, want[i].Action)
+		assert.Equal(t, testRepo, got[i].Repo)
+	}
+	// The 950 KB output arrived whole.
+	var sawLarge bool
+	for _, c := range got {
+		if c.EntityID == "trace-edge" && c.Action == commit.ActionUpdate {
+			sawLarge = true
+			assert.Len(t, c.Data, len(`{"output":""}`)+950000)
+		}
+	}
+	assert.True(t, sawLarge)
+	// Versions increase in line order within a push.
+	for i := 1; i < len(got); i++ {
+		assert.Less(t, got[i-1].Version, got[i].Version)
+	}
+	// The repository travels in the request metadata for the normalizer.
+	for _, ctx := range e.logs.Contexts() {
+		assert.Equal(t, []string{testRepo}, client.FromContext(ctx).Metadata.Get("x-maxim-repo-id"))
+	}
+}
+
+func TestPushIsIdempotent(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	body := jsSessionBody(t)
+	require.Equal(t, http.StatusOK, e.push(testRepo, testKey, body).code)
+	// A file replay: same lines, no trailing LF.
+	require.Equal(t, http.StatusOK, e.push(testRepo, testKey, bytes.TrimRight(body, "\n")).code)
+	got := e.commits()
+	require.Equal(t, 0, len(got)%2)
+	half := len(got) / 2
+	for i := 0; i < half; i++ {
+		assert.Equal(t, got[i].ID, got[half+i].ID, "same content, same commit id")
+	}
+}
+
+func TestPythonDialect(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	body := strings.Join([]string{
+		`session{id=py-sess-1,action=create,data={"name": "py session", "tags": {"lang": "py"}, "startTimestamp": "2026-11-22T08:35:08.941342+00:00"}}`,
+		`span{id=py-span-1,action=add-generation,data={"name": "g", "model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "modelParameters": {"temperature": "0.1", "max_tokens": "256"}, "id": "py-gen-1", "spanId": "py-span-1"}}`,
+		`generation{id=py-gen-1,action=update,data={"metrics": {"score": NaN, "up": Infinity, "down": -Infinity}}}`,
+		`span{id=py-span-1,action=add-error,data={"startTimestamp": "2026-11-22T08:35:08.941910+00:00", "message": "boom", "code": "E1", "errorType": "x"}}`,
+		`trace{id=py-trace-1,action=create,data={"name": "turn", "input": "h\u00e9llo"}}`,
+		`tool_call{id=py-tc-1,action=update,data=null}`,
+	}, "\n") // no trailing LF, no Content-Type
+	resp := e.do(http.MethodPost, "/api/sdk/v3/log?id="+testRepo, map[string]string{"x-maxim-api-key": testKey}, []byte(body))
+	require.Equal(t, http.StatusOK, resp.code, string(resp.body))
+	assert.Equal(t, "application/json", resp.header.Get("Content-Type"))
+	assert.JSONEq(t, `{"data":{"success":true,"accepted":6}}`, string(resp.body))
+	got := e.commits()
+	require.Len(t, got, 6)
+	assert.JSONEq(t, `{"metrics": {"score": null, "up": null, "down": null}}`, string(got[2].Data))
+	assert.Contains(t, string(got[1].Data), `"temperature": "0.1"`)
+	assert.Equal(t, commit.ActionAddError, got[3].Action)
+}
+
+func TestPartlyMalformedBody(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	body := "trace{id=t1,action=create,data={\"name\":\"ok\"}}\n" +
+		"this is not a commit\n" +
+		"\n" +
+		"trace{id=t1,action=update,data={\"output\":}}\n" +
+		"widget{id=w1,action=create,data={}}\n" +
+		"trace{id=t1,action=end,data={\"endTimestamp\":\"2026-01-01T00:00:00Z\"}}\n"
+	resp := e.push(testRepo, testKey, []byte(body))
+	require.Equal(t, http.StatusOK, resp.code)
+	m := resp.json(t)
+	assert.NotContains(t, m, "error", "SDKs treat an `error` key as failure and resend forever")
+	data := m["data"].(map[string]any)
+	assert.Equal(t, true, data["success"])
+	assert.EqualValues(t, 2, data["accepted"])
+	assert.EqualValues(t, 3, data["rejectedCount"])
+	rej := data["rejected"].([]any)
+	require.Len(t, rej, 3)
+	lines := []float64{}
+	for _, r := range rej {
+		rm := r.(map[string]any)
+		lines = append(lines, rm["line"].(float64))
+		assert.NotEmpty(t, rm["reason"])
+	}
+	assert.ElementsMatch(t, []float64{2, 4, 5}, lines)
+	assert.Contains(t, fmt.Sprint(rej), `unknown entity "widget"`)
+	got := e.commits()
+	require.Len(t, got, 2)
+	assert.Equal(t, commit.ActionCreate, got[0].Action)
+	assert.Equal(t, commit.ActionEnd, got[1].Action)
+
+	refused := counterByAttrs(t, e, "otelcol_receiver_mxin_commits_refused")
+	assert.EqualValues(t, 2, refused[attrKey("", "", reasonMalformed)])
+	assert.EqualValues(t, 1, refused[attrKey("widget", "create", reasonUnknownEntity)])
+	accepted := counterByAttrs(t, e, "otelcol_receiver_mxin_commits_accepted")
+	assert.EqualValues(t, 1, accepted[attrKey("trace", "create", "")])
+	assert.EqualValues(t, 1, accepted[attrKey("trace", "end", "")])
+}
+
+func TestWhollyMalformedBodyIsStillAccepted(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	resp := e.push(testRepo, testKey, []byte("garbage\nmore garbage"))
+	require.Equal(t, http.StatusOK, resp.code)
+	data := resp.json(t)["data"].(map[string]any)
+	assert.EqualValues(t, 0, data["accepted"])
+	assert.EqualValues(t, 2, data["rejectedCount"])
+	assert.Empty(t, e.logs.AllLogs(), "nothing to hand on")
+}
+
+func TestAuthErrors(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	body := []byte(`trace{id=t1,action=create,data={}}`)
+	tests := []struct {
+		name string
+		key  string
+		repo string
+	}{
+		{"missing key", "", testRepo},
+		{"wrong key", "nope", testRepo},
+		{"key used for a repo it does not own", teamKey, foreignRepo},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := e.push(tt.repo, tt.key, body)
+			assert.Equal(t, http.StatusForbidden, resp.code)
+			assert.JSONEq(t, invalidAccess, string(resp.body))
+			assert.Equal(t, "application/json", resp.header.Get("Content-Type"))
+		})
+	}
+	assert.Empty(t, e.logs.AllLogs())
+	// The scoped key works for its own repo.
+	resp := e.push(teamRepo, teamKey, body)
+	assert.Equal(t, http.StatusOK, resp.code)
+	// Repo check is scoped the same way.
+	resp = e.do(http.MethodGet, pathRepoCheck+"?loggerId="+foreignRepo, map[string]string{"x-maxim-api-key": teamKey}, nil)
+	assert.Equal(t, http.StatusForbidden, resp.code)
+	assert.JSONEq(t, invalidAccess, string(resp.body))
+}
+
+func TestMissingRepo(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	resp := e.do(http.MethodPost, pathPush, map[string]string{"x-maxim-api-key": testKey}, []byte(`trace{id=t1,action=create,data={}}`))
+	assert.Equal(t, http.StatusBadRequest, resp.code)
+	assert.JSONEq(t, `{"error":{"message":"missing query parameter id (the log repository)"}}`, string(resp.body))
+}
+
+func TestBodyLimit(t *testing.T) {
+	e := newEnv(t, envOpts{cfg: func(c *Config) { c.MaxRequestBodySize = 1024 }})
+	line := `trace{id=t1,action=update,data={"output":"` + strings.Repeat("x", 2000) + `"}}`
+	resp := e.push(testRepo, testKey, []byte(line))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.code)
+	assert.JSONEq(t, `{"error":{"message":"request body over 1024 bytes (max_request_body_size)"}}`, string(resp.body))
+	assert.Empty(t, e.logs.AllLogs())
+}
+
+func TestGzipBody(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write(jsSessionBody(t))
+	require.NoError(t, zw.Close())
+	resp := e.do(http.MethodPost, "/api/sdk/v3/log?id="+testRepo, map[string]string{"x-maxim-api-key": testKey, "Content-Encoding": "gzip"}, buf.Bytes())
+	require.Equal(t, http.StatusOK, resp.code, string(resp.body))
+	parsed, _ := commit.ParseBody(testRepo, jsSessionBody(t), nil)
+	assert.Len(t, e.commits(), len(parsed))
+}
+
+func TestPipelineErrors(t *testing.T) {
+	body := []byte(`trace{id=t1,action=create,data={}}`)
+	tests := []struct {
+		name       string
+		err        error
+		wantCode   int
+		retryAfter string
+	}{
+		{"retryable", errors.New("queue is full"), http.StatusServiceUnavailable, "3"},
+		{"memory limiter style", status.Error(codes.ResourceExhausted, "memory limit"), http.StatusTooManyRequests, "3"},
+		{"unavailable status", status.Error(codes.Unavailable, "down"), http.StatusServiceUnavailable, "3"},
+		{"permanent", consumererror.NewPermanent(errors.New("exporter rejected")), http.StatusInternalServerError, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, envOpts{logs: consumertest.NewErr(tt.err), cfg: func(c *Config) { c.RetryAfter = 2500e6 }})
+			resp := e.push(testRepo, testKey, body)
+			assert.Equal(t, tt.wantCode, resp.code)
+			assert.Equal(t, tt.retryAfter, resp.header.Get("Retry-After"))
+			m := resp.json(t)
+			assert.Contains(t, m, "error", "a refusal must make the SDK keep the batch")
+			refused := counterByAttrs(t, e, "otelcol_receiver_mxin_commits_refused")
+			assert.EqualValues(t, 1, refused[attrKey("trace", "create", reasonPipeline)])
+		})
+	}
+}
+
+func TestNotFoundRoute(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	resp := e.do(http.MethodGet, "/nope", nil, nil)
+	assert.Equal(t, http.StatusNotFound, resp.code)
+	assert.JSONEq(t, `{"error":{"message":"no such route"}}`, string(resp.body))
+}
+
+func TestObsReportCountsAcceptedRecords(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	body := jsSessionBody(t)
+	require.Equal(t, http.StatusOK, e.push(testRepo, testKey, body).code)
+	parsed, _ := commit.ParseBody(testRepo, body, nil)
+	m, err := e.tel.GetMetric("otelcol_receiver_accepted_log_records")
+	require.NoError(t, err)
+	var total int64
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		total += dp.Value
+	}
+	assert.EqualValues(t, len(parsed), total)
+}
+
+func attrKey(entity, action, reason string) string {
+	return entity + "|" + action + "|" + reason
+}
+
+func counterByAttrs(t *testing.T, e *env, name string) map[string]int64 {
+	t.Helper()
+	m, err := e.tel.GetMetric(name)
+	require.NoError(t, err)
+	out := map[string]int64{}
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		get := func(k string) string {
+			v, _ := dp.Attributes.Value(attribute.Key(k))
+			return v.AsString()
+		}
+		out[attrKey(get("entity"), get("action"), get("reason"))] += dp.Value
+	}
+	return out
+}
