@@ -159,6 +159,12 @@ func classify(v *view) class {
 		v.hasPrefix("gen_ai.prompt.0") || v.hasPrefix("gen_ai.completion.0") {
 		return generation
 	}
+	// Token counts without any wrapper marker: a model call whose
+	// instrumentation only reported usage (AI SDK v4 custom spans).
+	if v.has("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "gen_ai.usage.prompt_tokens", "gen_ai.usage.completion_tokens",
+		"llm.token_count.prompt", "llm.token_count.completion") {
+		return generation
+	}
 	if v.has("embedding.model_name") || v.hasPrefix("embedding.embeddings") {
 		return embedding
 	}
@@ -187,6 +193,8 @@ func sources(v *view) []string {
 		switch {
 		case strings.HasPrefix(k, "gen_ai."):
 			add("gen_ai")
+		case k == "llm.request.type" || k == "llm.is_streaming" || k == "llm.headers" || strings.HasPrefix(k, "llm.usage."):
+			add("openllmetry")
 		case strings.HasPrefix(k, "llm."), strings.HasPrefix(k, "openinference."), strings.HasPrefix(k, "retrieval.documents."),
 			strings.HasPrefix(k, "embedding."), strings.HasPrefix(k, "input.value"), strings.HasPrefix(k, "tool."):
 			add("openinference")

@@ -83,7 +83,7 @@ func Span(span ptrace.Span, scope pcommon.InstrumentationScope, res pcommon.Reso
 	if !opt.KeepRawAttributes {
 		attrs.RemoveIf(func(k string, _ pcommon.Value) bool { return !strings.HasPrefix(k, "maxim.") })
 	} else {
-		removePayloads(attrs)
+		removePayloads(attrs, v.malformed)
 	}
 	if !opt.KeepRawAttributes || c.Kind == spancommit.KindGeneration {
 		removePayloadEvents(span)
@@ -213,8 +213,16 @@ var payloadPrefixes = []string{
 	"embedding.embeddings.", "reranker.input_documents.", "reranker.output_documents.", "llm.request.functions.",
 }
 
-func removePayloads(attrs pcommon.Map) {
+// A payload that did not parse stays: it is the only copy of the data.
+func removePayloads(attrs pcommon.Map, malformed []string) {
+	keep := map[string]bool{}
+	for _, k := range malformed {
+		keep[k] = true
+	}
 	attrs.RemoveIf(func(k string, _ pcommon.Value) bool {
+		if keep[k] {
+			return false
+		}
 		if payloadExact[k] {
 			return true
 		}

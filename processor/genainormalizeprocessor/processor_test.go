@@ -1,0 +1,133 @@
+package genainormalizeprocessor
+
+import (
+	"context"
+	"testing"
+
+	"go.opentelemetry.io/collector/client"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor/processortest"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/otelcol-genai/otelcol-genai/pkg/spancommit"
+	"github.com/otelcol-genai/otelcol-genai/processor/genainormalizeprocessor/internal/metadata"
+)
+
+func oneSpan(attrs map[string]any) ptrace.Traces {
+	td := ptrace.NewTraces()
+	sp := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	sp.SetName("s")
+	sp.SetTraceID([16]byte{1})
+	sp.SetSpanID([8]byte{1})
+	_ = sp.Attributes().FromRaw(attrs)
+	return td
+}
+
+func firstSpan(td ptrace.Traces) ptrace.Span {
+	return td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
+}
+
+func TestRepoFromRequestMetadata(t *testing.T) {
+	sink := new(consumertest.TracesSink)
+	p, err := NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(metadata.Type), createDefaultConfig(), sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := client.NewContext(context.Background(), client.Info{Metadata: client.NewMetadata(map[string][]string{"x-maxim-repo-id": {"repo-42"}})})
+	if err := p.ConsumeTraces(ctx, oneSpan(map[string]any{"gen_ai.operation.name": "chat"})); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ConsumeTraces(context.Background(), oneSpan(map[string]any{"gen_ai.operation.name": "chat"})); err != nil {
+		t.Fatal(err)
+	}
+	got := sink.AllTraces()
+	r1, _ := firstSpan(got[0]).Attributes().Get(spancommit.AttrRepo)
+	r2, _ := firstSpan(got[1]).Attributes().Get(spancommit.AttrRepo)
+	if r1.Str() != "repo-42" || r2.Str() != "default" {
+		t.Fatalf("repos = %q, %q; want repo-42 (request metadata) and default (config)", r1.Str(), r2.Str())
+	}
+}
+
+func TestKeepRawAttributesFalse(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.KeepRawAttributes = false
+	out := runProcessor(t, cfg, oneSpan(map[string]any{
+		"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o", "custom": "x",
+		"gen_ai.usage.input_tokens": 3,
+	}))
+	attrs := firstSpan(out).Attributes()
+	for k := range attrs.AsRaw() {
+		if len(k) < 6 || k[:6] != "maxim." {
+			t.Errorf("raw attribute %q kept with keep_raw_attributes=false", k)
+		}
+	}
+	if v, ok := attrs.Get(spancommit.AttrUsageInput); !ok || v.Int() != 3 {
+		t.Fatalf("usage lost: %v", attrs.AsRaw())
+	}
+}
+
+// Normalizing an already normalized span must not change it: a pipeline
+// may chain two collectors that both run the processor.
+func TestIdempotent(t *testing.T) {
+	td := oneSpan(map[string]any{"gen_ai.operation.name": "chat", "gen_ai.input.messages": `[{"role":"user","content":"hi"}]`})
+	once := runProcessor(t, createDefaultConfig().(*Config), td)
+	snapshot := firstSpan(once).Attributes().AsRaw()
+	twice := runProcessor(t, createDefaultConfig().(*Config), once)
+	again := firstSpan(twice).Attributes().AsRaw()
+	if len(again) != len(snapshot) || again[spancommit.AttrInputMessages] != snapshot[spancommit.AttrInputMessages] {
+		t.Fatalf("second pass changed the span:\n%v\n%v", snapshot, again)
+	}
+}
+
+func TestTelemetryCounters(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	set := processortest.NewNopSettings(metadata.Type)
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+	cfg := createDefaultConfig().(*Config)
+	cfg.MaxAttributeBytes = 1024
+	p, err := NewFactory().CreateTraces(context.Background(), set, cfg, new(consumertest.TracesSink))
+	if err != nil {
+		t.Fatal(err)
+	}
+	td := ptrace.NewTraces()
+	spans := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
+	long := make([]byte, 5000)
+	for i := range long {
+		long[i] = 'a'
+	}
+	for _, a := range []map[string]any{
+		{"gen_ai.operation.name": "chat"},
+		{"gen_ai.operation.name": "chat", "gen_ai.input.messages": `[{"role":"user"`}, // malformed
+		{"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "t", "gen_ai.tool.call.result": string(long)},
+		{"maxim.session.end": "s1"},
+	} {
+		_ = spans.AppendEmpty().Attributes().FromRaw(a)
+	}
+	if err := p.ConsumeTraces(context.Background(), td); err != nil {
+		t.Fatal(err)
+	}
+	byKind := map[string]int64{}
+	m, err := tel.GetMetric("otelcol_genai_normalize_spans")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		k, _ := dp.Attributes.Value("kind")
+		byKind[k.AsString()] = dp.Value
+	}
+	if byKind["generation"] != 2 || byKind["tool_call"] != 1 || byKind["session_end"] != 1 {
+		t.Fatalf("spans by kind = %v", byKind)
+	}
+	for name, want := range map[string]int64{"otelcol_genai_normalize_malformed_values": 1, "otelcol_genai_normalize_truncations": 1} {
+		m, err := tel.GetMetric(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Data.(metricdata.Sum[int64]).DataPoints[0].Value; got != want {
+			t.Errorf("%s = %d, want %d", name, got, want)
+		}
+	}
+}
