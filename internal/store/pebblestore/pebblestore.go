@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 	"go.uber.org/zap"
@@ -44,8 +43,27 @@ type Store struct {
 	// row to replace its index entries and to compare revisions.
 	summaryMu sync.Mutex
 
-	closed atomic.Bool
+	// life guards the database handle: every operation holds it shared,
+	// Close exclusively, so no operation touches a closed Pebble (which
+	// panics) and Close waits for operations in flight.
+	life   sync.RWMutex
+	closed bool
 }
+
+// ErrClosed is returned by operations on a closed Store.
+var ErrClosed = errors.New("pebblestore: closed")
+
+// acquire holds the database open for one operation; call release after.
+func (s *Store) acquire() error {
+	s.life.RLock()
+	if s.closed {
+		s.life.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+func (s *Store) release() { s.life.RUnlock() }
 
 var _ store.Backend = (*Store)(nil)
 
@@ -106,9 +124,12 @@ func (s *Store) recoverSeq() error {
 
 // Close closes the database; closing twice is a no-op.
 func (s *Store) Close() error {
-	if !s.closed.CompareAndSwap(false, true) {
+	s.life.Lock()
+	defer s.life.Unlock()
+	if s.closed {
 		return nil
 	}
+	s.closed = true
 	return s.db.Close()
 }
 
@@ -116,6 +137,10 @@ func (s *Store) Close() error {
 // change-log entry, in one batch; it returns after the batch is durable (when
 // Sync is configured).
 func (s *Store) Apply(ctx context.Context, commits []commit.Commit, edges []store.Edge) error {
+	if err := s.acquire(); err != nil {
+		return err
+	}
+	defer s.release()
 	if len(commits) == 0 && len(edges) == 0 {
 		return nil
 	}
@@ -195,6 +220,10 @@ func (s *Store) Apply(ctx context.Context, commits []commit.Commit, edges []stor
 
 // Commits returns the commit sets of refs.
 func (s *Store) Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.Commit, error) {
+	if err := s.acquire(); err != nil {
+		return nil, err
+	}
+	defer s.release()
 	out := make(map[commit.NodeRef][]commit.Commit, len(refs))
 	for _, ref := range refs {
 		if err := ctx.Err(); err != nil {
@@ -224,6 +253,10 @@ func (s *Store) Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.
 
 // Children returns the children of each ref, sorted by (kind, id).
 func (s *Store) Children(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error) {
+	if err := s.acquire(); err != nil {
+		return nil, err
+	}
+	defer s.release()
 	out := make(map[commit.NodeRef][]commit.NodeRef, len(refs))
 	for _, ref := range refs {
 		if err := ctx.Err(); err != nil {
@@ -242,6 +275,10 @@ func (s *Store) Children(ctx context.Context, refs []commit.NodeRef) (map[commit
 
 // Parents returns the parents of ref, sorted by (kind, id).
 func (s *Store) Parents(ctx context.Context, ref commit.NodeRef) ([]commit.NodeRef, error) {
+	if err := s.acquire(); err != nil {
+		return nil, err
+	}
+	defer s.release()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -313,6 +350,10 @@ func (s *Store) visibleSeq() uint64 {
 // limit nodes is returned whole (the only case exceeding limit) to make
 // progress.
 func (s *Store) ChangedSince(ctx context.Context, after uint64, limit int) ([]commit.NodeRef, uint64, error) {
+	if err := s.acquire(); err != nil {
+		return nil, 0, err
+	}
+	defer s.release()
 	if err := ctx.Err(); err != nil {
 		return nil, after, err
 	}
@@ -363,6 +404,10 @@ func (s *Store) ChangedSince(ctx context.Context, after uint64, limit int) ([]co
 
 // IndexCheckpoint returns the persisted indexer position (0 if none).
 func (s *Store) IndexCheckpoint(context.Context) (uint64, error) {
+	if err := s.acquire(); err != nil {
+		return 0, err
+	}
+	defer s.release()
 	v, closer, err := s.db.Get(checkpointKey)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return 0, nil
@@ -380,6 +425,10 @@ func (s *Store) IndexCheckpoint(context.Context) (uint64, error) {
 // SetIndexCheckpoint persists pos and trims the change log up to it: the
 // indexer never asks for positions below its checkpoint again.
 func (s *Store) SetIndexCheckpoint(_ context.Context, pos uint64) error {
+	if err := s.acquire(); err != nil {
+		return err
+	}
+	defer s.release()
 	b := s.db.NewBatch()
 	defer b.Close()
 	if err := b.Set(checkpointKey, binary.BigEndian.AppendUint64(nil, pos), nil); err != nil {
@@ -396,6 +445,10 @@ func (s *Store) SetIndexCheckpoint(_ context.Context, pos uint64) error {
 
 // PutBlob stores a blob durably.
 func (s *Store) PutBlob(ctx context.Context, repo, key string, bl store.Blob) error {
+	if err := s.acquire(); err != nil {
+		return err
+	}
+	defer s.release()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -410,6 +463,10 @@ func (s *Store) PutBlob(ctx context.Context, repo, key string, bl store.Blob) er
 
 // GetBlob returns a blob or store.ErrNotFound.
 func (s *Store) GetBlob(ctx context.Context, repo, key string) (store.Blob, error) {
+	if err := s.acquire(); err != nil {
+		return store.Blob{}, err
+	}
+	defer s.release()
 	if err := ctx.Err(); err != nil {
 		return store.Blob{}, err
 	}
@@ -434,6 +491,10 @@ func (s *Store) GetBlob(ctx context.Context, repo, key string) (store.Blob, erro
 // DeleteBlob removes a blob; deleting an unknown blob is a no-op. It is an
 // optional capability (not in store.Backend), discovered by type assertion.
 func (s *Store) DeleteBlob(ctx context.Context, repo, key string) error {
+	if err := s.acquire(); err != nil {
+		return err
+	}
+	defer s.release()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -446,6 +507,10 @@ func (s *Store) DeleteBlob(ctx context.Context, repo, key string) error {
 // Delete removes nodes with their commits, edges in both directions and,
 // for traces and sessions, their summary rows and index entries.
 func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
+	if err := s.acquire(); err != nil {
+		return err
+	}
+	defer s.release()
 	s.summaryMu.Lock()
 	defer s.summaryMu.Unlock()
 	b := s.db.NewBatch()

@@ -78,6 +78,10 @@ func sessionIndexKeys(r *store.SessionSummary) [][]byte {
 // PutTraceSummaries upserts rows; a row replaces a stored one only if its
 // revision is higher.
 func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary) error {
+	if err := s.acquire(); err != nil {
+		return err
+	}
+	defer s.release()
 	if len(rows) == 0 {
 		return nil
 	}
@@ -187,6 +191,10 @@ func (s *Store) deleteSessionRow(b *pebble.Batch, repo, id string) error {
 
 // PutSessionSummaries upserts session rows by revision.
 func (s *Store) PutSessionSummaries(ctx context.Context, rows []store.SessionSummary) error {
+	if err := s.acquire(); err != nil {
+		return err
+	}
+	defer s.release()
 	if len(rows) == 0 {
 		return nil
 	}
@@ -304,6 +312,10 @@ func pageLimit(n int) int {
 // filters on the row copy stored in the index value, and stops one match
 // past the page to know whether there is a next page.
 func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.TracePage, error) {
+	if err := s.acquire(); err != nil {
+		return store.TracePage{}, err
+	}
+	defer s.release()
 	prefix := chooseTraceIndex(&q)
 	lower, upper, err := scanBounds(prefix, q.From, q.To, q.Cursor)
 	if err != nil {
@@ -392,6 +404,10 @@ func matchTrace(q *store.TraceQuery, r *store.TraceSummary) bool {
 
 // SearchSessions pages through sessions newest start first.
 func (s *Store) SearchSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
+	if err := s.acquire(); err != nil {
+		return store.SessionPage{}, err
+	}
+	defer s.release()
 	prefix := []byte{pSessionAll}
 	if q.Repo != "" {
 		prefix = appendString([]byte{pSessionIdx}, q.Repo)

@@ -1,0 +1,68 @@
+package indexer
+
+import (
+	"errors"
+	"time"
+)
+
+// Config tunes the indexer.
+type Config struct {
+	// Debounce is how long the indexer waits after a change before
+	// assembling: commits of one trace usually arrive in a burst, and one
+	// assembly after the burst is cheaper than one per Apply.
+	Debounce time.Duration `mapstructure:"debounce"`
+	// PollInterval re-reads the backend's change log even without a local
+	// Apply: with a shared backend (PostgreSQL) other processes write too.
+	PollInterval time.Duration `mapstructure:"poll_interval"`
+	// BatchSize is how many changed nodes one pass reads from the change log.
+	BatchSize int `mapstructure:"batch_size"`
+	// SubscriberBuffer is the channel size of a live-feed subscriber; when
+	// it is full, the subscriber gets a resync marker instead of blocking.
+	SubscriberBuffer int `mapstructure:"subscriber_buffer"`
+	// Retention deletes traces and sessions idle for longer than TTL.
+	Retention RetentionConfig `mapstructure:"retention"`
+}
+
+// RetentionConfig configures the periodic retention job.
+type RetentionConfig struct {
+	// TTL is the idle time after which a trace (and its nodes) or a session
+	// is deleted; 0 disables retention.
+	TTL time.Duration `mapstructure:"ttl"`
+	// Interval is how often the retention job runs.
+	Interval time.Duration `mapstructure:"interval"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		Debounce:         50 * time.Millisecond,
+		PollInterval:     time.Second,
+		BatchSize:        1000,
+		SubscriberBuffer: 256,
+		Retention:        RetentionConfig{TTL: 720 * time.Hour, Interval: time.Hour},
+	}
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Debounce < 0 {
+		errs = append(errs, errors.New("indexer: debounce must not be negative"))
+	}
+	if c.PollInterval <= 0 {
+		errs = append(errs, errors.New("indexer: poll_interval must be positive"))
+	}
+	if c.BatchSize <= 0 {
+		errs = append(errs, errors.New("indexer: batch_size must be positive"))
+	}
+	if c.SubscriberBuffer <= 0 {
+		errs = append(errs, errors.New("indexer: subscriber_buffer must be positive"))
+	}
+	if c.Retention.TTL < 0 {
+		errs = append(errs, errors.New("retention: ttl must not be negative"))
+	}
+	if c.Retention.TTL > 0 && c.Retention.Interval <= 0 {
+		errs = append(errs, errors.New("retention: interval must be positive when ttl is set"))
+	}
+	return errors.Join(errs...)
+}

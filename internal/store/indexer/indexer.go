@@ -1,0 +1,395 @@
+// Package indexer turns any store.Backend into a store.Store: after each
+// Apply it resolves the changed nodes to their trace and session roots,
+// assembles those with the one fold (internal/tree), writes their summary
+// rows, publishes the change to live subscribers and advances the backend's
+// index checkpoint. On start it catches up from the checkpoint through the
+// backend's change log, so a kill -9 between Apply and indexing loses no
+// summary. It also runs retention.
+package indexer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+)
+
+// Summarizer computes summary rows from the stored commits. The default
+// (TreeSummarizer) assembles the tree with internal/tree; tests may count
+// calls with their own.
+type Summarizer interface {
+	// SummarizeTrace returns the trace's row, or store.ErrNotFound.
+	SummarizeTrace(ctx context.Context, r store.Reader, ref commit.NodeRef) (store.TraceSummary, error)
+	// SummarizeSession returns the session's row, or store.ErrNotFound.
+	SummarizeSession(ctx context.Context, r store.Reader, ref commit.NodeRef) (store.SessionSummary, error)
+}
+
+// Settings are the indexer's dependencies.
+type Settings struct {
+	Logger     *zap.Logger
+	Telemetry  Telemetry
+	Summarizer Summarizer // nil means the tree package's fold (TreeSummarizer)
+	// Now is the clock (tests move it for retention); nil means time.Now.
+	Now func() time.Time
+}
+
+// maxParentDepth bounds the walk from a changed node to its roots; a
+// deeper chain (or a cycle a buggy client built) stops there.
+const maxParentDepth = 256
+
+// Indexer is a store.Store over a Backend.
+type Indexer struct {
+	store.Backend
+
+	cfg    Config
+	logger *zap.Logger
+	tel    Telemetry
+	sum    Summarizer
+	now    func() time.Time
+
+	kick chan struct{}
+	// pendingSince is the UnixNano of the oldest Apply not yet covered by a
+	// completed pass (0 = none); it feeds the index-lag gauge.
+	pendingSince atomic.Int64
+	// lastRev makes summary revisions strictly increasing per indexer.
+	lastRev atomic.Int64
+
+	subMu sync.Mutex
+	subs  map[*subscriber]struct{}
+
+	// passMu serializes indexing passes (the loop and Flush).
+	passMu sync.Mutex
+	pos    uint64
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+var _ store.Store = (*Indexer)(nil)
+
+// New wraps b. Call Start to catch up and begin indexing, Shutdown to stop
+// (Shutdown does not close the backend; Close does).
+func New(b store.Backend, cfg Config, set Settings) (*Indexer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if set.Logger == nil {
+		set.Logger = zap.NewNop()
+	}
+	if set.Summarizer == nil {
+		set.Summarizer = defaultSummarizer
+	}
+	if set.Summarizer == nil {
+		return nil, errors.New("indexer: no summarizer")
+	}
+	if set.Now == nil {
+		set.Now = time.Now
+	}
+	set.Telemetry.fill()
+	return &Indexer{
+		Backend: b,
+		cfg:     cfg,
+		logger:  set.Logger,
+		tel:     set.Telemetry,
+		sum:     set.Summarizer,
+		now:     set.Now,
+		kick:    make(chan struct{}, 1),
+		subs:    map[*subscriber]struct{}{},
+	}, nil
+}
+
+// Start loads the checkpoint, catches up synchronously (so summaries are
+// complete when the collector reports ready) and starts the background
+// indexing and retention loops.
+func (ix *Indexer) Start(ctx context.Context) error {
+	pos, err := ix.Backend.IndexCheckpoint(ctx)
+	if err != nil {
+		return fmt.Errorf("indexer: read checkpoint: %w", err)
+	}
+	ix.pos = pos
+	if err := ix.Flush(ctx); err != nil {
+		return fmt.Errorf("indexer: catch up from checkpoint %d: %w", pos, err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	ix.cancel = cancel
+	ix.wg.Add(1)
+	go ix.loop(runCtx)
+	if ix.cfg.Retention.TTL > 0 {
+		ix.wg.Add(1)
+		go ix.retentionLoop(runCtx)
+	}
+	return nil
+}
+
+// Shutdown stops the loops, indexes what is left, and closes the live feed.
+func (ix *Indexer) Shutdown(ctx context.Context) error {
+	if ix.cancel != nil {
+		ix.cancel()
+		ix.wg.Wait()
+		ix.cancel = nil
+	}
+	err := ix.Flush(ctx)
+	ix.subMu.Lock()
+	for s := range ix.subs {
+		ix.dropLocked(s)
+	}
+	ix.subMu.Unlock()
+	return err
+}
+
+// Close shuts the indexer down and closes the backend.
+func (ix *Indexer) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return errors.Join(ix.Shutdown(ctx), ix.Backend.Close())
+}
+
+// Apply writes through to the backend and, once durable, wakes the
+// indexer without waiting for it: indexing never slows the write path.
+func (ix *Indexer) Apply(ctx context.Context, commits []commit.Commit, edges []store.Edge) error {
+	start := time.Now()
+	err := ix.Backend.Apply(ctx, commits, edges)
+	ix.tel.ApplyDuration.Record(ctx, time.Since(start).Seconds(), ix.tel.Attributes)
+	if err != nil {
+		return err
+	}
+	ix.tel.CommitsApplied.Add(ctx, int64(len(commits)), ix.tel.Attributes)
+	ix.pendingSince.CompareAndSwap(0, start.UnixNano())
+	select {
+	case ix.kick <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (ix *Indexer) loop(ctx context.Context) {
+	defer ix.wg.Done()
+	poll := time.NewTicker(ix.cfg.PollInterval)
+	defer poll.Stop()
+	backoff := 100 * time.Millisecond
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ix.kick:
+			// Let the burst finish so one assembly covers it.
+			if ix.cfg.Debounce > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(ix.cfg.Debounce):
+				}
+			}
+		case <-poll.C:
+		}
+		if err := ix.Flush(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			ix.logger.Warn("Indexing pass failed; retrying", zap.Error(err), zap.Duration("backoff", backoff))
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 10*time.Second)
+			select {
+			case ix.kick <- struct{}{}:
+			default:
+			}
+			continue
+		}
+		backoff = 100 * time.Millisecond
+	}
+}
+
+// Flush indexes every change the backend's change log holds after the
+// checkpoint. Tests and Shutdown call it to make summaries current.
+func (ix *Indexer) Flush(ctx context.Context) error {
+	ix.passMu.Lock()
+	defer ix.passMu.Unlock()
+	since := ix.pendingSince.Swap(0)
+	for {
+		n, err := ix.pass(ctx)
+		if err != nil {
+			if since != 0 {
+				ix.pendingSince.CompareAndSwap(0, since)
+			}
+			return err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if since != 0 {
+		ix.tel.IndexLag.Record(ctx, time.Since(time.Unix(0, since)).Seconds(), ix.tel.Attributes)
+	} else {
+		ix.tel.IndexLag.Record(ctx, 0, ix.tel.Attributes)
+	}
+	return nil
+}
+
+// pass indexes one change-log batch; it returns how many positions it
+// advanced (0 when caught up).
+func (ix *Indexer) pass(ctx context.Context) (int, error) {
+	refs, next, err := ix.Backend.ChangedSince(ctx, ix.pos, ix.cfg.BatchSize)
+	if err != nil {
+		return 0, fmt.Errorf("read change log after %d: %w", ix.pos, err)
+	}
+	if next == ix.pos {
+		return 0, nil
+	}
+	if err := ix.index(ctx, refs); err != nil {
+		return 0, err
+	}
+	if err := ix.Backend.SetIndexCheckpoint(ctx, next); err != nil {
+		return 0, fmt.Errorf("set index checkpoint %d: %w", next, err)
+	}
+	adv := int(next - ix.pos)
+	ix.pos = next
+	return max(adv, 1), nil
+}
+
+// index re-summarizes the roots of refs and publishes the change.
+func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
+	traces, sessions, err := ix.Roots(ctx, refs)
+	if err != nil {
+		return err
+	}
+	// One revision for the pass, taken before reading: any later pass
+	// reads at least as much and gets a higher revision.
+	rev := ix.nextRevision()
+	var trows []store.TraceSummary
+	for _, t := range traces {
+		row, err := ix.sum.SummarizeTrace(ctx, ix.Backend, t)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("summarize trace %s/%s: %w", t.Repo, t.ID, err)
+		}
+		row.Revision = rev
+		trows = append(trows, row)
+	}
+	var srows []store.SessionSummary
+	for _, s := range sessions {
+		row, err := ix.sum.SummarizeSession(ctx, ix.Backend, s)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("summarize session %s/%s: %w", s.Repo, s.ID, err)
+		}
+		row.Revision = rev
+		srows = append(srows, row)
+	}
+	if err := ix.Backend.PutTraceSummaries(ctx, trows); err != nil {
+		return fmt.Errorf("write trace summaries: %w", err)
+	}
+	if err := ix.Backend.PutSessionSummaries(ctx, srows); err != nil {
+		return fmt.Errorf("write session summaries: %w", err)
+	}
+	ix.tel.TracesIndexed.Add(ctx, int64(len(trows)), ix.tel.Attributes)
+	ix.publish(refs, traces, sessions)
+	return nil
+}
+
+func (ix *Indexer) nextRevision() int64 {
+	for {
+		last := ix.lastRev.Load()
+		r := max(ix.now().UnixNano(), last+1)
+		if ix.lastRev.CompareAndSwap(last, r) {
+			return r
+		}
+	}
+}
+
+// Roots walks parents from each ref and returns the traces and sessions
+// the refs belong to (a trace node is its own root; a trace's sessions are
+// found through the session → trace edge). Orphans resolve to nothing until
+// their parent edge arrives, which re-triggers indexing.
+func (ix *Indexer) Roots(ctx context.Context, refs []commit.NodeRef) (traces, sessions []commit.NodeRef, err error) {
+	seen := make(map[commit.NodeRef]bool, len(refs))
+	frontier := make([]commit.NodeRef, 0, len(refs))
+	for _, r := range refs {
+		if !seen[r] {
+			seen[r] = true
+			frontier = append(frontier, r)
+		}
+	}
+	for depth := 0; len(frontier) > 0 && depth < maxParentDepth; depth++ {
+		var next []commit.NodeRef
+		for _, r := range frontier {
+			switch r.Kind {
+			case commit.EntityTrace:
+				traces = append(traces, r)
+			case commit.EntitySession:
+				sessions = append(sessions, r)
+				continue // sessions are the top of the tree
+			}
+			ps, err := ix.Backend.Parents(ctx, r)
+			if err != nil {
+				return nil, nil, fmt.Errorf("parents of %s/%s: %w", r.Kind, r.ID, err)
+			}
+			for _, p := range ps {
+				if !seen[p] {
+					seen[p] = true
+					next = append(next, p)
+				}
+			}
+		}
+		frontier = next
+	}
+	return traces, sessions, nil
+}
+
+// publish sends one Change per repo to that repo's subscribers.
+func (ix *Indexer) publish(refs, traces, sessions []commit.NodeRef) {
+	ix.subMu.Lock()
+	defer ix.subMu.Unlock()
+	if len(ix.subs) == 0 {
+		return
+	}
+	at := ix.now()
+	byRepo := map[string]*store.Change{}
+	get := func(repo string) *store.Change {
+		c := byRepo[repo]
+		if c == nil {
+			c = &store.Change{Repo: repo, At: at}
+			byRepo[repo] = c
+		}
+		return c
+	}
+	for _, r := range refs {
+		c := get(r.Repo)
+		c.Nodes = append(c.Nodes, r)
+	}
+	for _, r := range traces {
+		c := get(r.Repo)
+		c.Traces = append(c.Traces, r.ID)
+	}
+	for _, r := range sessions {
+		c := get(r.Repo)
+		c.Sessions = append(c.Sessions, r.ID)
+	}
+	repos := make([]string, 0, len(byRepo))
+	for r := range byRepo {
+		repos = append(repos, r)
+	}
+	slices.Sort(repos)
+	for s := range ix.subs {
+		for _, repo := range repos {
+			if s.repo == "" || s.repo == repo {
+				s.send(*byRepo[repo])
+			}
+		}
+	}
+}
