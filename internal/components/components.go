@@ -29,7 +29,15 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 	otlpreceiver "go.opentelemetry.io/collector/receiver/otlpreceiver"
 	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
+
+	"github.com/otelcol-genai/otelcol-genai/extension/maximauthextension"
+	"github.com/otelcol-genai/otelcol-genai/processor/genainormalizeprocessor"
+	"github.com/otelcol-genai/otelcol-genai/receiver/mxinreceiver"
 )
+
+// ourModule is this repository's module as the manifest names it; ocb
+// replaces it with the checkout (path: ./).
+const ourModule = "github.com/otelcol-genai/otelcol-genai v0.0.0"
 
 // Module pairs a factory with the Go module (as written in
 // builder-config.yaml) that provides it.
@@ -48,6 +56,7 @@ func Receivers() []Module[receiverFactory] {
 	return []Module[receiverFactory]{
 		{GoMod: "go.opentelemetry.io/collector/receiver/otlpreceiver v0.155.0", Factory: otlpreceiver.NewFactory()},
 		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/kafkareceiver v0.155.0", Factory: kafkareceiver.NewFactory()},
+		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/receiver/mxinreceiver", Factory: mxinreceiver.NewFactory()},
 	}
 }
 
@@ -56,6 +65,7 @@ func Processors() []Module[processorFactory] {
 	return []Module[processorFactory]{
 		{GoMod: "go.opentelemetry.io/collector/processor/batchprocessor v0.155.0", Factory: batchprocessor.NewFactory()},
 		{GoMod: "go.opentelemetry.io/collector/processor/memorylimiterprocessor v0.155.0", Factory: memorylimiterprocessor.NewFactory()},
+		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/processor/genainormalizeprocessor", Factory: genainormalizeprocessor.NewFactory()},
 	}
 }
 
@@ -77,6 +87,7 @@ func Extensions() []Module[extensionFactory] {
 		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension v0.155.0", Factory: pprofextension.NewFactory()},
 		{GoMod: "go.opentelemetry.io/collector/extension/zpagesextension v0.155.0", Factory: zpagesextension.NewFactory()},
 		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.155.0", Factory: filestorage.NewFactory()},
+		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/extension/maximauthextension", Factory: maximauthextension.NewFactory()},
 	}
 }
 
