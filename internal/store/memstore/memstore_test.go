@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/internal/store/storetest"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -34,4 +35,12 @@ func TestApplyUnionKeepsLowerVersion(t *testing.T) {
 	if _, err := s.GetBlob(ctx, "r", "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("GetBlob: %v", err)
 	}
+}
+
+func TestConformance(t *testing.T) {
+	storetest.RunBackendTests(t, func(t *testing.T) store.Backend {
+		s := New()
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
 }
