@@ -192,7 +192,7 @@ type captured struct {
 	} `json:"response"`
 }
 
-func loadCapture(t *testing.T) []captured {
+func loadCapture(t testing.TB) []captured {
 	t.Helper()
 	b, err := os.ReadFile("testdata/maxim-js-capture.ndjson")
 	require.NoError(t, err)
