@@ -87,9 +87,6 @@ func New(b store.Backend, cfg Config, set Settings) (*Indexer, error) {
 	if set.Summarizer == nil {
 		set.Summarizer = defaultSummarizer
 	}
-	if set.Summarizer == nil {
-		return nil, errors.New("indexer: no summarizer")
-	}
 	if set.Now == nil {
 		set.Now = time.Now
 	}
@@ -264,8 +261,10 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 	if err != nil {
 		return err
 	}
-	// One revision for the pass, taken before reading: any later pass
-	// reads at least as much and gets a higher revision.
+	// Summarizers should set Revision from the commit set (the tree package
+	// does). For one that does not, stamp a revision taken before reading:
+	// any later pass of this indexer reads at least as much and stamps a
+	// higher one.
 	rev := ix.nextRevision()
 	var trows []store.TraceSummary
 	for _, t := range traces {
@@ -276,7 +275,9 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 		if err != nil {
 			return fmt.Errorf("summarize trace %s/%s: %w", t.Repo, t.ID, err)
 		}
-		row.Revision = rev
+		if row.Revision == 0 {
+			row.Revision = rev
+		}
 		trows = append(trows, row)
 	}
 	var srows []store.SessionSummary
@@ -288,7 +289,9 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 		if err != nil {
 			return fmt.Errorf("summarize session %s/%s: %w", s.Repo, s.ID, err)
 		}
-		row.Revision = rev
+		if row.Revision == 0 {
+			row.Revision = rev
+		}
 		srows = append(srows, row)
 	}
 	if err := ix.Backend.PutTraceSummaries(ctx, trows); err != nil {
