@@ -10,6 +10,8 @@ import (
 
 // fixedVersioner returns a Versioner whose clock always reads base, so the
 // versions it hands out are predictable.
+func fixedClock() time.Time { return time.Unix(0, 1_000_000) }
+
 func fixedVersioner(base int64) *Versioner {
 	return &Versioner{now: func() time.Time { return time.Unix(0, base) }}
 }
