@@ -36,7 +36,8 @@ type Store struct {
 	// q is the quoted schema identifier, prefixed to every table name.
 	q string
 	// sql holds the statements, built once with the schema in them.
-	sql statements
+	sql     statements
+	dialect dialect
 }
 
 var _ store.Backend = (*Store)(nil)
@@ -69,6 +70,10 @@ func New(ctx context.Context, cfg Config, logger *zap.Logger) (*Store, error) {
 		q:      pgx.Identifier{schema}.Sanitize(),
 	}
 	s.sql = buildStatements(s.q)
+	if err := s.detectDialect(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err

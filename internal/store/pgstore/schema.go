@@ -21,7 +21,7 @@ type migration struct {
 	stmts   []string
 }
 
-// Text key columns are COLLATE "C" so that ORDER BY and keyset cursors
+// Text key columns are {{c}} so that ORDER BY and keyset cursors
 // compare bytes, like Go string comparison and the other backends, instead
 // of the database's locale rules.
 var migrations = []migration{{
@@ -32,9 +32,9 @@ var migrations = []migration{{
 		// the stored version. data is bytea: the fold needs the bytes
 		// exactly as received, which jsonb would re-encode.
 		`CREATE TABLE IF NOT EXISTS {{s}}.commits (
-			repo      text COLLATE "C" NOT NULL,
-			kind      text COLLATE "C" NOT NULL,
-			entity_id text COLLATE "C" NOT NULL,
+			repo      text {{c}} NOT NULL,
+			kind      text {{c}} NOT NULL,
+			entity_id text {{c}} NOT NULL,
 			commit_id bytea NOT NULL,
 			action    text NOT NULL,
 			data      bytea NOT NULL,
@@ -42,12 +42,12 @@ var migrations = []migration{{
 			PRIMARY KEY (repo, kind, entity_id, commit_id)
 		)`,
 		`CREATE TABLE IF NOT EXISTS {{s}}.edges (
-			parent_repo text COLLATE "C" NOT NULL,
-			parent_kind text COLLATE "C" NOT NULL,
-			parent_id   text COLLATE "C" NOT NULL,
-			child_repo  text COLLATE "C" NOT NULL,
-			child_kind  text COLLATE "C" NOT NULL,
-			child_id    text COLLATE "C" NOT NULL,
+			parent_repo text {{c}} NOT NULL,
+			parent_kind text {{c}} NOT NULL,
+			parent_id   text {{c}} NOT NULL,
+			child_repo  text {{c}} NOT NULL,
+			child_kind  text {{c}} NOT NULL,
+			child_id    text {{c}} NOT NULL,
 			PRIMARY KEY (parent_repo, parent_kind, parent_id, child_repo, child_kind, child_id)
 		)`,
 		`CREATE INDEX IF NOT EXISTS edges_by_child ON {{s}}.edges (child_repo, child_kind, child_id)`,
@@ -70,14 +70,14 @@ var migrations = []migration{{
 		// is what reads return (it keeps nanosecond times and every field
 		// without a column per field).
 		`CREATE TABLE IF NOT EXISTS {{s}}.trace_summaries (
-			repo             text COLLATE "C" NOT NULL,
-			trace_id         text COLLATE "C" NOT NULL,
+			repo             text {{c}} NOT NULL,
+			trace_id         text {{c}} NOT NULL,
 			revision         bigint NOT NULL,
 			start_ns         bigint NOT NULL,
 			last_activity_ns bigint NOT NULL,
 			duration_ms      double precision NOT NULL,
-			name             text COLLATE "C" NOT NULL,
-			session_id       text COLLATE "C" NOT NULL,
+			name             text {{c}} NOT NULL,
+			session_id       text {{c}} NOT NULL,
 			is_error         boolean NOT NULL,
 			tags             jsonb NOT NULL,
 			models           text[] NOT NULL,
@@ -94,8 +94,8 @@ var migrations = []migration{{
 		`CREATE INDEX IF NOT EXISTS trace_summaries_tags ON {{s}}.trace_summaries USING gin (tags)`,
 		`CREATE INDEX IF NOT EXISTS trace_summaries_models ON {{s}}.trace_summaries USING gin (models)`,
 		`CREATE TABLE IF NOT EXISTS {{s}}.session_summaries (
-			repo             text COLLATE "C" NOT NULL,
-			session_id       text COLLATE "C" NOT NULL,
+			repo             text {{c}} NOT NULL,
+			session_id       text {{c}} NOT NULL,
 			revision         bigint NOT NULL,
 			start_ns         bigint NOT NULL,
 			last_activity_ns bigint NOT NULL,
@@ -169,7 +169,7 @@ func (s *Store) migrateOnce(ctx context.Context, useLock bool) error {
 			continue
 		}
 		for _, stmt := range m.stmts {
-			if _, err := tx.Exec(ctx, strings.ReplaceAll(stmt, "{{s}}", s.q)); err != nil {
+			if _, err := tx.Exec(ctx, s.expand(stmt)); err != nil {
 				return fmt.Errorf("pgstore: migrate to version %d: %w", m.version, err)
 			}
 		}
@@ -182,6 +182,53 @@ func (s *Store) migrateOnce(ctx context.Context, useLock bool) error {
 		return fmt.Errorf("pgstore: migrate: commit: %w", err)
 	}
 	return nil
+}
+
+// expand fills in the schema and the dialect's key collation.
+func (s *Store) expand(stmt string) string {
+	collate := `COLLATE "C"`
+	if s.dialect == dialectCockroach {
+		collate = ""
+	}
+	return strings.NewReplacer("{{s}}", s.q, "{{c}}", collate).Replace(stmt)
+}
+
+// dialect is the server family, told apart by version(): the few
+// differences the schema must absorb are listed in README.md.
+type dialect int
+
+const (
+	dialectPostgres dialect = iota
+	dialectCockroach
+	dialectYugabyte
+)
+
+func (d dialect) String() string {
+	return [...]string{"postgresql", "cockroachdb", "yugabytedb"}[d]
+}
+
+// detectDialect reads version(): CockroachDB reports "CockroachDB CCL …",
+// YugabyteDB "PostgreSQL 11.2-YB-…".
+func (s *Store) detectDialect(ctx context.Context) error {
+	return s.retry.do(ctx, "detect_dialect", func(ctx context.Context) error {
+		var v string
+		if err := s.pool.QueryRow(ctx, `SELECT version()`).Scan(&v); err != nil {
+			return fmt.Errorf("pgstore: read server version: %w", err)
+		}
+		s.dialect = parseDialect(v)
+		s.logger.Info("pgstore: connected", zap.String("server", v), zap.Stringer("dialect", s.dialect), zap.String("schema", s.schema))
+		return nil
+	})
+}
+
+func parseDialect(version string) dialect {
+	switch {
+	case strings.Contains(version, "CockroachDB"):
+		return dialectCockroach
+	case strings.Contains(version, "-YB-"):
+		return dialectYugabyte
+	}
+	return dialectPostgres
 }
 
 // lockKey derives the advisory lock id from the schema, so tenants in
