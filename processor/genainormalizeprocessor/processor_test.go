@@ -131,3 +131,22 @@ func TestTelemetryCounters(t *testing.T) {
 		}
 	}
 }
+
+// A client must not pick another tenant's repository by sending a span that
+// claims to be normalized already.
+func TestForgedRepoIsOverwritten(t *testing.T) {
+	sink := new(consumertest.TracesSink)
+	p, err := NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(metadata.Type), createDefaultConfig(), sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := client.NewContext(context.Background(), client.Info{Metadata: client.NewMetadata(map[string][]string{"x-maxim-repo-id": {"repo-42"}})})
+	td := oneSpan(map[string]any{spancommit.AttrNormalized: true, spancommit.AttrRepo: "victim", spancommit.AttrKind: "span"})
+	if err := p.ConsumeTraces(ctx, td); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := firstSpan(sink.AllTraces()[0]).Attributes().Get(spancommit.AttrRepo)
+	if r.Str() != "repo-42" {
+		t.Fatalf("repo = %q, want the request's repo-42", r.Str())
+	}
+}

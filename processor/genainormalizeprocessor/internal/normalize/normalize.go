@@ -38,6 +38,10 @@ type Result struct {
 func Span(span ptrace.Span, scope pcommon.InstrumentationScope, res pcommon.Resource, opt Options) Result {
 	attrs := span.Attributes()
 	if v, ok := attrs.Get(spancommit.AttrNormalized); ok && v.Bool() {
+		// The repository is never taken from the data: a client could
+		// send a span already marked normalized with another tenant's
+		// repo. It is always this request's.
+		attrs.PutStr(spancommit.AttrRepo, opt.Repo)
 		k, _ := attrs.Get(spancommit.AttrKind)
 		return Result{Kind: k.AsString(), Skipped: true}
 	}

@@ -1,0 +1,653 @@
+// Package spancommit turns normalized OTLP spans into commits on the same
+// entities, with the same `data` shapes, that the Maxim SDKs send (reference
+// mxin2-protocol §3). An OTLP trace and an SDK trace are then stored, folded
+// by the one fold in internal/tree and shown the same way.
+//
+// Mapping (one OTLP trace → one trace entity):
+//
+//   - The OTLP trace id (hex) is the trace entity id. Every span of the
+//     trace may update it (sessionId, trace name, tags, metrics); the root
+//     span also creates it (name, startTimestamp), sets its input/output and
+//     ends it. The root span's own node hangs under the trace, so children
+//     always find their parent whatever batch they arrive in.
+//   - Each span is a node whose id is the span id (hex), created by an add-*
+//     commit on its parent: the OTLP parent span (as a `span` entity unless
+//     the parent is in the same batch with another kind), or the trace for
+//     a root span. Kind by `maxim.entity.kind`: add-span, add-generation,
+//     add-tool-call, add-retrieval.
+//   - Generations get a `result` in the OpenAI chat.completion shape
+//     (usage prompt/completion/total tokens, cost), tool calls a string
+//     `result` or an `error`, retrievals `input` and `docs`; every node gets
+//     `end {endTimestamp}`. Errors become `update {error}` records.
+//   - `maxim.session.end` spans produce only `session{end}`.
+//
+// Commit data is marshalled deterministically (struct field order, sorted
+// map keys), so a span sent twice yields identical commit ids and the store
+// deduplicates the replay.
+package spancommit
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+)
+
+// DefaultRepo is used when a span carries no `maxim.repo.id`.
+const DefaultRepo = "default"
+
+// pending is one commit before versions are assigned; order sorts the
+// commits of a batch by span start time so last-writer-wins follows the
+// order things happened in.
+type pending struct {
+	c     commit.Commit
+	start int64
+	span  string
+	seq   int
+}
+
+// FromTraces converts normalized spans into sealed, versioned commits.
+// Spans the normalizer has not seen are treated as plain spans (name,
+// timestamps, status). It never fails on span content; an error means the
+// commit data could not be encoded.
+func FromTraces(td ptrace.Traces, v *commit.Versioner) ([]commit.Commit, error) {
+	kinds := map[pcommon.SpanID]string{}
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		sss := rss.At(i).ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			spans := sss.At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				sp := spans.At(k)
+				kind := KindSpan
+				if x, ok := sp.Attributes().Get(AttrKind); ok && x.Str() != "" {
+					kind = x.Str()
+				}
+				kinds[sp.SpanID()] = kind
+			}
+		}
+	}
+	var out []pending
+	for i := 0; i < rss.Len(); i++ {
+		sss := rss.At(i).ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			spans := sss.At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				b := builder{sp: spans.At(k), kinds: kinds}
+				if err := b.build(); err != nil {
+					return nil, err
+				}
+				out = append(out, b.out...)
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.start != b.start {
+			return a.start < b.start
+		}
+		if a.span != b.span {
+			return a.span < b.span
+		}
+		return a.seq < b.seq
+	})
+	commits := make([]commit.Commit, len(out))
+	if len(out) == 0 {
+		return commits, nil
+	}
+	base := v.Reserve(len(out))
+	for i := range out {
+		c := out[i].c
+		c.Version = base + int64(i)
+		c.Seal()
+		commits[i] = c
+	}
+	return commits, nil
+}
+
+type builder struct {
+	sp    ptrace.Span
+	kinds map[pcommon.SpanID]string
+	c     Canonical
+	repo  string
+	id    string
+	out   []pending
+	err   error
+}
+
+func (b *builder) emit(entity commit.Entity, id string, action commit.Action, data any) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		if b.err == nil {
+			b.err = fmt.Errorf("span %s: encode %s %s: %w", b.id, entity, action, err)
+		}
+		return
+	}
+	b.out = append(b.out, pending{
+		c:     commit.Commit{Repo: b.repo, Entity: entity, EntityID: id, Action: action, Data: raw},
+		start: int64(b.sp.StartTimestamp()),
+		span:  b.id,
+		seq:   len(b.out),
+	})
+}
+
+func ts(t pcommon.Timestamp) string {
+	if t == 0 {
+		return ""
+	}
+	return t.AsTime().UTC().Format(time.RFC3339Nano)
+}
+
+// stringMap renders metadata the way the SDKs send it: string values, with
+// structured values as compact JSON text.
+func stringMap(m map[string]any) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		switch t := v.(type) {
+		case string:
+			out[k] = t
+		case nil:
+			out[k] = ""
+		default:
+			b, _ := json.Marshal(t)
+			out[k] = string(b)
+		}
+	}
+	return out
+}
+
+func (b *builder) build() error {
+	sp := b.sp
+	attrs := sp.Attributes()
+	b.c = Decode(attrs)
+	c := &b.c
+	if _, ok := attrs.Get(AttrNormalized); !ok {
+		// Not from the normalizer: nothing canonical is trusted, the
+		// repository included.
+		c = &Canonical{Kind: KindSpan, Name: sp.Name()}
+		b.c = *c
+		c = &b.c
+	}
+	if c.Kind == "" {
+		c.Kind = KindSpan
+	}
+	if c.Name == "" {
+		c.Name = sp.Name()
+	}
+	b.repo = c.Repo
+	if b.repo == "" {
+		b.repo = DefaultRepo
+	}
+	b.id = sp.SpanID().String()
+	traceID := sp.TraceID().String()
+	start, end := ts(sp.StartTimestamp()), ts(sp.EndTimestamp())
+
+	if c.Kind == KindSessionEnd {
+		sid := c.SessionEnd
+		if sid == "" {
+			sid = c.SessionID
+		}
+		if sid != "" {
+			b.emit(commit.EntitySession, sid, commit.ActionEnd, map[string]string{"endTimestamp": end})
+		}
+		return b.err
+	}
+
+	b.traceCommits(traceID, start, end)
+	b.sessionCommits()
+
+	// Parent: the OTLP parent span, or the trace for a root span.
+	parentEntity, parentID := commit.EntityTrace, traceID
+	if !sp.ParentSpanID().IsEmpty() {
+		parentID = sp.ParentSpanID().String()
+		parentEntity = commit.EntitySpan
+		if k, ok := b.kinds[sp.ParentSpanID()]; ok {
+			parentEntity = entityOf(k)
+		}
+	}
+	tags := c.Tags
+	meta := stringMap(c.Metadata)
+	addMeta := func(k, v string) {
+		if v == "" {
+			return
+		}
+		if meta == nil {
+			meta = map[string]string{}
+		}
+		meta[k] = v
+	}
+	addMeta("maxim.subtype", c.Subtype)
+	if len(c.Malformed) > 0 {
+		addMeta("maxim.malformed", joinJSON(c.Malformed))
+	}
+	if len(c.Truncated) > 0 {
+		addMeta("maxim.truncated", joinJSON(c.Truncated))
+	}
+	if sc := sp.Status(); sc.Code() == ptrace.StatusCodeError && c.ErrorMessage == "" {
+		c.ErrorMessage = sc.Message()
+		if c.ErrorMessage == "" {
+			c.ErrorMessage = "error"
+		}
+	}
+
+	switch c.Kind {
+	case KindGeneration:
+		b.generation(parentEntity, parentID, start, end, tags, meta, addMeta)
+	case KindToolCall:
+		b.toolCall(parentEntity, parentID, start, end, tags, meta, addMeta)
+	case KindRetrieval:
+		b.retrieval(parentEntity, parentID, start, end, tags, meta, addMeta)
+	default:
+		b.span(parentEntity, parentID, start, end, tags, meta, addMeta)
+	}
+	return b.err
+}
+
+func joinJSON(v []string) string {
+	raw, _ := json.Marshal(v)
+	return string(raw)
+}
+
+func entityOf(kind string) commit.Entity {
+	switch kind {
+	case KindGeneration:
+		return commit.EntityGeneration
+	case KindToolCall:
+		return commit.EntityToolCall
+	case KindRetrieval:
+		return commit.EntityRetrieval
+	}
+	return commit.EntitySpan
+}
+
+// traceCommits writes the trace-level data a span carries. Only the root
+// span creates, names (by default), fills input/output and ends the trace;
+// any span may set the session, explicit trace name, tags and metrics.
+func (b *builder) traceCommits(traceID, start, end string) {
+	c := &b.c
+	root := b.sp.ParentSpanID().IsEmpty()
+	tags := map[string]string{}
+	for k, v := range c.TraceTags {
+		tags[k] = v
+	}
+	if c.UserID != "" {
+		tags["userId"] = c.UserID
+	}
+	if root {
+		type create struct {
+			Name           string            `json:"name,omitempty"`
+			Tags           map[string]string `json:"tags"`
+			StartTimestamp string            `json:"startTimestamp,omitempty"`
+			SessionID      string            `json:"sessionId,omitempty"`
+		}
+		name := c.TraceName
+		if name == "" {
+			name = c.Name
+		}
+		b.emit(commit.EntityTrace, traceID, commit.ActionCreate, create{Name: name, Tags: tags, StartTimestamp: start, SessionID: c.SessionID})
+		in, out := b.traceIO()
+		if in != "" {
+			b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]string{"input": in})
+		}
+		if out != "" {
+			b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]string{"output": out})
+		}
+		if len(c.TraceMetrics) > 0 {
+			b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]any{"metrics": c.TraceMetrics})
+		}
+		if end != "" {
+			b.emit(commit.EntityTrace, traceID, commit.ActionEnd, map[string]string{"endTimestamp": end})
+		}
+		return
+	}
+	if c.SessionID != "" {
+		b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]string{"sessionId": c.SessionID})
+	}
+	if c.TraceName != "" {
+		b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]string{"name": c.TraceName})
+	}
+	if len(tags) > 0 {
+		b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]any{"tags": tags})
+	}
+	if len(c.TraceMetrics) > 0 {
+		b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]any{"metrics": c.TraceMetrics})
+	}
+}
+
+// traceIO is the root span's input/output as trace text: plain text when
+// the span has it, else the last user message and the first answer.
+func (b *builder) traceIO() (in, out string) {
+	c := &b.c
+	in, out = c.Input, c.Output
+	if in == "" {
+		for i := len(c.InputMessages) - 1; i >= 0; i-- {
+			if c.InputMessages[i].Role == "user" {
+				in = contentString(c.InputMessages[i].Content)
+				break
+			}
+		}
+	}
+	if out == "" && len(c.OutputMessages) > 0 {
+		out = contentString(c.OutputMessages[0].Content)
+	}
+	if in == "" && c.Kind == KindToolCall {
+		in = c.ToolArguments
+	}
+	if out == "" && c.Kind == KindToolCall {
+		out = c.ToolResult
+	}
+	return in, out
+}
+
+func contentString(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case nil:
+		return ""
+	case []any:
+		s := ""
+		for _, p := range t {
+			if m, ok := p.(map[string]any); ok {
+				if x, ok := m["text"].(string); ok {
+					if s != "" {
+						s += "\n"
+					}
+					s += x
+				}
+			}
+		}
+		return s
+	case []Part:
+		s := ""
+		for _, p := range t {
+			if p.Type == "text" {
+				if s != "" {
+					s += "\n"
+				}
+				s += p.Text
+			}
+		}
+		return s
+	}
+	return ""
+}
+
+func (b *builder) sessionCommits() {
+	c := &b.c
+	if c.SessionID == "" {
+		return
+	}
+	if c.SessionName != "" {
+		b.emit(commit.EntitySession, c.SessionID, commit.ActionUpdate, map[string]string{"name": c.SessionName})
+	}
+	if len(c.SessionTags) > 0 {
+		b.emit(commit.EntitySession, c.SessionID, commit.ActionUpdate, map[string]any{"tags": c.SessionTags})
+	}
+	if len(c.SessionMetrics) > 0 {
+		b.emit(commit.EntitySession, c.SessionID, commit.ActionUpdate, map[string]any{"metrics": c.SessionMetrics})
+	}
+}
+
+type errObj struct {
+	Message string `json:"message"`
+	Code    string `json:"code,omitempty"`
+	Type    string `json:"type,omitempty"`
+}
+
+func (b *builder) common(entity commit.Entity, end string, tags map[string]string, meta map[string]string) {
+	c := &b.c
+	if len(meta) > 0 {
+		b.emit(entity, b.id, commit.ActionUpdate, map[string]any{"metadata": meta})
+	}
+	if len(c.Metrics) > 0 || (entity == commit.EntityGeneration && c.TTFTMs != nil) {
+		m := map[string]float64{}
+		for k, v := range c.Metrics {
+			m[k] = v
+		}
+		if entity == commit.EntityGeneration && c.TTFTMs != nil {
+			m["ttft_ms"] = *c.TTFTMs
+		}
+		b.emit(entity, b.id, commit.ActionUpdate, map[string]any{"metrics": m})
+	}
+	_ = tags
+	if end != "" {
+		b.emit(entity, b.id, commit.ActionEnd, map[string]string{"endTimestamp": end})
+	}
+}
+
+func (b *builder) span(pe commit.Entity, pid, start, end string, tags, meta map[string]string, addMeta func(k, v string)) {
+	c := &b.c
+	type add struct {
+		ID             string            `json:"id"`
+		Name           string            `json:"name,omitempty"`
+		Tags           map[string]string `json:"tags"`
+		StartTimestamp string            `json:"startTimestamp,omitempty"`
+	}
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	b.emit(pe, pid, commit.ActionAddSpan, add{ID: b.id, Name: c.Name, Tags: tags, StartTimestamp: start})
+	if !c.UsageAggregate.IsZero() {
+		raw, _ := json.Marshal(c.UsageAggregate)
+		addMeta("maxim.usage.aggregate", string(raw))
+	}
+	addMeta("maxim.model", c.Model)
+	// A root span's input/output are the trace's (traceCommits), not
+	// repeated on its node.
+	if root := b.sp.ParentSpanID().IsEmpty(); root {
+		c.Input, c.Output = "", ""
+	}
+	if c.Input != "" {
+		b.emit(commit.EntitySpan, b.id, commit.ActionUpdate, map[string]string{"input": c.Input})
+	}
+	if c.Output != "" {
+		b.emit(commit.EntitySpan, b.id, commit.ActionUpdate, map[string]string{"output": c.Output})
+	}
+	if c.ErrorMessage != "" {
+		b.emit(commit.EntitySpan, b.id, commit.ActionUpdate, map[string]any{"error": errObj{Message: c.ErrorMessage, Type: c.ErrorType}})
+	}
+	b.common(commit.EntitySpan, end, tags, meta)
+}
+
+// openAIFinish maps the canonical finish reason back to OpenAI's spelling,
+// which is what SDK-sent chat.completion results carry.
+func openAIFinish(r string) string {
+	switch r {
+	case "tool_call":
+		return "tool_calls"
+	}
+	return r
+}
+
+func (b *builder) generation(pe commit.Entity, pid, start, end string, tags, meta map[string]string, addMeta func(k, v string)) {
+	c := &b.c
+	type add struct {
+		ID              string            `json:"id"`
+		Messages        []Message         `json:"messages"`
+		Name            string            `json:"name,omitempty"`
+		Tags            map[string]string `json:"tags"`
+		StartTimestamp  string            `json:"startTimestamp,omitempty"`
+		Provider        string            `json:"provider,omitempty"`
+		Model           string            `json:"model,omitempty"`
+		ModelParameters map[string]any    `json:"modelParameters"`
+	}
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	msgs := c.InputMessages
+	if msgs == nil {
+		msgs = []Message{}
+	}
+	params := c.ModelParameters
+	if params == nil {
+		params = map[string]any{}
+	}
+	model := c.RequestModel
+	if model == "" {
+		model = c.Model
+	}
+	b.emit(pe, pid, commit.ActionAddGeneration, add{ID: b.id, Messages: msgs, Name: c.Name, Tags: tags, StartTimestamp: start,
+		Provider: c.Provider, Model: model, ModelParameters: params})
+	addMeta("maxim.provider.raw", c.ProviderRaw)
+	addMeta("maxim.finish_reason", c.FinishReason)
+	if c.Stream != nil {
+		addMeta("maxim.stream", strconv.FormatBool(*c.Stream))
+	}
+	if len(c.ToolsOffered) > 0 {
+		raw, _ := json.Marshal(c.ToolsOffered)
+		addMeta("maxim.tools", string(raw))
+	}
+	if u := c.Usage; u.CacheRead != nil || u.CacheWrite != nil || u.Reasoning != nil {
+		raw, _ := json.Marshal(Usage{CacheRead: u.CacheRead, CacheWrite: u.CacheWrite, Reasoning: u.Reasoning})
+		addMeta("maxim.usage.details", string(raw))
+	}
+
+	hasOutput := len(c.OutputMessages) > 0 || !c.Usage.IsZero() || c.FinishReason != "" || c.Cost.Total != nil
+	switch {
+	case hasOutput:
+		type choice struct {
+			Index        int     `json:"index"`
+			Message      Message `json:"message"`
+			Logprobs     any     `json:"logprobs"`
+			FinishReason any     `json:"finish_reason"`
+		}
+		type result struct {
+			ID      string         `json:"id"`
+			Object  string         `json:"object"`
+			Created int64          `json:"created"`
+			Model   string         `json:"model,omitempty"`
+			Choices []choice       `json:"choices"`
+			Usage   map[string]any `json:"usage,omitempty"`
+			Cost    *Cost          `json:"cost,omitempty"`
+		}
+		r := result{ID: c.ResponseID, Object: "chat.completion", Created: int64(b.sp.EndTimestamp()) / int64(time.Second), Model: c.Model,
+			Choices: []choice{}}
+		if r.ID == "" {
+			r.ID = b.id
+		}
+		for i, m := range c.OutputMessages {
+			var fr any
+			if i == 0 && c.FinishReason != "" {
+				fr = openAIFinish(c.FinishReason)
+			}
+			r.Choices = append(r.Choices, choice{Index: i, Message: m, FinishReason: fr})
+		}
+		if len(r.Choices) == 0 && c.FinishReason != "" {
+			r.Choices = append(r.Choices, choice{Message: Message{Role: "assistant"}, FinishReason: openAIFinish(c.FinishReason)})
+		}
+		u := map[string]any{}
+		if c.Usage.Input != nil {
+			u["prompt_tokens"] = *c.Usage.Input
+		}
+		if c.Usage.Output != nil {
+			u["completion_tokens"] = *c.Usage.Output
+		}
+		if c.Usage.Total != nil {
+			u["total_tokens"] = *c.Usage.Total
+		}
+		if c.Usage.CacheRead != nil {
+			u["prompt_tokens_details"] = map[string]int64{"cached_tokens": *c.Usage.CacheRead}
+		}
+		if c.Usage.Reasoning != nil {
+			u["completion_tokens_details"] = map[string]int64{"reasoning_tokens": *c.Usage.Reasoning}
+		}
+		if len(u) > 0 {
+			r.Usage = u
+		}
+		if c.Cost.Total != nil || c.Cost.Input != nil || c.Cost.Output != nil {
+			cost := c.Cost
+			if cost.Total == nil && cost.Input != nil && cost.Output != nil {
+				t := *cost.Input + *cost.Output
+				cost.Total = &t
+			}
+			r.Cost = &cost
+		}
+		b.emit(commit.EntityGeneration, b.id, commit.ActionResult, map[string]any{"result": r})
+		if c.ErrorMessage != "" {
+			b.emit(commit.EntityGeneration, b.id, commit.ActionUpdate, map[string]any{"error": errObj{Message: c.ErrorMessage, Type: c.ErrorType}})
+		}
+	case c.ErrorMessage != "":
+		// The SDK's generation.error() form.
+		b.emit(commit.EntityGeneration, b.id, commit.ActionResult, map[string]any{"result": map[string]any{
+			"error": errObj{Message: c.ErrorMessage, Type: c.ErrorType}, "id": b.id}})
+	}
+	b.common(commit.EntityGeneration, end, tags, meta)
+}
+
+func (b *builder) toolCall(pe commit.Entity, pid, start, end string, tags, meta map[string]string, addMeta func(k, v string)) {
+	c := &b.c
+	type add struct {
+		ID             string            `json:"id"`
+		Name           string            `json:"name"`
+		Description    string            `json:"description"`
+		Args           string            `json:"args"`
+		Tags           map[string]string `json:"tags"`
+		StartTimestamp string            `json:"startTimestamp,omitempty"`
+	}
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	name := c.ToolName
+	if name == "" {
+		name = c.Name
+	}
+	b.emit(pe, pid, commit.ActionAddToolCall, add{ID: b.id, Name: name, Description: c.ToolDescription, Args: c.ToolArguments,
+		Tags: tags, StartTimestamp: start})
+	addMeta("maxim.tool.call_id", c.ToolCallID)
+	if c.HasToolResult && c.ErrorMessage == "" {
+		b.emit(commit.EntityToolCall, b.id, commit.ActionResult, map[string]string{"result": c.ToolResult})
+	}
+	if c.ErrorMessage != "" {
+		b.emit(commit.EntityToolCall, b.id, commit.ActionError, map[string]any{"error": errObj{Message: c.ErrorMessage, Type: c.ErrorType}})
+	}
+	b.common(commit.EntityToolCall, end, tags, meta)
+}
+
+func (b *builder) retrieval(pe commit.Entity, pid, start, end string, tags, meta map[string]string, addMeta func(k, v string)) {
+	c := &b.c
+	type add struct {
+		ID             string            `json:"id"`
+		Name           string            `json:"name,omitempty"`
+		Tags           map[string]string `json:"tags"`
+		StartTimestamp string            `json:"startTimestamp,omitempty"`
+	}
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	b.emit(pe, pid, commit.ActionAddRetrieval, add{ID: b.id, Name: c.Name, Tags: tags, StartTimestamp: start})
+	if c.RetrievalQuery != "" {
+		b.emit(commit.EntityRetrieval, b.id, commit.ActionUpdate, map[string]string{"input": c.RetrievalQuery})
+	}
+	if len(c.Documents) > 0 {
+		raw, _ := json.Marshal(c.Documents)
+		addMeta("maxim.documents", string(raw))
+	}
+	if c.ErrorMessage != "" {
+		b.emit(commit.EntityRetrieval, b.id, commit.ActionUpdate, map[string]any{"error": errObj{Message: c.ErrorMessage, Type: c.ErrorType}})
+	}
+	// Documents go out the way the SDKs send them: `end {docs, endTimestamp}`
+	// with the document texts.
+	if len(c.Documents) > 0 {
+		docs := make([]string, 0, len(c.Documents))
+		for _, d := range c.Documents {
+			docs = append(docs, d.Content)
+		}
+		type endDocs struct {
+			Docs         []string `json:"docs"`
+			EndTimestamp string   `json:"endTimestamp,omitempty"`
+		}
+		b.emit(commit.EntityRetrieval, b.id, commit.ActionEnd, endDocs{Docs: docs, EndTimestamp: end})
+		end = ""
+	}
+	b.common(commit.EntityRetrieval, end, tags, meta)
+}

@@ -1,0 +1,189 @@
+package spancommit_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"reflect"
+	"sort"
+	"testing"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
+	"github.com/otelcol-genai/otelcol-genai/internal/tree"
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+	"github.com/otelcol-genai/otelcol-genai/pkg/spancommit"
+)
+
+func ids(cs []commit.Commit) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.ID.String()
+	}
+	sort.Strings(out)
+	return out
+}
+
+// A span sent twice (a retried export) must give identical commit ids, so
+// the store's union by id deduplicates it.
+func TestReplayGivesIdenticalCommitIDs(t *testing.T) {
+	td := normalize(t, otlpTraces())
+	a, err := spancommit.FromTraces(td, commit.NewVersioner())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := spancommit.FromTraces(td, commit.NewVersioner())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) == 0 || !reflect.DeepEqual(ids(a), ids(b)) {
+		t.Fatalf("replay changed commit ids (%d vs %d commits)", len(a), len(b))
+	}
+	// And storing both gives exactly the tree of one.
+	ctx := context.Background()
+	once, twice := memstore.New(), memstore.New()
+	storeCommits(t, once, a)
+	storeCommits(t, twice, a)
+	storeCommits(t, twice, b)
+	ref := commit.NodeRef{Repo: "default", Kind: commit.EntityTrace, ID: otlpTrace.String()}
+	t1, err := tree.AssembleTrace(ctx, once, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t2, err := tree.AssembleTrace(ctx, twice, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j1, _ := json.Marshal(t1)
+	j2, _ := json.Marshal(t2)
+	if !bytes.Equal(j1, j2) {
+		t.Fatalf("duplicated export changed the tree:\n%s\n%s", j1, j2)
+	}
+}
+
+// Exporters flush children before their parent ends, so spans of one trace
+// arrive in several batches, children first. The tree must not depend on it.
+func TestBatchSplitGivesTheSameTree(t *testing.T) {
+	ctx := context.Background()
+	whole := normalize(t, otlpTraces())
+	all, err := spancommit.FromTraces(whole, commit.NewVersioner())
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := memstore.New()
+	storeCommits(t, one, all)
+
+	split := memstore.New()
+	v := commit.NewVersioner()
+	spans := whole.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+	for i := spans.Len() - 1; i >= 0; i-- { // one span per batch, last span first
+		td := ptrace.NewTraces()
+		rs := td.ResourceSpans().AppendEmpty()
+		spans.At(i).CopyTo(rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty())
+		cs, err := spancommit.FromTraces(td, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		storeCommits(t, split, cs)
+	}
+	ref := commit.NodeRef{Repo: "default", Kind: commit.EntityTrace, ID: otlpTrace.String()}
+	a, err := tree.AssembleTrace(ctx, one, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := tree.AssembleTrace(ctx, split, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(project(a.Root), project(b.Root)) {
+		ja, _ := json.MarshalIndent(project(a.Root), "", " ")
+		jb, _ := json.MarshalIndent(project(b.Root), "", " ")
+		t.Fatalf("split batches give another tree:\n%s\n%s", ja, jb)
+	}
+}
+
+// AI SDK legacy: the outer ai.generateText repeats the usage of its two
+// doGenerate steps; the trace total must count the steps only.
+func TestWrapperUsageNotCounted(t *testing.T) {
+	td := ptrace.NewTraces()
+	ss := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty()
+	ss.Scope().SetName("ai")
+	add := func(id, parent byte, attrs map[string]any) {
+		sp := ss.Spans().AppendEmpty()
+		sp.SetTraceID(otlpTrace)
+		sp.SetSpanID(sid(id))
+		if parent != 0 {
+			sp.SetParentSpanID(sid(parent))
+		}
+		sp.SetName(attrs["ai.operationId"].(string))
+		sp.SetStartTimestamp(pcommon.NewTimestampFromTime(at(int(id))))
+		sp.SetEndTimestamp(pcommon.NewTimestampFromTime(at(int(id) + 5)))
+		_ = sp.Attributes().FromRaw(attrs)
+	}
+	add(1, 0, map[string]any{"ai.operationId": "ai.generateText", "ai.model.id": "m", "ai.usage.promptTokens": 30, "ai.usage.completionTokens": 12})
+	add(2, 1, map[string]any{"ai.operationId": "ai.generateText.doGenerate", "ai.model.id": "m", "gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 5})
+	add(3, 1, map[string]any{"ai.operationId": "ai.generateText.doGenerate", "ai.model.id": "m", "gen_ai.usage.input_tokens": 20, "gen_ai.usage.output_tokens": 7})
+	cs, err := spancommit.FromTraces(normalize(t, td), commit.NewVersioner())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := memstore.New()
+	storeCommits(t, s, cs)
+	tr, err := tree.AssembleTrace(context.Background(), s, commit.NodeRef{Repo: "default", Kind: commit.EntityTrace, ID: otlpTrace.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tr.Root.Totals; got.InputTokens != 30 || got.OutputTokens != 12 || got.Counts["generation"] != 2 || got.Counts["span"] != 1 {
+		t.Fatalf("totals = %+v, want 30/12 from the two generations only", got)
+	}
+	wrapper := tr.Root.Children[0]
+	if wrapper.Kind != commit.EntitySpan || wrapper.Usage != nil || len(wrapper.Metadata["maxim.usage.aggregate"]) == 0 {
+		t.Fatalf("wrapper should keep its usage as metadata only: %+v", wrapper.Node)
+	}
+}
+
+// A maxim.session.end span closes the session and creates nothing else.
+func TestSessionEndOnly(t *testing.T) {
+	td := ptrace.NewTraces()
+	sp := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	sp.SetTraceID(otlpTrace)
+	sp.SetSpanID(sid(9))
+	sp.SetEndTimestamp(pcommon.NewTimestampFromTime(at(5)))
+	sp.Attributes().PutStr("maxim.session.end", "s-1")
+	cs, err := spancommit.FromTraces(normalize(t, td), commit.NewVersioner())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 || cs[0].Entity != commit.EntitySession || cs[0].Action != commit.ActionEnd || cs[0].EntityID != "s-1" {
+		t.Fatalf("commits = %+v, want one session end", cs)
+	}
+}
+
+// Spans that did not go through the normalizer still become plain spans
+// under their trace rather than being dropped.
+func TestUnnormalizedSpanIsPlainSpan(t *testing.T) {
+	td := ptrace.NewTraces()
+	sp := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	sp.SetTraceID(otlpTrace)
+	sp.SetSpanID(sid(1))
+	sp.SetName("GET /checkout")
+	sp.Attributes().PutStr("maxim.repo.id", "r1")
+	cs, err := spancommit.FromTraces(td, commit.NewVersioner())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sawAdd bool
+	for _, c := range cs {
+		if c.Repo != "default" {
+			t.Fatalf("un-normalized span must not trust a stray repo attribute: %+v", c)
+		}
+		if c.Action == commit.ActionAddSpan {
+			sawAdd = true
+		}
+	}
+	if !sawAdd {
+		t.Fatalf("no add-span in %+v", cs)
+	}
+}
