@@ -101,7 +101,7 @@ func otlpTraces() ptrace.Traces {
 	})
 	add(3, 1, "execute_tool get_weather", 30, 40, map[string]any{
 		"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather", "gen_ai.tool.call.id": "call_1",
-		"gen_ai.tool.description": "Get current weather for a city",
+		"gen_ai.tool.description":    "Get current weather for a city",
 		"gen_ai.tool.call.arguments": `{"city": "Paris"}`, "gen_ai.tool.call.result": `{"tempC":18}`,
 	})
 	add(4, 1, "news-search", 50, 60, map[string]any{
@@ -113,7 +113,7 @@ func otlpTraces() ptrace.Traces {
 		"gen_ai.request.model": "gpt-4o-mini", "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
 		"gen_ai.request.temperature": 0.2, "gen_ai.response.id": "chatcmpl-2",
 		"gen_ai.response.finish_reasons": []any{"stop"},
-		"gen_ai.usage.input_tokens": 80, "gen_ai.usage.output_tokens": 12,
+		"gen_ai.usage.input_tokens":      80, "gen_ai.usage.output_tokens": 12,
 		"gen_ai.input.messages": "[" + sys + "," + user + "," + call +
 			`,{"role":"tool","parts":[{"type":"tool_call_response","id":"call_1","response":{"tempC":18}}]}]`,
 		"gen_ai.output.messages": `[{"role":"assistant","parts":[{"type":"text","content":"It's 18C in Paris."}],"finish_reason":"stop"}]`,
