@@ -103,6 +103,10 @@ func New(b store.Backend, cfg Config, set Settings) (*Indexer, error) {
 	}, nil
 }
 
+// Unwrap returns the wrapped backend, for callers that look for optional
+// backend capabilities by type assertion.
+func (ix *Indexer) Unwrap() store.Backend { return ix.Backend }
+
 // Start loads the checkpoint, catches up synchronously (so summaries are
 // complete when the collector reports ready) and starts the background
 // indexing and retention loops.
