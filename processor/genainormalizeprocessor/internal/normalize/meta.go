@@ -13,6 +13,18 @@ var maximKeys = map[string]bool{
 	"maxim-session-id": true, "maxim-session-name": true, "maxim-session-tags": true, "maxim-session-metrics": true,
 }
 
+// nsMaximKeys are the maxim-* keys under the AI SDK and OpenLLMetry
+// metadata namespaces, precomputed (the lookup runs for every span).
+var nsMaximKeys = func() []struct{ key, name string } {
+	var out []struct{ key, name string }
+	for _, p := range []string{"ai.telemetry.metadata.", "traceloop.association.properties."} {
+		for _, mk := range sortedKeys(maximKeys) {
+			out = append(out, struct{ key, name string }{p + mk, mk})
+		}
+	}
+	return out
+}()
+
 // metadataSources returns the metadata objects of a span: the `maxim.metadata`
 // and `metadata` JSON (shared by Maxim and OpenInference), and the maxim-*
 // keys AI SDK and OpenLLMetry users can only set through their own metadata
@@ -43,9 +55,10 @@ func metadataSources(v *view) (maxim map[string]any, rest map[string]any) {
 			}
 		}
 	}
-	for _, p := range []string{"ai.telemetry.metadata.", "traceloop.association.properties."} {
-		for mk := range maximKeys {
-			if x, ok := v.attrs[p+mk]; ok && meaningful(x) {
+	for _, nk := range nsMaximKeys {
+		mk := nk.name
+		{
+			if x, ok := v.attrs[nk.key]; ok && meaningful(x) {
 				if _, dup := maxim[mk]; !dup {
 					if s, isStr := x.(string); isStr && looksJSON(s) {
 						if pj, ok := parseJSON(s); ok {
