@@ -38,6 +38,8 @@ type Store struct {
 	// sql holds the statements, built once with the schema in them.
 	sql     statements
 	dialect dialect
+	// ownsPool is false for NewWithPool: the caller closes the pool.
+	ownsPool bool
 }
 
 var _ store.Backend = (*Store)(nil)
@@ -61,6 +63,33 @@ func New(ctx context.Context, cfg Config, logger *zap.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: create pool: %w", err)
 	}
+	s, err := open(ctx, pool, cfg, logger)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.ownsPool = true
+	return s, nil
+}
+
+// NewWithPool opens a store in cfg.Schema on a pool the caller owns, so
+// that many schemas (tenants, or the conformance suite's many fresh
+// backends) can share one pool's connections. cfg.DSN and the pool
+// settings are ignored; Close leaves the pool open.
+func NewWithPool(ctx context.Context, pool *pgxpool.Pool, cfg Config, logger *zap.Logger) (*Store, error) {
+	if cfg.Schema != "" && !schemaName.MatchString(cfg.Schema) {
+		return nil, fmt.Errorf("pgstore: invalid config: schema %q must match %s", cfg.Schema, schemaName)
+	}
+	if cfg.Retry.Enabled && (cfg.Retry.InitialInterval <= 0 || cfg.Retry.MaxInterval < cfg.Retry.InitialInterval) {
+		return nil, fmt.Errorf("pgstore: invalid config: retry intervals must be positive and ordered")
+	}
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	return open(ctx, pool, cfg, logger)
+}
+
+func open(ctx context.Context, pool *pgxpool.Pool, cfg Config, logger *zap.Logger) (*Store, error) {
 	schema := cfg.schema()
 	s := &Store{
 		pool:   pool,
@@ -71,19 +100,19 @@ func New(ctx context.Context, cfg Config, logger *zap.Logger) (*Store, error) {
 	}
 	s.sql = buildStatements(s.q)
 	if err := s.detectDialect(ctx); err != nil {
-		pool.Close()
 		return nil, err
 	}
 	if err := s.migrate(ctx); err != nil {
-		pool.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// Close closes the connection pool.
+// Close closes the connection pool if the store opened it.
 func (s *Store) Close() error {
-	s.pool.Close()
+	if s.ownsPool {
+		s.pool.Close()
+	}
 	return nil
 }
 
