@@ -1,0 +1,286 @@
+package maximjs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// requiredComponents are what the e2e config uses.
+var requiredComponents = []string{"mxin", "maxim_auth", "tracetree", "tracetree_store", "tracetree_query"}
+
+// findBinary returns the distribution binary: $GENAI_BINARY (set by `make
+// test`/`make e2e`), else bin/otelcol-genai of this checkout.
+func findBinary(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("GENAI_BINARY")
+	if bin == "" {
+		bin, _ = filepath.Abs(filepath.Join("..", "..", "..", "bin", "otelcol-genai"))
+	}
+	if _, err := os.Stat(bin); err != nil {
+		skipOrFail(t, "no distribution binary at %s (run `make build` or set GENAI_BINARY)", bin)
+	}
+	out, err := exec.Command(bin, "components").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s components: %v\n%s", bin, err, out)
+	}
+	var missing []string
+	for _, c := range requiredComponents {
+		if !regexp.MustCompile(`(?m)^\s*-?\s*name: ` + regexp.QuoteMeta(c) + `\s*$`).Match(out) {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) > 0 {
+		skipOrFail(t, "binary %s lacks components %v", bin, missing)
+	}
+	return bin
+}
+
+const e2eConfig = `
+extensions:
+  maxim_auth:
+    keys:
+      - key: ${env:GENAI_API_KEY}
+        repos: ["*"]
+  tracetree_store:
+    backends:
+      local:
+        pebble:
+          directory: %[1]s
+  tracetree_query:
+    endpoint: %[2]s
+    store: tracetree_store
+    auth:
+      authenticator: maxim_auth
+
+receivers:
+  mxin:
+    endpoint: %[3]s
+    authenticator: maxim_auth
+    blob_storage: tracetree_store
+
+exporters:
+  tracetree:
+    store: tracetree_store
+
+service:
+  extensions: [maxim_auth, tracetree_store, tracetree_query]
+  pipelines:
+    logs/commits:
+      receivers: [mxin]
+      exporters: [tracetree]
+  telemetry:
+    metrics:
+      level: none
+`
+
+// startCollector runs the binary with the e2e config until the test ends.
+func startCollector(t *testing.T, bin string) (mxinURL, queryURL string) {
+	t.Helper()
+	dir := t.TempDir()
+	mxinAddr, queryAddr := freePort(t), freePort(t)
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(e2eConfig, filepath.Join(dir, "pebble"), queryAddr, mxinAddr)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(dir, "collector.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--config", cfgPath)
+	cmd.Env = append(os.Environ(), "GENAI_API_KEY="+apiKey)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	dumpLog := func() string { b, _ := os.ReadFile(logPath); return string(b) }
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		_ = logFile.Close()
+		if t.Failed() {
+			t.Logf("collector log:\n%s", dumpLog())
+		}
+	})
+
+	mxinURL, queryURL = "http://"+mxinAddr, "http://"+queryAddr
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		select {
+		case err := <-exited:
+			t.Fatalf("collector exited early: %v\n%s", err, dumpLog())
+		default:
+		}
+		code, _ := get(t, mxinURL+"/api/sdk/v3/log-repositories?loggerId="+repoID, true)
+		if code == http.StatusOK {
+			return mxinURL, queryURL
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("collector not ready after 90s\n%s", dumpLog())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// get fetches a URL with the API key; it returns status 0 on a connection error.
+func get(t *testing.T, u string, withKey bool) (int, []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if withKey {
+		req.Header.Set("x-maxim-api-key", apiKey)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// treeNode is a tree node as the query API returns it; only the fields the test
+// looks at are decoded, and raw keeps the node's whole JSON.
+type treeNode struct {
+	Kind     string          `json:"kind"`
+	ID       string          `json:"id"`
+	Name     string          `json:"name"`
+	Children []*treeNode     `json:"children"`
+	Output   json.RawMessage `json:"output"`
+	raw      json.RawMessage
+}
+
+func (n *treeNode) UnmarshalJSON(b []byte) error {
+	type plain treeNode
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*n = treeNode(p)
+	n.raw = append(json.RawMessage(nil), b...)
+	return nil
+}
+
+func (n *treeNode) find(kind, id string) *treeNode {
+	if n == nil {
+		return nil
+	}
+	if n.Kind == kind && n.ID == id {
+		return n
+	}
+	for _, c := range n.Children {
+		if f := c.find(kind, id); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// own returns the node's JSON without its children, so that a content check
+// proves the content is on this node and not on a descendant.
+func (n *treeNode) own() string {
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(n.raw, &m)
+	delete(m, "children")
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+func getTrace(t *testing.T, queryURL, id string) *treeNode {
+	t.Helper()
+	code, body := get(t, queryURL+"/api/v1/traces/"+id+"?repo="+repoID, true)
+	if code != http.StatusOK {
+		t.Fatalf("GET trace %s: %d %s", id, code, body)
+	}
+	var tr struct {
+		Repo string    `json:"repo"`
+		Root *treeNode `json:"trace"`
+	}
+	if err := json.Unmarshal(body, &tr); err != nil || tr.Root == nil {
+		t.Fatalf("trace %s: %v: %.500s", id, err, body)
+	}
+	return tr.Root
+}
+
+// TestMaximJSEndToEnd drives the real npm SDK through a 503-once proxy into
+// the built distribution (mxin → tracetree exporter → tracetree_store) and
+// reads the stored tree back through the tracetree_query API.
+func TestMaximJSEndToEnd(t *testing.T) {
+	nodeBin := installSDK(t)
+	bin := findBinary(t)
+	mxinURL, queryURL := startCollector(t, bin)
+
+	proxy, proxyURL := startProxy(t, mxinURL)
+	ids := runDriver(t, nodeBin, proxyURL, apiKey, repoID)
+	checkRetried(t, proxy)
+
+	root := getTrace(t, queryURL, ids.Trace)
+	contains := func(n *treeNode, what string, subs ...string) {
+		t.Helper()
+		if n == nil {
+			t.Errorf("%s: node missing from the tree", what)
+			return
+		}
+		own := n.own()
+		for _, s := range subs {
+			if !strings.Contains(own, s) {
+				t.Errorf("%s %s/%s: %q not found in %.800s", what, n.Kind, n.ID, s, own)
+			}
+		}
+	}
+	contains(root, "trace", `"turn-1"`, ids.Session, "What's the weather in Paris", "It's 18C and cloudy",
+		`"userId":"u-42"`, `"env":"e2e"`, "req-123", "latency_ms", "good", "faithfulness",
+		ids.TraceEvent, ids.Attachment, "hello.txt")
+	contains(root.find("error", ids.TraceError), "trace error", "partial failure", "E_PARTIAL")
+	span := root.find("span", ids.Span)
+	contains(span, "span", `"agent-loop"`, ids.SpanEvent, "cache-miss")
+	contains(root.find("generation", ids.Generation), "generation", "gpt-4o-mini", "get_weather", "59", "ttft_ms")
+	contains(root.find("tool_call", ids.ToolCall), "tool call", "get_weather", "tempC")
+	contains(root.find("tool_call", ids.FailingToolCall), "failing tool call", "ETIMEDOUT", "timeout")
+	contains(root.find("retrieval", ids.Retrieval), "retrieval", "Paris news today", "doc A: Paris marathon", "doc B: Louvre exhibit")
+	contains(root.find("span", ids.ChildSpan), "child span", `"post-process"`)
+	if span != nil && span.find("generation", ids.Generation) == nil {
+		t.Errorf("generation %s is not under span %s", ids.Generation, ids.Span)
+	}
+
+	// The attachment bytes, through the query API.
+	key := repoID + "/trace/" + ids.Trace + "/files/original/" + ids.Attachment
+	code, body := get(t, queryURL+"/api/v1/attachments/"+key+"?repo="+repoID, true)
+	if code != http.StatusOK || string(body) != ids.AttachmentText {
+		t.Errorf("attachment %s: %d %q, want %q", key, code, body, ids.AttachmentText)
+	}
+
+	// The >900 KB output (uploaded, then process-large-log) is whole.
+	big := getTrace(t, queryURL, ids.BigTrace)
+	var out string
+	if err := json.Unmarshal(big.Output, &out); err != nil || len(out) != ids.LargeOutputChars || strings.Trim(out, "x") != "" {
+		t.Errorf("large output: %v, %d chars, want %d x's", err, len(out), ids.LargeOutputChars)
+	}
+
+	// Reading needs the key.
+	if code, _ := get(t, queryURL+"/api/v1/traces/"+ids.Trace+"?repo="+repoID, false); code == http.StatusOK {
+		t.Errorf("query API answered without an API key")
+	}
+}
