@@ -28,34 +28,39 @@ var childKinds = map[commit.Action]commit.Entity{
 	commit.ActionAddError:      commit.EntityError,
 }
 
-// childData is the part of an add-* payload that names the child.
-type childData struct {
-	ID             string `json:"id"`
-	Message        any    `json:"message"`
-	StartTimestamp any    `json:"startTimestamp"`
-	SessionID      string `json:"sessionId"`
-	SpanID         string `json:"spanId"`
+// childFields decodes the top-level keys of a commit's data (nil if the
+// data is not an object).
+func childFields(c *commit.Commit) map[string]json.RawMessage {
+	if len(c.Data) == 0 || c.Data[0] != '{' {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(c.Data, &m) != nil {
+		return nil
+	}
+	return m
 }
 
 // ChildRef returns the node an add-{span,generation,retrieval,tool-call,error}
-// commit creates, or false for any other commit. The child id is data.id;
-// Python's add-error carries none, so it gets SynthErrorID — the one place
-// that id is made, shared by the edge and the fold.
+// commit creates, or false for any other commit. The child id is data.id
+// (a non-string id is used as its JSON text); Python's add-error carries
+// none, so it gets SynthErrorID — the one place that id is made, shared by
+// the edge and the fold.
 func ChildRef(c *commit.Commit) (commit.NodeRef, bool) {
 	kind, ok := childKinds[c.Action]
 	if !ok {
 		return commit.NodeRef{}, false
 	}
-	var d childData
-	if json.Unmarshal(c.Data, &d) != nil {
+	m := childFields(c)
+	if m == nil {
 		return commit.NodeRef{}, false
 	}
-	id := d.ID
+	id := str(m["id"])
 	if id == "" {
 		if c.Action != commit.ActionAddError {
 			return commit.NodeRef{}, false
 		}
-		id = SynthErrorID(c.EntityID, jsonText(d.Message), jsonText(d.StartTimestamp))
+		id = SynthErrorID(c.EntityID, str(m["message"]), str(m["startTimestamp"]))
 	}
 	return commit.NodeRef{Repo: c.Repo, Kind: kind, ID: id}, true
 }
@@ -86,18 +91,16 @@ func EdgesOf(c *commit.Commit) []store.Edge {
 	}
 	switch {
 	case c.Entity == commit.EntityTrace && (c.Action == commit.ActionCreate || c.Action == commit.ActionUpdate):
-		var d childData
-		if json.Unmarshal(c.Data, &d) == nil && d.SessionID != "" {
+		if sid := str(childFields(c)["sessionId"]); sid != "" {
 			return []store.Edge{{
-				Parent: commit.NodeRef{Repo: c.Repo, Kind: commit.EntitySession, ID: d.SessionID},
+				Parent: commit.NodeRef{Repo: c.Repo, Kind: commit.EntitySession, ID: sid},
 				Child:  c.Node(),
 			}}
 		}
 	case c.Action == commit.ActionCreate && isSpanChildKind(c.Entity):
-		var d childData
-		if json.Unmarshal(c.Data, &d) == nil && d.SpanID != "" && d.SpanID != c.EntityID {
+		if sid := str(childFields(c)["spanId"]); sid != "" && sid != c.EntityID {
 			return []store.Edge{{
-				Parent: commit.NodeRef{Repo: c.Repo, Kind: commit.EntitySpan, ID: d.SpanID},
+				Parent: commit.NodeRef{Repo: c.Repo, Kind: commit.EntitySpan, ID: sid},
 				Child:  c.Node(),
 			}}
 		}
@@ -120,18 +123,4 @@ func isSpanChildKind(k commit.Entity) bool {
 		return true
 	}
 	return false
-}
-
-// jsonText renders a decoded JSON scalar as text for hashing: strings as
-// themselves, anything else as its JSON encoding, absent as "".
-func jsonText(v any) string {
-	switch t := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return t
-	default:
-		b, _ := json.Marshal(t)
-		return string(b)
-	}
 }

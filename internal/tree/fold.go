@@ -167,8 +167,11 @@ func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool) {
 		}
 	default:
 		if _, isAdd := childKinds[c.Action]; isAdd {
-			if _, ok := ChildRef(c); ok {
-				return // an edge to a child; the child folds this commit as its seed
+			// An edge to a child, which folds this commit as its seed. The
+			// cheap check mirrors ChildRef: a child id, or an add-error
+			// (whose id is synthesized when absent).
+			if str(obj["id"]) != "" || (obj != nil && c.Action == commit.ActionAddError) {
+				return
 			}
 			f.unknown(c, id, "add without a child id")
 			return
@@ -306,8 +309,8 @@ func (f *folder) result(obj map[string]json.RawMessage, version int64) {
 		}
 	}
 	var choices []struct {
-		Text         *string `json:"text"`
-		FinishReason any     `json:"finish_reason"`
+		Text         *string         `json:"text"`
+		FinishReason json.RawMessage `json:"finish_reason"`
 		Message      *struct {
 			Content   json.RawMessage   `json:"content"`
 			ToolCalls []json.RawMessage `json:"tool_calls"`
@@ -316,7 +319,7 @@ func (f *folder) result(obj map[string]json.RawMessage, version int64) {
 	_ = json.Unmarshal(r["choices"], &choices)
 	var texts []string
 	for _, ch := range choices {
-		if fr := jsonText(ch.FinishReason); fr != "" {
+		if fr := str(ch.FinishReason); fr != "" {
 			comp.FinishReasons = append(comp.FinishReasons, fr)
 		}
 		if ch.Text != nil {
