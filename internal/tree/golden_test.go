@@ -190,3 +190,58 @@ func TestGoldenJSCapture(t *testing.T) {
 	checkGolden(t, "js.sess-001", s)
 	checkGolden(t, "js.sess-001.summary", tree.SummarizeSession(s))
 }
+
+// TestGoldenPythonPush replays the two maxim-py pushes quoted verbatim in
+// the protocol reference (§6.4): Python spacing, string model parameters,
+// add-error without id, {name,value} metrics, span input {type,value},
+// early retrieval end, add-cost, file_data attachment in a later push.
+func TestGoldenPythonPush(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New()
+	clock := time.Date(2026, 11, 22, 8, 35, 9, 0, time.UTC)
+	v := commit.NewVersionerClock(func() time.Time { clock = clock.Add(time.Second); return clock })
+	for _, name := range []string{"maxim-py-push-1.txt", "maxim-py-push-2.txt"} {
+		body, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, errs := commit.ParseBody("repo-local-1", body, v)
+		if len(errs) != 0 {
+			t.Fatalf("%s: %v", name, errs)
+		}
+		if err := st.Apply(ctx, cs, tree.EdgesOfAll(cs)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr, err := tree.AssembleTrace(ctx, st, commit.NodeRef{Repo: "repo-local-1", Kind: commit.EntityTrace, ID: "py-trace-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "py.py-trace-1", tr)
+	s, err := tree.AssembleSession(ctx, st, commit.NodeRef{Repo: "repo-local-1", Kind: commit.EntitySession, ID: "py-sess-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "py.py-sess-1.summary", tree.SummarizeSession(s))
+	// Spot checks a reader would otherwise do by eye.
+	span := tr.Root.Children[0]
+	if span.ID != "py-span-1" || string(span.Input) != `"span input"` {
+		t.Fatalf("span: %s %s", span.ID, span.Input)
+	}
+	kinds := map[commit.Entity]*tree.TreeNode{}
+	for _, c := range span.Children {
+		kinds[c.Kind] = c
+	}
+	if g := kinds["generation"]; g == nil || g.ModelParameters["temperature"] != 0.1 || g.Cost == nil || g.Cost.Total != 0.003 || g.Usage.TotalTokens != 4 {
+		t.Errorf("python generation: %+v", g)
+	}
+	if e := kinds["error"]; e == nil || e.Message != "boom" || e.ID != tree.SynthErrorID("py-span-1", "boom", "2026-11-22T08:35:08.941910+00:00") {
+		t.Errorf("python add-error without id: %+v", e)
+	}
+	if r := kinds["retrieval"]; r == nil || r.Metrics["k"] != 5 || string(r.Output) != `["doc1","doc2"]` {
+		t.Errorf("python retrieval: %+v", r)
+	}
+	if len(tr.Root.Attachments) != 1 || tr.Root.Attachments[0].Type != "fileData" {
+		t.Errorf("python attachment: %+v", tr.Root.Attachments)
+	}
+}
