@@ -238,8 +238,7 @@ func (ix *Indexer) Flush(ctx context.Context) error {
 	return nil
 }
 
-// pass indexes one change-log batch; it returns how many positions it
-// advanced (0 when caught up).
+// pass indexes one change-log batch; it returns 0 when caught up.
 func (ix *Indexer) pass(ctx context.Context) (int, error) {
 	refs, next, err := ix.Backend.ChangedSince(ctx, ix.pos, ix.cfg.BatchSize)
 	if err != nil {
@@ -254,9 +253,8 @@ func (ix *Indexer) pass(ctx context.Context) (int, error) {
 	if err := ix.Backend.SetIndexCheckpoint(ctx, next); err != nil {
 		return 0, fmt.Errorf("set index checkpoint %d: %w", next, err)
 	}
-	adv := int(next - ix.pos)
 	ix.pos = next
-	return max(adv, 1), nil
+	return 1, nil
 }
 
 // index re-summarizes the roots of refs and publishes the change.

@@ -100,9 +100,8 @@ func Open(cfg Config, logger *zap.Logger) (*Store, error) {
 	return s, nil
 }
 
-// recoverSeq restarts the change-log sequence after the highest of the last
-// log key and the checkpoint (the log below the checkpoint is trimmed, so
-// after a full catch-up the log may be empty).
+// recoverSeq restarts the change-log sequence after the last log key, or
+// after the checkpoint when the log was trimmed empty by a full catch-up.
 func (s *Store) recoverSeq() error {
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{pLog}, UpperBound: []byte{pLog + 1}})
 	if err != nil {
@@ -118,7 +117,11 @@ func (s *Store) recoverSeq() error {
 	if err != nil {
 		return err
 	}
-	s.seq = max(s.seq, cp)
+	// Entries below cp's sequence are consumed (and may be trimmed); the
+	// next Apply must number after them.
+	if cpSeq := cp >> offBits; cpSeq > 0 {
+		s.seq = max(s.seq, cpSeq-1)
+	}
 	return nil
 }
 
@@ -344,11 +347,20 @@ func (s *Store) visibleSeq() uint64 {
 	return v
 }
 
-// ChangedSince returns the nodes of change-log entries after position
-// after, in apply order, deduplicated, at most limit of them. A position is
-// one Apply; an entry is never split, so an Apply that touched more than
-// limit nodes is returned whole (the only case exceeding limit) to make
-// progress.
+// A change-log position is (entry sequence << offBits) | offset: every
+// entry below the sequence is consumed, and the first offset refs of that
+// entry. Positions are per ref so ChangedSince can honour any limit, even
+// inside one Apply that touched many nodes.
+const (
+	offBits = 24
+	offMask = 1<<offBits - 1
+)
+
+func position(seq uint64, off int) uint64 { return seq<<offBits | uint64(off) }
+
+// ChangedSince returns the nodes touched after position after, in apply
+// order, at most limit of them (deduplicated within the page), and the
+// position to resume from.
 func (s *Store) ChangedSince(ctx context.Context, after uint64, limit int) ([]commit.NodeRef, uint64, error) {
 	if err := s.acquire(); err != nil {
 		return nil, 0, err
@@ -360,11 +372,12 @@ func (s *Store) ChangedSince(ctx context.Context, after uint64, limit int) ([]co
 	if limit <= 0 {
 		limit = 1000
 	}
+	seq0, off0 := after>>offBits, int(after&offMask)
 	upto := s.visibleSeq()
-	if upto <= after {
+	if upto < seq0 {
 		return nil, after, nil
 	}
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: logKey(after + 1), UpperBound: logKey(upto + 1)})
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: logKey(seq0), UpperBound: logKey(upto + 1)})
 	if err != nil {
 		return nil, after, fmt.Errorf("pebblestore: change log: %w", err)
 	}
@@ -373,28 +386,26 @@ func (s *Store) ChangedSince(ctx context.Context, after uint64, limit int) ([]co
 	seen := map[commit.NodeRef]struct{}{}
 	var refs []commit.NodeRef
 	for ok := it.First(); ok; ok = it.Next() {
-		var entry []commit.NodeRef
-		for v := it.Value(); len(v) > 0; {
+		seq := binary.BigEndian.Uint64(it.Key()[1:])
+		i := 0
+		for v := it.Value(); len(v) > 0; i++ {
 			r, rest, err := readRef(v)
 			if err != nil {
-				return nil, after, fmt.Errorf("pebblestore: change log entry: %w", err)
+				return nil, after, fmt.Errorf("pebblestore: change log entry %d: %w", seq, err)
 			}
 			v = rest
+			if seq == seq0 && i < off0 {
+				continue
+			}
+			if len(refs) == limit {
+				return refs, position(seq, i), nil
+			}
 			if _, dup := seen[r]; !dup {
-				entry = append(entry, r)
+				seen[r] = struct{}{}
+				refs = append(refs, r)
 			}
 		}
-		if len(refs) > 0 && len(refs)+len(entry) > limit {
-			break
-		}
-		for _, r := range entry {
-			seen[r] = struct{}{}
-		}
-		refs = append(refs, entry...)
-		next = binary.BigEndian.Uint64(it.Key()[1:])
-		if len(refs) >= limit {
-			break
-		}
+		next = position(seq+1, 0)
 	}
 	if err := it.Error(); err != nil {
 		return nil, after, fmt.Errorf("pebblestore: change log: %w", err)
@@ -422,8 +433,9 @@ func (s *Store) IndexCheckpoint(context.Context) (uint64, error) {
 	return binary.BigEndian.Uint64(v), nil
 }
 
-// SetIndexCheckpoint persists pos and trims the change log up to it: the
-// indexer never asks for positions below its checkpoint again.
+// SetIndexCheckpoint persists pos and trims the change-log entries fully
+// before it: the indexer never asks for positions below its checkpoint
+// again.
 func (s *Store) SetIndexCheckpoint(_ context.Context, pos uint64) error {
 	if err := s.acquire(); err != nil {
 		return err
@@ -434,7 +446,7 @@ func (s *Store) SetIndexCheckpoint(_ context.Context, pos uint64) error {
 	if err := b.Set(checkpointKey, binary.BigEndian.AppendUint64(nil, pos), nil); err != nil {
 		return err
 	}
-	if err := b.DeleteRange(logKey(0), logKey(pos+1), nil); err != nil {
+	if err := b.DeleteRange(logKey(0), logKey(pos>>offBits), nil); err != nil {
 		return err
 	}
 	if err := b.Commit(s.wo); err != nil {

@@ -144,10 +144,10 @@ func TestRestartKeepsDataAndSequence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if next != 2 || len(refs) != 2 || refs[0] != c1.Node() || refs[1] != c2.Node() {
+	if next != position(3, 0) || len(refs) != 2 || refs[0] != c1.Node() || refs[1] != c2.Node() {
 		t.Fatalf("ChangedSince(0) = %v, %d", refs, next)
 	}
-	if err := s.SetIndexCheckpoint(ctx, 1); err != nil {
+	if err := s.SetIndexCheckpoint(ctx, position(2, 0)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.PutBlob(ctx, "r", "large-logs/x", store.Blob{ContentType: "text/plain", Data: []byte("hello")}); err != nil {
@@ -160,14 +160,14 @@ func TestRestartKeepsDataAndSequence(t *testing.T) {
 	s = openTest(t, dir)
 	defer s.Close()
 	cp, err := s.IndexCheckpoint(ctx)
-	if err != nil || cp != 1 {
+	if err != nil || cp != position(2, 0) {
 		t.Fatalf("checkpoint = %d, %v", cp, err)
 	}
 	refs, next, err = s.ChangedSince(ctx, cp, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if next != 2 || len(refs) != 2 || refs[0] != c2.Node() || refs[1] != c1.Node() {
+	if next != position(3, 0) || len(refs) != 2 || refs[0] != c2.Node() || refs[1] != c1.Node() {
 		t.Fatalf("ChangedSince(1) after restart = %v, %d", refs, next)
 	}
 	got, err := s.Commits(ctx, []commit.NodeRef{c1.Node(), c2.Node()})
@@ -182,13 +182,13 @@ func TestRestartKeepsDataAndSequence(t *testing.T) {
 	if err := s.Apply(ctx, []commit.Commit{mk("r", commit.EntityTrace, "t2", commit.ActionCreate, `{}`, 3)}, nil); err != nil {
 		t.Fatal(err)
 	}
-	refs, next, _ = s.ChangedSince(ctx, 2, 100)
-	if next != 3 || len(refs) != 1 || refs[0].ID != "t2" {
+	refs, next, _ = s.ChangedSince(ctx, position(3, 0), 100)
+	if next != position(4, 0) || len(refs) != 1 || refs[0].ID != "t2" {
 		t.Fatalf("ChangedSince(2) = %v, %d", refs, next)
 	}
 	// After the checkpoint passes everything and the log is trimmed, a
 	// restart must not reuse positions.
-	if err := s.SetIndexCheckpoint(ctx, 3); err != nil {
+	if err := s.SetIndexCheckpoint(ctx, position(4, 0)); err != nil {
 		t.Fatal(err)
 	}
 	_ = s.Close()
@@ -197,8 +197,8 @@ func TestRestartKeepsDataAndSequence(t *testing.T) {
 	if err := s.Apply(ctx, []commit.Commit{mk("r", commit.EntityTrace, "t3", commit.ActionCreate, `{}`, 4)}, nil); err != nil {
 		t.Fatal(err)
 	}
-	refs, next, _ = s.ChangedSince(ctx, 3, 100)
-	if next != 4 || len(refs) != 1 || refs[0].ID != "t3" {
+	refs, next, _ = s.ChangedSince(ctx, position(4, 0), 100)
+	if next != position(5, 0) || len(refs) != 1 || refs[0].ID != "t3" {
 		t.Fatalf("after trim+restart ChangedSince(3) = %v, %d", refs, next)
 	}
 	if _, err := s.GetBlob(ctx, "r", "missing"); err != store.ErrNotFound {
@@ -442,5 +442,59 @@ func TestLargeNode(t *testing.T) {
 	}
 	if cs := got[c.Node()]; len(cs) != 2 || len(cs[0].Data) != len(c.Data) || cs[0].ID != c.ID {
 		t.Fatalf("large node read back wrong: %d commits", len(cs))
+	}
+}
+
+// TestChangedSincePagesInsideOneApply pages with a limit smaller than one
+// Apply's node count, across a restart with a mid-entry checkpoint.
+func TestChangedSincePagesInsideOneApply(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	var cs []commit.Commit
+	for i := range 5 {
+		cs = append(cs, mk("r", commit.EntitySpan, fmt.Sprintf("s%d", i), commit.ActionCreate, `{}`, int64(i)))
+	}
+	if err := s.Apply(ctx, cs, nil); err != nil {
+		t.Fatal(err)
+	}
+	refs, pos, err := s.ChangedSince(ctx, 0, 2)
+	if err != nil || len(refs) != 2 || refs[0].ID != "s0" || refs[1].ID != "s1" {
+		t.Fatalf("first page = %v, %v", refs, err)
+	}
+	if err := s.SetIndexCheckpoint(ctx, pos); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	s = openTest(t, dir)
+	defer s.Close()
+	cp, _ := s.IndexCheckpoint(ctx)
+	var got []string
+	for {
+		refs, next, err := s.ChangedSince(ctx, cp, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(refs) == 0 {
+			if next != cp {
+				t.Fatalf("empty page moved %d -> %d", cp, next)
+			}
+			break
+		}
+		for _, r := range refs {
+			got = append(got, r.ID)
+		}
+		cp = next
+	}
+	if fmt.Sprint(got) != "[s2 s3 s4]" {
+		t.Fatalf("after restart got %v", got)
+	}
+	// A new Apply after the restart gets a new entry, not a reused one.
+	if err := s.Apply(ctx, []commit.Commit{mk("r", commit.EntityTrace, "t", commit.ActionCreate, `{}`, 9)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	refs, _, _ = s.ChangedSince(ctx, cp, 10)
+	if len(refs) != 1 || refs[0].ID != "t" {
+		t.Fatalf("after new apply: %v", refs)
 	}
 }
