@@ -25,7 +25,9 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-type host struct{ exts map[component.ID]component.Component }
+type host struct {
+	exts map[component.ID]component.Component
+}
 
 func (h host) GetExtensions() map[component.ID]component.Component { return h.exts }
 
@@ -92,7 +94,6 @@ func checkRepoInContext(t *testing.T, sink *consumertest.TracesSink, repo string
 	require.True(t, ok)
 	assert.Equal(t, []string{"repo-a", "repo-b"}, repos)
 }
-
 
 func TestOTLPReceiverHTTPMiddleware(t *testing.T) {
 	addr := freeAddr(t)
