@@ -308,9 +308,62 @@ func TestMigrationIdempotentConcurrent(t *testing.T) {
 	if n != len(migrations) {
 		t.Fatalf("schema_migrations has %d rows, want %d", n, len(migrations))
 	}
+	// On PostgreSQL the key columns compare bytewise, whatever the
+	// database locale.
+	var coll string
+	if err := first.pool.QueryRow(context.Background(), `SELECT collation_name FROM information_schema.columns
+		WHERE table_schema = $1 AND table_name = 'trace_summaries' AND column_name = 'trace_id'`, first.schema).Scan(&coll); err != nil || coll != "C" {
+		t.Fatalf("trace_id collation = %q (%v), want C", coll, err)
+	}
 	// The store works after racing migrations.
 	c := mkCommit("r", commit.EntityTrace, "t", commit.ActionCreate, `{}`, 1)
 	if err := first.Apply(context.Background(), []commit.Commit{c}, nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStatementwiseMigration runs the CockroachDB/YugabyteDB migration path
+// (one autocommitted statement at a time, no advisory lock) from three
+// stores at once on PostgreSQL: it must converge to one recorded version
+// and a working schema.
+func TestStatementwiseMigration(t *testing.T) {
+	t.Parallel()
+	requirePostgres(t)
+	ctx := context.Background()
+	schema := testSchema()
+	base := openTestStore(t, schema+"_probe", true) // for its pool and logger only
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			s := &Store{pool: base.pool, logger: base.logger, retry: base.retry, schema: schema,
+				q: `"` + schema + `"`, dialect: dialectCockroach}
+			s.sql = buildStatements(s.q)
+			errs <- s.migrate(ctx)
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatalf("statementwise migration: %v", err)
+		}
+	}
+	s := &Store{pool: base.pool, logger: base.logger, retry: base.retry, schema: schema, q: `"` + schema + `"`, dialect: dialectCockroach}
+	s.sql = buildStatements(s.q)
+	defer func() { _ = s.Drop(ctx) }()
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM `+s.q+`.schema_migrations`).Scan(&n); err != nil || n != len(migrations) {
+		t.Fatalf("schema_migrations rows: %d %v", n, err)
+	}
+	// No key column got a collation on this path.
+	var collated int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM information_schema.columns
+		WHERE table_schema = $1 AND collation_name IS NOT NULL`, schema).Scan(&collated); err != nil || collated != 0 {
+		t.Fatalf("collated columns on the CockroachDB path: %d %v", collated, err)
+	}
+	c := mkCommit("r", commit.EntityTrace, "t", commit.ActionCreate, `{}`, 1)
+	if err := s.Apply(ctx, []commit.Commit{c}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Commits(ctx, []commit.NodeRef{c.Node()}); err != nil || len(got[c.Node()]) != 1 {
+		t.Fatalf("schema not usable: %v %v", got, err)
 	}
 }

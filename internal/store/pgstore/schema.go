@@ -117,14 +117,24 @@ var migrations = []migration{{
 // SchemaVersion is the newest schema version this build knows.
 func SchemaVersion() int { return migrations[len(migrations)-1].version }
 
-// migrate brings the schema up to date. It runs in one transaction that
-// first takes a transaction-scoped advisory lock keyed by the schema name,
-// so two collectors starting at once apply the migrations one after the
-// other. Where advisory locks do not exist (CockroachDB) it runs without
-// the lock; the idempotent statements plus retrying the duplicate-object
-// errors a concurrent CREATE … IF NOT EXISTS can still raise make that
-// safe.
+// migrate brings the schema up to date.
+//
+// On PostgreSQL it runs in one transaction that first takes a
+// transaction-scoped advisory lock keyed by the schema name, so two
+// collectors starting at once apply the migrations one after the other and
+// a failure leaves nothing half-done. If the server has no advisory locks
+// it runs the same transaction without the lock.
+//
+// CockroachDB and YugabyteDB do not run DDL atomically inside an explicit
+// transaction (CockroachDB refuses a schema change after a write in the
+// same transaction; YugabyteDB commits each DDL on its own unless
+// transactional DDL is enabled), so there every statement runs on its own.
+// That is safe because every statement is idempotent, and the errors a
+// concurrent CREATE … IF NOT EXISTS can still raise are retried.
 func (s *Store) migrate(ctx context.Context) error {
+	if s.dialect != dialectPostgres {
+		return s.migrateStatementwise(ctx)
+	}
 	useLock := true
 	return s.retry.doWith(ctx, "migrate", isMigrationRetryable, func(ctx context.Context) error {
 		err := s.migrateOnce(ctx, useLock)
@@ -136,6 +146,55 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		return err
 	})
+}
+
+// migrateStatementwise applies the migrations one autocommitted statement
+// at a time (see migrate).
+func (s *Store) migrateStatementwise(ctx context.Context) error {
+	exec := func(what, stmt string, args ...any) error {
+		return s.retry.doWith(ctx, "migrate", isMigrationRetryable, func(ctx context.Context) error {
+			if _, err := s.pool.Exec(ctx, stmt, args...); err != nil {
+				return fmt.Errorf("pgstore: migrate: %s: %w", what, err)
+			}
+			return nil
+		})
+	}
+	if err := exec("create schema", `CREATE SCHEMA IF NOT EXISTS `+s.q); err != nil {
+		return err
+	}
+	if err := exec("create schema_migrations", `CREATE TABLE IF NOT EXISTS `+s.q+`.schema_migrations (
+		version int PRIMARY KEY,
+		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		return err
+	}
+	var current int
+	err := s.retry.do(ctx, "migrate", func(ctx context.Context) error {
+		return s.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM `+s.q+`.schema_migrations`).Scan(&current)
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: migrate: read version: %w", err)
+	}
+	if current > SchemaVersion() {
+		return fmt.Errorf("pgstore: schema %s is at version %d, newer than this build's %d", s.schema, current, SchemaVersion())
+	}
+	for _, m := range migrations {
+		if m.version <= current {
+			continue
+		}
+		for i, stmt := range m.stmts {
+			if err := exec(fmt.Sprintf("version %d statement %d", m.version, i+1), s.expand(stmt)); err != nil {
+				return err
+			}
+		}
+		// Recorded only after every statement succeeded: a collector that
+		// dies half-way leaves the version unrecorded and the next start
+		// re-runs the (idempotent) statements.
+		if err := exec("record version", `INSERT INTO `+s.q+`.schema_migrations (version) VALUES ($1) ON CONFLICT (version) DO NOTHING`, m.version); err != nil {
+			return err
+		}
+		s.logger.Info("pgstore: applied schema migration", zap.String("schema", s.schema), zap.Int("version", m.version), zap.Stringer("dialect", s.dialect))
+	}
+	return nil
 }
 
 func (s *Store) migrateOnce(ctx context.Context, useLock bool) error {
