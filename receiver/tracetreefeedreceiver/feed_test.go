@@ -1,0 +1,454 @@
+package tracetreefeedreceiver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/internal/store/indexer"
+	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
+	"github.com/otelcol-genai/otelcol-genai/internal/tree"
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+	"github.com/otelcol-genai/otelcol-genai/pkg/spancommit"
+	"github.com/otelcol-genai/otelcol-genai/receiver/tracetreefeedreceiver/internal/metadata"
+)
+
+const repo = "repo-1"
+
+// sdkSession is what the JS SDK sends for one chat turn: a session, a
+// trace, a span holding a generation (with result) and a failing tool call.
+const sdkSession = `session{id=sess-1,action=create,data={"name":"support-chat","startTimestamp":"2026-11-22T08:00:00.000Z"}}
+trace{id=6a1b2c3d-0000-4000-8000-000000000001,action=create,data={"name":"turn-1","tags":{"userId":"u-42"},"startTimestamp":"2026-11-22T08:00:00.000Z","sessionId":"sess-1"}}
+trace{id=6a1b2c3d-0000-4000-8000-000000000001,action=update,data={"input":"weather in Paris?"}}
+trace{id=6a1b2c3d-0000-4000-8000-000000000001,action=add-span,data={"id":"span-1","name":"agent","startTimestamp":"2026-11-22T08:00:00.100Z"}}
+span{id=span-1,action=add-generation,data={"id":"gen-1","name":"plan","provider":"openai","model":"gpt-4o-mini","modelParameters":{"temperature":0.2,"max_tokens":256},"messages":[{"role":"system","content":"You are helpful."},{"role":"user","content":"weather in Paris?"}],"startTimestamp":"2026-11-22T08:00:00.200Z"}}
+generation{id=gen-1,action=result,data={"result":{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":42,"completion_tokens":17,"total_tokens":59}}}}
+generation{id=gen-1,action=end,data={"endTimestamp":"2026-11-22T08:00:01.200Z"}}
+span{id=span-1,action=add-tool-call,data={"id":"call_1","name":"get_weather","description":"weather lookup","args":"{\"city\":\"Paris\"}","startTimestamp":"2026-11-22T08:00:01.300Z"}}
+tool_call{id=call_1,action=error,data={"error":{"message":"upstream timeout","code":"504","type":"TimeoutError"}}}
+span{id=span-1,action=end,data={"endTimestamp":"2026-11-22T08:00:02.000Z"}}
+trace{id=6a1b2c3d-0000-4000-8000-000000000001,action=update,data={"output":"It is 18C."}}
+trace{id=6a1b2c3d-0000-4000-8000-000000000001,action=end,data={"endTimestamp":"2026-11-22T08:00:02.500Z"}}`
+
+const traceID = "6a1b2c3d-0000-4000-8000-000000000001"
+
+type fixture struct {
+	t     *testing.T
+	st    store.Store
+	sink  *consumertest.TracesSink
+	clock time.Time
+	cfg   *Config
+	v     *commit.Versioner
+}
+
+func newFixture(t *testing.T) *fixture {
+	ix, err := indexer.New(memstore.New(), indexer.DefaultConfig(), indexer.Settings{})
+	require.NoError(t, err)
+	cfg := createDefaultConfig().(*Config)
+	cfg.QuietPeriod = 5 * time.Second
+	cfg.IncompleteTimeout = time.Minute
+	return &fixture{t: t, st: ix, sink: new(consumertest.TracesSink), clock: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC),
+		cfg: cfg, v: commit.NewVersioner()}
+}
+
+func (fx *fixture) feed(next consumer.Traces) *feed {
+	tel, err := metadata.NewTelemetryBuilder(componenttest.NewNopTelemetrySettings())
+	require.NoError(fx.t, err)
+	if next == nil {
+		next = fx.sink
+	}
+	f := newFeed(fx.cfg, fx.st, next, zaptest.NewLogger(fx.t), tel, "tracetree_feed")
+	f.now = func() time.Time { return fx.clock }
+	require.NoError(fx.t, f.init(context.Background()))
+	return f
+}
+
+func (fx *fixture) push(body string) {
+	cs, errs := commit.ParseBody(repo, []byte(body), fx.v)
+	require.Empty(fx.t, errs)
+	require.NoError(fx.t, fx.st.Apply(context.Background(), cs, tree.EdgesOfAll(cs)))
+}
+
+func (fx *fixture) step(f *feed) {
+	require.NoError(fx.t, f.step(context.Background()))
+}
+
+// spansByName indexes every span the sink received by name.
+func spansByName(t *testing.T, tds []ptrace.Traces) map[string]ptrace.Span {
+	out := map[string]ptrace.Span{}
+	for _, td := range tds {
+		rss := td.ResourceSpans()
+		for i := 0; i < rss.Len(); i++ {
+			sss := rss.At(i).ScopeSpans()
+			for j := 0; j < sss.Len(); j++ {
+				for k := 0; k < sss.At(j).Spans().Len(); k++ {
+					sp := sss.At(j).Spans().At(k)
+					_, dup := out[sp.Name()]
+					assert.False(t, dup, "span %q emitted twice", sp.Name())
+					out[sp.Name()] = sp
+				}
+			}
+		}
+	}
+	return out
+}
+
+func str(sp ptrace.Span, k string) string {
+	v, ok := sp.Attributes().Get(k)
+	if !ok {
+		return ""
+	}
+	return v.AsString()
+}
+
+func TestFeedEmitsCompletedTraceAsGenAISpans(t *testing.T) {
+	fx := newFixture(t)
+	f := fx.feed(nil)
+	fx.push(sdkSession)
+
+	fx.step(f)
+	assert.Zero(t, fx.sink.SpanCount(), "nothing before the quiet period")
+	fx.clock = fx.clock.Add(4 * time.Second)
+	fx.step(f)
+	assert.Zero(t, fx.sink.SpanCount(), "nothing before the quiet period")
+	fx.clock = fx.clock.Add(2 * time.Second)
+	fx.step(f)
+	require.Equal(t, 4, fx.sink.SpanCount())
+
+	spans := spansByName(t, fx.sink.AllTraces())
+	root, agent, gen, tool := spans["turn-1"], spans["agent"], spans["chat gpt-4o-mini"], spans["execute_tool get_weather"]
+	for name, sp := range map[string]ptrace.Span{"trace": root, "span": agent, "generation": gen, "tool": tool} {
+		require.False(t, sp.SpanID().IsEmpty(), "%s span missing", name)
+		assert.Equal(t, "6a1b2c3d000040008000000000000001", sp.TraceID().String(), "the SDK trace id is kept as the OTel trace id")
+		assert.Equal(t, "sess-1", str(sp, "gen_ai.conversation.id"))
+		assert.Equal(t, "support-chat", str(sp, "maxim.session.name"))
+	}
+	assert.True(t, root.ParentSpanID().IsEmpty())
+	assert.Equal(t, root.SpanID(), agent.ParentSpanID())
+	assert.Equal(t, agent.SpanID(), gen.ParentSpanID())
+	assert.Equal(t, agent.SpanID(), tool.ParentSpanID())
+
+	assert.Equal(t, "weather in Paris?", str(root, "maxim.input"))
+	assert.Equal(t, "It is 18C.", str(root, "maxim.output"))
+	assert.Equal(t, "u-42", str(root, "maxim.tags.userId"))
+	assert.Equal(t, "true", str(root, "maxim.trace.ended"))
+	assert.Equal(t, time.Date(2026, 11, 22, 8, 0, 2, 500_000_000, time.UTC), root.EndTimestamp().AsTime())
+
+	assert.Equal(t, "chat", str(gen, "gen_ai.operation.name"))
+	assert.Equal(t, "openai", str(gen, "gen_ai.provider.name"))
+	assert.Equal(t, "gpt-4o-mini", str(gen, "gen_ai.request.model"))
+	assert.Equal(t, "gpt-4o-mini-2024-07-18", str(gen, "gen_ai.response.model"))
+	assert.Equal(t, "chatcmpl-1", str(gen, "gen_ai.response.id"))
+	assert.Equal(t, "0.2", str(gen, "gen_ai.request.temperature"))
+	assert.Equal(t, "256", str(gen, "gen_ai.request.max_tokens"))
+	assert.Equal(t, "42", str(gen, "gen_ai.usage.input_tokens"))
+	assert.Equal(t, "17", str(gen, "gen_ai.usage.output_tokens"))
+	assert.Equal(t, `["tool_calls"]`, str(gen, "gen_ai.response.finish_reasons"))
+	assert.Equal(t, ptrace.SpanKindClient, gen.Kind())
+	assert.Equal(t, time.Second, gen.EndTimestamp().AsTime().Sub(gen.StartTimestamp().AsTime()))
+	var in []genaiMessage
+	require.NoError(t, json.Unmarshal([]byte(str(gen, "gen_ai.input.messages")), &in))
+	require.Len(t, in, 1)
+	assert.Equal(t, "user", in[0].Role)
+	assert.Equal(t, "weather in Paris?", in[0].Parts[0].Content)
+	assert.JSONEq(t, `[{"type":"text","content":"You are helpful."}]`, str(gen, "gen_ai.system_instructions"))
+	assert.JSONEq(t, `[{"role":"assistant","finish_reason":"tool_calls","parts":[{"type":"tool_call","id":"call_1","name":"get_weather","arguments":{"city":"Paris"}}]}]`,
+		str(gen, "gen_ai.output.messages"))
+
+	assert.Equal(t, "execute_tool", str(tool, "gen_ai.operation.name"))
+	assert.Equal(t, "get_weather", str(tool, "gen_ai.tool.name"))
+	assert.Equal(t, "call_1", str(tool, "gen_ai.tool.call.id"))
+	assert.Equal(t, `{"city":"Paris"}`, str(tool, "gen_ai.tool.call.arguments"))
+	assert.Equal(t, ptrace.StatusCodeError, tool.Status().Code())
+	assert.Equal(t, "upstream timeout", tool.Status().Message())
+	assert.Equal(t, "TimeoutError", str(tool, "error.type"))
+	require.Equal(t, 1, tool.Events().Len())
+	assert.Equal(t, "exception", tool.Events().At(0).Name())
+	assert.Equal(t, ptrace.StatusCodeUnset, gen.Status().Code())
+
+	// Handled: more steps emit nothing more.
+	fx.clock = fx.clock.Add(time.Minute)
+	fx.step(f)
+	assert.Equal(t, 4, fx.sink.SpanCount())
+	assert.Empty(t, f.pending)
+}
+
+func TestFeedLateFeedbackBecomesUpdateSpan(t *testing.T) {
+	fx := newFixture(t)
+	f := fx.feed(nil)
+	fx.push(sdkSession)
+	fx.step(f)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f)
+	require.Equal(t, 4, fx.sink.SpanCount())
+	fx.sink.Reset()
+
+	fx.push(`trace{id=` + traceID + `,action=add-feedback,data={"score":4,"comment":"useful"}}`)
+	fx.step(f)
+	assert.Zero(t, fx.sink.SpanCount(), "late updates wait for the quiet period too")
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f)
+	require.Equal(t, 1, fx.sink.SpanCount(), "only the changed node is re-sent")
+	upd := spansByName(t, fx.sink.AllTraces())["update turn-1"]
+	require.False(t, upd.SpanID().IsEmpty())
+	assert.Equal(t, spanIDOf(repo, commit.EntityTrace, traceID), upd.ParentSpanID(), "child of the original trace span")
+	assert.Equal(t, "true", str(upd, "maxim.update"))
+	require.Equal(t, 1, upd.Events().Len())
+	ev := upd.Events().At(0)
+	assert.Equal(t, "maxim.feedback", ev.Name())
+	score, _ := ev.Attributes().Get("maxim.feedback.score")
+	assert.Equal(t, 4.0, score.Double())
+	comment, _ := ev.Attributes().Get("maxim.feedback.comment")
+	assert.Equal(t, "useful", comment.Str())
+
+	// A second feedback: the update carries only the new one, with a new id.
+	fx.sink.Reset()
+	fx.push(`trace{id=` + traceID + `,action=add-feedback,data={"score":1,"comment":"wrong city"}}`)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f)
+	require.Equal(t, 1, fx.sink.SpanCount())
+	upd2 := spansByName(t, fx.sink.AllTraces())["update turn-1"]
+	assert.NotEqual(t, upd.SpanID(), upd2.SpanID())
+	require.Equal(t, 1, upd2.Events().Len())
+	c2, _ := upd2.Events().At(0).Attributes().Get("maxim.feedback.comment")
+	assert.Equal(t, "wrong city", c2.Str())
+
+	// A node added after emission is an ordinary span under its parent.
+	fx.sink.Reset()
+	fx.push(`span{id=span-1,action=add-tool-call,data={"id":"call_2","name":"get_news","args":"{}","startTimestamp":"2026-11-22T08:00:03.000Z"}}
+tool_call{id=call_2,action=result,data={"result":"marathon on sunday"}}`)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f)
+	spans := spansByName(t, fx.sink.AllTraces())
+	news := spans["execute_tool get_news"]
+	require.False(t, news.SpanID().IsEmpty(), "got %v", keys(spans))
+	assert.Equal(t, spanIDOf(repo, commit.EntitySpan, "span-1"), news.ParentSpanID())
+	assert.Equal(t, "marathon on sunday", str(news, "gen_ai.tool.call.result"))
+	assert.NotContains(t, spans, "update agent", "gaining a child does not change the parent's own state")
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestFeedLateUpdatesDrop(t *testing.T) {
+	fx := newFixture(t)
+	fx.cfg.LateUpdates = LateUpdatesDrop
+	f := fx.feed(nil)
+	fx.push(sdkSession)
+	fx.step(f)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f)
+	require.Equal(t, 4, fx.sink.SpanCount())
+	fx.push(`trace{id=` + traceID + `,action=add-feedback,data={"score":4}}`)
+	fx.step(f)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f)
+	assert.Equal(t, 4, fx.sink.SpanCount())
+	assert.Empty(t, f.pending)
+}
+
+func TestFeedWaitsForEndThenIncompleteTimeout(t *testing.T) {
+	fx := newFixture(t)
+	f := fx.feed(nil)
+	body := strings.Join(strings.Split(sdkSession, "\n")[:7], "\n") // no span/trace end
+	fx.push(body)
+	fx.step(f)
+	fx.clock = fx.clock.Add(30 * time.Second)
+	fx.step(f)
+	assert.Zero(t, fx.sink.SpanCount(), "an open trace waits for its end")
+	require.Len(t, f.pending, 1)
+
+	fx.clock = fx.clock.Add(31 * time.Second)
+	fx.step(f)
+	require.Equal(t, 3, fx.sink.SpanCount(), "emitted after incomplete_timeout")
+	root := spansByName(t, fx.sink.AllTraces())["turn-1"]
+	assert.Equal(t, "false", str(root, "maxim.trace.ended"))
+
+	// The late end is a late update of the trace (and of the span).
+	fx.sink.Reset()
+	fx.push(`trace{id=` + traceID + `,action=end,data={"endTimestamp":"2026-11-22T08:00:09.000Z"}}`)
+	fx.step(f)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f)
+	upd := spansByName(t, fx.sink.AllTraces())["update turn-1"]
+	require.False(t, upd.SpanID().IsEmpty())
+	assert.Equal(t, "true", str(upd, "maxim.trace.ended"))
+}
+
+func TestFeedWaitsForeverWithoutIncompleteTimeout(t *testing.T) {
+	fx := newFixture(t)
+	fx.cfg.IncompleteTimeout = 0
+	f := fx.feed(nil)
+	fx.push(strings.Split(sdkSession, "\n")[1])
+	fx.clock = fx.clock.Add(24 * time.Hour)
+	fx.step(f)
+	assert.Zero(t, fx.sink.SpanCount())
+	assert.Len(t, f.pending, 1)
+}
+
+// TestFeedRestart: a new feed on the same store neither re-emits what the
+// first one sent nor loses what it had not sent yet.
+func TestFeedRestart(t *testing.T) {
+	fx := newFixture(t)
+	f := fx.feed(nil)
+	fx.push(sdkSession)
+	fx.step(f)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f)
+	require.Equal(t, 4, fx.sink.SpanCount())
+
+	// A second trace arrives; the receiver stops before its quiet period.
+	fx.push(`trace{id=trace-two,action=create,data={"name":"turn-2","startTimestamp":"2026-11-22T08:01:00.000Z"}}
+trace{id=trace-two,action=end,data={"endTimestamp":"2026-11-22T08:01:01.000Z"}}`)
+	fx.step(f)
+	assert.Equal(t, 4, fx.sink.SpanCount())
+
+	// Restart (same store, same receiver id): only turn-2 goes out.
+	fx.sink.Reset()
+	f2 := fx.feed(nil)
+	fx.step(f2)
+	assert.Zero(t, fx.sink.SpanCount(), "quiet period restarts after a restart")
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f2)
+	spans := spansByName(t, fx.sink.AllTraces())
+	assert.Equal(t, []string{"turn-2"}, keys(spans))
+
+	// And a third start has nothing to do at all.
+	fx.sink.Reset()
+	f3 := fx.feed(nil)
+	fx.clock = fx.clock.Add(time.Hour)
+	fx.step(f3)
+	assert.Zero(t, fx.sink.SpanCount())
+}
+
+func TestFeedFirstStartSkipsHistory(t *testing.T) {
+	fx := newFixture(t)
+	fx.push(sdkSession) // written before the receiver ever ran
+	f := fx.feed(nil)
+	fx.clock = fx.clock.Add(time.Hour)
+	fx.step(f)
+	assert.Zero(t, fx.sink.SpanCount())
+}
+
+func TestFeedRetriesWhenPipelineFails(t *testing.T) {
+	fx := newFixture(t)
+	failing := &flakyConsumer{fail: 2, sink: fx.sink}
+	f := fx.feed(failing)
+	fx.push(sdkSession)
+	for i := 0; i < 10 && fx.sink.SpanCount() == 0; i++ {
+		fx.clock = fx.clock.Add(10 * time.Second)
+		fx.step(f)
+	}
+	assert.Equal(t, 3, failing.calls)
+	assert.Equal(t, 4, fx.sink.SpanCount())
+}
+
+type flakyConsumer struct {
+	fail, calls int
+	sink        *consumertest.TracesSink
+}
+
+func (c *flakyConsumer) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+func (c *flakyConsumer) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
+	c.calls++
+	if c.calls <= c.fail {
+		return errors.New("exporter queue full")
+	}
+	return c.sink.ConsumeTraces(ctx, td)
+}
+
+func TestFeedRepoFilter(t *testing.T) {
+	fx := newFixture(t)
+	fx.cfg.Repos = []string{"other-repo"}
+	f := fx.feed(nil)
+	fx.push(sdkSession)
+	fx.clock = fx.clock.Add(time.Hour)
+	fx.step(f)
+	assert.Zero(t, fx.sink.SpanCount())
+	assert.Empty(t, f.pending)
+}
+
+// TestFeedSkipsOTLPTraces: spans that came in over OTLP were forwarded on
+// their own pipeline; their commits in the store must not go out again.
+func TestFeedSkipsOTLPTraces(t *testing.T) {
+	fx := newFixture(t)
+	f := fx.feed(nil)
+
+	td := ptrace.NewTraces()
+	ss := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty()
+	tid := pcommon.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	root := ss.Spans().AppendEmpty()
+	root.SetTraceID(tid)
+	root.SetSpanID(pcommon.SpanID{1, 1, 1, 1, 1, 1, 1, 1})
+	root.SetName("invoke_agent")
+	root.SetStartTimestamp(pcommon.NewTimestampFromTime(fx.clock))
+	root.SetEndTimestamp(pcommon.NewTimestampFromTime(fx.clock.Add(time.Second)))
+	root.Attributes().PutStr(spancommit.AttrRepo, repo)
+	gen := ss.Spans().AppendEmpty()
+	gen.SetTraceID(tid)
+	gen.SetSpanID(pcommon.SpanID{2, 2, 2, 2, 2, 2, 2, 2})
+	gen.SetParentSpanID(root.SpanID())
+	gen.SetName("chat gpt-4o")
+	gen.SetStartTimestamp(root.StartTimestamp())
+	gen.SetEndTimestamp(root.EndTimestamp())
+	gen.Attributes().PutBool(spancommit.AttrNormalized, true)
+	gen.Attributes().PutStr(spancommit.AttrKind, spancommit.KindGeneration)
+	gen.Attributes().PutStr(spancommit.AttrModel, "gpt-4o")
+	gen.Attributes().PutStr(spancommit.AttrRepo, repo)
+	cs, err := spancommit.FromTraces(td, fx.v)
+	require.NoError(t, err)
+	require.NoError(t, fx.st.Apply(context.Background(), cs, tree.EdgesOfAll(cs)))
+
+	// An SDK trace in the same store still goes out.
+	fx.push(sdkSession)
+	fx.step(f)
+	fx.clock = fx.clock.Add(time.Hour)
+	fx.step(f)
+	spans := spansByName(t, fx.sink.AllTraces())
+	assert.Len(t, spans, 4)
+	assert.NotContains(t, spans, "invoke_agent")
+	assert.NotContains(t, spans, "chat gpt-4o")
+	assert.Empty(t, f.pending)
+}
+
+func TestTraceAndSpanIDs(t *testing.T) {
+	assert.Equal(t, "0123456789abcdef0123456789abcdef", traceIDOf("r", "0123456789abcdef0123456789abcdef").String())
+	assert.Equal(t, "6a1b2c3d000040008000000000000001", traceIDOf("r", traceID).String())
+	a, b := traceIDOf("r1", "trace-x"), traceIDOf("r2", "trace-x")
+	assert.NotEqual(t, a, b, "hashed ids are scoped by repo")
+	assert.Equal(t, a, traceIDOf("r1", "trace-x"), "stable")
+	assert.NotEqual(t, spanIDOf("r", commit.EntitySpan, "x"), spanIDOf("r", commit.EntityGeneration, "x"))
+	assert.Equal(t, "0123456789abcdef", spanIDOf("r", commit.EntitySpan, "0123456789abcdef").String())
+}
+
+func TestClipKeepsRunes(t *testing.T) {
+	s := strings.Repeat("é", maxAttrLen)
+	c := clip(s)
+	assert.LessOrEqual(t, len(c), maxAttrLen)
+	assert.True(t, strings.HasPrefix(s, c))
+	assert.Equal(t, "short", clip("short"))
+}

@@ -1,0 +1,148 @@
+package tracetreefeedreceiver
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/internal/tree"
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+)
+
+// The receiver remembers what it emitted in the store it reads, so the
+// memory survives restarts and moves with the data (a Postgres backend
+// shared by a fleet, a Pebble directory restored from backup):
+//
+//   - one marker blob per emitted trace, in the trace's repo, under
+//     "_feed/<receiver id>/trace/<trace id>": per node a hash of its folded
+//     state and the keys of the sub-records (feedback, evaluations, events,
+//     errors, attachments) already sent, so a later change emits only
+//     what is new;
+//   - one checkpoint blob in the repo "_tracetree_feed" under
+//     "_feed/<receiver id>/checkpoint": the change-log position before
+//     which every change has been handled.
+const (
+	markerContentType = "application/vnd.otelcol-genai.feed-marker+json"
+	checkpointRepo    = "_tracetree_feed"
+	markerVersion     = 1
+)
+
+// marker is what was emitted for one trace.
+type marker struct {
+	V int `json:"v"`
+	// LastVersion and CommitCount of the trace when it was last emitted:
+	// equal values mean nothing changed (the usual case after a restart).
+	LastVersion int64 `json:"lastVersion"`
+	CommitCount int   `json:"commitCount"`
+	// Updates counts late-update emissions; it makes update span ids unique.
+	Updates int                 `json:"updates"`
+	Nodes   map[string]nodeMark `json:"nodes"`
+}
+
+// nodeMark is what was emitted for one node.
+type nodeMark struct {
+	Hash string   `json:"h"`
+	Subs []string `json:"s,omitempty"`
+}
+
+func nodeKey(n *tree.Node) string { return string(n.Kind) + "/" + n.ID }
+
+// markNode fingerprints a node's folded state, leaving out the counters
+// that change with every commit (a duplicate end changes CommitCount, not
+// anything a vendor would show).
+func markNode(n *tree.Node) nodeMark {
+	c := *n
+	c.CommitCount, c.FirstVersion, c.LastVersion = 0, 0, 0
+	raw, _ := json.Marshal(&c)
+	sum := sha256.Sum256(raw)
+	return nodeMark{Hash: hex.EncodeToString(sum[:12]), Subs: subKeys(n)}
+}
+
+// subKeys lists the sub-record keys of a node, each prefixed by its kind.
+func subKeys(n *tree.Node) []string {
+	var out []string
+	for _, e := range n.Errors {
+		out = append(out, "error:"+e.Key)
+	}
+	for _, e := range n.Events {
+		out = append(out, "event:"+e.ID)
+	}
+	for _, f := range n.Feedback {
+		out = append(out, "feedback:"+f.Key)
+	}
+	for _, e := range n.Evaluations {
+		out = append(out, "evaluation:"+e.Key)
+	}
+	for _, a := range n.Attachments {
+		out = append(out, "attachment:"+a.ID)
+	}
+	return out
+}
+
+func markerKey(receiverID, traceID string) string {
+	return "_feed/" + receiverID + "/trace/" + url.PathEscape(traceID)
+}
+
+func checkpointKey(receiverID string) string { return "_feed/" + receiverID + "/checkpoint" }
+
+// loadMarker returns the trace's marker, or nil when it was never emitted.
+func loadMarker(ctx context.Context, b store.Backend, receiverID string, ref commit.NodeRef) (*marker, error) {
+	blob, err := b.GetBlob(ctx, ref.Repo, markerKey(receiverID, ref.ID))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read emission marker of trace %s/%s: %w", ref.Repo, ref.ID, err)
+	}
+	var m marker
+	if err := json.Unmarshal(blob.Data, &m); err != nil || m.V != markerVersion {
+		// A corrupt or foreign marker must not block the trace forever:
+		// treat it as "emitted, state unknown" so only later changes go out.
+		return &marker{V: markerVersion, Nodes: map[string]nodeMark{}}, nil
+	}
+	if m.Nodes == nil {
+		m.Nodes = map[string]nodeMark{}
+	}
+	return &m, nil
+}
+
+func saveMarker(ctx context.Context, b store.Backend, receiverID string, ref commit.NodeRef, m *marker) error {
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode emission marker: %w", err)
+	}
+	if err := b.PutBlob(ctx, ref.Repo, markerKey(receiverID, ref.ID), store.Blob{ContentType: markerContentType, Data: raw}); err != nil {
+		return fmt.Errorf("write emission marker of trace %s/%s: %w", ref.Repo, ref.ID, err)
+	}
+	return nil
+}
+
+// loadCheckpoint returns the saved change-log position and whether one exists.
+func loadCheckpoint(ctx context.Context, b store.Backend, receiverID string) (uint64, bool, error) {
+	blob, err := b.GetBlob(ctx, checkpointRepo, checkpointKey(receiverID))
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("read feed checkpoint: %w", err)
+	}
+	pos, err := strconv.ParseUint(string(blob.Data), 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("feed checkpoint %q: %w", blob.Data, err)
+	}
+	return pos, true, nil
+}
+
+func saveCheckpoint(ctx context.Context, b store.Backend, receiverID string, pos uint64) error {
+	err := b.PutBlob(ctx, checkpointRepo, checkpointKey(receiverID), store.Blob{ContentType: "text/plain", Data: []byte(strconv.FormatUint(pos, 10))})
+	if err != nil {
+		return fmt.Errorf("write feed checkpoint %d: %w", pos, err)
+	}
+	return nil
+}

@@ -1,0 +1,125 @@
+package tracetreefeedreceiver
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/receiver"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-genai/otelcol-genai/extension/tracetreestore"
+	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/receiver/tracetreefeedreceiver/internal/metadata"
+)
+
+// feedReceiver is the collector component around feed.
+type feedReceiver struct {
+	cfg  *Config
+	set  receiver.Settings
+	next consumer.Traces
+	tel  *metadata.TelemetryBuilder
+
+	// getStore finds the store; tests replace it.
+	getStore func(host component.Host) (store.Store, error)
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func newFeedReceiver(cfg *Config, set receiver.Settings, next consumer.Traces) (*feedReceiver, error) {
+	tel, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, fmt.Errorf("tracetree_feed telemetry: %w", err)
+	}
+	r := &feedReceiver{cfg: cfg, set: set, next: next, tel: tel}
+	r.getStore = func(host component.Host) (store.Store, error) {
+		return tracetreestore.GetStore(host, cfg.Store, cfg.Backend)
+	}
+	return r, nil
+}
+
+// Start finds the store extension (it is started before receivers), loads
+// the checkpoint and starts following the change log.
+func (r *feedReceiver) Start(ctx context.Context, host component.Host) error {
+	st, err := r.getStore(host)
+	if err != nil {
+		return fmt.Errorf("tracetree_feed: store %q backend %q: %w", r.cfg.Store, r.cfg.Backend, err)
+	}
+	f := newFeed(r.cfg, st, r.next, r.set.Logger, r.tel, r.set.ID.String())
+	if err := f.init(ctx); err != nil {
+		return fmt.Errorf("tracetree_feed: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	wake := make(chan struct{}, 1)
+	r.subscribe(runCtx, st, wake)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.run(runCtx, f, wake)
+	}()
+	return nil
+}
+
+// subscribe turns live-feed changes into wake-ups: the change log is the
+// source of truth, the live feed only makes reading it prompt.
+func (r *feedReceiver) subscribe(ctx context.Context, st store.Store, wake chan<- struct{}) {
+	repos := r.cfg.Repos
+	if r.cfg.allRepos() {
+		repos = []string{""} // the indexer's Subscribe treats "" as every repo
+	}
+	for _, repo := range repos {
+		ch, _ := st.Subscribe(ctx, repo)
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			for range ch {
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			}
+		}()
+	}
+}
+
+// tick is how often pending traces are checked: fine enough to honour the
+// quiet period closely, never busier than every 20ms.
+func (r *feedReceiver) tick() time.Duration {
+	t := r.cfg.PollInterval
+	if q := r.cfg.QuietPeriod / 2; q > 0 && q < t {
+		t = q
+	}
+	return max(t, 20*time.Millisecond)
+}
+
+func (r *feedReceiver) run(ctx context.Context, f *feed, wake <-chan struct{}) {
+	ticker := time.NewTicker(r.tick())
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-ticker.C:
+		}
+		if err := f.step(ctx); err != nil && ctx.Err() == nil {
+			f.tel.TracetreeFeedErrors.Add(ctx, 1)
+			r.set.Logger.Warn("Reading the store's change log failed; retrying", zap.Error(err))
+		}
+	}
+}
+
+// Shutdown stops following the store. Pending traces are not flushed:
+// the checkpoint still points before them, so the next start emits them.
+func (r *feedReceiver) Shutdown(context.Context) error {
+	if r.cancel != nil {
+		r.cancel()
+		r.wg.Wait()
+	}
+	return nil
+}
