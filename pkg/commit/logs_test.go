@@ -101,3 +101,37 @@ func TestCommitsFromHandMadeRecord(t *testing.T) {
 		}
 	}
 }
+
+func TestCommitsFromLogsResourceRepoAndBodyKinds(t *testing.T) {
+	ld := plog.NewLogs()
+	rl := ld.ResourceLogs().AppendEmpty()
+	rl.Resource().Attributes().PutStr(AttrRepoID, "res-repo")
+	recs := rl.ScopeLogs().AppendEmpty().LogRecords()
+	mk := func() plog.LogRecord {
+		lr := recs.AppendEmpty()
+		lr.Attributes().PutStr(AttrEntity, "span")
+		lr.Attributes().PutStr(AttrEntityID, "s")
+		lr.Attributes().PutStr(AttrAction, "update")
+		return lr
+	}
+	a := mk() // bytes body, version from the observed timestamp
+	a.Body().SetEmptyBytes().FromRaw([]byte(`{"tags":{"a":"1"}}`))
+	a.SetObservedTimestamp(77)
+	b := mk() // map body, version given as a double (JSON round trip)
+	b.Body().SetEmptyMap().PutStr("output", "x")
+	b.Attributes().PutDouble(AttrVersion, 88)
+	c := mk() // bad commit id
+	c.Attributes().PutInt(AttrVersion, 1)
+	c.Attributes().PutStr(AttrCommitID, "zz")
+	c.Body().SetStr(`{}`)
+	out, err := CommitsFromLogs(ld)
+	if len(out) != 2 || err == nil || !strings.Contains(err.Error(), AttrCommitID) {
+		t.Fatalf("got %d commits, err %v", len(out), err)
+	}
+	if out[0].Repo != "res-repo" || out[0].Version != 77 || string(out[0].Data) != `{"tags":{"a":"1"}}` {
+		t.Errorf("bytes body record: %+v", out[0])
+	}
+	if out[1].Version != 88 || string(out[1].Data) != `{"output":"x"}` || out[1].ID != ComputeID("res-repo", "span", "s", "update", out[1].Data) {
+		t.Errorf("map body record: %+v", out[1])
+	}
+}
