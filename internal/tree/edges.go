@@ -28,17 +28,23 @@ var childKinds = map[commit.Action]commit.Entity{
 	commit.ActionAddError:      commit.EntityError,
 }
 
-// childFields decodes the top-level keys of a commit's data (nil if the
-// data is not an object).
-func childFields(c *commit.Commit) map[string]json.RawMessage {
-	if len(c.Data) == 0 || c.Data[0] != '{' {
-		return nil
+// childFields is the part of a commit's data that names related nodes.
+// Decoding into a struct skips (without allocating) every other key.
+type childFields struct {
+	ID             json.RawMessage `json:"id"`
+	Message        json.RawMessage `json:"message"`
+	StartTimestamp json.RawMessage `json:"startTimestamp"`
+	SessionID      json.RawMessage `json:"sessionId"`
+	SpanID         json.RawMessage `json:"spanId"`
+}
+
+// fieldsOf decodes childFields (ok false if the data is not an object).
+func fieldsOf(c *commit.Commit) (childFields, bool) {
+	var f childFields
+	if len(c.Data) == 0 || c.Data[0] != '{' || json.Unmarshal(c.Data, &f) != nil {
+		return f, false
 	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(c.Data, &m) != nil {
-		return nil
-	}
-	return m
+	return f, true
 }
 
 // ChildRef returns the node an add-{span,generation,retrieval,tool-call,error}
@@ -51,16 +57,16 @@ func ChildRef(c *commit.Commit) (commit.NodeRef, bool) {
 	if !ok {
 		return commit.NodeRef{}, false
 	}
-	m := childFields(c)
-	if m == nil {
+	m, ok := fieldsOf(c)
+	if !ok {
 		return commit.NodeRef{}, false
 	}
-	id := str(m["id"])
+	id := str(m.ID)
 	if id == "" {
 		if c.Action != commit.ActionAddError {
 			return commit.NodeRef{}, false
 		}
-		id = SynthErrorID(c.EntityID, str(m["message"]), str(m["startTimestamp"]))
+		id = SynthErrorID(c.EntityID, str(m.Message), str(m.StartTimestamp))
 	}
 	return commit.NodeRef{Repo: c.Repo, Kind: kind, ID: id}, true
 }
@@ -91,14 +97,14 @@ func EdgesOf(c *commit.Commit) []store.Edge {
 	}
 	switch {
 	case c.Entity == commit.EntityTrace && (c.Action == commit.ActionCreate || c.Action == commit.ActionUpdate):
-		if sid := str(childFields(c)["sessionId"]); sid != "" {
+		if sid := str(fieldOf(c).SessionID); sid != "" {
 			return []store.Edge{{
 				Parent: commit.NodeRef{Repo: c.Repo, Kind: commit.EntitySession, ID: sid},
 				Child:  c.Node(),
 			}}
 		}
 	case c.Action == commit.ActionCreate && isSpanChildKind(c.Entity):
-		if sid := str(childFields(c)["spanId"]); sid != "" && sid != c.EntityID {
+		if sid := str(fieldOf(c).SpanID); sid != "" && sid != c.EntityID {
 			return []store.Edge{{
 				Parent: commit.NodeRef{Repo: c.Repo, Kind: commit.EntitySpan, ID: sid},
 				Child:  c.Node(),
@@ -123,4 +129,9 @@ func isSpanChildKind(k commit.Entity) bool {
 		return true
 	}
 	return false
+}
+
+func fieldOf(c *commit.Commit) childFields {
+	f, _ := fieldsOf(c)
+	return f
 }
