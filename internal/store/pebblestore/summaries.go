@@ -36,6 +36,7 @@ type sessionRow struct {
 // traceIndexKeys returns every secondary index key of a row. Each index is
 // (repo, field…, inverted start, trace id) so that a filter on one of the
 // indexed fields is a newest-first range scan of exactly the matching rows.
+// The value of an index entry is the row's primary key.
 func traceIndexKeys(r *store.TraceSummary) [][]byte {
 	suffix := appendDescString(appendU64(nil, invTime(r.Start)), r.TraceID)
 	base := func(kind byte) []byte {
@@ -112,11 +113,12 @@ func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary
 		if err != nil {
 			return fmt.Errorf("pebblestore: encode trace summary: %w", err)
 		}
-		if err := b.Set(traceKey(r.Repo, r.TraceID), val, nil); err != nil {
+		pk := traceKey(r.Repo, r.TraceID)
+		if err := b.Set(pk, val, nil); err != nil {
 			return err
 		}
 		for _, k := range traceIndexKeys(r) {
-			if err := b.Set(k, val, nil); err != nil {
+			if err := b.Set(k, pk, nil); err != nil {
 				return err
 			}
 		}
@@ -225,11 +227,12 @@ func (s *Store) PutSessionSummaries(ctx context.Context, rows []store.SessionSum
 		if err != nil {
 			return fmt.Errorf("pebblestore: encode session summary: %w", err)
 		}
-		if err := b.Set(sessionKey(r.Repo, r.SessionID), val, nil); err != nil {
+		pk := sessionKey(r.Repo, r.SessionID)
+		if err := b.Set(pk, val, nil); err != nil {
 			return err
 		}
 		for _, k := range sessionIndexKeys(r) {
-			if err := b.Set(k, val, nil); err != nil {
+			if err := b.Set(k, pk, nil); err != nil {
 				return err
 			}
 		}
@@ -308,9 +311,30 @@ func pageLimit(n int) int {
 	return n
 }
 
-// SearchTraces scans the chosen index newest first, checks the remaining
-// filters on the row copy stored in the index value, and stops one match
-// past the page to know whether there is a next page.
+// loadRow reads the summary row an index entry points to (its value is the
+// row's primary key) into row.
+func loadRow[T any](db *pebble.DB, pk []byte, row *T) (*T, error) {
+	v, closer, err := db.Get(pk)
+	if errors.Is(err, pebble.ErrNotFound) {
+		// Deleted between reading the index entry and the row (the scan
+		// does not hold a snapshot): skip it.
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pebblestore: read summary row: %w", err)
+	}
+	defer closer.Close()
+	if err := json.Unmarshal(v, row); err != nil {
+		return nil, fmt.Errorf("pebblestore: decode summary row: %w", err)
+	}
+	return row, nil
+}
+
+// SearchTraces scans the chosen index newest first, loads the row each
+// entry points to, checks the remaining filters on it, and stops one match
+// past the page to know whether there is a next page. Index entries hold
+// only the primary key, so a row is stored once however many indexes
+// list it.
 func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.TracePage, error) {
 	if err := s.acquire(); err != nil {
 		return store.TracePage{}, err
@@ -336,9 +360,12 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 				return store.TracePage{}, err
 			}
 		}
-		var row traceRow
-		if err := json.Unmarshal(it.Value(), &row); err != nil {
-			return store.TracePage{}, fmt.Errorf("pebblestore: decode trace summary: %w", err)
+		row, err := loadRow(s.db, it.Value(), &traceRow{})
+		if err != nil {
+			return store.TracePage{}, err
+		}
+		if row == nil {
+			continue
 		}
 		if !matchTrace(&q, &row.TraceSummary) {
 			continue
@@ -425,9 +452,12 @@ func (s *Store) SearchSessions(ctx context.Context, q store.SessionQuery) (store
 	page := store.SessionPage{Sessions: []store.SessionSummary{}}
 	var lastKey []byte
 	for ok := it.First(); ok; ok = it.Next() {
-		var row sessionRow
-		if err := json.Unmarshal(it.Value(), &row); err != nil {
-			return store.SessionPage{}, fmt.Errorf("pebblestore: decode session summary: %w", err)
+		row, err := loadRow(s.db, it.Value(), &sessionRow{})
+		if err != nil {
+			return store.SessionPage{}, err
+		}
+		if row == nil {
+			continue
 		}
 		if (!q.From.IsZero() && row.Start.Before(q.From)) || (!q.To.IsZero() && !row.Start.Before(q.To)) {
 			continue
