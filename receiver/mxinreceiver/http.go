@@ -1,6 +1,7 @@
 package mxinreceiver
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -62,11 +63,21 @@ func confighttpErrorHandler() confighttp.ToServerOption {
 	})
 }
 
+// maxPrealloc bounds the up-front allocation for a declared Content-Length.
+const maxPrealloc = 256 << 20
+
 // readBody reads the request body and answers 413 when it is over the
 // configured limit (confighttp wraps the body in an http.MaxBytesReader) and
 // 400 when the client broke off. It returns false when it has answered.
 func readBody(w http.ResponseWriter, req *http.Request) ([]byte, bool) {
-	body, err := io.ReadAll(req.Body)
+	var buf bytes.Buffer
+	// Size the buffer once when the client says how much is coming (the
+	// body limit still applies: confighttp caps the reader).
+	if n := req.ContentLength; n > 0 && n <= maxPrealloc {
+		buf.Grow(int(n) + 1)
+	}
+	_, err := buf.ReadFrom(req.Body)
+	body := buf.Bytes()
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -77,6 +88,17 @@ func readBody(w http.ResponseWriter, req *http.Request) ([]byte, bool) {
 		return nil, false
 	}
 	return body, true
+}
+
+// repoAllowed checks, after authenticate, a repository that was only known
+// once the body was read (public API). It answers 403 and returns false on
+// refusal.
+func repoAllowed(w http.ResponseWriter, ctx context.Context, repo string) bool {
+	if repos, ok := maximauthextension.AllowedRepos(client.FromContext(ctx)); ok && !maximauthextension.RepoAllowed(repos, repo) {
+		maximauthextension.WriteInvalidAccess(w)
+		return false
+	}
+	return true
 }
 
 // authenticate runs the configured authenticator on the request headers and

@@ -379,14 +379,19 @@ func (r *mxinReceiver) seal(repo string, ws []wire) []commit.Commit {
 
 // handleLogging serves POST /v1/logging: one public-API action.
 func (r *mxinReceiver) handleLogging(w http.ResponseWriter, req *http.Request) {
+	// Authenticate before reading: the repository is in the body, but an
+	// unauthenticated client must not make us read up to the body limit.
+	ctx, ok := r.authenticate(w, req, "")
+	if !ok {
+		return
+	}
 	body, ok := readBody(w, req)
 	if !ok {
 		return
 	}
 	var a publicAction
 	decErr := json.Unmarshal(body, &a)
-	ctx, ok := r.authenticate(w, req, a.RepoID)
-	if !ok {
+	if decErr == nil && a.RepoID != "" && !repoAllowed(w, ctx, a.RepoID) {
 		return
 	}
 	if decErr != nil {
@@ -417,6 +422,10 @@ func (r *mxinReceiver) handleLogging(w http.ResponseWriter, req *http.Request) {
 // handleLoggingBatch serves POST /v1/logs/batch and /v1/logging/batch:
 // `{repoId, logs:[snapshot…]}`. Bad entries are reported, good ones ingested.
 func (r *mxinReceiver) handleLoggingBatch(w http.ResponseWriter, req *http.Request) {
+	ctx, ok := r.authenticate(w, req, "")
+	if !ok {
+		return
+	}
 	body, ok := readBody(w, req)
 	if !ok {
 		return
@@ -426,8 +435,7 @@ func (r *mxinReceiver) handleLoggingBatch(w http.ResponseWriter, req *http.Reque
 		Logs   []fields `json:"logs"`
 	}
 	decErr := json.Unmarshal(body, &b)
-	ctx, ok := r.authenticate(w, req, b.RepoID)
-	if !ok {
+	if decErr == nil && b.RepoID != "" && !repoAllowed(w, ctx, b.RepoID) {
 		return
 	}
 	if decErr != nil || b.RepoID == "" {

@@ -351,3 +351,13 @@ func counterByAttrs(t *testing.T, e *env, name string) map[string]int64 {
 	}
 	return out
 }
+
+// A baseUrl with a trailing slash ("http://host:8088/") makes the SDK post to
+// "//api/sdk/v3/log": it must be ingested, not redirected.
+func TestDoubleSlashPath(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	resp := e.do(http.MethodPost, "//api/sdk/v3/log?id="+testRepo, map[string]string{"x-maxim-api-key": testKey}, []byte(`trace{id=t1,action=create,data={}}`))
+	require.Equal(t, http.StatusOK, resp.code, string(resp.body))
+	assert.JSONEq(t, `{"data":{"success":true,"accepted":1}}`, string(resp.body))
+	require.Len(t, e.commits(), 1)
+}

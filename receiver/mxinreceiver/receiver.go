@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path"
+	"strings"
 	"sync"
 
 	"go.opentelemetry.io/collector/component"
@@ -192,5 +194,14 @@ func (r *mxinReceiver) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "no such route")
 	})
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		// A baseUrl configured with a trailing slash makes the SDKs send
+		// "//api/sdk/v3/log"; ServeMux would answer that with a redirect,
+		// which turns a POST into a GET. Route the cleaned path instead.
+		if strings.Contains(req.URL.Path, "//") {
+			req.URL.Path = path.Clean(req.URL.Path)
+			req.URL.RawPath = ""
+		}
+		mux.ServeHTTP(w, req)
+	})
 }

@@ -106,11 +106,9 @@ func validKey(key string) error {
 func (r *mxinReceiver) handleUploadURL(w http.ResponseWriter, req *http.Request) {
 	key := rawQueryValue(req.URL.RawQuery, "key")
 	repo, _, _ := strings.Cut(key, "/")
-	ctx, ok := r.authenticate(w, req, repo)
-	if !ok {
+	if _, ok := r.authenticate(w, req, repo); !ok {
 		return
 	}
-	_ = ctx
 	if err := validKey(key); err != nil || repo == "" || !strings.Contains(key, "/") {
 		msg := "key must be <repository>/<path>"
 		if err != nil {
