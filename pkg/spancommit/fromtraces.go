@@ -46,7 +46,13 @@ const DefaultRepo = "default"
 // commits of a batch by span start time so last-writer-wins follows the
 // order things happened in.
 type pending struct {
-	c     commit.Commit
+	c commit.Commit
+	// fixed, when not 0, is the commit's version instead of one from the
+	// versioner: defaults (the root span's name as trace name) take the
+	// span's start time, which is earlier than any receive-time version,
+	// so an explicit value from any other span wins whatever order the
+	// batches arrive in.
+	fixed int64
 	start int64
 	span  string
 	seq   int
@@ -105,6 +111,9 @@ func FromTraces(td ptrace.Traces, v *commit.Versioner) ([]commit.Commit, error) 
 	for i := range out {
 		c := out[i].c
 		c.Version = base + int64(i)
+		if out[i].fixed != 0 {
+			c.Version = out[i].fixed
+		}
 		c.Seal()
 		commits[i] = c
 	}
@@ -289,11 +298,13 @@ func (b *builder) traceCommits(traceID, start, end string) {
 			StartTimestamp string            `json:"startTimestamp,omitempty"`
 			SessionID      string            `json:"sessionId,omitempty"`
 		}
-		name := c.TraceName
-		if name == "" {
-			name = c.Name
+		b.emit(commit.EntityTrace, traceID, commit.ActionCreate, create{Name: c.TraceName, Tags: tags, StartTimestamp: start, SessionID: c.SessionID})
+		if c.TraceName == "" && c.Name != "" {
+			b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]string{"name": c.Name})
+			if st := int64(b.sp.StartTimestamp()); st > 0 {
+				b.out[len(b.out)-1].fixed = st
+			}
 		}
-		b.emit(commit.EntityTrace, traceID, commit.ActionCreate, create{Name: name, Tags: tags, StartTimestamp: start, SessionID: c.SessionID})
 		in, out := b.traceIO()
 		if in != "" {
 			b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]string{"input": in})

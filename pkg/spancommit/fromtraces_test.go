@@ -187,3 +187,50 @@ func TestUnnormalizedSpanIsPlainSpan(t *testing.T) {
 		t.Fatalf("no add-span in %+v", cs)
 	}
 }
+
+// The root span's name is only the default trace name: a maxim-trace-name
+// sent on a child wins even when the root arrives last (exporters flush
+// children first).
+func TestExplicitTraceNameBeatsRootSpanName(t *testing.T) {
+	mk := func(id, parent byte, attrs map[string]any) ptrace.Traces {
+		td := ptrace.NewTraces()
+		sp := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+		sp.SetTraceID(otlpTrace)
+		sp.SetSpanID(sid(id))
+		if parent != 0 {
+			sp.SetParentSpanID(sid(parent))
+		}
+		sp.SetName("span-" + string('0'+rune(id)))
+		sp.SetStartTimestamp(pcommon.NewTimestampFromTime(at(int(id))))
+		sp.SetEndTimestamp(pcommon.NewTimestampFromTime(at(50)))
+		_ = sp.Attributes().FromRaw(attrs)
+		return td
+	}
+	s := memstore.New()
+	v := commit.NewVersioner()
+	for _, td := range []ptrace.Traces{
+		mk(2, 1, map[string]any{"gen_ai.operation.name": "chat", "ai.telemetry.metadata.maxim-trace-name": "explicit"}),
+		mk(1, 0, map[string]any{}),
+	} {
+		cs, err := spancommit.FromTraces(normalize(t, td), v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		storeCommits(t, s, cs)
+	}
+	tr, err := tree.AssembleTrace(context.Background(), s, commit.NodeRef{Repo: "default", Kind: commit.EntityTrace, ID: otlpTrace.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Root.Name != "explicit" {
+		t.Fatalf("trace name = %q, want the explicit maxim-trace-name", tr.Root.Name)
+	}
+	// Without an explicit name the root span's name is used.
+	s2 := memstore.New()
+	cs, _ := spancommit.FromTraces(normalize(t, mk(1, 0, map[string]any{})), v)
+	storeCommits(t, s2, cs)
+	tr2, err := tree.AssembleTrace(context.Background(), s2, commit.NodeRef{Repo: "default", Kind: commit.EntityTrace, ID: otlpTrace.String()})
+	if err != nil || tr2.Root.Name != "span-1" {
+		t.Fatalf("default trace name = %q (%v), want span-1", tr2.Root.Name, err)
+	}
+}

@@ -146,6 +146,8 @@ func generationFields(v *view, c *spancommit.Canonical, cl class) {
 	} else if strings.HasSuffix(op, ".doStream") {
 		t := true
 		c.Stream = &t
+	} else if b, ok := c.ModelParameters["stream"].(bool); ok {
+		c.Stream = &b // OpenInference: only in llm.invocation_parameters
 	}
 	if f := v.number("ai.response.msToFirstChunk", "ai.stream.msToFirstChunk"); f != nil {
 		c.TTFTMs = f
