@@ -31,8 +31,10 @@ import (
 	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
 
 	"github.com/otelcol-genai/otelcol-genai/extension/maximauthextension"
+	"github.com/otelcol-genai/otelcol-genai/extension/tracetreestore"
 	"github.com/otelcol-genai/otelcol-genai/processor/genainormalizeprocessor"
 	"github.com/otelcol-genai/otelcol-genai/receiver/mxinreceiver"
+	"github.com/otelcol-genai/otelcol-genai/receiver/tracetreefeedreceiver"
 )
 
 // ourModule is this repository's module as the manifest names it; ocb
@@ -57,6 +59,7 @@ func Receivers() []Module[receiverFactory] {
 		{GoMod: "go.opentelemetry.io/collector/receiver/otlpreceiver v0.155.0", Factory: otlpreceiver.NewFactory()},
 		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/kafkareceiver v0.155.0", Factory: kafkareceiver.NewFactory()},
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/receiver/mxinreceiver", Factory: mxinreceiver.NewFactory()},
+		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/receiver/tracetreefeedreceiver", Factory: tracetreefeedreceiver.NewFactory()},
 	}
 }
 
@@ -88,6 +91,7 @@ func Extensions() []Module[extensionFactory] {
 		{GoMod: "go.opentelemetry.io/collector/extension/zpagesextension v0.155.0", Factory: zpagesextension.NewFactory()},
 		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.155.0", Factory: filestorage.NewFactory()},
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/extension/maximauthextension", Factory: maximauthextension.NewFactory()},
+		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/extension/tracetreestore", Factory: tracetreestore.NewFactory()},
 	}
 }
 

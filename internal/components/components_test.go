@@ -93,10 +93,10 @@ func TestFactories(t *testing.T) {
 	f, err := Factories()
 	require.NoError(t, err)
 	want := map[string][]string{
-		"receivers":  {"otlp", "kafka", "mxin"},
+		"receivers":  {"otlp", "kafka", "mxin", "tracetree_feed"},
 		"processors": {"batch", "memory_limiter", "genai_normalize"},
 		"exporters":  {"otlp_grpc", "otlp_http", "debug", "kafka", "datadog"},
-		"extensions": {"health_check", "pprof", "zpages", "file_storage", "maxim_auth"},
+		"extensions": {"health_check", "pprof", "zpages", "file_storage", "maxim_auth", "tracetree_store"},
 	}
 	have := map[string][]string{}
 	for typ := range f.Receivers {
