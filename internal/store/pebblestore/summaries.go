@@ -123,7 +123,11 @@ func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary
 			}
 		}
 	}
-	if err := b.Commit(s.wo); err != nil {
+	// Summary rows are derived data: the indexer rebuilds them from the
+	// change log after a crash, and its next SetIndexCheckpoint (synced)
+	// flushes the write-ahead log up to and including this batch. So no
+	// fsync of its own.
+	if err := b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("pebblestore: write trace summaries: %w", err)
 	}
 	return nil
@@ -237,7 +241,7 @@ func (s *Store) PutSessionSummaries(ctx context.Context, rows []store.SessionSum
 			}
 		}
 	}
-	if err := b.Commit(s.wo); err != nil {
+	if err := b.Commit(pebble.NoSync); err != nil { // derived data; see PutTraceSummaries
 		return fmt.Errorf("pebblestore: write session summaries: %w", err)
 	}
 	return nil
