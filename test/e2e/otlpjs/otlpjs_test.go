@@ -1,0 +1,471 @@
+// Package otlpjs drives real OpenTelemetry JS clients from npm (the Vercel AI
+// SDK with its mock model and telemetry on, and the OpenInference
+// instrumentation of the `openai` client pointed at a fake OpenAI server)
+// into the built distribution (otlp → genai_normalize → tracetree →
+// tracetree_store) and asserts the stored trees through the query API
+// GET /api/v1/traces/{id}.
+package otlpjs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/otelcol-genai/otelcol-genai/test/e2e/harness"
+)
+
+const (
+	repoID = "otlpjs-repo"
+	apiKey = "otlpjs-key"
+)
+
+// skipOrFail skips outside CI (a machine may lack node, npm access or a
+// built binary) and fails in CI, where the test must run.
+func skipOrFail(t *testing.T, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s (CI is set, so this is a failure)", msg)
+	}
+	t.Skipf("%s; skipping outside CI", msg)
+}
+
+// installClients makes sure node is there and the JS clients are installed
+// at the versions package-lock.json pins.
+func installClients(t *testing.T) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		skipOrFail(t, "node is not on PATH (needed to run the OpenTelemetry JS clients)")
+	}
+	if _, err := os.Stat(filepath.Join("node_modules", "ai", "package.json")); err == nil {
+		return node
+	}
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		skipOrFail(t, "npm is not on PATH (needed to install the OpenTelemetry JS clients)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund").CombinedOutput()
+	if err != nil {
+		skipOrFail(t, "npm ci failed (is the npm registry reachable?): %v\n%s", err, out)
+	}
+	return node
+}
+
+var required = []string{"otlp", "genai_normalize", "tracetree", "tracetree_store", "tracetree_query", "maxim_auth", "health_check"}
+
+// checkComponents skips (fails in CI) when the binary lacks a component the
+// pipeline needs.
+func checkComponents(t *testing.T, bin string) {
+	t.Helper()
+	out, err := exec.Command(bin, "components").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s components: %v\n%s", bin, err, out)
+	}
+	var missing []string
+	for _, c := range required {
+		if !regexp.MustCompile(`(?m)^\s*-?\s*name: ` + regexp.QuoteMeta(c) + `\s*$`).Match(out) {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) > 0 {
+		skipOrFail(t, "binary %s lacks components %v (rebuild with `make build`)", bin, missing)
+	}
+}
+
+// pipelineConfig is used when configs/default.yaml does not (yet) run the
+// OTLP → genai_normalize → tracetree pipeline with the query API. It reads
+// the same GENAI_* environment the shipped configs read.
+const pipelineConfig = `
+extensions:
+  health_check:
+    endpoint: ${env:GENAI_HEALTH_ENDPOINT}
+  maxim_auth:
+    keys:
+      - key: ${env:GENAI_API_KEY}
+        repos: ["*"]
+  tracetree_store:
+    backends:
+      local:
+        pebble:
+          directory: ${env:GENAI_DATA_DIR}/pebble
+  tracetree_query:
+    endpoint: ${env:GENAI_QUERY_ENDPOINT}
+    store: tracetree_store
+    auth:
+      authenticator: maxim_auth
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: ${env:GENAI_OTLP_HTTP_ENDPOINT}
+        include_metadata: true
+processors:
+  genai_normalize:
+exporters:
+  tracetree:
+    store: tracetree_store
+service:
+  extensions: [health_check, maxim_auth, tracetree_store, tracetree_query]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [genai_normalize]
+      exporters: [tracetree]
+  telemetry:
+    metrics:
+      level: none
+`
+
+// repoRoot is the repository root: the test runs in its package directory
+// (runtime.Caller paths are module paths under -trimpath, so they cannot be
+// used to find files).
+const repoRoot = "../../.."
+
+// binary returns $GENAI_BINARY, else bin/otelcol-genai of this checkout.
+func binary(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("GENAI_BINARY")
+	if bin == "" {
+		bin = filepath.Join(repoRoot, "bin", "otelcol-genai")
+	}
+	abs, err := filepath.Abs(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		skipOrFail(t, "distribution binary %s not built (run `make build` or set GENAI_BINARY)", abs)
+	}
+	return abs
+}
+
+// configPath picks configs/default.yaml when it wires the OTLP GenAI
+// pipeline with the query API, else writes pipelineConfig.
+func configPath(t *testing.T) string {
+	t.Helper()
+	def := filepath.Join(repoRoot, "configs", "default.yaml")
+	if b, err := os.ReadFile(def); err == nil {
+		s := string(b)
+		if strings.Contains(s, "genai_normalize") && strings.Contains(s, "tracetree_query") && strings.Contains(s, "GENAI_QUERY_ENDPOINT") {
+			abs, _ := filepath.Abs(def)
+			return abs
+		}
+	}
+	p := filepath.Join(t.TempDir(), "otlpjs.yaml")
+	if err := os.WriteFile(p, []byte(pipelineConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type collector struct {
+	env map[string]string
+}
+
+// startCollector runs the binary until the test ends and waits for its
+// health check. Every GENAI_* endpoint is a fresh loopback port.
+func startCollector(t *testing.T, bin, config string) *collector {
+	t.Helper()
+	env := map[string]string{
+		"GENAI_DATA_DIR":           t.TempDir(),
+		"GENAI_OTLP_GRPC_ENDPOINT": harness.FreeAddr(t),
+		"GENAI_OTLP_HTTP_ENDPOINT": harness.FreeAddr(t),
+		"GENAI_MXIN_ENDPOINT":      harness.FreeAddr(t),
+		"GENAI_QUERY_ENDPOINT":     harness.FreeAddr(t),
+		"GENAI_HEALTH_ENDPOINT":    harness.FreeAddr(t),
+		"GENAI_API_KEY":            apiKey,
+	}
+	cmd := exec.Command(bin, "--config", config)
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	logs := &lockedBuilder{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("collector log:\n%s", logs.String())
+		}
+	})
+	err := harness.Eventually(context.Background(), 90*time.Second, func() error {
+		select {
+		case <-done:
+			return fmt.Errorf("collector exited")
+		default:
+		}
+		resp, err := http.Get("http://" + env["GENAI_HEALTH_ENDPOINT"] + "/")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("health %d", resp.StatusCode)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("collector not healthy: %v\n%s", err, logs.String())
+	}
+	return &collector{env: env}
+}
+
+type lockedBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuilder) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// node is a tree node as the query API returns it.
+type node struct {
+	Kind            string            `json:"kind"`
+	ID              string            `json:"id"`
+	Name            string            `json:"name"`
+	SessionID       string            `json:"sessionId"`
+	Model           string            `json:"model"`
+	Provider        string            `json:"provider"`
+	ModelParameters map[string]any    `json:"modelParameters"`
+	Messages        []json.RawMessage `json:"messages"`
+	Completion      *struct {
+		Text          string            `json:"text"`
+		FinishReasons []string          `json:"finishReasons"`
+		ToolCalls     []json.RawMessage `json:"toolCalls"`
+	} `json:"completion"`
+	Usage *struct {
+		InputTokens  int64 `json:"inputTokens"`
+		OutputTokens int64 `json:"outputTokens"`
+		TotalTokens  int64 `json:"totalTokens"`
+	} `json:"usage"`
+	Args     json.RawMessage            `json:"args"`
+	Output   json.RawMessage            `json:"output"`
+	Tags     map[string]string          `json:"tags"`
+	Metadata map[string]json.RawMessage `json:"metadata"`
+	Totals   struct {
+		InputTokens  int64          `json:"inputTokens"`
+		OutputTokens int64          `json:"outputTokens"`
+		Counts       map[string]int `json:"counts"`
+	} `json:"totals"`
+	Children []*node `json:"children"`
+}
+
+func (n *node) all(kind string) []*node {
+	var out []*node
+	if n.Kind == kind {
+		out = append(out, n)
+	}
+	for _, c := range n.Children {
+		out = append(out, c.all(kind)...)
+	}
+	return out
+}
+
+func getJSON(ctx context.Context, u string, v any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("x-maxim-api-key", apiKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, fmt.Errorf("GET %s: %d %.300s", u, resp.StatusCode, b)
+	}
+	return resp.StatusCode, json.Unmarshal(b, v)
+}
+
+// waitTree polls the trace until ok accepts it (spans of one trace arrive
+// in several exports).
+func waitTree(t *testing.T, queryURL, id string, ok func(*node) error) *node {
+	t.Helper()
+	var root *node
+	err := harness.Eventually(context.Background(), 30*time.Second, func() error {
+		var tr struct {
+			Root *node `json:"trace"`
+		}
+		if _, err := getJSON(context.Background(), queryURL+"/api/v1/traces/"+id+"?repo="+repoID, &tr); err != nil {
+			return err
+		}
+		if tr.Root == nil {
+			return fmt.Errorf("empty trace")
+		}
+		root = tr.Root
+		return ok(root)
+	})
+	if err != nil {
+		b, _ := json.MarshalIndent(root, "", " ")
+		t.Fatalf("trace %s: %v\n%s", id, err, b)
+	}
+	return root
+}
+
+func TestOTLPJSClientsEndToEnd(t *testing.T) {
+	nodeBin := installClients(t)
+	bin := binary(t)
+	checkComponents(t, bin)
+	c := startCollector(t, bin, configPath(t))
+	otlpURL := "http://" + c.env["GENAI_OTLP_HTTP_ENDPOINT"]
+	queryURL := "http://" + c.env["GENAI_QUERY_ENDPOINT"]
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, nodeBin, "drive.js", otlpURL, repoID)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("drive.js: %v\n%s", err, stderr.String())
+	}
+	var ids struct {
+		AISDK         string `json:"aiSdkTrace"`
+		OpenInference string `json:"openInferenceTrace"`
+	}
+	if err := json.Unmarshal(out, &ids); err != nil || ids.AISDK == "" || ids.OpenInference == "" {
+		t.Fatalf("drive.js output %q: %v", out, err)
+	}
+
+	t.Run("ai-sdk", func(t *testing.T) {
+		root := waitTree(t, queryURL, ids.AISDK, func(n *node) error {
+			if len(n.all("generation")) != 2 || len(n.all("tool_call")) != 1 || n.Name != "ai-sdk-turn" {
+				return fmt.Errorf("tree incomplete: %d generations, %d tool calls, name %q",
+					len(n.all("generation")), len(n.all("tool_call")), n.Name)
+			}
+			return nil
+		})
+		if root.SessionID != "sess-otlpjs" || root.Tags["userId"] != "u-7" {
+			t.Errorf("trace session %q tags %v; want sess-otlpjs and userId u-7", root.SessionID, root.Tags)
+		}
+		// Tokens counted once: the two provider calls, not the ai.generateText wrapper.
+		if root.Totals.InputTokens != 40+72 || root.Totals.OutputTokens != 11+10 {
+			t.Errorf("totals %d/%d, want 112/21 (wrapper usage must not be counted)", root.Totals.InputTokens, root.Totals.OutputTokens)
+		}
+		gens := root.all("generation")
+		first, second := gens[0], gens[1]
+		if first.Usage == nil || first.Usage.InputTokens+second.Usage.InputTokens != 112 {
+			t.Errorf("generation usage missing: %+v %+v", first.Usage, second.Usage)
+		}
+		for _, g := range gens {
+			if g.Model != "gpt-4o-mini" || g.Provider != "openai" || g.ModelParameters["temperature"] != 0.3 {
+				t.Errorf("generation %s: model %q provider %q params %v", g.ID, g.Model, g.Provider, g.ModelParameters)
+			}
+			if len(g.Messages) < 2 || !strings.Contains(string(g.Messages[0]), "You are a weather assistant.") ||
+				!strings.Contains(string(g.Messages[1]), "What is the weather in Paris?") {
+				t.Errorf("generation %s messages: %s", g.ID, g.Messages)
+			}
+		}
+		var sawCall, sawAnswer bool
+		for _, g := range gens {
+			if g.Completion == nil {
+				continue
+			}
+			for _, tc := range g.Completion.ToolCalls {
+				if strings.Contains(string(tc), `"get_weather"`) && strings.Contains(string(tc), `{\"city\":\"Paris\"}`) {
+					sawCall = true
+				}
+			}
+			if g.Completion.Text == "It is 18C and cloudy in Paris." {
+				sawAnswer = true
+			}
+		}
+		if !sawCall || !sawAnswer {
+			t.Errorf("completions: tool call seen %v, answer seen %v", sawCall, sawAnswer)
+		}
+		tool := root.all("tool_call")[0]
+		if tool.Name != "get_weather" || !strings.Contains(string(tool.Args), "Paris") || !strings.Contains(string(tool.Output), "tempC") {
+			t.Errorf("tool call: name %q args %s output %s", tool.Name, tool.Args, tool.Output)
+		}
+		wrappers := 0
+		for _, s := range root.all("span") {
+			if s.Name == "ai.generateText" {
+				wrappers++
+				if _, ok := s.Metadata["maxim.usage.aggregate"]; !ok {
+					t.Errorf("wrapper span lost its aggregate usage metadata: %v", s.Metadata)
+				}
+			}
+		}
+		if wrappers != 1 {
+			t.Errorf("want one ai.generateText wrapper span, got %d", wrappers)
+		}
+	})
+
+	t.Run("openinference-openai", func(t *testing.T) {
+		root := waitTree(t, queryURL, ids.OpenInference, func(n *node) error {
+			if len(n.all("generation")) != 2 {
+				return fmt.Errorf("%d generations", len(n.all("generation")))
+			}
+			return nil
+		})
+		if root.Name != "oi-turn" || !strings.Contains(string(root.mustOutput()), "18C") {
+			t.Errorf("trace name %q output %s", root.Name, root.Output)
+		}
+		var toolTurn, answer *node
+		for _, g := range root.all("generation") {
+			if g.Completion != nil && len(g.Completion.ToolCalls) > 0 {
+				toolTurn = g
+			} else {
+				answer = g
+			}
+		}
+		if toolTurn == nil || answer == nil {
+			t.Fatalf("want one tool-calling and one answering generation")
+		}
+		if toolTurn.Usage == nil || toolTurn.Usage.InputTokens != 50 || toolTurn.Usage.OutputTokens != 14 || toolTurn.Provider != "openai" {
+			t.Errorf("tool turn usage %+v provider %q", toolTurn.Usage, toolTurn.Provider)
+		}
+		if !strings.Contains(string(toolTurn.Completion.ToolCalls[0]), "call_oi_1") || toolTurn.Completion.FinishReasons[0] != "tool_calls" {
+			t.Errorf("tool turn completion %+v", toolTurn.Completion)
+		}
+		if answer.Completion == nil || answer.Completion.Text != "It is 18C and cloudy in Paris." {
+			t.Errorf("streamed answer %+v", answer.Completion)
+		}
+		var sawToolMsg bool
+		for _, m := range answer.Messages {
+			if strings.Contains(string(m), `"role":"tool"`) && strings.Contains(string(m), "call_oi_1") {
+				sawToolMsg = true
+			}
+		}
+		if !sawToolMsg || len(answer.Messages) != 4 {
+			t.Errorf("answer input messages (want system, user, assistant tool call, tool result): %s", answer.Messages)
+		}
+	})
+}
+
+func (n *node) mustOutput() json.RawMessage { return n.Output }
