@@ -342,3 +342,43 @@ func BenchmarkSearch1M(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLargeNode reads one node of ~1.2 MB (2,000 commits of ~600
+// bytes, each written by its own Apply, so Pebble holds 2,000 merge
+// operands until compaction): the cost of keeping a node's commit set in
+// one merged value rather than one key per commit.
+func BenchmarkLargeNode(b *testing.B) {
+	s := openBench(b, b.TempDir(), false)
+	defer s.Close()
+	ctx := context.Background()
+	ref := commit.NodeRef{Repo: "r", Kind: commit.EntityGeneration, ID: "streaming"}
+	body := fmt.Sprintf(`{"delta":%q}`, string(make([]byte, 560)))
+	total := 0
+	for i := range 2000 {
+		c := commit.Commit{Repo: ref.Repo, Entity: ref.Kind, EntityID: ref.ID, Action: commit.ActionUpdate,
+			Data: json.RawMessage(fmt.Sprintf(`{"seq":%d,"chunk":%s}`, i, body)), Version: int64(i + 1)}
+		c.Seal()
+		total += len(c.Data)
+		if err := s.Apply(ctx, []commit.Commit{c}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	read := func(b *testing.B) {
+		b.SetBytes(int64(total))
+		b.ReportAllocs()
+		for b.Loop() {
+			got, err := s.Commits(ctx, []commit.NodeRef{ref})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(got[ref]) != 2000 {
+				b.Fatalf("%d commits", len(got[ref]))
+			}
+		}
+	}
+	b.Run("operands=2000", read)
+	if err := s.db.Compact(ctx, []byte{pNode}, []byte{pNode + 1}, true); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("compacted", read)
+}

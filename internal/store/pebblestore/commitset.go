@@ -134,15 +134,28 @@ func uvarintLen(v uint64) int {
 }
 
 // decodeCommitSet turns a (merged or not) value into the node's commits,
-// deduplicated and sorted by commit.Less. Data is copied: the value belongs
-// to Pebble.
+// deduplicated and sorted by commit.Less. Pebble hands Get a merged,
+// canonical value, so the dedupe pass runs only when the records are not
+// already strictly ordered by id. The value belongs to Pebble: it is copied
+// once and the commits' Data slices point into the copy.
 func decodeCommitSet(ref commit.NodeRef, value []byte) ([]commit.Commit, error) {
-	canon, err := canonicalize(value)
+	recs, err := splitRecords(value, nil)
 	if err != nil {
 		return nil, err
 	}
-	recs, err := splitRecords(canon, nil)
-	if err != nil {
+	canonical := true
+	for i := 1; i < len(recs); i++ {
+		if bytes.Compare(recs[i-1].id[:], recs[i].id[:]) >= 0 {
+			canonical = false
+			break
+		}
+	}
+	if canonical {
+		value = append([]byte(nil), value...)
+	} else if value, err = canonicalize(value); err != nil {
+		return nil, err
+	}
+	if recs, err = splitRecords(value, recs[:0]); err != nil {
 		return nil, err
 	}
 	out := make([]commit.Commit, 0, len(recs))
@@ -152,14 +165,13 @@ func decodeCommitSet(ref commit.NodeRef, value []byte) ([]commit.Commit, error) 
 		if k <= 0 || uint64(len(rest)-k) < an {
 			return nil, errCorruptValue
 		}
-		action := string(rest[k : k+int(an)])
 		data := rest[k+int(an):]
 		out = append(out, commit.Commit{
 			Repo:     ref.Repo,
 			Entity:   ref.Kind,
 			EntityID: ref.ID,
-			Action:   commit.Action(action),
-			Data:     append([]byte(nil), data...),
+			Action:   commit.Action(rest[k : k+int(an)]),
+			Data:     data[:len(data):len(data)],
 			Version:  r.version,
 			ID:       r.id,
 		})
