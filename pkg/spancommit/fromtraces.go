@@ -398,6 +398,10 @@ func (b *builder) sessionCommits() {
 	if c.SessionID == "" {
 		return
 	}
+	// Every span of every trace of the session sends the same create, so
+	// it is one commit in the store (same content, same id): the session
+	// exists even when no name, tags or metrics were sent.
+	b.emit(commit.EntitySession, c.SessionID, commit.ActionCreate, map[string]any{"tags": map[string]string{}})
 	if c.SessionName != "" {
 		b.emit(commit.EntitySession, c.SessionID, commit.ActionUpdate, map[string]string{"name": c.SessionName})
 	}

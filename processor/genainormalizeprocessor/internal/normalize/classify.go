@@ -118,6 +118,11 @@ func classify(v *view) class {
 			return rerank
 		case op == "ai.toolCall":
 			return toolCall
+		case isOuter && v.has("ai.prompt.messages"):
+			// Real AI SDK outer spans carry `ai.prompt`; only provider
+			// calls carry `ai.prompt.messages`. A lone outer span with
+			// messages (Maxim's documented AI SDK example) is the call.
+			return generation
 		case isOuter:
 			return class{kind: spancommit.KindSpan, subtype: outerSub, wrapper: true}
 		default:

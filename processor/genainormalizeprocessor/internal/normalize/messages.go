@@ -593,6 +593,34 @@ func inputMessages(v *view, isGeneration bool) []msg {
 		}
 	}
 	if !found {
+		// OpenInference-style `llm.prompt` events and AI SDK prompt events
+		// (Maxim's docs): the value sits in `content` (JSON {"content":…}
+		// or text) or under the event's own name.
+		var l []any
+		for _, e := range v.events {
+			role := ""
+			switch e.name {
+			case "llm.prompt", "ai.prompt.prompt":
+				role = "user"
+			case "ai.prompt.system":
+				role = "system"
+			case "ai.prompt.messages":
+				if x, ok := v.structuredFrom(e.attrs, e.name); ok {
+					take(x)
+				} else if x, ok := v.structuredFrom(e.attrs, "content"); ok {
+					take(x)
+				}
+				continue
+			default:
+				continue
+			}
+			if m := eventMessage(v, e, role); m != nil {
+				l = append(l, m)
+			}
+		}
+		take(l)
+	}
+	if !found {
 		if x, ok := v.structured("ai.prompt"); ok {
 			if m, ok := x.(map[string]any); ok {
 				var l []any
@@ -762,6 +790,17 @@ func outputMessages(v *view, isGeneration bool) (ms []msg, finish []string) {
 		take(choices)
 	}
 	if !found {
+		var l []any
+		for _, e := range v.events {
+			if e.name == "llm.completion" || e.name == "ai.response.text" {
+				if m := eventMessage(v, e, "assistant"); m != nil {
+					l = append(l, m)
+				}
+			}
+		}
+		take(l)
+	}
+	if !found {
 		for _, e := range v.eventsNamed("gen_ai.content.completion") {
 			take(e.attrs["gen_ai.completion"])
 		}
@@ -818,4 +857,32 @@ func (v *view) flatList(prefix string) any {
 	out, dropped := unflatten(v.attrs, keys, prefix)
 	v.dropped += dropped
 	return out
+}
+
+// eventMessage reads a message carried by an event: attribute `content`
+// (a JSON message object, {"content":…}, or plain text), else the
+// attribute named like the event, else `value`.
+func eventMessage(v *view, e event, role string) any {
+	for _, k := range []string{"content", e.name, "value", "text"} {
+		x, ok := v.structuredFrom(e.attrs, k)
+		if !ok {
+			if s, isStr := x.(string); isStr && s != "" {
+				return map[string]any{"role": role, "content": s}
+			}
+			continue
+		}
+		switch t := x.(type) {
+		case map[string]any:
+			m := map[string]any{"role": role}
+			for kk, vv := range t {
+				m[kk] = vv
+			}
+			return m
+		case string:
+			return map[string]any{"role": role, "content": t}
+		default:
+			return map[string]any{"role": role, "content": t}
+		}
+	}
+	return nil
 }

@@ -258,7 +258,7 @@ func removePayloads(attrs pcommon.Map, malformed []string) {
 var payloadEvents = map[string]bool{
 	"gen_ai.client.inference.operation.details": true, "gen_ai.system.message": true, "gen_ai.user.message": true,
 	"gen_ai.assistant.message": true, "gen_ai.tool.message": true, "gen_ai.choice": true, "gen_ai.content.prompt": true,
-	"gen_ai.content.completion": true,
+	"gen_ai.content.completion": true, "llm.prompt": true, "llm.completion": true,
 }
 
 func removePayloadEvents(span ptrace.Span) {
