@@ -181,23 +181,8 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef) (
 			if len(cs) > 0 || len(kids[p.ref]) > 0 || len(p.seeds) > 0 {
 				exists[p.root] = true
 			}
-			input := cs
-			if len(p.seeds) > 0 {
-				input = append(append(make([]commit.Commit, 0, len(cs)+len(p.seeds)), p.seeds...), cs...)
-			}
-			p.node.Node = Fold(p.ref, input)
-
-			// Index this node's child-creating commits by child, so each
-			// child folds the add-* that created it.
 			var seedsOf map[commit.NodeRef][]commit.Commit
-			for i := range cs {
-				if child, ok := ChildRef(&cs[i]); ok {
-					if seedsOf == nil {
-						seedsOf = map[commit.NodeRef][]commit.Commit{}
-					}
-					seedsOf[child] = append(seedsOf[child], cs[i])
-				}
-			}
+			p.node.Node, seedsOf = fold(p.ref, true, p.seeds, cs)
 			for _, k := range kids[p.ref] {
 				if k.Kind == commit.EntitySession {
 					continue // sessions are parents of traces, never children

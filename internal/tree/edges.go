@@ -53,22 +53,29 @@ func fieldsOf(c *commit.Commit) (childFields, bool) {
 // none, so it gets SynthErrorID — the one place that id is made, shared by
 // the edge and the fold.
 func ChildRef(c *commit.Commit) (commit.NodeRef, bool) {
-	kind, ok := childKinds[c.Action]
-	if !ok {
+	if _, ok := childKinds[c.Action]; !ok {
 		return commit.NodeRef{}, false
 	}
 	m, ok := fieldsOf(c)
-	if !ok {
+	return childRefOf(c, ok, m.ID, m.Message, m.StartTimestamp)
+}
+
+// childRefOf names the child of a child-creating commit from its decoded
+// id, message and startTimestamp; the one place the Python add-error id is
+// synthesized (ChildRef and the fold both call it).
+func childRefOf(c *commit.Commit, isObject bool, id, message, start json.RawMessage) (commit.NodeRef, bool) {
+	kind, ok := childKinds[c.Action]
+	if !ok || !isObject {
 		return commit.NodeRef{}, false
 	}
-	id := str(m.ID)
-	if id == "" {
+	cid := str(id)
+	if cid == "" {
 		if c.Action != commit.ActionAddError {
 			return commit.NodeRef{}, false
 		}
-		id = SynthErrorID(c.EntityID, str(m.Message), str(m.StartTimestamp))
+		cid = SynthErrorID(c.EntityID, str(message), str(start))
 	}
-	return commit.NodeRef{Repo: c.Repo, Kind: kind, ID: id}, true
+	return commit.NodeRef{Repo: c.Repo, Kind: kind, ID: cid}, true
 }
 
 // SynthErrorID is the deterministic id of an error record sent without one

@@ -53,27 +53,41 @@ func FoldNode(commits []commit.Commit) Node {
 // events, feedback, evaluations, attachments and errors are sets keyed by id
 // or content hash.
 func Fold(ref commit.NodeRef, commits []commit.Commit) Node {
+	n, _ := fold(ref, false, commits)
+	return n
+}
+
+// fold is Fold over several slices (no concatenation needed). With collect
+// it also returns, per child, the node's own child-creating add-* commits
+// (the children's seeds), read from the data it decodes anyway.
+func fold(ref commit.NodeRef, collect bool, parts ...[]commit.Commit) (Node, map[commit.NodeRef][]commit.Commit) {
 	n := Node{Kind: ref.Kind, ID: ref.ID}
-	set := make(map[commit.ID]*commit.Commit, len(commits))
+	total := 0
+	for _, p := range parts {
+		total += len(p)
+	}
+	set := make(map[commit.ID]*commit.Commit, total)
 	seed := map[commit.ID]bool{}
-	for i := range commits {
-		c := &commits[i]
-		own := c.Node() == ref
-		if !own {
-			r, ok := ChildRef(c)
-			if !ok || r != ref {
+	for _, commits := range parts {
+		for i := range commits {
+			c := &commits[i]
+			own := c.Node() == ref
+			if !own {
+				r, ok := ChildRef(c)
+				if !ok || r != ref {
+					continue
+				}
+			}
+			id := c.ID
+			if id.IsZero() {
+				id = commit.ComputeID(c.Repo, c.Entity, c.EntityID, c.Action, c.Data)
+			}
+			if old, ok := set[id]; ok && old.Version <= c.Version {
 				continue
 			}
+			set[id] = c
+			seed[id] = !own
 		}
-		id := c.ID
-		if id.IsZero() {
-			id = commit.ComputeID(c.Repo, c.Entity, c.EntityID, c.Action, c.Data)
-		}
-		if old, ok := set[id]; ok && old.Version <= c.Version {
-			continue
-		}
-		set[id] = c
-		seed[id] = !own
 	}
 	list := make([]*commit.Commit, 0, len(set))
 	ids := make(map[*commit.Commit]commit.ID, len(set))
@@ -92,6 +106,9 @@ func Fold(ref commit.NodeRef, commits []commit.Commit) Node {
 
 	f := folder{n: &n, events: map[string]*Event{}, feedback: map[string]*Feedback{},
 		evals: map[string]*Evaluation{}, attach: map[string]*Attachment{}, errs: map[string]*ErrorRecord{}}
+	if collect {
+		f.children = map[commit.NodeRef][]commit.Commit{}
+	}
 	// One pass in commit.Less order (last writer wins), but messages are
 	// collected in two lists: the seeds' (the add-generation that creates a
 	// generation holds its opening messages) come first whatever their
@@ -117,7 +134,7 @@ func Fold(ref commit.NodeRef, commits []commit.Commit) Node {
 		}
 	}
 	f.finish()
-	return n
+	return n, f.children
 }
 
 type folder struct {
@@ -128,6 +145,8 @@ type folder struct {
 	evals    map[string]*Evaluation
 	attach   map[string]*Attachment
 	errs     map[string]*ErrorRecord
+	// children collects own child-creating commits by child (assembly).
+	children map[commit.NodeRef][]commit.Commit
 }
 
 func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool) {
@@ -167,10 +186,11 @@ func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool) {
 		}
 	default:
 		if _, isAdd := childKinds[c.Action]; isAdd {
-			// An edge to a child, which folds this commit as its seed. The
-			// cheap check mirrors ChildRef: a child id, or an add-error
-			// (whose id is synthesized when absent).
-			if str(obj["id"]) != "" || (obj != nil && c.Action == commit.ActionAddError) {
+			// An edge to a child, which folds this commit as its seed.
+			if r, ok := childRefOf(c, obj != nil, obj["id"], obj["message"], obj["startTimestamp"]); ok {
+				if f.children != nil {
+					f.children[r] = append(f.children[r], *c)
+				}
 				return
 			}
 			f.unknown(c, id, "add without a child id")
