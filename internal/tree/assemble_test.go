@@ -1,0 +1,144 @@
+package tree_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
+	"github.com/otelcol-genai/otelcol-genai/internal/tree"
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+)
+
+func load(t *testing.T, body string) *memstore.Store {
+	t.Helper()
+	cs, errs := commit.ParseBody("r", []byte(body), commit.NewVersioner())
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	st := memstore.New()
+	if err := st.Apply(context.Background(), cs, tree.EdgesOfAll(cs)); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestAssembleCyclesAndSharedChildren(t *testing.T) {
+	st := load(t, strings.Join([]string{
+		`trace{id=t,action=create,data={"startTimestamp":"2026-01-01T00:00:00Z"}}`,
+		`trace{id=t,action=add-span,data={"id":"a","startTimestamp":"2026-01-01T00:00:02Z"}}`,
+		`trace{id=t,action=add-span,data={"id":"b","startTimestamp":"2026-01-01T00:00:01Z"}}`,
+		`span{id=a,action=add-span,data={"id":"b"}}`, // b has two parents
+		`span{id=b,action=add-span,data={"id":"a"}}`, // and a cycle a <-> b
+		`span{id=b,action=add-generation,data={"id":"g","model":"m"}}`,
+		`generation{id=g,action=result,data={"result":{"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}}}`,
+		`span{id=a,action=add-span,data={"id":"z"}}`, // no start time: sorts last
+		`span{id=a,action=add-tool-call,data={"id":"c","startTimestamp":"2026-01-01T00:00:03Z"}}`,
+	}, "\n"))
+	tr, err := tree.AssembleTrace(context.Background(), st, commit.NodeRef{Repo: "r", Kind: "trace", ID: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	tree.Walk(tr.Root, func(n *tree.TreeNode) { seen[string(n.Kind)+"/"+n.ID]++ })
+	for k, v := range seen {
+		if v != 1 {
+			t.Errorf("%s appears %d times", k, v)
+		}
+	}
+	if len(seen) != 6 {
+		t.Errorf("nodes: %v", seen)
+	}
+	root := tr.Root
+	if len(root.Children) != 2 || root.Children[0].ID != "b" || root.Children[1].ID != "a" {
+		t.Fatalf("children not sorted by start time: %v, %v", root.Children[0].ID, root.Children[1].ID)
+	}
+	a := root.Children[1]
+	if len(a.Children) != 2 || a.Children[0].ID != "c" || a.Children[1].ID != "z" {
+		t.Errorf("a's children: want c then z (no start time last)")
+	}
+	if root.Totals.TotalTokens != 3 || root.Totals.Counts["span"] != 3 || root.Totals.Counts["generation"] != 1 {
+		t.Errorf("totals: %+v", root.Totals)
+	}
+	if tr.CommitCount != 9 {
+		t.Errorf("commit count %d", tr.CommitCount)
+	}
+}
+
+func TestSessionFollowsFoldedSessionID(t *testing.T) {
+	st := load(t, strings.Join([]string{
+		`session{id=S1,action=create,data={"name":"one"}}`,
+		`trace{id=t1,action=create,data={"sessionId":"S1","startTimestamp":"2026-01-01T00:00:00Z"}}`,
+		`trace{id=t2,action=create,data={"sessionId":"S1","startTimestamp":"2026-01-01T00:00:01Z"}}`,
+		`trace{id=t2,action=update,data={"sessionId":"S2"}}`, // moved
+		`trace{id=t1,action=add-generation,data={"id":"g"}}`,
+		`generation{id=g,action=add-cost,data={"cost":{"input":1,"output":2,"total":3}}}`,
+	}, "\n"))
+	ctx := context.Background()
+	s1, err := tree.AssembleSession(ctx, st, commit.NodeRef{Repo: "r", Kind: "session", ID: "S1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s1.Root.Children) != 1 || s1.Root.Children[0].ID != "t1" {
+		t.Fatalf("S1 traces: %d", len(s1.Root.Children))
+	}
+	sum := tree.SummarizeSession(s1)
+	if sum.TraceCount != 1 || sum.Cost != 3 || sum.Name != "one" || sum.Start.IsZero() {
+		t.Errorf("S1 summary: %+v", sum)
+	}
+	// S2 has no commits of its own but a trace names it: it exists.
+	s2, err := tree.AssembleSession(ctx, st, commit.NodeRef{Repo: "r", Kind: "session", ID: "S2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s2.Root.Children) != 1 || s2.Root.Children[0].ID != "t2" {
+		t.Errorf("S2 traces: %d", len(s2.Root.Children))
+	}
+	if _, err := tree.AssembleSession(ctx, st, commit.NodeRef{Repo: "r", Kind: "session", ID: "S3"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown session: %v", err)
+	}
+	// The JSON a reader gets is stable across calls.
+	a, _ := json.Marshal(s1)
+	again, _ := tree.AssembleSession(ctx, st, commit.NodeRef{Repo: "r", Kind: "session", ID: "S1"})
+	b, _ := json.Marshal(again)
+	if string(a) != string(b) {
+		t.Error("session JSON not stable")
+	}
+}
+
+func TestSummarizeTrace(t *testing.T) {
+	st := load(t, strings.Join([]string{
+		`trace{id=t,action=create,data={"name":"n","tags":{"env":"prod"},"startTimestamp":"2026-01-01T00:00:00Z","sessionId":"S"}}`,
+		`trace{id=t,action=add-span,data={"id":"s"}}`,
+		`span{id=s,action=add-generation,data={"id":"g1","model":"b-model"}}`,
+		`span{id=s,action=add-generation,data={"id":"g2","model":"a-model"}}`,
+		`generation{id=g1,action=result,data={"result":{"usage":{"prompt_tokens":10,"completion_tokens":5}}}}`,
+		`generation{id=g2,action=result,data={"result":{"error":{"message":"x"}}}}`,
+		`trace{id=t,action=end,data={"endTimestamp":"2026-01-01T00:00:02.5Z"}}`,
+	}, "\n"))
+	tr, err := tree.AssembleTrace(context.Background(), st, commit.NodeRef{Repo: "r", Kind: "trace", ID: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := tree.SummarizeTrace(tr)
+	if s.TraceID != "t" || s.Name != "n" || s.SessionID != "S" || s.Tags["env"] != "prod" || s.DurationMs != 2500 ||
+		s.InputTokens != 10 || s.OutputTokens != 5 || s.TotalTokens != 15 || !s.Error ||
+		strings.Join(s.Models, ",") != "a-model,b-model" || s.Counts["generation"] != 2 {
+		t.Errorf("summary: %+v", s)
+	}
+	if s.LastActivity.UnixNano() != tr.LastVersion || s.Revision != tr.LastVersion+7 {
+		t.Errorf("LastActivity/Revision: %v %d (last version %d)", s.LastActivity, s.Revision, tr.LastVersion)
+	}
+	// One more commit — even an old one — raises the revision.
+	extra, _ := commit.ParseLine("r", []byte(`trace{id=t,action=update,data={"tags":{"x":"y"}}}`), 1)
+	if err := st.Apply(context.Background(), []commit.Commit{extra}, nil); err != nil {
+		t.Fatal(err)
+	}
+	tr2, _ := tree.AssembleTrace(context.Background(), st, commit.NodeRef{Repo: "r", Kind: "trace", ID: "t"})
+	if s2 := tree.SummarizeTrace(tr2); s2.Revision <= s.Revision {
+		t.Errorf("revision did not grow: %d -> %d", s.Revision, s2.Revision)
+	}
+}
