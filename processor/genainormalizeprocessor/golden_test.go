@@ -109,11 +109,7 @@ func canonicalView(td ptrace.Traces) []map[string]any {
 							val = p
 						}
 					}
-					if s, ok := val.(string); ok && len(s) > 300 {
-						// Keep goldens readable: long values show their size and ends.
-						val = fmt.Sprintf("<%d bytes: %s…%s>", len(s), s[:40], s[len(s)-40:])
-					}
-					maxim[key] = val
+					maxim[key] = abbreviate(val)
 					return true
 				})
 				sort.Strings(kept)
@@ -191,4 +187,24 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+// abbreviate keeps goldens readable: long strings, also inside decoded
+// JSON, show their size and both ends.
+func abbreviate(v any) any {
+	switch t := v.(type) {
+	case string:
+		if len(t) > 300 {
+			return fmt.Sprintf("<%d bytes: %s…%s>", len(t), t[:40], t[len(t)-40:])
+		}
+	case []any:
+		for i := range t {
+			t[i] = abbreviate(t[i])
+		}
+	case map[string]any:
+		for k := range t {
+			t[k] = abbreviate(t[k])
+		}
+	}
+	return v
 }

@@ -80,6 +80,23 @@ func Span(span ptrace.Span, scope pcommon.InstrumentationScope, res pcommon.Reso
 		}
 	}
 	c.Malformed = v.malformed
+	shrunk := 0
+	if opt.MaxAttributeBytes > 0 {
+		// Cut long strings inside messages and documents first, so the
+		// JSON stays valid and only the oversized text is lost.
+		per := max(opt.MaxAttributeBytes/8, 1024)
+		shrunk += shrinkMessages(c.InputMessages, per)
+		shrunk += shrinkMessages(c.OutputMessages, per)
+		for i := range c.Documents {
+			if n, cut := cutString(c.Documents[i].Content, per); cut {
+				c.Documents[i].Content = n
+				shrunk++
+			}
+		}
+		if shrunk > 0 {
+			c.Truncated = append(c.Truncated, "maxim.message.content")
+		}
+	}
 	var guard spancommit.Guard
 	if opt.MaxAttributeBytes > 0 {
 		guard = sizeGuard(opt.MaxAttributeBytes)
@@ -93,7 +110,7 @@ func Span(span ptrace.Span, scope pcommon.InstrumentationScope, res pcommon.Reso
 		removePayloadEvents(span)
 	}
 	spancommit.Encode(c, attrs, guard)
-	return Result{Kind: cl.kind, Malformed: len(c.Malformed), Truncated: len(c.Truncated) + v.dropped}
+	return Result{Kind: cl.kind, Malformed: len(c.Malformed), Truncated: len(c.Truncated) + v.dropped + shrunk}
 }
 
 func generationFields(v *view, c *spancommit.Canonical, cl class) {
@@ -278,4 +295,59 @@ func sizeGuard(max int) spancommit.Guard {
 		}
 		return s[:cut] + "…[truncated " + strconv.Itoa(len(s)-cut) + " bytes]", true
 	}
+}
+
+// cutString shortens s to at most n bytes (UTF-8 safe) plus a marker. A
+// data: URI keeps its header so the media type survives.
+func cutString(s string, n int) (string, bool) {
+	if len(s) <= n {
+		return s, false
+	}
+	cut := n
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	if strings.HasPrefix(s, "data:") {
+		if i := strings.IndexByte(s, ','); i > 0 && i < 200 {
+			return s[:i+1] + "…[" + strconv.Itoa(len(s)-i-1) + " bytes of inline media omitted]", true
+		}
+	}
+	return s[:cut] + "…[truncated " + strconv.Itoa(len(s)-cut) + " bytes]", true
+}
+
+// shrinkMessages cuts every long text, tool argument and inline media
+// string in ms; it returns how many it cut.
+func shrinkMessages(ms []spancommit.Message, n int) int {
+	count := 0
+	cut := func(p *string) {
+		if s, ok := cutString(*p, n); ok {
+			*p = s
+			count++
+		}
+	}
+	for i := range ms {
+		m := &ms[i]
+		switch c := m.Content.(type) {
+		case string:
+			cut(&c)
+			m.Content = c
+		case []spancommit.Part:
+			for j := range c {
+				cut(&c[j].Text)
+				if c[j].ImageURL != nil {
+					cut(&c[j].ImageURL.URL)
+				}
+				for _, md := range []*spancommit.Media{c[j].InputAudio, c[j].File} {
+					if md != nil {
+						cut(&md.Data)
+					}
+				}
+			}
+		}
+		cut(&m.Reasoning)
+		for j := range m.ToolCalls {
+			cut(&m.ToolCalls[j].Function.Arguments)
+		}
+	}
+	return count
 }
