@@ -14,7 +14,7 @@ func TestParseJSONFallbacks(t *testing.T) {
 		ok   bool
 	}{
 		{`{"a":1}`, map[string]any{"a": int64(1)}, true},
-		{`"{\"a\":2}"`, map[string]any{"a": int64(2)}, true}, // JSON string wrapping JSON (Traceloop json.dumps(str))
+		{`"{\"a\":2}"`, map[string]any{"a": int64(2)}, true},                                                  // JSON string wrapping JSON (Traceloop json.dumps(str))
 		{`{'author': 'x', 'ok': True, 'n': None}`, map[string]any{"author": "x", "ok": true, "n": nil}, true}, // Python repr
 		{`['a', "b's"]`, []any{"a", "b's"}, true},
 		{`[{"role":"user","parts":[{"type":"text","content":"cut`, nil, false}, // truncated
@@ -105,8 +105,8 @@ func TestToolCallDialectsAgree(t *testing.T) {
 	want := `{"id":"c1","type":"function","function":{"name":"f","arguments":"{\"x\":1}"}}`
 	for _, in := range []map[string]any{
 		{"id": "c1", "type": "function", "function": map[string]any{"name": "f", "arguments": "{\n  \"x\": 1\n}"}}, // OpenAI, pretty
-		{"tool_call": map[string]any{"id": "c1", "function": map[string]any{"name": "f", "arguments": `{"x":1}`}}},  // OpenInference
-		{"type": "tool_call", "id": "c1", "name": "f", "arguments": map[string]any{"x": int64(1)}},                  // GenAI
+		{"tool_call": map[string]any{"id": "c1", "function": map[string]any{"name": "f", "arguments": `{"x":1}`}}}, // OpenInference
+		{"type": "tool_call", "id": "c1", "name": "f", "arguments": map[string]any{"x": int64(1)}},                 // GenAI
 		{"toolCallId": "c1", "toolName": "f", "input": map[string]any{"x": int64(1)}},                              // AI SDK v5
 		{"toolCallType": "function", "toolCallId": "c1", "toolName": "f", "args": `{"x":1}`},                       // AI SDK v4
 		{"type": "tool_use", "id": "c1", "name": "f", "input": map[string]any{"x": int64(1)}},                      // Anthropic
