@@ -144,12 +144,12 @@ func buildStatements(q string) statements {
 		// commit conflicts and can only lower the stored version, which
 		// is the union rule (keep the lower version).
 		insertCommits: `INSERT INTO ` + q + `.commits AS c (repo, kind, entity_id, commit_id, action, data, version)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::bytea[], $7::int8[])
+			SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[], $4::bytea[], $5::bytea[], $6::bytea[], $7::int8[])
 			ON CONFLICT (repo, kind, entity_id, commit_id)
 			DO UPDATE SET version = excluded.version WHERE excluded.version < c.version
 			RETURNING repo, kind, entity_id`,
 		insertEdges: `INSERT INTO ` + q + `.edges (parent_repo, parent_kind, parent_id, child_repo, child_kind, child_id)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+			SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[], $4::bytea[], $5::bytea[], $6::bytea[])
 			ON CONFLICT DO NOTHING
 			RETURNING parent_repo, parent_kind, parent_id, child_repo, child_kind, child_id`,
 		// The counter row update takes a row lock that is held until
@@ -163,14 +163,14 @@ func buildStatements(q string) statements {
 			)
 			INSERT INTO ` + q + `.change_log (seq, repo, kind, entity_id)
 			SELECT h.value - $4::int8 + u.ord, u.repo, u.kind, u.id
-			FROM h, unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(repo, kind, id, ord)`,
+			FROM h, unnest($1::bytea[], $2::bytea[], $3::bytea[]) WITH ORDINALITY AS u(repo, kind, id, ord)`,
 		selectCommits: `SELECT c.repo, c.kind, c.entity_id, c.commit_id, c.action, c.data, c.version
 			FROM ` + q + `.commits c
-			JOIN unnest($1::text[], $2::text[], $3::text[]) AS r(repo, kind, id)
+			JOIN unnest($1::bytea[], $2::bytea[], $3::bytea[]) AS r(repo, kind, id)
 			ON c.repo = r.repo AND c.kind = r.kind AND c.entity_id = r.id`,
 		selectChildren: `SELECT e.parent_repo, e.parent_kind, e.parent_id, e.child_repo, e.child_kind, e.child_id
 			FROM ` + q + `.edges e
-			JOIN unnest($1::text[], $2::text[], $3::text[]) AS r(repo, kind, id)
+			JOIN unnest($1::bytea[], $2::bytea[], $3::bytea[]) AS r(repo, kind, id)
 			ON e.parent_repo = r.repo AND e.parent_kind = r.kind AND e.parent_id = r.id`,
 		selectParents: `SELECT parent_repo, parent_kind, parent_id FROM ` + q + `.edges
 			WHERE child_repo = $1 AND child_kind = $2 AND child_id = $3`,
@@ -182,12 +182,12 @@ func buildStatements(q string) statements {
 		putBlob: `INSERT INTO ` + q + `.blobs (repo, key, content_type, data) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (repo, key) DO UPDATE SET content_type = excluded.content_type, data = excluded.data`,
 		getBlob:       `SELECT content_type, data FROM ` + q + `.blobs WHERE repo = $1 AND key = $2`,
-		deleteCommits: `DELETE FROM ` + q + `.commits WHERE (repo, kind, entity_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
+		deleteCommits: `DELETE FROM ` + q + `.commits WHERE (repo, kind, entity_id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[]))`,
 		deleteEdges: `DELETE FROM ` + q + `.edges
-			WHERE (parent_repo, parent_kind, parent_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))
-			   OR (child_repo, child_kind, child_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
-		deleteTraceSums:  `DELETE FROM ` + q + `.trace_summaries WHERE (repo, trace_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-		deleteSessionSum: `DELETE FROM ` + q + `.session_summaries WHERE (repo, session_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+			WHERE (parent_repo, parent_kind, parent_id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[]))
+			   OR (child_repo, child_kind, child_id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[]))`,
+		deleteTraceSums:  `DELETE FROM ` + q + `.trace_summaries WHERE (repo, trace_id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))`,
+		deleteSessionSum: `DELETE FROM ` + q + `.session_summaries WHERE (repo, session_id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))`,
 		putTraceSummary: `INSERT INTO ` + q + `.trace_summaries AS t
 				(repo, trace_id, revision, start_ns, last_activity_ns, duration_ms, name, session_id, is_error, tags, models, doc)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::text[], $12)
@@ -254,16 +254,16 @@ func (s *Store) Apply(ctx context.Context, commits []commit.Commit, edges []stor
 
 	return s.inTx(ctx, "apply", func(ctx context.Context, tx pgx.Tx) error {
 		var changed changeSet
-		b := &pgx.Batch{}
+		batch := &pgx.Batch{}
 		if len(cs) > 0 {
-			b.Queue(s.sql.insertCommits, ca.repo, ca.kind, ca.id, ca.commitID, ca.action, ca.data, ca.version).
+			batch.Queue(s.sql.insertCommits, ca.repo, ca.kind, ca.id, ca.commitID, ca.action, ca.data, ca.version).
 				Query(func(rows pgx.Rows) error { return changed.scan(rows, 3) })
 		}
 		if len(es) > 0 {
-			b.Queue(s.sql.insertEdges, ea.pRepo, ea.pKind, ea.pID, ea.cRepo, ea.cKind, ea.cID).
+			batch.Queue(s.sql.insertEdges, ea.pRepo, ea.pKind, ea.pID, ea.cRepo, ea.cKind, ea.cID).
 				Query(func(rows pgx.Rows) error { return changed.scan(rows, 6) })
 		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return fmt.Errorf("pgstore: apply %d commits, %d edges: %w", len(cs), len(es), err)
 		}
 		if len(changed.order) == 0 {
@@ -298,7 +298,7 @@ func (c *changeSet) add(r commit.NodeRef) {
 // or two (an edge's parent and child).
 func (c *changeSet) scan(rows pgx.Rows, n int) error {
 	defer rows.Close()
-	vals := make([]string, n)
+	vals := make([][]byte, n)
 	dest := make([]any, n)
 	for i := range vals {
 		dest[i] = &vals[i]
@@ -308,7 +308,7 @@ func (c *changeSet) scan(rows pgx.Rows, n int) error {
 			return err
 		}
 		for i := 0; i < n; i += 3 {
-			c.add(commit.NodeRef{Repo: vals[i], Kind: commit.Entity(vals[i+1]), ID: vals[i+2]})
+			c.add(commit.NodeRef{Repo: string(vals[i]), Kind: commit.Entity(vals[i+1]), ID: string(vals[i+2])})
 		}
 	}
 	return rows.Err()
@@ -365,19 +365,21 @@ func compareRef(a, b commit.NodeRef) int {
 	return cmp.Or(cmp.Compare(a.Repo, b.Repo), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID))
 }
 
-// commitArrays are the parallel arrays of one batch insert.
+// commitArrays are the parallel arrays of one batch insert. Strings go
+// as bytea (see the schema): b converts without validating anything.
 type commitArrays struct {
-	repo, kind, id, action []string
-	commitID, data         [][]byte
-	version                []int64
+	repo, kind, id, action, commitID, data [][]byte
+	version                                []int64
 }
+
+func b(s string) []byte { return []byte(s) }
 
 func (a *commitArrays) fill(cs []*commit.Commit) {
 	n := len(cs)
-	a.repo, a.kind, a.id, a.action = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	a.repo, a.kind, a.id, a.action = make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n)
 	a.commitID, a.data, a.version = make([][]byte, n), make([][]byte, n), make([]int64, n)
 	for i, c := range cs {
-		a.repo[i], a.kind[i], a.id[i], a.action[i] = c.Repo, string(c.Entity), c.EntityID, string(c.Action)
+		a.repo[i], a.kind[i], a.id[i], a.action[i] = b(c.Repo), b(string(c.Entity)), b(c.EntityID), b(string(c.Action))
 		a.commitID[i] = c.ID[:]
 		// A nil []byte would be sent as NULL; data is NOT NULL.
 		a.data[i] = c.Data
@@ -389,30 +391,30 @@ func (a *commitArrays) fill(cs []*commit.Commit) {
 }
 
 type edgeArrays struct {
-	pRepo, pKind, pID, cRepo, cKind, cID []string
+	pRepo, pKind, pID, cRepo, cKind, cID [][]byte
 }
 
 func (a *edgeArrays) fill(es []store.Edge) {
 	for _, e := range es {
-		a.pRepo = append(a.pRepo, e.Parent.Repo)
-		a.pKind = append(a.pKind, string(e.Parent.Kind))
-		a.pID = append(a.pID, e.Parent.ID)
-		a.cRepo = append(a.cRepo, e.Child.Repo)
-		a.cKind = append(a.cKind, string(e.Child.Kind))
-		a.cID = append(a.cID, e.Child.ID)
+		a.pRepo = append(a.pRepo, b(e.Parent.Repo))
+		a.pKind = append(a.pKind, b(string(e.Parent.Kind)))
+		a.pID = append(a.pID, b(e.Parent.ID))
+		a.cRepo = append(a.cRepo, b(e.Child.Repo))
+		a.cKind = append(a.cKind, b(string(e.Child.Kind)))
+		a.cID = append(a.cID, b(e.Child.ID))
 	}
 }
 
 type refArrays struct {
-	repo, kind, id []string
+	repo, kind, id [][]byte
 }
 
 func (a *refArrays) fill(refs []commit.NodeRef) {
-	a.repo, a.kind, a.id = make([]string, 0, len(refs)), make([]string, 0, len(refs)), make([]string, 0, len(refs))
+	a.repo, a.kind, a.id = make([][]byte, 0, len(refs)), make([][]byte, 0, len(refs)), make([][]byte, 0, len(refs))
 	for _, r := range refs {
-		a.repo = append(a.repo, r.Repo)
-		a.kind = append(a.kind, string(r.Kind))
-		a.id = append(a.id, r.ID)
+		a.repo = append(a.repo, b(r.Repo))
+		a.kind = append(a.kind, b(string(r.Kind)))
+		a.id = append(a.id, b(r.ID))
 	}
 }
 
@@ -439,15 +441,15 @@ func (s *Store) Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.
 		defer rows.Close()
 		for rows.Next() {
 			var c commit.Commit
-			var kind, action string
-			var id, data []byte
-			if err := rows.Scan(&c.Repo, &kind, &c.EntityID, &id, &action, &data, &c.Version); err != nil {
+			var repo, kind, entityID, id, action, data []byte
+			if err := rows.Scan(&repo, &kind, &entityID, &id, &action, &data, &c.Version); err != nil {
 				return fmt.Errorf("pgstore: scan commit: %w", err)
 			}
 			if len(id) != len(c.ID) {
-				return fmt.Errorf("pgstore: commit %s/%s/%s has a %d-byte id", c.Repo, kind, c.EntityID, len(id))
+				return fmt.Errorf("pgstore: commit %q/%q/%q has a %d-byte id", repo, kind, entityID, len(id))
 			}
-			c.Entity, c.Action, c.Data = commit.Entity(kind), commit.Action(action), data
+			c.Repo, c.Entity, c.EntityID = string(repo), commit.Entity(kind), string(entityID)
+			c.Action, c.Data = commit.Action(action), data
 			copy(c.ID[:], id)
 			ref := c.Node()
 			out[ref] = append(out[ref], c)
@@ -490,12 +492,12 @@ func (s *Store) Children(ctx context.Context, refs []commit.NodeRef) (map[commit
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var p, c commit.NodeRef
-			var pk, ck string
-			if err := rows.Scan(&p.Repo, &pk, &p.ID, &c.Repo, &ck, &c.ID); err != nil {
+			var v [6][]byte
+			if err := rows.Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5]); err != nil {
 				return fmt.Errorf("pgstore: scan edge: %w", err)
 			}
-			p.Kind, c.Kind = commit.Entity(pk), commit.Entity(ck)
+			p := commit.NodeRef{Repo: string(v[0]), Kind: commit.Entity(v[1]), ID: string(v[2])}
+			c := commit.NodeRef{Repo: string(v[3]), Kind: commit.Entity(v[4]), ID: string(v[5])}
 			out[p] = append(out[p], c)
 		}
 		if err := rows.Err(); err != nil {
@@ -519,19 +521,17 @@ func (s *Store) Parents(ctx context.Context, ref commit.NodeRef) ([]commit.NodeR
 	var out []commit.NodeRef
 	err := s.retry.do(ctx, "parents", func(ctx context.Context) error {
 		out = out[:0]
-		rows, err := s.pool.Query(ctx, s.sql.selectParents, ref.Repo, string(ref.Kind), ref.ID)
+		rows, err := s.pool.Query(ctx, s.sql.selectParents, b(ref.Repo), b(string(ref.Kind)), b(ref.ID))
 		if err != nil {
 			return fmt.Errorf("pgstore: read parents: %w", err)
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var p commit.NodeRef
-			var kind string
-			if err := rows.Scan(&p.Repo, &kind, &p.ID); err != nil {
+			var repo, kind, id []byte
+			if err := rows.Scan(&repo, &kind, &id); err != nil {
 				return fmt.Errorf("pgstore: scan parent: %w", err)
 			}
-			p.Kind = commit.Entity(kind)
-			out = append(out, p)
+			out = append(out, commit.NodeRef{Repo: string(repo), Kind: commit.Entity(kind), ID: string(id)})
 		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("pgstore: read parents: %w", err)
@@ -563,14 +563,12 @@ func (s *Store) ChangedSince(ctx context.Context, after uint64, limit int) ([]co
 		defer rows.Close()
 		for rows.Next() {
 			var seq int64
-			var r commit.NodeRef
-			var kind string
-			if err := rows.Scan(&seq, &r.Repo, &kind, &r.ID); err != nil {
+			var repo, kind, id []byte
+			if err := rows.Scan(&seq, &repo, &kind, &id); err != nil {
 				return fmt.Errorf("pgstore: scan change log: %w", err)
 			}
-			r.Kind = commit.Entity(kind)
 			next = uint64(seq)
-			refs = append(refs, r)
+			refs = append(refs, commit.NodeRef{Repo: string(repo), Kind: commit.Entity(kind), ID: string(id)})
 		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("pgstore: read change log: %w", err)
@@ -599,10 +597,10 @@ func (s *Store) IndexCheckpoint(ctx context.Context) (uint64, error) {
 // indexer never asks for positions at or below its checkpoint again.
 func (s *Store) SetIndexCheckpoint(ctx context.Context, pos uint64) error {
 	return s.inTx(ctx, "set_index_checkpoint", func(ctx context.Context, tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		b.Queue(s.sql.setCheckpoint, int64(pos))
-		b.Queue(s.sql.pruneChangeLog, int64(pos))
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		batch := &pgx.Batch{}
+		batch.Queue(s.sql.setCheckpoint, int64(pos))
+		batch.Queue(s.sql.pruneChangeLog, int64(pos))
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return fmt.Errorf("pgstore: write index checkpoint: %w", err)
 		}
 		return nil
@@ -610,13 +608,13 @@ func (s *Store) SetIndexCheckpoint(ctx context.Context, pos uint64) error {
 }
 
 // PutBlob stores b under (repo, key), replacing an older blob.
-func (s *Store) PutBlob(ctx context.Context, repo, key string, b store.Blob) error {
-	data := b.Data
+func (s *Store) PutBlob(ctx context.Context, repo, key string, bl store.Blob) error {
+	data := bl.Data
 	if data == nil {
 		data = []byte{}
 	}
 	return s.retry.do(ctx, "put_blob", func(ctx context.Context) error {
-		if _, err := s.pool.Exec(ctx, s.sql.putBlob, repo, key, b.ContentType, data); err != nil {
+		if _, err := s.pool.Exec(ctx, s.sql.putBlob, b(repo), b(key), b(bl.ContentType), data); err != nil {
 			return fmt.Errorf("pgstore: put blob %s/%s: %w", repo, key, err)
 		}
 		return nil
@@ -625,9 +623,11 @@ func (s *Store) PutBlob(ctx context.Context, repo, key string, b store.Blob) err
 
 // GetBlob returns the blob under (repo, key) or store.ErrNotFound.
 func (s *Store) GetBlob(ctx context.Context, repo, key string) (store.Blob, error) {
-	var b store.Blob
+	var bl store.Blob
 	err := s.retry.do(ctx, "get_blob", func(ctx context.Context) error {
-		err := s.pool.QueryRow(ctx, s.sql.getBlob, repo, key).Scan(&b.ContentType, &b.Data)
+		var ct []byte
+		err := s.pool.QueryRow(ctx, s.sql.getBlob, b(repo), b(key)).Scan(&ct, &bl.Data)
+		bl.ContentType = string(ct)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("pgstore: blob %s/%s: %w", repo, key, store.ErrNotFound)
 		}
@@ -639,7 +639,7 @@ func (s *Store) GetBlob(ctx context.Context, repo, key string) (store.Blob, erro
 	if err != nil {
 		return store.Blob{}, err
 	}
-	return b, nil
+	return bl, nil
 }
 
 // Delete removes the nodes' commits, the edges into and out of them and
@@ -651,26 +651,26 @@ func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
 	refs = uniqueRefs(refs)
 	var ra refArrays
 	ra.fill(refs)
-	var traceRepo, traceID, sessRepo, sessID []string
+	var traceRepo, traceID, sessRepo, sessID [][]byte
 	for _, r := range refs {
 		switch r.Kind {
 		case commit.EntityTrace:
-			traceRepo, traceID = append(traceRepo, r.Repo), append(traceID, r.ID)
+			traceRepo, traceID = append(traceRepo, b(r.Repo)), append(traceID, b(r.ID))
 		case commit.EntitySession:
-			sessRepo, sessID = append(sessRepo, r.Repo), append(sessID, r.ID)
+			sessRepo, sessID = append(sessRepo, b(r.Repo)), append(sessID, b(r.ID))
 		}
 	}
 	return s.inTx(ctx, "delete", func(ctx context.Context, tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		b.Queue(s.sql.deleteCommits, ra.repo, ra.kind, ra.id)
-		b.Queue(s.sql.deleteEdges, ra.repo, ra.kind, ra.id)
+		batch := &pgx.Batch{}
+		batch.Queue(s.sql.deleteCommits, ra.repo, ra.kind, ra.id)
+		batch.Queue(s.sql.deleteEdges, ra.repo, ra.kind, ra.id)
 		if len(traceID) > 0 {
-			b.Queue(s.sql.deleteTraceSums, traceRepo, traceID)
+			batch.Queue(s.sql.deleteTraceSums, traceRepo, traceID)
 		}
 		if len(sessID) > 0 {
-			b.Queue(s.sql.deleteSessionSum, sessRepo, sessID)
+			batch.Queue(s.sql.deleteSessionSum, sessRepo, sessID)
 		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return fmt.Errorf("pgstore: delete %d nodes: %w", len(refs), err)
 		}
 		return nil

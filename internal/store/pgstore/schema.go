@@ -21,9 +21,14 @@ type migration struct {
 	stmts   []string
 }
 
-// Text key columns are {{c}} so that ORDER BY and keyset cursors
-// compare bytes, like Go string comparison and the other backends, instead
-// of the database's locale rules.
+// Every string that comes from the wire (repo, entity kind and id, names,
+// blob keys) is stored as bytea, not text:
+//   - SDK entity ids are arbitrary bytes (the Go SDK does not validate
+//     them; a JSON "\u0000" decodes to a NUL byte): text rejects NUL and
+//     invalid UTF-8, and one such line would fail its whole batch forever;
+//   - bytea compares bytewise in PostgreSQL, CockroachDB and YugabyteDB
+//     alike, so ORDER BY and keyset cursors follow Go string order without
+//     any collation (CockroachDB rejects COLLATE "C" on a column).
 var migrations = []migration{{
 	version: 1,
 	stmts: []string{
@@ -32,22 +37,22 @@ var migrations = []migration{{
 		// the stored version. data is bytea: the fold needs the bytes
 		// exactly as received, which jsonb would re-encode.
 		`CREATE TABLE IF NOT EXISTS {{s}}.commits (
-			repo      text {{c}} NOT NULL,
-			kind      text {{c}} NOT NULL,
-			entity_id text {{c}} NOT NULL,
+			repo      bytea NOT NULL,
+			kind      bytea NOT NULL,
+			entity_id bytea NOT NULL,
 			commit_id bytea NOT NULL,
-			action    text NOT NULL,
+			action    bytea NOT NULL,
 			data      bytea NOT NULL,
 			version   bigint NOT NULL,
 			PRIMARY KEY (repo, kind, entity_id, commit_id)
 		)`,
 		`CREATE TABLE IF NOT EXISTS {{s}}.edges (
-			parent_repo text {{c}} NOT NULL,
-			parent_kind text {{c}} NOT NULL,
-			parent_id   text {{c}} NOT NULL,
-			child_repo  text {{c}} NOT NULL,
-			child_kind  text {{c}} NOT NULL,
-			child_id    text {{c}} NOT NULL,
+			parent_repo bytea NOT NULL,
+			parent_kind bytea NOT NULL,
+			parent_id   bytea NOT NULL,
+			child_repo  bytea NOT NULL,
+			child_kind  bytea NOT NULL,
+			child_id    bytea NOT NULL,
 			PRIMARY KEY (parent_repo, parent_kind, parent_id, child_repo, child_kind, child_id)
 		)`,
 		`CREATE INDEX IF NOT EXISTS edges_by_child ON {{s}}.edges (child_repo, child_kind, child_id)`,
@@ -56,9 +61,9 @@ var migrations = []migration{{
 		// become visible in order (see appendChangeLog).
 		`CREATE TABLE IF NOT EXISTS {{s}}.change_log (
 			seq       bigint PRIMARY KEY,
-			repo      text NOT NULL,
-			kind      text NOT NULL,
-			entity_id text NOT NULL
+			repo      bytea NOT NULL,
+			kind      bytea NOT NULL,
+			entity_id bytea NOT NULL
 		)`,
 		`CREATE TABLE IF NOT EXISTS {{s}}.counters (
 			name  text PRIMARY KEY,
@@ -70,14 +75,14 @@ var migrations = []migration{{
 		// is what reads return (it keeps nanosecond times and every field
 		// without a column per field).
 		`CREATE TABLE IF NOT EXISTS {{s}}.trace_summaries (
-			repo             text {{c}} NOT NULL,
-			trace_id         text {{c}} NOT NULL,
+			repo             bytea NOT NULL,
+			trace_id         bytea NOT NULL,
 			revision         bigint NOT NULL,
 			start_ns         bigint NOT NULL,
 			last_activity_ns bigint NOT NULL,
 			duration_ms      double precision NOT NULL,
-			name             text {{c}} NOT NULL,
-			session_id       text {{c}} NOT NULL,
+			name             bytea NOT NULL,
+			session_id       bytea NOT NULL,
 			is_error         boolean NOT NULL,
 			tags             jsonb NOT NULL,
 			models           text[] NOT NULL,
@@ -94,8 +99,8 @@ var migrations = []migration{{
 		`CREATE INDEX IF NOT EXISTS trace_summaries_tags ON {{s}}.trace_summaries USING gin (tags)`,
 		`CREATE INDEX IF NOT EXISTS trace_summaries_models ON {{s}}.trace_summaries USING gin (models)`,
 		`CREATE TABLE IF NOT EXISTS {{s}}.session_summaries (
-			repo             text {{c}} NOT NULL,
-			session_id       text {{c}} NOT NULL,
+			repo             bytea NOT NULL,
+			session_id       bytea NOT NULL,
 			revision         bigint NOT NULL,
 			start_ns         bigint NOT NULL,
 			last_activity_ns bigint NOT NULL,
@@ -105,9 +110,9 @@ var migrations = []migration{{
 		`CREATE INDEX IF NOT EXISTS session_summaries_start ON {{s}}.session_summaries (repo, start_ns DESC, session_id DESC)`,
 		`CREATE INDEX IF NOT EXISTS session_summaries_all_start ON {{s}}.session_summaries (start_ns DESC, session_id DESC, repo DESC)`,
 		`CREATE TABLE IF NOT EXISTS {{s}}.blobs (
-			repo         text NOT NULL,
-			key          text NOT NULL,
-			content_type text NOT NULL,
+			repo         bytea NOT NULL,
+			key          bytea NOT NULL,
+			content_type bytea NOT NULL,
 			data         bytea NOT NULL,
 			PRIMARY KEY (repo, key)
 		)`,
@@ -243,13 +248,9 @@ func (s *Store) migrateOnce(ctx context.Context, useLock bool) error {
 	return nil
 }
 
-// expand fills in the schema and the dialect's key collation.
+// expand fills in the schema name.
 func (s *Store) expand(stmt string) string {
-	collate := `COLLATE "C"`
-	if s.dialect == dialectCockroach {
-		collate = ""
-	}
-	return strings.NewReplacer("{{s}}", s.q, "{{c}}", collate).Replace(stmt)
+	return strings.ReplaceAll(stmt, "{{s}}", s.q)
 }
 
 // dialect is the server family, told apart by version(): the few

@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -44,16 +45,8 @@ func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary
 		if err != nil {
 			return fmt.Errorf("pgstore: encode trace summary %s/%s: %w", r.Repo, r.TraceID, err)
 		}
-		tags := r.Tags
-		if tags == nil {
-			tags = map[string]string{}
-		}
-		models := r.Models
-		if models == nil {
-			models = []string{}
-		}
-		args = append(args, []any{r.Repo, r.TraceID, r.Revision, nanos(r.Start), nanos(r.LastActivity),
-			r.DurationMs, r.Name, r.SessionID, r.Error, tags, models, doc})
+		args = append(args, []any{b(r.Repo), b(r.TraceID), r.Revision, nanos(r.Start), nanos(r.LastActivity),
+			r.DurationMs, b(r.Name), b(r.SessionID), r.Error, filterTags(r.Tags), filterModels(r.Models), doc})
 	}
 	return s.retry.do(ctx, "put_trace_summaries", func(ctx context.Context) error {
 		// Each row's upsert is idempotent on its own, so the batch needs
@@ -78,7 +71,7 @@ func (s *Store) PutSessionSummaries(ctx context.Context, rows []store.SessionSum
 		if err != nil {
 			return fmt.Errorf("pgstore: encode session summary %s/%s: %w", r.Repo, r.SessionID, err)
 		}
-		args = append(args, []any{r.Repo, r.SessionID, r.Revision, nanos(r.Start), nanos(r.LastActivity), doc})
+		args = append(args, []any{b(r.Repo), b(r.SessionID), r.Revision, nanos(r.Start), nanos(r.LastActivity), doc})
 	}
 	return s.retry.do(ctx, "put_session_summaries", func(ctx context.Context) error {
 		if err := s.pool.SendBatch(ctx, queueAll(s.sql.putSessionSummary, args)).Close(); err != nil {
@@ -101,28 +94,60 @@ func queueAll(sql string, args [][]any) *pgx.Batch {
 // cursor is the keyset position after the last row of a page: results are
 // ordered by (start desc, id desc, repo desc), the reference store's order
 // (memstore) with repo as the last tie-break, so the next page starts
-// strictly after it and stays stable while rows are added.
+// strictly after it and stays stable while rows are added. It is binary
+// (start, repo length, repo, id) because ids are arbitrary bytes, which
+// JSON would not carry unchanged.
 type cursor struct {
-	Start int64  `json:"s"`
-	Repo  string `json:"r"`
-	ID    string `json:"i"`
+	Start    int64
+	Repo, ID string
 }
 
 func encodeCursor(c cursor) string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
+	buf := binary.BigEndian.AppendUint64(nil, uint64(c.Start))
+	buf = binary.BigEndian.AppendUint32(buf, uint32(len(c.Repo)))
+	buf = append(append(buf, c.Repo...), c.ID...)
+	return base64.RawURLEncoding.EncodeToString(buf)
 }
 
 func decodeCursor(s string) (cursor, error) {
-	var c cursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err == nil {
-		err = json.Unmarshal(b, &c)
+	buf, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(buf) < 12 {
+		return cursor{}, fmt.Errorf("pgstore: invalid cursor %q", s)
 	}
-	if err != nil {
-		return c, fmt.Errorf("pgstore: invalid cursor: %w", err)
+	n := binary.BigEndian.Uint32(buf[8:12])
+	if uint64(n) > uint64(len(buf)-12) {
+		return cursor{}, fmt.Errorf("pgstore: invalid cursor %q", s)
 	}
-	return c, nil
+	return cursor{
+		Start: int64(binary.BigEndian.Uint64(buf[:8])),
+		Repo:  string(buf[12 : 12+n]),
+		ID:    string(buf[12+n:]),
+	}, nil
+}
+
+// filterTags and filterModels make the jsonb and text[] filter columns:
+// those types refuse NUL (and text refuses invalid UTF-8), which wire
+// strings may hold. Such characters become U+FFFD in the filter column
+// only; doc keeps the row exactly. Queries are mapped the same way, so a
+// filter on such a value still matches.
+func filterTags(tags map[string]string) map[string]string {
+	out := make(map[string]string, len(tags))
+	for k, v := range tags {
+		out[filterText(k)] = filterText(v)
+	}
+	return out
+}
+
+func filterModels(models []string) []string {
+	out := make([]string, 0, len(models))
+	for _, m := range models {
+		out = append(out, filterText(m))
+	}
+	return out
+}
+
+func filterText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 func pageSize(n int) int {
@@ -162,7 +187,7 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 	limit := pageSize(q.Limit)
 	var w where
 	if q.Repo != "" {
-		w.add("repo = ?", q.Repo)
+		w.add("repo = ?", b(q.Repo))
 	}
 	if !q.From.IsZero() {
 		w.add("start_ns >= ?", nanos(q.From))
@@ -171,18 +196,18 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 		w.add("start_ns < ?", nanos(q.To))
 	}
 	if q.SessionID != "" {
-		w.add("session_id = ?", q.SessionID)
+		w.add("session_id = ?", b(q.SessionID))
 	}
 	if q.Name != "" {
-		w.add("name = ?", q.Name)
+		w.add("name = ?", b(q.Name))
 	}
 	if len(q.Tags) > 0 {
 		// jsonb containment: every given key has the given value. The GIN
 		// index on tags serves it.
-		w.add("tags @> ?::jsonb", q.Tags)
+		w.add("tags @> ?::jsonb", filterTags(q.Tags))
 	}
 	if q.Model != "" {
-		w.add("models @> ARRAY[?::text]", q.Model)
+		w.add("models @> ARRAY[?::text]", filterText(q.Model))
 	}
 	if q.ErrorOnly {
 		w.add("is_error")
@@ -198,9 +223,9 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 		if err != nil {
 			return store.TracePage{}, err
 		}
-		w.add("(start_ns < ? OR (start_ns = ? AND (trace_id, repo) < (?, ?)))", c.Start, c.Start, c.ID, c.Repo)
+		w.add("(start_ns < ? OR (start_ns = ? AND (trace_id, repo) < (?, ?)))", c.Start, c.Start, b(c.ID), b(c.Repo))
 	}
-	sql := `SELECT revision, start_ns, doc FROM ` + s.q + `.trace_summaries` + w.String() +
+	sql := `SELECT revision, start_ns, repo, trace_id, name, session_id, doc FROM ` + s.q + `.trace_summaries` + w.String() +
 		` ORDER BY start_ns DESC, trace_id DESC, repo DESC LIMIT ` + strconv.Itoa(limit+1)
 
 	var page store.TracePage
@@ -214,14 +239,17 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 		defer rows.Close()
 		for rows.Next() {
 			var rev, start int64
-			var doc []byte
-			if err := rows.Scan(&rev, &start, &doc); err != nil {
+			var repo, id, name, session, doc []byte
+			if err := rows.Scan(&rev, &start, &repo, &id, &name, &session, &doc); err != nil {
 				return fmt.Errorf("pgstore: scan trace summary: %w", err)
 			}
 			var t store.TraceSummary
 			if err := json.Unmarshal(doc, &t); err != nil {
 				return fmt.Errorf("pgstore: decode trace summary: %w", err)
 			}
+			// The columns hold the exact bytes; JSON may have replaced
+			// invalid UTF-8 in doc.
+			t.Repo, t.TraceID, t.Name, t.SessionID = string(repo), string(id), string(name), string(session)
 			t.Revision = rev
 			page.Traces = append(page.Traces, t)
 			starts = append(starts, start)
@@ -250,7 +278,7 @@ func (s *Store) SearchSessions(ctx context.Context, q store.SessionQuery) (store
 	limit := pageSize(q.Limit)
 	var w where
 	if q.Repo != "" {
-		w.add("repo = ?", q.Repo)
+		w.add("repo = ?", b(q.Repo))
 	}
 	if !q.From.IsZero() {
 		w.add("start_ns >= ?", nanos(q.From))
@@ -263,9 +291,9 @@ func (s *Store) SearchSessions(ctx context.Context, q store.SessionQuery) (store
 		if err != nil {
 			return store.SessionPage{}, err
 		}
-		w.add("(start_ns < ? OR (start_ns = ? AND (session_id, repo) < (?, ?)))", c.Start, c.Start, c.ID, c.Repo)
+		w.add("(start_ns < ? OR (start_ns = ? AND (session_id, repo) < (?, ?)))", c.Start, c.Start, b(c.ID), b(c.Repo))
 	}
-	sql := `SELECT revision, start_ns, doc FROM ` + s.q + `.session_summaries` + w.String() +
+	sql := `SELECT revision, start_ns, repo, session_id, doc FROM ` + s.q + `.session_summaries` + w.String() +
 		` ORDER BY start_ns DESC, session_id DESC, repo DESC LIMIT ` + strconv.Itoa(limit+1)
 
 	var page store.SessionPage
@@ -279,14 +307,15 @@ func (s *Store) SearchSessions(ctx context.Context, q store.SessionQuery) (store
 		defer rows.Close()
 		for rows.Next() {
 			var rev, start int64
-			var doc []byte
-			if err := rows.Scan(&rev, &start, &doc); err != nil {
+			var repo, id, doc []byte
+			if err := rows.Scan(&rev, &start, &repo, &id, &doc); err != nil {
 				return fmt.Errorf("pgstore: scan session summary: %w", err)
 			}
 			var ss store.SessionSummary
 			if err := json.Unmarshal(doc, &ss); err != nil {
 				return fmt.Errorf("pgstore: decode session summary: %w", err)
 			}
+			ss.Repo, ss.SessionID = string(repo), string(id)
 			ss.Revision = rev
 			page.Sessions = append(page.Sessions, ss)
 			starts = append(starts, start)
