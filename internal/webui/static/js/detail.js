@@ -290,7 +290,7 @@ function summarize(data) {
 
 export function renderDetail(n, { signal, traceStart = 0 } = {}) {
   const start = parseTime(n.startTimestamp);
-  const out = el('div', { class: `detail-body kind-${n.kind}`, dataset: { key: `${n.kind}:${n.id}` } });
+  const out = el('div', { class: 'detail-body', dataset: { key: `${n.kind}:${n.id}`, kind: n.kind } });
   out.append(el('h2', null, kindIcon(n.kind), ' ', n.name || n.message || n.id,
     (n.errors && n.errors.length) || n.kind === 'error' ? el('span', { class: 'badge error' }, 'error') : null,
     n.ended ? null : el('span', { class: 'badge running' }, 'open')));

@@ -321,6 +321,7 @@ export function mount(container, ctx, traceId, query) {
   async function load() {
     try {
       const t = await api.trace(traceId, state.aborter.signal);
+      if (!state.trace) performance.mark('trace-fetched');
       const prev = state.index;
       state.trace = t;
       state.index = indexTree(t.trace);
@@ -331,7 +332,7 @@ export function mount(container, ctx, traceId, query) {
       } else if (state.index.order.length > 5000) {
         // A huge trace opens with the top levels only; rows are virtual
         // either way, but a smaller first list paints faster.
-        for (const info of state.index.order) if (info.depth >= 2 && info.children.length) state.collapsed.add(info.key);
+        for (const info of state.index.order) if (info.depth >= 1 && info.children.length) state.collapsed.add(info.key);
       }
       root.dataset.nodes = String(state.index.order.length);
       renderHeader();
@@ -340,6 +341,12 @@ export function mount(container, ctx, traceId, query) {
       if (state.search) runSearchQuiet();
       if (state.selected && state.index.nodes.has(state.selected)) {
         if (!prev) select(state.selected, { scroll: true }); else showDetailIfChanged(prev);
+      } else if (!prev) {
+        // Nothing asked for: show the trace itself (its input, output,
+        // tags, feedback...) rather than an empty pane.
+        state.selected = state.index.order[0].key;
+        paint(true);
+        showDetail(state.selected);
       }
       if (state.fresh.size) setTimeout(() => { state.fresh.clear(); paint(true); }, 1600);
     } catch (err) {

@@ -45,7 +45,7 @@ export function debounce(fn, ms) {
 
 export const KIND_ICONS = {
   session: '◎',
-  trace: '⧉',
+  trace: '▦',
   span: '▭',
   generation: '✦',
   tool_call: '⚒',

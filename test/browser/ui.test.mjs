@@ -1,0 +1,423 @@
+// Browser tests of the trace explorer, run by browser_test.go with node's
+// test runner against a running collector (or the in-process fake):
+//
+//   UI_URL        base URL of the query endpoint serving the UI and /api/v1
+//   MXIN_URL      base URL of the Maxim SDK endpoint (mxin receiver)
+//   API_KEY       key for x-maxim-api-key; REPO the log repository id
+//   CHROMIUM_PATH Debian's chromium; ARTIFACTS_DIR where screenshots go
+//   DOCS_SCREENSHOTS_DIR  if set, screenshots are copied there too
+//   EXPECT_AUTH   "1" when the API refuses requests without the key
+//
+// Metrics are printed as "METRIC name=value unit" lines for the Go test.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { mkdtempSync, mkdirSync, readFileSync, copyFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const here = dirname(fileURLToPath(import.meta.url));
+
+const env = (k, d) => {
+  const v = process.env[k] || d;
+  if (v === undefined) throw new Error(`${k} must be set`);
+  return v;
+};
+const UI = env('UI_URL').replace(/\/$/, '');
+const MXIN = env('MXIN_URL').replace(/\/$/, '');
+const KEY = env('API_KEY');
+const REPO = env('REPO');
+const ART = env('ARTIFACTS_DIR', join(here, '..', '..', 'artifacts'));
+const DOCS = process.env.DOCS_SCREENSHOTS_DIR || '';
+const RUN = process.env.RUN_ID || String(Date.now());
+const EXPECT_AUTH = process.env.EXPECT_AUTH === '1';
+
+const SHOTS = join(ART, 'screenshots');
+mkdirSync(SHOTS, { recursive: true });
+if (DOCS) mkdirSync(DOCS, { recursive: true });
+
+let context;
+let userDataDir;
+
+before(async () => {
+  userDataDir = mkdtempSync(join(tmpdir(), 'genai-ui-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: env('CHROMIUM_PATH', '/usr/bin/chromium'),
+    headless: true,
+    viewport: { width: 1440, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+});
+
+after(async () => {
+  if (context) await context.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+function metric(name, value, unit) {
+  process.stdout.write(`METRIC ${name}=${typeof value === 'number' ? value.toFixed(1) : value} ${unit}\n`);
+}
+
+async function shot(page, name, opts = {}) {
+  const p = join(SHOTS, `${name}.png`);
+  await page.screenshot({ path: p, ...opts });
+  if (DOCS) copyFileSync(p, join(DOCS, `${name}.png`));
+}
+
+// newPage opens a page whose localStorage already holds the key and repo,
+// and which fails the test on any uncaught page error.
+async function newPage({ withKey = true } = {}) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  page.errors = errors;
+  if (withKey) {
+    await page.addInitScript(([k, r]) => {
+      localStorage.setItem('otelcol-genai.apiKey', k);
+      localStorage.setItem('otelcol-genai.repo', r);
+    }, [KEY, REPO]);
+  }
+  return page;
+}
+
+function noPageErrors(page) {
+  assert.deepEqual(page.errors.map(String), [], 'uncaught errors in the page');
+}
+
+// ---- talking to the collector directly ----
+
+async function postLines(lines) {
+  const body = Array.isArray(lines) ? `${lines.join('\n')}\n` : lines;
+  const res = await fetch(`${MXIN}/api/sdk/v3/log?id=${encodeURIComponent(REPO)}`, {
+    method: 'POST', headers: { 'content-type': 'text/plain', 'x-maxim-api-key': KEY }, body,
+  });
+  assert.ok(res.ok, `push answered ${res.status}: ${await res.text()}`);
+}
+
+async function apiGet(path) {
+  const u = new URL(UI + path);
+  if (!u.searchParams.has('repo')) u.searchParams.set('repo', REPO);
+  const res = await fetch(u, { headers: { 'x-maxim-api-key': KEY } });
+  return { status: res.status, body: res.status === 200 ? await res.json() : await res.text() };
+}
+
+// waitFor polls fn until it returns a truthy value (the pipeline and the
+// summary indexer are asynchronous).
+async function waitFor(what, fn, timeoutMs = 30000) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < end) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) { last = e; }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}: last ${last}`);
+}
+
+async function waitForSummary(id, pred = () => true) {
+  return waitFor(`trace ${id} in the search index`, async () => {
+    const r = await apiGet(`/api/v1/traces?limit=500`);
+    const t = r.status === 200 && r.body.traces.find((x) => x.id === id);
+    return t && pred(t) ? t : null;
+  });
+}
+
+const ts = (offsetMs = 0) => new Date(Date.now() + offsetMs).toISOString();
+
+// ---- the tests ----
+
+test('the key prompt, then the trace list shows the replayed SDK capture', async () => {
+  await postLines(readFileSync(join(here, 'testdata', 'js-session.body'), 'utf8'));
+  const summary = await waitForSummary('trace-001', (t) => t.end && t.counts && t.counts.generation === 3);
+
+  const page = await newPage({ withKey: false });
+  await page.goto(`${UI}/`);
+  if (EXPECT_AUTH) {
+    // Without a key the API refuses; the UI asks for one.
+    await page.locator('#key-dialog[open]').waitFor();
+    await page.fill('#key-input', KEY);
+    await page.fill('#key-repo-input', REPO);
+    await page.click('#key-save');
+  } else {
+    await page.evaluate(([k, r]) => { localStorage.setItem('otelcol-genai.apiKey', k); localStorage.setItem('otelcol-genai.repo', r); }, [KEY, REPO]);
+    await page.reload();
+  }
+  const row = page.locator('tr.trace-row[data-id="trace-001"]');
+  await row.waitFor();
+  const text = await row.innerText();
+  assert.match(text, /turn-1/);
+  assert.match(text, /sess-001/);
+  assert.match(text, new RegExp(`${summary.inputTokens.toLocaleString('en-US')} / ${summary.outputTokens.toLocaleString('en-US')}`));
+  assert.match(text, /gpt-4o-mini/);
+  assert.match(text, /error/, 'trace-001 holds an error node and failed children');
+  assert.ok(await row.evaluate((r) => r.classList.contains('is-error')));
+  assert.equal(await page.evaluate(() => localStorage.getItem('otelcol-genai.apiKey')), KEY);
+
+  // Filters go to the API: status=error keeps trace-001, drops trace-002.
+  await page.locator('tr.trace-row[data-id="trace-002"]').waitFor();
+  await page.check('input[name=status]');
+  await page.click('#trace-filters button[type=submit]');
+  await page.waitForFunction(() => !document.querySelector('tr.trace-row[data-id="trace-002"]') && document.querySelector('tr.trace-row[data-id="trace-001"]'));
+  assert.match(page.url(), /status=error/);
+  await page.uncheck('input[name=status]');
+  await page.fill('input[name=name]', 'turn-2');
+  await page.click('#trace-filters button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('tr.trace-row[data-id="trace-002"]') && !document.querySelector('tr.trace-row[data-id="trace-001"]'));
+  await page.fill('input[name=name]', '');
+  await page.click('#trace-filters button[type=submit]');
+  await row.waitFor();
+  noPageErrors(page);
+  await page.close();
+});
+
+test('a trace sent by the Maxim JS SDK: tree, waterfall, generation transcript, tokens, tools, retrieval, history', async () => {
+  const { Maxim } = require('@maximai/maxim-js');
+  const ids = { trace: `trace-sdk-${RUN}`, span: `span-sdk-${RUN}`, gen: `gen-sdk-${RUN}`, gen2: `gen-img-${RUN}`, tool: `call-sdk-${RUN}`, ret: `ret-sdk-${RUN}` };
+  const maxim = new Maxim({ apiKey: KEY, baseUrl: MXIN });
+  const logger = await maxim.logger({ id: REPO });
+  assert.ok(logger, 'logger() returned nothing: repo check failed');
+  const trace = logger.trace({ id: ids.trace, name: 'weather-agent', tags: { env: 'browser-test' } });
+  trace.input('What is the weather in Paris?');
+  const span = trace.span({ id: ids.span, name: 'agent-loop' });
+  const gen = span.generation({
+    id: ids.gen, name: 'plan', provider: 'openai', model: 'gpt-4o-mini',
+    messages: [
+      { role: 'system', content: 'You are a weather assistant.' },
+      { role: 'user', content: 'What is the weather in Paris?' },
+    ],
+    modelParameters: { temperature: 0.2, max_tokens: 256 },
+  });
+  gen.result({
+    id: 'chatcmpl-ui-1', object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: 'gpt-4o-mini-2024-07-18',
+    choices: [{ index: 0, finish_reason: 'tool_calls', logprobs: null, message: { role: 'assistant', content: null, tool_calls: [{ id: ids.tool, type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] } }],
+    usage: { prompt_tokens: 42, completion_tokens: 17, total_tokens: 59 },
+  });
+  const tool = span.toolCall({ id: ids.tool, name: 'get_weather', description: 'Current weather for a city', args: '{"city":"Paris"}' });
+  tool.result('{"tempC":18,"sky":"cloudy"}');
+  const ret = span.retrieval({ id: ids.ret, name: 'news-search' });
+  ret.input('Paris news today');
+  ret.output(['doc A: Paris marathon', 'doc B: Louvre exhibit']);
+  // A 2x2 PNG in the user message: the SDK lifts it into an uploaded
+  // attachment of the generation.
+  const png = 'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAYAAABytg0kAAAAFklEQVR42mNk+M/wn4GBgYGJAQoAAE0VAQF6c1TKAAAAAElFTkSuQmCC';
+  const gen2 = span.generation({
+    id: ids.gen2, name: 'describe-image', provider: 'openai', model: 'gpt-4o',
+    messages: [{ role: 'user', content: [{ type: 'text', text: 'What is in this picture?' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } }] }],
+    modelParameters: {},
+  });
+  gen2.result({ id: 'chatcmpl-ui-2', object: 'chat.completion', created: 1, model: 'gpt-4o', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'A tiny square.' } }], usage: { prompt_tokens: 85, completion_tokens: 4, total_tokens: 89 } });
+  span.end();
+  trace.output('18C and cloudy');
+  trace.end();
+  await logger.flush();
+  await maxim.cleanup();
+
+  await waitForSummary(ids.trace, (t) => t.counts && t.counts.generation === 2 && t.counts.tool_call === 1 && t.counts.retrieval === 1);
+
+  const page = await newPage();
+  await page.goto(`${UI}/`);
+  const link = page.locator(`tr.trace-row[data-id="${ids.trace}"] a.trace-link`);
+  await link.waitFor();
+  await shot(page, 'list');
+  await link.click();
+  await page.waitForURL(new RegExp(`/traces/${ids.trace}`));
+
+  const genRow = page.locator(`.tree-row[data-key="generation:${ids.gen}"]`);
+  await genRow.waitFor();
+  for (const key of [`trace:${ids.trace}`, `span:${ids.span}`, `tool_call:${ids.tool}`, `retrieval:${ids.ret}`, `generation:${ids.gen2}`]) {
+    await page.locator(`.tree-row[data-key="${key}"]`).waitFor();
+  }
+  // Every row of a node with a start has a waterfall bar inside the cell.
+  const bars = await page.$$eval('.tree-row .bar', (bs) => bs.map((b) => [parseFloat(b.style.left), parseFloat(b.style.width)]));
+  assert.ok(bars.length >= 6, `waterfall bars: ${bars.length}`);
+  for (const [l, w] of bars) assert.ok(l >= 0 && w > 0 && l + w <= 100.01, `bar out of range: ${l} ${w}`);
+  assert.match(await page.locator('#trace-stats').innerText(), /148/, 'total tokens 59 + 89');
+  await shot(page, 'trace');
+
+  await genRow.click();
+  const detail = page.locator('#detail');
+  await detail.locator('.msg-system').waitFor();
+  assert.match(await detail.locator('.msg-system').innerText(), /You are a weather assistant\./);
+  assert.match(await detail.locator('.msg-user').innerText(), /What is the weather in Paris\?/);
+  const completion = await detail.locator('.msg-completion').innerText();
+  assert.match(completion, /get_weather/);
+  assert.match(completion, /"city": "Paris"/);
+  assert.equal((await detail.locator('#usage-input .card-value').innerText()).trim(), '42');
+  assert.equal((await detail.locator('#usage-output .card-value').innerText()).trim(), '17');
+  assert.equal((await detail.locator('#usage-total .card-value').innerText()).trim(), '59');
+  assert.match(await detail.locator('#model').innerText(), /gpt-4o-mini[\s\S]*temperature[\s\S]*0\.2/);
+  // The node's commit history comes from /api/v1/entities.
+  await detail.locator('#history tr[data-action="result"]').waitFor();
+  assert.ok(await detail.locator('#history tr[data-action="add-generation"]').count() >= 1);
+  assert.match(page.url(), new RegExp(`node=generation%3A${ids.gen}`));
+  await shot(page, 'generation');
+
+  await page.locator(`.tree-row[data-key="tool_call:${ids.tool}"]`).click();
+  await detail.locator('#tool-args').waitFor();
+  assert.match(await detail.locator('#tool-args').innerText(), /"city": "Paris"/);
+  assert.match(await detail.locator('#tool-result').innerText(), /"sky": "cloudy"/);
+
+  await page.locator(`.tree-row[data-key="retrieval:${ids.ret}"]`).click();
+  await detail.locator('#retrieval-docs').waitFor();
+  assert.match(await detail.locator('#retrieval-query').innerText(), /Paris news today/);
+  assert.equal(await detail.locator('#retrieval-docs li.doc').count(), 2);
+
+  // The image: either still inline in the message or lifted into an
+  // uploaded attachment that the UI fetches with the key.
+  await page.locator(`.tree-row[data-key="generation:${ids.gen2}"]`).click();
+  await detail.locator('.msg-user').waitFor();
+  assert.match(await detail.locator('.msg-user').innerText(), /What is in this picture\?/);
+  const img = detail.locator('img.msg-image').first();
+  await img.waitFor({ timeout: 15000 });
+  await page.waitForFunction((el) => el.complete && el.naturalWidth === 2, await img.elementHandle());
+  noPageErrors(page);
+  await page.close();
+});
+
+test('the replayed capture: errors highlighted, events, feedback, evaluations, metadata', async () => {
+  const page = await newPage();
+  await page.goto(`${UI}/traces/trace-001`);
+  await page.locator('.tree-row[data-key="error:err-001"]').waitFor();
+  assert.ok(await page.locator('.tree-row[data-key="error:err-001"]').evaluate((r) => r.classList.contains('is-error')));
+  assert.ok(await page.locator('.tree-row[data-key="tool_call:call_2"]').evaluate((r) => r.classList.contains('is-error')), 'failed tool call highlighted');
+  assert.ok(await page.locator('.tree-row[data-key="generation:gen-003"]').evaluate((r) => r.classList.contains('is-error')), 'failed generation highlighted');
+  await page.locator('.tree-row[data-key="trace:trace-001"]').click();
+  const d = page.locator('#detail');
+  await d.locator('#events').waitFor();
+  assert.match(await d.locator('#events').innerText(), /answer-sent/);
+  assert.match(await d.locator('#feedback').innerText(), /score 4[\s\S]*good/);
+  assert.match(await d.locator('#evaluations').innerText(), /faithfulness/);
+  assert.match(await d.locator('#metadata').innerText(), /requestId[\s\S]*req-123/);
+  assert.match(await d.locator('#tags').innerText(), /env[\s\S]*dev/);
+  assert.match(await d.locator('#metrics').innerText(), /latency_ms[\s\S]*840\.5/);
+  await page.locator('.tree-row[data-key="generation:gen-003"]').click();
+  assert.match(await d.locator('#errors').innerText(), /rate limited/);
+  noPageErrors(page);
+  await page.close();
+});
+
+test('live: a trace grows on screen while its commits are posted, and the list gains rows', async () => {
+  const id = `trace-live-${RUN}`;
+  const page = await newPage();
+  await page.goto(`${UI}/`);
+  await page.locator('#trace-table').waitFor();
+  await page.evaluate(() => { window.__noReload = true; });
+  await postLines([`trace{id=${id},action=create,data=${JSON.stringify({ name: 'live-trace', startTimestamp: ts(), tags: { live: 'yes' } })}}`]);
+  await page.locator(`tr.trace-row[data-id="${id}"]`).waitFor({ timeout: 20000 });
+  assert.equal(await page.evaluate(() => window.__noReload), true, 'the list updated without a reload');
+  assert.match(await page.locator(`tr.trace-row[data-id="${id}"]`).innerText(), /running/);
+
+  await page.locator(`tr.trace-row[data-id="${id}"] a.trace-link`).click();
+  await page.locator(`.tree-row[data-key="trace:${id}"]`).waitFor();
+  await page.evaluate(() => { window.__noReload = true; });
+  const steps = [
+    [`span:span-live-${RUN}`, `trace{id=${id},action=add-span,data=${JSON.stringify({ id: `span-live-${RUN}`, name: 'step-1', startTimestamp: ts() })}}`],
+    [`generation:gen-live-${RUN}`, `span{id=span-live-${RUN},action=add-generation,data=${JSON.stringify({ id: `gen-live-${RUN}`, name: 'live-llm', model: 'gpt-4o-mini', provider: 'openai', messages: [{ role: 'user', content: 'hi' }], startTimestamp: ts() })}}`],
+    [`tool_call:tool-live-${RUN}`, `span{id=span-live-${RUN},action=add-tool-call,data=${JSON.stringify({ id: `tool-live-${RUN}`, name: 'lookup', args: '{}', startTimestamp: ts() })}}`],
+  ];
+  for (const [key, line] of steps) {
+    const t0 = Date.now();
+    await postLines([line]);
+    await page.locator(`.tree-row[data-key="${key}"]`).waitFor({ timeout: 20000 });
+    metric(`live_node_visible_ms.${key.split(':')[0]}`, Date.now() - t0, 'ms');
+  }
+  // A result arriving for the selected generation updates its details.
+  await page.locator(`.tree-row[data-key="generation:gen-live-${RUN}"]`).click();
+  await page.locator('#detail .msg-user').waitFor();
+  await postLines([`generation{id=gen-live-${RUN},action=result,data=${JSON.stringify({ result: { id: 'x', object: 'chat.completion', model: 'gpt-4o-mini', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'hello live' } }], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } } })}}`]);
+  await page.waitForFunction(() => (document.querySelector('#usage-total .card-value') || {}).textContent === '5', null, { timeout: 20000 });
+  assert.match(await page.locator('#detail .msg-completion').innerText(), /hello live/);
+  assert.equal(await page.evaluate(() => window.__noReload), true, 'the trace view grew without a reload');
+  noPageErrors(page);
+  await page.close();
+});
+
+test('session view lists its traces in order with totals', async () => {
+  const page = await newPage();
+  await page.goto(`${UI}/sessions/sess-001`);
+  await page.locator('#session-trace-table tr[data-id="trace-002"]').waitFor();
+  const order = await page.$$eval('#session-trace-table tbody tr', (rs) => rs.map((r) => r.dataset.id));
+  assert.deepEqual(order, ['trace-001', 'trace-002']);
+  const s = await apiGet('/api/v1/sessions/sess-001');
+  assert.equal(s.status, 200);
+  const tot = s.body.session.totals;
+  assert.match(await page.locator('#session-stats').innerText(), new RegExp(`${tot.inputTokens} in / ${tot.outputTokens} out / ${tot.totalTokens}`));
+  await shot(page, 'session');
+  await page.click('a[href="/sessions"]');
+  await page.locator('#session-table tr[data-id="sess-001"]').waitFor();
+  noPageErrors(page);
+  await page.close();
+});
+
+test('a 10,000-node trace: time to first paint, virtual rows, search, expand', async () => {
+  const id = `trace-big-${RUN}`;
+  const spans = 100;
+  const perSpan = 99; // 1 trace + 100 spans + 9,900 leaves = 10,001 nodes
+  const base = Date.now() - 60000;
+  const t = (ms) => new Date(base + ms).toISOString();
+  const lines = [`trace{id=${id},action=create,data=${JSON.stringify({ name: 'big-trace', startTimestamp: t(0) })}}`];
+  for (let s = 0; s < spans; s++) {
+    const sid = `bs-${RUN}-${s}`;
+    lines.push(`trace{id=${id},action=add-span,data=${JSON.stringify({ id: sid, name: `batch-${s}`, startTimestamp: t(s * 500) })}}`);
+    lines.push(`span{id=${sid},action=end,data=${JSON.stringify({ endTimestamp: t(s * 500 + 480) })}}`);
+    for (let c = 0; c < perSpan; c++) {
+      const cid = `bn-${RUN}-${s}-${c}`;
+      const kind = c % 3;
+      const data = { id: cid, name: `${['llm', 'tool', 'search'][kind]}-${s}-${c}`, startTimestamp: t(s * 500 + c * 4) };
+      if (kind === 0) Object.assign(data, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: `q ${s}/${c}` }] });
+      lines.push(`span{id=${sid},action=${['add-generation', 'add-tool-call', 'add-retrieval'][kind]},data=${JSON.stringify(data)}}`);
+    }
+  }
+  lines.push(`trace{id=${id},action=end,data=${JSON.stringify({ endTimestamp: t(spans * 500) })}}`);
+  for (let i = 0; i < lines.length; i += 2500) await postLines(lines.slice(i, i + 2500));
+  await waitForSummary(id, (x) => x.end && x.counts && x.counts.generation === 3300 && x.counts.tool_call === 3300 && x.counts.retrieval === 3300 && x.counts.span === spans);
+
+  const page = await newPage();
+  const t0 = Date.now();
+  await page.goto(`${UI}/traces/${id}`);
+  await page.locator('.trace-view[data-painted="true"]').waitFor({ timeout: 60000 });
+  const wall = Date.now() - t0;
+  const [ttfp, fetched] = await page.evaluate(() => [performance.getEntriesByName('trace-first-paint')[0].startTime, performance.getEntriesByName('trace-fetched')[0].startTime]);
+  metric('big_trace_nodes', 10001, 'nodes');
+  metric('big_trace_first_paint_ms', ttfp, 'ms(since navigation start)');
+  metric('big_trace_render_ms', ttfp - fetched, 'ms(tree JSON received to first paint)');
+  const a0 = Date.now();
+  const direct = await apiGet(`/api/v1/traces/${id}`);
+  assert.equal(direct.status, 200);
+  metric('big_trace_api_get_ms', Date.now() - a0, 'ms(GET tree from node, incl. JSON parse)');
+  const scrollerH = await page.evaluate(() => document.getElementById('tree').clientHeight);
+  assert.ok(scrollerH > 100 && scrollerH < 1200, `the tree scroller is bounded by the viewport, got ${scrollerH}px`);
+  metric('big_trace_first_paint_wall_ms', wall, 'ms(goto to painted)');
+  assert.equal(await page.locator('.trace-view').getAttribute('data-nodes'), '10001');
+  const domRows = await page.locator('.tree-row').count();
+  assert.ok(domRows > 10 && domRows < 200, `virtual list renders only rows in view, got ${domRows}`);
+  await shot(page, 'large-trace');
+
+  // Search for a node deep in the trace: it is revealed and selected.
+  const target = `search-77-95`;
+  const t1 = Date.now();
+  await page.fill('#tree-search', target);
+  await page.locator(`.tree-row.selected[data-key="retrieval:bn-${RUN}-77-95"]`).waitFor();
+  metric('big_trace_search_ms', Date.now() - t1, 'ms');
+  assert.equal(await page.locator('#match-info').innerText(), '1 / 1');
+  await page.locator('#detail h2').filter({ hasText: target }).waitFor();
+
+  // Expand everything: still a bounded number of DOM rows, and scrolling to
+  // the end paints the last node.
+  const t2 = Date.now();
+  await page.click('#expand-all');
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
+  metric('big_trace_expand_all_ms', Date.now() - t2, 'ms');
+  await page.evaluate(() => { const s = document.getElementById('tree'); s.scrollTop = s.scrollHeight; s.dispatchEvent(new Event('scroll')); });
+  await page.locator(`.tree-row[data-key="retrieval:bn-${RUN}-99-98"]`).waitFor();
+  assert.ok(await page.locator('.tree-row').count() < 200);
+  noPageErrors(page);
+  await page.close();
+});
