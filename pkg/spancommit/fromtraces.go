@@ -27,10 +27,13 @@
 package spancommit
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -146,6 +149,25 @@ func (b *builder) emit(entity commit.Entity, id string, action commit.Action, da
 	})
 }
 
+// Span flag bits (OTLP ≥1.1): the parent span context's remoteness is
+// known, and it is remote.
+const (
+	flagHasIsRemote = 0x100
+	flagIsRemote    = 0x200
+)
+
+// IsLocalRoot reports whether a span starts this service's part of a
+// trace: it has no parent, or its parent is remote (another service that
+// may never send its spans here). Such spans hang under the trace entity,
+// so a distributed trace is never left as unreachable orphans.
+func IsLocalRoot(sp ptrace.Span) bool {
+	if sp.ParentSpanID().IsEmpty() {
+		return true
+	}
+	f := sp.Flags()
+	return f&flagHasIsRemote != 0 && f&flagIsRemote != 0
+}
+
 func ts(t pcommon.Timestamp) string {
 	if t == 0 {
 		return ""
@@ -216,7 +238,7 @@ func (b *builder) build() error {
 
 	// Parent: the OTLP parent span, or the trace for a root span.
 	parentEntity, parentID := commit.EntityTrace, traceID
-	if !sp.ParentSpanID().IsEmpty() {
+	if !IsLocalRoot(sp) {
 		parentID = sp.ParentSpanID().String()
 		parentEntity = commit.EntitySpan
 		if k, ok := b.kinds[sp.ParentSpanID()]; ok {
@@ -283,7 +305,7 @@ func entityOf(kind string) commit.Entity {
 // any span may set the session, explicit trace name, tags and metrics.
 func (b *builder) traceCommits(traceID, start, end string) {
 	c := &b.c
-	root := b.sp.ParentSpanID().IsEmpty()
+	root := IsLocalRoot(b.sp)
 	tags := map[string]string{}
 	for k, v := range c.TraceTags {
 		tags[k] = v
@@ -419,8 +441,48 @@ type errObj struct {
 	Type    string `json:"type,omitempty"`
 }
 
+// consumedEvents are span events the normalizer reads (message content,
+// streaming timings, exceptions, retrieval results); they are not repeated
+// as add-event records.
+func consumedEvent(name string) bool {
+	for _, p := range []string{"gen_ai.", "llm.", "ai.stream.", "ai.prompt", "ai.response", "db.query.result"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return name == "exception"
+}
+
+// events turns the span's other events into the SDK's add-event records,
+// with an id derived from the span, the event's position, name and time.
+func (b *builder) events(entity commit.Entity) {
+	evs := b.sp.Events()
+	for i := 0; i < evs.Len(); i++ {
+		e := evs.At(i)
+		if consumedEvent(e.Name()) {
+			continue
+		}
+		h := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d\x00%s\x00%d", b.id, i, e.Name(), e.Timestamp())))
+		meta := map[string]string{}
+		e.Attributes().Range(func(k string, v pcommon.Value) bool {
+			meta[k] = v.AsString()
+			return true
+		})
+		type addEvent struct {
+			ID        string            `json:"id"`
+			Name      string            `json:"name"`
+			Timestamp string            `json:"timestamp,omitempty"`
+			Tags      map[string]string `json:"tags"`
+			Metadata  map[string]string `json:"metadata,omitempty"`
+		}
+		b.emit(entity, b.id, commit.ActionAddEvent, addEvent{ID: "ev-" + hex.EncodeToString(h[:8]), Name: e.Name(),
+			Timestamp: ts(e.Timestamp()), Tags: map[string]string{}, Metadata: meta})
+	}
+}
+
 func (b *builder) common(entity commit.Entity, end string, tags map[string]string, meta map[string]string) {
 	c := &b.c
+	b.events(entity)
 	if len(meta) > 0 {
 		b.emit(entity, b.id, commit.ActionUpdate, map[string]any{"metadata": meta})
 	}
@@ -459,7 +521,7 @@ func (b *builder) span(pe commit.Entity, pid, start, end string, tags, meta map[
 	addMeta("maxim.model", c.Model)
 	// A root span's input/output are the trace's (traceCommits), not
 	// repeated on its node.
-	if root := b.sp.ParentSpanID().IsEmpty(); root {
+	if IsLocalRoot(b.sp) {
 		c.Input, c.Output = "", ""
 	}
 	if c.Input != "" {

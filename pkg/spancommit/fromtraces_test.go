@@ -234,3 +234,49 @@ func TestExplicitTraceNameBeatsRootSpanName(t *testing.T) {
 		t.Fatalf("default trace name = %q (%v), want span-1", tr2.Root.Name, err)
 	}
 }
+
+// A span whose parent is in another service (remote parent flag) starts
+// this service's part of the trace: it hangs under the trace entity, or the
+// whole subtree would be unreachable when that service does not send here.
+func TestRemoteParentIsLocalRoot(t *testing.T) {
+	td := ptrace.NewTraces()
+	ss := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty()
+	remote := ss.Spans().AppendEmpty()
+	remote.SetTraceID(otlpTrace)
+	remote.SetSpanID(sid(2))
+	remote.SetParentSpanID(sid(99)) // lives in a service that does not export here
+	remote.SetFlags(0x300)
+	remote.SetName("handle request")
+	remote.SetStartTimestamp(pcommon.NewTimestampFromTime(at(1)))
+	ev := remote.Events().AppendEmpty()
+	ev.SetName("cache-miss")
+	ev.SetTimestamp(pcommon.NewTimestampFromTime(at(2)))
+	ev.Attributes().PutStr("key", "paris")
+	child := ss.Spans().AppendEmpty()
+	child.SetTraceID(otlpTrace)
+	child.SetSpanID(sid(3))
+	child.SetParentSpanID(sid(2))
+	child.SetFlags(0x100) // parent known to be local
+	child.SetName("chat")
+	child.Attributes().PutStr("gen_ai.operation.name", "chat")
+	cs, err := spancommit.FromTraces(normalize(t, td), commit.NewVersioner())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := memstore.New()
+	storeCommits(t, s, cs)
+	tr, err := tree.AssembleTrace(context.Background(), s, commit.NodeRef{Repo: "default", Kind: commit.EntityTrace, ID: otlpTrace.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Root.Name != "handle request" || len(tr.Root.Children) != 1 || len(tr.Root.Children[0].Children) != 1 ||
+		tr.Root.Children[0].Children[0].Kind != commit.EntityGeneration {
+		j, _ := json.MarshalIndent(tr.Root, "", " ")
+		t.Fatalf("want trace → handle request → generation:\n%s", j)
+	}
+	// Span events that the normalizer does not consume become add-event records.
+	evs := tr.Root.Children[0].Events
+	if len(evs) != 1 || evs[0].Name != "cache-miss" || string(evs[0].Metadata["key"]) != `"paris"` {
+		t.Fatalf("events = %+v", evs)
+	}
+}

@@ -6,6 +6,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otelcol-genai/otelcol-genai/pkg/spancommit"
 )
 
 // view is a decoded, read-only look at one span: attributes as Go values,
@@ -34,7 +36,7 @@ func newView(span ptrace.Span, scope pcommon.InstrumentationScope, res pcommon.R
 		attrs:  make(map[string]any, span.Attributes().Len()),
 		name:   span.Name(),
 		scope:  scope.Name(),
-		isRoot: span.ParentSpanID().IsEmpty(),
+		isRoot: spancommit.IsLocalRoot(span),
 		span:   span,
 	}
 	span.Attributes().Range(func(k string, x pcommon.Value) bool {
