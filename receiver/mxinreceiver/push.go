@@ -157,9 +157,11 @@ func (r *mxinReceiver) prepare(ctx context.Context, repo string, lines lineNumbe
 			r.refused(ctx, c.Entity, c.Action, reasonLargeLogPending, 1)
 			out = append(out, c)
 		default:
+			// The uploaded line is unusable (or cannot be fetched at
+			// all): no resend can fix it, so it is reported, counted and
+			// logged rather than kept; the blob stays in storage.
 			report.reject(commit.LineError{Line: lines.of(c), Reason: reason})
 			r.refused(ctx, c.Entity, c.Action, reasonLargeLogMalformed, 1)
-			out = append(out, c)
 		}
 	}
 	return out, nil
