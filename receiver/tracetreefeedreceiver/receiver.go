@@ -26,6 +26,7 @@ type feedReceiver struct {
 	// getStore finds the store; tests replace it.
 	getStore func(host component.Host) (store.Store, error)
 
+	feed   *feed
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -53,6 +54,7 @@ func (r *feedReceiver) Start(ctx context.Context, host component.Host) error {
 	if err := f.init(ctx); err != nil {
 		return fmt.Errorf("tracetree_feed: %w", err)
 	}
+	r.feed = f
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	wake := make(chan struct{}, 1)
@@ -116,10 +118,13 @@ func (r *feedReceiver) run(ctx context.Context, f *feed, wake <-chan struct{}) {
 
 // Shutdown stops following the store. Pending traces are not flushed:
 // the checkpoint still points before them, so the next start emits them.
-func (r *feedReceiver) Shutdown(context.Context) error {
+func (r *feedReceiver) Shutdown(ctx context.Context) error {
 	if r.cancel != nil {
 		r.cancel()
 		r.wg.Wait()
+		r.cancel = nil
+		// The pending gauge counts this instance's waiting traces only.
+		r.tel.TracetreeFeedPendingTraces.Add(ctx, -int64(len(r.feed.pending)))
 	}
 	return nil
 }
