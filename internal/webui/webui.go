@@ -39,15 +39,29 @@ func Handler() http.Handler {
 		// failure here is a build defect, not a runtime condition.
 		panic("webui: embedded assets missing: " + err.Error())
 	}
-	index, err := fs.ReadFile(sub, "index.html")
+	// The assets are small (tens of KB): read them once so a request
+	// copies nothing.
+	files := map[string][]byte{}
+	err = fs.WalkDir(sub, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(sub, p)
+		files[p] = b
+		return err
+	})
 	if err != nil {
-		panic("webui: index.html missing: " + err.Error())
+		panic("webui: reading embedded assets: " + err.Error())
 	}
-	return &handler{files: sub, index: index}
+	index, ok := files["index.html"]
+	if !ok {
+		panic("webui: index.html missing")
+	}
+	return &handler{files: files, index: index}
 }
 
 type handler struct {
-	files fs.FS
+	files map[string][]byte
 	index []byte
 }
 
@@ -64,7 +78,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	name := strings.TrimPrefix(p, "/")
 	if name != "" && name != "index.html" {
-		if b, err := fs.ReadFile(h.files, name); err == nil {
+		if b, ok := h.files[name]; ok {
 			h.serve(w, r, name, b, "public, max-age=300")
 			return
 		}

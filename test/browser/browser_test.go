@@ -430,3 +430,23 @@ func allExist(dir string, names ...string) bool {
 	}
 	return true
 }
+
+// TestUIModules runs unit.test.mjs: the live feed's SSE parser (every
+// chunk split) and the tree indexer behind the virtual tree, under node
+// without a browser.
+func TestUIModules(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		unavailable(t, "node not found on PATH; the UI module tests need Node.js >= 20")
+	}
+	cmd := exec.Command(node, "--test", "--test-reporter=spec", "unit.test.mjs")
+	cmd.Dir = filepath.Join(repoRoot(), "test", "browser")
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil {
+		t.Fatalf("UI module tests failed: %v", err)
+	}
+	if !bytes.Contains(out, []byte("ℹ pass 5")) {
+		t.Fatalf("expected 5 passing UI module tests")
+	}
+}

@@ -43,7 +43,7 @@ export function indexTree(root) {
 }
 
 export function nodeHasError(n) {
-  return n.kind === 'error' || (n.errors && n.errors.length > 0);
+  return n.kind === 'error' || (Array.isArray(n.errors) && n.errors.length > 0);
 }
 
 function searchText(n) {
