@@ -1,8 +1,11 @@
 package mxinreceiver
 
 import (
+	"bytes"
+	"encoding/json"
 	"mime"
 	"net/http"
+	"strconv"
 
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
@@ -42,6 +45,17 @@ func (r *mxinReceiver) handleOTel(w http.ResponseWriter, req *http.Request) {
 	var err error
 	if isJSON {
 		err = otlpReq.UnmarshalJSON(body)
+		if err != nil {
+			// Maxim's own documentation example sends "kind": "2" (an enum
+			// number as a string), which the strict OTLP/JSON decoder
+			// refuses; retry once with such enum strings made numbers.
+			if fixed, ok := lenientOTLPJSON(body); ok {
+				retry := ptraceotlp.NewExportRequest()
+				if retry.UnmarshalJSON(fixed) == nil {
+					otlpReq, err = retry, nil
+				}
+			}
+		}
 	} else {
 		err = otlpReq.UnmarshalProto(body)
 	}
@@ -74,4 +88,53 @@ func (r *mxinReceiver) handleOTel(w http.ResponseWriter, req *http.Request) {
 	w.Header().Set("Content-Type", "application/x-protobuf")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(resp)
+}
+
+// lenientOTLPJSON rewrites span "kind" and status "code" values given as
+// digit strings ("2") into numbers. It reports whether it changed anything.
+func lenientOTLPJSON(body []byte) ([]byte, bool) {
+	var doc map[string]any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if dec.Decode(&doc) != nil {
+		return nil, false
+	}
+	changed := false
+	fix := func(m map[string]any, key string) {
+		if s, ok := m[key].(string); ok {
+			if _, err := strconv.Atoi(s); err == nil {
+				m[key] = json.Number(s)
+				changed = true
+			}
+		}
+	}
+	for _, rs := range asSlice(doc["resourceSpans"]) {
+		for _, ss := range asSlice(asMap(rs)["scopeSpans"]) {
+			for _, sp := range asSlice(asMap(ss)["spans"]) {
+				span := asMap(sp)
+				if span == nil {
+					continue
+				}
+				fix(span, "kind")
+				if st := asMap(span["status"]); st != nil {
+					fix(st, "code")
+				}
+			}
+		}
+	}
+	if !changed {
+		return nil, false
+	}
+	out, err := json.Marshal(doc)
+	return out, err == nil
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}
+
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
 }

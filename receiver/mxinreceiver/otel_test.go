@@ -11,9 +11,10 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 )
 
-// seedPayload is the example of Maxim's OTLP ingestion doc.
+// seedPayload is the example of Maxim's OTLP ingestion doc, including its
+// non-standard "kind": "2".
 const seedPayload = `{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"otel-test-genai"}}]},
-"scopeSpans":[{"scope":{"name":"@opentelemetry/instrumentation-genai","version":"0.1.0"},"spans":[{"traceId":"5f8c7f9a3ef14f67af716ef4cf4a9d23","spanId":"8f2c9c1c6e5d4b2a","name":"chat gpt-4o","kind":2,
+"scopeSpans":[{"scope":{"name":"@opentelemetry/instrumentation-genai","version":"0.1.0"},"spans":[{"traceId":"5f8c7f9a3ef14f67af716ef4cf4a9d23","spanId":"8f2c9c1c6e5d4b2a","name":"chat gpt-4o","kind":"2",
 "startTimeUnixNano":"1739340000000000000","endTimeUnixNano":"1739340000850000000",
 "attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"24"}}]}]}]}]}`
 
@@ -26,6 +27,7 @@ func TestOTelJSON(t *testing.T) {
 	require.Equal(t, 1, e.traces.SpanCount())
 	span := e.traces.AllTraces()[0].ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
 	assert.Equal(t, "chat gpt-4o", span.Name())
+	assert.Equal(t, ptrace.SpanKindServer, span.Kind(), `the doc's "kind": "2" is read as SERVER`)
 	assert.Equal(t, []string{testRepo}, client.FromContext(e.traces.Contexts()[0]).Metadata.Get("x-maxim-repo-id"))
 }
 
