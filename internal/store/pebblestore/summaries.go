@@ -249,7 +249,9 @@ func (s *Store) PutSessionSummaries(ctx context.Context, rows []store.SessionSum
 
 // chooseTraceIndex picks the index prefix whose entries are the narrowest
 // superset of the matches: an exact-match field beats the time index, and
-// without a repo only the global time index applies.
+// without a repo only the global time index applies. Without statistics the
+// order is a guess at selectivity: a session holds a handful of traces,
+// errors are rare, then name, tag and model.
 func chooseTraceIndex(q *store.TraceQuery) []byte {
 	if q.Repo == "" {
 		return []byte{pTraceAll}
@@ -258,10 +260,10 @@ func chooseTraceIndex(q *store.TraceQuery) []byte {
 	switch {
 	case q.SessionID != "":
 		return appendString(base(ixSession), q.SessionID)
+	case q.ErrorOnly:
+		return base(ixError)
 	case q.Name != "":
 		return appendString(base(ixName), q.Name)
-	case q.Model != "":
-		return appendString(base(ixModel), q.Model)
 	case len(q.Tags) > 0:
 		keys := make([]string, 0, len(q.Tags))
 		for k := range q.Tags {
@@ -269,8 +271,8 @@ func chooseTraceIndex(q *store.TraceQuery) []byte {
 		}
 		sort.Strings(keys)
 		return appendString(appendString(base(ixTag), keys[0]), q.Tags[keys[0]])
-	case q.ErrorOnly:
-		return base(ixError)
+	case q.Model != "":
+		return appendString(base(ixModel), q.Model)
 	default:
 		return base(ixTime)
 	}
