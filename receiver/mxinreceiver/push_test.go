@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -360,4 +361,34 @@ func TestDoubleSlashPath(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.code, string(resp.body))
 	assert.JSONEq(t, `{"data":{"success":true,"accepted":1}}`, string(resp.body))
 	require.Len(t, e.commits(), 1)
+}
+
+// Concurrent pushes: every commit arrives once, and no two commits share a
+// version (the fold's last-writer order must be total).
+func TestConcurrentPushes(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	const workers, pushes, linesPer = 8, 10, 5
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for p := 0; p < pushes; p++ {
+				var b strings.Builder
+				for l := 0; l < linesPer; l++ {
+					fmt.Fprintf(&b, "trace{id=t-%d-%d,action=update,data={\"metrics\":{\"n\":%d}}}\n", w, p, l)
+				}
+				resp := e.push(testRepo, testKey, []byte(b.String()))
+				assert.Equal(t, http.StatusOK, resp.code)
+			}
+		}(w)
+	}
+	wg.Wait()
+	got := e.commits()
+	require.Len(t, got, workers*pushes*linesPer)
+	versions := map[int64]bool{}
+	for _, c := range got {
+		assert.False(t, versions[c.Version], "duplicate version %d", c.Version)
+		versions[c.Version] = true
+	}
 }
