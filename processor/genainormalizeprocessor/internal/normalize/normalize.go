@@ -207,10 +207,34 @@ func firstAttr(v *view, keys ...string) any {
 func textIO(v *view, c *spancommit.Canonical) {
 	if x, k := v.get("input.value", "traceloop.entity.input", "gen_ai.input.messages", "ai.prompt", "mlflow.spanInputs", "input"); k != "" {
 		c.Input = ioText(x)
+		if k == "gen_ai.input.messages" {
+			// An agent span's conversation: its input is the last user turn.
+			if x, ok := v.structured(k); ok {
+				if ms, _ := normMessages(x, "user"); len(ms) > 0 {
+					for i := len(ms) - 1; i >= 0; i-- {
+						if ms[i].Role == "user" {
+							if t := messageText(ms[i]); t != "" {
+								c.Input = t
+							}
+							break
+						}
+					}
+				}
+			}
+		}
 	}
 	if x, k := v.get("output.value", "traceloop.entity.output", "gen_ai.output.messages", "ai.response.text", "ai.response.object",
 		"mlflow.spanOutputs", "output"); k != "" {
 		c.Output = ioText(x)
+		if k == "gen_ai.output.messages" {
+			if x, ok := v.structured(k); ok {
+				if ms, _ := normMessages(x, "assistant"); len(ms) > 0 {
+					if t := messageText(ms[0]); t != "" {
+						c.Output = t
+					}
+				}
+			}
+		}
 	}
 }
 
@@ -350,4 +374,21 @@ func shrinkMessages(ms []spancommit.Message, n int) int {
 		}
 	}
 	return count
+}
+
+// messageText joins the text of a canonical message.
+func messageText(m spancommit.Message) string {
+	switch t := m.Content.(type) {
+	case string:
+		return t
+	case []spancommit.Part:
+		var b []string
+		for _, p := range t {
+			if p.Type == "text" && p.Text != "" {
+				b = append(b, p.Text)
+			}
+		}
+		return strings.Join(b, "\n")
+	}
+	return ""
 }
