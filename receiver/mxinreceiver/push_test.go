@@ -293,11 +293,16 @@ func TestPipelineErrors(t *testing.T) {
 		err        error
 		wantCode   int
 		retryAfter string
+		wantMsg    string
 	}{
-		{"retryable", errors.New("queue is full"), http.StatusServiceUnavailable, "3"},
-		{"memory limiter style", status.Error(codes.ResourceExhausted, "memory limit"), http.StatusTooManyRequests, "3"},
-		{"unavailable status", status.Error(codes.Unavailable, "down"), http.StatusServiceUnavailable, "3"},
-		{"permanent", consumererror.NewPermanent(errors.New("exporter rejected")), http.StatusInternalServerError, ""},
+		{"retryable", errors.New("queue is full"), http.StatusServiceUnavailable, "3",
+			"consume 1 commits: queue is full"},
+		{"memory limiter style", status.Error(codes.ResourceExhausted, "memory limit"), http.StatusTooManyRequests, "3",
+			"consume 1 commits: rpc error: code = ResourceExhausted desc = memory limit"},
+		{"unavailable status", status.Error(codes.Unavailable, "down"), http.StatusServiceUnavailable, "3",
+			"consume 1 commits: rpc error: code = Unavailable desc = down"},
+		{"permanent", consumererror.NewPermanent(errors.New("exporter rejected")), http.StatusInternalServerError, "",
+			"consume 1 commits: Permanent error: exporter rejected"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -305,8 +310,8 @@ func TestPipelineErrors(t *testing.T) {
 			resp := e.push(testRepo, testKey, body)
 			assert.Equal(t, tt.wantCode, resp.code)
 			assert.Equal(t, tt.retryAfter, resp.header.Get("Retry-After"))
-			m := resp.json(t)
-			assert.Contains(t, m, "error", "a refusal must make the SDK keep the batch")
+			// An `error` key: the SDK keeps the batch and resends it.
+			assert.JSONEq(t, `{"error":{"message":"pipeline refused the data; resend later: `+tt.wantMsg+`"}}`, string(resp.body))
 			refused := counterByAttrs(t, e, "otelcol_receiver_mxin_commits_refused")
 			assert.EqualValues(t, 1, refused[attrKey("trace", "create", reasonPipeline)])
 		})
