@@ -1,0 +1,20 @@
+// Code in the style of mdatagen (hand-written: mdatagen is not available in
+// this build environment). Keep in sync with ../../metadata.yaml.
+
+// Package metadata contains the telemetry and build information for the
+// tracetree exporter.
+package metadata
+
+import (
+	"go.opentelemetry.io/collector/component"
+)
+
+var (
+	Type      = component.MustNewType("tracetree")
+	ScopeName = "github.com/otelcol-genai/otelcol-genai/exporter/tracetreeexporter"
+)
+
+const (
+	TracesStability = component.StabilityLevelAlpha
+	LogsStability   = component.StabilityLevelAlpha
+)

@@ -1,0 +1,643 @@
+package tracetreequery
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/client"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-genai/otelcol-genai/extension/maximauthextension"
+	"github.com/otelcol-genai/otelcol-genai/extension/tracetreequery/internal/metadata"
+	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/internal/tree"
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+)
+
+//go:embed openapi.yaml
+var openAPIDoc []byte
+
+// reposAttribute is the client.Info.Auth attribute maxim_auth sets: the
+// repositories the API key may read, []string, "*" meaning all.
+const reposAttribute = maximauthextension.AttributeRepos
+
+type apiOptions struct {
+	// authEnabled is true when an authenticator guards the server; then a
+	// request without auth data is refused instead of seeing every repo.
+	authEnabled bool
+	heartbeat   time.Duration
+	maxPage     int
+	logger      *zap.Logger
+	telemetry   *metadata.TelemetryBuilder
+	// stop is closed when the server shuts down, ending live streams.
+	stop <-chan struct{}
+}
+
+type api struct {
+	st   store.Store
+	opts apiOptions
+}
+
+func newAPI(st store.Store, opts apiOptions) *api {
+	if opts.logger == nil {
+		opts.logger = zap.NewNop()
+	}
+	if opts.heartbeat <= 0 {
+		opts.heartbeat = defaultHeartbeat
+	}
+	if opts.maxPage <= 0 {
+		opts.maxPage = defaultMaxPageSize
+	}
+	return &api{st: st, opts: opts}
+}
+
+// route is one routed endpoint. The OpenAPI document must list exactly
+// these (see TestOpenAPIMatchesRoutes).
+type route struct {
+	method  string
+	pattern string // net/http ServeMux pattern path
+	handler http.HandlerFunc
+}
+
+func (a *api) routes() []route {
+	return []route{
+		{http.MethodGet, "/{$}", a.index},
+		{http.MethodGet, "/openapi.yaml", a.openAPI},
+		{http.MethodGet, "/api/v1/traces", a.searchTraces},
+		{http.MethodGet, "/api/v1/traces/{id}", a.getTrace},
+		{http.MethodGet, "/api/v1/sessions", a.searchSessions},
+		{http.MethodGet, "/api/v1/sessions/{id}", a.getSession},
+		{http.MethodGet, "/api/v1/entities/{kind}/{id}", a.getEntity},
+		{http.MethodGet, "/api/v1/live", a.live},
+		{http.MethodGet, "/api/v1/attachments/{key...}", a.getAttachment},
+	}
+}
+
+// openAPIPath turns a ServeMux pattern into its OpenAPI path template.
+func openAPIPath(pattern string) string {
+	if pattern == "/{$}" {
+		return "/"
+	}
+	return strings.ReplaceAll(pattern, "...}", "}")
+}
+
+func (a *api) handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range a.routes() {
+		name := rt.method + " " + rt.pattern
+		mux.Handle(name, a.instrument(name, rt.handler))
+	}
+	// Unknown API paths get the JSON error shape rather than the mux's
+	// plain-text 404; "/" itself stays the UI's.
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	return mux
+}
+
+// statusRecorder remembers the status for the request counter. Unwrap
+// lets http.ResponseController reach Flush and SetWriteDeadline.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.code == 0 {
+		s.code = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.code == 0 {
+		s.code = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (a *api) instrument(name string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w}
+		h(rec, r)
+		if a.opts.telemetry != nil {
+			code := rec.code
+			if code == 0 {
+				code = http.StatusOK
+			}
+			a.opts.telemetry.TracetreeQueryRequests.Add(r.Context(), 1, metric.WithAttributes(
+				attribute.String("route", name), attribute.Int("code", code)))
+		}
+	})
+}
+
+// apiError is the JSON error body of every non-2xx answer.
+type apiError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, apiError{Code: code, Message: msg})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		code = http.StatusInternalServerError
+		b, _ = json.Marshal(apiError{Code: code, Message: "encoding response: " + err.Error()})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, _ = w.Write(b)
+	_, _ = w.Write([]byte{'\n'})
+}
+
+// httpError carries a status code from parameter checks to the handler.
+type httpError struct {
+	code int
+	msg  string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) error {
+	return &httpError{code: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}
+}
+
+// fail answers err: its own code for parameter errors, 404 for unknown
+// ids, 499-ish cancellations are not worth logging, 500 otherwise.
+func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var he *httpError
+	switch {
+	case errors.As(err, &he):
+		writeError(w, he.code, he.msg)
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not found")
+	case r.Context().Err() != nil:
+		writeError(w, http.StatusServiceUnavailable, "request canceled: "+r.Context().Err().Error())
+	default:
+		a.opts.logger.Error("tracetree_query request failed", zap.String("path", r.URL.Path), zap.Error(err))
+		writeError(w, http.StatusInternalServerError, err.Error())
+	}
+}
+
+// allowedRepos reads the repositories the caller may see from the auth
+// data maxim_auth attached. all is true for "*" or when the server runs
+// without an authenticator.
+func (a *api) allowedRepos(r *http.Request) (repos []string, all bool, err error) {
+	info := client.FromContext(r.Context())
+	if info.Auth == nil {
+		if a.opts.authEnabled {
+			return nil, false, &httpError{code: http.StatusUnauthorized, msg: "missing authentication"}
+		}
+		return nil, true, nil
+	}
+	switch v := info.Auth.GetAttribute(reposAttribute).(type) {
+	case []string:
+		repos = v
+	case string:
+		repos = strings.Split(v, ",")
+	case []any:
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				repos = append(repos, s)
+			}
+		}
+	case nil:
+		return nil, false, &httpError{code: http.StatusForbidden, msg: "the API key grants no repositories"}
+	default:
+		return nil, false, fmt.Errorf("auth attribute %s has unexpected type %T", reposAttribute, v)
+	}
+	for _, rp := range repos {
+		if rp == "*" {
+			return nil, true, nil
+		}
+	}
+	return repos, false, nil
+}
+
+// resolveRepo picks the repository a request reads: the `repo` parameter
+// (which the key must allow), or the key's only repository.
+func (a *api) resolveRepo(r *http.Request) (string, error) {
+	repos, all, err := a.allowedRepos(r)
+	if err != nil {
+		return "", err
+	}
+	if want := r.URL.Query().Get("repo"); want != "" {
+		if all || contains(repos, want) {
+			return want, nil
+		}
+		return "", &httpError{code: http.StatusForbidden, msg: fmt.Sprintf("the API key may not read repository %q", want)}
+	}
+	if !all && len(repos) == 1 {
+		return repos[0], nil
+	}
+	return "", badRequest("repo: required (the API key does not name exactly one repository)")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+const indexPage = `<!doctype html>
+<html><head><meta charset="utf-8"><title>otelcol-genai</title></head>
+<body>
+<h1>otelcol-genai trace tree</h1>
+<p>The web UI is not installed in this build. The HTTP API is:</p>
+<ul>
+<li><a href="openapi.yaml">openapi.yaml</a> (OpenAPI 3 description)</li>
+<li><a href="api/v1/traces">api/v1/traces</a> (trace search)</li>
+<li><a href="api/v1/sessions">api/v1/sessions</a> (sessions)</li>
+</ul>
+</body></html>
+`
+
+func (*api) index(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte(indexPage))
+}
+
+func (*api) openAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml")
+	_, _ = w.Write(openAPIDoc)
+}
+
+// ---- search ----
+
+// parseTime accepts RFC 3339 or unix milliseconds.
+func parseTime(name, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.UnixMilli(ms).UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, badRequest("%s: want RFC 3339 time or unix milliseconds, got %q", name, s)
+	}
+	return t, nil
+}
+
+// parseDuration accepts a Go duration ("1.5s") or plain milliseconds.
+func parseDuration(name, s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if ms, err := strconv.ParseFloat(s, 64); err == nil {
+		if ms < 0 {
+			return 0, badRequest("%s: must not be negative", name)
+		}
+		return time.Duration(ms * float64(time.Millisecond)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, badRequest("%s: want a duration like 250ms or milliseconds, got %q", name, s)
+	}
+	return d, nil
+}
+
+func (a *api) parseLimit(s string) (int, error) {
+	if s == "" {
+		return 0, nil // the backend's default page size
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return 0, badRequest("limit: want a positive integer, got %q", s)
+	}
+	return min(n, a.opts.maxPage), nil
+}
+
+func (a *api) parseRange(r *http.Request) (from, to time.Time, err error) {
+	q := r.URL.Query()
+	if from, err = parseTime("from", q.Get("from")); err != nil {
+		return
+	}
+	if to, err = parseTime("to", q.Get("to")); err != nil {
+		return
+	}
+	if !from.IsZero() && !to.IsZero() && !to.After(from) {
+		err = badRequest("to must be after from")
+	}
+	return
+}
+
+func (a *api) traceQuery(r *http.Request) (store.TraceQuery, error) {
+	var tq store.TraceQuery
+	var err error
+	if tq.Repo, err = a.resolveRepo(r); err != nil {
+		return tq, err
+	}
+	if tq.From, tq.To, err = a.parseRange(r); err != nil {
+		return tq, err
+	}
+	q := r.URL.Query()
+	tq.SessionID = q.Get("session")
+	tq.Name = q.Get("name")
+	tq.Model = q.Get("model")
+	tq.Cursor = q.Get("cursor")
+	for _, t := range q["tag"] {
+		k, v, ok := strings.Cut(t, ":")
+		if !ok || k == "" {
+			return tq, badRequest("tag: want key:value, got %q", t)
+		}
+		if tq.Tags == nil {
+			tq.Tags = map[string]string{}
+		}
+		tq.Tags[k] = v
+	}
+	switch s := q.Get("status"); s {
+	case "", "any":
+	case "error":
+		tq.ErrorOnly = true
+	default:
+		return tq, badRequest("status: want error or any, got %q", s)
+	}
+	if tq.MinDuration, err = parseDuration("min_duration", q.Get("min_duration")); err != nil {
+		return tq, err
+	}
+	if tq.Limit, err = a.parseLimit(q.Get("limit")); err != nil {
+		return tq, err
+	}
+	return tq, nil
+}
+
+func (a *api) searchTraces(w http.ResponseWriter, r *http.Request) {
+	tq, err := a.traceQuery(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	page, err := a.st.SearchTraces(r.Context(), tq)
+	if err != nil {
+		a.fail(w, r, fmt.Errorf("search traces: %w", err))
+		return
+	}
+	if page.Traces == nil {
+		page.Traces = []store.TraceSummary{}
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func (a *api) searchSessions(w http.ResponseWriter, r *http.Request) {
+	var sq store.SessionQuery
+	var err error
+	if sq.Repo, err = a.resolveRepo(r); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if sq.From, sq.To, err = a.parseRange(r); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if sq.Limit, err = a.parseLimit(r.URL.Query().Get("limit")); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	sq.Cursor = r.URL.Query().Get("cursor")
+	page, err := a.st.SearchSessions(r.Context(), sq)
+	if err != nil {
+		a.fail(w, r, fmt.Errorf("search sessions: %w", err))
+		return
+	}
+	if page.Sessions == nil {
+		page.Sessions = []store.SessionSummary{}
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// ---- trees and nodes ----
+
+func validID(name, id string) error {
+	if id == "" || len(id) > 512 {
+		return badRequest("%s: must be 1-512 characters", name)
+	}
+	return nil
+}
+
+// getTrace assembles the tree from the commits on every request, so the
+// answer is never older than the store (the summary index may lag).
+func (a *api) getTrace(w http.ResponseWriter, r *http.Request) {
+	repo, err := a.resolveRepo(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	if err = validID("id", id); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	t, err := tree.AssembleTrace(r.Context(), a.st, commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: id})
+	if err != nil {
+		a.fail(w, r, fmt.Errorf("assemble trace %s: %w", id, err))
+		return
+	}
+	if t == nil {
+		a.fail(w, r, store.ErrNotFound)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+func (a *api) getSession(w http.ResponseWriter, r *http.Request) {
+	repo, err := a.resolveRepo(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	if err = validID("id", id); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	s, err := tree.AssembleSession(r.Context(), a.st, commit.NodeRef{Repo: repo, Kind: commit.EntitySession, ID: id})
+	if err != nil {
+		a.fail(w, r, fmt.Errorf("assemble session %s: %w", id, err))
+		return
+	}
+	if s == nil {
+		a.fail(w, r, store.ErrNotFound)
+		return
+	}
+	writeJSON(w, http.StatusOK, s)
+}
+
+var knownEntities = map[commit.Entity]bool{
+	commit.EntitySession: true, commit.EntityTrace: true, commit.EntitySpan: true,
+	commit.EntityGeneration: true, commit.EntityRetrieval: true, commit.EntityToolCall: true,
+	commit.EntityError: true, commit.EntityStorage: true,
+}
+
+// historyEntry is one commit of a node as "what arrived when". Seed
+// commits (a parent's add-* that creates the node) carry the node they were
+// sent on in From.
+type historyEntry struct {
+	Version  int64           `json:"version"`
+	Time     time.Time       `json:"time"`
+	CommitID string          `json:"commitId"`
+	Action   commit.Action   `json:"action"`
+	From     *commit.NodeRef `json:"from,omitempty"`
+	Data     json.RawMessage `json:"data"`
+}
+
+type entityResponse struct {
+	Ref      commit.NodeRef   `json:"ref"`
+	Node     tree.Node        `json:"node"`
+	Parents  []commit.NodeRef `json:"parents"`
+	Children []commit.NodeRef `json:"children"`
+	Commits  []historyEntry   `json:"commits"`
+}
+
+func (a *api) getEntity(w http.ResponseWriter, r *http.Request) {
+	repo, err := a.resolveRepo(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	kind := commit.Entity(r.PathValue("kind"))
+	if !knownEntities[kind] {
+		a.fail(w, r, badRequest("kind: unknown entity %q", kind))
+		return
+	}
+	id := r.PathValue("id")
+	if err = validID("id", id); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	ref := commit.NodeRef{Repo: repo, Kind: kind, ID: id}
+	resp, err := a.entity(r.Context(), ref)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// entity folds one node the way the tree does: its own commits plus the
+// parents' add-* commits that create it (they carry e.g. a generation's
+// model and messages).
+func (a *api) entity(ctx context.Context, ref commit.NodeRef) (*entityResponse, error) {
+	parents, err := a.st.Parents(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("parents of %s/%s: %w", ref.Kind, ref.ID, err)
+	}
+	children, err := a.st.Children(ctx, []commit.NodeRef{ref})
+	if err != nil {
+		return nil, fmt.Errorf("children of %s/%s: %w", ref.Kind, ref.ID, err)
+	}
+	sets, err := a.st.Commits(ctx, append([]commit.NodeRef{ref}, parents...))
+	if err != nil {
+		return nil, fmt.Errorf("commits of %s/%s: %w", ref.Kind, ref.ID, err)
+	}
+	own := sets[ref]
+	if len(own) == 0 && len(parents) == 0 && len(children[ref]) == 0 {
+		return nil, fmt.Errorf("%s/%s: %w", ref.Kind, ref.ID, store.ErrNotFound)
+	}
+	all := append([]commit.Commit(nil), own...)
+	for _, p := range parents {
+		for _, c := range sets[p] {
+			if child, ok := tree.ChildRef(&c); ok && child == ref {
+				all = append(all, c)
+			}
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return commit.Less(&all[i], &all[j]) })
+
+	resp := &entityResponse{
+		Ref:      ref,
+		Node:     tree.Fold(ref, all),
+		Parents:  nonNil(parents),
+		Children: nonNil(children[ref]),
+		Commits:  make([]historyEntry, 0, len(all)),
+	}
+	for _, c := range all {
+		h := historyEntry{
+			Version:  c.Version,
+			Time:     time.Unix(0, c.Version).UTC(),
+			CommitID: c.ID.String(),
+			Action:   c.Action,
+			Data:     c.Data,
+		}
+		if n := c.Node(); n != ref {
+			h.From = &n
+		}
+		resp.Commits = append(resp.Commits, h)
+	}
+	return resp, nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// ---- attachments ----
+
+func (a *api) getAttachment(w http.ResponseWriter, r *http.Request) {
+	key := r.PathValue("key")
+	if key == "" {
+		a.fail(w, r, badRequest("key: required"))
+		return
+	}
+	repo, err := a.resolveRepo(r)
+	if err != nil {
+		// SDK attachment keys start with the repo id
+		// ({repo}/{entity}/{id}/files/original/{attachment}); use it when
+		// the caller did not name one and the key allows it.
+		var he *httpError
+		first, _, _ := strings.Cut(key, "/")
+		if !errors.As(err, &he) || he.code != http.StatusBadRequest || !a.mayRead(r, first) {
+			a.fail(w, r, err)
+			return
+		}
+		repo = first
+	}
+	b, err := a.st.GetBlob(r.Context(), repo, key)
+	if err != nil {
+		a.fail(w, r, fmt.Errorf("blob %s: %w", key, err))
+		return
+	}
+	ct := b.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	h := w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("Content-Length", strconv.Itoa(len(b.Data)))
+	// User-supplied bytes: never sniff, and never let an uploaded HTML
+	// file run script in the UI's origin.
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "sandbox")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b.Data)
+}
+
+func (a *api) mayRead(r *http.Request, repo string) bool {
+	if repo == "" {
+		return false
+	}
+	repos, all, err := a.allowedRepos(r)
+	return err == nil && (all || contains(repos, repo))
+}
