@@ -89,11 +89,13 @@ func TestUploadURLErrors(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, resp.code)
 	resp = e.uploadURL(testRepo+"/../etc/passwd", "text/plain", testKey)
 	assert.Equal(t, http.StatusBadRequest, resp.code)
-	assert.Contains(t, resp.json(t), "error")
+	assert.JSONEq(t, `{"error":{"message":"key \"repo-local-1/../etc/passwd\" has a relative path segment"}}`, string(resp.body))
 	resp = e.uploadURL("no-slash", "text/plain", testKey)
 	assert.Equal(t, http.StatusBadRequest, resp.code)
+	assert.JSONEq(t, `{"error":{"message":"key must be <repository>/<path>"}}`, string(resp.body))
 	resp = e.do(http.MethodGet, pathUploadURL+"?key="+testRepo+"/large-logs/x&mimeType=text/plain&size=999999999999", map[string]string{"x-maxim-api-key": testKey}, nil)
 	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.code)
+	assert.JSONEq(t, `{"error":{"message":"size 999999999999 over max_request_body_size 67108864"}}`, string(resp.body))
 }
 
 func TestUploadsWithoutBlobStorage(t *testing.T) {
