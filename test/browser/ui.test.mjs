@@ -214,6 +214,7 @@ test('a trace sent by the Maxim JS SDK: tree, waterfall, generation transcript, 
   });
   gen2.result({ id: 'chatcmpl-ui-2', object: 'chat.completion', created: 1, model: 'gpt-4o', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'A tiny square.' } }], usage: { prompt_tokens: 85, completion_tokens: 4, total_tokens: 89 } });
   span.end();
+  trace.addAttachment({ type: 'fileData', id: `att-notes-${RUN}`, name: 'notes.txt', mimeType: 'text/plain', data: Buffer.from(`notes of run ${RUN}`) });
   trace.output('18C and cloudy');
   trace.end();
   await logger.flush();
@@ -240,6 +241,14 @@ test('a trace sent by the Maxim JS SDK: tree, waterfall, generation transcript, 
   for (const [l, w] of bars) assert.ok(l >= 0 && w > 0 && l + w <= 100.01, `bar out of range: ${l} ${w}`);
   assert.match(await page.locator('#trace-stats').innerText(), /148/, 'total tokens 59 + 89');
   await shot(page, 'trace');
+
+  // The trace itself is shown first: its attachment downloads through the
+  // API with the key.
+  const att = page.locator(`#detail li.attachment[data-id="att-notes-${RUN}"]`);
+  await att.waitFor();
+  const [download] = await Promise.all([page.waitForEvent('download'), att.locator('button.download').click()]);
+  assert.equal(download.suggestedFilename(), 'notes.txt');
+  assert.equal(readFileSync(await download.path(), 'utf8'), `notes of run ${RUN}`);
 
   await genRow.click();
   const detail = page.locator('#detail');
@@ -277,6 +286,11 @@ test('a trace sent by the Maxim JS SDK: tree, waterfall, generation transcript, 
   const img = detail.locator('img.msg-image').first();
   await img.waitFor({ timeout: 15000 });
   await page.waitForFunction((el) => el.complete && el.naturalWidth === 2, await img.elementHandle());
+  // The SDK also lifted the image into an uploaded attachment; the UI
+  // fetches it with the key and shows it inline.
+  const attImg = detail.locator('img.attachment-image');
+  await attImg.waitFor({ timeout: 15000 });
+  await page.waitForFunction((el) => el.complete && el.naturalWidth === 2, await attImg.elementHandle());
   noPageErrors(page);
   await page.close();
 });

@@ -374,7 +374,24 @@ export function mount(container, ctx, traceId, query) {
     if (!a || !b || a.node.lastVersion !== b.node.lastVersion || a.node.commitCount !== b.node.commitCount) showDetail(state.selected);
   }
 
-  const reload = debounce(load, 300);
+  // Live reloads never overlap: a change during a fetch schedules one more
+  // fetch after it, and the debounce grows with the tree's fetch time so a
+  // huge trace being written is not refetched back to back.
+  let inflight = false;
+  let again = false;
+  let lastLoadMs = 0;
+  async function reloadNow() {
+    if (inflight) { again = true; return; }
+    inflight = true;
+    const t0 = performance.now();
+    try { await load(); } finally {
+      lastLoadMs = performance.now() - t0;
+      inflight = false;
+      if (again) { again = false; reload(); }
+    }
+  }
+  const debounced = debounce(reloadNow, 300);
+  const reload = Object.assign(() => (lastLoadMs > 300 ? setTimeout(debounced, lastLoadMs) : debounced()), { cancel: () => debounced.cancel() });
   const feed = live({ trace: traceId }, {
     onChange: () => reload(),
     onResync: () => reload(),
