@@ -2,6 +2,7 @@ package spancommit
 
 import (
 	"encoding/json"
+	"math"
 	"sort"
 	"strconv"
 
@@ -397,6 +398,9 @@ func Decode(attrs pcommon.Map) Canonical {
 			return &n
 		case pcommon.ValueTypeDouble:
 			n := v.Double()
+			if math.IsNaN(n) || math.IsInf(n, 0) {
+				return nil
+			}
 			return &n
 		}
 		return nil

@@ -63,8 +63,9 @@ type pending struct {
 
 // FromTraces converts normalized spans into sealed, versioned commits.
 // Spans the normalizer has not seen are treated as plain spans (name,
-// timestamps, status). It never fails on span content; an error means the
-// commit data could not be encoded.
+// timestamps, status). It never fails on span content: a commit whose data
+// cannot be encoded (impossible for normalized spans, which carry no NaN or
+// ±Inf) is skipped alone. The error return is kept for future checks.
 func FromTraces(td ptrace.Traces, v *commit.Versioner) ([]commit.Commit, error) {
 	kinds := map[pcommon.SpanID]string{}
 	rss := td.ResourceSpans()
@@ -129,16 +130,16 @@ type builder struct {
 	c     Canonical
 	repo  string
 	id    string
-	out   []pending
-	err   error
+	out     []pending
+	skipped int
 }
 
 func (b *builder) emit(entity commit.Entity, id string, action commit.Action, data any) {
 	raw, err := json.Marshal(data)
 	if err != nil {
-		if b.err == nil {
-			b.err = fmt.Errorf("span %s: encode %s %s: %w", b.id, entity, action, err)
-		}
+		// Unreachable for normalized spans (the normalizer drops NaN and
+		// ±Inf); if it happens, only this commit is lost, not the batch.
+		b.skipped++
 		return
 	}
 	b.out = append(b.out, pending{
@@ -230,7 +231,7 @@ func (b *builder) build() error {
 		if sid != "" {
 			b.emit(commit.EntitySession, sid, commit.ActionEnd, map[string]string{"endTimestamp": end})
 		}
-		return b.err
+		return nil
 	}
 
 	b.traceCommits(traceID, start, end)
@@ -280,7 +281,7 @@ func (b *builder) build() error {
 	default:
 		b.span(parentEntity, parentID, start, end, tags, meta, addMeta)
 	}
-	return b.err
+	return nil
 }
 
 func joinJSON(v []string) string {

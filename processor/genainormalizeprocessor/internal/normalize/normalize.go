@@ -5,6 +5,7 @@
 package normalize
 
 import (
+	"math"
 	"strconv"
 	"strings"
 
@@ -169,8 +170,9 @@ func generationFields(v *view, c *spancommit.Canonical, cl class) {
 	if f := v.number("ai.response.msToFirstChunk", "ai.stream.msToFirstChunk"); f != nil {
 		c.TTFTMs = f
 	} else if f := v.number("gen_ai.response.time_to_first_chunk", "gen_ai.client.operation.time_to_first_chunk"); f != nil {
-		ms := *f * 1000
-		c.TTFTMs = &ms
+		if ms := *f * 1000; !math.IsInf(ms, 0) {
+			c.TTFTMs = &ms
+		}
 	} else {
 		for _, e := range v.events {
 			if e.name == "ai.stream.firstChunk" {
