@@ -3,7 +3,9 @@ package pgstore
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,6 +127,61 @@ func TestCursorRoundTrip(t *testing.T) {
 	for _, bad := range []string{"", "!!", "AAAA", encodeCursor(cursor{Repo: "abc"})[:14]} {
 		if _, err := decodeCursor(bad); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestChunkCommits(t *testing.T) {
+	mk := func(n int) *commit.Commit { return &commit.Commit{Data: make([]byte, n)} }
+	cs := []*commit.Commit{mk(100), mk(100), mk(1000), mk(10), mk(10)}
+	chunks := chunkCommits(cs, 300)
+	var sizes []int
+	total := 0
+	for _, ch := range chunks {
+		sizes = append(sizes, len(ch))
+		total += len(ch)
+	}
+	// 100+64, 100+64 > 300 → split; the 1000-byte commit alone; the two
+	// small ones together.
+	if !reflect.DeepEqual(sizes, []int{1, 1, 1, 2}) || total != len(cs) {
+		t.Fatalf("chunk sizes %v", sizes)
+	}
+	if got := chunkCommits(nil, 300); len(got) != 0 {
+		t.Fatalf("empty input gave %d chunks", len(got))
+	}
+}
+
+// TestApplyLargeCommitsInChunks applies more commit data than one chunk
+// holds, in one Apply: every commit lands, in one transaction.
+func TestApplyLargeCommitsInChunks(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	big := `{"output":"` + strings.Repeat("x", 900_000) + `"}`
+	var cs []commit.Commit
+	for i := range 40 { // ~36 MB: more than one 32 MB chunk
+		c := commit.Commit{Repo: "r", Entity: commit.EntityGeneration, EntityID: fmt.Sprintf("g%d", i),
+			Action: commit.ActionResult, Data: json.RawMessage(big), Version: int64(i)}
+		c.Seal()
+		cs = append(cs, c)
+	}
+	if err := s.Apply(ctx, cs, nil); err != nil {
+		t.Fatal(err)
+	}
+	var refs []commit.NodeRef
+	for _, c := range cs {
+		refs = append(refs, c.Node())
+	}
+	got, err := s.Commits(ctx, refs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(cs) {
+		t.Fatalf("%d of %d nodes stored", len(got), len(cs))
+	}
+	for _, c := range cs {
+		if g := got[c.Node()]; len(g) != 1 || len(g[0].Data) != len(big) {
+			t.Fatalf("%s not stored whole", c.EntityID)
 		}
 	}
 }

@@ -247,15 +247,19 @@ func (s *Store) Apply(ctx context.Context, commits []commit.Commit, edges []stor
 	cs := dedupCommits(commits)
 	es := dedupEdges(edges)
 
-	var ca commitArrays
-	ca.fill(cs)
+	chunks := chunkCommits(cs, maxChunkBytes)
+	cas := make([]commitArrays, len(chunks))
+	for i, ch := range chunks {
+		cas[i].fill(ch)
+	}
 	var ea edgeArrays
 	ea.fill(es)
 
 	return s.inTx(ctx, "apply", func(ctx context.Context, tx pgx.Tx) error {
 		var changed changeSet
 		batch := &pgx.Batch{}
-		if len(cs) > 0 {
+		for i := range cas {
+			ca := &cas[i]
 			batch.Queue(s.sql.insertCommits, ca.repo, ca.kind, ca.id, ca.commitID, ca.action, ca.data, ca.version).
 				Query(func(rows pgx.Rows) error { return changed.scan(rows, 3) })
 		}
@@ -276,6 +280,31 @@ func (s *Store) Apply(ctx context.Context, commits []commit.Commit, edges []stor
 		}
 		return nil
 	})
+}
+
+// maxChunkBytes bounds the commit data sent in one statement. A protocol
+// message is limited to 1 GiB and the server materializes the arrays, so
+// an Apply of many large commits (SDK lines up to ~1 MB) is split into
+// several statements of the same transaction.
+const maxChunkBytes = 32 << 20
+
+// chunkCommits splits sorted commits into runs of at most maxBytes of data
+// (a single larger commit gets a run of its own).
+func chunkCommits(cs []*commit.Commit, maxBytes int) [][]*commit.Commit {
+	var out [][]*commit.Commit
+	start, size := 0, 0
+	for i, c := range cs {
+		n := len(c.Data) + len(c.EntityID) + len(c.Repo) + 64
+		if i > start && size+n > maxBytes {
+			out = append(out, cs[start:i])
+			start, size = i, 0
+		}
+		size += n
+	}
+	if start < len(cs) {
+		out = append(out, cs[start:])
+	}
+	return out
 }
 
 // changeSet collects changed nodes once each, in first-seen order.
