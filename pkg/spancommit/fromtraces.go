@@ -125,11 +125,11 @@ func FromTraces(td ptrace.Traces, v *commit.Versioner) ([]commit.Commit, error) 
 }
 
 type builder struct {
-	sp    ptrace.Span
-	kinds map[pcommon.SpanID]string
-	c     Canonical
-	repo  string
-	id    string
+	sp      ptrace.Span
+	kinds   map[pcommon.SpanID]string
+	c       Canonical
+	repo    string
+	id      string
 	out     []pending
 	skipped int
 }

@@ -1,7 +1,6 @@
 package genainormalizeprocessor
 
 import (
-	"fmt"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -25,7 +24,9 @@ var weirdValues = []func(pcommon.Value){
 	func(v pcommon.Value) { v.SetDouble(1e308) },
 	func(v pcommon.Value) { v.SetBool(true) },
 	func(v pcommon.Value) { v.SetEmptyBytes().FromRaw([]byte{0xff, 0x00}) },
-	func(v pcommon.Value) { v.SetEmptyMap().PutEmptySlice("parts").AppendEmpty().SetEmptyMap().PutStr("type", "tool_call") },
+	func(v pcommon.Value) {
+		v.SetEmptyMap().PutEmptySlice("parts").AppendEmpty().SetEmptyMap().PutStr("type", "tool_call")
+	},
 	func(v pcommon.Value) {
 		s := v.SetEmptySlice()
 		s.AppendEmpty().SetEmptySlice().AppendEmpty().SetInt(3)
@@ -111,5 +112,4 @@ func TestNoPanicOnAnyValueShape(t *testing.T) {
 		}()
 	}
 	t.Logf("%d keys × %d value shapes × 4 operations", len(keys), len(weirdValues))
-	_ = fmt.Sprint()
 }
