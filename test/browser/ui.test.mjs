@@ -173,6 +173,13 @@ test('the key prompt, then the trace list shows the replayed SDK capture', async
   await page.fill('input[name=name]', '');
   await page.click('#trace-filters button[type=submit]');
   await row.waitFor();
+  // A time range in the future of the capture hides it; "Reset" brings it back.
+  await page.fill('input[name=from]', '2099-01-01T00:00:00');
+  await page.click('#trace-filters button[type=submit]');
+  await page.waitForFunction(() => !document.querySelector('tr.trace-row[data-id="trace-001"]'));
+  assert.match(page.url(), /from=2099/);
+  await page.click('#trace-filters button:text("Reset")');
+  await row.waitFor();
   noPageErrors(page);
   await page.close();
 });

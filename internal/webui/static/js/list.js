@@ -53,6 +53,17 @@ export function mount(container, ctx, query) {
       inputs[f.name] = input;
       return el('label', null, f.label, input);
     }),
+    el('label', null, 'Last', el('select', {
+      name: 'range', id: 'range-preset',
+      onchange: (e) => {
+        const ms = Number(e.target.value);
+        if (!ms) return;
+        inputs.from.value = toLocalInput(new Date(Date.now() - ms).toISOString());
+        inputs.to.value = '';
+        e.target.value = '';
+        apply();
+      },
+    }, [['', '…'], [15 * 60e3, '15 minutes'], [3600e3, 'hour'], [24 * 3600e3, '24 hours'], [7 * 24 * 3600e3, '7 days']].map(([v, l]) => el('option', { value: v }, l)))),
     el('label', { class: 'check' }, (inputs.status = el('input', { type: 'checkbox', name: 'status', checked: state.filters.status === 'error' })), 'Errors only'),
     el('label', null, 'Page', (inputs.limit = el('select', { name: 'limit' },
       ['20', '50', '100', '200'].map((n) => el('option', { value: n, selected: n === state.filters.limit }, n))))),
