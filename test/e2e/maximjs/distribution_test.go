@@ -269,7 +269,15 @@ func TestMaximJSEndToEnd(t *testing.T) {
 	key := repoID + "/trace/" + ids.Trace + "/files/original/" + ids.Attachment
 	code, body := get(t, queryURL+"/api/v1/attachments/"+key+"?repo="+repoID, true)
 	if code != http.StatusOK || string(body) != ids.AttachmentText {
-		t.Errorf("attachment %s: %d %q, want %q", key, code, body, ids.AttachmentText)
+		// Say where the bytes are if they are stored under another key
+		// shape, so the failure points at the key mapping between the
+		// store's storage client and the query API.
+		rest := strings.TrimPrefix(key, repoID+"/")
+		if c2, b2 := get(t, queryURL+"/api/v1/attachments/"+rest+"?repo="+repoID, true); c2 == http.StatusOK && string(b2) == ids.AttachmentText {
+			t.Errorf("attachment %s: %d %q; the bytes are served under %q instead: tracetree_store's storage client and tracetree_query disagree on the blob key", key, code, body, rest)
+		} else {
+			t.Errorf("attachment %s: %d %q, want %q", key, code, body, ids.AttachmentText)
+		}
 	}
 
 	// The >900 KB output (uploaded, then process-large-log) is whole.
