@@ -142,3 +142,22 @@ func TestSummarizeTrace(t *testing.T) {
 		t.Errorf("revision did not grow: %d -> %d", s.Revision, s2.Revision)
 	}
 }
+
+func TestUnknownEntitySurfacesInTree(t *testing.T) {
+	st := load(t, strings.Join([]string{
+		`trace{id=t,action=create,data={}}`,
+		`widget{id=w,action=create,data={"traceId":"t","name":"future thing"}}`,
+		`widget{id=w,action=twiddle,data={"knob":3}}`,
+	}, "\n"))
+	tr, err := tree.AssembleTrace(context.Background(), st, commit.NodeRef{Repo: "r", Kind: "trace", ID: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Root.Children) != 1 {
+		t.Fatal("unknown entity not in the tree")
+	}
+	w := tr.Root.Children[0]
+	if w.Kind != "widget" || w.Name != "future thing" || len(w.Unknown) != 1 || w.Unknown[0].Action != "twiddle" || tr.Root.Totals.Counts["widget"] != 1 {
+		t.Errorf("unknown entity node: %+v", w.Node)
+	}
+}

@@ -36,6 +36,7 @@ type childFields struct {
 	StartTimestamp json.RawMessage `json:"startTimestamp"`
 	SessionID      json.RawMessage `json:"sessionId"`
 	SpanID         json.RawMessage `json:"spanId"`
+	TraceID        json.RawMessage `json:"traceId"`
 }
 
 // fieldsOf decodes childFields (ok false if the data is not an object).
@@ -96,8 +97,11 @@ func SynthErrorID(parentID, message, startTimestamp string) string {
 //   - trace create/update with data.sessionId: session → trace. The session
 //     view keeps only traces whose folded sessionId is still the session, so
 //     a moved trace leaves its old session even though the old edge stays;
-//   - a create of a span/generation/retrieval/tool call carrying data.spanId
-//     (Go's tool_call create): span → the node.
+//   - a create of any other entity (session, trace and storage aside)
+//     carrying data.spanId (Go's tool_call create): span → the node; or,
+//     without spanId, data.traceId: trace → the node. This also hangs
+//     entities this code does not know into the tree when they name their
+//     parent, so they are surfaced rather than stranded.
 func EdgesOf(c *commit.Commit) []store.Edge {
 	if child, ok := ChildRef(c); ok {
 		return []store.Edge{{Parent: c.Node(), Child: child}}
@@ -110,10 +114,17 @@ func EdgesOf(c *commit.Commit) []store.Edge {
 				Child:  c.Node(),
 			}}
 		}
-	case c.Action == commit.ActionCreate && isSpanChildKind(c.Entity):
-		if sid := str(fieldOf(c).SpanID); sid != "" && sid != c.EntityID {
+	case c.Action == commit.ActionCreate && namesItsParent(c.Entity):
+		f := fieldOf(c)
+		if sid := str(f.SpanID); sid != "" && (sid != c.EntityID || c.Entity != commit.EntitySpan) {
 			return []store.Edge{{
 				Parent: commit.NodeRef{Repo: c.Repo, Kind: commit.EntitySpan, ID: sid},
+				Child:  c.Node(),
+			}}
+		}
+		if tid := str(f.TraceID); tid != "" {
+			return []store.Edge{{
+				Parent: commit.NodeRef{Repo: c.Repo, Kind: commit.EntityTrace, ID: tid},
 				Child:  c.Node(),
 			}}
 		}
@@ -130,12 +141,12 @@ func EdgesOfAll(commits []commit.Commit) []store.Edge {
 	return out
 }
 
-func isSpanChildKind(k commit.Entity) bool {
+func namesItsParent(k commit.Entity) bool {
 	switch k {
-	case commit.EntitySpan, commit.EntityGeneration, commit.EntityRetrieval, commit.EntityToolCall:
-		return true
+	case commit.EntitySession, commit.EntityTrace, commit.EntityStorage:
+		return false
 	}
-	return false
+	return true
 }
 
 func fieldOf(c *commit.Commit) childFields {

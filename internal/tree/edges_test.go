@@ -35,6 +35,11 @@ func TestEdgesOf(t *testing.T) {
 		{`trace{id=t1,action=create,data={"sessionId":"S"}}`, []store.Edge{{Parent: ref("session", "S"), Child: ref("trace", "t1")}}},
 		{`trace{id=t1,action=update,data={"sessionId":"S2"}}`, []store.Edge{{Parent: ref("session", "S2"), Child: ref("trace", "t1")}}},
 		{`tool_call{id=c9,action=create,data={"spanId":"s1","name":"x"}}`, []store.Edge{{Parent: ref("span", "s1"), Child: ref("tool_call", "c9")}}},
+		{`generation{id=g9,action=create,data={"traceId":"t1"}}`, []store.Edge{{Parent: ref("trace", "t1"), Child: ref("generation", "g9")}}},
+		// An entity this code does not know is hung under the parent it names.
+		{`widget{id=w1,action=create,data={"spanId":"s1","traceId":"t1"}}`, []store.Edge{{Parent: ref("span", "s1"), Child: ref("widget", "w1")}}},
+		{`span{id=s1,action=create,data={"spanId":"s1"}}`, nil}, // not its own parent
+		{`trace{id=t1,action=create,data={"traceId":"t2"}}`, nil},
 		// Sub-records and ordinary mutations imply no edge.
 		{`trace{id=t1,action=add-event,data={"id":"ev"}}`, nil},
 		{`trace{id=t1,action=add-attachment,data={"id":"a"}}`, nil},
