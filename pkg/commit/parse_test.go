@@ -187,3 +187,40 @@ func TestLargeLogKey(t *testing.T) {
 		t.Fatal("LargeLogKey accepted a trace commit")
 	}
 }
+
+func TestVersionerRangesNeverOverlap(t *testing.T) {
+	// A clock stuck at one instant (or going backwards) must still give
+	// disjoint, increasing ranges to concurrent bodies.
+	v := NewVersionerClock(func() time.Time { return time.Unix(0, 500) })
+	type rng struct{ first, n int64 }
+	out := make(chan rng, 400)
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			for i := 0; i < 100; i++ {
+				n := 1 + (g+i)%7
+				out <- rng{v.Reserve(n), int64(n)}
+			}
+			done <- struct{}{}
+		}(g)
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+	close(out)
+	used := map[int64]bool{}
+	for r := range out {
+		for i := int64(0); i < r.n; i++ {
+			if used[r.first+i] {
+				t.Fatalf("version %d handed out twice", r.first+i)
+			}
+			used[r.first+i] = true
+		}
+	}
+	body := []byte("trace{id=a,action=create,data={}}\ntrace{id=a,action=end,data={}}")
+	c1, _ := ParseBody("r", body, v)
+	c2, _ := ParseBody("r", body, v)
+	if !(c1[0].Version < c1[1].Version && c1[1].Version < c2[0].Version) {
+		t.Fatalf("bodies interleave: %d %d %d", c1[0].Version, c1[1].Version, c2[0].Version)
+	}
+}
