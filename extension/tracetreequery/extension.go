@@ -112,6 +112,7 @@ func (q *queryExtension) Addr() net.Addr {
 func (q *queryExtension) Shutdown(ctx context.Context) error {
 	q.mu.Lock()
 	srv := q.server
+	q.server = nil // a second Shutdown is a no-op
 	q.mu.Unlock()
 	if srv == nil {
 		return nil
