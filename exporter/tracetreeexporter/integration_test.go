@@ -22,7 +22,9 @@ import (
 	"github.com/otelcol-genai/otelcol-genai/pkg/spancommit"
 )
 
-type testHost struct{ exts map[component.ID]component.Component }
+type testHost struct {
+	exts map[component.ID]component.Component
+}
 
 func (h testHost) GetExtensions() map[component.ID]component.Component { return h.exts }
 
