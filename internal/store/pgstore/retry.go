@@ -118,7 +118,13 @@ func (r *retrier) doWith(ctx context.Context, op string, retryable func(error) b
 		// Full jitter spreads the retries of a fleet that lost its
 		// database at the same moment.
 		wait := time.Duration(rand.Int64N(int64(backoff))) + backoff/2
-		r.logger.Debug("pgstore: retrying after transient error",
+		// One retry is routine (a deadlock, a recycled connection); a
+		// streak means the database is in trouble and deserves a warning.
+		level := zap.DebugLevel
+		if attempt >= 3 {
+			level = zap.WarnLevel
+		}
+		r.logger.Log(level, "pgstore: retrying after transient error",
 			zap.String("op", op), zap.Int("attempt", attempt), zap.Duration("backoff", wait), zap.Error(err))
 		if serr := r.sleep(ctx, wait); serr != nil {
 			return errors.Join(err, serr)
