@@ -335,7 +335,8 @@ test('live: a trace grows on screen while its commits are posted, and the list g
   assert.equal(await page.evaluate(() => window.__noReload), true, 'the list updated without a reload');
   assert.match(await page.locator(`tr.trace-row[data-id="${id}"]`).innerText(), /running/);
 
-  await page.locator(`tr.trace-row[data-id="${id}"] a.trace-link`).click();
+  // A click on the row (not the link) opens the trace too.
+  await page.locator(`tr.trace-row[data-id="${id}"] td.num`).first().click();
   await page.locator(`.tree-row[data-key="trace:${id}"]`).waitFor();
   await page.evaluate(() => { window.__noReload = true; });
   const steps = [
@@ -421,10 +422,14 @@ test('a 10,000-node trace: time to first paint, virtual rows, search, expand', a
   assert.ok(domRows > 10 && domRows < 200, `virtual list renders only rows in view, got ${domRows}`);
   await shot(page, 'large-trace');
 
-  // Search for a node deep in the trace: it is revealed and selected.
+  // Search for a node deep in the trace ("/" focuses the box): it is
+  // revealed and selected.
   const target = `search-77-95`;
+  await page.locator('#tree').click();
+  await page.keyboard.press('/');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'tree-search');
   const t1 = Date.now();
-  await page.fill('#tree-search', target);
+  await page.keyboard.type(target);
   await page.locator(`.tree-row.selected[data-key="retrieval:bn-${RUN}-77-95"]`).waitFor();
   metric('big_trace_search_ms', Date.now() - t1, 'ms');
   assert.equal(await page.locator('#match-info').innerText(), '1 / 1');

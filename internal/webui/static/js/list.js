@@ -79,6 +79,14 @@ export function mount(container, ctx, query) {
     tbody);
   const more = el('button', { type: 'button', id: 'load-more', class: 'load-more', hidden: true, onclick: () => load(false) }, 'Load more');
 
+  // A click anywhere on a row opens the trace (links inside keep their own
+  // targets; selecting text does not navigate).
+  tbody.addEventListener('click', (e) => {
+    if (e.target.closest('a') || String(window.getSelection() || '')) return;
+    const tr = e.target.closest('tr.trace-row');
+    if (tr) ctx.navigate(`/traces/${encodeURIComponent(tr.dataset.id)}`);
+  });
+
   container.appendChild(el('section', { class: 'list-view' },
     el('h1', null, 'Traces'), form, status, el('div', { class: 'table-wrap' }, table), more));
 

@@ -258,6 +258,15 @@ export function mount(container, ctx, traceId, query) {
     paint(true);
   }
 
+  // "/" focuses the search box, as in most explorers.
+  function onKey(e) {
+    if (e.key === '/' && !/^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement && document.activeElement.tagName)) {
+      e.preventDefault();
+      searchInput.focus();
+    }
+  }
+  document.addEventListener('keydown', onKey);
+
   scroller.addEventListener('scroll', () => requestAnimationFrame(() => paint(false)), { passive: true });
   window.addEventListener('resize', onResize);
   function onResize() { paint(true); }
@@ -403,5 +412,6 @@ export function mount(container, ctx, traceId, query) {
     feed.stop(); reload.cancel(); state.aborter.abort();
     if (detailAborter) detailAborter.abort();
     window.removeEventListener('resize', onResize);
+    document.removeEventListener('keydown', onKey);
   };
 }
