@@ -397,3 +397,20 @@ func TestConcurrentPushes(t *testing.T) {
 		versions[c.Version] = true
 	}
 }
+
+// SDK temp-file replays are not chunked: a body far above the SDKs' 5 MiB
+// request size must be accepted with the default limit.
+func TestBodyAboveSDKChunkSize(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	var b strings.Builder
+	filler := strings.Repeat("z", 1000)
+	n := 0
+	for b.Len() < 6<<20 {
+		fmt.Fprintf(&b, "trace{id=t-%d,action=update,data={\"output\":\"%s\"}}\n", n, filler)
+		n++
+	}
+	resp := e.push(testRepo, testKey, []byte(b.String()))
+	require.Equal(t, http.StatusOK, resp.code, "%.300s", resp.body)
+	assert.JSONEq(t, fmt.Sprintf(`{"data":{"success":true,"accepted":%d}}`, n), string(resp.body))
+	assert.Len(t, e.commits(), n)
+}
