@@ -173,6 +173,28 @@ test('the key prompt, then the trace list shows the replayed SDK capture', async
   await page.fill('input[name=name]', '');
   await page.click('#trace-filters button[type=submit]');
   await row.waitFor();
+  // Tag filter and cursor pagination: 25 traces of this run, pages of 20.
+  const base = Date.now() - 3600e3;
+  await postLines(Array.from({ length: 25 }, (_, i) => `trace{id=page-${RUN}-${i},action=create,data=${JSON.stringify({ name: `paged-${i}`, tags: { batch: RUN }, startTimestamp: new Date(base + i * 1000).toISOString() })}}`));
+  await waitFor('25 paged traces indexed', async () => {
+    const r = await apiGet(`/api/v1/traces?tag=batch:${RUN}&limit=500`);
+    return r.status === 200 && r.body.traces.length === 25;
+  });
+  await page.fill('input[name=tag]', `batch:${RUN}`);
+  await page.selectOption('select[name=limit]', '20');
+  await page.click('#trace-filters button[type=submit]');
+  await page.waitForFunction(() => document.querySelectorAll('tr.trace-row').length === 20);
+  const firstPage = await page.$$eval('tr.trace-row', (rs) => rs.map((r) => r.dataset.id));
+  assert.deepEqual(firstPage, Array.from({ length: 20 }, (_, i) => `page-${RUN}-${24 - i}`), 'newest first');
+  await page.click('#load-more');
+  await page.waitForFunction(() => document.querySelectorAll('tr.trace-row').length === 25);
+  assert.equal(await page.locator('tr.trace-row').last().getAttribute('data-id'), `page-${RUN}-0`);
+  assert.ok(await page.locator('#load-more').isHidden(), 'no more pages');
+  await page.fill('input[name=tag]', '');
+  await page.selectOption('select[name=limit]', '50');
+  await page.click('#trace-filters button[type=submit]');
+  await row.waitFor();
+
   // A time range in the future of the capture hides it; "Reset" brings it back.
   await page.fill('input[name=from]', '2099-01-01T00:00:00');
   await page.click('#trace-filters button[type=submit]');
