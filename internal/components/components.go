@@ -30,7 +30,9 @@ import (
 	otlpreceiver "go.opentelemetry.io/collector/receiver/otlpreceiver"
 	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
 
+	"github.com/otelcol-genai/otelcol-genai/exporter/tracetreeexporter"
 	"github.com/otelcol-genai/otelcol-genai/extension/maximauthextension"
+	"github.com/otelcol-genai/otelcol-genai/extension/tracetreequery"
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreestore"
 	"github.com/otelcol-genai/otelcol-genai/processor/genainormalizeprocessor"
 	"github.com/otelcol-genai/otelcol-genai/receiver/mxinreceiver"
@@ -80,6 +82,7 @@ func Exporters() []Module[exporterFactory] {
 		{GoMod: "go.opentelemetry.io/collector/exporter/debugexporter v0.155.0", Factory: debugexporter.NewFactory()},
 		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/kafkaexporter v0.155.0", Factory: kafkaexporter.NewFactory()},
 		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/datadogexporter v0.155.0", Factory: datadogexporter.NewFactory()},
+		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/exporter/tracetreeexporter", Factory: tracetreeexporter.NewFactory()},
 	}
 }
 
@@ -92,6 +95,7 @@ func Extensions() []Module[extensionFactory] {
 		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.155.0", Factory: filestorage.NewFactory()},
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/extension/maximauthextension", Factory: maximauthextension.NewFactory()},
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/extension/tracetreestore", Factory: tracetreestore.NewFactory()},
+		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/extension/tracetreequery", Factory: tracetreequery.NewFactory()},
 	}
 }
 

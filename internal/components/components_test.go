@@ -95,8 +95,8 @@ func TestFactories(t *testing.T) {
 	want := map[string][]string{
 		"receivers":  {"otlp", "kafka", "mxin", "tracetree_feed"},
 		"processors": {"batch", "memory_limiter", "genai_normalize"},
-		"exporters":  {"otlp_grpc", "otlp_http", "debug", "kafka", "datadog"},
-		"extensions": {"health_check", "pprof", "zpages", "file_storage", "maxim_auth", "tracetree_store"},
+		"exporters":  {"otlp_grpc", "otlp_http", "debug", "kafka", "datadog", "tracetree"},
+		"extensions": {"health_check", "pprof", "zpages", "file_storage", "maxim_auth", "tracetree_store", "tracetree_query"},
 	}
 	have := map[string][]string{}
 	for typ := range f.Receivers {
