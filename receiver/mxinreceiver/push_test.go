@@ -323,6 +323,10 @@ func TestNotFoundRoute(t *testing.T) {
 	resp := e.do(http.MethodGet, "/nope", nil, nil)
 	assert.Equal(t, http.StatusNotFound, resp.code)
 	assert.JSONEq(t, `{"error":{"message":"no such route"}}`, string(resp.body))
+	resp = e.do(http.MethodGet, pathPush+"?id="+testRepo, map[string]string{"x-maxim-api-key": testKey}, nil)
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.code)
+	assert.Equal(t, "POST", resp.header.Get("Allow"))
+	assert.JSONEq(t, `{"error":{"message":"method not allowed; use POST"}}`, string(resp.body))
 }
 
 func TestObsReportCountsAcceptedRecords(t *testing.T) {

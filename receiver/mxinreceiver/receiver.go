@@ -191,6 +191,16 @@ func (r *mxinReceiver) routes() http.Handler {
 	mux.HandleFunc("POST "+pathLoggingBtch, r.handleLoggingBatch)
 	mux.HandleFunc("POST "+pathOTel, r.handleOTel)
 	mux.HandleFunc("POST "+pathOTelTraces, r.handleOTel)
+	// Other methods on known paths: a JSON 405 rather than ServeMux's text.
+	for p, allow := range map[string]string{
+		pathPush: "POST", pathRepoCheck: "GET", pathUploadURL: "GET", pathBlobPut: "PUT",
+		pathLogging: "POST", pathLogsBatch: "POST", pathLoggingBtch: "POST", pathOTel: "POST", pathOTelTraces: "POST",
+	} {
+		mux.HandleFunc(p, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, "method not allowed; use "+allow)
+		})
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "no such route")
 	})
