@@ -1,5 +1,5 @@
 // Package killtest proves the durability contract end to end: a collector
-// (otlp receiver → tracetree exporter → tracetree_store on Pebble) runs in a
+// (otlp or mxin receiver → tracetree exporter → tracetree_store on Pebble) runs in a
 // child process, commits are pushed at it concurrently, the child gets
 // SIGKILL mid-stream, a new collector starts on the same directory, and
 // every commit whose request was acknowledged must be there.

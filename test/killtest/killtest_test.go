@@ -33,6 +33,7 @@ import (
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreequery"
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreestore"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+	"github.com/otelcol-genai/otelcol-genai/receiver/mxinreceiver"
 )
 
 // childEnv carries the config path to the re-executed test binary.
@@ -55,7 +56,7 @@ func runCollector(configPath string) error {
 	factories := func() (otelcol.Factories, error) {
 		var err error
 		f := otelcol.Factories{Telemetry: otelconftelemetry.NewFactory()}
-		if f.Receivers, err = otelcol.MakeFactoryMap(otlpreceiver.NewFactory()); err != nil {
+		if f.Receivers, err = otelcol.MakeFactoryMap(otlpreceiver.NewFactory(), mxinreceiver.NewFactory()); err != nil {
 			return f, err
 		}
 		if f.Exporters, err = otelcol.MakeFactoryMap(tracetreeexporter.NewFactory()); err != nil {
@@ -81,13 +82,16 @@ func runCollector(configPath string) error {
 }
 
 // The pipeline has no batch processor on purpose: it acknowledges before
-// the export, so a 200 would not mean "stored".
+// the export, so a 200 would not mean "stored". %[4]s is the receiver.
 const configTemplate = `
 receivers:
   otlp:
     protocols:
       http:
         endpoint: 127.0.0.1:%[1]d
+  mxin:
+    endpoint: 127.0.0.1:%[5]d
+    insecure_no_auth: true
 exporters:
   tracetree:
     store: tracetree_store
@@ -110,7 +114,7 @@ service:
       level: none
   pipelines:
     logs:
-      receivers: [otlp]
+      receivers: [%[4]s]
       exporters: [tracetree]
 `
 
@@ -150,11 +154,40 @@ func startChild(t *testing.T, configPath, logPath string) *child {
 	return c
 }
 
-// waitReady waits until the collector accepts OTLP logs (receivers start
+// transport is how the test pushes commits: as OTLP logs carrying commit
+// records (the codec), or as SDK bodies to the mxin receiver (what the
+// Maxim SDKs do).
+type transport struct {
+	receiver string
+	// url returns the push URL for the receiver's port.
+	url func(port int) string
+	// request encodes one batch; lines is the SDK body, cs its commits.
+	request func(lines string, cs []commit.Commit) (contentType string, body []byte, err error)
+}
+
+var transports = []transport{
+	{
+		receiver: "otlp",
+		url:      func(port int) string { return fmt.Sprintf("http://127.0.0.1:%d/v1/logs", port) },
+		request: func(_ string, cs []commit.Commit) (string, []byte, error) {
+			b, err := plogotlp.NewExportRequestFromLogs(commit.LogsFromCommits(cs)).MarshalProto()
+			return "application/x-protobuf", b, err
+		},
+	},
+	{
+		receiver: "mxin",
+		url:      func(port int) string { return fmt.Sprintf("http://127.0.0.1:%d/api/sdk/v3/log?id=%s", port, repo) },
+		request: func(lines string, _ []commit.Commit) (string, []byte, error) {
+			return "text/plain", []byte(lines), nil
+		},
+	},
+}
+
+// waitReady waits until the collector accepts pushes (receivers start
 // last, after the store and the query API).
-func waitReady(t *testing.T, c *child, otlpURL, logPath string) {
+func waitReady(t *testing.T, c *child, tr transport, pushURL, logPath string) {
 	t.Helper()
-	empty, err := plogotlp.NewExportRequest().MarshalProto()
+	ct, empty, err := tr.request("", nil)
 	require.NoError(t, err)
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -164,7 +197,7 @@ func waitReady(t *testing.T, c *child, otlpURL, logPath string) {
 			t.Fatalf("collector exited during start: %v\n%s", c.err, b)
 		default:
 		}
-		resp, err := http.Post(otlpURL, "application/x-protobuf", bytes.NewReader(empty))
+		resp, err := http.Post(pushURL, ct, bytes.NewReader(empty))
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -228,12 +261,22 @@ func TestKill9KeepsAcknowledgedCommits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kill -9 durability proof runs a collector in a child process; skipped with -short")
 	}
+	for _, tr := range transports {
+		t.Run(tr.receiver, func(t *testing.T) { testKill9(t, tr) })
+	}
+}
+
+func testKill9(t *testing.T, tr transport) {
 	dir := t.TempDir()
-	otlpPort, queryPort := freePort(t), freePort(t)
+	otlpPort, mxinPort, queryPort := freePort(t), freePort(t), freePort(t)
 	cfgPath := filepath.Join(dir, "config.yaml")
 	logPath := filepath.Join(dir, "collector.log")
-	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, configTemplate, otlpPort, queryPort, filepath.Join(dir, "pebble")), 0o600))
-	otlpURL := fmt.Sprintf("http://127.0.0.1:%d/v1/logs", otlpPort)
+	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, configTemplate,
+		otlpPort, queryPort, filepath.Join(dir, "pebble"), tr.receiver, mxinPort), 0o600))
+	pushURL := tr.url(otlpPort)
+	if tr.receiver == "mxin" {
+		pushURL = tr.url(mxinPort)
+	}
 	apiURL := fmt.Sprintf("http://127.0.0.1:%d", queryPort)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -243,7 +286,7 @@ func TestKill9KeepsAcknowledgedCommits(t *testing.T) {
 	})
 
 	first := startChild(t, cfgPath, logPath)
-	waitReady(t, first, otlpURL, logPath)
+	waitReady(t, first, tr, pushURL, logPath)
 
 	led := &ledger{commits: map[commit.NodeRef]map[string]bool{}}
 	var failed, inFlightAtKill atomic.Int64
@@ -266,18 +309,21 @@ func TestKill9KeepsAcknowledgedCommits(t *testing.T) {
 					traces = append(traces, tid)
 					agentTurn(&sb, tid)
 				}
+				// Commit ids hash (repo, entity, id, action, data), not the
+				// version, so the ids computed here are the ones the mxin
+				// receiver computes for the same body.
 				cs, errs := commit.ParseBody(repo, []byte(sb.String()), v)
 				if len(errs) > 0 {
 					t.Errorf("test data does not parse: %v", errs)
 					return
 				}
-				body, err := plogotlp.NewExportRequestFromLogs(commit.LogsFromCommits(cs)).MarshalProto()
+				ct, body, err := tr.request(sb.String(), cs)
 				if err != nil {
 					t.Error(err)
 					return
 				}
 				wasKilled := killed.Load()
-				resp, err := client.Post(otlpURL, "application/x-protobuf", bytes.NewReader(body))
+				resp, err := client.Post(pushURL, ct, bytes.NewReader(body))
 				if err != nil {
 					failed.Add(1)
 					if !wasKilled && killed.Load() {
@@ -300,11 +346,11 @@ func TestKill9KeepsAcknowledgedCommits(t *testing.T) {
 	}
 
 	// Kill mid-stream: once a good number of batches were acknowledged
-	// (or after 5 s on a slow machine), while the workers keep pushing.
+	// (or after 8 s on a slow machine), while the workers keep pushing.
 	start := time.Now()
 	for {
 		b, _ := led.count()
-		if b >= 300 || time.Since(start) > 5*time.Second {
+		if b >= 1000 || time.Since(start) > 8*time.Second {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -322,7 +368,7 @@ func TestKill9KeepsAcknowledgedCommits(t *testing.T) {
 	// Restart on the same directory and read everything back through the
 	// query API of the new process.
 	second := startChild(t, cfgPath, logPath)
-	waitReady(t, second, otlpURL, logPath)
+	waitReady(t, second, tr, pushURL, logPath)
 
 	var missing atomic.Int64
 	nodes := make(chan commit.NodeRef)
