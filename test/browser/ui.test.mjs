@@ -75,6 +75,9 @@ async function newPage({ withKey = true } = {}) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
+  // The UI runs under a strict Content-Security-Policy; a violation means
+  // something (an inline style or script) silently did not apply.
+  page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(m.text()); });
   page.errors = errors;
   if (withKey) {
     await page.addInitScript(([k, r]) => {
