@@ -847,7 +847,7 @@ func (v *view) flatList(prefix string) any {
 		if j := strings.IndexByte(rest, '.'); j >= 0 {
 			seg = rest[:j]
 		}
-		if _, err := strconv.Atoi(seg); err == nil {
+		if _, err := atoi(seg); err == nil {
 			keys = append(keys, v.keys[i])
 		}
 	}

@@ -288,7 +288,7 @@ func removePayloads(attrs pcommon.Map, malformed []string) {
 				if i := strings.IndexByte(rest, '.'); i >= 0 {
 					rest = rest[:i]
 				}
-				if _, err := strconv.Atoi(rest); err == nil {
+				if _, err := atoi(rest); err == nil {
 					return true
 				}
 			}

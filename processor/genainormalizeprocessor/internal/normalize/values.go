@@ -3,6 +3,7 @@ package normalize
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"math"
 	"sort"
 	"strconv"
@@ -110,6 +111,9 @@ func asInt(v any) (int64, bool) {
 		}
 	case string:
 		s := strings.TrimSpace(x)
+		if !numeric(s) {
+			return 0, false
+		}
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 			return n, true
 		}
@@ -137,7 +141,11 @@ func asFloat(v any) (float64, bool) {
 		}
 	case string:
 		var err error
-		if f, err = strconv.ParseFloat(strings.TrimSpace(x), 64); err != nil {
+		t := strings.TrimSpace(x)
+		if !numeric(t) {
+			return 0, false
+		}
+		if f, err = strconv.ParseFloat(t, 64); err != nil {
 			return 0, false
 		}
 	default:
@@ -302,7 +310,7 @@ func unflatten(attrs map[string]any, keys []string, prefix string) (root any, dr
 		segs := strings.Split(k[len(p):], ".")
 		bomb := false
 		for _, s := range segs {
-			if n, err := strconv.Atoi(s); err == nil && (n > maxIndex || n < 0) {
+			if n, err := atoi(s); err == nil && (n > maxIndex || n < 0) {
 				bomb = true
 				break
 			}
@@ -343,7 +351,7 @@ func listify(v any) any {
 	}
 	numeric := len(m) > 0
 	for k := range m {
-		if _, err := strconv.Atoi(k); err != nil {
+		if _, err := atoi(k); err != nil {
 			numeric = false
 		}
 		m[k] = listify(m[k])
@@ -356,8 +364,8 @@ func listify(v any) any {
 		ks = append(ks, k)
 	}
 	sort.Slice(ks, func(i, j int) bool {
-		a, _ := strconv.Atoi(ks[i])
-		b, _ := strconv.Atoi(ks[j])
+		a, _ := atoi(ks[i])
+		b, _ := atoi(ks[j])
 		if a != b {
 			return a < b
 		}
@@ -369,3 +377,37 @@ func listify(v any) any {
 	}
 	return out
 }
+
+// numeric is a cheap pre-check before strconv (whose errors allocate):
+// digits, sign, dot, exponent, or the NaN/Inf spellings.
+func numeric(s string) bool {
+	if s == "" {
+		return false
+	}
+	switch c := s[0]; {
+	case c >= '0' && c <= '9', c == '-', c == '+', c == '.':
+		return true
+	case c == 'N', c == 'n', c == 'I', c == 'i':
+		return true
+	}
+	return false
+}
+
+// atoi parses a non-negative decimal index without strconv's allocating
+// error on the (common) non-numeric key segments.
+func atoi(s string) (int, error) {
+	if s == "" || len(s) > 9 {
+		return 0, errNotIndex
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, errNotIndex
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, nil
+}
+
+var errNotIndex = errors.New("not an index")
