@@ -287,6 +287,22 @@ func TestMaximJSEndToEnd(t *testing.T) {
 		t.Errorf("large output: %v, %d chars, want %d x's", err, len(out), ids.LargeOutputChars)
 	}
 
+	// The session holds both traces (one joined by sessionId at create).
+	code, body = get(t, queryURL+"/api/v1/sessions/"+ids.Session+"?repo="+repoID, true)
+	if code != http.StatusOK {
+		t.Fatalf("GET session %s: %d %s", ids.Session, code, body)
+	}
+	var sess struct {
+		Root *treeNode `json:"session"`
+	}
+	if err := json.Unmarshal(body, &sess); err != nil || sess.Root == nil {
+		t.Fatalf("session %s: %v: %.500s", ids.Session, err, body)
+	}
+	contains(sess.Root, "session", `"support-chat"`, `"channel":"web"`, `"resolved":"yes"`, "turns")
+	if sess.Root.find("trace", ids.Trace) == nil || sess.Root.find("trace", ids.BigTrace) == nil {
+		t.Errorf("session %s lacks trace %s or %s", ids.Session, ids.Trace, ids.BigTrace)
+	}
+
 	// Reading needs the key.
 	if code, _ := get(t, queryURL+"/api/v1/traces/"+ids.Trace+"?repo="+repoID, false); code == http.StatusOK {
 		t.Errorf("query API answered without an API key")
