@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzParseBody checks, for any body: no panic; every non-blank line is
@@ -38,6 +39,9 @@ func FuzzParseBody(f *testing.F) {
 		var lastV int64
 		for i := range commits {
 			c := &commits[i]
+			if !utf8.Valid(c.Data) || !utf8.ValidString(c.EntityID) {
+				t.Fatalf("commit %d is not valid UTF-8", i)
+			}
 			if !json.Valid(c.Data) {
 				t.Fatalf("commit %d data is not valid JSON: %q", i, c.Data)
 			}

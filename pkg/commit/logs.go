@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -169,6 +170,9 @@ func commitFromRecord(lr plog.LogRecord, resRepo pcommon.Value) (Commit, error) 
 		raw = []byte("{}")
 	default:
 		return c, fmt.Errorf("%w: body must be a JSON string, got %s", ErrRecord, body.Type())
+	}
+	if !utf8.Valid(raw) {
+		return c, fmt.Errorf("%w: body is not valid UTF-8", ErrRecord)
 	}
 	data, err := SanitizeJSON(raw)
 	if err != nil {

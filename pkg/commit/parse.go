@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // LineError reports one body line that could not be parsed. Line is
@@ -116,6 +117,12 @@ func ParseLine(repo string, line []byte, version int64) (Commit, error) {
 	if len(id) == 0 {
 		return Commit{}, fmt.Errorf("%w: empty entity id", ErrLine)
 	}
+	// Ids become keys and text columns in every backend: no control bytes,
+	// valid UTF-8 (no SDK sends anything else; JS and Python even limit ids
+	// to [A-Za-z0-9_-]).
+	if !utf8.Valid(id) || bytes.ContainsFunc(id, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return Commit{}, fmt.Errorf("%w: entity id %q has control characters or invalid UTF-8", ErrLine, truncate(id))
+	}
 	rest = rest[j+len(markAction):]
 	k := 0
 	for k < len(rest) && ((rest[k] >= 'a' && rest[k] <= 'z') || rest[k] == '-' || rest[k] == '_') {
@@ -136,6 +143,13 @@ func ParseLine(repo string, line []byte, version int64) (Commit, error) {
 	data := trimSpace(rest[:len(rest)-1])
 	if len(data) == 0 {
 		return Commit{}, fmt.Errorf("%w: empty data", ErrLine)
+	}
+	// Every SDK emits UTF-8 (JSON.stringify, json.dumps, json.Marshal);
+	// invalid bytes can only come from a broken client, and would poison a
+	// whole batch in a backend that stores JSON as text, so the line is
+	// rejected on its own here.
+	if !utf8.Valid(data) {
+		return Commit{}, fmt.Errorf("%w: data is not valid UTF-8", ErrLine)
 	}
 	data, err := SanitizeJSON(data)
 	if err != nil {

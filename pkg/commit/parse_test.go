@@ -101,12 +101,14 @@ func TestParseBodyErrorsNameLineAndReason(t *testing.T) {
 		`garbage`,
 		`trace{id=a,action=create,data=}`,
 		`span{id=b,action=end,data={"endTimestamp":"x"}}`,
+		"trace{id=a,action=update,data={\"output\":\"\xff\"}}",
+		"trace{id=a\x00b,action=update,data={}}",
 	}, "\n")
 	commits, errs := ParseBody("r", []byte(body), nil)
 	if len(commits) != 2 {
 		t.Fatalf("want 2 good commits, got %d", len(commits))
 	}
-	wantLines := []int{2, 3, 4, 5, 6, 7, 8, 9}
+	wantLines := []int{2, 3, 4, 5, 6, 7, 8, 9, 11, 12}
 	if len(errs) != len(wantLines) {
 		t.Fatalf("want %d errors, got %v", len(wantLines), errs)
 	}
