@@ -20,7 +20,7 @@ func FuzzParseBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		commits, errs := ParseBody("repo", body, NewVersionerClock(fixedClock))
 		nonBlank := 0
-		lines := bytes.Split(body, []byte{'\n'})
+		lines := bytes.Split(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")), []byte{'\n'})
 		for _, l := range lines {
 			if len(trimSpace(l)) > 0 {
 				nonBlank++

@@ -50,6 +50,9 @@ var (
 //
 // A nil Versioner leaves every version 0 (useful for validation only).
 func ParseBody(repo string, body []byte, v *Versioner) ([]Commit, []LineError) {
+	// A UTF-8 byte order mark (some HTTP tools prepend one) is not part of
+	// the first line.
+	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
 	nLines := bytes.Count(body, []byte{'\n'}) + 1
 	var first int64
 	if v != nil {

@@ -128,6 +128,13 @@ func TestParseBodyErrorsNameLineAndReason(t *testing.T) {
 	}
 }
 
+func TestParseBodyByteOrderMark(t *testing.T) {
+	c, e := ParseBody("r", []byte("\xef\xbb\xbftrace{id=t,action=create,data={}}"), nil)
+	if len(c) != 1 || len(e) != 0 || c[0].Entity != EntityTrace {
+		t.Fatalf("BOM: %d commits, errors %v", len(c), e)
+	}
+}
+
 func TestParseBodyEmptyAndTruncatedText(t *testing.T) {
 	for _, body := range []string{"", "\n", "\r\n\r\n", "  \n\t\n"} {
 		c, e := ParseBody("r", []byte(body), nil)
