@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -280,7 +281,7 @@ func TestSearchTraces(t *testing.T) {
 	want := func(q store.TraceQuery) []string {
 		var ids []string
 		for i := len(rows) - 2; i >= 0; i-- {
-			if matchTrace(&q, &rows[i]) {
+			if memstore.MatchTrace(&rows[i], &q) {
 				ids = append(ids, rows[i].TraceID)
 			}
 		}
@@ -296,6 +297,9 @@ func TestSearchTraces(t *testing.T) {
 		{Repo: "r", MinDuration: 5 * time.Second},
 		{Repo: "r", From: base.Add(10 * time.Minute), To: base.Add(30 * time.Minute)},
 		{Repo: "r", Name: "chat", From: base.Add(10 * time.Minute), To: base.Add(31 * time.Minute)},
+		{Repo: "r", InactiveBefore: base.Add(20 * time.Minute)},
+		{Repo: "r", Tags: map[string]string{"env": "prod", "missing": "x"}},
+		{Name: "chat", Model: "claude", MinDuration: 3 * time.Second},
 	}
 	for _, q := range queries {
 		for _, limit := range []int{1, 7, 1000} {

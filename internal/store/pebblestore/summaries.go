@@ -117,8 +117,9 @@ func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary
 		if err := b.Set(pk, val, nil); err != nil {
 			return err
 		}
+		proj := encodeProjection(pk, r)
 		for _, k := range traceIndexKeys(r) {
-			if err := b.Set(k, pk, nil); err != nil {
+			if err := b.Set(k, proj, nil); err != nil {
 				return err
 			}
 		}
@@ -336,10 +337,10 @@ func loadRow[T any](db *pebble.DB, pk []byte, row *T) (*T, error) {
 	return row, nil
 }
 
-// SearchTraces scans the chosen index newest first, loads the row each
-// entry points to, checks the remaining filters on it, and stops one match
-// past the page to know whether there is a next page. Index entries hold
-// only the primary key, so a row is stored once however many indexes
+// SearchTraces scans the chosen index newest first, checks the remaining
+// filters on the projection stored in each entry (projection.go), loads the
+// rows that match, and stops one match past the page to know whether there
+// is a next page. The JSON row itself is stored once, however many indexes
 // list it.
 func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.TracePage, error) {
 	if err := s.acquire(); err != nil {
@@ -359,6 +360,7 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 	defer it.Close()
 	page := store.TracePage{Traces: []store.TraceSummary{}}
 	var lastKey []byte
+	var proj projection
 	n := 0
 	for ok := it.First(); ok; ok = it.Next() {
 		if n++; n%4096 == 0 {
@@ -366,14 +368,17 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 				return store.TracePage{}, err
 			}
 		}
-		row, err := loadRow(s.db, it.Value(), &traceRow{})
+		if err := decodeProjection(it.Value(), &proj); err != nil {
+			return store.TracePage{}, err
+		}
+		if !proj.match(&q) {
+			continue
+		}
+		row, err := loadRow(s.db, proj.pk, &traceRow{})
 		if err != nil {
 			return store.TracePage{}, err
 		}
 		if row == nil {
-			continue
-		}
-		if !matchTrace(&q, &row.TraceSummary) {
 			continue
 		}
 		if len(page.Traces) == limit {
@@ -388,51 +393,6 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 		return store.TracePage{}, fmt.Errorf("pebblestore: search traces: %w", err)
 	}
 	return page, nil
-}
-
-func matchTrace(q *store.TraceQuery, r *store.TraceSummary) bool {
-	if q.Repo != "" && r.Repo != q.Repo {
-		return false
-	}
-	if q.SessionID != "" && r.SessionID != q.SessionID {
-		return false
-	}
-	if q.Name != "" && r.Name != q.Name {
-		return false
-	}
-	for k, v := range q.Tags {
-		if got, ok := r.Tags[k]; !ok || got != v {
-			return false
-		}
-	}
-	if q.Model != "" {
-		found := false
-		for _, m := range r.Models {
-			if m == q.Model {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	if q.ErrorOnly && !r.Error {
-		return false
-	}
-	if q.MinDuration > 0 && r.DurationMs < float64(q.MinDuration)/float64(time.Millisecond) {
-		return false
-	}
-	if !q.InactiveBefore.IsZero() && !r.LastActivity.Before(q.InactiveBefore) {
-		return false
-	}
-	if !q.From.IsZero() && r.Start.Before(q.From) {
-		return false
-	}
-	if !q.To.IsZero() && !r.Start.Before(q.To) {
-		return false
-	}
-	return true
 }
 
 // SearchSessions pages through sessions newest start first.
