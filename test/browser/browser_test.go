@@ -412,8 +412,8 @@ func TestBrowserUI(t *testing.T) {
 	case err != nil:
 		t.Fatalf("node: %v", err)
 	}
-	if passed < 6 {
-		t.Fatalf("node reported %d passing browser tests, want 6", passed)
+	if passed < 7 {
+		t.Fatalf("node reported %d passing browser tests, want 7", passed)
 	}
 	for _, shot := range []string{"list.png", "trace.png", "generation.png"} {
 		if fi, err := os.Stat(filepath.Join(artifacts, "screenshots", shot)); err != nil || fi.Size() < 5000 {

@@ -349,6 +349,58 @@ test('the replayed capture: errors highlighted, events, feedback, evaluations, m
   await page.close();
 });
 
+test('message dialects: OpenAI parts, tool results, reasoning, Anthropic blocks, GenAI parts, Responses output', async () => {
+  const id = `trace-dialects-${RUN}`;
+  const png = 'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAYAAABytg0kAAAAFklEQVR42mNk+M/wn4GBgYGJAQoAAE0VAQF6c1TKAAAAAElFTkSuQmCC';
+  const gens = {
+    openai: {
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'look' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } }] },
+        { role: 'assistant', content: null, reasoning: 'thinking about the tool', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }] },
+        { role: 'tool', tool_call_id: 'c1', content: '{"found":true}' },
+      ],
+    },
+    anthropic: {
+      messages: [{ role: 'assistant', content: [{ type: 'text', text: 'calling' }, { type: 'tool_use', id: 'tu1', name: 'search', input: { q: 'y' } }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'tu1', content: 'result text' }] }],
+    },
+    genai: {
+      messages: [{ role: 'assistant', parts: [{ type: 'tool_call', id: 'g1', name: 'weather', arguments: { city: 'Oslo' } }] },
+        { role: 'tool', parts: [{ type: 'tool_call_response', id: 'g1', response: { tempC: 3 } }] }],
+    },
+  };
+  const lines = [`trace{id=${id},action=create,data=${JSON.stringify({ name: 'dialects', startTimestamp: ts() })}}`];
+  for (const [name, g] of Object.entries(gens)) {
+    lines.push(`trace{id=${id},action=add-generation,data=${JSON.stringify({ id: `gen-${name}-${RUN}`, name, model: 'm', messages: g.messages, startTimestamp: ts() })}}`);
+  }
+  lines.push(`generation{id=gen-openai-${RUN},action=result,data=${JSON.stringify({ result: { id: 'r', object: 'response', output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'final answer' }] }, { type: 'function_call', call_id: 'fc1', name: 'notify', arguments: '{}' }], usage: { input_tokens: 7, output_tokens: 3, total_tokens: 10 } } })}}`);
+  await postLines(lines);
+  await waitForSummary(id, (t) => t.counts && t.counts.generation === 3);
+
+  const page = await newPage();
+  const d = page.locator('#detail');
+  await page.goto(`${UI}/traces/${id}?node=generation:gen-openai-${RUN}`);
+  await d.locator('.msg-tool').waitFor();
+  assert.match(await d.locator('.msg-user').innerText(), /look/);
+  await page.waitForFunction(() => { const i = document.querySelector('#detail .msg-user img.msg-image'); return i && i.complete && i.naturalWidth === 2; });
+  assert.match(await d.locator('.msg-assistant').first().innerText(), /lookup[\s\S]*"q": "x"/);
+  assert.equal(await d.locator('.msg-assistant details.reasoning').count(), 1);
+  assert.match(await d.locator('.msg-tool').innerText(), /tool result · c1[\s\S]*"found": true/i);
+  assert.match(await d.locator('.msg-completion').innerText(), /final answer[\s\S]*notify/);
+
+  await page.locator(`.tree-row[data-key="generation:gen-anthropic-${RUN}"]`).click();
+  await d.locator('.tool-result').waitFor();
+  assert.match(await d.locator('.tool-call').innerText(), /search[\s\S]*"q": "y"/);
+  assert.match(await d.locator('.tool-result').innerText(), /result text/);
+
+  await page.locator(`.tree-row[data-key="generation:gen-genai-${RUN}"]`).click();
+  await d.locator('.tool-result').waitFor();
+  assert.match(await d.locator('.tool-call').innerText(), /weather[\s\S]*"city": "Oslo"/);
+  assert.match(await d.locator('.tool-result').innerText(), /"tempC": 3/);
+  noPageErrors(page);
+  await page.close();
+});
+
 test('live: a trace grows on screen while its commits are posted, and the list gains rows', async () => {
   const id = `trace-live-${RUN}`;
   const page = await newPage();

@@ -71,16 +71,48 @@ function contentParts(content) {
         return toolCallBox(p.name, p.input, p.id);
       case 'tool_result':
         return el('div', { class: 'tool-result' }, el('div', { class: 'small muted' }, `tool result ${p.tool_use_id || ''}`), ...contentParts(p.content));
+      // OTel GenAI semantic-convention parts (gen_ai.input/output.messages).
+      case 'tool_call':
+        return toolCallBox(p.name, p.arguments, p.id);
+      case 'tool_call_response':
+        return el('div', { class: 'tool-result' }, el('div', { class: 'small muted' }, `tool result ${p.id || ''}`), jsonBlock(p.response !== undefined ? p.response : p.result));
+      case 'reasoning': case 'thinking':
+        return reasoningBlock(p.content || p.thinking || p.text);
+      case 'blob':
+        if (/^image\//.test(p.mime_type || '') && typeof p.content === 'string') return imageEl(`data:${p.mime_type};base64,${p.content}`);
+        return el('div', { class: 'small muted' }, `${p.modality || 'blob'} ${p.mime_type || ''} (${(p.content || '').length} base64 chars)`);
+      case 'uri':
+        return p.modality === 'image' || /^image\//.test(p.mime_type || '') ? imageEl(p.uri) : el('a', { href: p.uri, target: '_blank', rel: 'noopener noreferrer' }, p.uri);
+      // OpenAI Responses API output items.
+      case 'function_call':
+        return toolCallBox(p.name, p.arguments, p.call_id || p.id);
+      case 'function_call_output':
+        return el('div', { class: 'tool-result' }, el('div', { class: 'small muted' }, `tool result ${p.call_id || ''}`), jsonBlock(p.output));
+      case 'message':
+        return el('div', null, ...contentParts(p.content));
+      case 'input_audio':
+        return el('div', { class: 'small muted' }, `audio (${(p.input_audio && p.input_audio.format) || 'unknown format'})`);
       default:
         return jsonBlock(p);
     }
   });
 }
 
+function reasoningBlock(text) {
+  return el('details', { class: 'reasoning' }, el('summary', { class: 'small muted' }, 'reasoning'), el('div', { class: 'msg-text' }, textOf(text)));
+}
+
 function message(m, extraClass) {
   if (m === null || typeof m !== 'object') return el('div', { class: 'msg' }, jsonBlock(m));
+  // OpenInference keeps a {message: {...}} wrapper.
+  if (m.message && typeof m.message === 'object' && !m.role) m = m.message;
   const role = m.role || 'message';
-  const body = [...contentParts(m.content)];
+  const body = [];
+  if (m.reasoning || m.reasoning_content) body.push(reasoningBlock(m.reasoning || m.reasoning_content));
+  const content = m.content !== undefined ? m.content : m.parts;
+  // Tool results are usually JSON text: show them formatted.
+  if ((role === 'tool' || role === 'function') && typeof content === 'string') body.push(jsonBlock(content));
+  else body.push(...contentParts(content));
   for (const tc of m.tool_calls || []) {
     const f = tc.function || {};
     body.push(toolCallBox(f.name || tc.name, f.arguments !== undefined ? f.arguments : tc.arguments, tc.id));
@@ -105,6 +137,8 @@ function completionMessages(n) {
     }
   } else if (r && Array.isArray(r.content) && r.role) {
     out.push(message(r, 'msg-completion'));
+  } else if (r && Array.isArray(r.output)) {
+    out.push(message({ role: 'assistant', content: r.output }, 'msg-completion'));
   } else if (n.completion && (n.completion.text || (n.completion.toolCalls || []).length)) {
     out.push(message({ role: 'assistant', content: n.completion.text || null, tool_calls: n.completion.toolCalls }, 'msg-completion'));
   }
