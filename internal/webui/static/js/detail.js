@@ -90,6 +90,17 @@ function contentParts(content) {
         return el('div', { class: 'tool-result' }, el('div', { class: 'small muted' }, `tool result ${p.call_id || ''}`), jsonBlock(p.output));
       case 'message':
         return el('div', null, ...contentParts(p.content));
+      // Vercel AI SDK prompt parts (ai.prompt.messages).
+      case 'tool-call':
+        return toolCallBox(p.toolName, p.input !== undefined ? p.input : p.args, p.toolCallId);
+      case 'tool-result':
+        return el('div', { class: 'tool-result' }, el('div', { class: 'small muted' }, `tool result ${p.toolCallId || ''}`),
+          jsonBlock(p.output && p.output.value !== undefined ? p.output.value : (p.output !== undefined ? p.output : p.result)));
+      case 'file': {
+        const mt = p.mediaType || p.mimeType || '';
+        if (/^image\//.test(mt) && typeof p.data === 'string') return imageEl(/^(https?:|data:)/.test(p.data) ? p.data : `data:${mt};base64,${p.data}`);
+        return jsonBlock(p);
+      }
       case 'input_audio':
         return el('div', { class: 'small muted' }, `audio (${(p.input_audio && p.input_audio.format) || 'unknown format'})`);
       default:
