@@ -57,6 +57,12 @@ func (e *storeExporter) start(_ context.Context, host component.Host) error {
 		return fmt.Errorf("tracetree exporter: store %q backend %q: %w", e.cfg.Store, e.cfg.Backend, err)
 	}
 	e.store = st
+	if e.cfg.QueueConfig.HasValue() && e.cfg.QueueConfig.Get().StorageID == nil {
+		// An in-memory queue acknowledges before the store has the data:
+		// a crash loses what is queued although the sender got a 200.
+		e.logger.Warn("tracetree exporter: sending_queue without storage acknowledges commits before they are durable; " +
+			"set sending_queue.storage (file_storage) or disable the queue to keep the durability contract")
+	}
 	return nil
 }
 
