@@ -373,6 +373,22 @@ func TestSubscribers(t *testing.T) {
 }
 
 func TestRetention(t *testing.T) {
+	t.Run("memstore", func(t *testing.T) { testRetention(t, memstore.New()) })
+	t.Run("pebble", func(t *testing.T) {
+		// Pebble lists idle traces from its activity index (IdleTraces).
+		pcfg := pebblestore.DefaultConfig()
+		pcfg.Directory = t.TempDir()
+		b, err := pebblestore.Open(pcfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = b.Close() })
+		var _ idleLister = b
+		testRetention(t, b)
+	})
+}
+
+func testRetention(t *testing.T, b store.Backend) {
 	ctx := context.Background()
 	now := time.Unix(0, 0).Add(1000 * time.Hour)
 	var mu sync.Mutex
@@ -381,7 +397,6 @@ func TestRetention(t *testing.T) {
 	cfg.PollInterval = time.Hour
 	cfg.Debounce = time.Hour
 	cfg.Retention = RetentionConfig{TTL: 10 * time.Hour, Interval: time.Hour}
-	b := memstore.New()
 	ix, err := New(b, cfg, Settings{Summarizer: &countingSummarizer{}, Now: clock})
 	if err != nil {
 		t.Fatal(err)

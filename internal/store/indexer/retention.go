@@ -48,28 +48,28 @@ func (ix *Indexer) RunRetention(ctx context.Context) (int, error) {
 	var lastFirst string
 	for {
 		// Always the first page: the previous page is gone.
-		page, err := ix.Backend.SearchTraces(ctx, store.TraceQuery{InactiveBefore: cutoff, Limit: retentionPage})
+		refs, err := ix.idleTraces(ctx, cutoff)
 		if err != nil {
 			return deleted, fmt.Errorf("find idle traces: %w", err)
 		}
-		if len(page.Traces) == 0 {
+		if len(refs) == 0 {
 			break
 		}
-		first := page.Traces[0].Repo + "\x00" + page.Traces[0].TraceID
+		first := refs[0].Repo + "\x00" + refs[0].ID
 		if first == lastFirst {
-			return deleted, fmt.Errorf("trace %q survived deletion", page.Traces[0].TraceID)
+			return deleted, fmt.Errorf("trace %q survived deletion", refs[0].ID)
 		}
 		lastFirst = first
-		for _, t := range page.Traces {
-			refs, err := ix.subtree(ctx, commit.NodeRef{Repo: t.Repo, Kind: commit.EntityTrace, ID: t.TraceID})
+		for _, t := range refs {
+			nodes, err := ix.subtree(ctx, t)
 			if err != nil {
 				return deleted, err
 			}
-			if err := ix.Backend.Delete(ctx, refs); err != nil {
-				return deleted, fmt.Errorf("delete trace %s/%s: %w", t.Repo, t.TraceID, err)
+			if err := ix.Backend.Delete(ctx, nodes); err != nil {
+				return deleted, fmt.Errorf("delete trace %s/%s: %w", t.Repo, t.ID, err)
 			}
-			deleted += len(refs)
-			ix.tel.RetentionDeleted.Add(ctx, int64(len(refs)), ix.tel.Attributes)
+			deleted += len(nodes)
+			ix.tel.RetentionDeleted.Add(ctx, int64(len(nodes)), ix.tel.Attributes)
 		}
 	}
 	// Sessions have no idle filter in SessionQuery; they are few compared
@@ -100,6 +100,28 @@ func (ix *Indexer) RunRetention(ctx context.Context) (int, error) {
 		ix.tel.RetentionDeleted.Add(ctx, int64(len(chunk)), ix.tel.Attributes)
 	}
 	return deleted, nil
+}
+
+// idleLister is the optional backend capability of listing idle traces
+// from an activity index (pebblestore has it).
+type idleLister interface {
+	IdleTraces(ctx context.Context, before time.Time, limit int) ([]commit.NodeRef, error)
+}
+
+// idleTraces returns up to one page of traces idle since before cutoff.
+func (ix *Indexer) idleTraces(ctx context.Context, cutoff time.Time) ([]commit.NodeRef, error) {
+	if l, ok := ix.Backend.(idleLister); ok {
+		return l.IdleTraces(ctx, cutoff, retentionPage)
+	}
+	page, err := ix.Backend.SearchTraces(ctx, store.TraceQuery{InactiveBefore: cutoff, Limit: retentionPage})
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]commit.NodeRef, 0, len(page.Traces))
+	for _, t := range page.Traces {
+		refs = append(refs, commit.NodeRef{Repo: t.Repo, Kind: commit.EntityTrace, ID: t.TraceID})
+	}
+	return refs, nil
 }
 
 // subtree returns root and every node reachable through child edges.

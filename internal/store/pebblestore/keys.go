@@ -23,6 +23,7 @@ import (
 //	t <repo> <trace id>                        trace summary row
 //	i <kind byte> <repo> [field…] <inv start> <desc trace id>   trace secondary index (value = row)
 //	g <inv start> <desc trace id> <repo>       global (all repos) trace time index (value = row)
+//	a <last activity u64> <repo> <trace id>    traces by last activity, oldest first (retention)
 //	s <repo> <session id>                      session summary row
 //	j <repo> <inv start> <desc session id>     session time index (value = row)
 //	h <inv start> <desc session id> <repo>     global session time index (value = row)
@@ -42,6 +43,7 @@ const (
 	pSession    = 's'
 	pSessionIdx = 'j'
 	pSessionAll = 'h'
+	pIdle       = 'a'
 )
 
 // Trace secondary index kinds (second byte of an 'i' key).

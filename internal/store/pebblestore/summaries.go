@@ -13,6 +13,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
 // Search page sizes.
@@ -46,6 +47,7 @@ func traceIndexKeys(r *store.TraceSummary) [][]byte {
 		append(base(ixTime), suffix...),
 		appendString(appendDescString(appendU64([]byte{pTraceAll}, invTime(r.Start)), r.TraceID), r.Repo),
 	}
+	keys = append(keys, appendString(appendString(appendU64([]byte{pIdle}, activityKey(r.LastActivity)), r.Repo), r.TraceID))
 	if r.SessionID != "" {
 		keys = append(keys, append(appendString(base(ixSession), r.SessionID), suffix...))
 	}
@@ -440,4 +442,51 @@ func (s *Store) SearchSessions(ctx context.Context, q store.SessionQuery) (store
 		return store.SessionPage{}, fmt.Errorf("pebblestore: search sessions: %w", err)
 	}
 	return page, nil
+}
+
+// activityKey orders last-activity times ascending; the zero time and
+// pre-epoch times sort first (they are the most idle).
+func activityKey(t time.Time) uint64 {
+	if t.IsZero() || t.Before(time.Unix(0, 0)) {
+		return 0
+	}
+	return uint64(t.UnixNano())
+}
+
+// IdleTraces returns up to limit traces whose LastActivity is before
+// before, most idle first: an optional capability (not in store.Backend)
+// that lets retention find expired traces in a range scan of the activity
+// index instead of a filtered walk of the newest-first time index.
+func (s *Store) IdleTraces(ctx context.Context, before time.Time, limit int) ([]commit.NodeRef, error) {
+	if err := s.acquire(); err != nil {
+		return nil, err
+	}
+	defer s.release()
+	upper := appendU64([]byte{pIdle}, activityKey(before))
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte{pIdle}, UpperBound: upper})
+	if err != nil {
+		return nil, fmt.Errorf("pebblestore: idle traces: %w", err)
+	}
+	defer it.Close()
+	var out []commit.NodeRef
+	var proj projection
+	for ok := it.First(); ok && len(out) < limit; ok = it.Next() {
+		if err := decodeProjection(it.Value(), &proj); err != nil {
+			return nil, err
+		}
+		rest := proj.pk[1:] // primary key: 't' repo id
+		repo, rest, err := readString(rest)
+		if err != nil {
+			return nil, err
+		}
+		id, _, err := readString(rest)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: id})
+	}
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("pebblestore: idle traces: %w", err)
+	}
+	return out, nil
 }
