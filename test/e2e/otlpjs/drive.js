@@ -4,7 +4,7 @@
 //   2. the OpenInference instrumentation of the `openai` client, pointed at a
 //      small fake OpenAI server started here (chat completions with and
 //      without streaming, tool calls).
-// Usage: node drive.js <otlp-http-base-url> <repo-id>
+// Usage: node drive.js <otlp-http-base-url> <repo-id> [api-key]
 // Prints one JSON line with the trace ids it produced.
 'use strict';
 const http = require('node:http');
@@ -14,11 +14,11 @@ const { SimpleSpanProcessor } = require('@opentelemetry/sdk-trace-base');
 const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 
-const [, , otlpBase, repoID] = process.argv;
+const [, , otlpBase, repoID, apiKey] = process.argv;
 
 const exporter = new OTLPTraceExporter({
   url: otlpBase + '/v1/traces',
-  headers: { 'x-maxim-repo-id': repoID },
+  headers: apiKey ? { 'x-maxim-repo-id': repoID, 'x-maxim-api-key': apiKey } : { 'x-maxim-repo-id': repoID },
 });
 const provider = new NodeTracerProvider({
   resource: resourceFromAttributes({ 'service.name': 'otlpjs-e2e' }),

@@ -188,7 +188,9 @@ func startCollector(t *testing.T, bin, config string) *collector {
 		"GENAI_HEALTH_ENDPOINT":    harness.FreeAddr(t),
 		"GENAI_API_KEY":            apiKey,
 	}
-	cmd := exec.Command(bin, "--config", config)
+	// Internal metrics off: the default :8888 Prometheus port is shared by
+	// every collector on the machine.
+	cmd := exec.Command(bin, "--config", config, "--set", "service.telemetry.metrics.level=none")
 	cmd.Env = os.Environ()
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
@@ -215,7 +217,7 @@ func startCollector(t *testing.T, bin, config string) *collector {
 	err := harness.Eventually(context.Background(), 90*time.Second, func() error {
 		select {
 		case <-done:
-			return fmt.Errorf("collector exited")
+			t.Fatalf("collector exited at start:\n%s", logs.String())
 		default:
 		}
 		resp, err := http.Get("http://" + env["GENAI_HEALTH_ENDPOINT"] + "/")
@@ -347,7 +349,7 @@ func TestOTLPJSClientsEndToEnd(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, nodeBin, "drive.js", otlpURL, repoID)
+	cmd := exec.CommandContext(ctx, nodeBin, "drive.js", otlpURL, repoID, apiKey)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
