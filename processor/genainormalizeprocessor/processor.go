@@ -36,13 +36,38 @@ func newNormalizer(set processor.Settings, cfg *Config) (*normalizer, error) {
 	return n, nil
 }
 
-// repo picks the repository: request metadata set by the maxim_auth
-// authenticator (or a client header with include_metadata), else the
-// configured default.
+// authReposAttribute is the client.Info.Auth attribute where the maxim_auth
+// authenticator lists the repositories an API key may write ("*" = all).
+const authReposAttribute = "maxim.repos"
+
+// repo picks the repository: the request's x-maxim-repo-id (which maxim_auth
+// has already checked against the key), else the key's only repository,
+// else the configured default when the key may write there, else the key's
+// first repository. A key scoped to some repositories never writes into
+// default_repo by omission.
 func (n *normalizer) repo(ctx context.Context) string {
-	if vals := client.FromContext(ctx).Metadata.Get(n.cfg.RepoMetadataKey); len(vals) > 0 {
+	info := client.FromContext(ctx)
+	if vals := info.Metadata.Get(n.cfg.RepoMetadataKey); len(vals) > 0 {
 		if r := strings.TrimSpace(vals[0]); r != "" {
 			return r
+		}
+	}
+	if info.Auth != nil {
+		if repos, ok := info.Auth.GetAttribute(authReposAttribute).([]string); ok && len(repos) > 0 {
+			all := false
+			for _, r := range repos {
+				if r == "*" || r == n.cfg.DefaultRepo {
+					all = true
+				}
+			}
+			switch {
+			case len(repos) == 1 && repos[0] != "*":
+				return repos[0]
+			case all:
+				return n.cfg.DefaultRepo
+			default:
+				return repos[0]
+			}
 		}
 	}
 	return n.cfg.DefaultRepo

@@ -150,3 +150,33 @@ func TestForgedRepoIsOverwritten(t *testing.T) {
 		t.Fatalf("repo = %q, want the request's repo-42", r.Str())
 	}
 }
+
+type authRepos []string
+
+func (a authRepos) GetAttribute(name string) any {
+	if name == authReposAttribute {
+		return []string(a)
+	}
+	return nil
+}
+func (a authRepos) GetAttributeNames() []string { return []string{authReposAttribute} }
+
+// Without x-maxim-repo-id the API key's own repository is used, and a key
+// scoped to other repositories never writes into default_repo.
+func TestRepoFromKeyScope(t *testing.T) {
+	n := &normalizer{cfg: createDefaultConfig().(*Config)}
+	for _, tt := range []struct {
+		repos authRepos
+		want  string
+	}{
+		{authRepos{"repo-a"}, "repo-a"},
+		{authRepos{"*"}, "default"},
+		{authRepos{"repo-b", "default"}, "default"},
+		{authRepos{"repo-c", "repo-d"}, "repo-c"},
+	} {
+		ctx := client.NewContext(context.Background(), client.Info{Auth: tt.repos})
+		if got := n.repo(ctx); got != tt.want {
+			t.Errorf("repos %v: repo = %q, want %q", tt.repos, got, tt.want)
+		}
+	}
+}
