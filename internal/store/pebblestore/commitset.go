@@ -59,8 +59,33 @@ func (m *commitSetMerge) MergeOlder(value []byte) error {
 }
 
 func (m *commitSetMerge) Finish(bool) ([]byte, io.Closer, error) {
+	if isCanonical(m.buf) {
+		// One operand of one Apply, or operands that happen to be in id
+		// order without duplicates: nothing to sort.
+		return m.buf, nil, nil
+	}
 	out, err := canonicalize(m.buf)
 	return out, nil, err
+}
+
+// isCanonical reports whether b's records are strictly ordered by id (so
+// already deduplicated). A corrupt value is not canonical; canonicalize
+// then reports the error.
+func isCanonical(b []byte) bool {
+	var prev []byte
+	for len(b) > 0 {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < n || n < 24 {
+			return false
+		}
+		id := b[k : k+16]
+		if prev != nil && bytes.Compare(prev, id) >= 0 {
+			return false
+		}
+		prev = id
+		b = b[k+int(n):]
+	}
+	return true
 }
 
 // record is one decoded commit-set record; slices alias the value.
