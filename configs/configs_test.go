@@ -28,6 +28,7 @@ var envNames = map[string]bool{
 	"GENAI_POSTGRES_DSN":       true,
 	"GENAI_KAFKA_BROKERS":      true,
 	"GENAI_HEALTH_ENDPOINT":    true,
+	"GENAI_METRICS_PORT":       true,
 	"GENAI_UPSTREAM_OTLP":      true,
 	"DD_API_KEY":               true,
 	"DD_SITE":                  true,

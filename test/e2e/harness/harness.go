@@ -1,0 +1,207 @@
+// Package harness starts the built otelcol-genai binary for end-to-end
+// tests: free loopback ports, a private data directory, the GENAI_*
+// environment the configs read, and logs kept for failure reports.
+package harness
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// RepoRoot is the repository root: the nearest directory above the
+// working directory (go test runs in the package directory) holding go.mod.
+// Source paths from runtime.Caller are useless here: builds use -trimpath.
+func RepoRoot() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "."
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return dir
+		}
+	}
+}
+
+// Binary returns the distribution binary under test: $GENAI_BINARY, else
+// bin/otelcol-genai. Outside CI a missing binary skips the test (run `make
+// build` or `make e2e`); in CI it fails.
+func Binary(t testing.TB) string {
+	t.Helper()
+	bin := os.Getenv("GENAI_BINARY")
+	if bin == "" {
+		bin = filepath.Join(RepoRoot(), "bin", "otelcol-genai")
+	}
+	if _, err := os.Stat(bin); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("distribution binary %s missing in CI: `make test` builds it first (%v)", bin, err)
+		}
+		t.Skipf("distribution binary %s not built; run `make build` (or `make e2e`)", bin)
+	}
+	return bin
+}
+
+// FreeAddr returns a loopback address with a port nobody listens on.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// Collector is one running collector process.
+type Collector struct {
+	t      testing.TB
+	bin    string
+	config string
+	Env    map[string]string
+	cmd    *exec.Cmd
+	logs   *syncBuffer
+	done   chan struct{}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// NewCollector prepares a collector running configs/<config> with fresh
+// endpoints for every GENAI_* setting; env overrides or adds variables.
+func NewCollector(t testing.TB, config string, env map[string]string) *Collector {
+	t.Helper()
+	e := map[string]string{
+		"GENAI_DATA_DIR":           t.TempDir(),
+		"GENAI_OTLP_GRPC_ENDPOINT": FreeAddr(t),
+		"GENAI_OTLP_HTTP_ENDPOINT": FreeAddr(t),
+		"GENAI_MXIN_ENDPOINT":      FreeAddr(t),
+		"GENAI_QUERY_ENDPOINT":     FreeAddr(t),
+		"GENAI_HEALTH_ENDPOINT":    FreeAddr(t),
+		"GENAI_API_KEY":            "e2e-key",
+	}
+	_, port, _ := net.SplitHostPort(FreeAddr(t))
+	e["GENAI_METRICS_PORT"] = port
+	for k, v := range env {
+		e[k] = v
+	}
+	c := &Collector{t: t, bin: Binary(t), config: filepath.Join(RepoRoot(), "configs", config), Env: e}
+	t.Cleanup(c.Stop)
+	return c
+}
+
+// Start runs the process and waits until its health check answers.
+func (c *Collector) Start() {
+	c.t.Helper()
+	c.logs = &syncBuffer{}
+	c.cmd = exec.Command(c.bin, "--config", c.config)
+	c.cmd.Env = os.Environ()
+	for k, v := range c.Env {
+		c.cmd.Env = append(c.cmd.Env, k+"="+v)
+	}
+	c.cmd.Stdout = c.logs
+	c.cmd.Stderr = c.logs
+	if err := c.cmd.Start(); err != nil {
+		c.t.Fatalf("start %s: %v", c.bin, err)
+	}
+	c.done = make(chan struct{})
+	go func() { _ = c.cmd.Wait(); close(c.done) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-c.done:
+			c.t.Fatalf("collector %s exited at start:\n%s", c.config, c.logs.String())
+		default:
+		}
+		resp, err := http.Get("http://" + c.Env["GENAI_HEALTH_ENDPOINT"] + "/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.t.Fatalf("collector %s not healthy after 60s:\n%s", c.config, c.logs.String())
+}
+
+// Kill sends SIGKILL: no shutdown hooks, no flush.
+func (c *Collector) Kill() {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGKILL)
+	<-c.done
+	c.cmd = nil
+}
+
+// Stop shuts the collector down gracefully (SIGTERM), then kills it.
+func (c *Collector) Stop() {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.done:
+	case <-time.After(20 * time.Second):
+		_ = c.cmd.Process.Signal(syscall.SIGKILL)
+		<-c.done
+	}
+	if c.t.Failed() {
+		c.t.Logf("logs of %s:\n%s", c.config, tail(c.logs.String(), 20000))
+	}
+	c.cmd = nil
+}
+
+// Logs returns what the process printed so far.
+func (c *Collector) Logs() string { return c.logs.String() }
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}
+
+// Eventually polls f until it returns nil or the timeout passes.
+func Eventually(ctx context.Context, timeout time.Duration, f func() error) error {
+	deadline := time.Now().Add(timeout)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = f(); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("still failing after %s: %w", timeout, err)
+}
