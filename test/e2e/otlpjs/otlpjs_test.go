@@ -375,6 +375,15 @@ func TestOTLPJSClientsEndToEnd(t *testing.T) {
 		if root.SessionID != "sess-otlpjs" || root.Tags["userId"] != "u-7" {
 			t.Errorf("trace session %q tags %v; want sess-otlpjs and userId u-7", root.SessionID, root.Tags)
 		}
+		// The AI SDK's telemetry metadata sessionId links the trace to a session.
+		var sess struct {
+			Root *node `json:"session"`
+		}
+		if _, err := getJSON(context.Background(), queryURL+"/api/v1/sessions/sess-otlpjs?repo="+repoID, &sess); err != nil {
+			t.Errorf("session: %v", err)
+		} else if sess.Root == nil || len(sess.Root.Children) != 1 || sess.Root.Children[0].ID != ids.AISDK {
+			t.Errorf("session sess-otlpjs should hold exactly trace %s: %+v", ids.AISDK, sess.Root)
+		}
 		// Tokens counted once: the two provider calls, not the ai.generateText wrapper.
 		if root.Totals.InputTokens != 40+72 || root.Totals.OutputTokens != 11+10 {
 			t.Errorf("totals %d/%d, want 112/21 (wrapper usage must not be counted)", root.Totals.InputTokens, root.Totals.OutputTokens)
