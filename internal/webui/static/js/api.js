@@ -55,13 +55,28 @@ export async function getJSON(path, params, signal) {
   return res.json();
 }
 
-// getBlob fetches an attachment with the key and returns an object URL
-// (an <img src> or download link cannot send the header itself).
-export async function getBlobURL(key, signal) {
-  const res = await fetch(url(`/api/v1/attachments/${key.split('/').map(encodeURIComponent).join('/')}`), { headers: headers(), signal });
-  if (!res.ok) throw await errorOf(res);
-  const blob = await res.blob();
-  return { url: URL.createObjectURL(blob), type: blob.type, size: blob.size };
+// getBlobURL fetches an attachment with the key and returns an object URL
+// (an <img src> or download link cannot send the header itself). SDK keys
+// are "{repo}/{entity}/{id}/files/original/{attachment}"; a store that keeps
+// blobs relative to their repository answers 404 for the full key, so the
+// key without its repo segment is tried next. mimeType (from the
+// attachment record) replaces a generic stored content type.
+export async function getBlobURL(key, signal, mimeType) {
+  const candidates = [key];
+  const repo = settings.repo;
+  const slash = key.indexOf('/');
+  if (slash > 0 && (!repo || key.slice(0, slash) === repo)) candidates.push(key.slice(slash + 1));
+  let lastErr;
+  for (const k of candidates) {
+    const params = slash > 0 && !repo ? { repo: key.slice(0, slash) } : {};
+    const res = await fetch(url(`/api/v1/attachments/${k.split('/').map(encodeURIComponent).join('/')}`, params), { headers: headers(), signal });
+    if (res.status === 404) { lastErr = await errorOf(res); continue; }
+    if (!res.ok) throw await errorOf(res);
+    let blob = await res.blob();
+    if (mimeType && (!blob.type || blob.type === 'application/octet-stream')) blob = new Blob([blob], { type: mimeType });
+    return { url: URL.createObjectURL(blob), type: blob.type, size: blob.size };
+  }
+  throw lastErr;
 }
 
 export const api = {

@@ -254,7 +254,7 @@ function attachmentsSection(atts, signal) {
       if (isImage) {
         const holder = el('div', { class: 'small muted' }, 'loading image…');
         li.append(holder);
-        getBlobURL(a.key, signal).then((b) => { clear(holder).append(el('img', { class: 'msg-image attachment-image', src: b.url, alt: a.name || a.id })); })
+        getBlobURL(a.key, signal, a.mimeType).then((b) => { clear(holder).append(el('img', { class: 'msg-image attachment-image', src: b.url, alt: a.name || a.id })); })
           .catch((err) => { if (err.name !== 'AbortError') holder.textContent = `cannot load: ${err.message}`; });
       }
       li.append(el('button', {
@@ -262,7 +262,7 @@ function attachmentsSection(atts, signal) {
         onclick: async (e) => {
           const btn = e.currentTarget;
           try {
-            const b = await getBlobURL(a.key);
+            const b = await getBlobURL(a.key, undefined, a.mimeType);
             const link = el('a', { href: b.url, download: a.name || a.id });
             document.body.append(link); link.click(); link.remove();
             setTimeout(() => URL.revokeObjectURL(b.url), 30000);
