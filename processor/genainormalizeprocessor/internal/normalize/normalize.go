@@ -127,6 +127,13 @@ func generationFields(v *view, c *spancommit.Canonical, cl class) {
 		c.RequestModel = ""
 	}
 	c.ModelParameters = modelParameters(v)
+	if pn := v.str("gen_ai.prompt.name"); pn != "" {
+		// v1.39 prompt template name: prompt metadata, never a message.
+		if c.Metadata == nil {
+			c.Metadata = map[string]any{}
+		}
+		c.Metadata["prompt.name"] = pn
+	}
 	c.InputMessages = inputMessages(v, true)
 	if cl.subtype == "embedding" && c.InputMessages == nil {
 		// Embedding inputs: AI SDK ai.value(s), OpenInference texts.
