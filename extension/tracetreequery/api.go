@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/client"
+	"go.opentelemetry.io/collector/extension/extensionauth"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
@@ -35,6 +36,15 @@ type apiOptions struct {
 	// authEnabled is true when an authenticator guards the server; then a
 	// request without auth data is refused instead of seeing every repo.
 	authEnabled bool
+	// authn, when set, authenticates every /api/ request (the UI's assets
+	// and the OpenAPI document stay public: they hold no data, and a
+	// browser cannot send the API key when it loads a page).
+	authn extensionauth.Server
+	// authParams are query parameters copied into the auth sources, as
+	// confighttp's `auth.request_params` does.
+	authParams []string
+	// ui serves "/" (the web UI); nil serves a placeholder page.
+	ui http.Handler
 	heartbeat   time.Duration
 	maxPage     int
 	logger      *zap.Logger
@@ -66,43 +76,86 @@ func newAPI(st store.Store, opts apiOptions) *api {
 type route struct {
 	method  string
 	pattern string // net/http ServeMux pattern path
-	handler http.HandlerFunc
+	handler http.Handler
+	// public routes are served without authentication.
+	public bool
+}
+
+// muxPattern is the ServeMux registration of a route. "/" is registered
+// for every method (the UI handler answers 405 itself) because "GET /"
+// would conflict with the method-less "/api/" fallback.
+func (rt route) muxPattern() string {
+	if rt.pattern == "/" {
+		return rt.pattern
+	}
+	return rt.method + " " + rt.pattern
 }
 
 func (a *api) routes() []route {
+	ui := a.opts.ui
+	if ui == nil {
+		ui = http.HandlerFunc(a.index)
+	}
 	return []route{
-		{http.MethodGet, "/{$}", a.index},
-		{http.MethodGet, "/openapi.yaml", a.openAPI},
-		{http.MethodGet, "/api/v1/traces", a.searchTraces},
-		{http.MethodGet, "/api/v1/traces/{id}", a.getTrace},
-		{http.MethodGet, "/api/v1/sessions", a.searchSessions},
-		{http.MethodGet, "/api/v1/sessions/{id}", a.getSession},
-		{http.MethodGet, "/api/v1/entities/{kind}/{id}", a.getEntity},
-		{http.MethodGet, "/api/v1/live", a.live},
-		{http.MethodGet, "/api/v1/attachments/{key...}", a.getAttachment},
+		// "/" is the web UI: its assets, and its page for every other
+		// non-API path (deep links such as /traces/{id}).
+		{http.MethodGet, "/", ui, true},
+		{http.MethodGet, "/openapi.yaml", http.HandlerFunc(a.openAPI), true},
+		{http.MethodGet, "/api/v1/traces", http.HandlerFunc(a.searchTraces), false},
+		{http.MethodGet, "/api/v1/traces/{id}", http.HandlerFunc(a.getTrace), false},
+		{http.MethodGet, "/api/v1/sessions", http.HandlerFunc(a.searchSessions), false},
+		{http.MethodGet, "/api/v1/sessions/{id}", http.HandlerFunc(a.getSession), false},
+		{http.MethodGet, "/api/v1/entities/{kind}/{id}", http.HandlerFunc(a.getEntity), false},
+		{http.MethodGet, "/api/v1/live", http.HandlerFunc(a.live), false},
+		{http.MethodGet, "/api/v1/attachments/{key...}", http.HandlerFunc(a.getAttachment), false},
 	}
 }
 
 // openAPIPath turns a ServeMux pattern into its OpenAPI path template.
 func openAPIPath(pattern string) string {
-	if pattern == "/{$}" {
-		return "/"
-	}
 	return strings.ReplaceAll(pattern, "...}", "}")
 }
 
 func (a *api) handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range a.routes() {
-		name := rt.method + " " + rt.pattern
-		mux.Handle(name, a.instrument(name, rt.handler))
+		h := a.instrument(rt.method+" "+rt.pattern, rt.handler)
+		if !rt.public {
+			h = a.authenticate(h)
+		}
+		mux.Handle(rt.muxPattern(), h)
 	}
 	// Unknown API paths get the JSON error shape rather than the mux's
-	// plain-text 404; "/" itself stays the UI's.
+	// plain-text 404 or the UI's page.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
 	return mux
+}
+
+// authenticate runs the configured authenticator (maxim_auth) the way
+// confighttp's server auth does, but only in front of the API routes.
+func (a *api) authenticate(next http.Handler) http.Handler {
+	if a.opts.authn == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sources := r.Header.Clone()
+		if len(a.opts.authParams) > 0 {
+			q := r.URL.Query()
+			for _, p := range a.opts.authParams {
+				if v, ok := q[p]; ok {
+					sources[p] = v
+				}
+			}
+		}
+		ctx, err := a.opts.authn.Authenticate(r.Context(), sources)
+		if err != nil {
+			writeError(w, http.StatusUnauthorized, err.Error())
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // statusRecorder remembers the status for the request counter. Unwrap
@@ -128,10 +181,10 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-func (a *api) instrument(name string, h http.HandlerFunc) http.Handler {
+func (a *api) instrument(name string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w}
-		h(rec, r)
+		h.ServeHTTP(rec, r)
 		if a.opts.telemetry != nil {
 			code := rec.code
 			if code == 0 {
@@ -258,6 +311,7 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// indexPage is served at "/" when no UI handler is given (tests).
 const indexPage = `<!doctype html>
 <html><head><meta charset="utf-8"><title>otelcol-genai</title></head>
 <body>

@@ -11,12 +11,14 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/extension/extensioncapabilities"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreequery/internal/metadata"
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreestore"
+	"github.com/otelcol-genai/otelcol-genai/internal/webui"
 )
 
 type queryExtension struct {
@@ -62,21 +64,36 @@ func (q *queryExtension) Start(ctx context.Context, host component.Host) error {
 	if err != nil {
 		return fmt.Errorf("tracetree_query: store %q backend %q: %w", q.cfg.Store, q.cfg.Backend, err)
 	}
+	// The standard `auth:` block names the authenticator, but it guards
+	// only /api/: the UI's assets hold no data and a browser cannot send
+	// the API key when it loads a page. So the server itself is built
+	// without auth and the API routes authenticate (see api.authenticate).
+	srvCfg := q.cfg.ServerConfig
+	opts := apiOptions{
+		heartbeat: q.cfg.LiveHeartbeat,
+		maxPage:   q.cfg.MaxPageSize,
+		logger:    q.set.Logger,
+		telemetry: q.telemetry,
+		ui:        webui.Handler(),
+	}
+	if q.cfg.Auth.HasValue() {
+		ac := q.cfg.Auth.Get()
+		authn, err := ac.GetServerAuthenticator(ctx, host.GetExtensions())
+		if err != nil {
+			return fmt.Errorf("tracetree_query: authenticator %q: %w", ac.AuthenticatorID, err)
+		}
+		opts.authEnabled, opts.authn, opts.authParams = true, authn, ac.RequestParameters
+		srvCfg.Auth = configoptional.None[confighttp.AuthConfig]()
+	}
 	q.stopCtx, q.stop = context.WithCancel(context.Background())
-	api := newAPI(st, apiOptions{
-		authEnabled: q.cfg.Auth.HasValue(),
-		heartbeat:   q.cfg.LiveHeartbeat,
-		maxPage:     q.cfg.MaxPageSize,
-		logger:      q.set.Logger,
-		telemetry:   q.telemetry,
-		stop:        q.stopCtx.Done(),
-	})
+	opts.stop = q.stopCtx.Done()
+	api := newAPI(st, opts)
 
-	ln, err := q.cfg.ToListener(ctx)
+	ln, err := srvCfg.ToListener(ctx)
 	if err != nil {
 		return fmt.Errorf("tracetree_query: listen on %q: %w", q.cfg.NetAddr.Endpoint, err)
 	}
-	srv, err := q.cfg.ToServer(ctx, host.GetExtensions(), q.set.TelemetrySettings, api.handler(),
+	srv, err := srvCfg.ToServer(ctx, host.GetExtensions(), q.set.TelemetrySettings, api.handler(),
 		// Authentication failures and body errors come back as the same
 		// JSON error shape as every API error.
 		confighttp.WithErrorHandler(func(w http.ResponseWriter, _ *http.Request, msg string, code int) {

@@ -39,7 +39,7 @@ var (
 
 // startCollectorExtensions starts the real store (Pebble) and maxim_auth
 // extensions and then the query extension with auth, as the collector would.
-func startCollectorExtensions(t *testing.T) (*queryExtension, testHost) {
+func startCollectorExtensions(t *testing.T, requestParams ...string) (*queryExtension, testHost) {
 	t.Helper()
 	ctx := context.Background()
 	host := testHost{exts: map[component.ID]component.Component{}}
@@ -70,7 +70,7 @@ func startCollectorExtensions(t *testing.T) (*queryExtension, testHost) {
 
 	cfg := NewFactory().CreateDefaultConfig().(*Config)
 	cfg.NetAddr.Endpoint = "127.0.0.1:0"
-	cfg.Auth = configoptional.Some(confighttp.AuthConfig{Config: configauth.Config{AuthenticatorID: authID}})
+	cfg.Auth = configoptional.Some(confighttp.AuthConfig{Config: configauth.Config{AuthenticatorID: authID}, RequestParameters: requestParams})
 	ext, err := NewFactory().Create(ctx, extensiontest.NewNopSettings(NewFactory().Type()), cfg)
 	require.NoError(t, err)
 	q := ext.(*queryExtension)
@@ -184,4 +184,30 @@ func TestLiveFeedFromRealStoreAndShutdown(t *testing.T) {
 	start := time.Now()
 	require.NoError(t, q.Shutdown(ctx))
 	assert.Less(t, time.Since(start), 5*time.Second, fmt.Sprintf("shutdown took %s", time.Since(start)))
+}
+
+// The web UI is mounted at "/" and, like the OpenAPI document, is served
+// without a key (a browser cannot send one when it loads a page; the
+// assets hold no data). Everything under /api/ needs the key.
+func TestUIIsPublicAPIIsNot(t *testing.T) {
+	q, _ := startCollectorExtensions(t, "x-maxim-api-key")
+	base := "http://" + q.Addr().String()
+
+	for _, p := range []string{"/", "/traces/t1", "/sessions"} {
+		code, b := do(t, base+p, "")
+		assert.Equal(t, http.StatusOK, code, p)
+		assert.Contains(t, b, "<title>otelcol-genai", p)
+	}
+	code, b := do(t, base+"/openapi.yaml", "")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, b, "openapi: 3.")
+
+	code, _ = do(t, base+"/api/v1/traces", "")
+	assert.Equal(t, http.StatusUnauthorized, code)
+	code, _ = do(t, base+"/api/v1/nope", "")
+	assert.Equal(t, http.StatusNotFound, code, "unknown API paths are JSON 404s, not the UI page")
+
+	// auth.request_params works as in any confighttp server.
+	code, b = do(t, base+"/api/v1/traces?x-maxim-api-key=key-one", "")
+	assert.Equal(t, http.StatusOK, code, b)
 }
