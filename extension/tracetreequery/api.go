@@ -44,11 +44,11 @@ type apiOptions struct {
 	// confighttp's `auth.request_params` does.
 	authParams []string
 	// ui serves "/" (the web UI); nil serves a placeholder page.
-	ui http.Handler
-	heartbeat   time.Duration
-	maxPage     int
-	logger      *zap.Logger
-	telemetry   *metadata.TelemetryBuilder
+	ui        http.Handler
+	heartbeat time.Duration
+	maxPage   int
+	logger    *zap.Logger
+	telemetry *metadata.TelemetryBuilder
 	// stop is closed when the server shuts down, ending live streams.
 	stop <-chan struct{}
 }
