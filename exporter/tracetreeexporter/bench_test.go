@@ -150,10 +150,10 @@ func BenchmarkPushLogsPebble(b *testing.B) {
 // ConsumeLogs (pushLogs) returning to the live feed announcing the trace.
 // The indexer publishes a change only after it wrote the trace's summary
 // row, so the same instant is when the trace shows in search. Load: one
-// batch every 10 ms of 8, 32 or 64 traces (8,000 / 32,000 / 64,000
+// batch every 10 ms of 8, 16, 32 or 64 traces (8,000 / 16,000 / 32,000 / 64,000
 // commits/s); one op is one batch.
 func BenchmarkCommitToVisible(b *testing.B) {
-	for _, perBatch := range []int{8, 32, 64} {
+	for _, perBatch := range []int{8, 16, 32, 64} {
 		b.Run(fmt.Sprintf("commits_per_s=%d", perBatch*commitsPerTrace*100), func(b *testing.B) {
 			benchCommitToVisible(b, perBatch)
 		})
