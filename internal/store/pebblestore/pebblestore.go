@@ -19,6 +19,7 @@ import (
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
@@ -70,6 +71,12 @@ var _ store.Backend = (*Store)(nil)
 
 // Open opens (or creates) the database in cfg.Directory.
 func Open(cfg Config, logger *zap.Logger) (*Store, error) {
+	return open(cfg, logger, nil)
+}
+
+// open takes the filesystem as a parameter so tests can simulate a crash
+// (Pebble's crashable in-memory FS keeps only what was synced).
+func open(cfg Config, logger *zap.Logger, fs vfs.FS) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -82,6 +89,7 @@ func Open(cfg Config, logger *zap.Logger) (*Store, error) {
 		Cache:  cache,
 		Merger: commitSetMerger,
 		Logger: zapPebbleLogger{logger.Sugar()},
+		FS:     fs,
 	}
 	if cfg.MemTableSizeMiB > 0 {
 		opts.MemTableSize = uint64(cfg.MemTableSizeMiB) << 20
