@@ -239,7 +239,7 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &he):
 		writeError(w, he.code, he.msg)
 	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not found")
+		writeError(w, http.StatusNotFound, err.Error())
 	case r.Context().Err() != nil:
 		writeError(w, http.StatusServiceUnavailable, "request canceled: "+r.Context().Err().Error())
 	default:
@@ -443,7 +443,7 @@ func (a *api) searchTraces(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := a.st.SearchTraces(r.Context(), tq)
 	if err != nil {
-		a.fail(w, r, fmt.Errorf("search traces: %w", err))
+		a.fail(w, r, searchError("search traces", tq.Cursor, err))
 		return
 	}
 	if page.Traces == nil {
@@ -470,13 +470,24 @@ func (a *api) searchSessions(w http.ResponseWriter, r *http.Request) {
 	sq.Cursor = r.URL.Query().Get("cursor")
 	page, err := a.st.SearchSessions(r.Context(), sq)
 	if err != nil {
-		a.fail(w, r, fmt.Errorf("search sessions: %w", err))
+		a.fail(w, r, searchError("search sessions", sq.Cursor, err))
 		return
 	}
 	if page.Sessions == nil {
 		page.Sessions = []store.SessionSummary{}
 	}
 	writeJSON(w, http.StatusOK, page)
+}
+
+// searchError maps a search failure. Cursors are opaque to the API and
+// each backend decodes its own; the backends have no sentinel error for a
+// cursor they cannot decode, so a failure that names the cursor of a
+// request that sent one is the caller's mistake (400), not a 500.
+func searchError(what, cursor string, err error) error {
+	if cursor != "" && strings.Contains(err.Error(), "cursor") {
+		return badRequest("cursor: not a cursor this server issued (%v)", err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // ---- trees and nodes ----

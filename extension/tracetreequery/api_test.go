@@ -220,6 +220,8 @@ func TestBadParameters(t *testing.T) {
 		"/api/v1/traces?repo=repo1&limit=0",
 		"/api/v1/traces?repo=repo1&limit=ten",
 		"/api/v1/sessions?repo=repo1&limit=-1",
+		"/api/v1/traces?repo=repo1&cursor=%25%25garbage",
+		"/api/v1/sessions?repo=repo1&cursor=%25%25garbage",
 		"/api/v1/entities/banana/x?repo=repo1",
 	} {
 		getError(t, srv, path, http.StatusBadRequest)
