@@ -94,8 +94,8 @@ func (q *queryExtension) Start(ctx context.Context, host component.Host) error {
 		return fmt.Errorf("tracetree_query: listen on %q: %w", q.cfg.NetAddr.Endpoint, err)
 	}
 	srv, err := srvCfg.ToServer(ctx, host.GetExtensions(), q.set.TelemetrySettings, api.handler(),
-		// Authentication failures and body errors come back as the same
-		// JSON error shape as every API error.
+		// Errors confighttp answers itself (bad compression, oversized
+		// bodies) come back in the same JSON shape as every API error.
 		confighttp.WithErrorHandler(func(w http.ResponseWriter, _ *http.Request, msg string, code int) {
 			writeError(w, code, msg)
 		}))
