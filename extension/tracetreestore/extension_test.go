@@ -172,10 +172,11 @@ func TestStorageClient(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []byte("payload"), v)
 
-	// The key maps onto the store's blob (repo, rest): the query side sees it.
+	// The key maps onto the store's blob (first segment, whole key): the
+	// query side sees it.
 	s, err := GetStore(h, extID, "")
 	require.NoError(t, err)
-	b, err := s.GetBlob(ctx, "repo-1", "large-logs/abc")
+	b, err := s.GetBlob(ctx, "repo-1", "repo-1/large-logs/abc")
 	require.NoError(t, err)
 	assert.Equal(t, "payload", string(b.Data))
 	assert.Equal(t, clientContentType, b.ContentType)
@@ -190,8 +191,17 @@ func TestStorageClient(t *testing.T) {
 	require.NoError(t, c.Batch(ctx, ops...))
 	assert.Equal(t, []byte("A"), ops[1].Value)
 	assert.Nil(t, ops[3].Value, "deleted in the same batch")
-	_, err = s.GetBlob(ctx, "repo-1", "large-logs/abc")
+	_, err = s.GetBlob(ctx, "repo-1", "repo-1/large-logs/abc")
 	assert.ErrorIs(t, err, store.ErrNotFound, "Pebble deletes the blob itself")
+	// An SDK attachment key is served by the query API under the same key.
+	att := "repo-1/trace/t1/files/original/att-1"
+	require.NoError(t, c.Set(ctx, att, []byte("file bytes")))
+	b, err = s.GetBlob(ctx, "repo-1", att)
+	require.NoError(t, err)
+	assert.Equal(t, "file bytes", string(b.Data))
+	repo, k := BlobRef(att)
+	assert.Equal(t, "repo-1", repo)
+	assert.Equal(t, att, k)
 	b, err = s.GetBlob(ctx, "", "noslash")
 	require.NoError(t, err)
 	assert.Equal(t, "N", string(b.Data))

@@ -15,8 +15,12 @@ import (
 // bytes (attachments, offloaded large commit lines) in the trace store
 // through the standard client API and the query extension can serve them.
 //
-// Key mapping: a client key "<repo>/<rest>" is the blob (repo, rest) of the
-// default backend; a key without "/" is the blob ("", key). Keys are not
+// Key mapping: a client key "<repo>/<rest>" is the blob (repo, "<repo>/<rest>")
+// of the default backend: the repo is the key's first segment and the blob
+// key is the whole client key, unchanged. SDK attachment keys already have
+// this shape ({repo}/{entity}/{id}/files/original/{attachment}), so the
+// query API serves GET /api/v1/attachments/{the same key} with no
+// translation. A key without "/" is the blob ("", key). Keys are not
 // prefixed with the calling component's id (unlike file_storage): the key
 // space is shared with the store's own blobs on purpose. Values are stored
 // with content type application/octet-stream. Delete removes the blob when
@@ -49,16 +53,19 @@ type blobClient struct {
 	s store.Store
 }
 
-// SplitKey maps a storage-client key to (repo, blob key).
-func SplitKey(key string) (repo, rest string) {
-	if i := strings.IndexByte(key, '/'); i >= 0 {
-		return key[:i], key[i+1:]
+// BlobRef maps a storage-client key to the store's (repo, blob key): the
+// repo is the key's first "/"-separated segment, the blob key is the whole
+// client key.
+func BlobRef(key string) (repo, blobKey string) {
+	repo, _, _ = strings.Cut(key, "/")
+	if repo == key {
+		return "", key
 	}
-	return "", key
+	return repo, key
 }
 
 func (c *blobClient) Get(ctx context.Context, key string) ([]byte, error) {
-	repo, k := SplitKey(key)
+	repo, k := BlobRef(key)
 	b, err := c.s.GetBlob(ctx, repo, k)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && b.ContentType == tombstoneType) {
 		return nil, nil
@@ -70,12 +77,12 @@ func (c *blobClient) Get(ctx context.Context, key string) ([]byte, error) {
 }
 
 func (c *blobClient) Set(ctx context.Context, key string, value []byte) error {
-	repo, k := SplitKey(key)
+	repo, k := BlobRef(key)
 	return c.s.PutBlob(ctx, repo, k, store.Blob{ContentType: clientContentType, Data: value})
 }
 
 func (c *blobClient) Delete(ctx context.Context, key string) error {
-	repo, k := SplitKey(key)
+	repo, k := BlobRef(key)
 	if d, ok := underlying(c.s).(blobDeleter); ok {
 		return d.DeleteBlob(ctx, repo, k)
 	}
