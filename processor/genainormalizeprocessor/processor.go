@@ -73,11 +73,35 @@ func (n *normalizer) repo(ctx context.Context) string {
 	return n.cfg.DefaultRepo
 }
 
+// mayKeepRepo lets an already-normalized span keep its repository when the
+// request's API key may write to that repository ("*" or listed): this is an
+// agent forwarding spans it normalized, possibly for several repositories in
+// one batch. Without an authenticated key nothing is kept.
+func mayKeepRepo(ctx context.Context) func(string) bool {
+	info := client.FromContext(ctx)
+	if info.Auth == nil {
+		return nil
+	}
+	repos, ok := info.Auth.GetAttribute(authReposAttribute).([]string)
+	if !ok || len(repos) == 0 {
+		return nil
+	}
+	return func(repo string) bool {
+		for _, r := range repos {
+			if r == "*" || r == repo {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 func (n *normalizer) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
 	opt := normalize.Options{
 		Repo:              n.repo(ctx),
 		KeepRawAttributes: n.cfg.KeepRawAttributes,
 		MaxAttributeBytes: n.cfg.MaxAttributeBytes,
+		MayKeepRepo:       mayKeepRepo(ctx),
 	}
 	counts := map[string]int64{}
 	var malformed, truncated int64

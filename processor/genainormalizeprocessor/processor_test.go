@@ -180,3 +180,47 @@ func TestRepoFromKeyScope(t *testing.T) {
 		}
 	}
 }
+
+// authInfo is what maxim_auth puts into client.Info.Auth.
+type authInfo struct{ repos []string }
+
+func (a authInfo) GetAttribute(name string) any {
+	if name == authReposAttribute {
+		return a.repos
+	}
+	return nil
+}
+func (a authInfo) GetAttributeNames() []string { return []string{authReposAttribute} }
+
+// An agent normalizes spans for several repositories and forwards them to a
+// gateway with a key for every repository: the gateway keeps each span's
+// repository. A key scoped to other repositories still cannot place a span
+// into a repository it does not own.
+func TestForwardedRepoKeptOnlyWhenKeyOwnsIt(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		repos []string
+		want  string
+	}{
+		{"wildcard key keeps the agent's repo", []string{"*"}, "repo-from-agent"},
+		{"key owning the repo keeps it", []string{"repo-x", "repo-from-agent"}, "repo-from-agent"},
+		{"key not owning it gets its own repo", []string{"repo-x"}, "repo-x"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sink := new(consumertest.TracesSink)
+			p, err := NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(metadata.Type), createDefaultConfig(), sink)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := client.NewContext(context.Background(), client.Info{Auth: authInfo{repos: tc.repos}})
+			td := oneSpan(map[string]any{spancommit.AttrNormalized: true, spancommit.AttrRepo: "repo-from-agent", spancommit.AttrKind: "span"})
+			if err := p.ConsumeTraces(ctx, td); err != nil {
+				t.Fatal(err)
+			}
+			r, _ := firstSpan(sink.AllTraces()[0]).Attributes().Get(spancommit.AttrRepo)
+			if r.Str() != tc.want {
+				t.Fatalf("repo = %q, want %q", r.Str(), tc.want)
+			}
+		})
+	}
+}

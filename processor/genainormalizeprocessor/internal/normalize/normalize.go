@@ -25,6 +25,11 @@ type Options struct {
 	KeepRawAttributes bool
 	// MaxAttributeBytes caps one canonical string attribute; 0 = no cap.
 	MaxAttributeBytes int
+	// MayKeepRepo reports whether an already-normalized span may keep the
+	// repository it carries: true only when the request's credentials may
+	// write to that repository (an agent forwarding to a gateway with a key
+	// for every repo). Nil means never.
+	MayKeepRepo func(repo string) bool
 }
 
 // Result reports what happened to one span, for telemetry.
@@ -39,10 +44,14 @@ type Result struct {
 func Span(span ptrace.Span, scope pcommon.InstrumentationScope, res pcommon.Resource, opt Options) Result {
 	attrs := span.Attributes()
 	if v, ok := attrs.Get(spancommit.AttrNormalized); ok && v.Bool() {
-		// The repository is never taken from the data: a client could
-		// send a span already marked normalized with another tenant's
-		// repo. It is always this request's.
-		attrs.PutStr(spancommit.AttrRepo, opt.Repo)
+		// The repository is taken from the data only when the caller's
+		// key may write there anyway (an agent that normalized the span
+		// and forwards it); otherwise a client could send a span already
+		// marked normalized with another tenant's repo, so it becomes
+		// this request's.
+		if r, ok := attrs.Get(spancommit.AttrRepo); !ok || r.Str() == "" || opt.MayKeepRepo == nil || !opt.MayKeepRepo(r.Str()) {
+			attrs.PutStr(spancommit.AttrRepo, opt.Repo)
+		}
 		k, _ := attrs.Get(spancommit.AttrKind)
 		return Result{Kind: k.AsString(), Skipped: true}
 	}
