@@ -46,8 +46,8 @@ func BenchmarkConvert(b *testing.B) {
 	b.ReportMetric(float64(nodes)/float64(len(traces)), "nodes/trace")
 }
 
-// BenchmarkFeed measures the whole path per trace: change-log read, parent
-// walk, assembly, conversion, hand-off and marker write, on the in-memory
+// BenchmarkFeed measures the whole path per trace: live change, assembly,
+// conversion, hand-off, marker and checkpoint writes, on the in-memory
 // store (so the number is the feed's own cost, not a backend's).
 func BenchmarkFeed(b *testing.B) {
 	for _, size := range []int{20, 200} {
@@ -61,8 +61,9 @@ func BenchmarkFeed(b *testing.B) {
 			require.NoError(b, err)
 			sink := new(consumertest.TracesSink)
 			f := newFeed(cfg, ix, sink, zap.NewNop(), tel, "bench")
-			ctx := context.Background()
-			require.NoError(b, f.init(ctx))
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			require.NoError(b, f.start(ctx))
 			cases := make([]treegen.Case, b.N)
 			for i := range cases {
 				cases[i] = treegen.Generate(uint64(i+1), treegen.Options{MaxChildren: 6, MaxDepth: 4, MaxNodes: size})
@@ -72,6 +73,7 @@ func BenchmarkFeed(b *testing.B) {
 			for i := range cases {
 				b.StopTimer()
 				require.NoError(b, ix.Apply(ctx, cases[i].Commits, tree.EdgesOfAll(cases[i].Commits)))
+				require.NoError(b, ix.Flush(ctx)) // indexing is the store's cost, not the feed's
 				b.StartTimer()
 				require.NoError(b, f.step(ctx))
 			}

@@ -40,15 +40,19 @@ type Config struct {
 	// IncompleteTimeout emits a trace that never ended once it has been
 	// idle this long (marked maxim.trace.ended=false); 0 waits forever.
 	IncompleteTimeout time.Duration `mapstructure:"incomplete_timeout"`
-	// PollInterval is how often the store's change log is read even
-	// without a live change notification (other writers of a shared
-	// backend, missed notifications).
+	// PollInterval is the longest time between two checks of the pending
+	// traces (they are also checked every quiet_period/2).
 	PollInterval time.Duration `mapstructure:"poll_interval"`
 	// LateUpdates is "span" or "drop"; see LateUpdatesSpan.
 	LateUpdates string `mapstructure:"late_updates"`
 	// ServiceName is the service.name resource attribute of emitted spans.
 	ServiceName string `mapstructure:"service_name"`
-	// BatchSize bounds how many change-log entries one read returns.
+	// CatchUpWindow bounds the catch-up after a restart (or lost live
+	// changes): traces that started more than this long before the
+	// checkpoint are not searched. It should exceed the longest trace
+	// plus the time feedback keeps arriving.
+	CatchUpWindow time.Duration `mapstructure:"catch_up_window"`
+	// BatchSize is the page size of catch-up searches.
 	BatchSize int `mapstructure:"batch_size"`
 
 	// prevent unkeyed literal initialization
@@ -66,6 +70,7 @@ func createDefaultConfig() component.Config {
 		PollInterval:      2 * time.Second,
 		LateUpdates:       LateUpdatesSpan,
 		ServiceName:       "genai-sdk",
+		CatchUpWindow:     24 * time.Hour,
 		BatchSize:         1000,
 	}
 }
@@ -104,6 +109,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ServiceName == "" {
 		errs = append(errs, errors.New("service_name: must not be empty"))
+	}
+	if c.CatchUpWindow <= 0 {
+		errs = append(errs, fmt.Errorf("catch_up_window: must be positive, got %s", c.CatchUpWindow))
 	}
 	if c.BatchSize <= 0 {
 		errs = append(errs, fmt.Errorf("batch_size: must be positive, got %d", c.BatchSize))

@@ -18,18 +18,21 @@ import (
 	"github.com/otelcol-genai/otelcol-genai/receiver/tracetreefeedreceiver/internal/metadata"
 )
 
-// maxParentDepth bounds the walk from a changed node up to its trace.
-const maxParentDepth = 256
+// catchUpMargin widens every catch-up: a change is published only after
+// the store's indexer has summarized it, so a change may already be durable
+// (with an older LastActivity) when the checkpoint moves past its time.
+const catchUpMargin = 5 * time.Minute
 
-// feed follows a store's change log and emits completed traces.
+// feed follows a store's live change feed and emits completed traces.
 //
-// Durability: changes are read from the backend's own change log
-// (ChangedSince), not only from the live feed, so nothing written while the
-// receiver was down is missed. The saved checkpoint never passes a change
-// whose trace is still pending, so after a crash the pending traces are
-// found again; emitted traces are recognized by their marker and not sent
-// twice (at least once: a crash between the downstream hand-off and the
-// marker write re-sends that one trace, with the same span ids).
+// Durability: the store's change log belongs to its indexer (it is trimmed
+// once indexed), so the feed keeps its own checkpoint: a time T before which
+// every change has been handled. T never passes a trace that is still
+// pending. On start, and whenever the live feed reports lost changes
+// (resync), the trace summaries are searched for traces active after
+// T - catchUpMargin; emitted traces are recognized by their marker and not
+// sent twice (at least once: a crash between the downstream hand-off and
+// the marker write re-sends that one trace, with the same span ids).
 type feed struct {
 	cfg        *Config
 	st         store.Store
@@ -40,15 +43,17 @@ type feed struct {
 	now        func() time.Time
 	repos      map[string]bool // nil = every repo
 
-	readPos  uint64 // change log read up to here
-	savedPos uint64 // checkpoint persisted
-	pending  map[commit.NodeRef]*pendingTrace
+	changes   <-chan store.Change // live feed of every repo; nil once closed
+	resync    bool                // changes were lost: catch up from the checkpoint
+	savedT    time.Time           // checkpoint persisted
+	haveSaved bool
+	pending   map[commit.NodeRef]*pendingTrace
 }
 
 type pendingTrace struct {
-	// resumeFrom is a change-log position at or before the first change
-	// of this trace not yet handled.
-	resumeFrom uint64
+	// firstSeen is at or before the oldest change of this trace not yet
+	// handled; the checkpoint never passes it.
+	firstSeen  time.Time
 	lastChange time.Time
 	retryAt    time.Time
 	failures   int
@@ -66,110 +71,125 @@ func newFeed(cfg *Config, st store.Store, next consumer.Traces, logger *zap.Logg
 	return f
 }
 
-// init loads the checkpoint. Without one (first start) the feed starts at
-// the end of the change log: forwarding starts with new data instead of
-// replaying the store's whole history to a paid vendor.
-func (f *feed) init(ctx context.Context) error {
-	pos, ok, err := loadCheckpoint(ctx, f.st, f.receiverID)
+// start subscribes (first, so no change falls between catch-up and live
+// feed), loads the checkpoint and catches up. Without a checkpoint (first
+// start) it starts now: forwarding starts with new data instead of
+// replaying the store's whole history to a paid vendor. The subscriptions
+// end with ctx.
+func (f *feed) start(ctx context.Context) error {
+	// One subscription to every repo ("" in the store's Subscribe), filtered
+	// here: one channel to select on, and no forwarding goroutine that
+	// could reorder or hold back changes.
+	f.changes, _ = f.st.Subscribe(ctx, "")
+	t, ok, err := loadCheckpoint(ctx, f.st, f.receiverID)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		for {
-			_, next, err := f.st.ChangedSince(ctx, pos, f.cfg.BatchSize)
-			if err != nil {
-				return fmt.Errorf("find the end of the change log: %w", err)
-			}
-			if next == pos {
-				break
-			}
-			pos = next
-		}
-		if err := saveCheckpoint(ctx, f.st, f.receiverID, pos); err != nil {
-			return err
-		}
-		f.logger.Info("No feed checkpoint: starting at the end of the change log", zap.Uint64("position", pos))
+		f.logger.Info("No feed checkpoint: forwarding starts with new data")
+		return f.saveCheckpoint(ctx, f.now())
 	}
-	f.readPos, f.savedPos = pos, pos
-	return nil
+	f.savedT, f.haveSaved = t, true
+	return f.catchUp(ctx)
 }
 
-// step reads new changes, emits every trace that is due and saves the
-// checkpoint. Errors of single traces are retried on later steps.
+// step applies the changes received so far, emits every trace that is due
+// and moves the checkpoint. Errors of single traces are retried later.
 func (f *feed) step(ctx context.Context) error {
-	if err := f.readChanges(ctx); err != nil {
-		return err
+	f.drain(ctx)
+	if f.resync {
+		if err := f.catchUp(ctx); err != nil {
+			return err
+		}
 	}
 	f.emitDue(ctx)
 	return f.checkpoint(ctx)
 }
 
-func (f *feed) readChanges(ctx context.Context) error {
+// drain takes every change waiting in the live feed without blocking.
+func (f *feed) drain(ctx context.Context) {
 	for {
-		refs, next, err := f.st.ChangedSince(ctx, f.readPos, f.cfg.BatchSize)
-		if err != nil {
-			return fmt.Errorf("read change log after %d: %w", f.readPos, err)
-		}
-		if next == f.readPos {
-			return nil
-		}
-		traces, err := f.tracesOf(ctx, refs)
-		if err != nil {
-			return err
-		}
-		now := f.now()
-		for _, t := range traces {
-			p := f.pending[t]
-			if p == nil {
-				p = &pendingTrace{resumeFrom: f.readPos}
-				f.pending[t] = p
-				f.tel.TracetreeFeedPendingTraces.Add(ctx, 1)
+		select {
+		case c, ok := <-f.changes:
+			if !ok {
+				f.changes = nil // the store shut down; a nil channel never fires
+				return
 			}
-			p.lastChange = now
+			f.onChange(ctx, c)
+		default:
+			return
 		}
-		f.readPos = next
 	}
 }
 
-// tracesOf resolves changed nodes to the traces they belong to by walking
-// parent edges. Orphans resolve to nothing; the add-* commit that later
-// links them changes the parent, which resolves then.
-func (f *feed) tracesOf(ctx context.Context, refs []commit.NodeRef) ([]commit.NodeRef, error) {
-	seen := map[commit.NodeRef]bool{}
-	var frontier, out []commit.NodeRef
-	for _, r := range refs {
-		if f.repos != nil && !f.repos[r.Repo] {
-			continue
-		}
-		if !seen[r] {
-			seen[r] = true
-			frontier = append(frontier, r)
-		}
+func (f *feed) onChange(ctx context.Context, c store.Change) {
+	if len(c.Nodes) == 0 {
+		// The store dropped changes for this slow subscriber.
+		f.resync = true
+		return
 	}
-	for depth := 0; len(frontier) > 0 && depth < maxParentDepth; depth++ {
-		var next []commit.NodeRef
-		for _, r := range frontier {
-			switch r.Kind {
-			case commit.EntityTrace:
-				out = append(out, r)
-				continue
-			case commit.EntitySession:
-				continue // a session is not a trace; its traces carry its id
-			}
-			ps, err := f.st.Parents(ctx, r)
+	if f.repos != nil && !f.repos[c.Repo] {
+		return
+	}
+	now := f.now()
+	for _, id := range c.Traces {
+		f.touch(ctx, commit.NodeRef{Repo: c.Repo, Kind: commit.EntityTrace, ID: id}, now, now)
+	}
+}
+
+func (f *feed) touch(ctx context.Context, ref commit.NodeRef, seen, now time.Time) {
+	p := f.pending[ref]
+	if p == nil {
+		p = &pendingTrace{firstSeen: seen}
+		f.pending[ref] = p
+		f.tel.TracetreeFeedPendingTraces.Add(ctx, 1)
+	}
+	p.firstSeen = minTime(p.firstSeen, seen)
+	p.lastChange = now
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// catchUp makes every trace active since the checkpoint (minus the margin)
+// pending again: what happened while the receiver was down or while the
+// live feed dropped changes. Traces already emitted in their current state
+// cost one marker read each. The search is bounded by catch_up_window on
+// the trace start time.
+func (f *feed) catchUp(ctx context.Context) error {
+	since := f.savedT.Add(-catchUpMargin)
+	now := f.now()
+	repos := f.cfg.Repos
+	if f.cfg.allRepos() {
+		repos = []string{""}
+	}
+	found := 0
+	for _, repo := range repos {
+		q := store.TraceQuery{Repo: repo, From: since.Add(-f.cfg.CatchUpWindow), Limit: f.cfg.BatchSize}
+		for {
+			page, err := f.st.SearchTraces(ctx, q)
 			if err != nil {
-				return nil, fmt.Errorf("parents of %s/%s/%s: %w", r.Repo, r.Kind, r.ID, err)
+				return fmt.Errorf("catch up: search traces of repo %q: %w", repo, err)
 			}
-			for _, p := range ps {
-				if !seen[p] {
-					seen[p] = true
-					next = append(next, p)
+			for _, row := range page.Traces {
+				if row.LastActivity.After(since) {
+					f.touch(ctx, commit.NodeRef{Repo: row.Repo, Kind: commit.EntityTrace, ID: row.TraceID}, minTime(row.LastActivity, now), now)
+					found++
 				}
 			}
+			if page.NextCursor == "" || len(page.Traces) == 0 {
+				break
+			}
+			q.Cursor = page.NextCursor
 		}
-		frontier = next
 	}
-	return out, nil
+	f.resync = false
+	f.logger.Info("Caught up with the store", zap.Time("since", since), zap.Int("traces", found))
+	return nil
 }
 
 // emitDue handles every pending trace whose quiet period has passed.
@@ -222,6 +242,7 @@ func (f *feed) handle(ctx context.Context, ref commit.NodeRef, p *pendingTrace, 
 	if fromOTLP(t) {
 		// Its spans went to the vendors on their own OTLP pipeline.
 		f.tel.TracetreeFeedTracesSkipped.Add(ctx, 1)
+		f.logger.Debug("Trace came in over OTLP; not forwarded again", zap.String("repo", ref.Repo), zap.String("trace", ref.ID))
 		return true, nil
 	}
 	prev, err := loadMarker(ctx, f.st, f.receiverID, ref)
@@ -238,6 +259,7 @@ func (f *feed) handle(ctx context.Context, ref commit.NodeRef, p *pendingTrace, 
 		mode = metadata.ModeLateUpdate
 	case !t.Root.Ended:
 		if f.cfg.IncompleteTimeout == 0 || now.Sub(p.lastChange) < f.cfg.IncompleteTimeout {
+			f.logger.Debug("Trace not ended yet; waiting", zap.String("repo", ref.Repo), zap.String("trace", ref.ID))
 			return false, nil // keep waiting for the end
 		}
 		mode = metadata.ModeIncomplete
@@ -275,19 +297,27 @@ func (f *feed) sessionName(ctx context.Context, t *tree.Trace) string {
 	return n.Name
 }
 
-// checkpoint saves the position before which every change is handled.
+// checkpointEvery throttles checkpoint writes while nothing is pending;
+// catch-up re-checks a little more than needed instead (cheap: a marker read).
+const checkpointEvery = 10 * time.Second
+
+// checkpoint saves the time before which every change is handled.
 func (f *feed) checkpoint(ctx context.Context) error {
-	pos := f.readPos
+	t := f.now()
 	for _, p := range f.pending {
-		pos = min(pos, p.resumeFrom)
+		t = minTime(t, p.firstSeen)
 	}
-	if pos == f.savedPos {
+	if f.haveSaved && t.Sub(f.savedT) < checkpointEvery && !t.Before(f.savedT) {
 		return nil
 	}
-	if err := saveCheckpoint(ctx, f.st, f.receiverID, pos); err != nil {
+	return f.saveCheckpoint(ctx, t)
+}
+
+func (f *feed) saveCheckpoint(ctx context.Context, t time.Time) error {
+	if err := saveCheckpoint(ctx, f.st, f.receiverID, t); err != nil {
 		return err
 	}
-	f.savedPos = pos
+	f.savedT, f.haveSaved = t, true
 	return nil
 }
 

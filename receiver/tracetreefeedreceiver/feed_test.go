@@ -47,7 +47,7 @@ const traceID = "6a1b2c3d-0000-4000-8000-000000000001"
 
 type fixture struct {
 	t     *testing.T
-	st    store.Store
+	st    *indexer.Indexer
 	sink  *consumertest.TracesSink
 	clock time.Time
 	cfg   *Config
@@ -60,8 +60,10 @@ func newFixture(t *testing.T) *fixture {
 	cfg := createDefaultConfig().(*Config)
 	cfg.QuietPeriod = 5 * time.Second
 	cfg.IncompleteTimeout = time.Minute
-	return &fixture{t: t, st: ix, sink: new(consumertest.TracesSink), clock: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC),
-		cfg: cfg, v: commit.NewVersioner()}
+	fx := &fixture{t: t, st: ix, sink: new(consumertest.TracesSink), clock: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC), cfg: cfg}
+	// Versions (and so the summaries' LastActivity) follow the test clock.
+	fx.v = commit.NewVersionerClock(func() time.Time { return fx.clock })
+	return fx
 }
 
 func (fx *fixture) feed(next consumer.Traces) *feed {
@@ -72,14 +74,23 @@ func (fx *fixture) feed(next consumer.Traces) *feed {
 	}
 	f := newFeed(fx.cfg, fx.st, next, zaptest.NewLogger(fx.t), tel, "tracetree_feed")
 	f.now = func() time.Time { return fx.clock }
-	require.NoError(fx.t, f.init(context.Background()))
+	ctx, cancel := context.WithCancel(context.Background())
+	fx.t.Cleanup(cancel)
+	require.NoError(fx.t, f.start(ctx))
 	return f
 }
 
 func (fx *fixture) push(body string) {
 	cs, errs := commit.ParseBody(repo, []byte(body), fx.v)
 	require.Empty(fx.t, errs)
+	fx.apply(cs)
+}
+
+// apply writes commits and indexes them: the indexer publishes the change
+// to live subscribers before Flush returns.
+func (fx *fixture) apply(cs []commit.Commit) {
 	require.NoError(fx.t, fx.st.Apply(context.Background(), cs, tree.EdgesOfAll(cs)))
+	require.NoError(fx.t, fx.st.Flush(context.Background()))
 }
 
 func (fx *fixture) step(f *feed) {
@@ -421,7 +432,7 @@ func TestFeedSkipsOTLPTraces(t *testing.T) {
 	gen.Attributes().PutStr(spancommit.AttrRepo, repo)
 	cs, err := spancommit.FromTraces(td, fx.v)
 	require.NoError(t, err)
-	require.NoError(t, fx.st.Apply(context.Background(), cs, tree.EdgesOfAll(cs)))
+	fx.apply(cs)
 
 	// An SDK trace in the same store still goes out.
 	fx.push(sdkSession)
@@ -451,4 +462,66 @@ func TestClipKeepsRunes(t *testing.T) {
 	assert.LessOrEqual(t, len(c), maxAttrLen)
 	assert.True(t, strings.HasPrefix(s, c))
 	assert.Equal(t, "short", clip("short"))
+}
+
+// lossyStore is a store whose live feed the test controls.
+type lossyStore struct {
+	*indexer.Indexer
+	ch chan store.Change
+}
+
+func (s lossyStore) Subscribe(context.Context, string) (<-chan store.Change, func()) {
+	return s.ch, func() {}
+}
+
+// TestFeedResyncCatchesUp: when the live feed reports lost changes (a
+// Change without nodes), the feed finds the traces it missed in the
+// summaries.
+func TestFeedResyncCatchesUp(t *testing.T) {
+	fx := newFixture(t)
+	ls := lossyStore{Indexer: fx.st, ch: make(chan store.Change, 4)}
+	tel, err := metadata.NewTelemetryBuilder(componenttest.NewNopTelemetrySettings())
+	require.NoError(t, err)
+	f := newFeed(fx.cfg, ls, fx.sink, zaptest.NewLogger(t), tel, "tracetree_feed")
+	f.now = func() time.Time { return fx.clock }
+	require.NoError(t, f.start(context.Background()))
+
+	fx.clock = fx.clock.Add(time.Minute)
+	fx.push(sdkSession) // indexed, but the change never reaches the feed
+	fx.step(f)
+	fx.clock = fx.clock.Add(time.Minute)
+	fx.step(f)
+	assert.Zero(t, fx.sink.SpanCount(), "the change was lost")
+
+	ls.ch <- store.Change{Repo: repo, At: fx.clock}
+	fx.step(f)
+	require.Len(t, f.pending, 1, "catch-up found the trace")
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f)
+	assert.Equal(t, 4, fx.sink.SpanCount())
+}
+
+// TestFeedRestartCatchesLateFeedback: feedback that arrives while the
+// receiver is down goes out as an update span after the restart.
+func TestFeedRestartCatchesLateFeedback(t *testing.T) {
+	fx := newFixture(t)
+	f := fx.feed(nil)
+	fx.push(sdkSession)
+	fx.step(f)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f)
+	require.Equal(t, 4, fx.sink.SpanCount())
+	fx.clock = fx.clock.Add(time.Minute)
+	fx.step(f) // checkpoint moves on (nothing pending)
+
+	// Down for an hour; feedback arrives meanwhile.
+	fx.clock = fx.clock.Add(30 * time.Minute)
+	fx.push(`trace{id=` + traceID + `,action=add-feedback,data={"score":2}}`)
+	fx.clock = fx.clock.Add(30 * time.Minute)
+	fx.sink.Reset()
+	f2 := fx.feed(nil)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f2)
+	spans := spansByName(t, fx.sink.AllTraces())
+	assert.Equal(t, []string{"update turn-1"}, keys(spans))
 }

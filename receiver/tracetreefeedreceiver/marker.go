@@ -8,7 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
+	"time"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
@@ -25,8 +25,8 @@ import (
 //     errors, attachments) already sent, so a later change emits only
 //     what is new;
 //   - one checkpoint blob in the repo "_tracetree_feed" under
-//     "_feed/<receiver id>/checkpoint": the change-log position before
-//     which every change has been handled.
+//     "_feed/<receiver id>/checkpoint": the time (RFC 3339) before which
+//     every change has been handled.
 const (
 	markerContentType = "application/vnd.otelcol-genai.feed-marker+json"
 	checkpointRepo    = "_tracetree_feed"
@@ -123,26 +123,26 @@ func saveMarker(ctx context.Context, b store.Backend, receiverID string, ref com
 	return nil
 }
 
-// loadCheckpoint returns the saved change-log position and whether one exists.
-func loadCheckpoint(ctx context.Context, b store.Backend, receiverID string) (uint64, bool, error) {
+// loadCheckpoint returns the saved checkpoint time and whether one exists.
+func loadCheckpoint(ctx context.Context, b store.Backend, receiverID string) (time.Time, bool, error) {
 	blob, err := b.GetBlob(ctx, checkpointRepo, checkpointKey(receiverID))
 	if errors.Is(err, store.ErrNotFound) {
-		return 0, false, nil
+		return time.Time{}, false, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("read feed checkpoint: %w", err)
+		return time.Time{}, false, fmt.Errorf("read feed checkpoint: %w", err)
 	}
-	pos, err := strconv.ParseUint(string(blob.Data), 10, 64)
+	t, err := time.Parse(time.RFC3339Nano, string(blob.Data))
 	if err != nil {
-		return 0, false, fmt.Errorf("feed checkpoint %q: %w", blob.Data, err)
+		return time.Time{}, false, fmt.Errorf("feed checkpoint %q: %w", blob.Data, err)
 	}
-	return pos, true, nil
+	return t, true, nil
 }
 
-func saveCheckpoint(ctx context.Context, b store.Backend, receiverID string, pos uint64) error {
-	err := b.PutBlob(ctx, checkpointRepo, checkpointKey(receiverID), store.Blob{ContentType: "text/plain", Data: []byte(strconv.FormatUint(pos, 10))})
+func saveCheckpoint(ctx context.Context, b store.Backend, receiverID string, t time.Time) error {
+	err := b.PutBlob(ctx, checkpointRepo, checkpointKey(receiverID), store.Blob{ContentType: "text/plain", Data: []byte(t.UTC().Format(time.RFC3339Nano))})
 	if err != nil {
-		return fmt.Errorf("write feed checkpoint %d: %w", pos, err)
+		return fmt.Errorf("write feed checkpoint %s: %w", t, err)
 	}
 	return nil
 }

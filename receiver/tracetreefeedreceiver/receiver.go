@@ -43,50 +43,26 @@ func newFeedReceiver(cfg *Config, set receiver.Settings, next consumer.Traces) (
 	return r, nil
 }
 
-// Start finds the store extension (it is started before receivers), loads
-// the checkpoint and starts following the change log.
+// Start finds the store extension (it is started before receivers),
+// subscribes to its live feed, loads the checkpoint and catches up.
 func (r *feedReceiver) Start(ctx context.Context, host component.Host) error {
 	st, err := r.getStore(host)
 	if err != nil {
 		return fmt.Errorf("tracetree_feed: store %q backend %q: %w", r.cfg.Store, r.cfg.Backend, err)
 	}
 	f := newFeed(r.cfg, st, r.next, r.set.Logger, r.tel, r.set.ID.String())
-	if err := f.init(ctx); err != nil {
+	runCtx, cancel := context.WithCancel(context.Background())
+	if err := f.start(runCtx); err != nil {
+		cancel()
 		return fmt.Errorf("tracetree_feed: %w", err)
 	}
-	r.feed = f
-	runCtx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
-	wake := make(chan struct{}, 1)
-	r.subscribe(runCtx, st, wake)
+	r.feed, r.cancel = f, cancel
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		r.run(runCtx, f, wake)
+		r.run(runCtx, f)
 	}()
 	return nil
-}
-
-// subscribe turns live-feed changes into wake-ups: the change log is the
-// source of truth, the live feed only makes reading it prompt.
-func (r *feedReceiver) subscribe(ctx context.Context, st store.Store, wake chan<- struct{}) {
-	repos := r.cfg.Repos
-	if r.cfg.allRepos() {
-		repos = []string{""} // the indexer's Subscribe treats "" as every repo
-	}
-	for _, repo := range repos {
-		ch, _ := st.Subscribe(ctx, repo)
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			for range ch {
-				select {
-				case wake <- struct{}{}:
-				default:
-				}
-			}
-		}()
-	}
 }
 
 // tick is how often pending traces are checked: fine enough to honour the
@@ -99,19 +75,24 @@ func (r *feedReceiver) tick() time.Duration {
 	return max(t, 20*time.Millisecond)
 }
 
-func (r *feedReceiver) run(ctx context.Context, f *feed, wake <-chan struct{}) {
+func (r *feedReceiver) run(ctx context.Context, f *feed) {
 	ticker := time.NewTicker(r.tick())
 	defer ticker.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-wake:
+		case c, ok := <-f.changes:
+			if !ok {
+				f.changes = nil // the store shut down first; keep ticking
+				continue
+			}
+			f.onChange(ctx, c)
 		case <-ticker.C:
 		}
 		if err := f.step(ctx); err != nil && ctx.Err() == nil {
 			f.tel.TracetreeFeedErrors.Add(ctx, 1)
-			r.set.Logger.Warn("Reading the store's change log failed; retrying", zap.Error(err))
+			r.set.Logger.Warn("Catching up with the store failed; retrying", zap.Error(err))
 		}
 	}
 }
