@@ -1,0 +1,406 @@
+package vendors
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	pb "github.com/DataDog/datadog-agent/pkg/proto/pbgo/trace"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/otelcol"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/components"
+)
+
+const (
+	ddKey    = "0123456789abcdef0123456789abcdef"
+	nrKey    = "eu01xx-test-license-key-NRAL"
+	genaiKey = "vendors-test-key"
+	repoID   = "repo-vendors"
+)
+
+// sdkBody is one chat turn as the Maxim JS SDK pushes it: session, trace,
+// a span holding a generation and a tool call, then the ends.
+const sdkBody = `session{id=sess-v1,action=create,data={"name":"support-chat","startTimestamp":"2026-11-22T08:00:00.000Z"}}
+trace{id=0b7e5a52-1f1c-4c43-9a57-4a1d2c3e4f50,action=create,data={"name":"turn-1","tags":{"userId":"u-42"},"startTimestamp":"2026-11-22T08:00:00.000Z","sessionId":"sess-v1"}}
+trace{id=0b7e5a52-1f1c-4c43-9a57-4a1d2c3e4f50,action=update,data={"input":"weather in Paris?"}}
+trace{id=0b7e5a52-1f1c-4c43-9a57-4a1d2c3e4f50,action=add-span,data={"id":"7d4c2b1a-0000-4000-8000-00000000a001","name":"agent","startTimestamp":"2026-11-22T08:00:00.100Z"}}
+span{id=7d4c2b1a-0000-4000-8000-00000000a001,action=add-generation,data={"id":"7d4c2b1a-0000-4000-8000-00000000b001","name":"plan","provider":"openai","model":"gpt-4o-mini","modelParameters":{"temperature":0.2},"messages":[{"role":"user","content":"weather in Paris?"}],"startTimestamp":"2026-11-22T08:00:00.200Z"}}
+generation{id=7d4c2b1a-0000-4000-8000-00000000b001,action=result,data={"result":{"id":"chatcmpl-v1","object":"chat.completion","created":1,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"Let me check."},"finish_reason":"stop"}],"usage":{"prompt_tokens":42,"completion_tokens":17,"total_tokens":59}}}}
+generation{id=7d4c2b1a-0000-4000-8000-00000000b001,action=end,data={"endTimestamp":"2026-11-22T08:00:01.200Z"}}
+span{id=7d4c2b1a-0000-4000-8000-00000000a001,action=add-tool-call,data={"id":"call_v1","name":"get_weather","description":"weather lookup","args":"{\"city\":\"Paris\"}","startTimestamp":"2026-11-22T08:00:01.300Z"}}
+tool_call{id=call_v1,action=result,data={"result":"18C, cloudy"}}
+span{id=7d4c2b1a-0000-4000-8000-00000000a001,action=end,data={"endTimestamp":"2026-11-22T08:00:02.000Z"}}
+trace{id=0b7e5a52-1f1c-4c43-9a57-4a1d2c3e4f50,action=update,data={"output":"It is 18C."}}
+trace{id=0b7e5a52-1f1c-4c43-9a57-4a1d2c3e4f50,action=end,data={"endTimestamp":"2026-11-22T08:00:02.500Z"}}`
+
+const sdkTraceHex = "0b7e5a521f1c4c439a574a1d2c3e4f50"
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+type harness struct {
+	dd        *DatadogIntake
+	nr        *NewRelicOTLP
+	mxinAddr  string
+	otlpAddr  string
+	collector *otelcol.Collector
+}
+
+// startCollector runs configs/vendors.yaml in-process, with the vendor
+// endpoints pointed at the local fakes the way a user points them at a
+// proxy: the same env vars plus --config overrides.
+func startCollector(t *testing.T) *harness {
+	h := &harness{dd: NewDatadogIntake(ddKey), nr: NewNewRelicOTLP(nrKey)}
+	t.Cleanup(h.dd.Close)
+	t.Cleanup(h.nr.Close)
+	h.mxinAddr, h.otlpAddr = freeAddr(t), freeAddr(t)
+	t.Setenv("GENAI_DATA_DIR", t.TempDir())
+	t.Setenv("GENAI_API_KEY", genaiKey)
+	t.Setenv("GENAI_MXIN_ENDPOINT", h.mxinAddr)
+	t.Setenv("GENAI_OTLP_HTTP_ENDPOINT", h.otlpAddr)
+	t.Setenv("GENAI_OTLP_GRPC_ENDPOINT", freeAddr(t))
+	t.Setenv("GENAI_HEALTH_ENDPOINT", freeAddr(t))
+	t.Setenv("DD_API_KEY", ddKey)
+	t.Setenv("DD_SITE", "datadoghq.eu")
+	t.Setenv("NEW_RELIC_LICENSE_KEY", nrKey)
+	t.Setenv("NEW_RELIC_OTLP_ENDPOINT", h.nr.URL)
+
+	set := components.Settings("vendors-test",
+		"file:"+filepath.Join("..", "..", "configs", "vendors.yaml"),
+		"yaml:exporters::datadog::traces::endpoint: "+h.dd.URL,
+		"yaml:exporters::datadog::metrics::endpoint: "+h.dd.URL,
+		"yaml:exporters::datadog::logs::endpoint: "+h.dd.URL,
+		"yaml:exporters::datadog::hostname: vendors-test",
+		"yaml:exporters::datadog::host_metadata::enabled: false",
+		// The key check must pass against the fake (it answers /api/v1/validate).
+		"yaml:exporters::datadog::api::fail_on_invalid_key: true",
+		"yaml:receivers::tracetree_feed::quiet_period: 300ms",
+		"yaml:processors::batch::timeout: 100ms",
+		// Other collectors on this machine may hold the default :8888.
+		"yaml:service::telemetry::metrics::level: none",
+	)
+	col, err := otelcol.NewCollector(set)
+	require.NoError(t, err)
+	h.collector = col
+	var runErr error
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		runErr = col.Run(context.Background())
+	}()
+	t.Cleanup(func() {
+		col.Shutdown()
+		select {
+		case <-exited:
+			assert.NoError(t, runErr)
+		case <-time.After(30 * time.Second):
+			t.Error("collector did not stop")
+		}
+	})
+	require.Eventually(t, func() bool {
+		select {
+		case <-exited:
+			return true
+		default:
+		}
+		return col.GetState() == otelcol.StateRunning
+	}, 60*time.Second, 50*time.Millisecond)
+	select {
+	case <-exited:
+		t.Fatalf("collector exited: %v", runErr)
+	default:
+	}
+	return h
+}
+
+func (h *harness) postSDK(t *testing.T, body string) {
+	req, err := http.NewRequest(http.MethodPost, "http://"+h.mxinAddr+"/api/sdk/v3/log?id="+repoID, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "text/plain")
+	req.Header.Set("x-maxim-api-key", genaiKey)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+// otlpTrace is an OTel GenAI trace as an instrumented agent sends it.
+func otlpTrace() (ptrace.Traces, pcommon.TraceID) {
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "weather-agent")
+	ss := rs.ScopeSpans().AppendEmpty()
+	ss.Scope().SetName("test.genai")
+	tid := pcommon.TraceID{0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07, 0x18, 0x29, 0x3a, 0x4b, 0x5c, 0x6d, 0x7e, 0x8f, 0x90}
+	start := time.Now().Add(-2 * time.Second)
+	mk := func(id byte, parent byte, name string, kind ptrace.SpanKind, off, dur time.Duration) ptrace.Span {
+		sp := ss.Spans().AppendEmpty()
+		sp.SetTraceID(tid)
+		sp.SetSpanID(pcommon.SpanID{0, 0, 0, 0, 0, 0, 0x10, id})
+		if parent != 0 {
+			sp.SetParentSpanID(pcommon.SpanID{0, 0, 0, 0, 0, 0, 0x10, parent})
+		}
+		sp.SetName(name)
+		sp.SetKind(kind)
+		sp.SetStartTimestamp(pcommon.NewTimestampFromTime(start.Add(off)))
+		sp.SetEndTimestamp(pcommon.NewTimestampFromTime(start.Add(off + dur)))
+		return sp
+	}
+	agent := mk(1, 0, "invoke_agent weather-agent", ptrace.SpanKindInternal, 0, time.Second)
+	agent.Attributes().PutStr("gen_ai.operation.name", "invoke_agent")
+	agent.Attributes().PutStr("gen_ai.agent.name", "weather-agent")
+	agent.Attributes().PutStr("gen_ai.conversation.id", "conv-otlp-1")
+	chat := mk(2, 1, "chat gpt-4o", ptrace.SpanKindClient, 100*time.Millisecond, 500*time.Millisecond)
+	chat.Attributes().PutStr("gen_ai.operation.name", "chat")
+	chat.Attributes().PutStr("gen_ai.provider.name", "openai")
+	chat.Attributes().PutStr("gen_ai.request.model", "gpt-4o")
+	chat.Attributes().PutStr("gen_ai.response.model", "gpt-4o-2024-08-06")
+	chat.Attributes().PutInt("gen_ai.usage.input_tokens", 31)
+	chat.Attributes().PutInt("gen_ai.usage.output_tokens", 9)
+	chat.Attributes().PutStr("gen_ai.input.messages", `[{"role":"user","parts":[{"type":"text","content":"weather in Oslo?"}]}]`)
+	tool := mk(3, 1, "execute_tool get_weather", ptrace.SpanKindInternal, 700*time.Millisecond, 200*time.Millisecond)
+	tool.Attributes().PutStr("gen_ai.operation.name", "execute_tool")
+	tool.Attributes().PutStr("gen_ai.tool.name", "get_weather")
+	tool.Attributes().PutStr("gen_ai.tool.call.id", "call_otlp_1")
+	return td, tid
+}
+
+func (h *harness) postOTLP(t *testing.T, td ptrace.Traces) {
+	body, err := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, "http://"+h.otlpAddr+"/v1/traces", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-protobuf")
+	req.Header.Set("x-maxim-api-key", genaiKey)
+	req.Header.Set("x-maxim-repo-id", repoID)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+func nrByName(spans []ptrace.Span) map[string][]ptrace.Span {
+	out := map[string][]ptrace.Span{}
+	for _, s := range spans {
+		out[s.Name()] = append(out[s.Name()], s)
+	}
+	return out
+}
+
+func ddByResource(spans []*pb.Span) map[string][]*pb.Span {
+	out := map[string][]*pb.Span{}
+	for _, s := range spans {
+		out[s.Resource] = append(out[s.Resource], s)
+	}
+	return out
+}
+
+func names[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func attr(sp ptrace.Span, k string) string {
+	v, ok := sp.Attributes().Get(k)
+	if !ok {
+		return ""
+	}
+	return v.AsString()
+}
+
+// ddID is the Datadog id of an OTel span id (its 8 bytes, big endian).
+func ddID(id pcommon.SpanID) uint64 { return binary.BigEndian.Uint64(id[:]) }
+
+// TestSDKAndOTLPReachDatadogAndNewRelic is the write-through acceptance
+// test: a Maxim SDK session and an OTLP GenAI trace, each sent once, arrive
+// at both vendors with their span names, parentage and GenAI attributes,
+// and the OTLP trace arrives exactly once (the store does not forward it
+// again).
+func TestSDKAndOTLPReachDatadogAndNewRelic(t *testing.T) {
+	h := startCollector(t)
+	h.postSDK(t, sdkBody)
+	td, otlpTID := otlpTrace()
+	h.postOTLP(t, td)
+
+	sdkNames := []string{"turn-1", "agent", "chat gpt-4o-mini", "execute_tool get_weather"}
+	otlpNames := []string{"invoke_agent weather-agent", "chat gpt-4o", "execute_tool get_weather"}
+
+	// New Relic: every span, decoded from OTLP protobuf sent with api-key.
+	require.Eventually(t, func() bool {
+		got := 0
+		for _, s := range h.nr.Spans() {
+			if s.TraceID().String() == sdkTraceHex || s.TraceID() == otlpTID {
+				got++
+			}
+		}
+		return got >= len(sdkNames)+len(otlpNames)
+	}, 60*time.Second, 100*time.Millisecond, "New Relic got %v", names(nrByName(h.nr.Spans())))
+
+	// Let the feed run a few more quiet periods: nothing may be sent twice.
+	time.Sleep(2 * time.Second)
+	var sdk, otlp []ptrace.Span
+	for _, s := range h.nr.Spans() {
+		switch {
+		case s.TraceID().String() == sdkTraceHex:
+			sdk = append(sdk, s)
+		case s.TraceID() == otlpTID:
+			otlp = append(otlp, s)
+		}
+	}
+	sdkBy, otlpBy := nrByName(sdk), nrByName(otlp)
+	assert.ElementsMatch(t, sdkNames, names(sdkBy))
+	assert.ElementsMatch(t, otlpNames, names(otlpBy))
+	for n, ss := range sdkBy {
+		assert.Len(t, ss, 1, "SDK span %q forwarded once", n)
+	}
+	for n, ss := range otlpBy {
+		assert.Len(t, ss, 1, "OTLP span %q forwarded once (not again from the store)", n)
+	}
+	if t.Failed() {
+		return
+	}
+	root, agent, gen, tool := sdkBy["turn-1"][0], sdkBy["agent"][0], sdkBy["chat gpt-4o-mini"][0], sdkBy["execute_tool get_weather"][0]
+	assert.True(t, root.ParentSpanID().IsEmpty())
+	assert.Equal(t, root.SpanID(), agent.ParentSpanID())
+	assert.Equal(t, agent.SpanID(), gen.ParentSpanID())
+	assert.Equal(t, agent.SpanID(), tool.ParentSpanID())
+	assert.Equal(t, "openai", attr(gen, "gen_ai.provider.name"))
+	assert.Equal(t, "gpt-4o-mini", attr(gen, "gen_ai.request.model"))
+	assert.Equal(t, "gpt-4o-mini-2024-07-18", attr(gen, "gen_ai.response.model"))
+	assert.Equal(t, "42", attr(gen, "gen_ai.usage.input_tokens"))
+	assert.Equal(t, "17", attr(gen, "gen_ai.usage.output_tokens"))
+	assert.Equal(t, "sess-v1", attr(gen, "gen_ai.conversation.id"))
+	assert.Equal(t, "get_weather", attr(tool, "gen_ai.tool.name"))
+	assert.Equal(t, "18C, cloudy", attr(tool, "gen_ai.tool.call.result"))
+
+	oAgent, oChat, oTool := otlpBy["invoke_agent weather-agent"][0], otlpBy["chat gpt-4o"][0], otlpBy["execute_tool get_weather"][0]
+	assert.Equal(t, oAgent.SpanID(), oChat.ParentSpanID())
+	assert.Equal(t, oAgent.SpanID(), oTool.ParentSpanID())
+	assert.Equal(t, "gpt-4o", attr(oChat, "gen_ai.request.model"))
+	assert.Equal(t, "31", attr(oChat, "gen_ai.usage.input_tokens"))
+	assert.Equal(t, "get_weather", attr(oTool, "gen_ai.tool.name"))
+	assert.Equal(t, "generation", attr(oChat, "maxim.entity.kind"), "normalized before forwarding")
+
+	// Datadog: the same spans, decoded from the AgentPayload protobuf.
+	require.Eventually(t, func() bool {
+		return len(ddByResource(h.dd.Spans())) > 0 && hasAll(ddByResource(h.dd.Spans()), sdkNames, otlpNames)
+	}, 60*time.Second, 100*time.Millisecond, "Datadog got %v", names(ddByResource(h.dd.Spans())))
+	sdkTID := mustTraceID(t, sdkTraceHex)
+	ddSDK, ddOTLP := map[string][]*pb.Span{}, map[string][]*pb.Span{}
+	for _, s := range h.dd.Spans() {
+		switch s.TraceID {
+		case binary.BigEndian.Uint64(sdkTID[8:]):
+			ddSDK[s.Resource] = append(ddSDK[s.Resource], s)
+		case binary.BigEndian.Uint64(otlpTID[8:]):
+			ddOTLP[s.Resource] = append(ddOTLP[s.Resource], s)
+		}
+	}
+	assert.ElementsMatch(t, sdkNames, names(ddSDK))
+	assert.ElementsMatch(t, otlpNames, names(ddOTLP))
+	for n, ss := range ddOTLP {
+		assert.Len(t, ss, 1, "OTLP span %q forwarded to Datadog once", n)
+	}
+	for n, ss := range ddSDK {
+		assert.Len(t, ss, 1, "SDK span %q forwarded to Datadog once", n)
+	}
+	if t.Failed() {
+		return
+	}
+	dRoot, dAgent, dGen := ddSDK["turn-1"][0], ddSDK["agent"][0], ddSDK["chat gpt-4o-mini"][0]
+	assert.Equal(t, ddID(root.SpanID()), dRoot.SpanID)
+	assert.Zero(t, dRoot.ParentID)
+	assert.Equal(t, dRoot.SpanID, dAgent.ParentID)
+	assert.Equal(t, dAgent.SpanID, dGen.ParentID)
+	assert.Equal(t, "genai-sdk", dGen.Service)
+	assert.Equal(t, "gpt-4o-mini", dGen.Meta["gen_ai.request.model"])
+	assert.Equal(t, "openai", dGen.Meta["gen_ai.provider.name"])
+	assert.Equal(t, 42.0, dGen.Metrics["gen_ai.usage.input_tokens"])
+	assert.Equal(t, "sess-v1", dGen.Meta["gen_ai.conversation.id"])
+	dAgentO, dChatO := ddOTLP["invoke_agent weather-agent"][0], ddOTLP["chat gpt-4o"][0]
+	assert.Equal(t, dAgentO.SpanID, dChatO.ParentID)
+	assert.Equal(t, "weather-agent", dChatO.Service)
+	assert.Equal(t, "gpt-4o", dChatO.Meta["gen_ai.request.model"])
+	assert.Equal(t, 31.0, dChatO.Metrics["gen_ai.usage.input_tokens"])
+
+	// Late feedback on the forwarded SDK trace: an "update turn-1" child of
+	// the trace span, carrying only the new feedback, at both vendors.
+	h.postSDK(t, `trace{id=0b7e5a52-1f1c-4c43-9a57-4a1d2c3e4f50,action=add-feedback,data={"score":5,"comment":"spot on"}}`)
+	var upd ptrace.Span
+	require.Eventually(t, func() bool {
+		for _, s := range h.nr.Spans() {
+			if s.Name() == "update turn-1" {
+				upd = s
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 100*time.Millisecond)
+	assert.Equal(t, root.SpanID(), upd.ParentSpanID())
+	assert.Equal(t, root.TraceID(), upd.TraceID())
+	assert.Equal(t, "true", attr(upd, "maxim.update"))
+	require.Equal(t, 1, upd.Events().Len())
+	assert.Equal(t, "maxim.feedback", upd.Events().At(0).Name())
+	comment, _ := upd.Events().At(0).Attributes().Get("maxim.feedback.comment")
+	assert.Equal(t, "spot on", comment.AsString())
+	var dUpd *pb.Span
+	require.Eventually(t, func() bool {
+		if s := ddByResource(h.dd.Spans())["update turn-1"]; len(s) > 0 {
+			dUpd = s[0]
+			return true
+		}
+		return false
+	}, 30*time.Second, 100*time.Millisecond)
+	assert.Equal(t, dRoot.SpanID, dUpd.ParentID)
+	assert.Equal(t, dRoot.TraceID, dUpd.TraceID)
+	assert.Equal(t, "true", dUpd.Meta["maxim.update"])
+
+	assert.Positive(t, h.dd.Hits("/api/v1/validate"), "the exporter checked its key")
+	errs, bad := h.dd.Errors()
+	assert.Empty(t, errs)
+	assert.Zero(t, bad, "every Datadog request carried DD-API-KEY")
+	errs, bad = h.nr.Errors()
+	assert.Empty(t, errs)
+	assert.Zero(t, bad, "every New Relic request carried api-key")
+}
+
+func hasAll(m map[string][]*pb.Span, lists ...[]string) bool {
+	for _, l := range lists {
+		for _, n := range l {
+			if len(m[n]) == 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func mustTraceID(t *testing.T, h string) pcommon.TraceID {
+	b, err := hex.DecodeString(h)
+	require.NoError(t, err)
+	var id pcommon.TraceID
+	copy(id[:], b)
+	return id
+}
