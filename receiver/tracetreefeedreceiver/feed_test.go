@@ -525,3 +525,51 @@ func TestFeedRestartCatchesLateFeedback(t *testing.T) {
 	spans := spansByName(t, fx.sink.AllTraces())
 	assert.Equal(t, []string{"update turn-1"}, keys(spans))
 }
+
+// TestFeedRetrievalErrorEventsEvaluations covers the other entity kinds
+// and sub-records: a retrieval, an add-error child, an SDK event and an
+// evaluation.
+func TestFeedRetrievalErrorEventsEvaluations(t *testing.T) {
+	fx := newFixture(t)
+	f := fx.feed(nil)
+	fx.push(`trace{id=trace-r,action=create,data={"name":"rag","startTimestamp":"2026-11-22T08:00:00.000Z"}}
+trace{id=trace-r,action=add-retrieval,data={"id":"ret-1","name":"vector-search","startTimestamp":"2026-11-22T08:00:00.100Z"}}
+retrieval{id=ret-1,action=update,data={"input":"refund policy"}}
+retrieval{id=ret-1,action=end,data={"docs":["doc one","doc two"],"endTimestamp":"2026-11-22T08:00:00.300Z"}}
+trace{id=trace-r,action=add-event,data={"id":"ev-1","name":"cache-miss","timestamp":"2026-11-22T08:00:00.050Z","tags":{"layer":"l1"}}}
+trace{id=trace-r,action=add-error,data={"id":"err-1","message":"rate limited","code":"429","errorType":"RateLimit"}}
+trace{id=trace-r,action=evaluate,data={"with":"evaluators","evaluators":["clarity"],"timestamp":"2026-11-22T08:00:00.400Z"}}
+trace{id=trace-r,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}`)
+	fx.step(f)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f)
+	spans := spansByName(t, fx.sink.AllTraces())
+	root, ret, errSpan := spans["rag"], spans["retrieval vector-search"], spans["error"]
+	require.False(t, root.SpanID().IsEmpty(), "got %v", keys(spans))
+	require.False(t, ret.SpanID().IsEmpty(), "got %v", keys(spans))
+	require.False(t, errSpan.SpanID().IsEmpty(), "got %v", keys(spans))
+
+	assert.Equal(t, root.SpanID(), ret.ParentSpanID())
+	assert.Equal(t, "retrieval", str(ret, "gen_ai.operation.name"))
+	assert.Equal(t, "refund policy", str(ret, "gen_ai.retrieval.query.text"))
+	assert.JSONEq(t, `["doc one","doc two"]`, str(ret, "gen_ai.retrieval.documents"))
+	assert.Equal(t, ptrace.SpanKindClient, ret.Kind())
+
+	assert.Equal(t, root.SpanID(), errSpan.ParentSpanID())
+	assert.Equal(t, ptrace.StatusCodeError, errSpan.Status().Code())
+	assert.Equal(t, "rate limited", errSpan.Status().Message())
+	assert.Equal(t, "RateLimit", str(errSpan, "error.type"))
+	assert.Equal(t, "429", str(errSpan, "error.code"))
+
+	names := map[string]ptrace.SpanEvent{}
+	for i := 0; i < root.Events().Len(); i++ {
+		names[root.Events().At(i).Name()] = root.Events().At(i)
+	}
+	require.Contains(t, names, "cache-miss")
+	assert.Equal(t, time.Date(2026, 11, 22, 8, 0, 0, 50_000_000, time.UTC), names["cache-miss"].Timestamp().AsTime())
+	layer, _ := names["cache-miss"].Attributes().Get("maxim.tags.layer")
+	assert.Equal(t, "l1", layer.AsString())
+	require.Contains(t, names, "maxim.evaluation")
+	ev, _ := names["maxim.evaluation"].Attributes().Get("maxim.evaluation.evaluators")
+	assert.Equal(t, `["clarity"]`, ev.AsString())
+}
