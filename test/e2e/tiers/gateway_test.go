@@ -199,16 +199,21 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	}
 
 	restarted := make(chan error, 1)
+	var restartStart, restartEnd time.Time
 	go func() {
 		time.Sleep(300 * time.Millisecond)
+		restartStart = time.Now()
 		out, err := exec.Command("pg_ctlcluster", "--skip-systemctl-redirect", cluster[0].Name(), "main", "restart").CombinedOutput()
+		restartEnd = time.Now()
 		if err != nil {
 			err = fmt.Errorf("%v: %s", err, out)
 		}
 		restarted <- err
 	}()
 	refused := 0
+	var pushStarts []time.Time
 	for _, b := range bodies {
+		pushStarts = append(pushStarts, time.Now())
 		// Resend until accepted, like the SDKs' replay of a failed batch.
 		for attempt := 0; ; attempt++ {
 			code := tryPush(gw.Env["GENAI_MXIN_ENDPOINT"], body(b))
@@ -222,7 +227,15 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		time.Sleep(30 * time.Millisecond)
 	}
 	require.NoError(t, <-restarted, "restarting PostgreSQL")
-	t.Logf("%d bodies pushed across a PostgreSQL restart; %d refused and resent", len(bodies), refused)
+	during := 0
+	for _, s := range pushStarts {
+		if !s.Before(restartStart) && s.Before(restartEnd) {
+			during++
+		}
+	}
+	require.Positive(t, during, "no push overlapped the restart window; the test proved nothing")
+	t.Logf("%d bodies pushed, %d of them while PostgreSQL restarted (%s); %d refused and resent",
+		len(bodies), during, restartEnd.Sub(restartStart).Round(time.Millisecond), refused)
 	waitForTrees(t, gw.Env["GENAI_QUERY_ENDPOINT"], want)
 }
 
