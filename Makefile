@@ -20,7 +20,7 @@ export GENAI_DATA_DIR ?= ./data
 RACE_PKGS := ./pkg/... ./internal/tree/... ./internal/store/...
 GO_SOURCES := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './build/*' -not -path './test/*' -not -path '*/node_modules/*' 2>/dev/null)
 
-.PHONY: all build run test test-unit test-race e2e lint fmt bench tools clean
+.PHONY: all build run test test-unit test-race test-e2e e2e lint fmt bench tools clean
 
 all: build
 
@@ -42,17 +42,24 @@ run: $(BIN)
 	@mkdir -p "$(GENAI_DATA_DIR)"
 	./$(BIN) --config $(CONFIG)
 
-## test: unit tests, race tests, config checks and end-to-end tests against the built binary
-test: $(BIN) test-race
-	GENAI_BINARY=$(abspath $(BIN)) $(GO) test -count=1 -timeout 40m $$($(GO) list ./... | grep -v -e '/pkg/' -e '/internal/tree' -e '/internal/store')
+## test: race tests, unit tests, config checks, then end-to-end tests against the built binary
+test: $(BIN) test-race test-unit test-e2e
+
+## test-unit: every package that is neither raced nor end-to-end
+test-unit:
+	$(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v -e '/pkg/' -e '/internal/tree' -e '/internal/store' -e '/test/')
+
+## test-e2e: the end-to-end tests, one package at a time (one of them restarts PostgreSQL)
+test-e2e: $(BIN)
+	GENAI_BINARY=$(abspath $(BIN)) $(GO) test -count=1 -p 1 -timeout 30m ./test/...
 
 ## test-race: the model, fold and stores under the race detector
 test-race:
 	$(GO) test -count=1 -race -timeout 20m $(RACE_PKGS)
 
-## e2e: only the end-to-end tests (real SDKs from npm against the built binary)
+## e2e: the end-to-end tests, verbose (real SDKs from npm against the built binary)
 e2e: $(BIN)
-	GENAI_BINARY=$(abspath $(BIN)) $(GO) test -count=1 -timeout 30m -v ./test/...
+	GENAI_BINARY=$(abspath $(BIN)) $(GO) test -count=1 -p 1 -timeout 30m -v ./test/...
 
 ## lint: gofmt, go vet, and staticcheck when it installs
 lint:
