@@ -18,6 +18,9 @@ import (
 	"github.com/otelcol-genai/otelcol-genai/receiver/tracetreefeedreceiver/internal/metadata"
 )
 
+// farFuture parks a trace until its next change.
+var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // catchUpMargin widens every catch-up: a change is published only after
 // the store's indexer has summarized it, so a change may already be durable
 // (with an older LastActivity) when the checkpoint moves past its time.
@@ -146,6 +149,7 @@ func (f *feed) touch(ctx context.Context, ref commit.NodeRef, seen, now time.Tim
 	}
 	p.firstSeen = minTime(p.firstSeen, seen)
 	p.lastChange = now
+	p.retryAt = time.Time{} // a change ends any wait for the end or a retry
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -259,8 +263,13 @@ func (f *feed) handle(ctx context.Context, ref commit.NodeRef, p *pendingTrace, 
 		mode = metadata.ModeLateUpdate
 	case !t.Root.Ended:
 		if f.cfg.IncompleteTimeout == 0 || now.Sub(p.lastChange) < f.cfg.IncompleteTimeout {
+			// Do not assemble it again until it changes or times out.
+			p.retryAt = farFuture
+			if f.cfg.IncompleteTimeout > 0 {
+				p.retryAt = p.lastChange.Add(f.cfg.IncompleteTimeout)
+			}
 			f.logger.Debug("Trace not ended yet; waiting", zap.String("repo", ref.Repo), zap.String("trace", ref.ID))
-			return false, nil // keep waiting for the end
+			return false, nil
 		}
 		mode = metadata.ModeIncomplete
 	}

@@ -573,3 +573,25 @@ trace{id=trace-r,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}`)
 	ev, _ := names["maxim.evaluation"].Attributes().Get("maxim.evaluation.evaluators")
 	assert.Equal(t, `["clarity"]`, ev.AsString())
 }
+
+// TestFeedOpenTraceIsNotReassembledUntilItChanges: an open trace waiting
+// for its end costs nothing per tick.
+func TestFeedOpenTraceIsNotReassembledUntilItChanges(t *testing.T) {
+	fx := newFixture(t)
+	f := fx.feed(nil)
+	fx.push(strings.Split(sdkSession, "\n")[1])
+	fx.step(f)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f)
+	ref := commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: traceID}
+	require.Contains(t, f.pending, ref)
+	assert.Equal(t, f.pending[ref].lastChange.Add(fx.cfg.IncompleteTimeout), f.pending[ref].retryAt, "parked until the timeout")
+
+	fx.push(`trace{id=` + traceID + `,action=end,data={"endTimestamp":"2026-11-22T08:00:09.000Z"}}`)
+	fx.step(f)
+	assert.True(t, f.pending[ref].retryAt.IsZero(), "a change wakes it")
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f)
+	assert.Equal(t, 1, fx.sink.SpanCount())
+	assert.Empty(t, f.pending)
+}
