@@ -399,7 +399,7 @@ export function mount(container, ctx, traceId, query) {
       if (again) { again = false; reload(); }
     }
   }
-  const debounced = debounce(reloadNow, 300);
+  const debounced = debounce(reloadNow, 150);
   const reload = Object.assign(() => (lastLoadMs > 300 ? setTimeout(debounced, lastLoadMs) : debounced()), { cancel: () => debounced.cancel() });
   const feed = live({ trace: traceId }, {
     onChange: () => reload(),
