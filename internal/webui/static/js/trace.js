@@ -370,10 +370,16 @@ export function mount(container, ctx, traceId, query) {
     }
   }
 
+  // runSearchQuiet re-applies the search after a live reload without moving
+  // the selection: the match the user stepped to keeps its position.
   function runSearchQuiet() {
+    const current = state.matchPos >= 0 ? state.matches[state.matchPos] : null;
     state.matches = state.index.order.filter((info) => searchText(info.node).includes(state.search)).map((i) => i.key);
     state.matchSet = new Set(state.matches);
-    matchInfo.textContent = `${state.matches.length} match${state.matches.length === 1 ? '' : 'es'}`;
+    state.matchPos = current ? state.matches.indexOf(current) : -1;
+    matchInfo.textContent = state.matchPos >= 0
+      ? `${state.matchPos + 1} / ${state.matches.length}`
+      : `${state.matches.length} match${state.matches.length === 1 ? '' : 'es'}`;
     paint(true);
   }
 
