@@ -18,7 +18,8 @@ export GENAI_DATA_DIR ?= ./data
 # Packages cheap enough to test under the race detector within CI's budget:
 # everything that does not link the whole contrib component set.
 RACE_PKGS := ./pkg/... ./internal/tree/... ./internal/store/...
-GO_SOURCES := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './build/*' -not -path './test/*' -not -path '*/node_modules/*' 2>/dev/null)
+GO_SOURCES := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './build/*' -not -path './test/*' -not -path '*/node_modules/*' 2>/dev/null) \
+              $(shell find internal/webui/static -type f 2>/dev/null)
 
 .PHONY: all build run test test-unit test-race test-e2e e2e lint fmt bench tools clean
 
