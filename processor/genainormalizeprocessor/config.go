@@ -21,6 +21,11 @@ type Config struct {
 	// documents, tool results). Longer values are cut and counted, never
 	// rejected. 0 disables the cap.
 	MaxAttributeBytes int `mapstructure:"max_attribute_bytes"`
+	// GenAIAttributes also writes the OpenTelemetry GenAI view (gen_ai.*)
+	// of the canonical fields onto each span, so exporters that forward
+	// spans to vendors send clean gen_ai.* data whatever convention the
+	// client used. Keys the span already carries are kept as sent.
+	GenAIAttributes bool `mapstructure:"genai_attributes"`
 }
 
 var repoPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)

@@ -23,7 +23,7 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{id: component.NewID(metadata.Type), want: createDefaultConfig().(*Config)},
 		{id: component.NewIDWithName(metadata.Type, "custom"), want: &Config{
-			DefaultRepo: "repo-prod", RepoMetadataKey: "x-tenant-repo", KeepRawAttributes: false, MaxAttributeBytes: 65536}},
+			DefaultRepo: "repo-prod", RepoMetadataKey: "x-tenant-repo", KeepRawAttributes: false, MaxAttributeBytes: 65536, GenAIAttributes: false}},
 		{id: component.NewIDWithName(metadata.Type, "bad_repo"), wantErr: true},
 		{id: component.NewIDWithName(metadata.Type, "bad_size"), wantErr: true},
 	}

@@ -32,6 +32,7 @@ func createDefaultConfig() component.Config {
 		RepoMetadataKey:   "x-maxim-repo-id",
 		KeepRawAttributes: true,
 		MaxAttributeBytes: 1 << 20,
+		GenAIAttributes:   true,
 	}
 }
 

@@ -102,6 +102,7 @@ func (n *normalizer) processTraces(ctx context.Context, td ptrace.Traces) (ptrac
 		KeepRawAttributes: n.cfg.KeepRawAttributes,
 		MaxAttributeBytes: n.cfg.MaxAttributeBytes,
 		MayKeepRepo:       mayKeepRepo(ctx),
+		GenAIAttributes:   n.cfg.GenAIAttributes,
 	}
 	counts := map[string]int64{}
 	var malformed, truncated int64

@@ -53,6 +53,7 @@ func TestRepoFromRequestMetadata(t *testing.T) {
 func TestKeepRawAttributesFalse(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.KeepRawAttributes = false
+	cfg.GenAIAttributes = false // the derived gen_ai.* view is not raw
 	out := runProcessor(t, cfg, oneSpan(map[string]any{
 		"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o", "custom": "x",
 		"gen_ai.usage.input_tokens": 3,
@@ -222,5 +223,64 @@ func TestForwardedRepoKeptOnlyWhenKeyOwnsIt(t *testing.T) {
 				t.Fatalf("repo = %q, want %q", r.Str(), tc.want)
 			}
 		})
+	}
+}
+
+// An OpenInference LLM span leaves the processor with the OTel GenAI view as
+// well, so vendors forwarded the span see gen_ai.* whatever the client sent;
+// with genai_attributes off only the canonical maxim.* keys are added.
+func TestGenAIAttributesForVendors(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		sink := new(consumertest.TracesSink)
+		cfg := createDefaultConfig().(*Config)
+		cfg.GenAIAttributes = on
+		p, err := NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, sink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		td := oneSpan(map[string]any{
+			"openinference.span.kind":               "LLM",
+			"llm.model_name":                        "gpt-4o-mini",
+			"llm.provider":                          "openai",
+			"llm.token_count.prompt":                int64(12),
+			"llm.token_count.completion":            int64(5),
+			"llm.input_messages.0.message.role":     "system",
+			"llm.input_messages.0.message.content":  "Be brief.",
+			"llm.input_messages.1.message.role":     "user",
+			"llm.input_messages.1.message.content":  "Hi",
+			"llm.output_messages.0.message.role":    "assistant",
+			"llm.output_messages.0.message.content": "Hello!",
+		})
+		if err := p.ConsumeTraces(context.Background(), td); err != nil {
+			t.Fatal(err)
+		}
+		attrs := firstSpan(sink.AllTraces()[0]).Attributes()
+		get := func(k string) string {
+			v, ok := attrs.Get(k)
+			if !ok {
+				return ""
+			}
+			return v.AsString()
+		}
+		if !on {
+			if get("gen_ai.operation.name") != "" || get("gen_ai.input.messages") != "" {
+				t.Fatalf("genai_attributes off still wrote gen_ai.*")
+			}
+			continue
+		}
+		for k, want := range map[string]string{
+			"gen_ai.operation.name":      "chat",
+			"gen_ai.provider.name":       "openai",
+			"gen_ai.request.model":       "gpt-4o-mini",
+			"gen_ai.usage.input_tokens":  "12",
+			"gen_ai.usage.output_tokens": "5",
+			"gen_ai.system_instructions": `[{"type":"text","content":"Be brief."}]`,
+			"gen_ai.input.messages":      `[{"role":"user","parts":[{"type":"text","content":"Hi"}]}]`,
+			"gen_ai.output.messages":     `[{"role":"assistant","parts":[{"type":"text","content":"Hello!"}]}]`,
+		} {
+			if got := get(k); got != want {
+				t.Errorf("%s = %q, want %q", k, got, want)
+			}
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/otelcol-genai/otelcol-genai/internal/genaimsg"
 	"strings"
 	"testing"
 	"time"
@@ -170,7 +171,7 @@ func TestFeedEmitsCompletedTraceAsGenAISpans(t *testing.T) {
 	assert.Equal(t, `["tool_calls"]`, str(gen, "gen_ai.response.finish_reasons"))
 	assert.Equal(t, ptrace.SpanKindClient, gen.Kind())
 	assert.Equal(t, time.Second, gen.EndTimestamp().AsTime().Sub(gen.StartTimestamp().AsTime()))
-	var in []genaiMessage
+	var in []genaimsg.Message
 	require.NoError(t, json.Unmarshal([]byte(str(gen, "gen_ai.input.messages")), &in))
 	require.Len(t, in, 1)
 	assert.Equal(t, "user", in[0].Role)

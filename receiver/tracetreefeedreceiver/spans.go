@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/otelcol-genai/otelcol-genai/internal/genaimsg"
 	"slices"
 	"sort"
 	"strconv"
@@ -365,7 +366,7 @@ func generationAttrs(a pcommon.Map, n *tree.Node) {
 	if n.MaximPromptVersionID != "" {
 		a.PutStr(attrPromptVerID, n.MaximPromptVersionID)
 	}
-	if sys, msgs := genaiInput(n.Messages); len(msgs) > 0 || sys != nil {
+	if sys, msgs := genaimsg.Input(n.Messages); len(msgs) > 0 || sys != nil {
 		if sys != nil {
 			raw, _ := json.Marshal(sys)
 			a.PutStr("gen_ai.system_instructions", clip(string(raw)))

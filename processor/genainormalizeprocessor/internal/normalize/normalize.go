@@ -30,6 +30,10 @@ type Options struct {
 	// write to that repository (an agent forwarding to a gateway with a key
 	// for every repo). Nil means never.
 	MayKeepRepo func(repo string) bool
+	// GenAIAttributes also writes the gen_ai.* view of the canonical
+	// fields (keys the span already has are kept), for exporters that
+	// forward spans to vendors.
+	GenAIAttributes bool
 }
 
 // Result reports what happened to one span, for telemetry.
@@ -120,6 +124,9 @@ func Span(span ptrace.Span, scope pcommon.InstrumentationScope, res pcommon.Reso
 		removePayloadEvents(span)
 	}
 	spancommit.Encode(c, attrs, guard)
+	if opt.GenAIAttributes {
+		writeGenAI(c, attrs)
+	}
 	return Result{Kind: cl.kind, Malformed: len(c.Malformed), Truncated: len(c.Truncated) + v.dropped + shrunk}
 }
 
