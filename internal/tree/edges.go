@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strings"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
@@ -40,13 +41,40 @@ type childFields struct {
 }
 
 // fieldsOf decodes childFields (ok false if the data is not an object).
-func fieldsOf(c *commit.Commit) (childFields, bool) {
+func fieldsOf(c *commit.Commit) (childFields, bool) { return fieldsOfData(c.Data) }
+
+// fieldsOfData is json.Unmarshal into childFields without reflection: keys
+// match field names case-insensitively (bytes.EqualFold, as encoding/json
+// matches struct fields) and a repeated key's last value wins.
+func fieldsOfData(data []byte) (childFields, bool) {
 	var f childFields
-	if len(c.Data) == 0 || c.Data[0] != '{' || json.Unmarshal(c.Data, &f) != nil {
+	if len(data) == 0 || data[0] != '{' || !json.Valid(data) {
 		return f, false
+	}
+	for _, m := range rawMembers(data) {
+		var dst *json.RawMessage
+		switch k := m.key; {
+		case fieldIs(k, "id"):
+			dst = &f.ID
+		case fieldIs(k, "message"):
+			dst = &f.Message
+		case fieldIs(k, "startTimestamp"):
+			dst = &f.StartTimestamp
+		case fieldIs(k, "sessionId"):
+			dst = &f.SessionID
+		case fieldIs(k, "spanId"):
+			dst = &f.SpanID
+		case fieldIs(k, "traceId"):
+			dst = &f.TraceID
+		default:
+			continue
+		}
+		*dst = append((*dst)[:0], m.val...)
 	}
 	return f, true
 }
+
+func fieldIs(key, name string) bool { return key == name || strings.EqualFold(key, name) }
 
 // ChildRef returns the node an add-{span,generation,retrieval,tool-call,error}
 // commit creates, or false for any other commit. The child id is data.id

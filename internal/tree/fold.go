@@ -66,8 +66,7 @@ func fold(ref commit.NodeRef, collect bool, parts ...[]commit.Commit) (Node, map
 	for _, p := range parts {
 		total += len(p)
 	}
-	set := make(map[commit.ID]*commit.Commit, total)
-	seed := map[commit.ID]bool{}
+	set := make(map[commit.ID]foldItem, total)
 	for _, commits := range parts {
 		for i := range commits {
 			c := &commits[i]
@@ -82,26 +81,22 @@ func fold(ref commit.NodeRef, collect bool, parts ...[]commit.Commit) (Node, map
 			if id.IsZero() {
 				id = commit.ComputeID(c.Repo, c.Entity, c.EntityID, c.Action, c.Data)
 			}
-			if old, ok := set[id]; ok && old.Version <= c.Version {
+			if old, ok := set[id]; ok && old.c.Version <= c.Version {
 				continue
 			}
-			set[id] = c
-			seed[id] = !own
+			set[id] = foldItem{c: c, id: id, seed: !own}
 		}
 	}
-	list := make([]*commit.Commit, 0, len(set))
-	ids := make(map[*commit.Commit]commit.ID, len(set))
-	for id, c := range set {
-		list = append(list, c)
-		ids[c] = id
+	list := make([]foldItem, 0, len(set))
+	for _, it := range set {
+		list = append(list, it)
 	}
 	sort.Slice(list, func(i, j int) bool {
-		a, b := list[i], list[j]
-		if a.Version != b.Version {
-			return a.Version < b.Version
+		a, b := &list[i], &list[j]
+		if a.c.Version != b.c.Version {
+			return a.c.Version < b.c.Version
 		}
-		ia, ib := ids[a], ids[b]
-		return string(ia[:]) < string(ib[:])
+		return bytes.Compare(a.id[:], b.id[:]) < 0
 	})
 
 	f := folder{n: &n, events: map[string]*Event{}, feedback: map[string]*Feedback{},
@@ -114,17 +109,18 @@ func fold(ref commit.NodeRef, collect bool, parts ...[]commit.Commit) (Node, map
 	// generation holds its opening messages) come first whatever their
 	// version, then update messages in version order.
 	var seedMsgs, updMsgs []RawJSON
-	for _, c := range list {
-		if seed[ids[c]] {
+	for _, it := range list {
+		if it.seed {
 			f.msgs = &seedMsgs
 		} else {
 			f.msgs = &updMsgs
 		}
-		f.apply(c, ids[c], seed[ids[c]])
+		f.apply(it.c, it.id, it.seed)
 	}
 	n.Messages = append(seedMsgs, updMsgs...)
 	f.msgs = nil
-	for _, c := range list {
+	for _, it := range list {
+		c := it.c
 		n.CommitCount++
 		if n.FirstVersion == 0 || c.Version < n.FirstVersion {
 			n.FirstVersion = c.Version
@@ -135,6 +131,14 @@ func fold(ref commit.NodeRef, collect bool, parts ...[]commit.Commit) (Node, map
 	}
 	f.finish()
 	return n, f.children
+}
+
+// foldItem is one distinct commit of a fold with its id and whether it is
+// a seed (a parent's add-* creating the node) rather than an own commit.
+type foldItem struct {
+	c    *commit.Commit
+	id   commit.ID
+	seed bool
 }
 
 type folder struct {
@@ -150,11 +154,9 @@ type folder struct {
 }
 
 func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool) {
-	var obj map[string]json.RawMessage
+	var obj object
 	if len(c.Data) > 0 && c.Data[0] == '{' {
-		if err := json.Unmarshal(c.Data, &obj); err != nil {
-			obj = nil
-		}
+		obj = parseObject(c.Data)
 	}
 	if isSeed {
 		f.fields(obj, c.Version)
@@ -167,9 +169,9 @@ func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool) {
 		f.n.Ended = true
 		f.fields(obj, c.Version)
 	case commit.ActionResult:
-		f.result(obj, c.Version)
+		f.result(obj.get("result"), obj.has("result"), c.Version)
 	case commit.ActionError:
-		f.errorFrom(obj["error"], string(c.Action), c.Version)
+		f.errorFrom(obj.get("error"), string(c.Action), c.Version)
 	case commit.ActionAddEvent:
 		f.event(obj, c)
 	case commit.ActionAddFeedback:
@@ -179,7 +181,7 @@ func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool) {
 	case commit.ActionAddAttachment:
 		f.attachment(obj, c)
 	case commit.ActionAddCost:
-		if cost := parseCost(obj["cost"]); cost != nil {
+		if cost := parseCost(obj.get("cost")); cost != nil {
 			f.setCost(cost, c.Version)
 		} else {
 			f.unknown(c, id, "add-cost without a cost object")
@@ -187,7 +189,7 @@ func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool) {
 	default:
 		if _, isAdd := childKinds[c.Action]; isAdd {
 			// An edge to a child, which folds this commit as its seed.
-			if r, ok := childRefOf(c, obj != nil, obj["id"], obj["message"], obj["startTimestamp"]); ok {
+			if r, ok := childRefOf(c, obj.ok, obj.get("id"), obj.get("message"), obj.get("startTimestamp")); ok {
 				if f.children != nil {
 					f.children[r] = append(f.children[r], *c)
 				}
@@ -198,7 +200,7 @@ func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool) {
 		}
 		f.unknown(c, id, "unknown action")
 	}
-	if obj == nil && !bytes.Equal(bytes.TrimSpace(c.Data), []byte("null")) && c.Action != commit.ActionEnd {
+	if !obj.ok && !bytes.Equal(bytes.TrimSpace(c.Data), []byte("null")) && c.Action != commit.ActionEnd {
 		switch c.Action {
 		case commit.ActionCreate, commit.ActionUpdate, commit.ActionResult, commit.ActionError:
 			f.unknown(c, id, "data is not a JSON object")
@@ -211,10 +213,10 @@ func (f *folder) unknown(c *commit.Commit, id commit.ID, reason string) {
 }
 
 // fields applies the keys of a create/update/end/seed payload.
-func (f *folder) fields(obj map[string]json.RawMessage, version int64) {
+func (f *folder) fields(obj object, version int64) {
 	n := f.n
-	for _, k := range sortedKeys(obj) {
-		v := obj[k]
+	for _, m := range obj.ms {
+		k, v := m.key, m.val
 		switch k {
 		case "id", "spanId", "traceId", "parentId":
 			// identity and parent pointers: edges, not state
@@ -244,8 +246,7 @@ func (f *folder) fields(obj map[string]json.RawMessage, version int64) {
 		case "maximPromptVersionId":
 			n.MaximPromptVersionID = str(v)
 		case "messages":
-			var msgs []json.RawMessage
-			if json.Unmarshal(v, &msgs) == nil {
+			if msgs, ok := arrayElems(v); ok {
 				for _, m := range msgs {
 					m = clone(m)
 					if f.msgs != nil {
@@ -287,7 +288,7 @@ func (f *folder) fields(obj map[string]json.RawMessage, version int64) {
 				f.extra(k, v)
 			}
 		case "result":
-			f.result(map[string]json.RawMessage{"result": v}, version)
+			f.result(v, true, version)
 		default:
 			f.extra(k, v)
 		}
@@ -306,8 +307,7 @@ func (f *folder) setCost(c *Cost, _ int64) { f.n.Cost = c }
 // result folds a `result` commit: generation results are parsed
 // (chat.completion, text_completion, Responses API, error form); anything
 // else (tool_call's string result) is the node's output.
-func (f *folder) result(obj map[string]json.RawMessage, version int64) {
-	raw, ok := obj["result"]
+func (f *folder) result(raw json.RawMessage, ok bool, version int64) {
 	if !ok {
 		return
 	}
@@ -317,12 +317,12 @@ func (f *folder) result(obj map[string]json.RawMessage, version int64) {
 		n.Output = clone(raw)
 		return
 	}
-	var r map[string]json.RawMessage
-	if json.Unmarshal(raw, &r) != nil || r == nil {
+	r := subObject(raw)
+	if !r.ok {
 		return
 	}
-	comp := &Completion{Object: str(r["object"]), ID: str(r["id"]), Model: str(r["model"])}
-	if e, ok := r["error"]; ok && !isNull(e) {
+	comp := &Completion{Object: str(r.get("object")), ID: str(r.get("id")), Model: str(r.get("model"))}
+	if e := r.get("error"); e != nil && !isNull(e) {
 		f.errorFrom(e, "result", version)
 		if comp.Object == "" {
 			comp.Object = "error"
@@ -336,7 +336,7 @@ func (f *folder) result(obj map[string]json.RawMessage, version int64) {
 			ToolCalls []json.RawMessage `json:"tool_calls"`
 		} `json:"message"`
 	}
-	_ = json.Unmarshal(r["choices"], &choices)
+	_ = json.Unmarshal(r.get("choices"), &choices)
 	var texts []string
 	for _, ch := range choices {
 		if fr := str(ch.FinishReason); fr != "" {
@@ -357,7 +357,7 @@ func (f *folder) result(obj map[string]json.RawMessage, version int64) {
 	// Responses API: output[] items of type message with output_text parts,
 	// function_call items as tool calls.
 	var output []map[string]json.RawMessage
-	if comp.Object == "response" && json.Unmarshal(r["output"], &output) == nil {
+	if comp.Object == "response" && json.Unmarshal(r.get("output"), &output) == nil {
 		for _, item := range output {
 			switch str(item["type"]) {
 			case "message":
@@ -369,16 +369,16 @@ func (f *folder) result(obj map[string]json.RawMessage, version int64) {
 				comp.ToolCalls = append(comp.ToolCalls, b)
 			}
 		}
-		if s := str(r["status"]); s != "" {
+		if s := str(r.get("status")); s != "" {
 			comp.FinishReasons = append(comp.FinishReasons, s)
 		}
 	}
 	comp.Text = strings.Join(texts, "\n")
 	n.Completion = comp
-	if u := parseUsage(r["usage"]); u != nil {
+	if u := parseUsage(r.get("usage")); u != nil {
 		n.Usage = u
 	}
-	if c := parseCost(r["cost"]); c != nil {
+	if c := parseCost(r.get("cost")); c != nil {
 		f.setCost(c, version)
 	}
 }
@@ -389,8 +389,7 @@ func contentText(raw json.RawMessage) string {
 	if len(raw) == 0 || isNull(raw) {
 		return ""
 	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
+	if s, ok := strOrNull(raw); ok {
 		return s
 	}
 	var parts []struct {
@@ -409,13 +408,13 @@ func contentText(raw json.RawMessage) string {
 }
 
 func parseUsage(raw json.RawMessage) *Usage {
-	var u map[string]json.RawMessage
-	if json.Unmarshal(raw, &u) != nil || u == nil {
+	u := subObject(raw)
+	if !u.ok {
 		return nil
 	}
 	num := func(keys ...string) (int64, bool) {
 		for _, k := range keys {
-			if v, ok := u[k]; ok {
+			if v := u.get(k); v != nil {
 				if f, ok := number(v); ok {
 					return int64(f), true
 				}
@@ -436,16 +435,16 @@ func parseUsage(raw json.RawMessage) *Usage {
 }
 
 func parseCost(raw json.RawMessage) *Cost {
-	var c map[string]json.RawMessage
-	if json.Unmarshal(raw, &c) != nil || c == nil {
+	c := subObject(raw)
+	if !c.ok {
 		if f, ok := number(raw); ok {
 			return &Cost{Total: f}
 		}
 		return nil
 	}
-	in, ok1 := number(c["input"])
-	out, ok2 := number(c["output"])
-	total, ok3 := number(c["total"])
+	in, ok1 := number(c.get("input"))
+	out, ok2 := number(c.get("output"))
+	total, ok3 := number(c.get("total"))
 	if !ok1 && !ok2 && !ok3 {
 		return nil
 	}
@@ -462,11 +461,10 @@ func (f *folder) errorFrom(raw json.RawMessage, source string, version int64) {
 		return
 	}
 	e := ErrorRecord{Source: source, version: version}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(raw, &obj) == nil && obj != nil {
-		e.Message = str(obj["message"])
-		e.Code = str(obj["code"])
-		e.Type = str(obj["type"])
+	if obj := subObject(raw); obj.ok {
+		e.Message = str(obj.get("message"))
+		e.Code = str(obj.get("code"))
+		e.Type = str(obj.get("type"))
 	} else {
 		e.Message = str(raw)
 	}
@@ -477,13 +475,13 @@ func (f *folder) errorFrom(raw json.RawMessage, source string, version int64) {
 	f.errs[e.Key] = &e
 }
 
-func (f *folder) event(obj map[string]json.RawMessage, c *commit.Commit) {
-	ev := Event{ID: str(obj["id"])}
+func (f *folder) event(obj object, c *commit.Commit) {
+	ev := Event{ID: str(obj.get("id"))}
 	if ev.ID == "" {
 		ev.ID = "h-" + contentKey(compact(c.Data))
 	}
-	for _, k := range sortedKeys(obj) {
-		v := obj[k]
+	for _, m := range obj.ms {
+		k, v := m.key, m.val
 		switch k {
 		case "id":
 		case "name":
@@ -504,13 +502,13 @@ func (f *folder) event(obj map[string]json.RawMessage, c *commit.Commit) {
 	f.events[ev.ID] = &ev // later version wins for a reused id
 }
 
-func (f *folder) addFeedback(obj map[string]json.RawMessage, c *commit.Commit) {
+func (f *folder) addFeedback(obj object, c *commit.Commit) {
 	fb := Feedback{Key: contentKey(compact(c.Data)), version: c.Version}
 	if _, ok := f.feedback[fb.Key]; ok {
 		return
 	}
-	for _, k := range sortedKeys(obj) {
-		v := obj[k]
+	for _, m := range obj.ms {
+		k, v := m.key, m.val
 		switch k {
 		case "score":
 			fb.Score = clone(v)
@@ -526,24 +524,24 @@ func (f *folder) addFeedback(obj map[string]json.RawMessage, c *commit.Commit) {
 	f.feedback[fb.Key] = &fb
 }
 
-func (f *folder) evaluate(obj map[string]json.RawMessage, c *commit.Commit) {
-	ev := Evaluation{Key: contentKey(compact(c.Data)), With: str(obj["with"])}
+func (f *folder) evaluate(obj object, c *commit.Commit) {
+	ev := Evaluation{Key: contentKey(compact(c.Data)), With: str(obj.get("with"))}
 	if _, ok := f.evals[ev.Key]; ok {
 		return
 	}
-	_ = json.Unmarshal(obj["evaluators"], &ev.Evaluators)
-	ev.Variables = mergeRaw(nil, obj["variables"])
-	ev.Timestamp, ev.ts = normTime(obj["timestamp"])
+	_ = json.Unmarshal(obj.get("evaluators"), &ev.Evaluators)
+	ev.Variables = mergeRaw(nil, obj.get("variables"))
+	ev.Timestamp, ev.ts = normTime(obj.get("timestamp"))
 	f.evals[ev.Key] = &ev
 }
 
-func (f *folder) attachment(obj map[string]json.RawMessage, c *commit.Commit) {
-	a := Attachment{ID: str(obj["id"])}
+func (f *folder) attachment(obj object, c *commit.Commit) {
+	a := Attachment{ID: str(obj.get("id"))}
 	if a.ID == "" {
 		a.ID = "h-" + contentKey(compact(c.Data))
 	}
-	for _, k := range sortedKeys(obj) {
-		v := obj[k]
+	for _, m := range obj.ms {
+		k, v := m.key, m.val
 		switch k {
 		case "id":
 		case "type":
@@ -639,15 +637,6 @@ func (f *folder) finish() {
 
 // --- small JSON helpers -------------------------------------------------
 
-func sortedKeys(m map[string]json.RawMessage) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
 
 func clone(v json.RawMessage) json.RawMessage {
@@ -660,6 +649,9 @@ func clone(v json.RawMessage) json.RawMessage {
 // compact returns v without insignificant whitespace (Python's ", " and
 // ": " separators), so equal values from different SDKs hash equally.
 func compact(v []byte) []byte {
+	if compactSame(v) {
+		return append([]byte(nil), v...)
+	}
 	var b bytes.Buffer
 	if json.Compact(&b, v) != nil {
 		return append([]byte(nil), v...)
@@ -673,28 +665,21 @@ func str(v json.RawMessage) string {
 	if len(v) == 0 || isNull(v) {
 		return ""
 	}
-	var s string
-	if json.Unmarshal(v, &s) == nil {
+	if s, ok := unquote(v); ok {
 		return s
 	}
 	return string(compact(v))
 }
 
-func number(v json.RawMessage) (float64, bool) {
-	if len(v) == 0 {
-		return 0, false
+// strOrNull is json.Unmarshal(v, &s) == nil: a string, or null as "".
+func strOrNull(v json.RawMessage) (string, bool) {
+	if s, ok := unquote(v); ok {
+		return s, true
 	}
-	var f float64
-	if json.Unmarshal(v, &f) == nil {
-		return f, true
+	if isNull(v) {
+		return "", true
 	}
-	var s string
-	if json.Unmarshal(v, &s) == nil {
-		if x, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil && !math.IsNaN(x) && !math.IsInf(x, 0) {
-			return x, true
-		}
-	}
-	return 0, false
+	return "", false
 }
 
 // unwrapText turns Python's span input {type:"text", value:"…"} into the
@@ -704,7 +689,9 @@ func unwrapText(v json.RawMessage) json.RawMessage {
 		Type  string          `json:"type"`
 		Value json.RawMessage `json:"value"`
 	}
-	if len(v) > 0 && v[0] == '{' && json.Unmarshal(v, &tv) == nil && tv.Type == "text" && len(tv.Value) > 0 {
+	// Only an object of exactly two keys can be the wrapper: the common
+	// case (any other input) is decided without decoding.
+	if len(v) > 0 && v[0] == '{' && len(subObject(v).ms) == 2 && json.Unmarshal(v, &tv) == nil && tv.Type == "text" && len(tv.Value) > 0 {
 		var probe map[string]json.RawMessage
 		if json.Unmarshal(v, &probe) == nil && len(probe) == 2 {
 			return clone(tv.Value)
@@ -714,29 +701,29 @@ func unwrapText(v json.RawMessage) json.RawMessage {
 }
 
 func mergeTags(dst map[string]string, v json.RawMessage) map[string]string {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(v, &m) != nil || len(m) == 0 {
+	m := subObject(v)
+	if len(m.ms) == 0 {
 		return dst
 	}
 	if dst == nil {
-		dst = make(map[string]string, len(m))
+		dst = make(map[string]string, len(m.ms))
 	}
-	for k, x := range m {
-		dst[k] = str(x)
+	for _, x := range m.ms {
+		dst[x.key] = str(x.val)
 	}
 	return dst
 }
 
 func mergeRaw(dst map[string]json.RawMessage, v json.RawMessage) map[string]json.RawMessage {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(v, &m) != nil || len(m) == 0 {
+	m := subObject(v)
+	if len(m.ms) == 0 {
 		return dst
 	}
 	if dst == nil {
-		dst = make(map[string]json.RawMessage, len(m))
+		dst = make(map[string]json.RawMessage, len(m.ms))
 	}
-	for k, x := range m {
-		dst[k] = clone(x)
+	for _, x := range m.ms {
+		dst[x.key] = clone(x.val)
 	}
 	return dst
 }
@@ -744,17 +731,16 @@ func mergeRaw(dst map[string]json.RawMessage, v json.RawMessage) map[string]json
 // mergeMetrics merges {name: number} per key, and Python's single-metric
 // shape {name: "<metric>", value: <number>}.
 func mergeMetrics(dst map[string]float64, v json.RawMessage) map[string]float64 {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(v, &m) != nil || len(m) == 0 {
+	m := subObject(v)
+	if len(m.ms) == 0 {
 		return dst
 	}
 	if dst == nil {
-		dst = make(map[string]float64, len(m))
+		dst = make(map[string]float64, len(m.ms))
 	}
-	if name, ok := m["name"]; ok && len(m) == 2 {
-		if val, ok := m["value"]; ok {
-			var s string
-			if json.Unmarshal(name, &s) == nil {
+	if name := m.get("name"); name != nil && len(m.ms) == 2 {
+		if val := m.get("value"); val != nil {
+			if s, ok := strOrNull(name); ok {
 				if f, ok := number(val); ok {
 					dst[s] = f
 					return dst
@@ -762,9 +748,9 @@ func mergeMetrics(dst map[string]float64, v json.RawMessage) map[string]float64 
 			}
 		}
 	}
-	for k, x := range m {
-		if f, ok := number(x); ok {
-			dst[k] = f
+	for _, x := range m.ms {
+		if f, ok := number(x.val); ok {
+			dst[x.key] = f
 		}
 	}
 	return dst
@@ -774,14 +760,17 @@ func mergeMetrics(dst map[string]float64, v json.RawMessage) map[string]float64 
 // value json.dumps-ed into a string ("0.1", "true", "[\"a\"]"), which is
 // parsed back. A string that is not JSON stays a string.
 func modelParams(v json.RawMessage) map[string]any {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(v, &m) != nil {
+	if isNull(v) {
+		return map[string]any{} // what decoding null into a map gave
+	}
+	m := subObject(v)
+	if !m.ok {
 		return nil
 	}
-	out := make(map[string]any, len(m))
-	for k, x := range m {
-		var s string
-		if json.Unmarshal(x, &s) == nil {
+	out := make(map[string]any, len(m.ms))
+	for _, mx := range m.ms {
+		k, x := mx.key, mx.val
+		if s, ok := strOrNull(x); ok {
 			t := strings.TrimSpace(s)
 			var parsed any
 			if t != "" && !strings.HasPrefix(t, `"`) && json.Unmarshal([]byte(t), &parsed) == nil {
@@ -790,6 +779,12 @@ func modelParams(v json.RawMessage) map[string]any {
 			}
 			out[k] = s
 			continue
+		}
+		if jsonNumber(x) {
+			if f, err := strconv.ParseFloat(string(x), 64); err == nil {
+				out[k] = f
+				continue
+			}
 		}
 		var anyv any
 		if json.Unmarshal(x, &anyv) == nil {
@@ -825,8 +820,8 @@ func normTime(v json.RawMessage) (string, time.Time) {
 	if len(v) == 0 || isNull(v) {
 		return "", time.Time{}
 	}
-	var s string
-	if json.Unmarshal(v, &s) != nil {
+	s, isStr := unquote(v)
+	if !isStr {
 		f, ok := number(v)
 		if !ok {
 			return string(compact(v)), time.Time{}

@@ -1,0 +1,385 @@
+package tree
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// This file is the fold's JSON reading. The fold used to decode every
+// commit (and every nested object) with encoding/json into
+// map[string]json.RawMessage, which dominated assembly time: a map and a
+// copy per member, validation of every nested value again. Here a commit's
+// data is validated once (json.Valid) and then walked as raw sub-slices:
+// every sub-value of a valid document is itself valid, so nested reads need
+// no second validation and allocate nothing. Each helper gives exactly what
+// the encoding/json call it replaces gave (scan_test.go checks this
+// differentially); anything outside the fast paths falls back to
+// encoding/json itself.
+
+// member is one key of a JSON object with its raw (untrimmed-free) value.
+type member struct {
+	key string
+	val json.RawMessage
+}
+
+// object is a decoded JSON object: members sorted by key, one per key (the
+// last occurrence wins, as with json.Unmarshal into a map). ok is false
+// when the value was not an object (what a nil map meant before).
+type object struct {
+	ms []member
+	ok bool
+}
+
+// get returns the value of key (nil when absent), like indexing the map.
+func (o object) get(key string) json.RawMessage {
+	ms := o.ms
+	lo, hi := 0, len(ms)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ms[m].key < key {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(ms) && ms[lo].key == key {
+		return ms[lo].val
+	}
+	return nil
+}
+
+func (o object) has(key string) bool {
+	v := o.get(key)
+	return v != nil
+}
+
+// parseObject decodes data, which need not be valid JSON, as an object:
+// ok is what `json.Unmarshal(data, &map) == nil && map != nil` was.
+func parseObject(data []byte) object {
+	if !json.Valid(data) {
+		return object{}
+	}
+	return subObject(data)
+}
+
+// subObject decodes a value taken from an already validated document.
+func subObject(v []byte) object {
+	ms := rawMembers(v)
+	if ms == nil {
+		return object{}
+	}
+	return object{ms: sortMembers(ms), ok: true}
+}
+
+// rawMembers returns the members of a validated object value in document
+// order (non-nil for an object, nil for anything else).
+func rawMembers(v []byte) []member {
+	v = trimSpace(v)
+	if len(v) == 0 || v[0] != '{' {
+		return nil
+	}
+	ms := make([]member, 0, 8)
+	i := skipSpace(v, 1)
+	if i < len(v) && v[i] == '}' {
+		return ms
+	}
+	for i < len(v) {
+		// key
+		ks := i
+		i = skipString(v, i)
+		key := decodeKey(v[ks:i])
+		i = skipSpace(v, i)
+		i++ // ':'
+		i = skipSpace(v, i)
+		vs := i
+		i = skipValue(v, i)
+		ms = append(ms, member{key: key, val: v[vs:i:i]})
+		i = skipSpace(v, i)
+		if i >= len(v) || v[i] == '}' {
+			break
+		}
+		i = skipSpace(v, i+1) // ','
+	}
+	return ms
+}
+
+// sortMembers sorts by key (stable, so of equal keys the last is the
+// document's last) and keeps the last of each key.
+func sortMembers(ms []member) []member {
+	for i := 1; i < len(ms); i++ {
+		for j := i; j > 0 && ms[j].key < ms[j-1].key; j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
+	out := ms[:0]
+	for i := range ms {
+		if i+1 < len(ms) && ms[i+1].key == ms[i].key {
+			continue
+		}
+		out = append(out, ms[i])
+	}
+	return out
+}
+
+// knownKeys interns the keys the SDKs send, so decoding them allocates
+// nothing (a map lookup by string(bytes) does not allocate).
+var knownKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"id", "spanId", "traceId", "parentId", "name", "startTimestamp", "endTimestamp",
+		"sessionId", "input", "output", "docs", "model", "provider", "modelParameters", "maximPromptId",
+		"maximPromptVersionId", "messages", "description", "args", "message", "code", "errorType", "tags",
+		"metadata", "metrics", "error", "cost", "result", "timestamp", "score", "comment", "with", "evaluators",
+		"variables", "type", "mimeType", "mime_type", "size", "url", "key", "value", "object", "choices",
+		"usage", "status", "role", "content", "index", "finish_reason", "prompt_tokens", "completion_tokens",
+		"total_tokens", "input_tokens", "output_tokens", "input", "output", "total", "temperature", "max_tokens",
+		"top_p", "text", "tool_calls", "data", "created", "system_fingerprint"} {
+		m[k] = k
+	}
+	return m
+}()
+
+// decodeKey turns a quoted JSON key into its string.
+func decodeKey(q []byte) string {
+	if len(q) >= 2 {
+		inner := q[1 : len(q)-1]
+		if plainASCII(inner) {
+			if k, ok := knownKeys[string(inner)]; ok {
+				return k
+			}
+			return string(inner)
+		}
+	}
+	var s string
+	_ = json.Unmarshal(q, &s)
+	return s
+}
+
+// plainASCII reports whether b is string content that needs no unescaping:
+// printable ASCII without quote or backslash.
+func plainASCII(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// plainString reports whether b is string content that json.Unmarshal
+// returns unchanged: no escapes, no control bytes, valid UTF-8.
+func plainString(b []byte) bool {
+	ascii := true
+	for _, c := range b {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+		if c >= 0x80 {
+			ascii = false
+		}
+	}
+	return ascii || utf8.Valid(b)
+}
+
+// arrayElems returns the elements of a validated array value, ok false if
+// the value is not an array.
+func arrayElems(v []byte) ([]json.RawMessage, bool) {
+	v = trimSpace(v)
+	if len(v) == 0 || v[0] != '[' {
+		return nil, false
+	}
+	var out []json.RawMessage
+	i := skipSpace(v, 1)
+	if i < len(v) && v[i] == ']' {
+		return out, true
+	}
+	for i < len(v) {
+		s := i
+		i = skipValue(v, i)
+		out = append(out, v[s:i:i])
+		i = skipSpace(v, i)
+		if i >= len(v) || v[i] == ']' {
+			break
+		}
+		i = skipSpace(v, i+1)
+	}
+	return out, true
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipSpace(v []byte, i int) int {
+	for i < len(v) && isSpace(v[i]) {
+		i++
+	}
+	return i
+}
+
+func trimSpace(v []byte) []byte {
+	for len(v) > 0 && isSpace(v[0]) {
+		v = v[1:]
+	}
+	for len(v) > 0 && isSpace(v[len(v)-1]) {
+		v = v[:len(v)-1]
+	}
+	return v
+}
+
+// skipString returns the index after the string starting at v[i] == '"'.
+func skipString(v []byte, i int) int {
+	i++
+	for i < len(v) {
+		switch v[i] {
+		case '\\':
+			i += 2
+		case '"':
+			return i + 1
+		default:
+			i++
+		}
+	}
+	return len(v)
+}
+
+// skipValue returns the index after the value starting at v[i].
+func skipValue(v []byte, i int) int {
+	if i >= len(v) {
+		return i
+	}
+	switch v[i] {
+	case '"':
+		return skipString(v, i)
+	case '{', '[':
+		depth := 0
+		for i < len(v) {
+			switch v[i] {
+			case '"':
+				i = skipString(v, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return len(v)
+	default:
+		for i < len(v) {
+			switch v[i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return i
+			}
+			i++
+		}
+		return len(v)
+	}
+}
+
+// compactSame reports whether json.Compact would return v unchanged: no
+// whitespace outside strings. For invalid input compact returns v as well,
+// so the answer is right whatever v is.
+func compactSame(v []byte) bool {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; c {
+		case '"':
+			i++
+			for i < len(v) && v[i] != '"' {
+				if v[i] == '\\' {
+					i++
+				}
+				i++
+			}
+		case ' ', '\t', '\n', '\r':
+			return false
+		}
+	}
+	return true
+}
+
+// unquote returns the string a JSON string value decodes to (ok false if
+// v is not a string), like json.Unmarshal(v, &s).
+func unquote(v []byte) (string, bool) {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' && plainString(v[1:len(v)-1]) {
+		return string(v[1 : len(v)-1]), true
+	}
+	if len(v) == 0 || v[0] != '"' && !isSpace(v[0]) {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// jsonNumber reports whether v is exactly a JSON number literal.
+func jsonNumber(v []byte) bool {
+	i := 0
+	if i < len(v) && v[i] == '-' {
+		i++
+	}
+	if i >= len(v) {
+		return false
+	}
+	if v[i] == '0' {
+		i++
+	} else if v[i] >= '1' && v[i] <= '9' {
+		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+			i++
+		}
+	} else {
+		return false
+	}
+	if i < len(v) && v[i] == '.' {
+		i++
+		d := i
+		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false
+		}
+	}
+	if i < len(v) && (v[i] == 'e' || v[i] == 'E') {
+		i++
+		if i < len(v) && (v[i] == '+' || v[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false
+		}
+	}
+	return i == len(v)
+}
+
+// number reads a JSON number, or a string holding a finite number.
+func number(v json.RawMessage) (float64, bool) {
+	if len(v) == 0 {
+		return 0, false
+	}
+	if jsonNumber(v) {
+		if f, err := strconv.ParseFloat(string(v), 64); err == nil {
+			return f, true
+		}
+	}
+	var f float64
+	if json.Unmarshal(v, &f) == nil {
+		return f, true
+	}
+	if s, ok := unquote(v); ok {
+		if x, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil && !math.IsNaN(x) && !math.IsInf(x, 0) {
+			return x, true
+		}
+	}
+	return 0, false
+}

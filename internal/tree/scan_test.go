@@ -1,0 +1,171 @@
+package tree
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The fold's JSON helpers must give exactly what the encoding/json calls
+// they replaced gave. These tests compare them, on hand-picked edge cases
+// and under fuzzing, with encoding/json itself.
+
+var scanCorpus = []string{
+	`{}`, `{"a":1}`, `{"b":2,"a":1}`, `{"a":1,"a":2}`, `{"a":{"x":[1,2,{"y":"}"}]},"b":"]"}`,
+	` { "a" : 1 , "b" : [ 1 , 2 ] } `, `{"\u0069d":"x","i\"d":1}`, `{"é":1,"e":2}`, "{\"\xff\":1}",
+	`{"s":"a\"b\\c","n":null,"t":true,"f":false}`, `{"n":-0.5e+10,"m":1E3,"z":0}`,
+	`null`, `[]`, `[1,"a",{"b":null}]`, `"str"`, `"esc\u00e9\n"`, `12`, `-0`, `1.5e400`, `"1.5"`, `" 7 "`,
+	`"NaN"`, `"Inf"`, `"0x10"`, `true`, `{"a":}`, `{"a":1`, `{"a" 1}`, `{"a":1,}`, `[1,]`, `"unterminated`,
+	"\"ctl\x01\"", "\"bad utf8 \xff\"", `{"id":"x","ID":"y"}`, `{"messages":[{"role":"user","content":"q"}, {"role":"assistant"}]}`,
+	`{"name":"ttft","value":12}`, `{"name":null,"value":"3"}`, `{"temperature":"0.1","stop":"[\"a\"]","x":"plain","n":null,"b":true,"o":{"k":1}}`,
+	`{"type":"text","value":"hello"}`, `{"Type":"text","Value":"hello"}`, `{"type":"text","value":"hi","x":1}`,
+	"  {\"a\" :\t\"b c\"}\n", `["a b", {"c" : "d"}]`,
+}
+
+func FuzzScanHelpers(f *testing.F) {
+	for _, s := range scanCorpus {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkHelpers(t, data)
+	})
+}
+
+func TestScanHelpersMatchEncodingJSON(t *testing.T) {
+	for _, s := range scanCorpus {
+		checkHelpers(t, []byte(s))
+	}
+}
+
+func checkHelpers(t *testing.T, data []byte) {
+	t.Helper()
+	// parseObject == json.Unmarshal into a map (on the data of a commit).
+	var m map[string]json.RawMessage
+	mapOK := json.Unmarshal(data, &m) == nil && m != nil
+	o := parseObject(data)
+	if o.ok != mapOK {
+		t.Fatalf("%q: parseObject ok=%v, json ok=%v", data, o.ok, mapOK)
+	}
+	if o.ok {
+		if len(o.ms) != len(m) {
+			t.Fatalf("%q: %d members, json %d", data, len(o.ms), len(m))
+		}
+		for i, mb := range o.ms {
+			if i > 0 && o.ms[i-1].key >= mb.key {
+				t.Fatalf("%q: members not sorted/unique at %q", data, mb.key)
+			}
+			if !bytes.Equal(mb.val, m[mb.key]) {
+				t.Fatalf("%q: member %q = %q, json %q", data, mb.key, mb.val, m[mb.key])
+			}
+			if !bytes.Equal(o.get(mb.key), m[mb.key]) {
+				t.Fatalf("%q: get(%q) = %q", data, mb.key, o.get(mb.key))
+			}
+			checkValue(t, mb.val)
+		}
+	}
+	if json.Valid(data) {
+		checkValue(t, data)
+	}
+	// fieldsOf == decoding into the struct (case-insensitive names).
+	var want childFields
+	wantOK := len(data) > 0 && data[0] == '{' && json.Unmarshal(data, &want) == nil
+	got, gotOK := fieldsOfData(data)
+	if gotOK != wantOK || wantOK && !reflect.DeepEqual(got, want) {
+		t.Fatalf("%q: fieldsOf = %+v,%v, json %+v,%v", data, got, gotOK, want, wantOK)
+	}
+	// compact == json.Compact (or a copy when invalid), on anything.
+	var b bytes.Buffer
+	wantC := append([]byte(nil), data...)
+	if json.Compact(&b, data) == nil {
+		wantC = b.Bytes()
+	}
+	if gotC := compact(data); !bytes.Equal(gotC, wantC) {
+		t.Fatalf("%q: compact = %q, want %q", data, gotC, wantC)
+	}
+	// unquote / number / str on anything.
+	var s string
+	sOK := json.Unmarshal(data, &s) == nil && !isNull(data)
+	if gs, ok := unquote(data); ok != sOK || gs != s {
+		t.Fatalf("%q: unquote = %q,%v want %q,%v", data, gs, ok, s, sOK)
+	}
+	wf, wok := refNumber(data)
+	if gf, ok := number(data); ok != wok || (ok && gf != wf && !(math.IsNaN(gf) && math.IsNaN(wf))) {
+		t.Fatalf("%q: number = %v,%v want %v,%v", data, gf, ok, wf, wok)
+	}
+}
+
+// checkValue compares the sub-value helpers on a value of a valid document.
+func checkValue(t *testing.T, v []byte) {
+	t.Helper()
+	var m map[string]json.RawMessage
+	mapOK := json.Unmarshal(v, &m) == nil && m != nil
+	if so := subObject(v); so.ok != mapOK || len(so.ms) != len(m) {
+		t.Fatalf("%q: subObject ok=%v n=%d, json ok=%v n=%d", v, so.ok, len(so.ms), mapOK, len(m))
+	}
+	var arr []json.RawMessage
+	arrErr := json.Unmarshal(v, &arr)
+	if els, ok := arrayElems(v); ok != (arrErr == nil && !isNull(v)) || ok && !reflect.DeepEqual(rawStrings(els), rawStrings(arr)) {
+		t.Fatalf("%q: arrayElems = %q,%v json %q,%v", v, els, ok, arr, arrErr)
+	}
+	var wantAny any
+	wantMP := map[string]any(nil)
+	if json.Unmarshal(v, &m) == nil {
+		wantMP = refModelParams(m)
+	}
+	if got := modelParams(v); !reflect.DeepEqual(got, wantMP) {
+		t.Fatalf("%q: modelParams = %#v, want %#v (%v)", v, got, wantMP, wantAny)
+	}
+}
+
+func rawStrings(rs []json.RawMessage) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = string(r)
+	}
+	return out
+}
+
+// refNumber is number as it was written with encoding/json.
+func refNumber(v []byte) (float64, bool) {
+	if len(v) == 0 {
+		return 0, false
+	}
+	var f float64
+	if json.Unmarshal(v, &f) == nil {
+		return f, true
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		if x, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil && !math.IsNaN(x) && !math.IsInf(x, 0) {
+			return x, true
+		}
+	}
+	return 0, false
+}
+
+// refModelParams is modelParams as it was written with encoding/json.
+func refModelParams(m map[string]json.RawMessage) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, x := range m {
+		var s string
+		if json.Unmarshal(x, &s) == nil {
+			t := strings.TrimSpace(s)
+			var parsed any
+			if t != "" && !strings.HasPrefix(t, `"`) && json.Unmarshal([]byte(t), &parsed) == nil {
+				out[k] = parsed
+				continue
+			}
+			out[k] = s
+			continue
+		}
+		var anyv any
+		if json.Unmarshal(x, &anyv) == nil {
+			out[k] = anyv
+		}
+	}
+	return out
+}
