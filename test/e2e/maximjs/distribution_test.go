@@ -3,143 +3,15 @@ package maximjs
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"github.com/otelcol-genai/otelcol-genai/test/e2e/harness"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
 
 // requiredComponents are what the e2e config uses.
-var requiredComponents = []string{"mxin", "maxim_auth", "tracetree", "tracetree_store", "tracetree_query"}
-
-// findBinary returns the distribution binary: $GENAI_BINARY (set by `make
-// test`/`make e2e`), else bin/otelcol-genai of this checkout.
-func findBinary(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("GENAI_BINARY")
-	if bin == "" {
-		bin, _ = filepath.Abs(filepath.Join("..", "..", "..", "bin", "otelcol-genai"))
-	}
-	if _, err := os.Stat(bin); err != nil {
-		skipOrFail(t, "no distribution binary at %s (run `make build` or set GENAI_BINARY)", bin)
-	}
-	out, err := exec.Command(bin, "components").CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s components: %v\n%s", bin, err, out)
-	}
-	var missing []string
-	for _, c := range requiredComponents {
-		if !regexp.MustCompile(`(?m)^\s*-?\s*name: ` + regexp.QuoteMeta(c) + `\s*$`).Match(out) {
-			missing = append(missing, c)
-		}
-	}
-	if len(missing) > 0 {
-		skipOrFail(t, "binary %s lacks components %v", bin, missing)
-	}
-	return bin
-}
-
-const e2eConfig = `
-extensions:
-  maxim_auth:
-    keys:
-      - key: ${env:GENAI_API_KEY}
-        repos: ["*"]
-  tracetree_store:
-    backends:
-      local:
-        pebble:
-          directory: %[1]s
-  tracetree_query:
-    endpoint: %[2]s
-    store: tracetree_store
-    auth:
-      authenticator: maxim_auth
-
-receivers:
-  mxin:
-    endpoint: %[3]s
-    authenticator: maxim_auth
-    blob_storage: tracetree_store
-
-exporters:
-  tracetree:
-    store: tracetree_store
-
-service:
-  extensions: [maxim_auth, tracetree_store, tracetree_query]
-  pipelines:
-    logs/commits:
-      receivers: [mxin]
-      exporters: [tracetree]
-  telemetry:
-    metrics:
-      level: none
-`
-
-// startCollector runs the binary with the e2e config until the test ends.
-func startCollector(t *testing.T, bin string) (mxinURL, queryURL string) {
-	t.Helper()
-	dir := t.TempDir()
-	mxinAddr, queryAddr := freePort(t), freePort(t)
-	cfgPath := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(e2eConfig, filepath.Join(dir, "pebble"), queryAddr, mxinAddr)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logPath := filepath.Join(dir, "collector.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--config", cfgPath)
-	cmd.Env = append(os.Environ(), "GENAI_API_KEY="+apiKey)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	dumpLog := func() string { b, _ := os.ReadFile(logPath); return string(b) }
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		_ = logFile.Close()
-		if t.Failed() {
-			t.Logf("collector log:\n%s", dumpLog())
-		}
-	})
-
-	mxinURL, queryURL = "http://"+mxinAddr, "http://"+queryAddr
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			t.Fatalf("collector exited early: %v\n%s", err, dumpLog())
-		default:
-		}
-		code, _ := get(t, mxinURL+"/api/sdk/v3/log-repositories?loggerId="+repoID, true)
-		if code == http.StatusOK {
-			return mxinURL, queryURL
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("collector not ready after 90s\n%s", dumpLog())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 // get fetches a URL with the API key; it returns status 0 on a connection error.
 func get(t *testing.T, u string, withKey bool) (int, []byte) {
 	t.Helper()
@@ -229,8 +101,11 @@ func getTrace(t *testing.T, queryURL, id string) *treeNode {
 // reads the stored tree back through the tracetree_query API.
 func TestMaximJSEndToEnd(t *testing.T) {
 	nodeBin := installSDK(t)
-	bin := findBinary(t)
-	mxinURL, queryURL := startCollector(t, bin)
+	// The shipped all-in-one config: mxin → tracetree → Pebble, blobs in
+	// the store, the query API with the same key.
+	c := harness.NewCollector(t, "default.yaml", map[string]string{"GENAI_API_KEY": apiKey})
+	c.Start()
+	mxinURL, queryURL := "http://"+c.Env["GENAI_MXIN_ENDPOINT"], "http://"+c.Env["GENAI_QUERY_ENDPOINT"]
 
 	proxy, proxyURL := startProxy(t, mxinURL)
 	ids := runDriver(t, nodeBin, proxyURL, apiKey, repoID)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/otelcol-genai/otelcol-genai/test/e2e/harness"
 	"io"
 	"net"
 	"net/http"
@@ -13,47 +14,17 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
-// skipOrFail skips outside CI (a developer machine may lack node, npm access
-// or a built binary) and fails in CI, where the test must run.
-func skipOrFail(t *testing.T, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s (CI is set, so this is a failure)", msg)
-	}
-	t.Skipf("%s; skipping outside CI", msg)
-}
-
 // installSDK makes sure node is there and the real @maximai/maxim-js is
 // installed from npm at the versions package-lock.json pins.
 func installSDK(t *testing.T) string {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		skipOrFail(t, "node is not on PATH (needed to run the real @maximai/maxim-js SDK)")
-	}
-	if _, err := os.Stat(filepath.Join("node_modules", "@maximai", "maxim-js", "package.json")); err == nil {
-		return node
-	}
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		skipOrFail(t, "npm is not on PATH (needed to install @maximai/maxim-js)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		skipOrFail(t, "npm ci failed (is the npm registry reachable?): %v\n%s", err, out)
-	}
-	return node
+	return harness.NPMInstall(t, "@maximai/maxim-js/package.json", "the real @maximai/maxim-js SDK")
 }
 
 // pushRecord is one SDK push seen by the proxy.
@@ -221,12 +192,4 @@ func checkRetried(t *testing.T, p *faultProxy) {
 	}
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+func freePort(t *testing.T) string { return harness.FreeAddr(t) }

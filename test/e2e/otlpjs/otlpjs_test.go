@@ -12,13 +12,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,229 +24,6 @@ const (
 	repoID = "otlpjs-repo"
 	apiKey = "otlpjs-key"
 )
-
-// skipOrFail skips outside CI (a machine may lack node, npm access or a
-// built binary) and fails in CI, where the test must run.
-func skipOrFail(t *testing.T, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s (CI is set, so this is a failure)", msg)
-	}
-	t.Skipf("%s; skipping outside CI", msg)
-}
-
-// installClients makes sure node is there and the JS clients are installed
-// at the versions package-lock.json pins.
-func installClients(t *testing.T) string {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		skipOrFail(t, "node is not on PATH (needed to run the OpenTelemetry JS clients)")
-	}
-	if _, err := os.Stat(filepath.Join("node_modules", "ai", "package.json")); err == nil {
-		return node
-	}
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		skipOrFail(t, "npm is not on PATH (needed to install the OpenTelemetry JS clients)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund").CombinedOutput()
-	if err != nil {
-		skipOrFail(t, "npm ci failed (is the npm registry reachable?): %v\n%s", err, out)
-	}
-	return node
-}
-
-var required = []string{"otlp", "genai_normalize", "tracetree", "tracetree_store", "tracetree_query", "maxim_auth", "health_check"}
-
-// checkComponents skips (fails in CI) when the binary lacks a component the
-// pipeline needs.
-func checkComponents(t *testing.T, bin string) {
-	t.Helper()
-	out, err := exec.Command(bin, "components").CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s components: %v\n%s", bin, err, out)
-	}
-	var missing []string
-	for _, c := range required {
-		if !regexp.MustCompile(`(?m)^\s*-?\s*name: ` + regexp.QuoteMeta(c) + `\s*$`).Match(out) {
-			missing = append(missing, c)
-		}
-	}
-	if len(missing) > 0 {
-		skipOrFail(t, "binary %s lacks components %v (rebuild with `make build`)", bin, missing)
-	}
-}
-
-// pipelineConfig is used when configs/default.yaml does not (yet) run the
-// OTLP → genai_normalize → tracetree pipeline with the query API. It reads
-// the same GENAI_* environment the shipped configs read.
-const pipelineConfig = `
-extensions:
-  health_check:
-    endpoint: ${env:GENAI_HEALTH_ENDPOINT}
-  maxim_auth:
-    keys:
-      - key: ${env:GENAI_API_KEY}
-        repos: ["*"]
-  tracetree_store:
-    backends:
-      local:
-        pebble:
-          directory: ${env:GENAI_DATA_DIR}/pebble
-  tracetree_query:
-    endpoint: ${env:GENAI_QUERY_ENDPOINT}
-    store: tracetree_store
-    auth:
-      authenticator: maxim_auth
-receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: ${env:GENAI_OTLP_HTTP_ENDPOINT}
-        include_metadata: true
-processors:
-  genai_normalize:
-exporters:
-  tracetree:
-    store: tracetree_store
-service:
-  extensions: [health_check, maxim_auth, tracetree_store, tracetree_query]
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [genai_normalize]
-      exporters: [tracetree]
-  telemetry:
-    metrics:
-      level: none
-`
-
-// repoRoot is the repository root: the test runs in its package directory
-// (runtime.Caller paths are module paths under -trimpath, so they cannot be
-// used to find files).
-const repoRoot = "../../.."
-
-// binary returns $GENAI_BINARY, else bin/otelcol-genai of this checkout.
-func binary(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("GENAI_BINARY")
-	if bin == "" {
-		bin = filepath.Join(repoRoot, "bin", "otelcol-genai")
-	}
-	abs, err := filepath.Abs(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(abs); err != nil {
-		skipOrFail(t, "distribution binary %s not built (run `make build` or set GENAI_BINARY)", abs)
-	}
-	return abs
-}
-
-// configPath picks configs/default.yaml when it wires the OTLP GenAI
-// pipeline with the query API, else writes pipelineConfig.
-func configPath(t *testing.T) string {
-	t.Helper()
-	def := filepath.Join(repoRoot, "configs", "default.yaml")
-	if b, err := os.ReadFile(def); err == nil {
-		s := string(b)
-		if strings.Contains(s, "genai_normalize") && strings.Contains(s, "tracetree_query") && strings.Contains(s, "GENAI_QUERY_ENDPOINT") {
-			abs, _ := filepath.Abs(def)
-			return abs
-		}
-	}
-	p := filepath.Join(t.TempDir(), "otlpjs.yaml")
-	if err := os.WriteFile(p, []byte(pipelineConfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-type collector struct {
-	env map[string]string
-}
-
-// startCollector runs the binary until the test ends and waits for its
-// health check. Every GENAI_* endpoint is a fresh loopback port.
-func startCollector(t *testing.T, bin, config string) *collector {
-	t.Helper()
-	env := map[string]string{
-		"GENAI_DATA_DIR":           t.TempDir(),
-		"GENAI_OTLP_GRPC_ENDPOINT": harness.FreeAddr(t),
-		"GENAI_OTLP_HTTP_ENDPOINT": harness.FreeAddr(t),
-		"GENAI_MXIN_ENDPOINT":      harness.FreeAddr(t),
-		"GENAI_QUERY_ENDPOINT":     harness.FreeAddr(t),
-		"GENAI_HEALTH_ENDPOINT":    harness.FreeAddr(t),
-		"GENAI_API_KEY":            apiKey,
-	}
-	// Internal metrics off: the default :8888 Prometheus port is shared by
-	// every collector on the machine.
-	cmd := exec.Command(bin, "--config", config, "--set", "service.telemetry.metrics.level=none")
-	cmd.Env = os.Environ()
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	logs := &lockedBuilder{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("collector log:\n%s", logs.String())
-		}
-	})
-	err := harness.Eventually(context.Background(), 90*time.Second, func() error {
-		select {
-		case <-done:
-			t.Fatalf("collector exited at start:\n%s", logs.String())
-		default:
-		}
-		resp, err := http.Get("http://" + env["GENAI_HEALTH_ENDPOINT"] + "/")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("health %d", resp.StatusCode)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("collector not healthy: %v\n%s", err, logs.String())
-	}
-	return &collector{env: env}
-}
-
-type lockedBuilder struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuilder) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuilder) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // node is a tree node as the query API returns it.
 type node struct {
@@ -340,12 +112,11 @@ func waitTree(t *testing.T, queryURL, id string, ok func(*node) error) *node {
 }
 
 func TestOTLPJSClientsEndToEnd(t *testing.T) {
-	nodeBin := installClients(t)
-	bin := binary(t)
-	checkComponents(t, bin)
-	c := startCollector(t, bin, configPath(t))
-	otlpURL := "http://" + c.env["GENAI_OTLP_HTTP_ENDPOINT"]
-	queryURL := "http://" + c.env["GENAI_QUERY_ENDPOINT"]
+	nodeBin := harness.NPMInstall(t, "ai/package.json", "the OpenTelemetry JS clients")
+	c := harness.NewCollector(t, "default.yaml", map[string]string{"GENAI_API_KEY": apiKey})
+	c.Start()
+	otlpURL := "http://" + c.Env["GENAI_OTLP_HTTP_ENDPOINT"]
+	queryURL := "http://" + c.Env["GENAI_QUERY_ENDPOINT"]
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
