@@ -3,7 +3,10 @@ package tree
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
@@ -169,8 +172,15 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef) (
 		if err != nil {
 			return nil, nil, fmt.Errorf("assemble: read children of %d nodes: %w", len(refs), err)
 		}
+		// Folding is pure and per node, so a level's nodes fold in
+		// parallel; placement below stays sequential in level order, which
+		// keeps the tree identical to a sequential fold.
+		folds := foldLevel(len(level), func(i int) (Node, map[commit.NodeRef][]commit.Commit) {
+			p := level[i]
+			return fold(p.ref, true, p.seeds, own[p.ref])
+		})
 		var next []*pending
-		for _, p := range level {
+		for i, p := range level {
 			cs := own[p.ref]
 			st := stats[p.root]
 			st.commits += len(cs)
@@ -181,8 +191,8 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef) (
 			if len(cs) > 0 || len(kids[p.ref]) > 0 || len(p.seeds) > 0 {
 				exists[p.root] = true
 			}
-			var seedsOf map[commit.NodeRef][]commit.Commit
-			p.node.Node, seedsOf = fold(p.ref, true, p.seeds, cs)
+			p.node.Node = folds[i].node
+			seedsOf := folds[i].seeds
 			for _, k := range kids[p.ref] {
 				if k.Kind == commit.EntitySession {
 					continue // sessions are parents of traces, never children
@@ -211,6 +221,48 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef) (
 		out[ref] = p.node
 	}
 	return out, stats, nil
+}
+
+type levelFold struct {
+	node  Node
+	seeds map[commit.NodeRef][]commit.Commit
+}
+
+// parallelMin is the level size from which folding is spread over
+// GOMAXPROCS goroutines; below it the goroutines cost more than they save.
+const parallelMin = 64
+
+// foldLevel runs fn for 0..n-1, on up to GOMAXPROCS goroutines for large
+// levels; results are indexed, so their order does not depend on timing.
+func foldLevel(n int, fn func(i int) (Node, map[commit.NodeRef][]commit.Commit)) []levelFold {
+	out := make([]levelFold, n)
+	workers := min(runtime.GOMAXPROCS(0), n/parallelMin)
+	if workers <= 1 {
+		for i := range out {
+			out[i].node, out[i].seeds = fn(i)
+		}
+		return out
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				// Chunks of 16 nodes: few atomic operations, good balance.
+				start := int(next.Add(16)) - 16
+				if start >= n {
+					return
+				}
+				for i := start; i < min(start+16, n); i++ {
+					out[i].node, out[i].seeds = fn(i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // finishTree sorts children and computes totals bottom-up.
