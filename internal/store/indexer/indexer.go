@@ -68,6 +68,9 @@ type Indexer struct {
 	// passMu serializes indexing passes (the loop and Flush).
 	passMu sync.Mutex
 	pos    uint64
+	// traces caches what session summaries need of each assembled trace
+	// (see session_summary.go); guarded by passMu.
+	traces traceCache
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -268,9 +271,17 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 	// any later pass of this indexer reads at least as much and stamps a
 	// higher one.
 	rev := ix.nextRevision()
+	_, fast := ix.sum.(TreeSummarizer)
 	var trows []store.TraceSummary
 	for _, t := range traces {
-		row, err := ix.sum.SummarizeTrace(ctx, ix.Backend, t)
+		var row store.TraceSummary
+		var agg traceAgg
+		var err error
+		if fast {
+			row, agg, err = summarizeTraceAgg(ctx, ix.Backend, t)
+		} else {
+			row, err = ix.sum.SummarizeTrace(ctx, ix.Backend, t)
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
@@ -280,11 +291,25 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 		if row.Revision == 0 {
 			row.Revision = rev
 		}
+		if fast {
+			agg.revision = row.Revision
+			ix.traces.put(t, agg)
+		}
 		trows = append(trows, row)
+	}
+	// Trace rows first: the session rows below aggregate them.
+	if err := ix.Backend.PutTraceSummaries(ctx, trows); err != nil {
+		return fmt.Errorf("write trace summaries: %w", err)
 	}
 	var srows []store.SessionSummary
 	for _, s := range sessions {
-		row, err := ix.sum.SummarizeSession(ctx, ix.Backend, s)
+		var row store.SessionSummary
+		var err error
+		if fast {
+			row, err = ix.summarizeSession(ctx, ix.Backend, s)
+		} else {
+			row, err = ix.sum.SummarizeSession(ctx, ix.Backend, s)
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
@@ -295,9 +320,6 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 			row.Revision = rev
 		}
 		srows = append(srows, row)
-	}
-	if err := ix.Backend.PutTraceSummaries(ctx, trows); err != nil {
-		return fmt.Errorf("write trace summaries: %w", err)
 	}
 	if err := ix.Backend.PutSessionSummaries(ctx, srows); err != nil {
 		return fmt.Errorf("write session summaries: %w", err)
