@@ -48,7 +48,7 @@ func fieldsOf(c *commit.Commit) (childFields, bool) { return fieldsOfData(c.Data
 // matches struct fields) and a repeated key's last value wins.
 func fieldsOfData(data []byte) (childFields, bool) {
 	var f childFields
-	if len(data) == 0 || data[0] != '{' || !json.Valid(data) {
+	if len(data) == 0 || data[0] != '{' || !validJSON(data) {
 		return f, false
 	}
 	for _, m := range rawMembers(data) {

@@ -24,6 +24,8 @@ var scanCorpus = []string{
 	`{"name":"ttft","value":12}`, `{"name":null,"value":"3"}`, `{"temperature":"0.1","stop":"[\"a\"]","x":"plain","n":null,"b":true,"o":{"k":1}}`,
 	`{"type":"text","value":"hello"}`, `{"Type":"text","Value":"hello"}`, `{"type":"text","value":"hi","x":1}`,
 	"  {\"a\" :\t\"b c\"}\n", `["a b", {"c" : "d"}]`,
+	`01`, `1.`, `.5`, `-`, `1e`, `1e+`, `tru`, `nul`, `"\x"`, `"\u12g4"`, `"\u12"`, `[1 2]`, `{"a":1 "b":2}`,
+	`{,}`, `[,1]`, `{"a":1}x`, `{"a":[]} `, "\t[ ]\r\n", `""`, `"\/\b\f"`,
 }
 
 func FuzzScanHelpers(f *testing.F) {
@@ -38,6 +40,13 @@ func FuzzScanHelpers(f *testing.F) {
 func TestScanHelpersMatchEncodingJSON(t *testing.T) {
 	for _, s := range scanCorpus {
 		checkHelpers(t, []byte(s))
+	}
+	// encoding/json's nesting limit.
+	for _, depth := range []int{maxDepth, maxDepth + 1} {
+		deep := []byte(strings.Repeat("[", depth) + strings.Repeat("]", depth))
+		if got, want := validJSON(deep), json.Valid(deep); got != want {
+			t.Fatalf("depth %d: validJSON = %v, json.Valid %v", depth, got, want)
+		}
 	}
 }
 
@@ -66,6 +75,9 @@ func checkHelpers(t *testing.T, data []byte) {
 			}
 			checkValue(t, mb.val)
 		}
+	}
+	if got, want := validJSON(data), json.Valid(data); got != want {
+		t.Fatalf("%q: validJSON = %v, json.Valid %v", data, got, want)
 	}
 	if json.Valid(data) {
 		checkValue(t, data)
