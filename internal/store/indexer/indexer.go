@@ -272,13 +272,21 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 	// higher one.
 	rev := ix.nextRevision()
 	_, fast := ix.sum.(TreeSummarizer)
+	var r store.Reader = ix.Backend
+	if fast {
+		p, err := prefetch(ctx, ix.Backend, traces, sessions)
+		if err != nil {
+			return err
+		}
+		r = p
+	}
 	var trows []store.TraceSummary
 	for _, t := range traces {
 		var row store.TraceSummary
 		var agg traceAgg
 		var err error
 		if fast {
-			row, agg, err = summarizeTraceAgg(ctx, ix.Backend, t)
+			row, agg, err = summarizeTraceAgg(ctx, r, t)
 		} else {
 			row, err = ix.sum.SummarizeTrace(ctx, ix.Backend, t)
 		}
@@ -306,7 +314,7 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 		var row store.SessionSummary
 		var err error
 		if fast {
-			row, err = ix.summarizeSession(ctx, ix.Backend, s)
+			row, err = ix.summarizeSession(ctx, r, s)
 		} else {
 			row, err = ix.sum.SummarizeSession(ctx, ix.Backend, s)
 		}
