@@ -66,7 +66,7 @@ e2e: $(BIN)
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	@if GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@2025.1.1 2>/dev/null; then \
+	@if GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2 2>/dev/null; then \
 		$$($(GO) env GOPATH)/bin/staticcheck ./...; else echo "staticcheck not installable here; skipped"; fi
 
 fmt:
