@@ -328,15 +328,7 @@ func (f *folder) result(raw json.RawMessage, ok bool, version int64) {
 			comp.Object = "error"
 		}
 	}
-	var choices []struct {
-		Text         *string         `json:"text"`
-		FinishReason json.RawMessage `json:"finish_reason"`
-		Message      *struct {
-			Content   json.RawMessage   `json:"content"`
-			ToolCalls []json.RawMessage `json:"tool_calls"`
-		} `json:"message"`
-	}
-	_ = json.Unmarshal(r.get("choices"), &choices)
+	choices := decodeChoices(r.get("choices"))
 	var texts []string
 	for _, ch := range choices {
 		if fr := str(ch.FinishReason); fr != "" {

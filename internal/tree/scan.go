@@ -190,7 +190,7 @@ func arrayElems(v []byte) ([]json.RawMessage, bool) {
 	if len(v) == 0 || v[0] != '[' {
 		return nil, false
 	}
-	var out []json.RawMessage
+	out := []json.RawMessage{} // [] decodes to an empty, non-nil slice
 	i := skipSpace(v, 1)
 	if i < len(v) && v[i] == ']' {
 		return out, true
@@ -522,4 +522,134 @@ func numberEnd(v []byte, i int) (int, bool) {
 		}
 	}
 	return i, true
+}
+
+// choice is the part of a chat/text completion choice the fold reads.
+type choice struct {
+	Text         *string         `json:"text"`
+	FinishReason json.RawMessage `json:"finish_reason"`
+	Message      *choiceMessage  `json:"message"`
+}
+
+type choiceMessage struct {
+	Content   json.RawMessage   `json:"content"`
+	ToolCalls []json.RawMessage `json:"tool_calls"`
+}
+
+// decodeChoices is `_ = json.Unmarshal(raw, &choices)` for a validated
+// value. The common shape (an array of objects whose fields have the
+// expected types, each named once and in lower case) is read directly;
+// anything else — a type mismatch, a repeated or differently cased field
+// name, where encoding/json's partial-decode rules apply — goes to
+// encoding/json itself, so the result is always the same.
+func decodeChoices(raw json.RawMessage) []choice {
+	if out, ok := fastChoices(raw); ok {
+		return out
+	}
+	var out []choice
+	_ = json.Unmarshal(raw, &out)
+	return out
+}
+
+func fastChoices(raw json.RawMessage) ([]choice, bool) {
+	if len(raw) == 0 || isNull(raw) {
+		return nil, true
+	}
+	elems, ok := arrayElems(raw)
+	if !ok {
+		return nil, false
+	}
+	out := make([]choice, len(elems))
+	for i, el := range elems {
+		if isNull(el) {
+			continue
+		}
+		ms := rawMembers(el)
+		if ms == nil {
+			return nil, false
+		}
+		var seenText, seenFinish, seenMsg bool
+		ch := &out[i]
+		for _, m := range ms {
+			switch m.key {
+			case "text":
+				if seenText {
+					return nil, false
+				}
+				seenText = true
+				if isNull(m.val) {
+					continue
+				}
+				if m.val[0] != '"' {
+					return nil, false
+				}
+				s, ok := unquote(m.val)
+				if !ok {
+					return nil, false
+				}
+				ch.Text = &s
+			case "finish_reason":
+				if seenFinish {
+					return nil, false
+				}
+				seenFinish = true
+				ch.FinishReason = m.val
+			case "message":
+				if seenMsg {
+					return nil, false
+				}
+				seenMsg = true
+				if isNull(m.val) {
+					continue
+				}
+				msg, ok := fastChoiceMessage(m.val)
+				if !ok {
+					return nil, false
+				}
+				ch.Message = msg
+			default:
+				if strings.EqualFold(m.key, "text") || strings.EqualFold(m.key, "finish_reason") || strings.EqualFold(m.key, "message") {
+					return nil, false
+				}
+			}
+		}
+	}
+	return out, true
+}
+
+func fastChoiceMessage(v json.RawMessage) (*choiceMessage, bool) {
+	ms := rawMembers(v)
+	if ms == nil {
+		return nil, false
+	}
+	msg := &choiceMessage{}
+	var seenContent, seenCalls bool
+	for _, m := range ms {
+		switch m.key {
+		case "content":
+			if seenContent {
+				return nil, false
+			}
+			seenContent = true
+			msg.Content = m.val
+		case "tool_calls":
+			if seenCalls {
+				return nil, false
+			}
+			seenCalls = true
+			if isNull(m.val) {
+				continue
+			}
+			calls, ok := arrayElems(m.val)
+			if !ok {
+				return nil, false
+			}
+			msg.ToolCalls = calls
+		default:
+			if strings.EqualFold(m.key, "content") || strings.EqualFold(m.key, "tool_calls") {
+				return nil, false
+			}
+		}
+	}
+	return msg, true
 }

@@ -181,3 +181,50 @@ func refModelParams(m map[string]json.RawMessage) map[string]any {
 	}
 	return out
 }
+
+var choicesCorpus = []string{
+	``, `null`, `[]`, `{}`, `"x"`, `[null]`, `[1]`, `[{}]`,
+	`[{"index":0,"message":{"role":"assistant","content":"a"},"finish_reason":"stop"}]`,
+	`[{"text":"hi","finish_reason":null},{"text":null}]`, `[{"text":5}]`, `[{"Text":"x"}]`, `[{"text":"a","text":"b"}]`,
+	`[{"message":null},{"message":{"content":[{"type":"text","text":"p"}],"tool_calls":[{"id":"c1"},null]}}]`,
+	`[{"message":{"tool_calls":null}}]`, `[{"message":{"tool_calls":{}}}]`, `[{"message":{"Content":"x"}}]`,
+	`[{"message":{"content":"a"},"message":{"tool_calls":[]}}]`, `[{"message":"str"}]`, `[{"text":"a\u00e9\n"}]`,
+	`[{"finish_reason":{"x":1},"finish_reason":"stop"}]`, `[{"message":{"content":"a","content":"b"}}]`,
+}
+
+func FuzzDecodeChoices(f *testing.F) {
+	for _, s := range choicesCorpus {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		checkChoices(t, raw)
+	})
+}
+
+func TestDecodeChoicesMatchesEncodingJSON(t *testing.T) {
+	fast := 0
+	for _, s := range choicesCorpus {
+		if _, ok := fastChoices([]byte(s)); ok {
+			fast++
+		}
+		checkChoices(t, []byte(s))
+	}
+	if fast < 8 {
+		t.Fatalf("only %d corpus values took the fast path", fast)
+	}
+}
+
+func checkChoices(t *testing.T, raw []byte) {
+	t.Helper()
+	if len(raw) > 0 && !json.Valid(raw) {
+		return // the fold only passes values of validated documents
+	}
+	var want []choice
+	_ = json.Unmarshal(raw, &want)
+	got := decodeChoices(raw)
+	wj, _ := json.Marshal(want)
+	gj, _ := json.Marshal(got)
+	if !bytes.Equal(wj, gj) || (want == nil) != (got == nil) {
+		t.Fatalf("%q: decodeChoices = %s, encoding/json %s", raw, gj, wj)
+	}
+}
