@@ -5,7 +5,7 @@
 // against; any Kafka client (kcat, the contrib kafka receiver/exporter) can
 // talk to it.
 //
-//	go run ./cmd/genai-kafka -addr 127.0.0.1:9092 -topics otlp_logs,otlp_spans
+//	go run ./cmd/genai-kafka -addr 127.0.0.1:9092
 package main
 
 import (
@@ -31,7 +31,7 @@ func main() {
 func run(args []string) error {
 	fs := flag.NewFlagSet("genai-kafka", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:9092", "listen address of the single broker")
-	topics := fs.String("topics", "otlp_logs,otlp_spans", "comma-separated topics to create at start (others are auto-created)")
+	topics := fs.String("topics", "genai_commits,genai_spans", "comma-separated topics to create at start (others are auto-created); the defaults are the ones configs/agent-kafka.yaml and configs/gateway.yaml use")
 	partitions := fs.Int("partitions", 4, "partitions per seeded topic")
 	dataDir := fs.String("data-dir", "", "persist topics and offsets in this directory (empty: memory only)")
 	if err := fs.Parse(args); err != nil {
