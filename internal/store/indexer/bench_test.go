@@ -16,7 +16,14 @@ import (
 // summary rows on Pebble: each op applies 100 SDK-shaped traces (6 commits
 // each, 10 traces per session) straight to the backend, then indexes them
 // with Flush, the same passes the background loop and restart catch-up run.
-func BenchmarkCatchUp(b *testing.B) {
+func BenchmarkCatchUp(b *testing.B) { benchCatchUp(b, 10) }
+
+// BenchmarkCatchUpLongSession is BenchmarkCatchUp with every trace in one
+// session, which grows by 100 traces per op: a pass's cost must not grow
+// with the session (run it with a fixed -benchtime, e.g. 50x, to compare).
+func BenchmarkCatchUpLongSession(b *testing.B) { benchCatchUp(b, 1<<62) }
+
+func benchCatchUp(b *testing.B, tracesPerSession int) {
 	pcfg := pebblestore.DefaultConfig()
 	pcfg.Directory = b.TempDir()
 	st, err := pebblestore.Open(pcfg, nil)
@@ -52,7 +59,7 @@ func BenchmarkCatchUp(b *testing.B) {
 			n++
 			tr, sp, g := fmt.Sprintf("tr-%d", n), fmt.Sprintf("sp-%d", n), fmt.Sprintf("g-%d", n)
 			cs = append(cs,
-				mk(commit.EntityTrace, tr, commit.ActionCreate, fmt.Sprintf(`{"name":"agent","sessionId":"sess-%d","tags":{"env":"prod"}}`, n/10)),
+				mk(commit.EntityTrace, tr, commit.ActionCreate, fmt.Sprintf(`{"name":"agent","sessionId":"sess-%d","tags":{"env":"prod"}}`, n/tracesPerSession)),
 				mk(commit.EntityTrace, tr, commit.ActionAddSpan, fmt.Sprintf(`{"id":%q,"name":"plan"}`, sp)),
 				mk(commit.EntitySpan, sp, commit.ActionAddGeneration, fmt.Sprintf(`{"id":%q,"model":"gpt-4o-mini","provider":"openai","messages":[{"role":"user","content":"hi"}]}`, g)),
 				mk(commit.EntityGeneration, g, commit.ActionResult, `{"result":{"choices":[{"index":0,"message":{"role":"assistant","content":"hello"},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12}}}`),
