@@ -175,9 +175,9 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef) (
 		// Folding is pure and per node, so a level's nodes fold in
 		// parallel; placement below stays sequential in level order, which
 		// keeps the tree identical to a sequential fold.
-		folds := foldLevel(len(level), func(i int) (Node, map[commit.NodeRef][]commit.Commit) {
+		folds := foldLevel(len(level), func(ar *arena, i int) (Node, map[commit.NodeRef][]commit.Commit) {
 			p := level[i]
-			return fold(p.ref, true, p.seeds, own[p.ref])
+			return fold(ar, p.ref, true, p.seeds, own[p.ref])
 		})
 		var next []*pending
 		for i, p := range level {
@@ -234,12 +234,13 @@ const parallelMin = 64
 
 // foldLevel runs fn for 0..n-1, on up to GOMAXPROCS goroutines for large
 // levels; results are indexed, so their order does not depend on timing.
-func foldLevel(n int, fn func(i int) (Node, map[commit.NodeRef][]commit.Commit)) []levelFold {
+func foldLevel(n int, fn func(ar *arena, i int) (Node, map[commit.NodeRef][]commit.Commit)) []levelFold {
 	out := make([]levelFold, n)
 	workers := min(runtime.GOMAXPROCS(0), n/parallelMin)
 	if workers <= 1 {
+		ar := &arena{}
 		for i := range out {
-			out[i].node, out[i].seeds = fn(i)
+			out[i].node, out[i].seeds = fn(ar, i)
 		}
 		return out
 	}
@@ -249,6 +250,7 @@ func foldLevel(n int, fn func(i int) (Node, map[commit.NodeRef][]commit.Commit))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			ar := &arena{} // one per goroutine: arenas are not shared
 			for {
 				// Chunks of 16 nodes: few atomic operations, good balance.
 				start := int(next.Add(16)) - 16
@@ -256,7 +258,7 @@ func foldLevel(n int, fn func(i int) (Node, map[commit.NodeRef][]commit.Commit))
 					return
 				}
 				for i := start; i < min(start+16, n); i++ {
-					out[i].node, out[i].seeds = fn(i)
+					out[i].node, out[i].seeds = fn(ar, i)
 				}
 			}
 		}()

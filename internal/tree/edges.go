@@ -51,7 +51,7 @@ func fieldsOfData(data []byte) (childFields, bool) {
 	if len(data) == 0 || data[0] != '{' || !validJSON(data) {
 		return f, false
 	}
-	for _, m := range rawMembers(data) {
+	for _, m := range (*arena)(nil).rawMembers(data) {
 		var dst *json.RawMessage
 		switch k := m.key; {
 		case fieldIs(k, "id"):

@@ -53,14 +53,14 @@ func FoldNode(commits []commit.Commit) Node {
 // events, feedback, evaluations, attachments and errors are sets keyed by id
 // or content hash.
 func Fold(ref commit.NodeRef, commits []commit.Commit) Node {
-	n, _ := fold(ref, false, commits)
+	n, _ := fold(&arena{}, ref, false, commits)
 	return n
 }
 
 // fold is Fold over several slices (no concatenation needed). With collect
 // it also returns, per child, the node's own child-creating add-* commits
 // (the children's seeds), read from the data it decodes anyway.
-func fold(ref commit.NodeRef, collect bool, parts ...[]commit.Commit) (Node, map[commit.NodeRef][]commit.Commit) {
+func fold(ar *arena, ref commit.NodeRef, collect bool, parts ...[]commit.Commit) (Node, map[commit.NodeRef][]commit.Commit) {
 	n := Node{Kind: ref.Kind, ID: ref.ID}
 	total := 0
 	for _, p := range parts {
@@ -99,7 +99,8 @@ func fold(ref commit.NodeRef, collect bool, parts ...[]commit.Commit) (Node, map
 		return bytes.Compare(a.id[:], b.id[:]) < 0
 	})
 
-	f := folder{n: &n, events: map[string]*Event{}, feedback: map[string]*Feedback{},
+	ar.reset()
+	f := folder{ar: ar, n: &n, events: map[string]*Event{}, feedback: map[string]*Feedback{},
 		evals: map[string]*Evaluation{}, attach: map[string]*Attachment{}, errs: map[string]*ErrorRecord{}}
 	if collect {
 		f.children = map[commit.NodeRef][]commit.Commit{}
@@ -142,6 +143,7 @@ type foldItem struct {
 }
 
 type folder struct {
+	ar       *arena
 	n        *Node
 	msgs     *[]RawJSON
 	events   map[string]*Event
@@ -156,7 +158,7 @@ type folder struct {
 func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool) {
 	var obj object
 	if len(c.Data) > 0 && c.Data[0] == '{' {
-		obj = parseObject(c.Data)
+		obj = f.ar.parseObject(c.Data)
 	}
 	if isSeed {
 		f.fields(obj, c.Version)
@@ -181,7 +183,7 @@ func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool) {
 	case commit.ActionAddAttachment:
 		f.attachment(obj, c)
 	case commit.ActionAddCost:
-		if cost := parseCost(obj.get("cost")); cost != nil {
+		if cost := f.ar.parseCost(obj.get("cost")); cost != nil {
 			f.setCost(cost, c.Version)
 		} else {
 			f.unknown(c, id, "add-cost without a cost object")
@@ -229,7 +231,7 @@ func (f *folder) fields(obj object, version int64) {
 		case "sessionId":
 			n.SessionID = str(v)
 		case "input":
-			n.Input = unwrapText(v)
+			n.Input = f.ar.unwrapText(v)
 		case "output":
 			n.Output = clone(v)
 		case "docs":
@@ -240,7 +242,7 @@ func (f *folder) fields(obj object, version int64) {
 		case "provider":
 			n.Provider = str(v)
 		case "modelParameters":
-			n.ModelParameters = modelParams(v)
+			n.ModelParameters = f.ar.modelParams(v)
 		case "maximPromptId":
 			n.MaximPromptID = str(v)
 		case "maximPromptVersionId":
@@ -274,15 +276,15 @@ func (f *folder) fields(obj object, version int64) {
 		case "errorType":
 			n.ErrorType = str(v)
 		case "tags":
-			n.Tags = mergeTags(n.Tags, v)
+			n.Tags = f.ar.mergeTags(n.Tags, v)
 		case "metadata":
-			n.Metadata = mergeRaw(n.Metadata, v)
+			n.Metadata = f.ar.mergeRaw(n.Metadata, v)
 		case "metrics":
-			n.Metrics = mergeMetrics(n.Metrics, v)
+			n.Metrics = f.ar.mergeMetrics(n.Metrics, v)
 		case "error":
 			f.errorFrom(v, "update", version)
 		case "cost":
-			if cost := parseCost(v); cost != nil {
+			if cost := f.ar.parseCost(v); cost != nil {
 				f.setCost(cost, version)
 			} else {
 				f.extra(k, v)
@@ -317,7 +319,7 @@ func (f *folder) result(raw json.RawMessage, ok bool, version int64) {
 		n.Output = clone(raw)
 		return
 	}
-	r := subObject(raw)
+	r := f.ar.subObject(raw)
 	if !r.ok {
 		return
 	}
@@ -328,7 +330,7 @@ func (f *folder) result(raw json.RawMessage, ok bool, version int64) {
 			comp.Object = "error"
 		}
 	}
-	choices := decodeChoices(r.get("choices"))
+	choices := f.ar.decodeChoices(r.get("choices"))
 	var texts []string
 	for _, ch := range choices {
 		if fr := str(ch.FinishReason); fr != "" {
@@ -367,10 +369,10 @@ func (f *folder) result(raw json.RawMessage, ok bool, version int64) {
 	}
 	comp.Text = strings.Join(texts, "\n")
 	n.Completion = comp
-	if u := parseUsage(r.get("usage")); u != nil {
+	if u := f.ar.parseUsage(r.get("usage")); u != nil {
 		n.Usage = u
 	}
-	if c := parseCost(r.get("cost")); c != nil {
+	if c := f.ar.parseCost(r.get("cost")); c != nil {
 		f.setCost(c, version)
 	}
 }
@@ -399,8 +401,8 @@ func contentText(raw json.RawMessage) string {
 	return strings.Join(out, "")
 }
 
-func parseUsage(raw json.RawMessage) *Usage {
-	u := subObject(raw)
+func (a *arena) parseUsage(raw json.RawMessage) *Usage {
+	u := a.subObject(raw)
 	if !u.ok {
 		return nil
 	}
@@ -426,8 +428,8 @@ func parseUsage(raw json.RawMessage) *Usage {
 	return &Usage{InputTokens: in, OutputTokens: out, TotalTokens: total}
 }
 
-func parseCost(raw json.RawMessage) *Cost {
-	c := subObject(raw)
+func (a *arena) parseCost(raw json.RawMessage) *Cost {
+	c := a.subObject(raw)
 	if !c.ok {
 		if f, ok := number(raw); ok {
 			return &Cost{Total: f}
@@ -453,7 +455,7 @@ func (f *folder) errorFrom(raw json.RawMessage, source string, version int64) {
 		return
 	}
 	e := ErrorRecord{Source: source, version: version}
-	if obj := subObject(raw); obj.ok {
+	if obj := f.ar.subObject(raw); obj.ok {
 		e.Message = str(obj.get("message"))
 		e.Code = str(obj.get("code"))
 		e.Type = str(obj.get("type"))
@@ -481,9 +483,9 @@ func (f *folder) event(obj object, c *commit.Commit) {
 		case "timestamp":
 			ev.Timestamp, ev.ts = normTime(v)
 		case "tags":
-			ev.Tags = mergeTags(nil, v)
+			ev.Tags = f.ar.mergeTags(nil, v)
 		case "metadata":
-			ev.Metadata = mergeRaw(nil, v)
+			ev.Metadata = f.ar.mergeRaw(nil, v)
 		default:
 			if ev.Extra == nil {
 				ev.Extra = map[string]json.RawMessage{}
@@ -522,7 +524,7 @@ func (f *folder) evaluate(obj object, c *commit.Commit) {
 		return
 	}
 	_ = json.Unmarshal(obj.get("evaluators"), &ev.Evaluators)
-	ev.Variables = mergeRaw(nil, obj.get("variables"))
+	ev.Variables = f.ar.mergeRaw(nil, obj.get("variables"))
 	ev.Timestamp, ev.ts = normTime(obj.get("timestamp"))
 	f.evals[ev.Key] = &ev
 }
@@ -561,9 +563,9 @@ func (f *folder) attachment(obj object, c *commit.Commit) {
 		case "timestamp":
 			a.Timestamp, _ = normTime(v)
 		case "tags":
-			a.Tags = mergeTags(nil, v)
+			a.Tags = f.ar.mergeTags(nil, v)
 		case "metadata":
-			a.Metadata = mergeRaw(nil, v)
+			a.Metadata = f.ar.mergeRaw(nil, v)
 		default:
 			if a.Extra == nil {
 				a.Extra = map[string]json.RawMessage{}
@@ -676,14 +678,14 @@ func strOrNull(v json.RawMessage) (string, bool) {
 
 // unwrapText turns Python's span input {type:"text", value:"…"} into the
 // plain string, so inputs look the same whatever SDK sent them.
-func unwrapText(v json.RawMessage) json.RawMessage {
+func (a *arena) unwrapText(v json.RawMessage) json.RawMessage {
 	var tv struct {
 		Type  string          `json:"type"`
 		Value json.RawMessage `json:"value"`
 	}
 	// Only an object of exactly two keys can be the wrapper: the common
 	// case (any other input) is decided without decoding.
-	if len(v) > 0 && v[0] == '{' && len(subObject(v).ms) == 2 && json.Unmarshal(v, &tv) == nil && tv.Type == "text" && len(tv.Value) > 0 {
+	if len(v) > 0 && v[0] == '{' && len(a.subObject(v).ms) == 2 && json.Unmarshal(v, &tv) == nil && tv.Type == "text" && len(tv.Value) > 0 {
 		var probe map[string]json.RawMessage
 		if json.Unmarshal(v, &probe) == nil && len(probe) == 2 {
 			return clone(tv.Value)
@@ -692,8 +694,8 @@ func unwrapText(v json.RawMessage) json.RawMessage {
 	return clone(v)
 }
 
-func mergeTags(dst map[string]string, v json.RawMessage) map[string]string {
-	m := subObject(v)
+func (a *arena) mergeTags(dst map[string]string, v json.RawMessage) map[string]string {
+	m := a.subObject(v)
 	if len(m.ms) == 0 {
 		return dst
 	}
@@ -706,8 +708,8 @@ func mergeTags(dst map[string]string, v json.RawMessage) map[string]string {
 	return dst
 }
 
-func mergeRaw(dst map[string]json.RawMessage, v json.RawMessage) map[string]json.RawMessage {
-	m := subObject(v)
+func (a *arena) mergeRaw(dst map[string]json.RawMessage, v json.RawMessage) map[string]json.RawMessage {
+	m := a.subObject(v)
 	if len(m.ms) == 0 {
 		return dst
 	}
@@ -722,8 +724,8 @@ func mergeRaw(dst map[string]json.RawMessage, v json.RawMessage) map[string]json
 
 // mergeMetrics merges {name: number} per key, and Python's single-metric
 // shape {name: "<metric>", value: <number>}.
-func mergeMetrics(dst map[string]float64, v json.RawMessage) map[string]float64 {
-	m := subObject(v)
+func (a *arena) mergeMetrics(dst map[string]float64, v json.RawMessage) map[string]float64 {
+	m := a.subObject(v)
 	if len(m.ms) == 0 {
 		return dst
 	}
@@ -751,11 +753,11 @@ func mergeMetrics(dst map[string]float64, v json.RawMessage) map[string]float64 
 // modelParams decodes model parameters; Python sends every non-string
 // value json.dumps-ed into a string ("0.1", "true", "[\"a\"]"), which is
 // parsed back. A string that is not JSON stays a string.
-func modelParams(v json.RawMessage) map[string]any {
+func (a *arena) modelParams(v json.RawMessage) map[string]any {
 	if isNull(v) {
 		return map[string]any{} // what decoding null into a map gave
 	}
-	m := subObject(v)
+	m := a.subObject(v)
 	if !m.ok {
 		return nil
 	}

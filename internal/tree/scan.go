@@ -19,6 +19,20 @@ import (
 // differentially); anything outside the fast paths falls back to
 // encoding/json itself.
 
+// arena hands out the member slices of one fold from one growing buffer,
+// so decoding an object costs no allocation once the buffer has grown;
+// members only live while their fold runs (the node keeps clones), so an
+// arena is reset and reused by the next fold of the same goroutine. A nil
+// arena allocates per object.
+type arena struct{ buf []member }
+
+func (a *arena) reset() {
+	if a != nil {
+		clear(a.buf) // drop references to the previous fold's data
+		a.buf = a.buf[:0]
+	}
+}
+
 // member is one key of a JSON object with its raw (untrimmed-free) value.
 type member struct {
 	key string
@@ -58,16 +72,16 @@ func (o object) has(key string) bool {
 
 // parseObject decodes data, which need not be valid JSON, as an object:
 // ok is what `json.Unmarshal(data, &map) == nil && map != nil` was.
-func parseObject(data []byte) object {
+func (a *arena) parseObject(data []byte) object {
 	if !validJSON(data) {
 		return object{}
 	}
-	return subObject(data)
+	return a.subObject(data)
 }
 
 // subObject decodes a value taken from an already validated document.
-func subObject(v []byte) object {
-	ms := rawMembers(v)
+func (a *arena) subObject(v []byte) object {
+	ms := a.rawMembers(v)
 	if ms == nil {
 		return object{}
 	}
@@ -76,15 +90,27 @@ func subObject(v []byte) object {
 
 // rawMembers returns the members of a validated object value in document
 // order (non-nil for an object, nil for anything else).
-func rawMembers(v []byte) []member {
+func (a *arena) rawMembers(v []byte) []member {
 	v = trimSpace(v)
 	if len(v) == 0 || v[0] != '{' {
 		return nil
 	}
-	ms := make([]member, 0, 8)
+	// Members are appended to the arena's buffer (a reallocation copies
+	// earlier objects' members along; slices already handed out keep the
+	// old array, which stays valid).
+	var ms []member
+	first := 0
+	if a == nil {
+		ms = make([]member, 0, 8)
+	} else {
+		if a.buf == nil {
+			a.buf = make([]member, 0, 32)
+		}
+		ms, first = a.buf, len(a.buf)
+	}
 	i := skipSpace(v, 1)
 	if i < len(v) && v[i] == '}' {
-		return ms
+		return ms[first:first:first] // non-nil: an empty object
 	}
 	for i < len(v) {
 		// key
@@ -103,7 +129,10 @@ func rawMembers(v []byte) []member {
 		}
 		i = skipSpace(v, i+1) // ','
 	}
-	return ms
+	if a != nil {
+		a.buf = ms
+	}
+	return ms[first:len(ms):len(ms)]
 }
 
 // sortMembers sorts by key (stable, so of equal keys the last is the
@@ -542,8 +571,8 @@ type choiceMessage struct {
 // anything else — a type mismatch, a repeated or differently cased field
 // name, where encoding/json's partial-decode rules apply — goes to
 // encoding/json itself, so the result is always the same.
-func decodeChoices(raw json.RawMessage) []choice {
-	if out, ok := fastChoices(raw); ok {
+func (a *arena) decodeChoices(raw json.RawMessage) []choice {
+	if out, ok := a.fastChoices(raw); ok {
 		return out
 	}
 	var out []choice
@@ -551,7 +580,7 @@ func decodeChoices(raw json.RawMessage) []choice {
 	return out
 }
 
-func fastChoices(raw json.RawMessage) ([]choice, bool) {
+func (a *arena) fastChoices(raw json.RawMessage) ([]choice, bool) {
 	if len(raw) == 0 || isNull(raw) {
 		return nil, true
 	}
@@ -564,7 +593,7 @@ func fastChoices(raw json.RawMessage) ([]choice, bool) {
 		if isNull(el) {
 			continue
 		}
-		ms := rawMembers(el)
+		ms := a.rawMembers(el)
 		if ms == nil {
 			return nil, false
 		}
@@ -602,7 +631,7 @@ func fastChoices(raw json.RawMessage) ([]choice, bool) {
 				if isNull(m.val) {
 					continue
 				}
-				msg, ok := fastChoiceMessage(m.val)
+				msg, ok := a.fastChoiceMessage(m.val)
 				if !ok {
 					return nil, false
 				}
@@ -617,8 +646,8 @@ func fastChoices(raw json.RawMessage) ([]choice, bool) {
 	return out, true
 }
 
-func fastChoiceMessage(v json.RawMessage) (*choiceMessage, bool) {
-	ms := rawMembers(v)
+func (a *arena) fastChoiceMessage(v json.RawMessage) (*choiceMessage, bool) {
+	ms := a.rawMembers(v)
 	if ms == nil {
 		return nil, false
 	}

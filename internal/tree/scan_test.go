@@ -55,7 +55,10 @@ func checkHelpers(t *testing.T, data []byte) {
 	// parseObject == json.Unmarshal into a map (on the data of a commit).
 	var m map[string]json.RawMessage
 	mapOK := json.Unmarshal(data, &m) == nil && m != nil
-	o := parseObject(data)
+	// An arena already holding members, as in the middle of a fold.
+	ar := &arena{}
+	ar.parseObject([]byte(`{"x":1,"y":{"z":2}}`))
+	o := ar.parseObject(data)
 	if o.ok != mapOK {
 		t.Fatalf("%q: parseObject ok=%v, json ok=%v", data, o.ok, mapOK)
 	}
@@ -113,9 +116,10 @@ func checkHelpers(t *testing.T, data []byte) {
 // checkValue compares the sub-value helpers on a value of a valid document.
 func checkValue(t *testing.T, v []byte) {
 	t.Helper()
+	var ar *arena // the allocating path
 	var m map[string]json.RawMessage
 	mapOK := json.Unmarshal(v, &m) == nil && m != nil
-	if so := subObject(v); so.ok != mapOK || len(so.ms) != len(m) {
+	if so := ar.subObject(v); so.ok != mapOK || len(so.ms) != len(m) {
 		t.Fatalf("%q: subObject ok=%v n=%d, json ok=%v n=%d", v, so.ok, len(so.ms), mapOK, len(m))
 	}
 	var arr []json.RawMessage
@@ -128,7 +132,7 @@ func checkValue(t *testing.T, v []byte) {
 	if json.Unmarshal(v, &m) == nil {
 		wantMP = refModelParams(m)
 	}
-	if got := modelParams(v); !reflect.DeepEqual(got, wantMP) {
+	if got := ar.modelParams(v); !reflect.DeepEqual(got, wantMP) {
 		t.Fatalf("%q: modelParams = %#v, want %#v (%v)", v, got, wantMP, wantAny)
 	}
 }
@@ -204,7 +208,7 @@ func FuzzDecodeChoices(f *testing.F) {
 func TestDecodeChoicesMatchesEncodingJSON(t *testing.T) {
 	fast := 0
 	for _, s := range choicesCorpus {
-		if _, ok := fastChoices([]byte(s)); ok {
+		if _, ok := (&arena{}).fastChoices([]byte(s)); ok {
 			fast++
 		}
 		checkChoices(t, []byte(s))
@@ -221,7 +225,7 @@ func checkChoices(t *testing.T, raw []byte) {
 	}
 	var want []choice
 	_ = json.Unmarshal(raw, &want)
-	got := decodeChoices(raw)
+	got := (&arena{}).decodeChoices(raw)
 	wj, _ := json.Marshal(want)
 	gj, _ := json.Marshal(got)
 	if !bytes.Equal(wj, gj) || (want == nil) != (got == nil) {
