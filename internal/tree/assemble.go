@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -280,19 +282,24 @@ func finishTree(n *TreeNode) Totals {
 // sortChildren orders children by (start time, kind, id); children without
 // a parsable start time go last.
 func sortChildren(cs []*TreeNode) {
-	sort.Slice(cs, func(i, j int) bool {
-		a, b := cs[i], cs[j]
+	if len(cs) < 2 {
+		return
+	}
+	slices.SortFunc(cs, func(a, b *TreeNode) int {
 		az, bz := a.start.IsZero(), b.start.IsZero()
 		if az != bz {
-			return bz
+			if bz {
+				return -1
+			}
+			return 1
 		}
-		if !a.start.Equal(b.start) {
-			return a.start.Before(b.start)
+		if c := a.start.Compare(b.start); c != 0 {
+			return c
 		}
 		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
+			return strings.Compare(string(a.Kind), string(b.Kind))
 		}
-		return a.ID < b.ID
+		return strings.Compare(a.ID, b.ID)
 	})
 }
 

@@ -69,7 +69,7 @@ func fieldsOfData(data []byte) (childFields, bool) {
 		default:
 			continue
 		}
-		*dst = append((*dst)[:0], m.val...)
+		*dst = m.val // read-only views: callers only read them
 	}
 	return f, true
 }

@@ -2,11 +2,12 @@ package tree
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -66,7 +67,7 @@ func fold(ar *arena, ref commit.NodeRef, collect bool, parts ...[]commit.Commit)
 	for _, p := range parts {
 		total += len(p)
 	}
-	set := make(map[commit.ID]foldItem, total)
+	list := make([]foldItem, 0, total)
 	for _, commits := range parts {
 		for i := range commits {
 			c := &commits[i]
@@ -81,27 +82,22 @@ func fold(ar *arena, ref commit.NodeRef, collect bool, parts ...[]commit.Commit)
 			if id.IsZero() {
 				id = commit.ComputeID(c.Repo, c.Entity, c.EntityID, c.Action, c.Data)
 			}
-			if old, ok := set[id]; ok && old.c.Version <= c.Version {
-				continue
-			}
-			set[id] = foldItem{c: c, id: id, seed: !own}
+			list = append(list, foldItem{c: c, id: id, seed: !own})
 		}
 	}
-	list := make([]foldItem, 0, len(set))
-	for _, it := range set {
-		list = append(list, it)
-	}
-	sort.Slice(list, func(i, j int) bool {
-		a, b := &list[i], &list[j]
+	// Apply order is commit.Less (version, then id). Sorting first makes
+	// the first of equal ids the lowest version, the copy a set keeps.
+	slices.SortFunc(list, func(a, b foldItem) int {
 		if a.c.Version != b.c.Version {
-			return a.c.Version < b.c.Version
+			return cmp.Compare(a.c.Version, b.c.Version)
 		}
-		return bytes.Compare(a.id[:], b.id[:]) < 0
+		return bytes.Compare(a.id[:], b.id[:])
 	})
+	list = dedupeItems(list)
 
 	ar.reset()
-	f := folder{ar: ar, n: &n, events: map[string]*Event{}, feedback: map[string]*Feedback{},
-		evals: map[string]*Evaluation{}, attach: map[string]*Attachment{}, errs: map[string]*ErrorRecord{}}
+	// The sub-record sets are made on first use: most nodes have none.
+	f := folder{ar: ar, n: &n}
 	if collect {
 		f.children = map[commit.NodeRef][]commit.Commit{}
 	}
@@ -132,6 +128,33 @@ func fold(ar *arena, ref commit.NodeRef, collect bool, parts ...[]commit.Commit)
 	}
 	f.finish()
 	return n, f.children
+}
+
+// dedupeItems keeps the first of each commit id in a sorted list: a
+// quadratic scan for the few commits most nodes have, a set beyond that.
+func dedupeItems(list []foldItem) []foldItem {
+	out := list[:0]
+	if len(list) <= 16 {
+	next:
+		for _, it := range list {
+			for j := range out {
+				if out[j].id == it.id {
+					continue next
+				}
+			}
+			out = append(out, it)
+		}
+		return out
+	}
+	seen := make(map[commit.ID]struct{}, len(list))
+	for _, it := range list {
+		if _, dup := seen[it.id]; dup {
+			continue
+		}
+		seen[it.id] = struct{}{}
+		out = append(out, it)
+	}
+	return out
 }
 
 // foldItem is one distinct commit of a fold with its id and whether it is
@@ -466,6 +489,9 @@ func (f *folder) errorFrom(raw json.RawMessage, source string, version int64) {
 	if old, ok := f.errs[e.Key]; ok && old.version <= version {
 		return
 	}
+	if f.errs == nil {
+		f.errs = map[string]*ErrorRecord{}
+	}
 	f.errs[e.Key] = &e
 }
 
@@ -493,6 +519,9 @@ func (f *folder) event(obj object, c *commit.Commit) {
 			ev.Extra[k] = clone(v)
 		}
 	}
+	if f.events == nil {
+		f.events = map[string]*Event{}
+	}
 	f.events[ev.ID] = &ev // later version wins for a reused id
 }
 
@@ -515,6 +544,9 @@ func (f *folder) addFeedback(obj object, c *commit.Commit) {
 			fb.Extra[k] = clone(v)
 		}
 	}
+	if f.feedback == nil {
+		f.feedback = map[string]*Feedback{}
+	}
 	f.feedback[fb.Key] = &fb
 }
 
@@ -526,6 +558,9 @@ func (f *folder) evaluate(obj object, c *commit.Commit) {
 	_ = json.Unmarshal(obj.get("evaluators"), &ev.Evaluators)
 	ev.Variables = f.ar.mergeRaw(nil, obj.get("variables"))
 	ev.Timestamp, ev.ts = normTime(obj.get("timestamp"))
+	if f.evals == nil {
+		f.evals = map[string]*Evaluation{}
+	}
 	f.evals[ev.Key] = &ev
 }
 
@@ -573,6 +608,9 @@ func (f *folder) attachment(obj object, c *commit.Commit) {
 			a.Extra[k] = clone(v)
 		}
 	}
+	if f.attach == nil {
+		f.attach = map[string]*Attachment{}
+	}
 	f.attach[a.ID] = &a
 }
 
@@ -586,47 +624,43 @@ func (f *folder) finish() {
 	for _, e := range f.errs {
 		n.Errors = append(n.Errors, *e)
 	}
-	sort.Slice(n.Errors, func(i, j int) bool {
-		a, b := n.Errors[i], n.Errors[j]
+	slices.SortFunc(n.Errors, func(a, b ErrorRecord) int {
 		if a.version != b.version {
-			return a.version < b.version
+			return cmp.Compare(a.version, b.version)
 		}
-		return a.Key < b.Key
+		return strings.Compare(a.Key, b.Key)
 	})
 	for _, e := range f.events {
 		n.Events = append(n.Events, *e)
 	}
-	sort.Slice(n.Events, func(i, j int) bool {
-		a, b := n.Events[i], n.Events[j]
-		if !a.ts.Equal(b.ts) {
-			return a.ts.Before(b.ts)
+	slices.SortFunc(n.Events, func(a, b Event) int {
+		if c := a.ts.Compare(b.ts); c != 0 {
+			return c
 		}
-		return a.ID < b.ID
+		return strings.Compare(a.ID, b.ID)
 	})
 	for _, fb := range f.feedback {
 		n.Feedback = append(n.Feedback, *fb)
 	}
-	sort.Slice(n.Feedback, func(i, j int) bool {
-		a, b := n.Feedback[i], n.Feedback[j]
+	slices.SortFunc(n.Feedback, func(a, b Feedback) int {
 		if a.version != b.version {
-			return a.version < b.version
+			return cmp.Compare(a.version, b.version)
 		}
-		return a.Key < b.Key
+		return strings.Compare(a.Key, b.Key)
 	})
 	for _, ev := range f.evals {
 		n.Evaluations = append(n.Evaluations, *ev)
 	}
-	sort.Slice(n.Evaluations, func(i, j int) bool {
-		a, b := n.Evaluations[i], n.Evaluations[j]
-		if !a.ts.Equal(b.ts) {
-			return a.ts.Before(b.ts)
+	slices.SortFunc(n.Evaluations, func(a, b Evaluation) int {
+		if c := a.ts.Compare(b.ts); c != 0 {
+			return c
 		}
-		return a.Key < b.Key
+		return strings.Compare(a.Key, b.Key)
 	})
 	for _, a := range f.attach {
 		n.Attachments = append(n.Attachments, *a)
 	}
-	sort.Slice(n.Attachments, func(i, j int) bool { return n.Attachments[i].ID < n.Attachments[j].ID })
+	slices.SortFunc(n.Attachments, func(a, b Attachment) int { return strings.Compare(a.ID, b.ID) })
 }
 
 // --- small JSON helpers -------------------------------------------------
