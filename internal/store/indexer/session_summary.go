@@ -51,7 +51,8 @@ type traceAgg struct {
 	errors      int
 }
 
-// maxCachedTraces bounds the aggregate cache (~150 bytes an entry). A
+// maxCachedTraces bounds the aggregate cache (~250 bytes an entry with
+// its key, so ~30 MiB at most). A
 // miss costs one trace assembly, never a wrong row.
 const maxCachedTraces = 1 << 17
 
