@@ -177,9 +177,9 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef) (
 		// Folding is pure and per node, so a level's nodes fold in
 		// parallel; placement below stays sequential in level order, which
 		// keeps the tree identical to a sequential fold.
-		folds := foldLevel(len(level), func(ar *arena, i int) (Node, map[commit.NodeRef][]commit.Commit) {
+		seedsOf := foldLevel(len(level), func(ar *arena, i int) map[commit.NodeRef][]commit.Commit {
 			p := level[i]
-			return fold(ar, p.ref, true, p.seeds, own[p.ref])
+			return foldInto(ar, &p.node.Node, p.ref, true, p.seeds, own[p.ref])
 		})
 		var next []*pending
 		for i, p := range level {
@@ -193,8 +193,6 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef) (
 			if len(cs) > 0 || len(kids[p.ref]) > 0 || len(p.seeds) > 0 {
 				exists[p.root] = true
 			}
-			p.node.Node = folds[i].node
-			seedsOf := folds[i].seeds
 			for _, k := range kids[p.ref] {
 				if k.Kind == commit.EntitySession {
 					continue // sessions are parents of traces, never children
@@ -205,7 +203,7 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef) (
 				if len(placed) >= MaxNodes {
 					return nil, nil, fmt.Errorf("assemble: tree under %s exceeds %d nodes", p.root.ID, MaxNodes)
 				}
-				c := &pending{node: &TreeNode{}, ref: k, root: p.root, seeds: seedsOf[k]}
+				c := &pending{node: &TreeNode{}, ref: k, root: p.root, seeds: seedsOf[i][k]}
 				placed[k] = c
 				p.node.Children = append(p.node.Children, c.node)
 				next = append(next, c)
@@ -225,24 +223,19 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef) (
 	return out, stats, nil
 }
 
-type levelFold struct {
-	node  Node
-	seeds map[commit.NodeRef][]commit.Commit
-}
-
 // parallelMin is the level size from which folding is spread over
 // GOMAXPROCS goroutines; below it the goroutines cost more than they save.
 const parallelMin = 64
 
 // foldLevel runs fn for 0..n-1, on up to GOMAXPROCS goroutines for large
 // levels; results are indexed, so their order does not depend on timing.
-func foldLevel(n int, fn func(ar *arena, i int) (Node, map[commit.NodeRef][]commit.Commit)) []levelFold {
-	out := make([]levelFold, n)
+func foldLevel(n int, fn func(ar *arena, i int) map[commit.NodeRef][]commit.Commit) []map[commit.NodeRef][]commit.Commit {
+	out := make([]map[commit.NodeRef][]commit.Commit, n)
 	workers := min(runtime.GOMAXPROCS(0), n/parallelMin)
 	if workers <= 1 {
 		ar := &arena{}
 		for i := range out {
-			out[i].node, out[i].seeds = fn(ar, i)
+			out[i] = fn(ar, i)
 		}
 		return out
 	}
@@ -260,7 +253,7 @@ func foldLevel(n int, fn func(ar *arena, i int) (Node, map[commit.NodeRef][]comm
 					return
 				}
 				for i := start; i < min(start+16, n); i++ {
-					out[i].node, out[i].seeds = fn(ar, i)
+					out[i] = fn(ar, i)
 				}
 			}
 		}()

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
@@ -54,15 +55,27 @@ func FoldNode(commits []commit.Commit) Node {
 // events, feedback, evaluations, attachments and errors are sets keyed by id
 // or content hash.
 func Fold(ref commit.NodeRef, commits []commit.Commit) Node {
-	n, _ := fold(&arena{}, ref, false, commits)
+	ar := arenas.Get().(*arena)
+	var n Node
+	foldInto(ar, &n, ref, false, commits)
+	ar.reset() // drop references to the commits before pooling
+	arenas.Put(ar)
 	return n
 }
+
+// arenas recycles the member buffers of Fold calls made outside assembly
+// (which keeps one arena per goroutine itself): a pool, not shared state —
+// an arena holds nothing between folds.
+var arenas = sync.Pool{New: func() any { return &arena{} }}
 
 // fold is Fold over several slices (no concatenation needed). With collect
 // it also returns, per child, the node's own child-creating add-* commits
 // (the children's seeds), read from the data it decodes anyway.
-func fold(ar *arena, ref commit.NodeRef, collect bool, parts ...[]commit.Commit) (Node, map[commit.NodeRef][]commit.Commit) {
-	n := Node{Kind: ref.Kind, ID: ref.ID}
+// It folds into *dst (a zero Node) so assembly can fold straight into the
+// tree's nodes without copying a Node.
+func foldInto(ar *arena, dst *Node, ref commit.NodeRef, collect bool, parts ...[]commit.Commit) map[commit.NodeRef][]commit.Commit {
+	*dst = Node{Kind: ref.Kind, ID: ref.ID}
+	n := dst
 	total := 0
 	for _, p := range parts {
 		total += len(p)
@@ -97,9 +110,9 @@ func fold(ar *arena, ref commit.NodeRef, collect bool, parts ...[]commit.Commit)
 
 	ar.reset()
 	// The sub-record sets are made on first use: most nodes have none.
-	f := folder{ar: ar, n: &n}
+	f := folder{ar: ar, n: n}
 	if collect {
-		f.children = map[commit.NodeRef][]commit.Commit{}
+		f.collect = true
 	}
 	// One pass in commit.Less order (last writer wins), but messages are
 	// collected in two lists: the seeds' (the add-generation that creates a
@@ -127,7 +140,7 @@ func fold(ar *arena, ref commit.NodeRef, collect bool, parts ...[]commit.Commit)
 		}
 	}
 	f.finish()
-	return n, f.children
+	return f.children
 }
 
 // dedupeItems keeps the first of each commit id in a sorted list: a
@@ -174,7 +187,9 @@ type folder struct {
 	evals    map[string]*Evaluation
 	attach   map[string]*Attachment
 	errs     map[string]*ErrorRecord
-	// children collects own child-creating commits by child (assembly).
+	// children collects own child-creating commits by child when collect
+	// is set (assembly); made on first use, as leaves have none.
+	collect  bool
 	children map[commit.NodeRef][]commit.Commit
 }
 
@@ -215,7 +230,10 @@ func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool) {
 		if _, isAdd := childKinds[c.Action]; isAdd {
 			// An edge to a child, which folds this commit as its seed.
 			if r, ok := childRefOf(c, obj.ok, obj.get("id"), obj.get("message"), obj.get("startTimestamp")); ok {
-				if f.children != nil {
+				if f.collect {
+					if f.children == nil {
+						f.children = map[commit.NodeRef][]commit.Commit{}
+					}
 					f.children[r] = append(f.children[r], *c)
 				}
 				return
