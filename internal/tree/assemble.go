@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
@@ -166,21 +165,32 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef) (
 		for i, p := range level {
 			refs[i] = p.ref
 		}
-		own, err := r.Commits(ctx, refs)
-		if err != nil {
-			return nil, nil, fmt.Errorf("assemble: read commits of %d nodes: %w", len(refs), err)
+		// Folding is pure and per node, so a level's nodes fold while the
+		// rest of the level is still being read; placement below stays
+		// sequential in level order, which keeps the tree identical to a
+		// sequential fold.
+		lf := newLevelFolder(len(level))
+		own := make(map[commit.NodeRef][]commit.Commit, len(refs))
+		for start := 0; start < len(level); start += readChunk {
+			end := min(start+readChunk, len(level))
+			cs, err := r.Commits(ctx, refs[start:end])
+			if err != nil {
+				lf.wait()
+				return nil, nil, fmt.Errorf("assemble: read commits of %d nodes: %w", end-start, err)
+			}
+			for k, v := range cs {
+				own[k] = v
+			}
+			lf.fold(start, end, func(ar *arena, i int) map[commit.NodeRef][]commit.Commit {
+				p := level[i]
+				return foldInto(ar, &p.node.Node, p.ref, true, p.seeds, cs[p.ref])
+			})
 		}
 		kids, err := r.Children(ctx, refs)
+		seedsOf := lf.wait()
 		if err != nil {
 			return nil, nil, fmt.Errorf("assemble: read children of %d nodes: %w", len(refs), err)
 		}
-		// Folding is pure and per node, so a level's nodes fold in
-		// parallel; placement below stays sequential in level order, which
-		// keeps the tree identical to a sequential fold.
-		seedsOf := foldLevel(len(level), func(ar *arena, i int) map[commit.NodeRef][]commit.Commit {
-			p := level[i]
-			return foldInto(ar, &p.node.Node, p.ref, true, p.seeds, own[p.ref])
-		})
 		var next []*pending
 		for i, p := range level {
 			cs := own[p.ref]
@@ -223,43 +233,69 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef) (
 	return out, stats, nil
 }
 
-// parallelMin is the level size from which folding is spread over
-// GOMAXPROCS goroutines; below it the goroutines cost more than they save.
+// readChunk is how many nodes' commits one read asks for when a level is
+// large: the fold of one chunk overlaps the read of the next.
+const readChunk = 512
+
+// parallelMin is the level size from which folds run on goroutines; below
+// it the goroutines cost more than they save.
 const parallelMin = 64
 
-// foldLevel runs fn for 0..n-1, on up to GOMAXPROCS goroutines for large
-// levels; results are indexed, so their order does not depend on timing.
-func foldLevel(n int, fn func(ar *arena, i int) map[commit.NodeRef][]commit.Commit) []map[commit.NodeRef][]commit.Commit {
-	out := make([]map[commit.NodeRef][]commit.Commit, n)
-	workers := min(runtime.GOMAXPROCS(0), n/parallelMin)
-	if workers <= 1 {
-		ar := &arena{}
-		for i := range out {
-			out[i] = fn(ar, i)
-		}
-		return out
+// levelFolder folds ranges of a level, on up to GOMAXPROCS goroutines
+// for large levels. Results are indexed by position, so they do not
+// depend on timing.
+type levelFolder struct {
+	out  []map[commit.NodeRef][]commit.Commit
+	sync bool
+	sem  chan struct{}
+	wg   sync.WaitGroup
+	ar   *arena // the synchronous path's
+}
+
+func newLevelFolder(n int) *levelFolder {
+	lf := &levelFolder{out: make([]map[commit.NodeRef][]commit.Commit, n)}
+	if n < parallelMin || runtime.GOMAXPROCS(0) == 1 {
+		lf.sync, lf.ar = true, &arena{}
+	} else {
+		lf.sem = make(chan struct{}, runtime.GOMAXPROCS(0))
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
+	return lf
+}
+
+// fold runs fn for start..end-1 (now, or on a goroutine).
+func (lf *levelFolder) fold(start, end int, fn func(ar *arena, i int) map[commit.NodeRef][]commit.Commit) {
+	if lf.sync {
+		for i := start; i < end; i++ {
+			lf.out[i] = fn(lf.ar, i)
+		}
+		return
+	}
+	// Split a range into per-goroutine parts so one read's worth of nodes
+	// uses every core.
+	parts := max(1, min(cap(lf.sem), (end-start)/parallelMin))
+	step := (end - start + parts - 1) / parts
+	for s := start; s < end; s += step {
+		e := min(s+step, end)
+		lf.wg.Add(1)
 		go func() {
-			defer wg.Done()
-			ar := &arena{} // one per goroutine: arenas are not shared
-			for {
-				// Chunks of 16 nodes: few atomic operations, good balance.
-				start := int(next.Add(16)) - 16
-				if start >= n {
-					return
-				}
-				for i := start; i < min(start+16, n); i++ {
-					out[i] = fn(ar, i)
-				}
+			defer lf.wg.Done()
+			// Acquired inside, so the reader never waits for a fold.
+			lf.sem <- struct{}{}
+			defer func() { <-lf.sem }()
+			ar := arenas.Get().(*arena)
+			for i := s; i < e; i++ {
+				lf.out[i] = fn(ar, i)
 			}
+			ar.reset()
+			arenas.Put(ar)
 		}()
 	}
-	wg.Wait()
-	return out
+}
+
+// wait returns the child seeds of every node once all folds are done.
+func (lf *levelFolder) wait() []map[commit.NodeRef][]commit.Commit {
+	lf.wg.Wait()
+	return lf.out
 }
 
 // finishTree sorts children and computes totals bottom-up.
