@@ -51,7 +51,29 @@ func fieldsOfData(data []byte) (childFields, bool) {
 	if len(data) == 0 || data[0] != '{' || !validJSON(data) {
 		return f, false
 	}
-	for _, m := range (*arena)(nil).rawMembers(data) {
+	return childFieldsOf((*arena)(nil).rawMembers(data)), true
+}
+
+// childRefObject is ChildRef that also returns the commit's data as the
+// fold's object (what parseObject gives), decoded once for both.
+func (a *arena) childRefObject(c *commit.Commit) (commit.NodeRef, object, bool) {
+	if _, ok := childKinds[c.Action]; !ok {
+		return commit.NodeRef{}, object{}, false
+	}
+	if len(c.Data) == 0 || c.Data[0] != '{' || !validJSON(c.Data) {
+		return commit.NodeRef{}, object{}, false // ChildRef: not an object
+	}
+	ms := a.rawMembers(c.Data)
+	f := childFieldsOf(ms) // document order: the last of a repeated key wins
+	r, ok := childRefOf(c, true, f.ID, f.Message, f.StartTimestamp)
+	return r, object{ms: sortMembers(ms), ok: true}, ok
+}
+
+// childFieldsOf picks childFields out of an object's members in document
+// order.
+func childFieldsOf(ms []member) childFields {
+	var f childFields
+	for _, m := range ms {
 		var dst *json.RawMessage
 		switch k := m.key; {
 		case fieldIs(k, "id"):
@@ -71,7 +93,7 @@ func fieldsOfData(data []byte) (childFields, bool) {
 		}
 		*dst = m.val // read-only views: callers only read them
 	}
-	return f, true
+	return f
 }
 
 func fieldIs(key, name string) bool { return key == name || strings.EqualFold(key, name) }

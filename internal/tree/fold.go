@@ -76,6 +76,7 @@ var arenas = sync.Pool{New: func() any { return &arena{} }}
 func foldInto(ar *arena, dst *Node, ref commit.NodeRef, collect bool, parts ...[]commit.Commit) map[commit.NodeRef][]commit.Commit {
 	*dst = Node{Kind: ref.Kind, ID: ref.ID}
 	n := dst
+	ar.reset() // members of the previous fold are dead (nodes keep clones)
 	total := 0
 	for _, p := range parts {
 		total += len(p)
@@ -85,17 +86,21 @@ func foldInto(ar *arena, dst *Node, ref commit.NodeRef, collect bool, parts ...[
 		for i := range commits {
 			c := &commits[i]
 			own := c.Node() == ref
+			var seedObj object
 			if !own {
-				r, ok := ChildRef(c)
+				// ChildRef(c) == ref, decoding the data once for both the
+				// test and the seed's fields.
+				r, obj, ok := ar.childRefObject(c)
 				if !ok || r != ref {
 					continue
 				}
+				seedObj = obj
 			}
 			id := c.ID
 			if id.IsZero() {
 				id = commit.ComputeID(c.Repo, c.Entity, c.EntityID, c.Action, c.Data)
 			}
-			list = append(list, foldItem{c: c, id: id, seed: !own})
+			list = append(list, foldItem{c: c, id: id, seed: !own, obj: seedObj})
 		}
 	}
 	// Apply order is commit.Less (version, then id). Sorting first makes
@@ -108,7 +113,6 @@ func foldInto(ar *arena, dst *Node, ref commit.NodeRef, collect bool, parts ...[
 	})
 	list = dedupeItems(list)
 
-	ar.reset()
 	// The sub-record sets are made on first use: most nodes have none.
 	f := folder{ar: ar, n: n}
 	if collect {
@@ -125,7 +129,7 @@ func foldInto(ar *arena, dst *Node, ref commit.NodeRef, collect bool, parts ...[
 		} else {
 			f.msgs = &updMsgs
 		}
-		f.apply(it.c, it.id, it.seed)
+		f.apply(it.c, it.id, it.seed, it.obj)
 	}
 	n.Messages = append(seedMsgs, updMsgs...)
 	f.msgs = nil
@@ -176,6 +180,7 @@ type foldItem struct {
 	c    *commit.Commit
 	id   commit.ID
 	seed bool
+	obj  object // a seed's decoded data
 }
 
 type folder struct {
@@ -193,14 +198,15 @@ type folder struct {
 	children map[commit.NodeRef][]commit.Commit
 }
 
-func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool) {
+func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool, seedObj object) {
+	if isSeed {
+		// A seed's data was decoded when it was matched to the node.
+		f.fields(seedObj, c.Version)
+		return
+	}
 	var obj object
 	if len(c.Data) > 0 && c.Data[0] == '{' {
 		obj = f.ar.parseObject(c.Data)
-	}
-	if isSeed {
-		f.fields(obj, c.Version)
-		return
 	}
 	switch c.Action {
 	case commit.ActionCreate, commit.ActionUpdate, commit.ActionProcessLargeLog:

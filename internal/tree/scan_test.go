@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
 // The fold's JSON helpers must give exactly what the encoding/json calls
@@ -91,6 +93,18 @@ func checkHelpers(t *testing.T, data []byte) {
 	got, gotOK := fieldsOfData(data)
 	if gotOK != wantOK || wantOK && !reflect.DeepEqual(got, want) {
 		t.Fatalf("%q: fieldsOf = %+v,%v, json %+v,%v", data, got, gotOK, want, wantOK)
+	}
+	// childRefObject == ChildRef plus parseObject, for a child-creating commit.
+	for _, act := range []commit.Action{commit.ActionAddSpan, commit.ActionAddError, commit.ActionUpdate} {
+		c := &commit.Commit{Repo: "r", Entity: commit.EntitySpan, EntityID: "p", Action: act, Data: data}
+		wr, wok := ChildRef(c)
+		gr, gobj, gok := ar.childRefObject(c)
+		if gr != wr || gok != wok {
+			t.Fatalf("%q %s: childRefObject = %v,%v, ChildRef %v,%v", data, act, gr, gok, wr, wok)
+		}
+		if po := ar.parseObject(data); gok && !reflect.DeepEqual(gobj, po) {
+			t.Fatalf("%q: childRefObject object %v, parseObject %v", data, gobj, po)
+		}
 	}
 	// compact == json.Compact (or a copy when invalid), on anything.
 	var b bytes.Buffer
