@@ -170,7 +170,9 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef) (
 		// sequential in level order, which keeps the tree identical to a
 		// sequential fold.
 		lf := newLevelFolder(len(level))
-		own := make(map[commit.NodeRef][]commit.Commit, len(refs))
+		// Each read's map is kept as is (not merged into one level-wide
+		// map); node i's commits are in owns[i/readChunk].
+		owns := make([]map[commit.NodeRef][]commit.Commit, 0, (len(level)+readChunk-1)/readChunk)
 		for start := 0; start < len(level); start += readChunk {
 			end := min(start+readChunk, len(level))
 			cs, err := r.Commits(ctx, refs[start:end])
@@ -178,9 +180,7 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef) (
 				lf.wait()
 				return nil, nil, fmt.Errorf("assemble: read commits of %d nodes: %w", end-start, err)
 			}
-			for k, v := range cs {
-				own[k] = v
-			}
+			owns = append(owns, cs)
 			lf.fold(start, end, func(ar *arena, i int) map[commit.NodeRef][]commit.Commit {
 				p := level[i]
 				return foldInto(ar, &p.node.Node, p.ref, true, p.seeds, cs[p.ref])
@@ -191,9 +191,17 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef) (
 		if err != nil {
 			return nil, nil, fmt.Errorf("assemble: read children of %d nodes: %w", len(refs), err)
 		}
+		// The next level's nodes come from one slab (bounded, so a hostile
+		// child list cannot make it huge) instead of one allocation each.
+		bound := 0
+		for _, p := range level {
+			bound += len(kids[p.ref])
+		}
+		bound = min(bound, MaxNodes-len(placed)+1)
+		nodeSlab, pendSlab := make([]TreeNode, bound), make([]pending, bound)
 		var next []*pending
 		for i, p := range level {
-			cs := own[p.ref]
+			cs := owns[i/readChunk][p.ref]
 			st := stats[p.root]
 			st.commits += len(cs)
 			for i := range cs {
@@ -213,7 +221,14 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef) (
 				if len(placed) >= MaxNodes {
 					return nil, nil, fmt.Errorf("assemble: tree under %s exceeds %d nodes", p.root.ID, MaxNodes)
 				}
-				c := &pending{node: &TreeNode{}, ref: k, root: p.root, seeds: seedsOf[i][k]}
+				var c *pending
+				if len(pendSlab) > 0 {
+					c = &pendSlab[0]
+					*c = pending{node: &nodeSlab[0], ref: k, root: p.root, seeds: seedsOf[i][k]}
+					pendSlab, nodeSlab = pendSlab[1:], nodeSlab[1:]
+				} else {
+					c = &pending{node: &TreeNode{}, ref: k, root: p.root, seeds: seedsOf[i][k]}
+				}
 				placed[k] = c
 				p.node.Children = append(p.node.Children, c.node)
 				next = append(next, c)
