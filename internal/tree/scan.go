@@ -33,7 +33,8 @@ func (a *arena) reset() {
 	}
 }
 
-// member is one key of a JSON object with its raw (untrimmed-free) value.
+// member is one key of a JSON object with its raw value (no surrounding
+// whitespace; a view into the decoded data, never modified).
 type member struct {
 	key string
 	val json.RawMessage
