@@ -502,29 +502,30 @@ func validID(name, id string) error {
 // getTrace assembles the tree from the commits on every request, so the
 // answer is never older than the store (the summary index may lag).
 func (a *api) getTrace(w http.ResponseWriter, r *http.Request) {
-	repo, err := a.resolveRepo(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	id := r.PathValue("id")
-	if err = validID("id", id); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	t, err := tree.AssembleTrace(r.Context(), a.st, commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: id})
-	if err != nil {
-		a.fail(w, r, fmt.Errorf("assemble trace %s: %w", id, err))
-		return
-	}
-	if t == nil {
-		a.fail(w, r, store.ErrNotFound)
-		return
-	}
-	writeJSON(w, http.StatusOK, t)
+	a.getAssembled(w, r, commit.EntityTrace, func(ctx context.Context, ref commit.NodeRef) (any, error) {
+		t, err := tree.AssembleTrace(ctx, a.st, ref)
+		if t == nil {
+			return nil, err
+		}
+		return t, err
+	})
 }
 
+// getSession does the same for a session with the full trees of its traces.
 func (a *api) getSession(w http.ResponseWriter, r *http.Request) {
+	a.getAssembled(w, r, commit.EntitySession, func(ctx context.Context, ref commit.NodeRef) (any, error) {
+		s, err := tree.AssembleSession(ctx, a.st, ref)
+		if s == nil {
+			return nil, err
+		}
+		return s, err
+	})
+}
+
+// getAssembled serves one assembled root of the given kind named by the
+// path's {id}: 400 for a bad id, 404 when nothing is stored under it.
+func (a *api) getAssembled(w http.ResponseWriter, r *http.Request, kind commit.Entity,
+	assemble func(context.Context, commit.NodeRef) (any, error)) {
 	repo, err := a.resolveRepo(r)
 	if err != nil {
 		a.fail(w, r, err)
@@ -535,16 +536,16 @@ func (a *api) getSession(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	s, err := tree.AssembleSession(r.Context(), a.st, commit.NodeRef{Repo: repo, Kind: commit.EntitySession, ID: id})
+	v, err := assemble(r.Context(), commit.NodeRef{Repo: repo, Kind: kind, ID: id})
 	if err != nil {
-		a.fail(w, r, fmt.Errorf("assemble session %s: %w", id, err))
+		a.fail(w, r, fmt.Errorf("assemble %s %s: %w", kind, id, err))
 		return
 	}
-	if s == nil {
+	if v == nil {
 		a.fail(w, r, store.ErrNotFound)
 		return
 	}
-	writeJSON(w, http.StatusOK, s)
+	writeJSON(w, http.StatusOK, v)
 }
 
 var knownEntities = map[commit.Entity]bool{
