@@ -21,7 +21,7 @@ RACE_PKGS := ./pkg/... ./internal/tree/... ./internal/store/...
 GO_SOURCES := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './build/*' -not -path './test/*' -not -path '*/node_modules/*' 2>/dev/null) \
               $(shell find internal/webui/static -type f 2>/dev/null)
 
-.PHONY: all build run test test-unit test-race test-e2e e2e lint fmt bench tools clean
+.PHONY: all build run test test-unit test-race test-e2e e2e lint fmt bench tools clean prices
 
 all: build
 
@@ -75,6 +75,11 @@ fmt:
 ## bench: every Go benchmark once, benchstat-friendly output in bench.txt
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./... | tee bench.txt
+
+## prices: re-extract internal/pricing/data/prices.json from the pinned @pydantic/genai-prices
+##         (bump the version in internal/pricing/refresh/package.json + lock first; needs node and npm)
+prices:
+	cd internal/pricing/refresh && npm ci --no-audit --no-fund && node extract.mjs
 
 clean:
 	rm -rf bin build
