@@ -3,6 +3,7 @@ module github.com/otelcol-genai/otelcol-genai
 go 1.25.0
 
 require (
+	github.com/dlclark/regexp2 v1.12.0
 	github.com/open-telemetry/opentelemetry-collector-contrib/exporter/datadogexporter v0.155.0
 	github.com/open-telemetry/opentelemetry-collector-contrib/exporter/kafkaexporter v0.155.0
 	github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension v0.155.0
