@@ -148,3 +148,30 @@ func TestOverrideValidate(t *testing.T) {
 		}
 	})
 }
+
+// A Table is shared by every pipeline goroutine.
+func TestConcurrentCalc(t *testing.T) {
+	tab, err := MustDefault().With([]Override{{ModelRegex: "^mine-", InputMTok: ptr(1), OutputMTok: ptr(1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	for g := 0; g < 8; g++ {
+		go func() {
+			var err error
+			for i := 0; i < 200 && err == nil; i++ {
+				for _, m := range []string{"mistral-large-latest", "gpt-4o", "mine-1", "claude-3-5-sonnet-20240620", "nope"} {
+					if _, e := tab.Calc(Usage{InputTokens: 10, OutputTokens: 5}, m, "", time.Time{}); e != nil && !errors.Is(e, ErrUnknownModel) {
+						err = e
+					}
+				}
+			}
+			done <- err
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
