@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -429,6 +430,20 @@ func (a *api) traceQuery(r *http.Request) (store.TraceQuery, error) {
 	if tq.MinDuration, err = parseDuration("min_duration", q.Get("min_duration")); err != nil {
 		return tq, err
 	}
+	if v := q.Get("min_cost"); v != "" {
+		c, perr := strconv.ParseFloat(v, 64)
+		if perr != nil || c < 0 || math.IsNaN(c) || math.IsInf(c, 0) {
+			return tq, badRequest("min_cost: want a non-negative number of USD, got %q", v)
+		}
+		tq.MinCost = c
+	}
+	switch s := q.Get("sort"); s {
+	case "", "start":
+	case "cost":
+		tq.Sort = store.SortCost
+	default:
+		return tq, badRequest("sort: want start or cost, got %q", s)
+	}
 	if tq.Limit, err = a.parseLimit(q.Get("limit")); err != nil {
 		return tq, err
 	}
@@ -503,7 +518,7 @@ func validID(name, id string) error {
 // answer is never older than the store (the summary index may lag).
 func (a *api) getTrace(w http.ResponseWriter, r *http.Request) {
 	a.getAssembled(w, r, commit.EntityTrace, func(ctx context.Context, ref commit.NodeRef) (any, error) {
-		t, err := tree.AssembleTrace(ctx, a.st, ref)
+		t, err := tree.AssembleTrace(ctx, a.st, ref, tree.WithPrices(a.st.Prices()))
 		if t == nil {
 			return nil, err
 		}
@@ -514,7 +529,7 @@ func (a *api) getTrace(w http.ResponseWriter, r *http.Request) {
 // getSession does the same for a session with the full trees of its traces.
 func (a *api) getSession(w http.ResponseWriter, r *http.Request) {
 	a.getAssembled(w, r, commit.EntitySession, func(ctx context.Context, ref commit.NodeRef) (any, error) {
-		s, err := tree.AssembleSession(ctx, a.st, ref)
+		s, err := tree.AssembleSession(ctx, a.st, ref, tree.WithPrices(a.st.Prices()))
 		if s == nil {
 			return nil, err
 		}
@@ -631,7 +646,7 @@ func (a *api) entity(ctx context.Context, ref commit.NodeRef) (*entityResponse, 
 
 	resp := &entityResponse{
 		Ref:      ref,
-		Node:     tree.Fold(ref, all),
+		Node:     tree.Fold(ref, all, tree.WithPrices(a.st.Prices())),
 		Parents:  nonNil(parents),
 		Children: nonNil(children[ref]),
 		Commits:  make([]historyEntry, 0, len(all)),

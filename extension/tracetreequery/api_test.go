@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/client"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/pricing"
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
@@ -35,6 +36,8 @@ type feedStore struct {
 func newFeedStore() *feedStore {
 	return &feedStore{Store: memstore.New(), subs: map[string][]chan store.Change{}}
 }
+
+func (f *feedStore) Prices() *pricing.Table { return pricing.MustDefault() }
 
 func (f *feedStore) Subscribe(_ context.Context, repo string) (<-chan store.Change, func()) {
 	ch := make(chan store.Change, 16)

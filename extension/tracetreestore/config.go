@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/pricing"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/indexer"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/pebblestore"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/pgstore"
@@ -27,6 +28,9 @@ type Config struct {
 	Retention indexer.RetentionConfig `mapstructure:"retention"`
 	// Indexer tunes summary indexing and the live feed.
 	Indexer IndexerConfig `mapstructure:"indexer"`
+	// Pricing is where computed costs come from: every tree this store
+	// serves and every summary row it indexes is priced with it.
+	Pricing PricingConfig `mapstructure:"pricing"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -43,6 +47,48 @@ type IndexerConfig struct {
 	BatchSize int `mapstructure:"batch_size"`
 	// SubscriberBuffer is a live subscriber's channel size.
 	SubscriberBuffer int `mapstructure:"subscriber_buffer"`
+}
+
+// PricingConfig selects the price table (internal/pricing): the price
+// data embedded in the binary (Pydantic's genai-prices, see `make
+// prices`), or a newer data file of the same format, plus overrides.
+type PricingConfig struct {
+	// DataFile replaces the embedded price data with this file (a
+	// genai-prices data file as `make prices` writes it), without a rebuild.
+	DataFile string `mapstructure:"data_file"`
+	// Overrides add or replace prices; they are checked before the price
+	// data, and among themselves the latest effective_from in force wins.
+	Overrides []pricing.Override `mapstructure:"overrides"`
+}
+
+// table builds the price table the configuration describes.
+func (p *PricingConfig) table() (*pricing.Table, error) {
+	t := pricing.MustDefault()
+	if p.DataFile != "" {
+		var err error
+		if t, err = pricing.Load(p.DataFile); err != nil {
+			return nil, fmt.Errorf("pricing::data_file: %w", err)
+		}
+	}
+	if len(p.Overrides) == 0 {
+		return t, nil
+	}
+	t, err := t.With(p.Overrides)
+	if err != nil {
+		return nil, fmt.Errorf("pricing::overrides: %w", err)
+	}
+	return t, nil
+}
+
+// Validate checks the overrides; the data file is read at start.
+func (p *PricingConfig) Validate() error {
+	var errs []error
+	for i := range p.Overrides {
+		if err := p.Overrides[i].Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("pricing::overrides[%d]: %w", i, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // BackendConfig is a union: exactly one of its kinds is set.
@@ -110,6 +156,9 @@ func (c *Config) Validate() error {
 	}
 	ic := c.indexerConfig()
 	if err := ic.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Pricing.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

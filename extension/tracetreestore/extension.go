@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreestore/internal/metadata"
+	"github.com/otelcol-genai/otelcol-genai/internal/pricing"
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/indexer"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/pebblestore"
@@ -65,9 +66,13 @@ func (e *storeExtension) Start(ctx context.Context, _ component.Host) error {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	prices, err := e.cfg.Pricing.table()
+	if err != nil {
+		return fmt.Errorf("tracetree_store: %w", err)
+	}
 	opened := map[string]*indexer.Indexer{}
 	for _, name := range names {
-		ix, err := e.open(ctx, name, e.cfg.Backends[name])
+		ix, err := e.open(ctx, name, e.cfg.Backends[name], prices)
 		if err != nil {
 			for _, o := range opened {
 				_ = o.Close()
@@ -82,7 +87,7 @@ func (e *storeExtension) Start(ctx context.Context, _ component.Host) error {
 	return nil
 }
 
-func (e *storeExtension) open(ctx context.Context, name string, bc BackendConfig) (*indexer.Indexer, error) {
+func (e *storeExtension) open(ctx context.Context, name string, bc BackendConfig, prices *pricing.Table) (*indexer.Indexer, error) {
 	logger := e.logger.With(zap.String("backend", name))
 	var b store.Backend
 	switch {
@@ -106,6 +111,7 @@ func (e *storeExtension) open(ctx context.Context, name string, bc BackendConfig
 	attrs := metric.WithAttributeSet(attribute.NewSet(attribute.String("backend", name)))
 	ix, err := indexer.New(b, e.cfg.indexerConfig(), indexer.Settings{
 		Logger: logger,
+		Prices: prices,
 		Telemetry: indexer.Telemetry{
 			CommitsApplied:   e.tel.TracetreeStoreCommitsApplied,
 			ApplyDuration:    e.tel.TracetreeStoreApplyDuration,

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreestore/internal/metadata"
+	"github.com/otelcol-genai/otelcol-genai/internal/pricing"
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/pebblestore"
@@ -227,6 +228,8 @@ type memOnly struct{ *memstore.Store }
 func (memOnly) Subscribe(context.Context, string) (<-chan store.Change, func()) {
 	return nil, func() {}
 }
+
+func (memOnly) Prices() *pricing.Table { return pricing.MustDefault() }
 
 type nopComponent struct {
 	component.StartFunc

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/pricing"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -102,15 +103,18 @@ type TraceSummary struct {
 	Start     time.Time `json:"start"`
 	End       time.Time `json:"end,omitzero"`
 	// DurationMs is End-Start in milliseconds, 0 while the trace is open.
-	DurationMs   float64           `json:"durationMs"`
-	InputTokens  int64             `json:"inputTokens"`
-	OutputTokens int64             `json:"outputTokens"`
-	TotalTokens  int64             `json:"totalTokens"`
-	Cost         float64           `json:"cost"`
-	Counts       map[string]int    `json:"counts"`
-	Error        bool              `json:"error"`
-	Tags         map[string]string `json:"tags,omitempty"`
-	Models       []string          `json:"models,omitempty"`
+	DurationMs   float64 `json:"durationMs"`
+	InputTokens  int64   `json:"inputTokens"`
+	OutputTokens int64   `json:"outputTokens"`
+	TotalTokens  int64   `json:"totalTokens"`
+	Cost         float64 `json:"cost"`
+	// UnpricedGenerations counts model calls with usage but no known
+	// price: Cost is partial when it is not 0.
+	UnpricedGenerations int               `json:"unpricedGenerations"`
+	Counts              map[string]int    `json:"counts"`
+	Error               bool              `json:"error"`
+	Tags                map[string]string `json:"tags,omitempty"`
+	Models              []string          `json:"models,omitempty"`
 	// LastActivity is the newest commit version seen, as a time; retention
 	// deletes by it.
 	LastActivity time.Time `json:"lastActivity"`
@@ -128,12 +132,30 @@ type TraceQuery struct {
 	Model       string
 	ErrorOnly   bool
 	MinDuration time.Duration
+	// MinCost keeps traces whose total cost (USD) is at least MinCost.
+	MinCost float64
+	// Sort orders the page: SortStart (newest start first, the default)
+	// or SortCost (most expensive first; needs Repo).
+	Sort TraceSort
 	// InactiveBefore keeps only traces whose LastActivity is before it
 	// (retention).
 	InactiveBefore time.Time
 	Limit          int    // page size; backends cap it
 	Cursor         string // opaque, from TracePage.NextCursor
 }
+
+// TraceSort is the order of a trace search.
+type TraceSort string
+
+// Trace search orders. Ties break by newest start, then trace id.
+const (
+	SortStart TraceSort = ""
+	SortCost  TraceSort = "cost"
+)
+
+// ErrSortNeedsRepo is returned for a cost-ordered search across all
+// repositories: the cost order is kept per repository.
+var ErrSortNeedsRepo = errors.New("sort by cost needs a repository")
 
 // TracePage is one page of search results.
 type TracePage struct {
@@ -143,18 +165,20 @@ type TracePage struct {
 
 // SessionSummary is one row of the session index.
 type SessionSummary struct {
-	Repo         string            `json:"repo"`
-	SessionID    string            `json:"id"`
-	Name         string            `json:"name,omitempty"`
-	Start        time.Time         `json:"start"`
-	End          time.Time         `json:"end,omitzero"`
-	TraceCount   int               `json:"traceCount"`
-	TotalTokens  int64             `json:"totalTokens"`
-	Cost         float64           `json:"cost"`
-	Error        bool              `json:"error"`
-	Tags         map[string]string `json:"tags,omitempty"`
-	LastActivity time.Time         `json:"lastActivity"`
-	Revision     int64             `json:"-"`
+	Repo        string    `json:"repo"`
+	SessionID   string    `json:"id"`
+	Name        string    `json:"name,omitempty"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end,omitzero"`
+	TraceCount  int       `json:"traceCount"`
+	TotalTokens int64     `json:"totalTokens"`
+	Cost        float64   `json:"cost"`
+	// UnpricedGenerations: as in TraceSummary.
+	UnpricedGenerations int               `json:"unpricedGenerations"`
+	Error               bool              `json:"error"`
+	Tags                map[string]string `json:"tags,omitempty"`
+	LastActivity        time.Time         `json:"lastActivity"`
+	Revision            int64             `json:"-"`
 }
 
 // SessionQuery filters the session search.
@@ -190,4 +214,8 @@ type Store interface {
 	// called. A slow subscriber loses changes (the channel never blocks the
 	// write path) and sees a Change with no nodes as a "resync" marker.
 	Subscribe(ctx context.Context, repo string) (changes <-chan Change, cancel func())
+	// Prices is the price table the store's summary rows were computed
+	// with; readers that assemble trees pass it on (tree.WithPrices) so a
+	// tree and its search row show the same cost.
+	Prices() *pricing.Table
 }

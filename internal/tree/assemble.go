@@ -22,12 +22,21 @@ type TreeNode struct {
 	Children []*TreeNode `json:"children,omitempty"`
 }
 
-// Totals aggregate a subtree, the node itself included.
+// Totals aggregate a subtree, the node itself included. Tokens and cost
+// sum the subtree's leaf model calls only (see totals): a generation whose
+// subtree holds other model calls is an aggregate of them, shown with its
+// own usage but never counted twice.
 type Totals struct {
 	InputTokens  int64   `json:"inputTokens"`
 	OutputTokens int64   `json:"outputTokens"`
 	TotalTokens  int64   `json:"totalTokens"`
 	Cost         float64 `json:"cost"`
+	// UnpricedGenerations counts the leaf model calls with usage but no
+	// cost (no price known for their model), so a partial Cost is never
+	// shown as a complete one.
+	UnpricedGenerations int `json:"unpricedGenerations"`
+	// modelCalls counts the leaf model calls summed into the totals.
+	modelCalls int
 	// Counts is the number of nodes by kind.
 	Counts map[string]int `json:"counts"`
 	// Errors counts error nodes plus error records on nodes.
@@ -66,8 +75,8 @@ const MaxNodes = 1_000_000
 // parents are safe (the first parent in (level, kind, id) order keeps it).
 // It returns store.ErrNotFound when the trace has neither commits nor
 // children.
-func AssembleTrace(ctx context.Context, r store.Reader, ref commit.NodeRef) (*Trace, error) {
-	roots, stats, err := assemble(ctx, r, []commit.NodeRef{ref})
+func AssembleTrace(ctx context.Context, r store.Reader, ref commit.NodeRef, opts ...Option) (*Trace, error) {
+	roots, stats, err := assemble(ctx, r, []commit.NodeRef{ref}, newOptions(opts))
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +90,8 @@ func AssembleTrace(ctx context.Context, r store.Reader, ref commit.NodeRef) (*Tr
 // AssembleSession folds a session and the traces that belong to it.
 // Candidate traces come from the session's edges (every trace that ever
 // named it); only those whose folded sessionId is still this session stay.
-func AssembleSession(ctx context.Context, r store.Reader, ref commit.NodeRef) (*Session, error) {
+func AssembleSession(ctx context.Context, r store.Reader, ref commit.NodeRef, opts ...Option) (*Session, error) {
+	o := newOptions(opts)
 	own, err := r.Commits(ctx, []commit.NodeRef{ref})
 	if err != nil {
 		return nil, fmt.Errorf("session %s: read commits: %w", ref.ID, err)
@@ -102,7 +112,7 @@ func AssembleSession(ctx context.Context, r store.Reader, ref commit.NodeRef) (*
 	sn := &TreeNode{Node: Fold(ref, own[ref])}
 	s := &Session{Repo: ref.Repo, Root: sn, CommitCount: sn.CommitCount, LastVersion: sn.LastVersion}
 	if len(traceRefs) > 0 {
-		roots, stats, err := assembleEach(ctx, r, traceRefs)
+		roots, stats, err := assembleEach(ctx, r, traceRefs, o)
 		if err != nil {
 			return nil, err
 		}
@@ -128,8 +138,8 @@ type treeStats struct {
 }
 
 // assemble builds the trees under roots, sharing the level-by-level reads.
-func assemble(ctx context.Context, r store.Reader, roots []commit.NodeRef) (map[commit.NodeRef]*TreeNode, treeStats, error) {
-	out, stats, err := assembleEach(ctx, r, roots)
+func assemble(ctx context.Context, r store.Reader, roots []commit.NodeRef, o options) (map[commit.NodeRef]*TreeNode, treeStats, error) {
+	out, stats, err := assembleEach(ctx, r, roots, o)
 	var all treeStats
 	for _, s := range stats {
 		all.commits += s.commits
@@ -138,7 +148,7 @@ func assemble(ctx context.Context, r store.Reader, roots []commit.NodeRef) (map[
 	return out, all, err
 }
 
-func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef) (map[commit.NodeRef]*TreeNode, map[commit.NodeRef]treeStats, error) {
+func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o options) (map[commit.NodeRef]*TreeNode, map[commit.NodeRef]treeStats, error) {
 	type pending struct {
 		node  *TreeNode
 		ref   commit.NodeRef
@@ -242,7 +252,7 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef) (
 		if p == nil || !exists[ref] {
 			continue
 		}
-		finishTree(p.node)
+		finishTree(p.node, &o)
 		out[ref] = p.node
 	}
 	return out, stats, nil
@@ -313,11 +323,13 @@ func (lf *levelFolder) wait() []map[commit.NodeRef][]commit.Commit {
 	return lf.out
 }
 
-// finishTree sorts children and computes totals bottom-up.
-func finishTree(n *TreeNode) Totals {
+// finishTree prices generations, sorts children and computes totals
+// bottom-up.
+func finishTree(n *TreeNode, o *options) Totals {
 	for _, c := range n.Children {
-		finishTree(c)
+		finishTree(c, o)
 	}
+	priceNode(&n.Node, o.prices)
 	sortChildren(n.Children)
 	n.Totals = totals(n)
 	return n.Totals
@@ -348,16 +360,15 @@ func sortChildren(cs []*TreeNode) {
 }
 
 // totals of a node whose children already have theirs.
+//
+// Only leaf model calls are summed: a node with usage or cost counts them
+// when no node below it does. A generation that wraps other generations
+// (an agent step reporting the sum of its calls, a gateway span over the
+// provider call) is an aggregate; counting it as well would double every
+// token. The rule is decided on the assembled tree, so the order in which
+// commits arrived never matters (docs/tree-json.md, "Totals").
 func totals(n *TreeNode) Totals {
 	t := Totals{Counts: map[string]int{string(n.Kind): 1}}
-	if n.Usage != nil {
-		t.InputTokens = n.Usage.InputTokens
-		t.OutputTokens = n.Usage.OutputTokens
-		t.TotalTokens = n.Usage.TotalTokens
-	}
-	if n.Cost != nil {
-		t.Cost = n.Cost.Total
-	}
 	t.Errors = len(n.Errors)
 	if n.Kind == commit.EntityError {
 		t.Errors++
@@ -368,10 +379,26 @@ func totals(n *TreeNode) Totals {
 		t.OutputTokens += ct.OutputTokens
 		t.TotalTokens += ct.TotalTokens
 		t.Cost += ct.Cost
+		t.UnpricedGenerations += ct.UnpricedGenerations
+		t.modelCalls += ct.modelCalls
 		t.Errors += ct.Errors
 		for k, v := range ct.Counts {
 			t.Counts[k] += v
 		}
+	}
+	if (n.Usage != nil || n.Cost != nil) && t.modelCalls == 0 {
+		if n.Usage != nil {
+			t.InputTokens = n.Usage.InputTokens
+			t.OutputTokens = n.Usage.OutputTokens
+			t.TotalTokens = n.Usage.TotalTokens
+		}
+		if n.Cost != nil {
+			t.Cost = n.Cost.Total
+		}
+		if unpriced(&n.Node) {
+			t.UnpricedGenerations = 1
+		}
+		t.modelCalls = 1
 	}
 	t.Error = t.Errors > 0
 	return t
@@ -389,19 +416,20 @@ func Walk(n *TreeNode, fn func(*TreeNode)) {
 func SummarizeTrace(t *Trace) store.TraceSummary {
 	root := t.Root
 	s := store.TraceSummary{
-		Repo:         t.Repo,
-		TraceID:      root.ID,
-		Name:         root.Name,
-		SessionID:    root.SessionID,
-		InputTokens:  root.Totals.InputTokens,
-		OutputTokens: root.Totals.OutputTokens,
-		TotalTokens:  root.Totals.TotalTokens,
-		Cost:         root.Totals.Cost,
-		Counts:       copyCounts(root.Totals.Counts),
-		Error:        root.Totals.Error,
-		Tags:         copyTags(root.Tags),
-		LastActivity: time.Unix(0, t.LastVersion).UTC(),
-		Revision:     t.LastVersion + int64(t.CommitCount),
+		Repo:                t.Repo,
+		TraceID:             root.ID,
+		Name:                root.Name,
+		SessionID:           root.SessionID,
+		InputTokens:         root.Totals.InputTokens,
+		OutputTokens:        root.Totals.OutputTokens,
+		TotalTokens:         root.Totals.TotalTokens,
+		Cost:                root.Totals.Cost,
+		UnpricedGenerations: root.Totals.UnpricedGenerations,
+		Counts:              copyCounts(root.Totals.Counts),
+		Error:               root.Totals.Error,
+		Tags:                copyTags(root.Tags),
+		LastActivity:        time.Unix(0, t.LastVersion).UTC(),
+		Revision:            t.LastVersion + int64(t.CommitCount),
 	}
 	s.Start, s.End = span(root, t.LastVersion)
 	if !s.End.IsZero() && !s.Start.IsZero() {
@@ -424,16 +452,17 @@ func SummarizeTrace(t *Trace) store.TraceSummary {
 func SummarizeSession(ss *Session) store.SessionSummary {
 	root := ss.Root
 	s := store.SessionSummary{
-		Repo:         ss.Repo,
-		SessionID:    root.ID,
-		Name:         root.Name,
-		TraceCount:   len(root.Children),
-		TotalTokens:  root.Totals.TotalTokens,
-		Cost:         root.Totals.Cost,
-		Error:        root.Totals.Error,
-		Tags:         copyTags(root.Tags),
-		LastActivity: time.Unix(0, ss.LastVersion).UTC(),
-		Revision:     ss.LastVersion + int64(ss.CommitCount),
+		Repo:                ss.Repo,
+		SessionID:           root.ID,
+		Name:                root.Name,
+		TraceCount:          len(root.Children),
+		TotalTokens:         root.Totals.TotalTokens,
+		Cost:                root.Totals.Cost,
+		UnpricedGenerations: root.Totals.UnpricedGenerations,
+		Error:               root.Totals.Error,
+		Tags:                copyTags(root.Tags),
+		LastActivity:        time.Unix(0, ss.LastVersion).UTC(),
+		Revision:            ss.LastVersion + int64(ss.CommitCount),
 	}
 	s.Start, s.End = span(root, ss.LastVersion)
 	return s

@@ -20,7 +20,7 @@ import (
 // ordinary (non add-*) commits name; if every commit is a child-creating
 // add-*, it is the child they name. Use Fold when the node is known: a set
 // holding only a node's own add-* commits is otherwise ambiguous.
-func FoldNode(commits []commit.Commit) Node {
+func FoldNode(commits []commit.Commit, opts ...Option) Node {
 	var ref commit.NodeRef
 	found := false
 	for i := range commits {
@@ -40,7 +40,7 @@ func FoldNode(commits []commit.Commit) Node {
 	if !found && len(commits) > 0 {
 		ref = commits[0].Node()
 	}
-	return Fold(ref, commits)
+	return Fold(ref, commits, opts...)
 }
 
 // Fold is the one fold: it materializes node ref from commits, which may
@@ -54,10 +54,11 @@ func FoldNode(commits []commit.Commit) Node {
 // generation messages append in version order, the seeds' messages first;
 // events, feedback, evaluations, attachments and errors are sets keyed by id
 // or content hash.
-func Fold(ref commit.NodeRef, commits []commit.Commit) Node {
+func Fold(ref commit.NodeRef, commits []commit.Commit, opts ...Option) Node {
 	ar := arenas.Get().(*arena)
 	var n Node
 	foldInto(ar, &n, ref, false, commits)
+	priceNode(&n, newOptions(opts).prices)
 	ar.reset() // drop references to the commits before pooling
 	arenas.Put(ar)
 	return n
@@ -448,38 +449,11 @@ func contentText(raw json.RawMessage) string {
 	return strings.Join(out, "")
 }
 
-func (a *arena) parseUsage(raw json.RawMessage) *Usage {
-	u := a.subObject(raw)
-	if !u.ok {
-		return nil
-	}
-	num := func(keys ...string) (int64, bool) {
-		for _, k := range keys {
-			if v := u.get(k); v != nil {
-				if f, ok := number(v); ok {
-					return int64(f), true
-				}
-			}
-		}
-		return 0, false
-	}
-	in, ok1 := num("prompt_tokens", "input_tokens", "promptTokens", "inputTokens")
-	out, ok2 := num("completion_tokens", "output_tokens", "completionTokens", "outputTokens")
-	total, ok3 := num("total_tokens", "totalTokens")
-	if !ok1 && !ok2 && !ok3 {
-		return nil
-	}
-	if !ok3 {
-		total = in + out
-	}
-	return &Usage{InputTokens: in, OutputTokens: out, TotalTokens: total}
-}
-
 func (a *arena) parseCost(raw json.RawMessage) *Cost {
 	c := a.subObject(raw)
 	if !c.ok {
 		if f, ok := number(raw); ok {
-			return &Cost{Total: f}
+			return &Cost{Total: f, Source: CostSent}
 		}
 		return nil
 	}
@@ -492,7 +466,7 @@ func (a *arena) parseCost(raw json.RawMessage) *Cost {
 	if !ok3 {
 		total = in + out
 	}
-	return &Cost{Input: in, Output: out, Total: total}
+	return &Cost{Input: in, Output: out, Total: total, Source: CostSent}
 }
 
 // errorFrom records an error given as {message, code?, type?} or a string

@@ -99,18 +99,50 @@ type Completion struct {
 	ToolCalls     []RawJSON `json:"toolCalls,omitempty"`
 }
 
-// Usage is token usage from a generation result.
+// Usage is token usage from a generation result, in one convention
+// whatever the provider's: InputTokens includes cache reads and writes,
+// OutputTokens includes reasoning; the detail counts are subsets of them
+// (omitted when the result did not report them). See usage.go for the
+// result shapes read.
 type Usage struct {
-	InputTokens  int64 `json:"inputTokens"`
-	OutputTokens int64 `json:"outputTokens"`
-	TotalTokens  int64 `json:"totalTokens"`
+	InputTokens      int64 `json:"inputTokens"`
+	OutputTokens     int64 `json:"outputTokens"`
+	TotalTokens      int64 `json:"totalTokens"`
+	CacheReadTokens  int64 `json:"cacheReadTokens,omitempty"`
+	CacheWriteTokens int64 `json:"cacheWriteTokens,omitempty"`
+	ReasoningTokens  int64 `json:"reasoningTokens,omitempty"`
 }
 
-// Cost is a generation's cost (result.cost or Python's add-cost).
+// Cost is a generation's cost in USD: the one the client sent (result.cost,
+// Python's add-cost, OTLP cost attributes), which always wins, or the one
+// computed from the usage and a price table at read time (cost.go).
 type Cost struct {
 	Input  float64 `json:"input"`
 	Output float64 `json:"output"`
 	Total  float64 `json:"total"`
+	// Source is CostSent or CostComputed.
+	Source string `json:"source"`
+	// Price is the price a computed cost used (absent for a sent cost).
+	Price *PriceRef `json:"price,omitempty"`
+}
+
+// Cost sources.
+const (
+	CostSent     = "sent"
+	CostComputed = "computed"
+)
+
+// PriceRef says which price a computed cost used and where it came from:
+// the provider and model as the price table names them, the table's source
+// (the price data's version, a data file, or "config" for an override) and
+// the prices applied, keyed as genai-prices keys them (input_mtok,
+// cache_read_mtok, output_mtok, …: USD per million tokens; requests_kcount:
+// USD per thousand requests).
+type PriceRef struct {
+	Provider string             `json:"provider,omitempty"`
+	Model    string             `json:"model"`
+	Source   string             `json:"source"`
+	Prices   map[string]float64 `json:"prices,omitempty"`
 }
 
 // ErrorRecord is an error reported on a node: a generation error result, a

@@ -37,7 +37,7 @@ func sdkBody() string {
 		`trace{id=trace-eq,action=update,data={"input":"What's the weather in Paris?"}}`,
 		`trace{id=trace-eq,action=add-span,data={"id":"span-agent","name":"agent","tags":{},"startTimestamp":"` + iso(0) + `"}}`,
 		`span{id=span-agent,action=add-generation,data={"id":"gen-1","messages":[{"role":"system","content":"You are helpful."},{"role":"user","content":"What's the weather in Paris?"}],"name":"plan","tags":{},"startTimestamp":"` + iso(10) + `","provider":"openai","model":"gpt-4o-mini","modelParameters":{"temperature":0.2,"max_tokens":256}}}`,
-		`generation{id=gen-1,action=result,data={"result":{"id":"chatcmpl-1","object":"chat.completion","created":1795336429,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},"logprobs":null,"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":42,"completion_tokens":17,"total_tokens":59}}}}`,
+		`generation{id=gen-1,action=result,data={"result":{"id":"chatcmpl-1","object":"chat.completion","created":1795336429,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},"logprobs":null,"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":42,"completion_tokens":17,"total_tokens":59,"prompt_tokens_details":{"cached_tokens":32}}}}}`,
 		`generation{id=gen-1,action=end,data={"endTimestamp":"` + iso(20) + `"}}`,
 		`span{id=span-agent,action=add-tool-call,data={"id":"call_1","name":"get_weather","description":"Get current weather for a city","args":"{\"city\":\"Paris\"}","tags":{},"startTimestamp":"` + iso(30) + `"}}`,
 		`tool_call{id=call_1,action=result,data={"result":"{\"tempC\":18}"}}`,
@@ -95,7 +95,7 @@ func otlpTraces() ptrace.Traces {
 		"gen_ai.request.model": "gpt-4o-mini", "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
 		"gen_ai.request.temperature": 0.2, "gen_ai.request.max_tokens": 256,
 		"gen_ai.response.id": "chatcmpl-1", "gen_ai.response.finish_reasons": []any{"tool_calls"},
-		"gen_ai.usage.input_tokens": 42, "gen_ai.usage.output_tokens": 17,
+		"gen_ai.usage.input_tokens": 42, "gen_ai.usage.output_tokens": 17, "gen_ai.usage.cache_read.input_tokens": 32,
 		"gen_ai.input.messages":  "[" + sys + "," + user + "]",
 		"gen_ai.output.messages": "[" + strings.TrimSuffix(call, "}") + `,"finish_reason":"tool_call"}]`,
 	})
@@ -255,6 +255,22 @@ func TestSDKAndOTLPGiveTheSameTree(t *testing.T) {
 	if got.Totals.TotalTokens != 59+92 || got.Totals.Counts["generation"] != 2 || got.Totals.Counts["tool_call"] != 1 ||
 		got.Totals.Counts["retrieval"] != 1 || len(got.Children) != 1 || len(got.Children[0].Children) != 4 {
 		t.Fatalf("unexpected tree shape: %+v", got.Totals)
+	}
+	// Both generations are priced from their usage (the same computed cost
+	// on both sides, checked by the comparison above), cache reads at their
+	// own rate, and the trace total is their sum.
+	var sum float64
+	for _, g := range []view{got.Children[0].Children[0], got.Children[0].Children[3]} {
+		if g.Kind != "generation" || g.Cost == nil || g.Cost.Source != tree.CostComputed || g.Cost.Total <= 0 || g.Cost.Price == nil {
+			t.Fatalf("generation %s: cost %+v, want a computed cost", g.Name, g.Cost)
+		}
+		sum += g.Cost.Total
+	}
+	if plan := got.Children[0].Children[0]; plan.Usage.CacheReadTokens != 32 || plan.Cost.Price.Prices["cache_read_mtok"] <= 0 {
+		t.Fatalf("cache reads not carried or not priced: %+v %+v", plan.Usage, plan.Cost)
+	}
+	if got.Totals.Cost != sum || got.Totals.UnpricedGenerations != 0 {
+		t.Fatalf("trace cost total = %v (unpriced %d), want %v", got.Totals.Cost, got.Totals.UnpricedGenerations, sum)
 	}
 
 	sdkSess, err := tree.AssembleSession(ctx, sdkStore, commit.NodeRef{Repo: repo, Kind: commit.EntitySession, ID: "sess-eq"})

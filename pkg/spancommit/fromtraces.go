@@ -633,8 +633,18 @@ func (b *builder) generation(pe commit.Entity, pid, start, end string, tags, met
 		if c.Usage.Total != nil {
 			u["total_tokens"] = *c.Usage.Total
 		}
-		if c.Usage.CacheRead != nil {
-			u["prompt_tokens_details"] = map[string]int64{"cached_tokens": *c.Usage.CacheRead}
+		// Cache reads and writes are subsets of prompt_tokens (the
+		// canonical convention); cache_write_tokens has no OpenAI name, the
+		// fold reads it beside cached_tokens (internal/tree/usage.go).
+		if c.Usage.CacheRead != nil || c.Usage.CacheWrite != nil {
+			d := map[string]int64{}
+			if c.Usage.CacheRead != nil {
+				d["cached_tokens"] = *c.Usage.CacheRead
+			}
+			if c.Usage.CacheWrite != nil {
+				d["cache_write_tokens"] = *c.Usage.CacheWrite
+			}
+			u["prompt_tokens_details"] = d
 		}
 		if c.Usage.Reasoning != nil {
 			u["completion_tokens_details"] = map[string]int64{"reasoning_tokens": *c.Usage.Reasoning}

@@ -236,7 +236,7 @@ func (f *feed) emitDue(ctx context.Context) {
 // handle emits one trace if it is due. It reports whether the trace is
 // done (no longer pending).
 func (f *feed) handle(ctx context.Context, ref commit.NodeRef, p *pendingTrace, now time.Time) (bool, error) {
-	t, err := tree.AssembleTrace(ctx, f.st, ref)
+	t, err := tree.AssembleTrace(ctx, f.st, ref, tree.WithPrices(f.st.Prices()))
 	if errors.Is(err, store.ErrNotFound) {
 		return true, nil // deleted (retention) before it completed
 	}
@@ -302,7 +302,7 @@ func (f *feed) sessionName(ctx context.Context, t *tree.Trace) string {
 	if err != nil || len(cs[ref]) == 0 {
 		return ""
 	}
-	n := tree.Fold(ref, cs[ref])
+	n := tree.Fold(ref, cs[ref], tree.WithPrices(f.st.Prices()))
 	return n.Name
 }
 

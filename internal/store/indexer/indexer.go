@@ -18,7 +18,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/pricing"
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/internal/tree"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -37,6 +39,11 @@ type Settings struct {
 	Logger     *zap.Logger
 	Telemetry  Telemetry
 	Summarizer Summarizer // nil means the tree package's fold (TreeSummarizer)
+	// Prices is the price table computed costs come from (nil: the
+	// embedded price data). Every fold and assembly of this store uses it,
+	// and readers get it from Prices, so the index rows and the trees a
+	// reader assembles agree.
+	Prices *pricing.Table
 	// Now is the clock (tests move it for retention); nil means time.Now.
 	Now func() time.Time
 }
@@ -54,6 +61,9 @@ type Indexer struct {
 	tel    Telemetry
 	sum    Summarizer
 	now    func() time.Time
+	prices *pricing.Table
+	// treeOpts go to every fold and assembly (the price table).
+	treeOpts []tree.Option
 
 	kick chan struct{}
 	// pendingSince is the UnixNano of the oldest Apply not yet covered by a
@@ -87,24 +97,33 @@ func New(b store.Backend, cfg Config, set Settings) (*Indexer, error) {
 	if set.Logger == nil {
 		set.Logger = zap.NewNop()
 	}
+	if set.Prices == nil {
+		set.Prices = pricing.MustDefault()
+	}
+	treeOpts := []tree.Option{tree.WithPrices(set.Prices)}
 	if set.Summarizer == nil {
-		set.Summarizer = defaultSummarizer
+		set.Summarizer = TreeSummarizer{Options: treeOpts}
 	}
 	if set.Now == nil {
 		set.Now = time.Now
 	}
 	set.Telemetry.fill()
 	return &Indexer{
-		Backend: b,
-		cfg:     cfg,
-		logger:  set.Logger,
-		tel:     set.Telemetry,
-		sum:     set.Summarizer,
-		now:     set.Now,
-		kick:    make(chan struct{}, 1),
-		subs:    map[*subscriber]struct{}{},
+		Backend:  b,
+		cfg:      cfg,
+		logger:   set.Logger,
+		tel:      set.Telemetry,
+		sum:      set.Summarizer,
+		now:      set.Now,
+		prices:   set.Prices,
+		treeOpts: treeOpts,
+		kick:     make(chan struct{}, 1),
+		subs:     map[*subscriber]struct{}{},
 	}, nil
 }
+
+// Prices returns the price table this store's trees are priced with.
+func (ix *Indexer) Prices() *pricing.Table { return ix.prices }
 
 // Unwrap returns the wrapped backend, for callers that look for optional
 // backend capabilities by type assertion.
@@ -286,7 +305,7 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 		var agg traceAgg
 		var err error
 		if fast {
-			row, agg, err = summarizeTraceAgg(ctx, r, t)
+			row, agg, err = summarizeTraceAgg(ctx, r, t, ix.treeOpts...)
 		} else {
 			row, err = ix.sum.SummarizeTrace(ctx, ix.Backend, t)
 		}

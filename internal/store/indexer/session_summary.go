@@ -48,6 +48,7 @@ type traceAgg struct {
 	lastVersion int64
 	totalTokens int64
 	cost        float64
+	unpriced    int
 	errors      int
 }
 
@@ -96,6 +97,7 @@ func aggOf(t *tree.Trace, revision int64) traceAgg {
 		lastVersion: t.LastVersion,
 		totalTokens: root.Totals.TotalTokens,
 		cost:        root.Totals.Cost,
+		unpriced:    root.Totals.UnpricedGenerations,
 		errors:      root.Totals.Errors,
 	}
 	tree.Walk(root, func(n *tree.TreeNode) {
@@ -107,8 +109,8 @@ func aggOf(t *tree.Trace, revision int64) traceAgg {
 }
 
 // summarizeTraceAgg assembles a trace and returns its row and aggregate.
-func summarizeTraceAgg(ctx context.Context, r store.Reader, ref commit.NodeRef) (store.TraceSummary, traceAgg, error) {
-	t, err := tree.AssembleTrace(ctx, r, ref)
+func summarizeTraceAgg(ctx context.Context, r store.Reader, ref commit.NodeRef, opts ...tree.Option) (store.TraceSummary, traceAgg, error) {
+	t, err := tree.AssembleTrace(ctx, r, ref, opts...)
 	if err != nil {
 		return store.TraceSummary{}, traceAgg{}, err
 	}
@@ -165,7 +167,7 @@ func (ix *Indexer) summarizeSession(ctx context.Context, r store.Reader, ref com
 					// Not assembled by this process at this revision:
 					// assemble it now, as AssembleSession would.
 					var err error
-					_, agg, err = summarizeTraceAgg(ctx, r, tref)
+					_, agg, err = summarizeTraceAgg(ctx, r, tref, ix.treeOpts...)
 					if err != nil {
 						if isNotFound(err) {
 							continue
@@ -186,7 +188,7 @@ func (ix *Indexer) summarizeSession(ctx context.Context, r store.Reader, ref com
 		}
 	}
 
-	sn := tree.Fold(ref, own[ref])
+	sn := tree.Fold(ref, own[ref], ix.treeOpts...)
 	// The session tree's child order (tree's sortChildren): own start,
 	// startless last, then kind (all traces) and id.
 	slices.SortFunc(members, func(a, b member) int {
@@ -215,6 +217,7 @@ func (ix *Indexer) summarizeSession(ctx context.Context, r store.Reader, ref com
 	// Totals as tree's totals(): the node's own numbers, then each child's.
 	var tokens int64
 	var cost float64
+	var unpriced int
 	if sn.Usage != nil {
 		tokens = sn.Usage.TotalTokens
 	}
@@ -231,6 +234,7 @@ func (ix *Indexer) summarizeSession(ctx context.Context, r store.Reader, ref com
 	for _, m := range members {
 		tokens += m.agg.totalTokens
 		cost += m.agg.cost
+		unpriced += m.agg.unpriced
 		errs += m.agg.errors
 		commits += m.agg.commits
 		last = max(last, m.agg.lastVersion)
@@ -250,17 +254,18 @@ func (ix *Indexer) summarizeSession(ctx context.Context, r store.Reader, ref com
 		}
 	}
 	row := store.SessionSummary{
-		Repo:         ref.Repo,
-		SessionID:    sn.ID,
-		Name:         sn.Name,
-		Start:        start,
-		TraceCount:   len(members),
-		TotalTokens:  tokens,
-		Cost:         cost,
-		Error:        errs > 0,
-		Tags:         copyTags(sn.Tags),
-		LastActivity: time.Unix(0, last).UTC(),
-		Revision:     last + int64(commits),
+		Repo:                ref.Repo,
+		SessionID:           sn.ID,
+		Name:                sn.Name,
+		Start:               start,
+		TraceCount:          len(members),
+		TotalTokens:         tokens,
+		Cost:                cost,
+		UnpricedGenerations: unpriced,
+		Error:               errs > 0,
+		Tags:                copyTags(sn.Tags),
+		LastActivity:        time.Unix(0, last).UTC(),
+		Revision:            last + int64(commits),
 	}
 	if sn.Ended || !sn.End().IsZero() {
 		row.End = sn.End()

@@ -13,13 +13,14 @@ import (
 // Revision from the commit set (last version + commit count), which only
 // grows as commits arrive, so concurrent indexers agree on which row is
 // newer.
-type TreeSummarizer struct{}
-
-var defaultSummarizer Summarizer = TreeSummarizer{}
+type TreeSummarizer struct {
+	// Options go to every assembly (the price table).
+	Options []tree.Option
+}
 
 // SummarizeTrace assembles the trace and summarizes it.
-func (TreeSummarizer) SummarizeTrace(ctx context.Context, r store.Reader, ref commit.NodeRef) (store.TraceSummary, error) {
-	t, err := tree.AssembleTrace(ctx, r, ref)
+func (s TreeSummarizer) SummarizeTrace(ctx context.Context, r store.Reader, ref commit.NodeRef) (store.TraceSummary, error) {
+	t, err := tree.AssembleTrace(ctx, r, ref, s.Options...)
 	if err != nil {
 		return store.TraceSummary{}, err
 	}
@@ -27,10 +28,10 @@ func (TreeSummarizer) SummarizeTrace(ctx context.Context, r store.Reader, ref co
 }
 
 // SummarizeSession assembles the session and summarizes it.
-func (TreeSummarizer) SummarizeSession(ctx context.Context, r store.Reader, ref commit.NodeRef) (store.SessionSummary, error) {
-	s, err := tree.AssembleSession(ctx, r, ref)
+func (s TreeSummarizer) SummarizeSession(ctx context.Context, r store.Reader, ref commit.NodeRef) (store.SessionSummary, error) {
+	ss, err := tree.AssembleSession(ctx, r, ref, s.Options...)
 	if err != nil {
 		return store.SessionSummary{}, err
 	}
-	return tree.SummarizeSession(s), nil
+	return tree.SummarizeSession(ss), nil
 }

@@ -1,0 +1,105 @@
+package tree
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/pricing"
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+)
+
+// Option adjusts how trees are computed from their commits.
+type Option func(*options)
+
+type options struct {
+	prices *pricing.Table
+}
+
+// WithPrices sets the price table computed costs come from (the
+// tracetree_store extension builds it from the embedded price data, a data
+// file and config overrides). Without it the embedded price data is used.
+func WithPrices(t *pricing.Table) Option {
+	return func(o *options) {
+		if t != nil {
+			o.prices = t
+		}
+	}
+}
+
+func newOptions(opts []Option) options {
+	var o options
+	for _, fn := range opts {
+		fn(&o)
+	}
+	if o.prices == nil {
+		o.prices = pricing.MustDefault()
+	}
+	return o
+}
+
+// priceNode derives a generation's cost from its usage when the client sent
+// none. It runs on the folded node, at read time, so a corrected price
+// applies to old traces too and the commit order never matters. The rules:
+//
+//   - a cost the client sent always wins (Source "sent");
+//   - the model is the response model when the result names one, else the
+//     requested model; the provider is the node's;
+//   - the price is the one in force at the generation's start (else at its
+//     first commit);
+//   - a model the table does not know gets no cost at all (nil), never 0,
+//     so totals can say how many generations were unpriced.
+func priceNode(n *Node, prices *pricing.Table) {
+	if n.Kind != commit.EntityGeneration || n.Cost != nil || n.Usage == nil {
+		return
+	}
+	model := n.Model
+	if n.Completion != nil && n.Completion.Model != "" {
+		model = n.Completion.Model
+	}
+	if model == "" {
+		return
+	}
+	at := n.start
+	if at.IsZero() {
+		at = time.Unix(0, n.FirstVersion).UTC()
+	}
+	u := n.Usage
+	pu := pricing.Usage{
+		InputTokens:      u.InputTokens,
+		CacheReadTokens:  u.CacheReadTokens,
+		CacheWriteTokens: u.CacheWriteTokens,
+		OutputTokens:     u.OutputTokens,
+		ReasoningTokens:  u.ReasoningTokens,
+	}
+	r, err := prices.Calc(pu, model, n.Provider, at)
+	if prefix, rest, ok := strings.Cut(model, "/"); ok && errors.Is(err, pricing.ErrUnknownModel) && prefix != "" && rest != "" {
+		// Gateways and routers (LiteLLM, OpenRouter, the Vercel AI
+		// gateway) name models "<provider>/<model>"; the price data knows
+		// most of them only under the provider that serves them.
+		r, err = prices.Calc(pu, rest, prefix, at)
+	}
+	if err != nil {
+		// Unknown model, or usage that contradicts itself (more cache
+		// reads than input): no cost rather than a wrong one.
+		return
+	}
+	ref := &PriceRef{Provider: r.Provider, Model: r.Model, Source: r.Source}
+	if len(r.Prices) > 0 {
+		ref.Prices = make(map[string]float64, len(r.Prices))
+		for _, p := range r.Prices {
+			// Token rates are the price of the model; other units (web
+			// searches, per-request fees) only when the call used them.
+			if p.Units > 0 || strings.HasSuffix(p.Key, "_mtok") {
+				ref.Prices[p.Key] = p.Price
+			}
+		}
+	}
+	n.Cost = &Cost{Input: r.InputCost, Output: r.OutputCost, Total: r.TotalCost, Source: CostComputed, Price: ref}
+}
+
+// unpriced reports whether a generation has usage but no cost: a partial
+// sum must say so.
+func unpriced(n *Node) bool {
+	return n.Kind == commit.EntityGeneration && n.Usage != nil && n.Cost == nil
+}
