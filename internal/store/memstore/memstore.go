@@ -318,6 +318,9 @@ func MatchTrace(r *store.TraceSummary, q *store.TraceQuery) bool {
 	if q.MinDuration > 0 && r.DurationMs < float64(q.MinDuration)/float64(time.Millisecond) {
 		return false
 	}
+	if q.MinCost > 0 && !(r.Cost >= q.MinCost) {
+		return false
+	}
 	if !q.InactiveBefore.IsZero() && !r.LastActivity.Before(q.InactiveBefore) {
 		return false
 	}
@@ -330,11 +333,19 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 	if err := ctx.Err(); err != nil {
 		return store.TracePage{}, err
 	}
-	var afterStart time.Time
-	var afterID string
+	var after traceOrderKey
+	switch q.Sort {
+	case store.SortStart:
+	case store.SortCost:
+		if q.Repo == "" {
+			return store.TracePage{}, store.ErrSortNeedsRepo
+		}
+	default:
+		return store.TracePage{}, fmt.Errorf("memstore: unknown sort %q", q.Sort)
+	}
 	if q.Cursor != "" {
 		var err error
-		if afterStart, afterID, err = DecodeCursor(q.Cursor); err != nil {
+		if after, err = decodeOrderCursor(q.Cursor, q.Sort); err != nil {
 			return store.TracePage{}, err
 		}
 	}
@@ -348,18 +359,17 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 		if !MatchTrace(&r, &q) {
 			continue
 		}
-		if q.Cursor != "" && !newer(afterStart, afterID, r.Start, r.TraceID) {
+		if q.Cursor != "" && !after.before(orderKey(&r, q.Sort)) {
 			continue
 		}
 		rows = append(rows, r)
 	}
-	sort.Slice(rows, func(i, j int) bool { return newer(rows[i].Start, rows[i].TraceID, rows[j].Start, rows[j].TraceID) })
+	sort.Slice(rows, func(i, j int) bool { return orderKey(&rows[i], q.Sort).before(orderKey(&rows[j], q.Sort)) })
 	limit := pageLimit(q.Limit)
 	var page store.TracePage
 	if len(rows) > limit {
 		rows = rows[:limit]
-		last := rows[limit-1]
-		page.NextCursor = EncodeCursor(last.Start, last.TraceID)
+		page.NextCursor = orderKey(&rows[limit-1], q.Sort).cursor()
 	}
 	for _, r := range rows {
 		page.Traces = append(page.Traces, cloneTrace(r))

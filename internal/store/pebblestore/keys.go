@@ -54,6 +54,7 @@ const (
 	ixTag     = 'G'
 	ixModel   = 'M'
 	ixError   = 'E'
+	ixCost    = 'C' // (cost desc, start desc, id): sort=cost
 )
 
 var checkpointKey = []byte{pMeta, 'c', 'k', 'p', 't'}
@@ -180,6 +181,16 @@ func invTime(t time.Time) uint64 {
 		return math.MaxUint64
 	}
 	return math.MaxUint64 - uint64(t.UnixNano())
+}
+
+// invCost orders costs descending: a non-negative float64's bits grow
+// with its value, so their complement shrinks. Negative and NaN costs
+// (never computed, but a client may send them) sort as 0.
+func invCost(c float64) uint64 {
+	if !(c > 0) {
+		c = 0
+	}
+	return math.MaxUint64 - math.Float64bits(c)
 }
 
 func appendU64(b []byte, v uint64) []byte {

@@ -20,6 +20,8 @@ import (
 //	string repo, string session, string name   (uvarint len + bytes)
 //	uvarint n, n × string model
 //	uvarint n, n × (string key, string value)  tags
+//	cost (float64 bits, 8 bytes big endian)    absent in entries written
+//	                                           before cost search: read as 0
 
 var errCorruptProjection = errors.New("pebblestore: corrupt index entry")
 
@@ -59,6 +61,7 @@ func encodeProjection(pk []byte, r *store.TraceSummary) []byte {
 		b = appendLenString(b, k)
 		b = appendLenString(b, v)
 	}
+	b = binary.BigEndian.AppendUint64(b, math.Float64bits(r.Cost))
 	return b
 }
 
@@ -67,6 +70,7 @@ type projection struct {
 	pk              []byte
 	start, last     int64
 	durationMs      float64
+	cost            float64
 	isError         bool
 	repo, sess      []byte
 	name            []byte
@@ -140,6 +144,10 @@ func decodeProjection(v []byte, p *projection) error {
 	if r.err {
 		return errCorruptProjection
 	}
+	p.cost = 0
+	if len(r.b) >= 8 {
+		p.cost = math.Float64frombits(binary.BigEndian.Uint64(r.b[:8]))
+	}
 	return nil
 }
 
@@ -188,6 +196,9 @@ func (p *projection) match(q *store.TraceQuery) bool {
 		return false
 	}
 	if q.MinDuration > 0 && p.durationMs < float64(q.MinDuration)/float64(time.Millisecond) {
+		return false
+	}
+	if q.MinCost > 0 && !(p.cost >= q.MinCost) {
 		return false
 	}
 	if !q.InactiveBefore.IsZero() && p.last >= q.InactiveBefore.UnixNano() {

@@ -68,6 +68,7 @@ func traceIndexKeys(r *store.TraceSummary) [][]byte {
 	if r.Error {
 		keys = append(keys, append(base(ixError), suffix...))
 	}
+	keys = append(keys, append(appendU64(base(ixCost), invCost(r.Cost)), suffix...))
 	return keys
 }
 
@@ -261,6 +262,8 @@ func chooseTraceIndex(q *store.TraceQuery) []byte {
 	}
 	base := func(kind byte) []byte { return appendString([]byte{pTraceIdx, kind}, q.Repo) }
 	switch {
+	case q.Sort == store.SortCost:
+		return base(ixCost)
 	case q.SessionID != "":
 		return appendString(base(ixSession), q.SessionID)
 	case q.ErrorOnly:
@@ -349,8 +352,23 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 		return store.TracePage{}, err
 	}
 	defer s.release()
+	switch q.Sort {
+	case store.SortStart:
+	case store.SortCost:
+		if q.Repo == "" {
+			return store.TracePage{}, store.ErrSortNeedsRepo
+		}
+	default:
+		return store.TracePage{}, fmt.Errorf("pebblestore: unknown sort %q", q.Sort)
+	}
 	prefix := chooseTraceIndex(&q)
-	lower, upper, err := scanBounds(prefix, q.From, q.To, q.Cursor)
+	from, to := q.From, q.To
+	if q.Sort == store.SortCost {
+		// The cost index is not in time order: the time range is checked
+		// on the projection instead of bounding the scan.
+		from, to = time.Time{}, time.Time{}
+	}
+	lower, upper, err := scanBounds(prefix, from, to, q.Cursor)
 	if err != nil {
 		return store.TracePage{}, err
 	}

@@ -119,13 +119,13 @@ func TestArbitraryBytesInKeys(t *testing.T) {
 
 func TestCursorRoundTrip(t *testing.T) {
 	for _, c := range []cursor{{}, {Start: -5, Repo: "r", ID: "i"}, {Start: 1 << 62, Repo: "\x00\xff", ID: ""}, {Repo: "", ID: "x\x00"}} {
-		got, err := decodeCursor(encodeCursor(c))
+		got, err := decodeCursor(encodeCursor(c), c.ByCost)
 		if err != nil || got != c {
 			t.Errorf("%+v: got %+v %v", c, got, err)
 		}
 	}
 	for _, bad := range []string{"", "!!", "AAAA", encodeCursor(cursor{Repo: "abc"})[:14]} {
-		if _, err := decodeCursor(bad); err == nil {
+		if _, err := decodeCursor(bad, false); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}

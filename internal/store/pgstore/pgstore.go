@@ -189,13 +189,13 @@ func buildStatements(q string) statements {
 		deleteTraceSums:  `DELETE FROM ` + q + `.trace_summaries WHERE (repo, trace_id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))`,
 		deleteSessionSum: `DELETE FROM ` + q + `.session_summaries WHERE (repo, session_id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))`,
 		putTraceSummary: `INSERT INTO ` + q + `.trace_summaries AS t
-				(repo, trace_id, revision, start_ns, last_activity_ns, duration_ms, name, session_id, is_error, tags, models, doc)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::text[], $12)
+				(repo, trace_id, revision, start_ns, last_activity_ns, duration_ms, name, session_id, is_error, tags, models, doc, cost)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::text[], $12, $13)
 			ON CONFLICT (repo, trace_id) DO UPDATE SET
 				revision = excluded.revision, start_ns = excluded.start_ns,
 				last_activity_ns = excluded.last_activity_ns, duration_ms = excluded.duration_ms,
 				name = excluded.name, session_id = excluded.session_id, is_error = excluded.is_error,
-				tags = excluded.tags, models = excluded.models, doc = excluded.doc
+				tags = excluded.tags, models = excluded.models, doc = excluded.doc, cost = excluded.cost
 			WHERE excluded.revision > t.revision`,
 		putSessionSummary: `INSERT INTO ` + q + `.session_summaries AS t
 				(repo, session_id, revision, start_ns, last_activity_ns, doc)

@@ -117,6 +117,14 @@ var migrations = []migration{{
 			PRIMARY KEY (repo, key)
 		)`,
 	},
+}, {
+	// Version 2: cost search (min_cost, sort=cost). Rows written before it
+	// read as cost 0 until the indexer rewrites them.
+	version: 2,
+	stmts: []string{
+		`ALTER TABLE {{s}}.trace_summaries ADD COLUMN IF NOT EXISTS cost double precision NOT NULL DEFAULT 0`,
+		`CREATE INDEX IF NOT EXISTS trace_summaries_cost ON {{s}}.trace_summaries (repo, cost DESC, start_ns DESC, trace_id DESC)`,
+	},
 }}
 
 // SchemaVersion is the newest schema version this build knows.

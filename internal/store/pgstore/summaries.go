@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,7 +47,7 @@ func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary
 			return fmt.Errorf("pgstore: encode trace summary %s/%s: %w", r.Repo, r.TraceID, err)
 		}
 		args = append(args, []any{b(r.Repo), b(r.TraceID), r.Revision, nanos(r.Start), nanos(r.LastActivity),
-			r.DurationMs, b(r.Name), b(r.SessionID), r.Error, filterTags(r.Tags), filterModels(r.Models), doc})
+			r.DurationMs, b(r.Name), b(r.SessionID), r.Error, filterTags(r.Tags), filterModels(r.Models), doc, sortableCost(r.Cost)})
 	}
 	return s.retry.do(ctx, "put_trace_summaries", func(ctx context.Context) error {
 		// Each row's upsert is idempotent on its own, so the batch needs
@@ -97,32 +98,59 @@ func queueAll(sql string, args [][]any) *pgx.Batch {
 // strictly after it and stays stable while rows are added. It is binary
 // (start, repo length, repo, id) because ids are arbitrary bytes, which
 // JSON would not carry unchanged.
+//
+// A cost-ordered search (store.SortCost) orders by (cost desc, start desc,
+// id desc, repo desc); its cursor starts with 'c' and the cost's bits.
 type cursor struct {
+	ByCost   bool
+	Cost     float64
 	Start    int64
 	Repo, ID string
 }
 
 func encodeCursor(c cursor) string {
-	buf := binary.BigEndian.AppendUint64(nil, uint64(c.Start))
+	var buf []byte
+	if c.ByCost {
+		buf = binary.BigEndian.AppendUint64([]byte{'c'}, math.Float64bits(c.Cost))
+	}
+	buf = binary.BigEndian.AppendUint64(buf, uint64(c.Start))
 	buf = binary.BigEndian.AppendUint32(buf, uint32(len(c.Repo)))
 	buf = append(append(buf, c.Repo...), c.ID...)
 	return base64.RawURLEncoding.EncodeToString(buf)
 }
 
-func decodeCursor(s string) (cursor, error) {
+func decodeCursor(s string, byCost bool) (cursor, error) {
 	buf, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(buf) < 12 {
+	if err != nil {
+		return cursor{}, fmt.Errorf("pgstore: invalid cursor %q", s)
+	}
+	var c cursor
+	if byCost {
+		if len(buf) < 9 || buf[0] != 'c' {
+			return cursor{}, fmt.Errorf("pgstore: invalid cursor %q", s)
+		}
+		c.ByCost, c.Cost = true, math.Float64frombits(binary.BigEndian.Uint64(buf[1:9]))
+		buf = buf[9:]
+	}
+	if len(buf) < 12 {
 		return cursor{}, fmt.Errorf("pgstore: invalid cursor %q", s)
 	}
 	n := binary.BigEndian.Uint32(buf[8:12])
 	if uint64(n) > uint64(len(buf)-12) {
 		return cursor{}, fmt.Errorf("pgstore: invalid cursor %q", s)
 	}
-	return cursor{
-		Start: int64(binary.BigEndian.Uint64(buf[:8])),
-		Repo:  string(buf[12 : 12+n]),
-		ID:    string(buf[12+n:]),
-	}, nil
+	c.Start = int64(binary.BigEndian.Uint64(buf[:8]))
+	c.Repo, c.ID = string(buf[12:12+n]), string(buf[12+n:])
+	return c, nil
+}
+
+// sortableCost is the cost column's value: costs that have no order
+// (negative, NaN) are stored as 0, as every backend orders them.
+func sortableCost(c float64) float64 {
+	if !(c > 0) {
+		return 0
+	}
+	return c
 }
 
 // filterTags and filterModels make the jsonb and text[] filter columns:
@@ -185,6 +213,17 @@ func (w *where) String() string {
 // SearchTraces returns the summaries matching q, newest start first.
 func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.TracePage, error) {
 	limit := pageSize(q.Limit)
+	byCost := false
+	switch q.Sort {
+	case store.SortStart:
+	case store.SortCost:
+		if q.Repo == "" {
+			return store.TracePage{}, store.ErrSortNeedsRepo
+		}
+		byCost = true
+	default:
+		return store.TracePage{}, fmt.Errorf("pgstore: unknown sort %q", q.Sort)
+	}
 	var w where
 	if q.Repo != "" {
 		w.add("repo = ?", b(q.Repo))
@@ -215,18 +254,30 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 	if q.MinDuration > 0 {
 		w.add("duration_ms >= ?", float64(q.MinDuration)/float64(time.Millisecond))
 	}
+	if q.MinCost > 0 {
+		w.add("cost >= ?", q.MinCost)
+	}
 	if !q.InactiveBefore.IsZero() {
 		w.add("last_activity_ns < ?", nanos(q.InactiveBefore))
 	}
 	if q.Cursor != "" {
-		c, err := decodeCursor(q.Cursor)
+		c, err := decodeCursor(q.Cursor, byCost)
 		if err != nil {
 			return store.TracePage{}, err
 		}
-		w.add("(start_ns < ? OR (start_ns = ? AND (trace_id, repo) < (?, ?)))", c.Start, c.Start, b(c.ID), b(c.Repo))
+		if byCost {
+			w.add("(cost < ? OR (cost = ? AND (start_ns < ? OR (start_ns = ? AND (trace_id, repo) < (?, ?)))))",
+				c.Cost, c.Cost, c.Start, c.Start, b(c.ID), b(c.Repo))
+		} else {
+			w.add("(start_ns < ? OR (start_ns = ? AND (trace_id, repo) < (?, ?)))", c.Start, c.Start, b(c.ID), b(c.Repo))
+		}
+	}
+	order := ` ORDER BY start_ns DESC, trace_id DESC, repo DESC`
+	if byCost {
+		order = ` ORDER BY cost DESC, start_ns DESC, trace_id DESC, repo DESC`
 	}
 	sql := `SELECT revision, start_ns, repo, trace_id, name, session_id, doc FROM ` + s.q + `.trace_summaries` + w.String() +
-		` ORDER BY start_ns DESC, trace_id DESC, repo DESC LIMIT ` + strconv.Itoa(limit+1)
+		order + ` LIMIT ` + strconv.Itoa(limit+1)
 
 	var page store.TracePage
 	var starts []int64
@@ -265,7 +316,7 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 	if len(page.Traces) > limit {
 		page.Traces = slices.Clip(page.Traces[:limit])
 		last := page.Traces[limit-1]
-		page.NextCursor = encodeCursor(cursor{Start: starts[limit-1], Repo: last.Repo, ID: last.TraceID})
+		page.NextCursor = encodeCursor(cursor{ByCost: byCost, Cost: sortableCost(last.Cost), Start: starts[limit-1], Repo: last.Repo, ID: last.TraceID})
 	}
 	if page.Traces == nil {
 		page.Traces = []store.TraceSummary{}
@@ -287,7 +338,7 @@ func (s *Store) SearchSessions(ctx context.Context, q store.SessionQuery) (store
 		w.add("start_ns < ?", nanos(q.To))
 	}
 	if q.Cursor != "" {
-		c, err := decodeCursor(q.Cursor)
+		c, err := decodeCursor(q.Cursor, false)
 		if err != nil {
 			return store.SessionPage{}, err
 		}

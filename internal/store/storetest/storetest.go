@@ -40,6 +40,7 @@ func RunBackendTests(t *testing.T, newBackend func(t *testing.T) store.Backend) 
 	t.Run("TraceSummaryUpsert", func(t *testing.T) { testTraceUpsert(t, newBackend(t)) })
 	t.Run("SearchTracesFilters", func(t *testing.T) { testSearchFilters(t, newBackend(t)) })
 	t.Run("SearchTracesPagination", func(t *testing.T) { testSearchPagination(t, newBackend(t)) })
+	t.Run("SearchTracesByCost", func(t *testing.T) { testSearchByCost(t, newBackend(t)) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, newBackend(t)) })
 	t.Run("Blobs", func(t *testing.T) { testBlobs(t, newBackend(t)) })
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, newBackend(t)) })
@@ -458,6 +459,133 @@ func testSearchPagination(t *testing.T, b store.Backend) {
 		if len(seen) != want {
 			t.Errorf("pagination (%+v) returned %d distinct rows, want %d", q.Tags, len(seen), want)
 		}
+	}
+}
+
+// testSearchByCost pins min_cost and sort=cost: most expensive first, ties
+// (equal costs, including negative costs, which order as 0) newest first then by id, pages that neither skip nor repeat, a
+// summary rewritten with a new cost moving in the order, and the time
+// range and other filters still applied.
+func testSearchByCost(t *testing.T, b store.Backend) {
+	ctx := context.Background()
+	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var rows []store.TraceSummary
+	for i := 0; i < 41; i++ {
+		cost := float64(i%7) * 0.0125 // seven distinct costs, ties within each
+		if i == 5 {
+			cost = -1 // a client may send one; it orders as 0
+		}
+		rows = append(rows, store.TraceSummary{Repo: repo, TraceID: fmt.Sprintf("c%03d", i), Start: base.Add(time.Duration(i%5) * time.Second),
+			Cost: cost, Revision: 1, Counts: map[string]int{}, Tags: map[string]string{"even": strconv.FormatBool(i%2 == 0)}})
+	}
+	other := rows[0]
+	other.Repo, other.TraceID, other.Cost = "other-repo", "z", 99
+	if err := b.PutTraceSummaries(ctx, append(append([]store.TraceSummary{}, rows...), other)); err != nil {
+		t.Fatal(err)
+	}
+	sortable := func(c float64) float64 {
+		if !(c > 0) {
+			return 0
+		}
+		return c
+	}
+	wantOrder := func(keep func(r store.TraceSummary) bool) []string {
+		var sel []store.TraceSummary
+		for _, r := range rows {
+			if keep(r) {
+				sel = append(sel, r)
+			}
+		}
+		sort.SliceStable(sel, func(i, j int) bool {
+			ci, cj := sortable(sel[i].Cost), sortable(sel[j].Cost)
+			if ci != cj {
+				return ci > cj
+			}
+			if !sel[i].Start.Equal(sel[j].Start) {
+				return sel[i].Start.After(sel[j].Start)
+			}
+			return sel[i].TraceID > sel[j].TraceID
+		})
+		var ids []string
+		for _, r := range sel {
+			ids = append(ids, r.TraceID)
+		}
+		return ids
+	}
+	all := func(q store.TraceQuery) []string {
+		var ids []string
+		for pages := 0; pages < 100; pages++ {
+			p, err := b.SearchTraces(ctx, q)
+			if err != nil {
+				t.Fatalf("SearchTraces(%+v): %v", q, err)
+			}
+			for _, r := range p.Traces {
+				ids = append(ids, r.TraceID)
+			}
+			if p.NextCursor == "" {
+				break
+			}
+			q.Cursor = p.NextCursor
+		}
+		return ids
+	}
+	cases := []struct {
+		name string
+		q    store.TraceQuery
+		keep func(r store.TraceSummary) bool
+	}{
+		{"sort=cost pages of 4", store.TraceQuery{Repo: repo, Sort: store.SortCost, Limit: 4}, func(store.TraceSummary) bool { return true }},
+		{"sort=cost with a tag", store.TraceQuery{Repo: repo, Sort: store.SortCost, Limit: 3, Tags: map[string]string{"even": "true"}},
+			func(r store.TraceSummary) bool { return r.Tags["even"] == "true" }},
+		{"sort=cost in a time range", store.TraceQuery{Repo: repo, Sort: store.SortCost, From: base.Add(time.Second), To: base.Add(3 * time.Second)},
+			func(r store.TraceSummary) bool {
+				return !r.Start.Before(base.Add(time.Second)) && r.Start.Before(base.Add(3*time.Second))
+			}},
+		{"min_cost sorted by cost", store.TraceQuery{Repo: repo, Sort: store.SortCost, MinCost: 0.05, Limit: 5},
+			func(r store.TraceSummary) bool { return r.Cost >= 0.05 }},
+	}
+	for _, tc := range cases {
+		if got, want := all(tc.q), wantOrder(tc.keep); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %v\nwant %v", tc.name, got, want)
+		}
+	}
+	// min_cost on the default order: newest first.
+	p, err := b.SearchTraces(ctx, store.TraceQuery{Repo: repo, MinCost: 0.075, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range p.Traces {
+		if r.Cost < 0.075 {
+			t.Fatalf("min_cost kept %s (cost %v)", r.TraceID, r.Cost)
+		}
+		if i > 0 && r.Start.After(p.Traces[i-1].Start) {
+			t.Fatalf("min_cost without sort is not newest first")
+		}
+	}
+	want := 0
+	for _, r := range rows {
+		if r.Cost >= 0.075 {
+			want++
+		}
+	}
+	if want == 0 || len(p.Traces) != want {
+		t.Fatalf("min_cost: %d rows, want %d", len(p.Traces), want)
+	}
+	// A rewritten summary moves: the cheapest row becomes the most expensive.
+	moved := rows[0]
+	moved.Cost, moved.Revision = 1, 2
+	if err := b.PutTraceSummaries(ctx, []store.TraceSummary{moved}); err != nil {
+		t.Fatal(err)
+	}
+	p, err = b.SearchTraces(ctx, store.TraceQuery{Repo: repo, Sort: store.SortCost, Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Traces) != 2 || p.Traces[0].TraceID != moved.TraceID || p.Traces[1].TraceID == moved.TraceID {
+		t.Fatalf("after rewrite: %+v", p.Traces)
+	}
+	if _, err := b.SearchTraces(ctx, store.TraceQuery{Sort: store.SortCost}); !errors.Is(err, store.ErrSortNeedsRepo) {
+		t.Fatalf("sort=cost without repo: err = %v, want ErrSortNeedsRepo", err)
 	}
 }
 
