@@ -438,6 +438,63 @@ test('live: a trace grows on screen while its commits are posted, and the list g
   await page.close();
 });
 
+test('cost: computed per generation, unpriced calls counted, on the list, trace, generation and session', async () => {
+  const { Maxim } = require('@maximai/maxim-js');
+  const ids = { session: `sess-cost-${RUN}`, trace: `trace-cost-${RUN}`, priced: `gen-priced-${RUN}`, unknown: `gen-unknown-${RUN}` };
+  const maxim = new Maxim({ apiKey: KEY, baseUrl: MXIN });
+  const logger = await maxim.logger({ id: REPO });
+  const session = logger.session({ id: ids.session, name: 'cost-session' });
+  const trace = session.trace({ id: ids.trace, name: 'cost-trace' });
+  const priced = trace.generation({ id: ids.priced, name: 'priced', provider: 'openai', model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], modelParameters: {} });
+  priced.result({ id: 'c1', object: 'chat.completion', created: 1, model: 'gpt-4o', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'hello' } }], usage: { prompt_tokens: 1000, completion_tokens: 500, total_tokens: 1500 } });
+  const unknown = trace.generation({ id: ids.unknown, name: 'unknown', provider: 'acme', model: 'acme-secret-model', messages: [{ role: 'user', content: 'hi' }], modelParameters: {} });
+  unknown.result({ id: 'c2', object: 'chat.completion', created: 1, model: 'acme-secret-model', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'hello' } }], usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 } });
+  trace.end();
+  session.end();
+  await logger.flush();
+  await maxim.cleanup();
+
+  const row = await waitForSummary(ids.trace, (t) => t.counts && t.counts.generation === 2 && t.unpricedGenerations === 1);
+  const tr = await apiGet(`/api/v1/traces/${ids.trace}`);
+  assert.equal(tr.status, 200);
+  const byId = {};
+  (function walk(n) { byId[n.id] = n; for (const c of n.children || []) walk(c); })(tr.body.trace);
+  const cost = byId[ids.priced].cost;
+  assert.ok(cost && cost.source === 'computed' && cost.total > 0, `priced generation: ${JSON.stringify(cost)}`);
+  assert.equal(byId[ids.unknown].cost, undefined, 'an unknown model has no cost, not $0');
+  assert.equal(tr.body.trace.totals.cost, cost.total);
+  assert.equal(row.cost, cost.total, 'the search row agrees with the tree');
+  const shown = cost.total < 0.01 ? `$${cost.total.toPrecision(2)}` : `$${cost.total.toFixed(4)}`;
+
+  const page = await newPage();
+  await page.goto(`${UI}/?name=cost-trace`);
+  const cell = page.locator(`tr.trace-row[data-id="${ids.trace}"] td.trace-cost`);
+  await cell.waitFor();
+  assert.equal((await cell.innerText()).trim(), `${shown} + 1 unpriced`);
+  await page.locator(`tr.trace-row[data-id="${ids.trace}"] a.trace-link`).click();
+  await page.locator('#trace-stats').waitFor();
+  assert.ok((await page.locator('#trace-stats').innerText()).includes(`${shown} + 1 unpriced`), 'trace header cost');
+  const detail = page.locator('#detail');
+  await page.locator(`.tree-row[data-key="generation:${ids.priced}"]`).click();
+  await detail.locator('#cost-note').waitFor();
+  assert.equal((await detail.locator('#usage-cost .card-value').innerText()).trim(), shown);
+  const note = await detail.locator('#cost-note').innerText();
+  assert.match(note, /computed with [^ ]*gpt-4o/);
+  assert.match(note, /genai-prices/);
+  assert.match(note, /input \$[0-9.]+\/M/);
+  await shot(page, 'cost');
+  await page.locator(`.tree-row[data-key="generation:${ids.unknown}"]`).click();
+  await page.waitForFunction(() => /no price known/.test((document.querySelector('#cost-note') || {}).textContent || ''));
+  assert.equal((await detail.locator('#usage-cost .card-value').innerText()).trim(), '–');
+
+  await page.goto(`${UI}/sessions/${ids.session}`);
+  await page.locator('#session-stats').waitFor();
+  await page.waitForFunction(() => /unpriced/.test(document.querySelector('#session-stats').textContent));
+  assert.match(await page.locator('#session-stats').innerText(), /1 unpriced/);
+  noPageErrors(page);
+  await page.close();
+});
+
 test('session view lists its traces in order with totals', async () => {
   const page = await newPage();
   await page.goto(`${UI}/sessions/sess-001`);

@@ -172,7 +172,12 @@ function generationSections(n) {
     card('output tokens', u ? fmtInt(u.outputTokens) : '–', 'usage-output'),
     card('total tokens', u ? fmtInt(u.totalTokens) : '–', 'usage-total'),
     card('cost', n.cost ? fmtCost(n.cost.total) : '–', 'usage-cost'),
-  ), n.cost ? el('div', { class: 'small muted' }, `input ${fmtCost(n.cost.input)} · output ${fmtCost(n.cost.output)}`) : null));
+  ), u && (u.cacheReadTokens || u.cacheWriteTokens || u.reasoningTokens)
+    ? el('div', { class: 'small muted usage-details' }, [
+      u.cacheReadTokens ? `cache read ${fmtInt(u.cacheReadTokens)}` : '',
+      u.cacheWriteTokens ? `cache write ${fmtInt(u.cacheWriteTokens)}` : '',
+      u.reasoningTokens ? `reasoning ${fmtInt(u.reasoningTokens)}` : ''].filter(Boolean).join(' · ')) : null,
+  costNote(n)));
   const msgs = (n.messages || []).map((m) => message(m));
   const comp = completionMessages(n);
   out.push(section('Transcript', 'transcript',
@@ -378,4 +383,28 @@ export function renderDetail(n, { signal, traceStart = 0 } = {}) {
   }
   if (n.kind !== 'event') out.append(historySection(n, signal));
   return out;
+}
+
+// costNote says where a generation's cost came from: the client sent it,
+// or it was computed with a named price (per million tokens), or no price
+// is known for the model.
+function costNote(n) {
+  const c = n.cost;
+  if (!c) {
+    return n.usage ? el('div', { class: 'small muted cost-note', id: 'cost-note' }, `no price known for ${(n.completion && n.completion.model) || n.model || 'this model'}: cost unknown`) : null;
+  }
+  const parts = [`input ${fmtCost(c.input)} · output ${fmtCost(c.output)}`];
+  if (c.source === 'sent') {
+    parts.push('sent by the client');
+  } else if (c.price) {
+    const p = c.price;
+    // genai-prices keys: *_mtok are USD per million tokens, *_kcount per
+    // thousand requests.
+    const rates = Object.entries(p.prices || {}).map(([k, v]) => {
+      const unit = k.endsWith('_mtok') ? '/M' : k.endsWith('_kcount') ? '/1k req' : '';
+      return `${k.replace(/_(mtok|kcount)$/, '').replace(/_/g, ' ')} $${v}${unit}`;
+    });
+    parts.push(`computed with ${p.provider ? `${p.provider}/` : ''}${p.model} (${rates.join(', ')}) from ${p.source}`);
+  }
+  return el('div', { class: 'small muted cost-note', id: 'cost-note' }, parts.join(' · '));
 }

@@ -3,7 +3,7 @@
 // a trace refetches the first page (debounced) and merges it in.
 
 import { api, live } from './api.js';
-import { el, clear, debounce, fmtDuration, fmtInt, fmtCost, fmtTime } from './util.js';
+import { el, clear, debounce, fmtDuration, fmtInt, fmtTotalCost, fmtTime } from './util.js';
 
 const FILTERS = [
   { name: 'name', label: 'Name', placeholder: 'exact name' },
@@ -11,6 +11,7 @@ const FILTERS = [
   { name: 'model', label: 'Model', placeholder: 'e.g. gpt-4o' },
   { name: 'tag', label: 'Tags', placeholder: 'k:v, k2:v2' },
   { name: 'min_duration', label: 'Min duration', placeholder: '250ms, 2s' },
+  { name: 'min_cost', label: 'Min cost ($)', placeholder: '0.01' },
   { name: 'from', label: 'From', type: 'datetime-local' },
   { name: 'to', label: 'To', type: 'datetime-local' },
 ];
@@ -41,6 +42,7 @@ export function mount(container, ctx, query) {
   for (const f of FILTERS) state.filters[f.name] = f.name === 'tag' ? query.getAll('tag').join(', ') : (query.get(f.name) || '');
   state.filters.status = query.get('status') || '';
   state.filters.limit = query.get('limit') || '50';
+  state.filters.sort = query.get('sort') === 'cost' ? 'cost' : '';
 
   const inputs = {};
   const form = el('form', { class: 'filters', id: 'trace-filters', onsubmit: (e) => { e.preventDefault(); apply(); } },
@@ -65,6 +67,8 @@ export function mount(container, ctx, query) {
       },
     }, [['', '…'], [15 * 60e3, '15 minutes'], [3600e3, 'hour'], [24 * 3600e3, '24 hours'], [7 * 24 * 3600e3, '7 days']].map(([v, l]) => el('option', { value: v }, l)))),
     el('label', { class: 'check' }, (inputs.status = el('input', { type: 'checkbox', name: 'status', checked: state.filters.status === 'error' })), 'Errors only'),
+    el('label', null, 'Sort', (inputs.sort = el('select', { name: 'sort', id: 'trace-sort' },
+      [['', 'newest first'], ['cost', 'most expensive']].map(([v, l]) => el('option', { value: v, selected: v === state.filters.sort }, l))))),
     el('label', null, 'Page', (inputs.limit = el('select', { name: 'limit' },
       ['20', '50', '100', '200'].map((n) => el('option', { value: n, selected: n === state.filters.limit }, n))))),
     el('div', { class: 'filter-buttons' },
@@ -94,8 +98,8 @@ export function mount(container, ctx, query) {
     const tags = (state.filters.tag || '').split(',').map((s) => s.trim()).filter(Boolean);
     return {
       name: state.filters.name, session: state.filters.session, model: state.filters.model,
-      tag: tags, min_duration: state.filters.min_duration, from: state.filters.from, to: state.filters.to,
-      status: state.filters.status, limit: state.filters.limit,
+      tag: tags, min_duration: state.filters.min_duration, min_cost: state.filters.min_cost, from: state.filters.from, to: state.filters.to,
+      status: state.filters.status, sort: state.filters.sort, limit: state.filters.limit,
     };
   }
 
@@ -106,6 +110,7 @@ export function mount(container, ctx, query) {
     }
     state.filters.status = inputs.status.checked ? 'error' : '';
     state.filters.limit = inputs.limit.value;
+    state.filters.sort = inputs.sort.value;
     ctx.setQuery(queryParams());
     load(true);
   }
@@ -118,7 +123,7 @@ export function mount(container, ctx, query) {
       el('td', { class: 'mono small' }, t.sessionId ? el('a', { href: `/sessions/${encodeURIComponent(t.sessionId)}`, 'data-link': true }, t.sessionId) : ''),
       el('td', { class: 'num' }, t.end ? fmtDuration(t.durationMs) : el('span', { class: 'badge running' }, 'running')),
       el('td', { class: 'num' }, `${fmtInt(t.inputTokens)} / ${fmtInt(t.outputTokens)}`),
-      el('td', { class: 'num' }, fmtCost(t.cost)),
+      el('td', { class: 'num trace-cost' }, fmtTotalCost(t.cost, t.unpricedGenerations)),
       el('td', { class: 'small' }, (t.models || []).join(', ')),
       el('td', { class: 'small' }, Object.entries(t.counts || {}).map(([k, v]) => `${v} ${k}`).join(', ')),
       el('td', null, t.error ? el('span', { class: 'badge error' }, 'error') : ''));
@@ -172,7 +177,8 @@ export function mount(container, ctx, query) {
         else state.traces.push(t);
       }
       if (!fresh.size) return;
-      state.traces.sort((a, b) => (Date.parse(b.start) || 0) - (Date.parse(a.start) || 0) || (a.id < b.id ? 1 : -1));
+      const byStart = (a, b) => (Date.parse(b.start) || 0) - (Date.parse(a.start) || 0) || (a.id < b.id ? 1 : -1);
+      state.traces.sort(state.filters.sort === 'cost' ? (a, b) => (b.cost || 0) - (a.cost || 0) || byStart(a, b) : byStart);
       renderRows(fresh);
     } catch (err) {
       if (err.name !== 'AbortError') console.warn('live refresh failed', err);

@@ -2,7 +2,7 @@
 // order and the session's totals. Both refresh live.
 
 import { api, live, APIError } from './api.js';
-import { el, clear, debounce, kindIcon, fmtDuration, fmtInt, fmtCost, fmtTime, parseTime } from './util.js';
+import { el, clear, debounce, kindIcon, fmtDuration, fmtInt, fmtTotalCost, fmtTime, parseTime } from './util.js';
 import { renderDetail } from './detail.js';
 
 export function mountList(container, ctx) {
@@ -33,7 +33,7 @@ export function mountList(container, ctx) {
           el('td', { class: 'num' }, fmtInt(s.traceCount)),
           el('td', { class: 'num' }, s.end ? fmtDuration(parseTime(s.end) - parseTime(s.start)) : el('span', { class: 'badge running' }, 'open')),
           el('td', { class: 'num' }, fmtInt(s.totalTokens)),
-          el('td', { class: 'num' }, fmtCost(s.cost)),
+          el('td', { class: 'num session-cost' }, fmtTotalCost(s.cost, s.unpricedGenerations)),
           el('td', null, s.error ? el('span', { class: 'badge error' }, 'error') : '')));
       }
       status.textContent = rows.length ? `${rows.length} session${rows.length === 1 ? '' : 's'}` : 'No sessions.';
@@ -71,7 +71,7 @@ export function mountSession(container, ctx, sessionId) {
           stat('Start', fmtTime(n.startTimestamp)),
           stat('Duration', n.durationMs !== undefined ? fmtDuration(n.durationMs) : '–'),
           stat('Tokens', `${fmtInt(tot.inputTokens)} in / ${fmtInt(tot.outputTokens)} out / ${fmtInt(tot.totalTokens)}`),
-          stat('Cost', fmtCost(tot.cost)),
+          stat('Cost', fmtTotalCost(tot.cost, tot.unpricedGenerations)),
           stat('Nodes', Object.entries(tot.counts || {}).map(([k, v]) => `${v} ${k}`).join(', '))));
       clear(list).append(el('table', { class: 'trace-table', id: 'session-trace-table' },
         el('thead', null, el('tr', null, ['#', 'Start', 'Trace', 'Input', 'Output', 'Duration', 'Tokens', 'Cost', ''].map((h) => el('th', { text: h })))),
@@ -85,7 +85,7 @@ export function mountSession(container, ctx, sessionId) {
             el('td', { class: 'clip' }, short(t.output)),
             el('td', { class: 'num' }, t.durationMs !== undefined ? fmtDuration(t.durationMs) : el('span', { class: 'badge running' }, 'running')),
             el('td', { class: 'num' }, fmtInt(tt.totalTokens)),
-            el('td', { class: 'num' }, fmtCost(tt.cost)),
+            el('td', { class: 'num' }, fmtTotalCost(tt.cost, tt.unpricedGenerations)),
             el('td', null, tt.error ? el('span', { class: 'badge error' }, 'error') : ''));
         }))));
       const own = { ...n, children: undefined };

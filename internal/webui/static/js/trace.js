@@ -6,7 +6,7 @@
 // the collapsed set, the selection and the scroll position.
 
 import { api, live, APIError } from './api.js';
-import { el, clear, debounce, kindIcon, fmtDuration, fmtInt, fmtCost, fmtTime, parseTime } from './util.js';
+import { el, clear, debounce, kindIcon, fmtDuration, fmtInt, fmtTotalCost, fmtTime, parseTime } from './util.js';
 import { renderDetail } from './detail.js';
 
 const ROW_H = 26;
@@ -105,7 +105,7 @@ export function mount(container, ctx, traceId, query) {
         stat('Start', fmtTime(t.startTimestamp)),
         stat('Duration', t.durationMs !== undefined ? fmtDuration(t.durationMs) : '–'),
         stat('Tokens', `${fmtInt(tot.inputTokens)} in / ${fmtInt(tot.outputTokens)} out / ${fmtInt(tot.totalTokens)}`),
-        stat('Cost', fmtCost(tot.cost)),
+        stat('Cost', fmtTotalCost(tot.cost, tot.unpricedGenerations)),
         stat('Nodes', `${state.index.order.length} (${Object.entries(tot.counts || {}).map(([k, v]) => `${v} ${k}`).join(', ')})`),
         stat('Commits', fmtInt(state.trace.commitCount))));
   }

@@ -73,10 +73,22 @@ export function fmtInt(n) {
   return Number(n).toLocaleString('en-US');
 }
 
+// fmtCost formats a USD amount; an unknown cost (null, undefined) is '–',
+// never '$0'.
 export function fmtCost(c) {
-  if (!c) return '$0';
-  if (c < 0.01) return `$${c.toPrecision(2)}`;
+  if (c === undefined || c === null) return '–';
+  if (c === 0) return '$0';
+  if (Math.abs(c) < 0.01) return `$${c.toPrecision(2)}`;
   return `$${c.toFixed(4)}`;
+}
+
+// fmtTotalCost formats a total over model calls of which `unpriced` had no
+// known price: the sum is then partial and says so ('–' when nothing was
+// priced at all).
+export function fmtTotalCost(c, unpriced) {
+  if (!unpriced) return fmtCost(c || 0);
+  const n = `${unpriced} unpriced`;
+  return c ? `${fmtCost(c)} + ${n}` : `– (${n})`;
 }
 
 export function fmtTime(t) {
