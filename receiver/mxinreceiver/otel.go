@@ -37,7 +37,7 @@ func (r *mxinReceiver) handleOTel(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/x-protobuf, application/protobuf or application/json")
 		return
 	}
-	body, ok := readBody(w, req)
+	body, ok := r.readBody(w, req)
 	if !ok {
 		return
 	}

@@ -385,7 +385,7 @@ func (r *mxinReceiver) handleLogging(w http.ResponseWriter, req *http.Request) {
 	if !ok {
 		return
 	}
-	body, ok := readBody(w, req)
+	body, ok := r.readBody(w, req)
 	if !ok {
 		return
 	}
@@ -426,7 +426,7 @@ func (r *mxinReceiver) handleLoggingBatch(w http.ResponseWriter, req *http.Reque
 	if !ok {
 		return
 	}
-	body, ok := readBody(w, req)
+	body, ok := r.readBody(w, req)
 	if !ok {
 		return
 	}
