@@ -82,6 +82,11 @@ func translateAction(a publicAction) ([]wire, error) {
 	if a.EntityID == "" {
 		return nil, fmt.Errorf("missing entityId")
 	}
+	// The same ids as the SDK endpoint accepts: a NUL or control
+	// character would become a key in every backend.
+	if err := commit.CheckID(a.EntityID); err != nil {
+		return nil, fmt.Errorf("entityId: %w", err)
+	}
 	d := a.Data
 	if d == nil {
 		d = fields{}
