@@ -507,9 +507,11 @@ func searchError(what, cursor string, err error) error {
 
 // ---- trees and nodes ----
 
+// validID bounds ids by the limit ingest enforces (commit.MaxIDLen), so
+// every stored id is readable and no longer one is looked up.
 func validID(name, id string) error {
-	if id == "" || len(id) > 512 {
-		return badRequest("%s: must be 1-512 characters", name)
+	if id == "" || len(id) > commit.MaxIDLen {
+		return badRequest("%s: must be 1-%d characters", name, commit.MaxIDLen)
 	}
 	return nil
 }

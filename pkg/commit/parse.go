@@ -116,15 +116,9 @@ func ParseLine(repo string, line []byte, version int64) (Commit, error) {
 	if j < 0 {
 		return Commit{}, fmt.Errorf("%w: missing %q", ErrLine, markAction)
 	}
-	id := rest[:j]
-	if len(id) == 0 {
-		return Commit{}, fmt.Errorf("%w: empty entity id", ErrLine)
-	}
-	// Ids become keys and text columns in every backend: no control bytes,
-	// valid UTF-8 (no SDK sends anything else; JS and Python even limit ids
-	// to [A-Za-z0-9_-]).
-	if !utf8.Valid(id) || bytes.ContainsFunc(id, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return Commit{}, fmt.Errorf("%w: entity id %q has control characters or invalid UTF-8", ErrLine, truncate(id))
+	id := string(rest[:j])
+	if err := CheckID(id); err != nil {
+		return Commit{}, fmt.Errorf("%w: %v", ErrLine, err)
 	}
 	rest = rest[j+len(markAction):]
 	k := 0
@@ -161,7 +155,7 @@ func ParseLine(repo string, line []byte, version int64) (Commit, error) {
 	c := Commit{
 		Repo:     repo,
 		Entity:   Entity(entity),
-		EntityID: string(id),
+		EntityID: id,
 		Action:   Action(action),
 		Data:     data,
 		Version:  version,

@@ -378,7 +378,14 @@ func Decode(attrs pcommon.Map) Canonical {
 			n := v.Int()
 			return &n
 		case pcommon.ValueTypeDouble:
-			n := int64(v.Double())
+			// A count sent as a double; NaN, ±Inf and values out of
+			// int64's range have no integer value (the conversion's
+			// result is unspecified), so they are not reported.
+			d := v.Double()
+			if math.IsNaN(d) || d < math.MinInt64 || d >= math.MaxInt64 {
+				return nil
+			}
+			n := int64(d)
 			return &n
 		case pcommon.ValueTypeStr:
 			if n, err := strconv.ParseInt(v.Str(), 10, 64); err == nil {

@@ -75,9 +75,11 @@ func FromTraces(td ptrace.Traces, v *commit.Versioner) ([]commit.Commit, error) 
 			spans := sss.At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {
 				sp := spans.At(k)
+				// The parent's entity must be the one build gives that
+				// span: its canonical kind only when build trusts it.
 				kind := KindSpan
-				if x, ok := sp.Attributes().Get(AttrKind); ok && x.Str() != "" {
-					kind = x.Str()
+				if k, ok := NormalizedKind(sp.Attributes()); ok {
+					kind = k
 				}
 				kinds[sp.SpanID()] = kind
 			}
@@ -202,14 +204,17 @@ func (b *builder) build() error {
 	attrs := sp.Attributes()
 	b.c = Decode(attrs)
 	c := &b.c
-	if _, ok := attrs.Get(AttrNormalized); !ok {
-		// Not from the normalizer: nothing canonical is trusted, the
-		// repository included.
+	if !Normalized(attrs) {
+		// Not from the normalizer (no marker, or one the normalizer
+		// never writes, such as the string "true"): nothing canonical
+		// is trusted, the repository included.
 		c = &Canonical{Kind: KindSpan, Name: sp.Name()}
 		b.c = *c
 		c = &b.c
 	}
-	if c.Kind == "" {
+	if !KnownKind(c.Kind) {
+		// Marked normalized but with a missing or foreign kind: the data
+		// is kept, as a plain span.
 		c.Kind = KindSpan
 	}
 	if c.Name == "" {

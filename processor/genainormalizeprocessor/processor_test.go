@@ -284,3 +284,24 @@ func TestGenAIAttributesForVendors(t *testing.T) {
 		}
 	}
 }
+
+// TestPreNormalizedWithoutKindIsNormalized: a span claiming to be
+// normalized but without a valid maxim.entity.kind (it used to crash the
+// collector) is normalized like any other span and keeps its data.
+func TestPreNormalizedWithoutKindIsNormalized(t *testing.T) {
+	for _, kind := range []any{nil, int64(5), "nonsense"} {
+		attrs := map[string]any{"maxim.normalized": true, "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o"}
+		if kind != nil {
+			attrs["maxim.entity.kind"] = kind
+		}
+		out := runProcessor(t, createDefaultConfig().(*Config), oneSpan(attrs))
+		got := firstSpan(out).Attributes()
+		k, ok := got.Get("maxim.entity.kind")
+		if !ok || k.Str() != "generation" {
+			t.Fatalf("kind %v: normalized kind %v", kind, k)
+		}
+		if m, _ := got.Get("maxim.model"); m.Str() != "gpt-4o" {
+			t.Fatalf("kind %v: model %q", kind, m.Str())
+		}
+	}
+}

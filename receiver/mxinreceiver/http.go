@@ -1,10 +1,8 @@
 package mxinreceiver
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -61,33 +59,6 @@ func confighttpErrorHandler() confighttp.ToServerOption {
 	return confighttp.WithErrorHandler(func(w http.ResponseWriter, _ *http.Request, msg string, code int) {
 		writeError(w, code, msg)
 	})
-}
-
-// maxPrealloc bounds the up-front allocation for a declared Content-Length.
-const maxPrealloc = 256 << 20
-
-// readBody reads the request body and answers 413 when it is over the
-// configured limit (confighttp wraps the body in an http.MaxBytesReader) and
-// 400 when the client broke off. It returns false when it has answered.
-func readBody(w http.ResponseWriter, req *http.Request) ([]byte, bool) {
-	var buf bytes.Buffer
-	// Size the buffer once when the client says how much is coming (the
-	// body limit still applies: confighttp caps the reader).
-	if n := req.ContentLength; n > 0 && n <= maxPrealloc {
-		buf.Grow(int(n) + 1)
-	}
-	_, err := buf.ReadFrom(req.Body)
-	body := buf.Bytes()
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "request body over "+strconv.FormatInt(tooBig.Limit, 10)+" bytes (max_request_body_size)")
-			return nil, false
-		}
-		writeError(w, http.StatusBadRequest, "reading the request body: "+err.Error())
-		return nil, false
-	}
-	return body, true
 }
 
 // repoAllowed checks, after authenticate, a repository that was only known

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
@@ -37,8 +38,26 @@ func (r *mxinReceiver) handleOTel(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/x-protobuf, application/protobuf or application/json")
 		return
 	}
-	body, ok := readBody(w, req)
+	body, ok := r.readBody(w, req)
 	if !ok {
+		return
+	}
+	// JSON is UTF-8 (RFC 8259), but pdata's JSON decoder copies invalid
+	// bytes into strings unchecked; accepted, they fail later in the
+	// pipeline (a backend refusing them, an encoder that cannot marshal
+	// them) and the client gets a 5xx for its own bad input. Refused here.
+	if isJSON && !utf8.Valid(body) {
+		writeError(w, http.StatusBadRequest, "undecodable OTLP traces: a JSON body must be valid UTF-8 (is it protobuf sent as application/json?)")
+		return
+	}
+	// Checked before decoding: pdata's decoders recurse once per nesting
+	// level without a bound, and a stack overflow kills the process.
+	check := checkProtoDepth
+	if isJSON {
+		check = checkJSONDepth
+	}
+	if err := check(body); err != nil {
+		writeError(w, http.StatusBadRequest, "undecodable OTLP traces: "+err.Error())
 		return
 	}
 	otlpReq := ptraceotlp.NewExportRequest()

@@ -82,6 +82,11 @@ func translateAction(a publicAction) ([]wire, error) {
 	if a.EntityID == "" {
 		return nil, fmt.Errorf("missing entityId")
 	}
+	// The same ids as the SDK endpoint accepts: a NUL or control
+	// character would become a key in every backend.
+	if err := commit.CheckID(a.EntityID); err != nil {
+		return nil, fmt.Errorf("entityId: %w", err)
+	}
 	d := a.Data
 	if d == nil {
 		d = fields{}
@@ -385,7 +390,7 @@ func (r *mxinReceiver) handleLogging(w http.ResponseWriter, req *http.Request) {
 	if !ok {
 		return
 	}
-	body, ok := readBody(w, req)
+	body, ok := r.readBody(w, req)
 	if !ok {
 		return
 	}
@@ -426,7 +431,7 @@ func (r *mxinReceiver) handleLoggingBatch(w http.ResponseWriter, req *http.Reque
 	if !ok {
 		return
 	}
-	body, ok := readBody(w, req)
+	body, ok := r.readBody(w, req)
 	if !ok {
 		return
 	}

@@ -3,6 +3,7 @@ package mxinreceiver
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -131,4 +132,19 @@ func TestLoggingBatchEndpoints(t *testing.T) {
 			assert.EqualValues(t, len(lines), m["accepted"])
 		})
 	}
+}
+
+// TestPublicAPIRefusesBadEntityIDs: the public API accepts the ids the SDK
+// endpoint accepts and no others (NUL, control characters, over the length
+// the query API can read).
+func TestPublicAPIRefusesBadEntityIDs(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	h := map[string]string{"x-maxim-api-key": testKey, "Content-Type": "application/json"}
+	for _, id := range []string{`a\u0000b`, `a\nb`, `\u007f`, strings.Repeat("x", commit.MaxIDLen+1)} {
+		body := `{"repoId":"` + testRepo + `","entity":"trace","action":"add-tag","entityId":"` + id + `","data":{"tagKey":"k","tagValue":"v"}}`
+		resp := e.do(http.MethodPost, pathLogging, h, []byte(body))
+		assert.Equal(t, http.StatusBadRequest, resp.code, "id %.20s: %s", id, resp.body)
+		assert.Contains(t, string(resp.body), "entityId")
+	}
+	assert.Empty(t, e.commits())
 }

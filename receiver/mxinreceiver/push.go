@@ -87,7 +87,7 @@ func (r *mxinReceiver) handlePush(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusNotFound, "this receiver is not in a logs pipeline")
 		return
 	}
-	body, ok := readBody(w, req)
+	body, ok := r.readBody(w, req)
 	if !ok {
 		return
 	}

@@ -157,7 +157,7 @@ func (r *mxinReceiver) handleBlobPut(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusNotImplemented, "uploads are disabled on this receiver (no blob_storage configured)")
 		return
 	}
-	body, ok := readBody(w, req)
+	body, ok := r.readBody(w, req)
 	if !ok {
 		return
 	}

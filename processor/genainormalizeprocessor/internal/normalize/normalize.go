@@ -47,17 +47,21 @@ type Result struct {
 // Span normalizes span in place.
 func Span(span ptrace.Span, scope pcommon.InstrumentationScope, res pcommon.Resource, opt Options) Result {
 	attrs := span.Attributes()
-	if v, ok := attrs.Get(spancommit.AttrNormalized); ok && v.Bool() {
+	// A span marked normalized is input like any other: it passes through
+	// only when the marker and its kind are what the normalizer writes.
+	// Otherwise (kind missing, not a string, unknown) it is normalized
+	// again, which keeps every attribute it carries as input and rewrites
+	// the canonical ones, rather than dropping the span.
+	if kind, ok := spancommit.NormalizedKind(attrs); ok {
 		// The repository is taken from the data only when the caller's
 		// key may write there anyway (an agent that normalized the span
 		// and forwards it); otherwise a client could send a span already
 		// marked normalized with another tenant's repo, so it becomes
 		// this request's.
-		if r, ok := attrs.Get(spancommit.AttrRepo); !ok || r.Str() == "" || opt.MayKeepRepo == nil || !opt.MayKeepRepo(r.Str()) {
+		if r, ok := attrs.Get(spancommit.AttrRepo); !ok || r.Type() != pcommon.ValueTypeStr || r.Str() == "" || opt.MayKeepRepo == nil || !opt.MayKeepRepo(r.Str()) {
 			attrs.PutStr(spancommit.AttrRepo, opt.Repo)
 		}
-		k, _ := attrs.Get(spancommit.AttrKind)
-		return Result{Kind: k.AsString(), Skipped: true}
+		return Result{Kind: kind, Skipped: true}
 	}
 	v := newView(span, scope, res)
 	cl := classify(v)
