@@ -1,7 +1,6 @@
 package tree
 
 import (
-	"errors"
 	"strings"
 	"time"
 
@@ -40,45 +39,31 @@ func newOptions(opts []Option) options {
 
 // priceNode derives a generation's cost from its usage when the client sent
 // none. It runs on the folded node, at read time, so a corrected price
-// applies to old traces too and the commit order never matters. The rules:
-//
-//   - a cost the client sent always wins (Source "sent");
-//   - the model is the response model when the result names one, else the
-//     requested model; the provider is the node's;
-//   - the price is the one in force at the generation's start (else at its
-//     first commit);
-//   - a model the table does not know gets no cost at all (nil), never 0,
-//     so totals can say how many generations were unpriced.
+// applies to old traces too and the commit order never matters. A cost the
+// client sent always wins (Source "sent"); otherwise pricing.PriceCall's
+// rule applies (response model, else requested; price at the start, else at
+// the first commit). A model the table does not know gets no cost at all
+// (nil), never 0, so totals can say how many generations were unpriced.
 func priceNode(n *Node, prices *pricing.Table) {
 	if n.Kind != commit.EntityGeneration || n.Cost != nil || n.Usage == nil {
 		return
 	}
-	model := n.Model
-	if n.Completion != nil && n.Completion.Model != "" {
-		model = n.Completion.Model
+	call := pricing.Call{RequestModel: n.Model, Provider: n.Provider, Start: n.start}
+	if n.Completion != nil {
+		call.ResponseModel = n.Completion.Model
 	}
-	if model == "" {
-		return
-	}
-	at := n.start
-	if at.IsZero() {
-		at = time.Unix(0, n.FirstVersion).UTC()
+	if call.Start.IsZero() {
+		call.Start = time.Unix(0, n.FirstVersion).UTC()
 	}
 	u := n.Usage
-	pu := pricing.Usage{
+	call.Usage = pricing.Usage{
 		InputTokens:      u.InputTokens,
 		CacheReadTokens:  u.CacheReadTokens,
 		CacheWriteTokens: u.CacheWriteTokens,
 		OutputTokens:     u.OutputTokens,
 		ReasoningTokens:  u.ReasoningTokens,
 	}
-	r, err := prices.Calc(pu, model, n.Provider, at)
-	if prefix, rest, ok := strings.Cut(model, "/"); ok && errors.Is(err, pricing.ErrUnknownModel) && prefix != "" && rest != "" {
-		// Gateways and routers (LiteLLM, OpenRouter, the Vercel AI
-		// gateway) name models "<provider>/<model>"; the price data knows
-		// most of them only under the provider that serves them.
-		r, err = prices.Calc(pu, rest, prefix, at)
-	}
+	r, err := prices.PriceCall(call)
 	if err != nil {
 		// Unknown model, or usage that contradicts itself (more cache
 		// reads than input): no cost rather than a wrong one.
