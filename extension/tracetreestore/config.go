@@ -80,17 +80,6 @@ func (p *PricingConfig) table() (*pricing.Table, error) {
 	return t, nil
 }
 
-// Validate checks the overrides; the data file is read at start.
-func (p *PricingConfig) Validate() error {
-	var errs []error
-	for i := range p.Overrides {
-		if err := p.Overrides[i].Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("pricing::overrides[%d]: %w", i, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
 // BackendConfig is a union: exactly one of its kinds is set.
 type BackendConfig struct {
 	Pebble   *pebblestore.Config `mapstructure:"pebble"`
@@ -156,9 +145,6 @@ func (c *Config) Validate() error {
 	}
 	ic := c.indexerConfig()
 	if err := ic.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	if err := c.Pricing.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/confmap/xconfmap"
 
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreestore/internal/metadata"
+	"github.com/otelcol-genai/otelcol-genai/internal/pricing"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/pebblestore"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/pgstore"
 )
@@ -60,6 +61,35 @@ func TestFullConfig(t *testing.T) {
 	assert.Equal(t, 168*time.Hour, cfg.Retention.TTL)
 	assert.Equal(t, 10*time.Minute, cfg.Retention.Interval)
 	assert.Equal(t, IndexerConfig{Debounce: 200 * time.Millisecond, PollInterval: 2 * time.Second, BatchSize: 500, SubscriberBuffer: 64}, cfg.Indexer)
+	assert.Equal(t, "./prices.json", cfg.Pricing.DataFile)
+	require.Len(t, cfg.Pricing.Overrides, 2)
+	o := cfg.Pricing.Overrides[0]
+	assert.Equal(t, "my-finetune", o.Model)
+	assert.Equal(t, "openai", o.Provider)
+	require.NotNil(t, o.CacheReadMTok)
+	assert.Equal(t, 1.5, *o.CacheReadMTok)
+	assert.Equal(t, "gpt-4o", cfg.Pricing.Overrides[1].ModelPrefix)
+	assert.Equal(t, "2026-01-01", cfg.Pricing.Overrides[1].EffectiveFrom)
+}
+
+// TestPricingTable: the configured overrides price calls before the
+// embedded data; a missing data file fails start with its path.
+func TestPricingTable(t *testing.T) {
+	cfg := loadConfig(t, "full")
+	cfg.Pricing.DataFile = ""
+	table, err := cfg.Pricing.table()
+	require.NoError(t, err)
+	r, err := table.Calc(pricing.Usage{InputTokens: 1_000_000, OutputTokens: 1_000_000}, "my-finetune", "openai", time.Now())
+	require.NoError(t, err)
+	assert.InDelta(t, 15.0, r.TotalCost, 1e-9)
+	assert.Equal(t, "config", r.Source)
+	_, err = table.Calc(pricing.Usage{InputTokens: 1}, "my-finetune", "anthropic", time.Now())
+	assert.ErrorIs(t, err, pricing.ErrUnknownModel, "an override limited to openai does not price another provider's call")
+
+	cfg.Pricing.DataFile = filepath.Join(t.TempDir(), "missing.json")
+	_, err = cfg.Pricing.table()
+	assert.ErrorContains(t, err, "pricing::data_file")
+	assert.ErrorContains(t, err, "missing.json")
 }
 
 func TestConfigValidateErrors(t *testing.T) {
@@ -76,6 +106,7 @@ func TestConfigValidateErrors(t *testing.T) {
 		`default_backend: "nope" is not one of the configured backends`,
 		"retention: ttl must not be negative",
 		"batch_size must be positive",
+		"input_mtok",
 	} {
 		assert.ErrorContains(t, err, want)
 	}
