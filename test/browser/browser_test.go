@@ -480,7 +480,7 @@ func TestUIModules(t *testing.T) {
 	if err != nil {
 		t.Fatalf("UI module tests failed: %v", err)
 	}
-	if !bytes.Contains(out, []byte("ℹ pass 5")) {
-		t.Fatalf("expected 5 passing UI module tests")
+	if !bytes.Contains(out, []byte("ℹ pass 10")) {
+		t.Fatalf("expected 10 passing UI module tests")
 	}
 }
