@@ -240,7 +240,7 @@ export function mount(container, ctx, query) {
     specs.forEach((spec, i) => {
       const { xs, series } = buildChart(resp, spec, grouped, shownGroups);
       const data = [xs, ...series.map((s) => s.values)];
-      const sig = `${grouped}|${series.map((s) => s.label).join('\u0000')}`;
+      const sig = `${grouped}|${xs.length}|${series.map((s) => s.label).join('\u0000')}`;
       let c = charts.get(spec.id);
       if (c && c.sig === sig) {
         c.u.setData(data);
@@ -269,6 +269,7 @@ export function mount(container, ctx, query) {
 
   function chartOptions(spec, series, colors, plotEl) {
     const width = Math.max(280, plotEl.clientWidth || chartGrid.clientWidth / 2 || 600);
+    const xsCount = resp && resp.groups && resp.groups[0] ? (resp.groups[0].buckets || []).length : 0;
     return {
       width,
       height: CHART_HEIGHT,
@@ -277,7 +278,12 @@ export function mount(container, ctx, query) {
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.08 : 1] } },
       axes: [
         { stroke: '#6b7385', grid: { stroke: '#eef0f4' }, ticks: { stroke: '#e2e5eb' } },
-        { stroke: '#6b7385', size: 60, grid: { stroke: '#eef0f4' }, ticks: { stroke: '#e2e5eb' }, values: (u, splits) => splits.map((v) => fmtAxis(spec.unit, v)) },
+        {
+          stroke: '#6b7385', grid: { stroke: '#eef0f4' }, ticks: { stroke: '#e2e5eb' },
+          values: (u, splits) => splits.map((v) => fmtAxis(spec.unit, v)),
+          // Wide enough for the longest label ("$0.0005", "750 ms").
+          size: (u, values) => 24 + 7 * Math.max(3, ...(values || []).map((v) => String(v).length)),
+        },
       ],
       series: [
         { value: (u, v) => (v === null || v === undefined ? '–' : fmtTime(v * 1000).slice(0, 16)) },
@@ -286,7 +292,9 @@ export function mount(container, ctx, query) {
           stroke: colors[i % colors.length],
           width: 1.5,
           spanGaps: false,
-          points: { show: (u) => u.data[0].length <= 60 },
+          // Latency and error rate have gaps (no traces, no value): a lone
+          // bucket is only visible as a point.
+          points: { show: spec.unit === 'ms' || spec.unit === 'ratio' || xsCount <= 48, size: 5 },
           value: (u, v) => fmtValue(spec.unit, v),
         })),
       ],
