@@ -32,7 +32,7 @@ func body(t *testing.T, r *http.Response) string {
 
 func TestIndexAndSPAFallback(t *testing.T) {
 	h := Handler()
-	for _, p := range []string{"/", "/index.html", "/traces/trace-001", "/traces/a%2Fb", "/sessions", "/sessions/sess-001"} {
+	for _, p := range []string{"/", "/index.html", "/traces/trace-001", "/traces/a%2Fb", "/sessions", "/sessions/sess-001", "/dashboard"} {
 		r := get(t, h, http.MethodGet, p)
 		if r.StatusCode != http.StatusOK {
 			t.Fatalf("%s: status %d", p, r.StatusCode)
@@ -55,11 +55,14 @@ func TestIndexAndSPAFallback(t *testing.T) {
 func TestAssetsHaveTypes(t *testing.T) {
 	h := Handler()
 	cases := map[string]string{
-		"/js/app.js":    "text/javascript",
-		"/js/trace.js":  "text/javascript",
-		"/style.css":    "text/css",
-		"/favicon.svg":  "image/svg+xml",
-		"/js/detail.js": "text/javascript",
+		"/js/app.js":                  "text/javascript",
+		"/js/trace.js":                "text/javascript",
+		"/style.css":                  "text/css",
+		"/favicon.svg":                "image/svg+xml",
+		"/js/detail.js":               "text/javascript",
+		"/js/dashboard.js":            "text/javascript",
+		"/vendor/uplot/uPlot.esm.js":  "text/javascript",
+		"/vendor/uplot/uPlot.min.css": "text/css",
 	}
 	for p, want := range cases {
 		r := get(t, h, http.MethodGet, p)
@@ -108,7 +111,7 @@ func TestModuleGraph(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	importRE := regexp.MustCompile(`(?m)^\s*import\s[^'"]*['"](\./[^'"]+)['"]`)
+	importRE := regexp.MustCompile(`(?m)^\s*import\s[^'"]*['"](\.\.?/[^'"]+)['"]`)
 	seen := map[string]bool{}
 	queue := []string{"js/app.js"}
 	for len(queue) > 0 {
@@ -126,7 +129,7 @@ func TestModuleGraph(t *testing.T) {
 			queue = append(queue, filepath.ToSlash(filepath.Join(filepath.Dir(p), m[1])))
 		}
 	}
-	for _, want := range []string{"js/api.js", "js/list.js", "js/trace.js", "js/detail.js", "js/sessions.js", "js/util.js"} {
+	for _, want := range []string{"js/api.js", "js/list.js", "js/trace.js", "js/detail.js", "js/sessions.js", "js/util.js", "js/dashboard.js", "js/dashdata.js", "vendor/uplot/uPlot.esm.js"} {
 		if !seen[want] {
 			t.Errorf("%s is not reachable from app.js", want)
 		}

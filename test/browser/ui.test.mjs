@@ -33,6 +33,9 @@ const KEY = env('API_KEY');
 const REPO = env('REPO');
 const ART = env('ARTIFACTS_DIR', join(here, '..', '..', 'artifacts'));
 const DOCS = process.env.DOCS_SCREENSHOTS_DIR || '';
+// DOCS_ONLY limits the copies to some names (a newly added screenshot is
+// written without rewriting the others).
+const DOCS_ONLY = (process.env.DOCS_ONLY || '').split(',').filter(Boolean);
 const RUN = process.env.RUN_ID || String(Date.now());
 const EXPECT_AUTH = process.env.EXPECT_AUTH === '1';
 
@@ -66,7 +69,7 @@ function metric(name, value, unit) {
 async function shot(page, name, opts = {}) {
   const p = join(SHOTS, `${name}.png`);
   await page.screenshot({ path: p, ...opts });
-  if (DOCS) copyFileSync(p, join(DOCS, `${name}.png`));
+  if (DOCS && (!DOCS_ONLY.length || DOCS_ONLY.includes(name))) copyFileSync(p, join(DOCS, `${name}.png`));
 }
 
 // newPage opens a page whose localStorage already holds the key and repo,
@@ -578,6 +581,126 @@ test('a 10,000-node trace: time to first paint, virtual rows, search, expand', a
   await page.evaluate(() => { const s = document.getElementById('tree'); s.scrollTop = s.scrollHeight; s.dispatchEvent(new Event('scroll')); });
   await page.locator(`.tree-row[data-key="retrieval:bn-${RUN}-99-98"]`).waitFor();
   assert.ok(await page.locator('.tree-row').count() < 200);
+  noPageErrors(page);
+  await page.close();
+});
+
+test('dashboard: a collector without /api/v1/stats gets a clear message, not a crash', async () => {
+  const page = await newPage();
+  // An older server: the stats endpoint does not exist.
+  await page.route('**/api/v1/stats?**', (route) => route.fulfill({ status: 404, contentType: 'application/json', body: '{"message":"not found"}' }));
+  await page.goto(`${UI}/dashboard?range=1h`);
+  const box = page.locator('#dash-unsupported');
+  await box.waitFor();
+  assert.match(await box.innerText(), /does not serve \/api\/v1\/stats[\s\S]*404/);
+  assert.equal(await page.locator('#key-dialog[open]').count(), 0, 'a 404 is not an auth problem');
+  assert.equal(await page.locator('.dash-chart').count(), 0);
+  assert.ok(await page.locator('.topbar a[data-nav="dashboard"]').evaluate((a) => a.classList.contains('active')));
+  noPageErrors(page);
+  await page.close();
+});
+
+test('dashboard: totals and charts agree with /api/v1/stats; a row opens the filtered trace list', async (t) => {
+  const base = Date.now();
+  const from = new Date(base - 10 * 60e3).toISOString();
+  const to = new Date(base + 10 * 60e3).toISOString();
+  const probe = await apiGet(`/api/v1/stats?from=${from}&to=${to}&step=1m`);
+  if (probe.status === 404) {
+    t.skip('this collector has no /api/v1/stats yet (the stats API is on another branch)');
+    return;
+  }
+  assert.equal(probe.status, 200, `stats answered ${probe.status}: ${JSON.stringify(probe.body)}`);
+
+  // Three traces of this run (tag dash:RUN): gpt-4o, gpt-4o + gpt-4o-mini,
+  // and a gpt-4o-mini call that failed.
+  const tag = `dash:${RUN}`;
+  const id = (n) => `trace-dash-${RUN}-${n}`;
+  const at = (ms) => new Date(base - 60e3 + ms).toISOString();
+  const lines = [];
+  const gen = (trace, g, model, start, usage) => {
+    lines.push(`trace{id=${trace},action=add-generation,data=${JSON.stringify({ id: g, name: `call-${model}`, model, provider: 'openai', messages: [{ role: 'user', content: 'hi' }], modelParameters: {}, startTimestamp: at(start) })}}`);
+    const result = usage
+      ? { id: `r-${g}`, object: 'chat.completion', created: 1, model, choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'ok' } }], usage: { prompt_tokens: usage[0], completion_tokens: usage[1], total_tokens: usage[0] + usage[1] } }
+      : { error: { message: 'rate limited', code: '429', type: 'rate_limit_error' }, id: `r-${g}` };
+    lines.push(`generation{id=${g},action=result,data=${JSON.stringify({ result })}}`);
+    lines.push(`generation{id=${g},action=end,data=${JSON.stringify({ endTimestamp: at(start + 400) })}}`);
+  };
+  const traces = [
+    [id(1), [['gpt-4o', [100, 20]]]],
+    [id(2), [['gpt-4o', [200, 40]], ['gpt-4o-mini', [50, 10]]]],
+    [id(3), [['gpt-4o-mini', null]]],
+  ];
+  traces.forEach(([tid, gens], i) => {
+    lines.push(`trace{id=${tid},action=create,data=${JSON.stringify({ name: `dash-${i + 1}`, tags: { dash: RUN }, startTimestamp: at(i * 1000) })}}`);
+    gens.forEach(([model, usage], j) => gen(tid, `${tid}-g${j}`, model, i * 1000 + j * 100, usage));
+    lines.push(`trace{id=${tid},action=end,data=${JSON.stringify({ endTimestamp: at(i * 1000 + 900) })}}`);
+  });
+  await postLines(lines);
+
+  const q = `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&by=model&tag=${encodeURIComponent(tag)}`;
+  const stats = await waitFor('the stats API to count the run', async () => {
+    const r = await apiGet(`/api/v1/stats?${q}&step=1m`);
+    if (r.status !== 200) return null;
+    const gens = r.body.groups.reduce((n, g) => n + g.totals.generations, 0);
+    const ins = r.body.groups.reduce((n, g) => n + g.totals.inputTokens, 0);
+    return gens === 4 && ins === 350 ? r.body : null;
+  });
+  assert.deepEqual(stats.groups.map((g) => g.key).sort(), ['gpt-4o', 'gpt-4o-mini']);
+  assert.equal(stats.by, 'model');
+  const nb = stats.groups[0].buckets.length;
+  assert.ok(nb >= 20 && nb <= 21, `a 20-minute range in 1-minute buckets: ${nb}`);
+
+  const page = await newPage();
+  await page.goto(`${UI}/dashboard?${q}`);
+  await page.locator('#dash-totals tr.dash-row').first().waitFor();
+  // The page chose the same step (20 minutes → 1m) and asks for the same numbers.
+  assert.match(await page.locator('#dash-status').innerText(), /1m buckets/);
+  for (const g of stats.groups) {
+    const row = page.locator(`#dash-totals tr[data-key="${g.key}"]`);
+    const cell = async (cls) => row.locator(`td.${cls}`).getAttribute('data-value');
+    assert.equal(Number(await cell('traces')), g.totals.traces, `${g.key} traces`);
+    assert.equal(Number(await cell('generations')), g.totals.generations, `${g.key} generations`);
+    assert.equal(Number(await cell('input-tokens')), g.totals.inputTokens, `${g.key} input tokens`);
+    assert.equal(Number(await cell('output-tokens')), g.totals.outputTokens, `${g.key} output tokens`);
+    assert.equal(Number(await cell('cost')), g.totals.cost || 0, `${g.key} cost`);
+    assert.equal((await row.locator('td.input-tokens').innerText()).trim(), g.totals.inputTokens.toLocaleString('en-US'));
+    const rate = g.totals.traces ? g.totals.errorTraces / g.totals.traces : null;
+    assert.equal(await cell('error-rate'), rate === null ? '' : String(rate), `${g.key} error rate`);
+    const p95 = g.totals.traceLatencyMs ? g.totals.traceLatencyMs.p95 : null;
+    assert.equal(await cell('trace-p95'), p95 === null ? '' : String(p95), `${g.key} trace p95`);
+  }
+  assert.equal(await page.locator('#dash-totals tr.dash-row').count(), stats.groups.length);
+
+  // Every chart drew a canvas of non-zero size, one series per group.
+  const canvases = await page.$$eval('.dash-chart canvas', (cs) => cs.map((c) => [c.clientWidth, c.clientHeight]));
+  assert.ok(canvases.length >= 7, `chart canvases: ${canvases.length}`);
+  for (const [w, h] of canvases) assert.ok(w > 100 && h > 50, `canvas ${w}x${h}`);
+  const legend = await page.locator('.dash-chart[data-chart="tokens"] .u-legend').innerText();
+  assert.match(legend, /gpt-4o-mini/);
+  await shot(page, 'dashboard', { fullPage: true });
+
+  // A chart click opens the list for one bucket (the step after it).
+  const plot = page.locator('.dash-chart[data-chart="volume"] .u-over');
+  const box = await plot.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.waitForURL((u) => u.pathname === '/' && u.searchParams.has('from'));
+  const clicked = new URL(page.url());
+  assert.equal(Date.parse(clicked.searchParams.get('to')) - Date.parse(clicked.searchParams.get('from')), 60e3, 'one 1-minute bucket');
+  assert.deepEqual(clicked.searchParams.getAll('tag'), [tag]);
+  await page.goBack();
+
+  // A row opens the list for the whole range and that model.
+  await page.locator('#dash-totals tr[data-key="gpt-4o-mini"] td.traces').click();
+  await page.waitForURL((u) => u.pathname === '/' && u.searchParams.get('model') === 'gpt-4o-mini');
+  const u = new URL(page.url());
+  assert.equal(u.searchParams.get('from'), stats.from, 'the range the API answered for');
+  assert.equal(u.searchParams.get('to'), stats.to);
+  assert.deepEqual(u.searchParams.getAll('tag'), [tag]);
+  await page.locator(`tr.trace-row[data-id="${id(2)}"]`).waitFor();
+  await page.locator(`tr.trace-row[data-id="${id(3)}"]`).waitFor();
+  assert.equal(await page.locator(`tr.trace-row[data-id="${id(1)}"]`).count(), 0, 'the gpt-4o-only trace is filtered out');
+  assert.equal(await page.locator('tr.trace-row').count(), 2);
   noPageErrors(page);
   await page.close();
 });

@@ -84,6 +84,7 @@ export const api = {
   trace: (id, signal) => getJSON(`/api/v1/traces/${encodeURIComponent(id)}`, {}, signal),
   sessions: (q, signal) => getJSON('/api/v1/sessions', q, signal),
   session: (id, signal) => getJSON(`/api/v1/sessions/${encodeURIComponent(id)}`, {}, signal),
+  stats: (q, signal) => getJSON('/api/v1/stats', q, signal),
   entity: (kind, id, signal) => getJSON(`/api/v1/entities/${encodeURIComponent(kind)}/${encodeURIComponent(id)}`, {}, signal),
 };
 

@@ -7,12 +7,14 @@ import { el, clear } from './util.js';
 import * as listView from './list.js';
 import * as traceView from './trace.js';
 import * as sessionsView from './sessions.js';
+import * as dashboardView from './dashboard.js';
 
 const routes = [
   { re: /^\/$/, nav: 'traces', view: (m, q) => (c, ctx) => listView.mount(c, ctx, q) },
   { re: /^\/traces\/(.+)$/, nav: 'traces', view: (m, q) => (c, ctx) => traceView.mount(c, ctx, decodeURIComponent(m[1]), q) },
   { re: /^\/sessions$/, nav: 'sessions', view: (m, q) => (c, ctx) => sessionsView.mountList(c, ctx, q) },
   { re: /^\/sessions\/(.+)$/, nav: 'sessions', view: (m, q) => (c, ctx) => sessionsView.mountSession(c, ctx, decodeURIComponent(m[1])) },
+  { re: /^\/dashboard$/, nav: 'dashboard', view: (m, q) => (c, ctx) => dashboardView.mount(c, ctx, q) },
 ];
 
 let dispose = null;

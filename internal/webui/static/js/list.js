@@ -3,7 +3,7 @@
 // a trace refetches the first page (debounced) and merges it in.
 
 import { api, live } from './api.js';
-import { el, clear, debounce, fmtDuration, fmtInt, fmtTotalCost, fmtTime } from './util.js';
+import { el, clear, debounce, fmtDuration, fmtInt, fmtTotalCost, fmtTime, toLocalInput, fromLocalInput } from './util.js';
 
 const FILTERS = [
   { name: 'name', label: 'Name', placeholder: 'exact name' },
@@ -15,20 +15,6 @@ const FILTERS = [
   { name: 'from', label: 'From', type: 'datetime-local' },
   { name: 'to', label: 'To', type: 'datetime-local' },
 ];
-
-// toLocalInput and fromLocalInput convert between RFC 3339 (URL, API) and
-// the value of a datetime-local input (local time, no zone).
-function toLocalInput(v) {
-  const d = new Date(v);
-  if (!v || Number.isNaN(d.getTime())) return '';
-  const off = d.getTimezoneOffset() * 60000;
-  return new Date(d.getTime() - off).toISOString().slice(0, 19);
-}
-function fromLocalInput(v) {
-  if (!v) return '';
-  const d = new Date(v);
-  return Number.isNaN(d.getTime()) ? '' : d.toISOString();
-}
 
 export function mount(container, ctx, query) {
   const state = {

@@ -100,6 +100,20 @@ export function fmtTime(t) {
     `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
+// toLocalInput and fromLocalInput convert between RFC 3339 (URL, API) and
+// the value of a datetime-local input (local time, no zone).
+export function toLocalInput(v) {
+  const d = new Date(v);
+  if (!v || Number.isNaN(d.getTime())) return '';
+  const off = d.getTimezoneOffset() * 60000;
+  return new Date(d.getTime() - off).toISOString().slice(0, 19);
+}
+export function fromLocalInput(v) {
+  if (!v) return '';
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? '' : d.toISOString();
+}
+
 export function parseTime(t) {
   if (!t) return NaN;
   const v = Date.parse(t);
