@@ -152,7 +152,11 @@ func (a *api) authenticate(next http.Handler) http.Handler {
 		}
 		ctx, err := a.opts.authn.Authenticate(r.Context(), sources)
 		if err != nil {
-			writeError(w, http.StatusUnauthorized, err.Error())
+			// The same refusal as every ingest endpoint (Maxim's 403 and
+			// its JSON body, which has the API error's shape): one
+			// documented answer for a missing or wrong key.
+			a.opts.logger.Debug("query API: authentication refused", zap.Error(err))
+			maximauthextension.WriteInvalidAccess(w)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
@@ -256,7 +260,7 @@ func (a *api) allowedRepos(r *http.Request) (repos []string, all bool, err error
 	info := client.FromContext(r.Context())
 	if info.Auth == nil {
 		if a.opts.authEnabled {
-			return nil, false, &httpError{code: http.StatusUnauthorized, msg: "missing authentication"}
+			return nil, false, &httpError{code: http.StatusForbidden, msg: maximauthextension.InvalidAccessMessage}
 		}
 		return nil, true, nil
 	}

@@ -355,7 +355,7 @@ func TestRepoScoping(t *testing.T) {
 
 	// Auth configured but the request carries no auth data: refused.
 	none := newServer(t, fs, nil, apiOptions{authEnabled: true})
-	getError(t, none, "/api/v1/traces?repo=repo1", http.StatusUnauthorized)
+	getError(t, none, "/api/v1/traces?repo=repo1", http.StatusForbidden)
 }
 
 func TestPlaceholderAndOpenAPI(t *testing.T) {

@@ -107,14 +107,16 @@ func TestExtensionServesWithMaximAuth(t *testing.T) {
 		require.NoError(t, st.Apply(ctx, cs, tree.EdgesOfAll(cs)))
 	}
 
-	// No key: the authenticator refuses, in the API's JSON error shape.
+	// No key or a wrong key: the refusal of every ingest endpoint, Maxim's
+	// 403 and its body (which has the API's JSON error shape).
 	code, b := do(t, base+"/api/v1/traces/t1", "")
-	assert.Equal(t, http.StatusUnauthorized, code)
+	assert.Equal(t, http.StatusForbidden, code)
 	var e apiError
 	require.NoError(t, json.Unmarshal([]byte(b), &e), b)
-	assert.Equal(t, http.StatusUnauthorized, e.Code)
+	assert.Equal(t, http.StatusForbidden, e.Code)
+	assert.JSONEq(t, maximauthextension.InvalidAccessBody, b)
 	code, _ = do(t, base+"/api/v1/traces/t1", "wrong-key")
-	assert.Equal(t, http.StatusUnauthorized, code)
+	assert.Equal(t, http.StatusForbidden, code)
 
 	// A one-repo key reads its repo without naming it, and nothing else.
 	code, b = do(t, base+"/api/v1/traces/t1", "key-one")
@@ -203,7 +205,7 @@ func TestUIIsPublicAPIIsNot(t *testing.T) {
 	assert.Contains(t, b, "openapi: 3.")
 
 	code, _ = do(t, base+"/api/v1/traces", "")
-	assert.Equal(t, http.StatusUnauthorized, code)
+	assert.Equal(t, http.StatusForbidden, code)
 	code, _ = do(t, base+"/api/v1/nope", "")
 	assert.Equal(t, http.StatusNotFound, code, "unknown API paths are JSON 404s, not the UI page")
 
