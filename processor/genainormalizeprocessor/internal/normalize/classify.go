@@ -159,7 +159,8 @@ func classify(v *view) class {
 	}
 	// 9. A model or LLM message payloads. ai.model.id is deliberately not
 	// here: it sits on AI SDK wrappers too.
-	if v.has("gen_ai.request.model", "gen_ai.response.model", "llm.model_name", "gen_ai.input.messages", "gen_ai.output.messages") ||
+	if v.has("gen_ai.request.model", "gen_ai.response.model", "llm.model_name", "langfuse.observation.model.name", "gen_ai.input.messages",
+		"gen_ai.output.messages") ||
 		v.hasPrefix("llm.input_messages") || v.hasPrefix("llm.output_messages") ||
 		v.hasPrefix("gen_ai.prompt.0") || v.hasPrefix("gen_ai.completion.0") {
 		return generation

@@ -106,21 +106,28 @@ func firstOf(x any) string {
 // shadows its legacy spelling, and `gen_ai.*` and `llm.*` duplicates on a
 // dual-emitting span are never summed.
 func usage(v *view, embed bool) spancommit.Usage {
-	var u spancommit.Usage
+	// Langfuse's explicit usage_details come first (as in Langfuse's own
+	// ingestion); fields it does not set fall through to the alias chains.
+	u := langfuseUsage(v)
+	or := func(dst **int64, n *int64) {
+		if *dst == nil {
+			*dst = n
+		}
+	}
 	in := []string{"gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt", "ai.usage.inputTokens", "ai.usage.promptTokens"}
 	if embed {
 		in = append(in, "ai.usage.tokens")
 	}
-	u.Input = v.count(in...)
-	u.Output = v.count("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion", "ai.usage.outputTokens", "ai.usage.completionTokens")
-	u.Total = v.count("gen_ai.usage.total_tokens", "llm.token_count.total", "llm.usage.total_tokens", "ai.usage.totalTokens", "ai.usage.tokens")
-	u.CacheRead = v.count("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens", "gen_ai.usage.cache_read_tokens",
+	or(&u.Input, v.count(in...))
+	or(&u.Output, v.count("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion", "ai.usage.outputTokens", "ai.usage.completionTokens"))
+	or(&u.Total, v.count("gen_ai.usage.total_tokens", "llm.token_count.total", "llm.usage.total_tokens", "ai.usage.totalTokens", "ai.usage.tokens"))
+	or(&u.CacheRead, v.count("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens", "gen_ai.usage.cache_read_tokens",
 		"gen_ai.usage.details.cache_read_tokens", "llm.token_count.prompt_details.cache_read", "ai.usage.cachedInputTokens",
-		"ai.usage.inputTokenDetails.cacheReadTokens")
-	u.CacheWrite = v.count("gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_creation_input_tokens",
-		"gen_ai.usage.cache_write_tokens", "llm.token_count.prompt_details.cache_write", "ai.usage.inputTokenDetails.cacheWriteTokens")
-	u.Reasoning = v.count("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning",
-		"llm.usage.reasoning_tokens", "ai.usage.reasoningTokens", "ai.usage.outputTokenDetails.reasoningTokens")
+		"ai.usage.inputTokenDetails.cacheReadTokens"))
+	or(&u.CacheWrite, v.count("gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_creation_input_tokens",
+		"gen_ai.usage.cache_write_tokens", "llm.token_count.prompt_details.cache_write", "ai.usage.inputTokenDetails.cacheWriteTokens"))
+	or(&u.Reasoning, v.count("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning",
+		"llm.usage.reasoning_tokens", "ai.usage.reasoningTokens", "ai.usage.outputTokenDetails.reasoningTokens"))
 	// AI SDK provider metadata carries cache and reasoning counts the
 	// usage keys miss (Anthropic cache writes, OpenAI reasoning).
 	if x, ok := v.structured("ai.response.providerMetadata"); ok {
@@ -168,18 +175,17 @@ func cost(v *view) spancommit.Cost {
 	c.Total = v.number("gen_ai.usage.cost", "llm.cost.total")
 	c.Input = v.number("llm.cost.prompt")
 	c.Output = v.number("llm.cost.completion")
-	if x, ok := v.structured("langfuse.observation.cost_details"); ok {
-		if m, ok := x.(map[string]any); ok {
-			if f, ok := asFloat(m["total"]); ok && c.Total == nil {
-				c.Total = &f
-			}
-			if f, ok := asFloat(m["input"]); ok && c.Input == nil {
-				c.Input = &f
-			}
-			if f, ok := asFloat(m["output"]); ok && c.Output == nil {
-				c.Output = &f
-			}
-		}
+	// Langfuse cost_details: per-bucket costs (input_cached_tokens, …)
+	// summed per side, so cache costs are not lost from the total.
+	lf := langfuseCost(v)
+	if c.Total == nil {
+		c.Total = lf.Total
+	}
+	if c.Input == nil {
+		c.Input = lf.Input
+	}
+	if c.Output == nil {
+		c.Output = lf.Output
 	}
 	return c
 }
@@ -227,6 +233,9 @@ func modelParameters(v *view) map[string]any {
 		}
 		out[name] = x
 	}
+	// Langfuse's explicit model parameters first (Langfuse reads them
+	// before any convention key).
+	langfuseParams(v, set)
 	for _, p := range genaiParams {
 		if p.key == "llm.top_k" || strings.HasPrefix(p.key, "ai.settings") {
 			continue
@@ -374,7 +383,7 @@ func toolFields(v *view, c *spancommit.Canonical) {
 	}
 	c.ToolCallID = v.str("gen_ai.tool.call.id", "ai.toolCall.id", "tool.id", "tool_call.id", "flue.tool.call_id")
 	c.ToolDescription = v.str("gen_ai.tool.description", "tool.description")
-	if x, k := v.get("gen_ai.tool.call.arguments", "ai.toolCall.args", "ai.toolCall.input", "input.value", "traceloop.entity.input",
+	if x, k := v.get(lfInput, "gen_ai.tool.call.arguments", "ai.toolCall.args", "ai.toolCall.input", "input.value", "traceloop.entity.input",
 		"tool_arguments", "gcp.vertex.agent.tool_call_args", "flue.tool.arguments", "input"); k != "" {
 		if s, isStr := x.(string); isStr && looksJSON(s) {
 			if _, ok := parseJSON(s); !ok {
@@ -383,7 +392,7 @@ func toolFields(v *view, c *spancommit.Canonical) {
 		}
 		c.ToolArguments = argsText(x)
 	}
-	if x, k := v.get("gen_ai.tool.call.result", "ai.toolCall.result", "ai.toolCall.output", "output.value", "traceloop.entity.output",
+	if x, k := v.get(lfOutput, "gen_ai.tool.call.result", "ai.toolCall.result", "ai.toolCall.output", "output.value", "traceloop.entity.output",
 		"tool_response", "gcp.vertex.agent.tool_response", "output"); k != "" {
 		c.ToolResult = resultText(x)
 		c.HasToolResult = true
@@ -394,9 +403,23 @@ func toolFields(v *view, c *spancommit.Canonical) {
 // its own, so one bad document never drops the others.
 func retrievalFields(v *view, c *spancommit.Canonical) {
 	c.RetrievalQuery = v.str("gen_ai.retrieval.query.text", "reranker.query", "input.value", "traceloop.entity.input", "db.query.text")
+	if c.RetrievalQuery == "" {
+		if x, k := v.get(lfInput); k != "" {
+			c.RetrievalQuery = lfText(x)
+		}
+	}
 	var docs []any
 	if x, ok := v.structured("gen_ai.retrieval.documents"); ok {
 		docs, _ = x.([]any)
+	}
+	if docs == nil {
+		// Langfuse retriever observations: the documents are the output.
+		if x, ok := v.structured(lfOutput); ok {
+			if m, ok := x.(map[string]any); ok {
+				x = m["documents"]
+			}
+			docs, _ = x.([]any)
+		}
 	}
 	if docs == nil {
 		for _, p := range []string{"retrieval.documents", "reranker.output_documents"} {
@@ -463,7 +486,8 @@ func errorFields(v *view, c *spancommit.Canonical) {
 			break
 		}
 	}
-	if st.Code() != ptrace.StatusCodeError && exc == nil {
+	lfErr, lfMsg := langfuseLevel(v)
+	if st.Code() != ptrace.StatusCodeError && exc == nil && !lfErr {
 		return
 	}
 	c.ErrorType = v.str("error.type")
@@ -476,6 +500,10 @@ func errorFields(v *view, c *spancommit.Canonical) {
 	}
 	if st.Message() != "" {
 		c.ErrorMessage = st.Message()
+	}
+	if lfMsg != "" {
+		// Langfuse: status_message ?? status.message.
+		c.ErrorMessage = lfMsg
 	}
 	if c.ErrorMessage == "" {
 		c.ErrorMessage = c.ErrorType
