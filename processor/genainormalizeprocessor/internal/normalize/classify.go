@@ -107,6 +107,11 @@ func classify(v *view) class {
 	case "guardrail.run", "guard":
 		return span("guardrail")
 	}
+	// 4b. MCP (semconv v1.39 `mcp.*`): a tools/call request is a tool call
+	// even when the instrumentation sets no gen_ai.operation.name.
+	if strings.EqualFold(v.str("mcp.method.name"), "tools/call") {
+		return toolCall
+	}
 	// 5. AI SDK operation id (generations even without a model).
 	if op != "" {
 		switch {
@@ -212,6 +217,8 @@ func sources(v *view) []string {
 			add("maxim")
 		case strings.HasPrefix(k, "langfuse."):
 			add("langfuse")
+		case strings.HasPrefix(k, "mcp."):
+			add("mcp")
 		}
 	}
 	for _, e := range v.events {

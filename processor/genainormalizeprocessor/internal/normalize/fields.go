@@ -375,6 +375,9 @@ func toolFields(v *view, c *spancommit.Canonical) {
 		switch {
 		case strings.HasPrefix(v.name, "execute_tool "):
 			c.ToolName = strings.TrimSpace(strings.TrimPrefix(v.name, "execute_tool "))
+		case strings.HasPrefix(v.name, "tools/call "):
+			// MCP span name "{mcp.method.name} {target}".
+			c.ToolName = strings.TrimSpace(strings.TrimPrefix(v.name, "tools/call "))
 		case strings.HasSuffix(v.name, ".tool"):
 			c.ToolName = strings.TrimSuffix(v.name, ".tool")
 		default:
@@ -396,7 +399,106 @@ func toolFields(v *view, c *spancommit.Canonical) {
 		"tool_response", "gcp.vertex.agent.tool_response", "output"); k != "" {
 		c.ToolResult = resultText(x)
 		c.HasToolResult = true
+		if text, isErr, ok := unwrapToolResult(x); ok {
+			c.ToolResult = text
+			if isErr && c.ErrorMessage == "" {
+				// MCP reports tool failures inside a successful JSON-RPC
+				// result (`isError: true`); LangChain ToolMessage has
+				// status "error". Either way the call failed.
+				c.ErrorType = "tool_error"
+				c.ErrorMessage = text
+				if c.ErrorMessage == "" {
+					c.ErrorMessage = "tool_error"
+				}
+			}
+		}
 	}
+}
+
+// unwrapToolResult reads the result envelopes frameworks wrap tool output
+// in: an MCP CallToolResult {content:[{type:"text",text}], isError,
+// structuredContent} and a LangChain ToolMessage {type:"tool", content,
+// tool_call_id, status} (what OpenInference puts in output.value). ok is
+// false for anything else, which stays as it is.
+func unwrapToolResult(x any) (text string, isErr bool, ok bool) {
+	if s, isStr := x.(string); isStr {
+		if !looksJSON(s) {
+			return "", false, false
+		}
+		p, parsed := parseJSON(s)
+		if !parsed {
+			return "", false, false
+		}
+		x = p
+	}
+	m, isMap := x.(map[string]any)
+	if !isMap {
+		return "", false, false
+	}
+	if kw, ok := m["kwargs"].(map[string]any); ok && asString(m["lc"]) != "" {
+		// langchain's dumpd form {lc, type:"constructor", id, kwargs}.
+		return unwrapToolResult(kw)
+	}
+	content, hasContent := m["content"]
+	if !hasContent {
+		return "", false, false
+	}
+	switch {
+	case asString(m["type"]) == "tool" || (m["tool_call_id"] != nil && m["status"] != nil):
+		// LangChain ToolMessage (also its `kwargs` when dumped by
+		// langchain's serializer).
+		isErr = strings.EqualFold(asString(m["status"]), "error")
+	case m["isError"] != nil || isPartsList(content):
+		// MCP CallToolResult.
+		b, _ := asBool(m["isError"])
+		isErr = b
+		if !isPartsList(content) {
+			return "", false, false
+		}
+		if sc, ok := m["structuredContent"]; ok && meaningful(sc) && !isErr {
+			if t := partsText(content); t == "" {
+				return compactJSON(sc), false, true
+			}
+		}
+	default:
+		return "", false, false
+	}
+	switch c := content.(type) {
+	case string:
+		return unquote(c), isErr, true
+	case []any:
+		if t := partsText(c); t != "" {
+			return t, isErr, true
+		}
+	}
+	return resultText(content), isErr, true
+}
+
+// isPartsList reports whether x is a list of typed content parts.
+func isPartsList(x any) bool {
+	l, ok := x.([]any)
+	if !ok || len(l) == 0 {
+		return false
+	}
+	for _, it := range l {
+		m, ok := it.(map[string]any)
+		if !ok || m["type"] == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// partsText joins the text parts of a content list.
+func partsText(x any) string {
+	l, _ := x.([]any)
+	var b []string
+	for _, it := range l {
+		if m, ok := it.(map[string]any); ok && asString(m["type"]) == "text" {
+			b = append(b, asString(m["text"]))
+		}
+	}
+	return strings.Join(b, "\n")
 }
 
 // retrievalFields fills query and documents; each document is validated on
@@ -487,7 +589,9 @@ func errorFields(v *view, c *spancommit.Canonical) {
 		}
 	}
 	lfErr, lfMsg := langfuseLevel(v)
-	if st.Code() != ptrace.StatusCodeError && exc == nil && !lfErr {
+	// error.type is only set when the operation failed (semconv), even
+	// where the span status stays unset (MCP tool_error on some SDKs).
+	if st.Code() != ptrace.StatusCodeError && exc == nil && !lfErr && v.str("error.type") == "" {
 		return
 	}
 	c.ErrorType = v.str("error.type")

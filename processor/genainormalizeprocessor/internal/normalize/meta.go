@@ -180,6 +180,21 @@ func contextFields(v *view, c *spancommit.Canonical) {
 		c.Metadata = rest
 	}
 	langfuseContext(v, c)
+	// MCP and JSON-RPC request identity (semconv v1.39 mcp.*, jsonrpc.*,
+	// rpc.*): metadata of the call, never the conversation's session
+	// (mcp.session.id is the transport session).
+	for _, k := range v.keys {
+		if strings.HasPrefix(k, "mcp.") || strings.HasPrefix(k, "jsonrpc.") || (strings.HasPrefix(k, "rpc.") && v.has("mcp.method.name")) {
+			if x := v.attrs[k]; meaningful(x) {
+				if c.Metadata == nil {
+					c.Metadata = map[string]any{}
+				}
+				if _, dup := c.Metadata[k]; !dup {
+					c.Metadata[k] = x
+				}
+			}
+		}
+	}
 	// AI SDK ≤v6 telemetry metadata and v7 context are user metadata too.
 	for _, p := range []string{"ai.telemetry.metadata.", "ai.settings.context."} {
 		for _, k := range v.keys {
