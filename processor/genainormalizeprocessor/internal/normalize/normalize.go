@@ -146,6 +146,20 @@ func generationFields(v *view, c *spancommit.Canonical, cl class) {
 	if c.RequestModel == c.Model {
 		c.RequestModel = ""
 	}
+	// LangSmith hints (LangChain puts ls_provider / ls_model_name in the
+	// run metadata: OpenInference `metadata`, OpenLLMetry association
+	// properties) fill provider and model only when nothing better exists.
+	if c.Provider == "" {
+		if p := lsHint(v, c, "ls_provider"); p != "" {
+			c.Provider = normProvider(p)
+			if c.Provider != p {
+				c.ProviderRaw = p
+			}
+		}
+	}
+	if c.Model == "" && c.RequestModel == "" {
+		c.Model = lsHint(v, c, "ls_model_name")
+	}
 	c.ModelParameters = modelParameters(v)
 	if pn := v.str("gen_ai.prompt.name"); pn != "" {
 		// v1.39 prompt template name: prompt metadata, never a message.
@@ -219,6 +233,13 @@ func generationFields(v *view, c *spancommit.Canonical, cl class) {
 			}
 		}
 	}
+}
+
+func lsHint(v *view, c *spancommit.Canonical, key string) string {
+	if s := strings.TrimSpace(asString(c.Metadata[key])); s != "" {
+		return s
+	}
+	return v.str("traceloop.association.properties."+key, "ai.telemetry.metadata."+key)
 }
 
 func embedText(x any) string {
