@@ -72,10 +72,13 @@ const (
 	AttrSessionEnd     = "maxim.session.end"     // input key (Maxim): value = session id to close
 	AttrUserID         = "maxim.user.id"
 	AttrTraceName      = "maxim.trace.name"
-	AttrTraceTags      = "maxim.trace.tags"    // JSON map[string]string
-	AttrTraceMetrics   = "maxim.trace.metrics" // JSON map[string]number
-	AttrTags           = "maxim.tags"          // JSON map[string]string (this entity)
-	AttrMetrics        = "maxim.metrics"       // JSON map[string]number (this entity)
+	AttrTraceTags      = "maxim.trace.tags"     // JSON map[string]string
+	AttrTraceMetrics   = "maxim.trace.metrics"  // JSON map[string]number
+	AttrTraceInput     = "maxim.trace.input"    // trace input set from any span (Langfuse setTraceIO)
+	AttrTraceOutput    = "maxim.trace.output"   // trace output set from any span
+	AttrTraceMetadata  = "maxim.trace.metadata" // JSON object: trace-level metadata from any span
+	AttrTags           = "maxim.tags"           // JSON map[string]string (this entity)
+	AttrMetrics        = "maxim.metrics"        // JSON map[string]number (this entity)
 	AttrMetadata       = "maxim.entity.metadata"
 
 	AttrMalformed = "maxim.malformed" // string array: source keys kept raw because they did not parse
@@ -132,7 +135,7 @@ type Media struct {
 // ToolCall is a tool invocation requested by the model (OpenAI shape);
 // Arguments is compact JSON text whenever the source was valid JSON.
 type ToolCall struct {
-	ID       string       `json:"id"`
+	ID       string       `json:"id,omitempty"` // absent, not "", when the source had none
 	Type     string       `json:"type"`
 	Function ToolFunction `json:"function"`
 }
@@ -218,6 +221,9 @@ type Canonical struct {
 	TraceName              string
 	TraceTags              map[string]string
 	TraceMetrics           map[string]float64
+	TraceInput             string
+	TraceOutput            string
+	TraceMetadata          map[string]any
 	Tags                   map[string]string
 	Metrics                map[string]float64
 	Metadata               map[string]any
@@ -328,6 +334,9 @@ func Encode(c *Canonical, attrs pcommon.Map, guard Guard) {
 	put(AttrTraceName, c.TraceName)
 	putJSON(AttrTraceTags, c.TraceTags, len(c.TraceTags) == 0)
 	putJSON(AttrTraceMetrics, c.TraceMetrics, len(c.TraceMetrics) == 0)
+	put(AttrTraceInput, c.TraceInput)
+	put(AttrTraceOutput, c.TraceOutput)
+	putJSON(AttrTraceMetadata, c.TraceMetadata, len(c.TraceMetadata) == 0)
 	putJSON(AttrTags, c.Tags, len(c.Tags) == 0)
 	putJSON(AttrMetrics, c.Metrics, len(c.Metrics) == 0)
 	putJSON(AttrMetadata, c.Metadata, len(c.Metadata) == 0)
@@ -472,6 +481,9 @@ func Decode(attrs pcommon.Map) Canonical {
 	c.TraceName = str(AttrTraceName)
 	js(AttrTraceTags, &c.TraceTags)
 	js(AttrTraceMetrics, &c.TraceMetrics)
+	c.TraceInput = str(AttrTraceInput)
+	c.TraceOutput = str(AttrTraceOutput)
+	js(AttrTraceMetadata, &c.TraceMetadata)
 	js(AttrTags, &c.Tags)
 	js(AttrMetrics, &c.Metrics)
 	js(AttrMetadata, &c.Metadata)

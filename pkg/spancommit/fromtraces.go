@@ -178,23 +178,20 @@ func ts(t pcommon.Timestamp) string {
 	return t.AsTime().UTC().Format(time.RFC3339Nano)
 }
 
-// stringMap renders metadata the way the SDKs send it: string values, with
-// structured values as compact JSON text.
-func stringMap(m map[string]any) map[string]string {
+// metaMap copies user metadata for a commit. Values keep their JSON type:
+// the fold stores metadata as raw JSON per key, so a number stays a number
+// and an object an object (stringifying them lost the type: OpenInference
+// `metadata` {"retries": 3} showed as the string "3"). nil becomes "".
+func metaMap(m map[string]any) map[string]any {
 	if len(m) == 0 {
 		return nil
 	}
-	out := make(map[string]string, len(m))
+	out := make(map[string]any, len(m))
 	for k, v := range m {
-		switch t := v.(type) {
-		case string:
-			out[k] = t
-		case nil:
-			out[k] = ""
-		default:
-			b, _ := json.Marshal(t)
-			out[k] = string(b)
+		if v == nil {
+			v = ""
 		}
+		out[k] = v
 	}
 	return out
 }
@@ -252,13 +249,13 @@ func (b *builder) build() error {
 		}
 	}
 	tags := c.Tags
-	meta := stringMap(c.Metadata)
+	meta := metaMap(c.Metadata)
 	addMeta := func(k, v string) {
 		if v == "" {
 			return
 		}
 		if meta == nil {
-			meta = map[string]string{}
+			meta = map[string]any{}
 		}
 		meta[k] = v
 	}
@@ -334,6 +331,12 @@ func (b *builder) traceCommits(traceID, start, end string) {
 			}
 		}
 		in, out := b.traceIO()
+		if c.TraceInput != "" {
+			in = c.TraceInput
+		}
+		if c.TraceOutput != "" {
+			out = c.TraceOutput
+		}
 		if in != "" {
 			b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]string{"input": in})
 		}
@@ -342,6 +345,9 @@ func (b *builder) traceCommits(traceID, start, end string) {
 		}
 		if len(c.TraceMetrics) > 0 {
 			b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]any{"metrics": c.TraceMetrics})
+		}
+		if m := metaMap(c.TraceMetadata); len(m) > 0 {
+			b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]any{"metadata": m})
 		}
 		if end != "" {
 			b.emit(commit.EntityTrace, traceID, commit.ActionEnd, map[string]string{"endTimestamp": end})
@@ -359,6 +365,17 @@ func (b *builder) traceCommits(traceID, start, end string) {
 	}
 	if len(c.TraceMetrics) > 0 {
 		b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]any{"metrics": c.TraceMetrics})
+	}
+	// Trace input/output and metadata set explicitly on any span
+	// (Langfuse setTraceIO, propagated trace metadata).
+	if c.TraceInput != "" {
+		b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]string{"input": c.TraceInput})
+	}
+	if c.TraceOutput != "" {
+		b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]string{"output": c.TraceOutput})
+	}
+	if m := metaMap(c.TraceMetadata); len(m) > 0 {
+		b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]any{"metadata": m})
 	}
 }
 
@@ -486,7 +503,7 @@ func (b *builder) events(entity commit.Entity) {
 	}
 }
 
-func (b *builder) common(entity commit.Entity, end string, tags map[string]string, meta map[string]string) {
+func (b *builder) common(entity commit.Entity, end string, tags map[string]string, meta map[string]any) {
 	c := &b.c
 	b.events(entity)
 	if len(meta) > 0 {
@@ -508,7 +525,7 @@ func (b *builder) common(entity commit.Entity, end string, tags map[string]strin
 	}
 }
 
-func (b *builder) span(pe commit.Entity, pid, start, end string, tags, meta map[string]string, addMeta func(k, v string)) {
+func (b *builder) span(pe commit.Entity, pid, start, end string, tags map[string]string, meta map[string]any, addMeta func(k, v string)) {
 	c := &b.c
 	type add struct {
 		ID             string            `json:"id"`
@@ -552,7 +569,7 @@ func openAIFinish(r string) string {
 	return r
 }
 
-func (b *builder) generation(pe commit.Entity, pid, start, end string, tags, meta map[string]string, addMeta func(k, v string)) {
+func (b *builder) generation(pe commit.Entity, pid, start, end string, tags map[string]string, meta map[string]any, addMeta func(k, v string)) {
 	c := &b.c
 	type add struct {
 		ID              string            `json:"id"`
@@ -677,7 +694,7 @@ func (b *builder) generation(pe commit.Entity, pid, start, end string, tags, met
 	b.common(commit.EntityGeneration, end, tags, meta)
 }
 
-func (b *builder) toolCall(pe commit.Entity, pid, start, end string, tags, meta map[string]string, addMeta func(k, v string)) {
+func (b *builder) toolCall(pe commit.Entity, pid, start, end string, tags map[string]string, meta map[string]any, addMeta func(k, v string)) {
 	c := &b.c
 	type add struct {
 		ID             string            `json:"id"`
@@ -706,7 +723,7 @@ func (b *builder) toolCall(pe commit.Entity, pid, start, end string, tags, meta 
 	b.common(commit.EntityToolCall, end, tags, meta)
 }
 
-func (b *builder) retrieval(pe commit.Entity, pid, start, end string, tags, meta map[string]string, addMeta func(k, v string)) {
+func (b *builder) retrieval(pe commit.Entity, pid, start, end string, tags map[string]string, meta map[string]any, addMeta func(k, v string)) {
 	c := &b.c
 	type add struct {
 		ID             string            `json:"id"`

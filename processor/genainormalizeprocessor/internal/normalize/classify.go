@@ -107,6 +107,11 @@ func classify(v *view) class {
 	case "guardrail.run", "guard":
 		return span("guardrail")
 	}
+	// 4b. MCP (semconv v1.39 `mcp.*`): a tools/call request is a tool call
+	// even when the instrumentation sets no gen_ai.operation.name.
+	if strings.EqualFold(v.str("mcp.method.name"), "tools/call") {
+		return toolCall
+	}
 	// 5. AI SDK operation id (generations even without a model).
 	if op != "" {
 		switch {
@@ -159,7 +164,8 @@ func classify(v *view) class {
 	}
 	// 9. A model or LLM message payloads. ai.model.id is deliberately not
 	// here: it sits on AI SDK wrappers too.
-	if v.has("gen_ai.request.model", "gen_ai.response.model", "llm.model_name", "gen_ai.input.messages", "gen_ai.output.messages") ||
+	if v.has("gen_ai.request.model", "gen_ai.response.model", "llm.model_name", "langfuse.observation.model.name", "gen_ai.input.messages",
+		"gen_ai.output.messages") ||
 		v.hasPrefix("llm.input_messages") || v.hasPrefix("llm.output_messages") ||
 		v.hasPrefix("gen_ai.prompt.0") || v.hasPrefix("gen_ai.completion.0") {
 		return generation
@@ -211,6 +217,8 @@ func sources(v *view) []string {
 			add("maxim")
 		case strings.HasPrefix(k, "langfuse."):
 			add("langfuse")
+		case strings.HasPrefix(k, "mcp."):
+			add("mcp")
 		}
 	}
 	for _, e := range v.events {

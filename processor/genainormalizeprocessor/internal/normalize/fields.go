@@ -106,21 +106,28 @@ func firstOf(x any) string {
 // shadows its legacy spelling, and `gen_ai.*` and `llm.*` duplicates on a
 // dual-emitting span are never summed.
 func usage(v *view, embed bool) spancommit.Usage {
-	var u spancommit.Usage
+	// Langfuse's explicit usage_details come first (as in Langfuse's own
+	// ingestion); fields it does not set fall through to the alias chains.
+	u := langfuseUsage(v)
+	or := func(dst **int64, n *int64) {
+		if *dst == nil {
+			*dst = n
+		}
+	}
 	in := []string{"gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt", "ai.usage.inputTokens", "ai.usage.promptTokens"}
 	if embed {
 		in = append(in, "ai.usage.tokens")
 	}
-	u.Input = v.count(in...)
-	u.Output = v.count("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion", "ai.usage.outputTokens", "ai.usage.completionTokens")
-	u.Total = v.count("gen_ai.usage.total_tokens", "llm.token_count.total", "llm.usage.total_tokens", "ai.usage.totalTokens", "ai.usage.tokens")
-	u.CacheRead = v.count("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens", "gen_ai.usage.cache_read_tokens",
+	or(&u.Input, v.count(in...))
+	or(&u.Output, v.count("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion", "ai.usage.outputTokens", "ai.usage.completionTokens"))
+	or(&u.Total, v.count("gen_ai.usage.total_tokens", "llm.token_count.total", "llm.usage.total_tokens", "ai.usage.totalTokens", "ai.usage.tokens"))
+	or(&u.CacheRead, v.count("gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens", "gen_ai.usage.cache_read_tokens",
 		"gen_ai.usage.details.cache_read_tokens", "llm.token_count.prompt_details.cache_read", "ai.usage.cachedInputTokens",
-		"ai.usage.inputTokenDetails.cacheReadTokens")
-	u.CacheWrite = v.count("gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_creation_input_tokens",
-		"gen_ai.usage.cache_write_tokens", "llm.token_count.prompt_details.cache_write", "ai.usage.inputTokenDetails.cacheWriteTokens")
-	u.Reasoning = v.count("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning",
-		"llm.usage.reasoning_tokens", "ai.usage.reasoningTokens", "ai.usage.outputTokenDetails.reasoningTokens")
+		"ai.usage.inputTokenDetails.cacheReadTokens"))
+	or(&u.CacheWrite, v.count("gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_creation_input_tokens",
+		"gen_ai.usage.cache_write_tokens", "llm.token_count.prompt_details.cache_write", "ai.usage.inputTokenDetails.cacheWriteTokens"))
+	or(&u.Reasoning, v.count("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning",
+		"llm.usage.reasoning_tokens", "ai.usage.reasoningTokens", "ai.usage.outputTokenDetails.reasoningTokens"))
 	// AI SDK provider metadata carries cache and reasoning counts the
 	// usage keys miss (Anthropic cache writes, OpenAI reasoning).
 	if x, ok := v.structured("ai.response.providerMetadata"); ok {
@@ -168,18 +175,17 @@ func cost(v *view) spancommit.Cost {
 	c.Total = v.number("gen_ai.usage.cost", "llm.cost.total")
 	c.Input = v.number("llm.cost.prompt")
 	c.Output = v.number("llm.cost.completion")
-	if x, ok := v.structured("langfuse.observation.cost_details"); ok {
-		if m, ok := x.(map[string]any); ok {
-			if f, ok := asFloat(m["total"]); ok && c.Total == nil {
-				c.Total = &f
-			}
-			if f, ok := asFloat(m["input"]); ok && c.Input == nil {
-				c.Input = &f
-			}
-			if f, ok := asFloat(m["output"]); ok && c.Output == nil {
-				c.Output = &f
-			}
-		}
+	// Langfuse cost_details: per-bucket costs (input_cached_tokens, …)
+	// summed per side, so cache costs are not lost from the total.
+	lf := langfuseCost(v)
+	if c.Total == nil {
+		c.Total = lf.Total
+	}
+	if c.Input == nil {
+		c.Input = lf.Input
+	}
+	if c.Output == nil {
+		c.Output = lf.Output
 	}
 	return c
 }
@@ -227,6 +233,9 @@ func modelParameters(v *view) map[string]any {
 		}
 		out[name] = x
 	}
+	// Langfuse's explicit model parameters first (Langfuse reads them
+	// before any convention key).
+	langfuseParams(v, set)
 	for _, p := range genaiParams {
 		if p.key == "llm.top_k" || strings.HasPrefix(p.key, "ai.settings") {
 			continue
@@ -366,6 +375,9 @@ func toolFields(v *view, c *spancommit.Canonical) {
 		switch {
 		case strings.HasPrefix(v.name, "execute_tool "):
 			c.ToolName = strings.TrimSpace(strings.TrimPrefix(v.name, "execute_tool "))
+		case strings.HasPrefix(v.name, "tools/call "):
+			// MCP span name "{mcp.method.name} {target}".
+			c.ToolName = strings.TrimSpace(strings.TrimPrefix(v.name, "tools/call "))
 		case strings.HasSuffix(v.name, ".tool"):
 			c.ToolName = strings.TrimSuffix(v.name, ".tool")
 		default:
@@ -374,7 +386,7 @@ func toolFields(v *view, c *spancommit.Canonical) {
 	}
 	c.ToolCallID = v.str("gen_ai.tool.call.id", "ai.toolCall.id", "tool.id", "tool_call.id", "flue.tool.call_id")
 	c.ToolDescription = v.str("gen_ai.tool.description", "tool.description")
-	if x, k := v.get("gen_ai.tool.call.arguments", "ai.toolCall.args", "ai.toolCall.input", "input.value", "traceloop.entity.input",
+	if x, k := v.get(lfInput, "gen_ai.tool.call.arguments", "ai.toolCall.args", "ai.toolCall.input", "input.value", "traceloop.entity.input",
 		"tool_arguments", "gcp.vertex.agent.tool_call_args", "flue.tool.arguments", "input"); k != "" {
 		if s, isStr := x.(string); isStr && looksJSON(s) {
 			if _, ok := parseJSON(s); !ok {
@@ -383,20 +395,133 @@ func toolFields(v *view, c *spancommit.Canonical) {
 		}
 		c.ToolArguments = argsText(x)
 	}
-	if x, k := v.get("gen_ai.tool.call.result", "ai.toolCall.result", "ai.toolCall.output", "output.value", "traceloop.entity.output",
+	if x, k := v.get(lfOutput, "gen_ai.tool.call.result", "ai.toolCall.result", "ai.toolCall.output", "output.value", "traceloop.entity.output",
 		"tool_response", "gcp.vertex.agent.tool_response", "output"); k != "" {
 		c.ToolResult = resultText(x)
 		c.HasToolResult = true
+		if text, isErr, ok := unwrapToolResult(x); ok {
+			c.ToolResult = text
+			if isErr && c.ErrorMessage == "" {
+				// MCP reports tool failures inside a successful JSON-RPC
+				// result (`isError: true`); LangChain ToolMessage has
+				// status "error". Either way the call failed.
+				c.ErrorType = "tool_error"
+				c.ErrorMessage = text
+				if c.ErrorMessage == "" {
+					c.ErrorMessage = "tool_error"
+				}
+			}
+		}
 	}
+}
+
+// unwrapToolResult reads the result envelopes frameworks wrap tool output
+// in: an MCP CallToolResult {content:[{type:"text",text}], isError,
+// structuredContent} and a LangChain ToolMessage {type:"tool", content,
+// tool_call_id, status} (what OpenInference puts in output.value). ok is
+// false for anything else, which stays as it is.
+func unwrapToolResult(x any) (text string, isErr bool, ok bool) {
+	if s, isStr := x.(string); isStr {
+		if !looksJSON(s) {
+			return "", false, false
+		}
+		p, parsed := parseJSON(s)
+		if !parsed {
+			return "", false, false
+		}
+		x = p
+	}
+	m, isMap := x.(map[string]any)
+	if !isMap {
+		return "", false, false
+	}
+	if kw, ok := m["kwargs"].(map[string]any); ok && asString(m["lc"]) != "" {
+		// langchain's dumpd form {lc, type:"constructor", id, kwargs}.
+		return unwrapToolResult(kw)
+	}
+	content, hasContent := m["content"]
+	if !hasContent {
+		return "", false, false
+	}
+	switch {
+	case asString(m["type"]) == "tool" || (m["tool_call_id"] != nil && m["status"] != nil):
+		// LangChain ToolMessage (also its `kwargs` when dumped by
+		// langchain's serializer).
+		isErr = strings.EqualFold(asString(m["status"]), "error")
+	case m["isError"] != nil || isPartsList(content):
+		// MCP CallToolResult.
+		b, _ := asBool(m["isError"])
+		isErr = b
+		if !isPartsList(content) {
+			return "", false, false
+		}
+		if sc, ok := m["structuredContent"]; ok && meaningful(sc) && !isErr {
+			if t := partsText(content); t == "" {
+				return compactJSON(sc), false, true
+			}
+		}
+	default:
+		return "", false, false
+	}
+	switch c := content.(type) {
+	case string:
+		return unquote(c), isErr, true
+	case []any:
+		if t := partsText(c); t != "" {
+			return t, isErr, true
+		}
+	}
+	return resultText(content), isErr, true
+}
+
+// isPartsList reports whether x is a list of typed content parts.
+func isPartsList(x any) bool {
+	l, ok := x.([]any)
+	if !ok || len(l) == 0 {
+		return false
+	}
+	for _, it := range l {
+		m, ok := it.(map[string]any)
+		if !ok || m["type"] == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// partsText joins the text parts of a content list.
+func partsText(x any) string {
+	l, _ := x.([]any)
+	var b []string
+	for _, it := range l {
+		if m, ok := it.(map[string]any); ok && asString(m["type"]) == "text" {
+			b = append(b, asString(m["text"]))
+		}
+	}
+	return strings.Join(b, "\n")
 }
 
 // retrievalFields fills query and documents; each document is validated on
 // its own, so one bad document never drops the others.
 func retrievalFields(v *view, c *spancommit.Canonical) {
 	c.RetrievalQuery = v.str("gen_ai.retrieval.query.text", "reranker.query", "input.value", "traceloop.entity.input", "db.query.text")
+	if c.RetrievalQuery == "" {
+		if x, k := v.get(lfInput); k != "" {
+			c.RetrievalQuery = lfText(x)
+		}
+	}
 	var docs []any
 	if x, ok := v.structured("gen_ai.retrieval.documents"); ok {
 		docs, _ = x.([]any)
+	}
+	if docs == nil {
+		// Langfuse retriever observations: the documents are the output.
+		if x, ok := v.structured(lfOutput); ok {
+			if m, ok := x.(map[string]any); ok {
+				x = m["documents"]
+			}
+			docs, _ = x.([]any)
+		}
 	}
 	if docs == nil {
 		for _, p := range []string{"retrieval.documents", "reranker.output_documents"} {
@@ -463,7 +588,10 @@ func errorFields(v *view, c *spancommit.Canonical) {
 			break
 		}
 	}
-	if st.Code() != ptrace.StatusCodeError && exc == nil {
+	lfErr, lfMsg := langfuseLevel(v)
+	// error.type is only set when the operation failed (semconv), even
+	// where the span status stays unset (MCP tool_error on some SDKs).
+	if st.Code() != ptrace.StatusCodeError && exc == nil && !lfErr && v.str("error.type") == "" {
 		return
 	}
 	c.ErrorType = v.str("error.type")
@@ -476,6 +604,10 @@ func errorFields(v *view, c *spancommit.Canonical) {
 	}
 	if st.Message() != "" {
 		c.ErrorMessage = st.Message()
+	}
+	if lfMsg != "" {
+		// Langfuse: status_message ?? status.message.
+		c.ErrorMessage = lfMsg
 	}
 	if c.ErrorMessage == "" {
 		c.ErrorMessage = c.ErrorType

@@ -532,6 +532,11 @@ func inputMessages(v *view, isGeneration bool) []msg {
 		}
 	}
 	details := v.eventsNamed("gen_ai.client.inference.operation.details")
+	// Langfuse's explicit observation input, when it is a conversation
+	// (Langfuse's own ingestion reads it before any convention key).
+	if lm, _, ok := lfMessages(v, lfInput, "user"); ok {
+		ms, found = lm, true
+	}
 	if x, ok := v.structured("gen_ai.input.messages"); ok {
 		take(x)
 	}
@@ -700,6 +705,9 @@ func outputMessages(v *view, isGeneration bool) (ms []msg, finish []string) {
 		if len(out) > 0 {
 			ms, finish, found = out, f, true
 		}
+	}
+	if lm, lf, ok := lfMessages(v, lfOutput, "assistant"); ok {
+		ms, finish, found = lm, lf, true
 	}
 	if x, ok := v.structured("gen_ai.output.messages"); ok {
 		take(x)

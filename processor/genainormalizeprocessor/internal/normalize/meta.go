@@ -151,13 +151,14 @@ func contextFields(v *view, c *spancommit.Canonical) {
 	c.SessionID = asString(mx["maxim-session-id"])
 	if c.SessionID == "" {
 		c.SessionID = v.str("session.id", "gen_ai.conversation.id", "traceloop.association.properties.session_id",
-			"ai.telemetry.metadata.sessionId", "ai.telemetry.metadata.conversationId", "langfuse.session.id")
+			"ai.telemetry.metadata.sessionId", "ai.telemetry.metadata.conversationId", "langfuse.session.id",
+			"langfuse.trace.metadata.langfuse_session_id", "langfuse.observation.metadata.langfuse_session_id")
 	}
 	c.SessionName = asString(mx["maxim-session-name"])
 	c.SessionTags = tagMap(mx["maxim-session-tags"])
 	c.SessionMetrics = metricMap(mx["maxim-session-metrics"])
 	c.UserID = v.str("user.id", "enduser.id", "traceloop.association.properties.user_id", "ai.telemetry.metadata.userId",
-		"langfuse.user.id")
+		"langfuse.user.id", "langfuse.trace.metadata.langfuse_user_id", "langfuse.observation.metadata.langfuse_user_id")
 	c.TraceName = asString(mx["maxim-trace-name"])
 	if c.TraceName == "" {
 		c.TraceName = v.str("langfuse.trace.name", "traceloop.workflow.name", "gen_ai.workflow.name")
@@ -166,7 +167,8 @@ func contextFields(v *view, c *spancommit.Canonical) {
 		c.TraceName = v.str("gen_ai.agent.name", "ai.telemetry.functionId")
 	}
 	c.TraceTags = tagMap(mx["maxim-trace-tags"])
-	for _, k := range []string{"tag.tags", "ai.telemetry.metadata.tags", "langfuse.trace.tags"} {
+	for _, k := range []string{"tag.tags", "ai.telemetry.metadata.tags", "langfuse.trace.tags", "langfuse.trace.metadata.langfuse_tags",
+		"langfuse.observation.metadata.langfuse_tags"} {
 		if x, ok := v.attrs[k]; ok && meaningful(x) {
 			c.TraceTags = mergeTags(c.TraceTags, tagMap(x))
 		}
@@ -176,6 +178,22 @@ func contextFields(v *view, c *spancommit.Canonical) {
 	c.Metrics = metricMap(mx["maxim-metrics"])
 	if len(rest) > 0 {
 		c.Metadata = rest
+	}
+	langfuseContext(v, c)
+	// MCP and JSON-RPC request identity (semconv v1.39 mcp.*, jsonrpc.*,
+	// rpc.*): metadata of the call, never the conversation's session
+	// (mcp.session.id is the transport session).
+	for _, k := range v.keys {
+		if strings.HasPrefix(k, "mcp.") || strings.HasPrefix(k, "jsonrpc.") || (strings.HasPrefix(k, "rpc.") && v.has("mcp.method.name")) {
+			if x := v.attrs[k]; meaningful(x) {
+				if c.Metadata == nil {
+					c.Metadata = map[string]any{}
+				}
+				if _, dup := c.Metadata[k]; !dup {
+					c.Metadata[k] = x
+				}
+			}
+		}
 	}
 	// AI SDK ≤v6 telemetry metadata and v7 context are user metadata too.
 	for _, p := range []string{"ai.telemetry.metadata.", "ai.settings.context."} {

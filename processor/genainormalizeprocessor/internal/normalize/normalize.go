@@ -146,6 +146,20 @@ func generationFields(v *view, c *spancommit.Canonical, cl class) {
 	if c.RequestModel == c.Model {
 		c.RequestModel = ""
 	}
+	// LangSmith hints (LangChain puts ls_provider / ls_model_name in the
+	// run metadata: OpenInference `metadata`, OpenLLMetry association
+	// properties) fill provider and model only when nothing better exists.
+	if c.Provider == "" {
+		if p := lsHint(v, c, "ls_provider"); p != "" {
+			c.Provider = normProvider(p)
+			if c.Provider != p {
+				c.ProviderRaw = p
+			}
+		}
+	}
+	if c.Model == "" && c.RequestModel == "" {
+		c.Model = lsHint(v, c, "ls_model_name")
+	}
 	c.ModelParameters = modelParameters(v)
 	if pn := v.str("gen_ai.prompt.name"); pn != "" {
 		// v1.39 prompt template name: prompt metadata, never a message.
@@ -155,6 +169,11 @@ func generationFields(v *view, c *spancommit.Canonical, cl class) {
 		c.Metadata["prompt.name"] = pn
 	}
 	c.InputMessages = inputMessages(v, true)
+	if c.InputMessages == nil {
+		// A Langfuse input that is not a conversation (a prompt string, a
+		// request object) is the generation's one input message.
+		c.InputMessages = lfRawMessage(v, lfInput, "user")
+	}
 	if cl.subtype == "embedding" && c.InputMessages == nil {
 		// Embedding inputs: AI SDK ai.value(s), OpenInference texts.
 		if x, k := v.get("ai.value", "ai.values"); k != "" {
@@ -177,6 +196,9 @@ func generationFields(v *view, c *spancommit.Canonical, cl class) {
 	}
 	var finishes []string
 	c.OutputMessages, finishes = outputMessages(v, true)
+	if c.OutputMessages == nil {
+		c.OutputMessages = lfRawMessage(v, lfOutput, "assistant")
+	}
 	c.FinishReason, c.FinishReasonRaw = finishReason(v, finishes)
 	if c.FinishReasonRaw == c.FinishReason {
 		c.FinishReasonRaw = ""
@@ -196,6 +218,8 @@ func generationFields(v *view, c *spancommit.Canonical, cl class) {
 	}
 	if f := v.number("ai.response.msToFirstChunk", "ai.stream.msToFirstChunk"); f != nil {
 		c.TTFTMs = f
+	} else if f := langfuseTTFT(v); f != nil {
+		c.TTFTMs = f
 	} else if f := v.number("gen_ai.response.time_to_first_chunk", "gen_ai.client.operation.time_to_first_chunk"); f != nil {
 		if ms := *f * 1000; !math.IsInf(ms, 0) {
 			c.TTFTMs = &ms
@@ -209,6 +233,13 @@ func generationFields(v *view, c *spancommit.Canonical, cl class) {
 			}
 		}
 	}
+}
+
+func lsHint(v *view, c *spancommit.Canonical, key string) string {
+	if s := strings.TrimSpace(asString(c.Metadata[key])); s != "" {
+		return s
+	}
+	return v.str("traceloop.association.properties."+key, "ai.telemetry.metadata."+key)
 }
 
 func embedText(x any) string {
@@ -234,8 +265,11 @@ func firstAttr(v *view, keys ...string) any {
 
 // textIO reads plain input/output of non-model spans.
 func textIO(v *view, c *spancommit.Canonical) {
-	if x, k := v.get("input.value", "traceloop.entity.input", "gen_ai.input.messages", "ai.prompt", "mlflow.spanInputs", "input"); k != "" {
+	if x, k := v.get(lfInput, "input.value", "traceloop.entity.input", "gen_ai.input.messages", "ai.prompt", "mlflow.spanInputs", "input"); k != "" {
 		c.Input = ioText(x)
+		if k == lfInput {
+			c.Input = lfText(x)
+		}
 		if k == "gen_ai.input.messages" {
 			// An agent span's conversation: its input is the last user turn.
 			if x, ok := v.structured(k); ok {
@@ -252,9 +286,12 @@ func textIO(v *view, c *spancommit.Canonical) {
 			}
 		}
 	}
-	if x, k := v.get("output.value", "traceloop.entity.output", "gen_ai.output.messages", "ai.response.text", "ai.response.object",
+	if x, k := v.get(lfOutput, "output.value", "traceloop.entity.output", "gen_ai.output.messages", "ai.response.text", "ai.response.object",
 		"mlflow.spanOutputs", "output"); k != "" {
 		c.Output = ioText(x)
+		if k == lfOutput {
+			c.Output = lfText(x)
+		}
 		if k == "gen_ai.output.messages" {
 			if x, ok := v.structured(k); ok {
 				if ms, _ := normMessages(x, "assistant"); len(ms) > 0 {
@@ -281,7 +318,7 @@ var payloadExact = map[string]bool{
 	"gen_ai.completion": true, "ai.prompt": true, "ai.prompt.messages": true, "ai.response.text": true, "ai.response.toolCalls": true,
 	"ai.result.text": true, "ai.result.toolCalls": true, "input.value": true, "output.value": true, "gen_ai.retrieval.documents": true,
 	"gen_ai.tool.definitions": true, "ai.prompt.tools": true, "ai.embedding": true, "ai.embeddings": true, "ai.values": true,
-	"llm.prompts": true,
+	"llm.prompts": true, lfInput: true, lfOutput: true, lfTraceInput: true, lfTraceOutput: true,
 }
 
 var payloadPrefixes = []string{
