@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -228,7 +229,8 @@ func parse(b []byte, units *unitRegistry, fallbackSource string) (*Table, error)
 	if units == nil {
 		return nil, errors.New("no unit registry")
 	}
-	t := &Table{source: sourceName(&f, fallbackSource), units: units, byID: map[string]*provider{}}
+	t := &Table{source: sourceName(&f, fallbackSource), units: units, byID: map[string]*provider{},
+		resolved: &sync.Map{}, resolvedN: &atomic.Int64{}}
 	for i := range f.Providers {
 		p, err := decodeProvider(&f.Providers[i], units)
 		if err != nil {

@@ -134,6 +134,36 @@ func (t *Table) providerByModel(modelID string) *provider {
 // system name the data does not know ("x_ai", "ibm.watsonx.ai") still gets
 // prices by model name.
 func (t *Table) resolve(modelID, providerID string) (*provider, *model) {
+	// Resolution walks every model's match rules (regexes among them) and
+	// is a pure function of the immutable table, while a trace prices the
+	// same few models over and over: remember the answers.
+	key := resolveKey{model: modelID, provider: providerID}
+	if r, ok := t.resolved.Load(key); ok {
+		e := r.(resolution)
+		return e.p, e.m
+	}
+	p, m := t.resolveUncached(modelID, providerID)
+	if t.resolvedN.Load() < maxResolved {
+		if _, loaded := t.resolved.LoadOrStore(key, resolution{p, m}); !loaded {
+			t.resolvedN.Add(1)
+		}
+	}
+	return p, m
+}
+
+// maxResolved bounds the resolution memo: model names come from clients,
+// and a client sending endless distinct names must not grow memory
+// without bound (past the bound, resolution is simply not remembered).
+const maxResolved = 4096
+
+type resolveKey struct{ model, provider string }
+
+type resolution struct {
+	p *provider
+	m *model
+}
+
+func (t *Table) resolveUncached(modelID, providerID string) (*provider, *model) {
 	if strings.EqualFold(providerID, "litellm") && strings.Contains(modelID, "/") {
 		// LiteLLM names models "<provider>/<model>"; the library splits off a
 		// prefix that names a provider.
