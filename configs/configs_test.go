@@ -19,21 +19,22 @@ import (
 
 // envNames are the variables the configs may read (README "Configuration").
 var envNames = map[string]bool{
-	"GENAI_DATA_DIR":           true,
-	"GENAI_OTLP_GRPC_ENDPOINT": true,
-	"GENAI_OTLP_HTTP_ENDPOINT": true,
-	"GENAI_MXIN_ENDPOINT":      true,
-	"GENAI_QUERY_ENDPOINT":     true,
-	"GENAI_API_KEY":            true,
-	"GENAI_POSTGRES_DSN":       true,
-	"GENAI_KAFKA_BROKERS":      true,
-	"GENAI_HEALTH_ENDPOINT":    true,
-	"GENAI_METRICS_PORT":       true,
-	"GENAI_UPSTREAM_OTLP":      true,
-	"DD_API_KEY":               true,
-	"DD_SITE":                  true,
-	"NEW_RELIC_LICENSE_KEY":    true,
-	"NEW_RELIC_OTLP_ENDPOINT":  true,
+	"GENAI_DATA_DIR":            true,
+	"GENAI_OTLP_GRPC_ENDPOINT":  true,
+	"GENAI_OTLP_HTTP_ENDPOINT":  true,
+	"GENAI_MXIN_ENDPOINT":       true,
+	"GENAI_QUERY_ENDPOINT":      true,
+	"GENAI_API_KEY":             true,
+	"GENAI_POSTGRES_DSN":        true,
+	"GENAI_KAFKA_BROKERS":       true,
+	"GENAI_HEALTH_ENDPOINT":     true,
+	"GENAI_METRICS_PORT":        true,
+	"GENAI_UPSTREAM_OTLP":       true,
+	"GENAI_PROMETHEUS_ENDPOINT": true,
+	"DD_API_KEY":                true,
+	"DD_SITE":                   true,
+	"NEW_RELIC_LICENSE_KEY":     true,
+	"NEW_RELIC_OTLP_ENDPOINT":   true,
 }
 
 var envRef = regexp.MustCompile(`\$\{env:([A-Za-z0-9_]+)(:-[^}]*)?\}`)

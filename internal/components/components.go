@@ -7,6 +7,7 @@ package components
 import (
 	datadogexporter "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/datadogexporter"
 	kafkaexporter "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/kafkaexporter"
+	prometheusexporter "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/prometheusexporter"
 	healthcheckextension "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension"
 	pprofextension "github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension"
 	filestorage "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
@@ -16,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/confmap/provider/envprovider"
 	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
 	"go.opentelemetry.io/collector/confmap/provider/yamlprovider"
+	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/exporter"
 	debugexporter "go.opentelemetry.io/collector/exporter/debugexporter"
 	otlpexporter "go.opentelemetry.io/collector/exporter/otlpexporter"
@@ -30,6 +32,7 @@ import (
 	otlpreceiver "go.opentelemetry.io/collector/receiver/otlpreceiver"
 	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
 
+	"github.com/otelcol-genai/otelcol-genai/connector/genaimetricsconnector"
 	"github.com/otelcol-genai/otelcol-genai/exporter/tracetreeexporter"
 	"github.com/otelcol-genai/otelcol-genai/extension/maximauthextension"
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreequery"
@@ -54,7 +57,7 @@ type Module[F component.Factory] struct {
 	Factory F
 }
 
-// Receivers, Processors, Exporters and Extensions list the distribution's
+// Receivers, Processors, Exporters, Connectors and Extensions list the distribution's
 // components with their modules, in builder-config.yaml order.
 func Receivers() []Module[receiverFactory] {
 	return []Module[receiverFactory]{
@@ -82,7 +85,15 @@ func Exporters() []Module[exporterFactory] {
 		{GoMod: "go.opentelemetry.io/collector/exporter/debugexporter v0.155.0", Factory: debugexporter.NewFactory()},
 		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/kafkaexporter v0.155.0", Factory: kafkaexporter.NewFactory()},
 		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/datadogexporter v0.155.0", Factory: datadogexporter.NewFactory()},
+		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/prometheusexporter v0.155.0", Factory: prometheusexporter.NewFactory()},
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/exporter/tracetreeexporter", Factory: tracetreeexporter.NewFactory()},
+	}
+}
+
+// Connectors lists the distribution's connectors.
+func Connectors() []Module[connectorFactory] {
+	return []Module[connectorFactory]{
+		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/connector/genaimetricsconnector", Factory: genaimetricsconnector.NewFactory()},
 	}
 }
 
@@ -115,6 +126,10 @@ func Factories() (otelcol.Factories, error) {
 		return otelcol.Factories{}, err
 	}
 	factories.ExporterModules = modulesOf(Exporters())
+	if factories.Connectors, err = otelcol.MakeFactoryMap(factoriesOf(Connectors())...); err != nil {
+		return otelcol.Factories{}, err
+	}
+	factories.ConnectorModules = modulesOf(Connectors())
 	if factories.Extensions, err = otelcol.MakeFactoryMap(factoriesOf(Extensions())...); err != nil {
 		return otelcol.Factories{}, err
 	}
@@ -151,6 +166,7 @@ type (
 	processorFactory = processor.Factory
 	exporterFactory  = exporter.Factory
 	extensionFactory = extension.Factory
+	connectorFactory = connector.Factory
 )
 
 // Providers lists the config providers (env:, file:, yaml:) with their modules.

@@ -68,7 +68,7 @@ func TestListMatchesManifest(t *testing.T) {
 	assert.Equal(t, keysOf(m.Processors), moduleKeys(Processors()), "processors")
 	assert.Equal(t, keysOf(m.Exporters), moduleKeys(Exporters()), "exporters")
 	assert.Equal(t, keysOf(m.Extensions), moduleKeys(Extensions()), "extensions")
-	assert.Empty(t, m.Connectors, "connectors are not in the in-process list")
+	assert.Equal(t, keysOf(m.Connectors), moduleKeys(Connectors()), "connectors")
 
 	var providers []string
 	for _, p := range Providers() {
@@ -78,7 +78,7 @@ func TestListMatchesManifest(t *testing.T) {
 	assert.Equal(t, keysOf(m.Providers), providers, "providers")
 
 	// Our own components are built from this checkout, never a published copy.
-	for _, group := range [][]manifestEntry{m.Receivers, m.Processors, m.Exporters, m.Extensions} {
+	for _, group := range [][]manifestEntry{m.Receivers, m.Processors, m.Exporters, m.Connectors, m.Extensions} {
 		for _, e := range group {
 			if e.Import != "" {
 				assert.Equal(t, "./", e.Path, "%s must be replaced by the local module", e.Import)
@@ -95,7 +95,8 @@ func TestFactories(t *testing.T) {
 	want := map[string][]string{
 		"receivers":  {"otlp", "kafka", "mxin", "tracetree_feed"},
 		"processors": {"batch", "memory_limiter", "genai_normalize"},
-		"exporters":  {"otlp_grpc", "otlp_http", "debug", "kafka", "datadog", "tracetree"},
+		"exporters":  {"otlp_grpc", "otlp_http", "debug", "kafka", "datadog", "prometheus", "tracetree"},
+		"connectors": {"genai_metrics"},
 		"extensions": {"health_check", "pprof", "zpages", "file_storage", "maxim_auth", "tracetree_store", "tracetree_query"},
 	}
 	have := map[string][]string{}
@@ -107,6 +108,9 @@ func TestFactories(t *testing.T) {
 	}
 	for typ := range f.Exporters {
 		have["exporters"] = append(have["exporters"], typ.String())
+	}
+	for typ := range f.Connectors {
+		have["connectors"] = append(have["connectors"], typ.String())
 	}
 	for typ := range f.Extensions {
 		have["extensions"] = append(have["extensions"], typ.String())
