@@ -247,6 +247,7 @@ func startBinary(t *testing.T, bin, config string) (target, string) {
 		"GENAI_OTLP_GRPC_ENDPOINT="+freeAddr(t),
 		"GENAI_OTLP_HTTP_ENDPOINT="+freeAddr(t),
 		"GENAI_HEALTH_ENDPOINT="+freeAddr(t),
+		"GENAI_PROMETHEUS_ENDPOINT="+freeAddr(t),
 	)
 	logs := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs

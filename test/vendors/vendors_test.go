@@ -79,6 +79,7 @@ func startCollector(t *testing.T) *harness {
 	t.Setenv("GENAI_OTLP_HTTP_ENDPOINT", h.otlpAddr)
 	t.Setenv("GENAI_OTLP_GRPC_ENDPOINT", freeAddr(t))
 	t.Setenv("GENAI_HEALTH_ENDPOINT", freeAddr(t))
+	t.Setenv("GENAI_PROMETHEUS_ENDPOINT", freeAddr(t))
 	t.Setenv("DD_API_KEY", ddKey)
 	t.Setenv("DD_SITE", "datadoghq.eu")
 	t.Setenv("NEW_RELIC_LICENSE_KEY", nrKey)

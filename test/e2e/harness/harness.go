@@ -98,13 +98,14 @@ func (s *syncBuffer) String() string {
 func NewCollector(t testing.TB, config string, env map[string]string) *Collector {
 	t.Helper()
 	e := map[string]string{
-		"GENAI_DATA_DIR":           t.TempDir(),
-		"GENAI_OTLP_GRPC_ENDPOINT": FreeAddr(t),
-		"GENAI_OTLP_HTTP_ENDPOINT": FreeAddr(t),
-		"GENAI_MXIN_ENDPOINT":      FreeAddr(t),
-		"GENAI_QUERY_ENDPOINT":     FreeAddr(t),
-		"GENAI_HEALTH_ENDPOINT":    FreeAddr(t),
-		"GENAI_API_KEY":            "e2e-key",
+		"GENAI_DATA_DIR":            t.TempDir(),
+		"GENAI_OTLP_GRPC_ENDPOINT":  FreeAddr(t),
+		"GENAI_OTLP_HTTP_ENDPOINT":  FreeAddr(t),
+		"GENAI_MXIN_ENDPOINT":       FreeAddr(t),
+		"GENAI_QUERY_ENDPOINT":      FreeAddr(t),
+		"GENAI_HEALTH_ENDPOINT":     FreeAddr(t),
+		"GENAI_PROMETHEUS_ENDPOINT": FreeAddr(t),
+		"GENAI_API_KEY":             "e2e-key",
 	}
 	_, port, _ := net.SplitHostPort(FreeAddr(t))
 	e["GENAI_METRICS_PORT"] = port
