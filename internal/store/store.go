@@ -120,6 +120,9 @@ type TraceSummary struct {
 	LastActivity time.Time `json:"lastActivity"`
 	// Revision orders summary rows of one trace; higher wins.
 	Revision int64 `json:"-"`
+	// Generations are the trace's model calls for the stats (stats.go);
+	// stored beside the row, never part of its JSON.
+	Generations []GenerationRow `json:"-"`
 }
 
 // TraceQuery filters the trace search. Zero values do not filter.

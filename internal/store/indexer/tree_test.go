@@ -116,5 +116,7 @@ func normalize(r store.TraceSummary) store.TraceSummary {
 	if len(r.Counts) == 0 {
 		r.Counts = nil
 	}
+	// Generation rows are stored beside the row, never returned by search.
+	r.Generations = nil
 	return r
 }
