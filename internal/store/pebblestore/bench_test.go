@@ -15,6 +15,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/internal/store/storetest"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
@@ -410,4 +411,14 @@ func BenchmarkLargeNode(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run("compacted", read)
+}
+
+// BenchmarkStats1MTraces builds the stats dataset (storetest; size
+// STATS_BENCH_TRACES, default 1M traces / 3M generations over 30 days)
+// and times 30 days of 1-hour buckets grouped by model (hourly rollups).
+func BenchmarkStats1MTraces(b *testing.B) {
+	s := openTest(b, b.TempDir())
+	b.Cleanup(func() { _ = s.Close() })
+	storetest.BuildStatsDataset(b, s, storetest.StatsBenchTraces(), 1000)
+	storetest.BenchStatsQuery(b, s)
 }

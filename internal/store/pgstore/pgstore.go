@@ -136,7 +136,7 @@ type statements struct {
 	deleteCommits, deleteEdges, deleteTraceSums, deleteSessionSum string
 	putTraceSummary, putSessionSummary                            string
 	lockTraceSummaries, insertTraceSummary, updateTraceSummary    string
-	insertRollups, lockRollups, updateRollups, deleteRollups      string
+	insertRollups, lockRollups, updateRollups                     string
 }
 
 func buildStatements(q string) statements {
@@ -221,8 +221,6 @@ func buildStatements(q string) statements {
 		updateRollups: `UPDATE ` + q + `.stats_rollups t SET agg = u.a
 			FROM unnest($1::bytea[], $2::bytea[], $3::int8[], $4::bytea[], $5::bytea[]) AS u(r, d, h, k, a)
 			WHERE t.repo = u.r AND t.dim = u.d AND t.hour = u.h AND t.key = u.k`,
-		deleteRollups: `DELETE FROM ` + q + `.stats_rollups
-			WHERE (repo, dim, hour, key) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int8[], $4::bytea[]))`,
 		putSessionSummary: `INSERT INTO ` + q + `.session_summaries AS t
 				(repo, session_id, revision, start_ns, last_activity_ns, doc)
 			VALUES ($1, $2, $3, $4, $5, $6)

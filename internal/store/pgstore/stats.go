@@ -244,24 +244,23 @@ func (s *Store) applyRollups(ctx context.Context, tx pgx.Tx, deltas rollupDeltas
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("pgstore: lock stats rollups: %w", err)
 	}
+	if len(cur) != n {
+		// Every key was created above and is locked now; anything else
+		// is a broken invariant, and retrying the transaction is safe.
+		return fmt.Errorf("pgstore: locked %d of %d stats rollups", len(cur), n)
+	}
 	aggs := make([][]byte, n)
-	var zr, zd, zk [][]byte
-	var zh []int64
 	for i, r := range list {
 		a := cur[id(repos[i], dims[i], hours[i], keys[i])]
 		a.Merge(r.d, 1)
 		aggs[i] = a.AppendBinary(nil)
-		if a.IsZero() {
-			zr, zd, zh, zk = append(zr, repos[i]), append(zd, dims[i]), append(zh, hours[i]), append(zk, keys[i])
-		}
 	}
+	// A rollup row that drops to zero is kept (an empty aggregate reads as
+	// nothing): deleting it would let a concurrent writer, whose INSERT …
+	// DO NOTHING saw the row before the delete, lock nothing and lose its
+	// delta.
 	if _, err := tx.Exec(ctx, s.sql.updateRollups, repos, dims, hours, keys, aggs); err != nil {
 		return fmt.Errorf("pgstore: update stats rollups: %w", err)
-	}
-	if len(zr) > 0 {
-		if _, err := tx.Exec(ctx, s.sql.deleteRollups, zr, zd, zh, zk); err != nil {
-			return fmt.Errorf("pgstore: delete empty stats rollups: %w", err)
-		}
 	}
 	return nil
 }
