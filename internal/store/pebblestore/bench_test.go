@@ -416,8 +416,15 @@ func BenchmarkLargeNode(b *testing.B) {
 // BenchmarkStats1MTraces builds the stats dataset (storetest; size
 // STATS_BENCH_TRACES, default 1M traces / 3M generations over 30 days)
 // and times 30 days of 1-hour buckets grouped by model (hourly rollups).
+//
+// STATS_BENCH_DIR keeps the database there, to time the query again
+// without rebuilding.
 func BenchmarkStats1MTraces(b *testing.B) {
-	s := openTest(b, b.TempDir())
+	dir := os.Getenv("STATS_BENCH_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+	}
+	s := openTest(b, dir)
 	b.Cleanup(func() { _ = s.Close() })
 	storetest.BuildStatsDataset(b, s, storetest.StatsBenchTraces(), 1000)
 	storetest.BenchStatsQuery(b, s)

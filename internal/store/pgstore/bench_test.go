@@ -113,9 +113,16 @@ func BenchmarkAssembleTrace(b *testing.B) {
 // BenchmarkStats1MTraces builds the stats dataset (storetest; size
 // STATS_BENCH_TRACES, default 1M traces / 3M generations over 30 days)
 // and times 30 days of 1-hour buckets grouped by model (hourly rollups).
+//
+// STATS_BENCH_SCHEMA keeps the schema (it is not dropped), to time the
+// query again without rebuilding.
 func BenchmarkStats1MTraces(b *testing.B) {
 	requirePostgres(b)
-	s := openTestStore(b, testSchema(), os.Getenv("STATS_BENCH_KEEP") == "")
+	schema, keep := os.Getenv("STATS_BENCH_SCHEMA"), true
+	if schema == "" {
+		schema, keep = testSchema(), false
+	}
+	s := openTestStore(b, schema, !keep)
 	storetest.BuildStatsDataset(b, s, storetest.StatsBenchTraces(), 1000)
 	storetest.BenchStatsQuery(b, s)
 }

@@ -33,10 +33,15 @@ func StatsBenchTraces() int {
 	return 1_000_000
 }
 
-// BuildStatsDataset writes n traces in batches of batch rows.
+// BuildStatsDataset writes n traces in batches of batch rows, unless the
+// backend already holds them (a kept benchmark directory or schema).
 func BuildStatsDataset(b testing.TB, be store.Backend, n, batch int) {
 	b.Helper()
 	ctx := context.Background()
+	if p, err := be.SearchTraces(ctx, store.TraceQuery{Repo: StatsBenchRepo, Limit: 1}); err == nil && len(p.Traces) > 0 {
+		b.Logf("stats dataset: reusing the stored one")
+		return
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	models := []string{"gpt-4o", "gpt-4o-mini", "claude-sonnet-4", "gemini-2.5-pro", "llama-3.1-70b"}
 	span := 30 * 24 * time.Hour
@@ -84,24 +89,44 @@ func BuildStatsDataset(b testing.TB, be store.Backend, n, batch int) {
 }
 
 // BenchStatsQuery times the dashboard's query: 30 days, 1-hour buckets,
-// grouped by model.
+// grouped by model (rollups) and, for comparison, the same query filtered
+// by one trace name (a scan of a tenth of the traces).
 func BenchStatsQuery(b *testing.B, be store.Backend) {
 	q := store.StatsQuery{TraceQuery: store.TraceQuery{Repo: StatsBenchRepo, From: StatsBenchStart,
 		To: StatsBenchStart.Add(30 * 24 * time.Hour)}, Step: time.Hour, By: "model"}
-	var st store.Stats
-	for b.Loop() {
-		var err error
-		if st, err = be.QueryStats(context.Background(), q); err != nil {
-			b.Fatal(err)
+	b.Run("rollups", func(b *testing.B) {
+		var st store.Stats
+		for b.Loop() {
+			var err error
+			if st, err = be.QueryStats(context.Background(), q); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
-	var traces, gens int64
-	for _, g := range st.Groups {
-		gens += g.Totals.Generations
-		traces += g.Totals.Traces
-	}
-	if len(st.Groups) != 5 || gens != 3*int64(StatsBenchTraces()) {
-		b.Fatalf("unexpected answer: %d groups, %d generations", len(st.Groups), gens)
-	}
-	b.ReportMetric(float64(len(st.Groups[0].Buckets)), "buckets")
+		var gens int64
+		for _, g := range st.Groups {
+			gens += g.Totals.Generations
+		}
+		// The last traces' later generations start after the 30 days.
+		if want := 3 * int64(StatsBenchTraces()); len(st.Groups) != 5 || gens > want || gens < want-10 {
+			b.Fatalf("unexpected answer: %d groups, %d generations", len(st.Groups), gens)
+		}
+		b.ReportMetric(float64(len(st.Groups[0].Buckets)), "buckets")
+		b.ReportMetric(float64(gens), "generations")
+	})
+	b.Run("scan-name-filter", func(b *testing.B) {
+		fq := q
+		fq.Name = "agent-3"
+		var st store.Stats
+		for b.Loop() {
+			var err error
+			if st, err = be.QueryStats(context.Background(), fq); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var traces int64
+		for _, g := range st.Groups {
+			traces += g.Totals.Traces
+		}
+		b.ReportMetric(float64(traces), "trace-model-pairs")
+	})
 }
