@@ -104,6 +104,7 @@ func (a *api) routes() []route {
 		{http.MethodGet, "/openapi.yaml", http.HandlerFunc(a.openAPI), true},
 		{http.MethodGet, "/api/v1/traces", http.HandlerFunc(a.searchTraces), false},
 		{http.MethodGet, "/api/v1/traces/{id}", http.HandlerFunc(a.getTrace), false},
+		{http.MethodGet, "/api/v1/stats", http.HandlerFunc(a.stats), false},
 		{http.MethodGet, "/api/v1/sessions", http.HandlerFunc(a.searchSessions), false},
 		{http.MethodGet, "/api/v1/sessions/{id}", http.HandlerFunc(a.getSession), false},
 		{http.MethodGet, "/api/v1/entities/{kind}/{id}", http.HandlerFunc(a.getEntity), false},
@@ -400,7 +401,30 @@ func (a *api) parseRange(r *http.Request) (from, to time.Time, err error) {
 	return
 }
 
+// traceQuery reads a trace search: the trace filters plus the page.
 func (a *api) traceQuery(r *http.Request) (store.TraceQuery, error) {
+	tq, err := a.traceFilter(r)
+	if err != nil {
+		return tq, err
+	}
+	q := r.URL.Query()
+	tq.Cursor = q.Get("cursor")
+	switch s := q.Get("sort"); s {
+	case "", "start":
+	case "cost":
+		tq.Sort = store.SortCost
+	default:
+		return tq, badRequest("sort: want start or cost, got %q", s)
+	}
+	if tq.Limit, err = a.parseLimit(q.Get("limit")); err != nil {
+		return tq, err
+	}
+	return tq, nil
+}
+
+// traceFilter reads the repository, range and trace filters that trace
+// search and stats share.
+func (a *api) traceFilter(r *http.Request) (store.TraceQuery, error) {
 	var tq store.TraceQuery
 	var err error
 	if tq.Repo, err = a.resolveRepo(r); err != nil {
@@ -413,7 +437,6 @@ func (a *api) traceQuery(r *http.Request) (store.TraceQuery, error) {
 	tq.SessionID = q.Get("session")
 	tq.Name = q.Get("name")
 	tq.Model = q.Get("model")
-	tq.Cursor = q.Get("cursor")
 	for _, t := range q["tag"] {
 		k, v, ok := strings.Cut(t, ":")
 		if !ok || k == "" {
@@ -440,16 +463,6 @@ func (a *api) traceQuery(r *http.Request) (store.TraceQuery, error) {
 			return tq, badRequest("min_cost: want a non-negative number of USD, got %q", v)
 		}
 		tq.MinCost = c
-	}
-	switch s := q.Get("sort"); s {
-	case "", "start":
-	case "cost":
-		tq.Sort = store.SortCost
-	default:
-		return tq, badRequest("sort: want start or cost, got %q", s)
-	}
-	if tq.Limit, err = a.parseLimit(q.Get("limit")); err != nil {
-		return tq, err
 	}
 	return tq, nil
 }

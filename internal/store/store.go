@@ -52,10 +52,18 @@ type Backend interface {
 
 	// PutTraceSummaries upserts summary rows (keyed by repo and trace id).
 	// A row replaces an older row only if its Revision is higher, so
-	// concurrent indexers can never move a summary backwards.
+	// concurrent indexers can never move a summary backwards. A row's
+	// Generations are stored with it and replace the previous row's in
+	// the stats (QueryStats), in the same write: a trace re-indexed is
+	// never counted twice, and Delete removes it from the stats.
 	PutTraceSummaries(ctx context.Context, rows []TraceSummary) error
 	// SearchTraces returns summaries matching q, newest start first.
 	SearchTraces(ctx context.Context, q TraceQuery) (TracePage, error)
+
+	// QueryStats answers a time-bucketed aggregate query (stats.go) from
+	// the generation rows and rollups PutTraceSummaries maintains. It
+	// returns an error wrapping ErrBadStatsQuery for an invalid query.
+	QueryStats(ctx context.Context, q StatsQuery) (Stats, error)
 
 	// PutSessionSummaries and SearchSessions do the same for sessions.
 	PutSessionSummaries(ctx context.Context, rows []SessionSummary) error
@@ -120,6 +128,9 @@ type TraceSummary struct {
 	LastActivity time.Time `json:"lastActivity"`
 	// Revision orders summary rows of one trace; higher wins.
 	Revision int64 `json:"-"`
+	// Generations are the trace's model calls for the stats (stats.go);
+	// stored beside the row, never part of its JSON.
+	Generations []GenerationRow `json:"-"`
 }
 
 // TraceQuery filters the trace search. Zero values do not filter.

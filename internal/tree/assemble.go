@@ -445,7 +445,56 @@ func SummarizeTrace(t *Trace) store.TraceSummary {
 		s.Models = append(s.Models, m)
 	}
 	sort.Strings(s.Models)
+	s.Generations = generationRows(root, s.Start)
 	return s
+}
+
+// generationRows lists the trace's model calls for the stats: every
+// generation, and every leaf model call (the nodes totals() sums), in
+// tree order. A call without a start of its own takes the trace's.
+func generationRows(root *TreeNode, traceStart time.Time) []store.GenerationRow {
+	var out []store.GenerationRow
+	Walk(root, func(n *TreeNode) {
+		gen := n.Kind == commit.EntityGeneration
+		// A leaf model call is a node whose own numbers totals() counts:
+		// it has usage or cost and no model call below it.
+		leaf := (n.Usage != nil || n.Cost != nil) && !anyCallBelow(n)
+		if !gen && !leaf {
+			return
+		}
+		r := store.GenerationRow{ID: n.ID, Start: n.start, Model: n.Model, Generation: gen, Leaf: leaf,
+			DurationMs: -1, Error: n.Totals.Error}
+		if r.Start.IsZero() {
+			r.Start = traceStart
+		}
+		if n.Completion != nil && n.Completion.Model != "" {
+			r.Model = n.Completion.Model
+		}
+		if n.DurationMs != nil && *n.DurationMs >= 0 {
+			r.DurationMs = *n.DurationMs
+		}
+		if leaf {
+			if n.Usage != nil {
+				r.InputTokens, r.OutputTokens = n.Usage.InputTokens, n.Usage.OutputTokens
+			}
+			if n.Cost != nil {
+				r.Cost = n.Cost.Total
+			}
+			r.Unpriced = unpriced(&n.Node)
+		}
+		out = append(out, r)
+	})
+	return out
+}
+
+// anyCallBelow reports whether a child subtree holds a model call.
+func anyCallBelow(n *TreeNode) bool {
+	for _, c := range n.Children {
+		if c.Totals.modelCalls > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // SummarizeSession makes the search-index row of a session.

@@ -372,7 +372,9 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 		page.NextCursor = orderKey(&rows[limit-1], q.Sort).cursor()
 	}
 	for _, r := range rows {
-		page.Traces = append(page.Traces, cloneTrace(r))
+		r = cloneTrace(r)
+		r.Generations = nil // stored beside the row, not part of it
+		page.Traces = append(page.Traces, r)
 	}
 	return page, nil
 }
@@ -572,6 +574,7 @@ func cloneTrace(r store.TraceSummary) store.TraceSummary {
 		r.Counts = c
 	}
 	r.Models = slices.Clone(r.Models)
+	r.Generations = slices.Clone(r.Generations)
 	return r
 }
 
@@ -584,4 +587,37 @@ func cloneMap(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// QueryStats is the reference answer: it scans the stored rows with
+// generations (no rollups). Like the other backends' row scan, a query that
+// rollups could not answer (filtered, or a sub-hour step) counts only
+// traces that started at most store.StatsLookback before the range; an
+// unfiltered hourly query counts every stored row, as a rollup does.
+func (s *Store) QueryStats(ctx context.Context, q store.StatsQuery) (store.Stats, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Stats{}, err
+	}
+	plan, err := q.Plan()
+	if err != nil {
+		return store.Stats{}, err
+	}
+	tq := q.TraceQuery
+	tq.InactiveBefore = time.Time{}
+	tq.From, tq.To = time.Time{}, time.Time{}
+	if !q.UsesRollups() {
+		tq.From, tq.To = plan.ScanRange()
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return store.Stats{}, ErrClosed
+	}
+	sc := store.NewStatsScanner(&q, plan)
+	for _, r := range s.traces {
+		if MatchTrace(&r, &tq) {
+			sc.Add(&r)
+		}
+	}
+	return sc.Result(), nil
 }

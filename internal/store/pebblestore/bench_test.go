@@ -15,6 +15,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/internal/store/storetest"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
@@ -410,4 +411,21 @@ func BenchmarkLargeNode(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run("compacted", read)
+}
+
+// BenchmarkStats1MTraces builds the stats dataset (storetest; size
+// STATS_BENCH_TRACES, default 1M traces / 3M generations over 30 days)
+// and times 30 days of 1-hour buckets grouped by model (hourly rollups).
+//
+// STATS_BENCH_DIR keeps the database there, to time the query again
+// without rebuilding.
+func BenchmarkStats1MTraces(b *testing.B) {
+	dir := os.Getenv("STATS_BENCH_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+	}
+	s := openTest(b, dir)
+	b.Cleanup(func() { _ = s.Close() })
+	storetest.BuildStatsDataset(b, s, storetest.StatsBenchTraces(), 1000)
+	storetest.BenchStatsQuery(b, s)
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -27,6 +28,8 @@ import (
 //	s <repo> <session id>                      session summary row
 //	j <repo> <inv start> <desc session id>     session time index (value = row)
 //	h <inv start> <desc session id> <repo>     global session time index (value = row)
+//	x <repo> <trace id>                        generation rows of a trace (stats)
+//	r <repo> <dim> <hour u64> <group key>      hourly stats rollup (store.StatsAgg)
 //
 // "inv start" is MaxUint64 minus the start time in nanoseconds, big endian,
 // so that an ascending scan returns newest first.
@@ -44,6 +47,8 @@ const (
 	pSessionIdx = 'j'
 	pSessionAll = 'h'
 	pIdle       = 'a'
+	pGens       = 'x'
+	pRollup     = 'r'
 )
 
 // Trace secondary index kinds (second byte of an 'i' key).
@@ -208,3 +213,20 @@ func prefixEnd(p []byte) []byte {
 	}
 	return nil // p is all 0xff: no upper bound
 }
+
+func gensKey(repo, id string) []byte {
+	return appendString(appendString([]byte{pGens}, repo), id)
+}
+
+// rollupPrefix is the prefix of one dimension's rollup rows of a repo;
+// rows continue with the hour (offset so negative hours sort first) and
+// the group key.
+func rollupPrefix(repo, dim string) []byte {
+	return appendString(appendString([]byte{pRollup}, repo), dim)
+}
+
+func rollupKey(repo string, k store.RollupKey) []byte {
+	return appendString(appendU64(rollupPrefix(repo, k.Dim), hourKey(k.Hour)), k.Key)
+}
+
+func hourKey(h int64) uint64 { return uint64(h) ^ (1 << 63) }

@@ -583,8 +583,9 @@ func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
 	defer s.release()
 	s.summaryMu.Lock()
 	defer s.summaryMu.Unlock()
-	b := s.db.NewBatch()
+	b := s.db.NewIndexedBatch()
 	defer b.Close()
+	deltas := rollupDeltas{}
 	for _, ref := range refs {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -611,7 +612,7 @@ func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
 		}
 		switch ref.Kind {
 		case commit.EntityTrace:
-			if err := s.deleteTraceRow(b, ref.Repo, ref.ID); err != nil {
+			if err := s.deleteTraceRow(b, deltas, ref.Repo, ref.ID); err != nil {
 				return err
 			}
 		case commit.EntitySession:
@@ -619,6 +620,9 @@ func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
 				return err
 			}
 		}
+	}
+	if err := deltas.apply(b); err != nil {
+		return err
 	}
 	if err := b.Commit(s.wo); err != nil {
 		return fmt.Errorf("pebblestore: delete: %w", err)

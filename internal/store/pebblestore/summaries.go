@@ -93,6 +93,7 @@ func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary
 	defer s.summaryMu.Unlock()
 	b := s.db.NewIndexedBatch()
 	defer b.Close()
+	deltas := rollupDeltas{}
 	for i := range rows {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -111,6 +112,12 @@ func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary
 					return err
 				}
 			}
+			if err := deltas.subtractStored(b, &old.TraceSummary); err != nil {
+				return err
+			}
+		}
+		if err := deltas.add(b, r); err != nil {
+			return err
 		}
 		val, err := json.Marshal(traceRow{TraceSummary: *r, Rev: r.Revision})
 		if err != nil {
@@ -126,6 +133,9 @@ func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary
 				return err
 			}
 		}
+	}
+	if err := deltas.apply(b); err != nil {
+		return err
 	}
 	// Summary rows are derived data: the indexer rebuilds them from the
 	// change log after a crash, and its next SetIndexCheckpoint (synced)
@@ -171,10 +181,11 @@ func getSessionRow(r pebble.Reader, repo, id string) (sessionRow, bool, error) {
 	return row, true, nil
 }
 
-// deleteTraceRow deletes a trace summary and its index entries (caller
-// holds summaryMu).
-func (s *Store) deleteTraceRow(b *pebble.Batch, repo, id string) error {
-	old, found, err := getTraceRow(s.db, repo, id)
+// deleteTraceRow deletes a trace summary, its index entries and its
+// generation rows, and takes its contribution out of the rollups (caller
+// holds summaryMu; b is indexed, so a trace listed twice is found once).
+func (s *Store) deleteTraceRow(b *pebble.Batch, deltas rollupDeltas, repo, id string) error {
+	old, found, err := getTraceRow(b, repo, id)
 	if err != nil || !found {
 		return err
 	}
@@ -182,6 +193,12 @@ func (s *Store) deleteTraceRow(b *pebble.Batch, repo, id string) error {
 		if err := b.Delete(k, nil); err != nil {
 			return err
 		}
+	}
+	if err := deltas.subtractStored(b, &old.TraceSummary); err != nil {
+		return err
+	}
+	if err := b.Delete(gensKey(repo, id), nil); err != nil {
+		return err
 	}
 	return b.Delete(traceKey(repo, id), nil)
 }

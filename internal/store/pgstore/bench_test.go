@@ -3,11 +3,13 @@ package pgstore
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/internal/store/storetest"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
@@ -106,4 +108,21 @@ func BenchmarkAssembleTrace(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkStats1MTraces builds the stats dataset (storetest; size
+// STATS_BENCH_TRACES, default 1M traces / 3M generations over 30 days)
+// and times 30 days of 1-hour buckets grouped by model (hourly rollups).
+//
+// STATS_BENCH_SCHEMA keeps the schema (it is not dropped), to time the
+// query again without rebuilding.
+func BenchmarkStats1MTraces(b *testing.B) {
+	requirePostgres(b)
+	schema, keep := os.Getenv("STATS_BENCH_SCHEMA"), true
+	if schema == "" {
+		schema, keep = testSchema(), false
+	}
+	s := openTestStore(b, schema, !keep)
+	storetest.BuildStatsDataset(b, s, storetest.StatsBenchTraces(), 1000)
+	storetest.BenchStatsQuery(b, s)
 }

@@ -135,6 +135,8 @@ type statements struct {
 	putBlob, getBlob                                              string
 	deleteCommits, deleteEdges, deleteTraceSums, deleteSessionSum string
 	putTraceSummary, putSessionSummary                            string
+	lockTraceSummaries, insertTraceSummary, updateTraceSummary    string
+	insertRollups, lockRollups, updateRollups                     string
 }
 
 func buildStatements(q string) statements {
@@ -197,6 +199,28 @@ func buildStatements(q string) statements {
 				name = excluded.name, session_id = excluded.session_id, is_error = excluded.is_error,
 				tags = excluded.tags, models = excluded.models, doc = excluded.doc, cost = excluded.cost
 			WHERE excluded.revision > t.revision`,
+		// Stats (stats.go): the trace rows a write replaces are locked in
+		// key order, then the rollup rows in key order.
+		lockTraceSummaries: `SELECT repo, trace_id, revision, stats FROM ` + q + `.trace_summaries
+			WHERE (repo, trace_id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))
+			ORDER BY repo, trace_id FOR UPDATE`,
+		insertTraceSummary: `INSERT INTO ` + q + `.trace_summaries
+				(repo, trace_id, revision, start_ns, last_activity_ns, duration_ms, name, session_id, is_error, tags, models, doc, cost, stats)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::text[], $12, $13, $14)
+			ON CONFLICT (repo, trace_id) DO NOTHING RETURNING revision`,
+		updateTraceSummary: `UPDATE ` + q + `.trace_summaries SET
+				revision = $3, start_ns = $4, last_activity_ns = $5, duration_ms = $6, name = $7, session_id = $8,
+				is_error = $9, tags = $10::jsonb, models = $11::text[], doc = $12, cost = $13, stats = $14
+			WHERE repo = $1 AND trace_id = $2 AND revision < $3`,
+		insertRollups: `INSERT INTO ` + q + `.stats_rollups (repo, dim, hour, key, agg)
+			SELECT r, d, h, k, '\x'::bytea FROM unnest($1::bytea[], $2::bytea[], $3::int8[], $4::bytea[]) AS u(r, d, h, k)
+			ON CONFLICT DO NOTHING`,
+		lockRollups: `SELECT repo, dim, hour, key, agg FROM ` + q + `.stats_rollups
+			WHERE (repo, dim, hour, key) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int8[], $4::bytea[]))
+			ORDER BY repo, dim, hour, key FOR UPDATE`,
+		updateRollups: `UPDATE ` + q + `.stats_rollups t SET agg = u.a
+			FROM unnest($1::bytea[], $2::bytea[], $3::int8[], $4::bytea[], $5::bytea[]) AS u(r, d, h, k, a)
+			WHERE t.repo = u.r AND t.dim = u.d AND t.hour = u.h AND t.key = u.k`,
 		putSessionSummary: `INSERT INTO ` + q + `.session_summaries AS t
 				(repo, session_id, revision, start_ns, last_activity_ns, doc)
 			VALUES ($1, $2, $3, $4, $5, $6)
@@ -690,6 +714,16 @@ func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
 		}
 	}
 	return s.inTx(ctx, "delete", func(ctx context.Context, tx pgx.Tx) error {
+		// Take the deleted traces out of the stats first (their rows
+		// stay locked until the delete commits).
+		deltas := rollupDeltas{}
+		if len(traceID) > 0 {
+			if err := s.lockTraceRows(ctx, tx, traceRepo, traceID, func(k traceKey, _ int64, rec []byte) error {
+				return deltas.subtract(k.repo, rec)
+			}); err != nil {
+				return err
+			}
+		}
 		batch := &pgx.Batch{}
 		batch.Queue(s.sql.deleteCommits, ra.repo, ra.kind, ra.id)
 		batch.Queue(s.sql.deleteEdges, ra.repo, ra.kind, ra.id)
@@ -702,6 +736,6 @@ func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return fmt.Errorf("pgstore: delete %d nodes: %w", len(refs), err)
 		}
-		return nil
+		return s.applyRollups(ctx, tx, deltas)
 	})
 }

@@ -125,6 +125,24 @@ var migrations = []migration{{
 		`ALTER TABLE {{s}}.trace_summaries ADD COLUMN IF NOT EXISTS cost double precision NOT NULL DEFAULT 0`,
 		`CREATE INDEX IF NOT EXISTS trace_summaries_cost ON {{s}}.trace_summaries (repo, cost DESC, start_ns DESC, trace_id DESC)`,
 	},
+}, {
+	// Version 3: stats (GET /api/v1/stats). stats is the row's stats
+	// record (store.EncodeStatsRecord); NULL for rows written before, which
+	// are not in the rollups until the indexer rewrites them. stats_rollups
+	// holds one store.StatsAgg (binary) per repo, dimension, hour since the
+	// epoch and group key (see stats.go for the invariant).
+	version: 3,
+	stmts: []string{
+		`ALTER TABLE {{s}}.trace_summaries ADD COLUMN IF NOT EXISTS stats bytea`,
+		`CREATE TABLE IF NOT EXISTS {{s}}.stats_rollups (
+			repo bytea  NOT NULL,
+			dim  bytea  NOT NULL,
+			hour bigint NOT NULL,
+			key  bytea  NOT NULL,
+			agg  bytea  NOT NULL,
+			PRIMARY KEY (repo, dim, hour, key)
+		)`,
+	},
 }}
 
 // SchemaVersion is the newest schema version this build knows.

@@ -33,30 +33,47 @@ func nanos(t time.Time) int64 {
 }
 
 // PutTraceSummaries upserts rows; a stored row is replaced only by a row
-// with a higher revision (the WHERE of the ON CONFLICT update), so
-// concurrent indexers on different collectors never move a summary back.
+// with a higher revision, so concurrent indexers on different collectors
+// never move a summary back. It runs in one transaction with the stats
+// rollups the rows feed (see stats.go for how that stays exact).
 func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	args := make([][]any, 0, len(rows))
-	for i := range rows {
-		r := &rows[i]
+	// One row per trace (the highest revision), in key order: the order
+	// in which the transaction locks them.
+	rows = slices.Clone(rows)
+	slices.SortStableFunc(rows, func(a, b store.TraceSummary) int {
+		if c := strings.Compare(a.Repo, b.Repo); c != 0 {
+			return c
+		}
+		return strings.Compare(a.TraceID, b.TraceID)
+	})
+	var uniq []store.TraceSummary
+	for _, r := range rows {
+		if n := len(uniq); n > 0 && uniq[n-1].Repo == r.Repo && uniq[n-1].TraceID == r.TraceID {
+			if r.Revision > uniq[n-1].Revision {
+				uniq[n-1] = r
+			}
+			continue
+		}
+		uniq = append(uniq, r)
+	}
+	args := make([][]any, 0, len(uniq))
+	repos, ids := make([][]byte, len(uniq)), make([][]byte, len(uniq))
+	for i := range uniq {
+		r := &uniq[i]
 		doc, err := json.Marshal(r)
 		if err != nil {
 			return fmt.Errorf("pgstore: encode trace summary %s/%s: %w", r.Repo, r.TraceID, err)
 		}
 		args = append(args, []any{b(r.Repo), b(r.TraceID), r.Revision, nanos(r.Start), nanos(r.LastActivity),
-			r.DurationMs, b(r.Name), b(r.SessionID), r.Error, filterTags(r.Tags), filterModels(r.Models), doc, sortableCost(r.Cost)})
+			r.DurationMs, b(r.Name), b(r.SessionID), r.Error, filterTags(r.Tags), filterModels(r.Models), doc,
+			sortableCost(r.Cost), store.EncodeStatsRecord(r)})
+		repos[i], ids[i] = b(r.Repo), b(r.TraceID)
 	}
-	return s.retry.do(ctx, "put_trace_summaries", func(ctx context.Context) error {
-		// Each row's upsert is idempotent on its own, so the batch needs
-		// no explicit transaction: one round trip, and a retry after a
-		// partial failure converges.
-		if err := s.pool.SendBatch(ctx, queueAll(s.sql.putTraceSummary, args)).Close(); err != nil {
-			return fmt.Errorf("pgstore: put %d trace summaries: %w", len(rows), err)
-		}
-		return nil
+	return s.inTx(ctx, "put_trace_summaries", func(ctx context.Context, tx pgx.Tx) error {
+		return s.putTraceRows(ctx, tx, uniq, args, repos, ids)
 	})
 }
 
@@ -210,21 +227,9 @@ func (w *where) String() string {
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
 
-// SearchTraces returns the summaries matching q, newest start first.
-func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.TracePage, error) {
-	limit := pageSize(q.Limit)
-	byCost := false
-	switch q.Sort {
-	case store.SortStart:
-	case store.SortCost:
-		if q.Repo == "" {
-			return store.TracePage{}, store.ErrSortNeedsRepo
-		}
-		byCost = true
-	default:
-		return store.TracePage{}, fmt.Errorf("pgstore: unknown sort %q", q.Sort)
-	}
-	var w where
+// traceFilters adds every filter of q but the cursor and order (trace
+// search and the stats row scan share them).
+func (w *where) traceFilters(q *store.TraceQuery) {
 	if q.Repo != "" {
 		w.add("repo = ?", b(q.Repo))
 	}
@@ -260,6 +265,24 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 	if !q.InactiveBefore.IsZero() {
 		w.add("last_activity_ns < ?", nanos(q.InactiveBefore))
 	}
+}
+
+// SearchTraces returns the summaries matching q, newest start first.
+func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.TracePage, error) {
+	limit := pageSize(q.Limit)
+	byCost := false
+	switch q.Sort {
+	case store.SortStart:
+	case store.SortCost:
+		if q.Repo == "" {
+			return store.TracePage{}, store.ErrSortNeedsRepo
+		}
+		byCost = true
+	default:
+		return store.TracePage{}, fmt.Errorf("pgstore: unknown sort %q", q.Sort)
+	}
+	var w where
+	w.traceFilters(&q)
 	if q.Cursor != "" {
 		c, err := decodeCursor(q.Cursor, byCost)
 		if err != nil {

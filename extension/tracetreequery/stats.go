@@ -1,0 +1,96 @@
+package tracetreequery
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/store"
+)
+
+// GET /api/v1/stats: time-bucketed aggregates from the store's index rows
+// (hourly rollups for unfiltered queries with whole-hour steps, a scan of
+// the matching trace rows otherwise). See openapi.yaml.
+
+// Defaults when the range or step is left out.
+const (
+	defaultStatsRange = 24 * time.Hour
+	defaultStatsStep  = time.Hour
+)
+
+// statsResponse is the answer; step is written as a Go duration.
+type statsResponse struct {
+	From   time.Time          `json:"from"`
+	To     time.Time          `json:"to"`
+	Step   string             `json:"step"`
+	By     string             `json:"by"`
+	Groups []store.StatsGroup `json:"groups"`
+}
+
+// statsQuery reads a stats request: the trace filters of a search plus
+// step and by.
+func (a *api) statsQuery(r *http.Request) (store.StatsQuery, error) {
+	tq, err := a.traceFilter(r)
+	if err != nil {
+		return store.StatsQuery{}, err
+	}
+	q := r.URL.Query()
+	sq := store.StatsQuery{TraceQuery: tq, Step: defaultStatsStep, By: q.Get("by")}
+	if v := q.Get("step"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return sq, badRequest("step: want a Go duration like 1h or 15m, got %q", v)
+		}
+		sq.Step = d
+	}
+	if sq.To.IsZero() {
+		sq.To = time.Now().UTC()
+		if !sq.From.IsZero() && !sq.To.After(sq.From) {
+			return sq, badRequest("from must be in the past when to is not given")
+		}
+	}
+	if sq.From.IsZero() {
+		sq.From = sq.To.Add(-defaultStatsRange)
+	}
+	if _, err := sq.Plan(); err != nil {
+		return sq, statsBadRequest(err)
+	}
+	return sq, nil
+}
+
+func statsBadRequest(err error) error {
+	return badRequest("%s", strings.TrimPrefix(err.Error(), store.ErrBadStatsQuery.Error()+": "))
+}
+
+func (a *api) stats(w http.ResponseWriter, r *http.Request) {
+	sq, err := a.statsQuery(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	st, err := a.st.QueryStats(r.Context(), sq)
+	if err != nil {
+		if errors.Is(err, store.ErrBadStatsQuery) {
+			err = statsBadRequest(err)
+		}
+		a.fail(w, r, err)
+		return
+	}
+	if st.Groups == nil {
+		st.Groups = []store.StatsGroup{}
+	}
+	writeJSON(w, http.StatusOK, statsResponse{From: st.From, To: st.To, Step: formatStep(st.Step), By: st.By, Groups: st.Groups})
+}
+
+// formatStep writes a step as its shortest Go duration: 1h, 1h30m, 15m.
+func formatStep(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
