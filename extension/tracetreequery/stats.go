@@ -64,6 +64,10 @@ func statsBadRequest(err error) error {
 }
 
 func (a *api) stats(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("by") == "repo" {
+		a.statsByRepo(w, r)
+		return
+	}
 	sq, err := a.statsQuery(r)
 	if err != nil {
 		a.fail(w, r, err)
@@ -93,4 +97,53 @@ func formatStep(d time.Duration) string {
 		s = s[:len(s)-2]
 	}
 	return s
+}
+
+// statsByRepo answers by=repo: the ungrouped answer of each repository,
+// one group each. Every repository is resolved and authorized exactly as
+// a one-repository request is (each runs through statsQuery), so by=repo
+// can show nothing a key could not read one repository at a time.
+func (a *api) statsByRepo(w http.ResponseWriter, r *http.Request) {
+	repos := r.URL.Query()["repo"]
+	if len(repos) == 0 {
+		allowed, all, err := a.allowedRepos(r)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		if all {
+			a.fail(w, r, badRequest("by=repo: name the repositories with repo=… (the API key reads all of them)"))
+			return
+		}
+		repos = allowed
+	}
+	var out statsResponse
+	for i, repo := range repos {
+		q := r.URL.Query()
+		q.Del("by")
+		q["repo"] = []string{repo}
+		one := r.Clone(r.Context())
+		one.URL.RawQuery = q.Encode()
+		sq, err := a.statsQuery(one)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		st, err := a.st.QueryStats(r.Context(), sq)
+		if err != nil {
+			if errors.Is(err, store.ErrBadStatsQuery) {
+				err = statsBadRequest(err)
+			}
+			a.fail(w, r, err)
+			return
+		}
+		if i == 0 {
+			out = statsResponse{From: st.From, To: st.To, Step: formatStep(st.Step), By: "repo", Groups: []store.StatsGroup{}}
+		}
+		for _, g := range st.Groups {
+			g.Key = repo
+			out.Groups = append(out.Groups, g)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -139,3 +139,32 @@ func TestStatsAuth(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	assert.Equal(t, int64(10), got.Groups[0].Totals.InputTokens, "repo2's tokens must not leak in")
 }
+
+// by=repo: one group per repository, each exactly its ungrouped answer,
+// and a repository the key may not read refused as it is alone.
+func TestStatsByRepo(t *testing.T) {
+	rng := []string{"from", t0.Format(time.RFC3339), "to", t0.Add(3 * time.Hour).Format(time.RFC3339), "step", "1h", "by", "repo"}
+	all := newServer(t, seedStats(t), []string{"*"}, apiOptions{authEnabled: true})
+	var got statsResponse
+	code, _ := get(t, all, statsURL(append([]string{"repo", "repo1", "repo", "repo2"}, rng...)...), &got)
+	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "repo", got.By)
+	require.Len(t, got.Groups, 2)
+	assert.Equal(t, "repo1", got.Groups[0].Key)
+	assert.Equal(t, int64(16), got.Groups[0].Totals.InputTokens)
+	assert.Equal(t, int64(2), got.Groups[0].Totals.Traces)
+	assert.Equal(t, "repo2", got.Groups[1].Key)
+	assert.Equal(t, int64(1000), got.Groups[1].Totals.InputTokens)
+
+	var e apiError
+	code, _ = get(t, all, statsURL(rng...), &e)
+	assert.Equal(t, http.StatusBadRequest, code, "a key for every repository must name them: %s", e.Message)
+
+	one := newServer(t, seedStats(t), []string{"repo1"}, apiOptions{authEnabled: true})
+	code, _ = get(t, one, statsURL(rng...), &got)
+	require.Equal(t, http.StatusOK, code)
+	require.Len(t, got.Groups, 1)
+	assert.Equal(t, "repo1", got.Groups[0].Key)
+	code, _ = get(t, one, statsURL(append([]string{"repo", "repo1", "repo", "repo2"}, rng...)...), &e)
+	assert.Equal(t, http.StatusForbidden, code)
+}
