@@ -481,7 +481,17 @@ func (a *api) searchTraces(w http.ResponseWriter, r *http.Request) {
 	if page.Traces == nil {
 		page.Traces = []store.TraceSummary{}
 	}
+	page.IndexLagMs = a.indexLagMs()
 	writeJSON(w, http.StatusOK, page)
+}
+
+// indexLagMs is how far the summary rows lag behind the stored commits,
+// when the store can tell (its indexer after a restart, or under a burst).
+func (a *api) indexLagMs() float64 {
+	if l, ok := a.st.(interface{ IndexLag() time.Duration }); ok {
+		return float64(l.IndexLag()) / float64(time.Millisecond)
+	}
+	return 0
 }
 
 func (a *api) searchSessions(w http.ResponseWriter, r *http.Request) {
@@ -508,6 +518,7 @@ func (a *api) searchSessions(w http.ResponseWriter, r *http.Request) {
 	if page.Sessions == nil {
 		page.Sessions = []store.SessionSummary{}
 	}
+	page.IndexLagMs = a.indexLagMs()
 	writeJSON(w, http.StatusOK, page)
 }
 

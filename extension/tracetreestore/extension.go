@@ -53,9 +53,11 @@ func newExtension(cfg *Config, set extension.Settings) (*storeExtension, error) 
 	return &storeExtension{cfg: cfg, logger: set.Logger, tel: tel, tset: set.TelemetrySettings}, nil
 }
 
-// Start opens every backend and catches its indexer up from its checkpoint
-// before the pipelines start (the collector starts extensions first), so
-// the exporter's first write and the query's first read find a ready store.
+// Start opens every backend and starts its indexer before the pipelines
+// start (the collector starts extensions first), so the exporter's first
+// write and the query's first read find an open store. The indexer catches
+// up from its checkpoint in the background: ingest and tree reads work at
+// once, search rows lag until it is done (indexLagMs in search answers).
 func (e *storeExtension) Start(ctx context.Context, _ component.Host) error {
 	def, err := e.cfg.defaultName()
 	if err != nil {

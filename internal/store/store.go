@@ -172,6 +172,9 @@ var ErrSortNeedsRepo = errors.New("sort by cost needs a repository")
 type TracePage struct {
 	Traces     []TraceSummary `json:"traces"`
 	NextCursor string         `json:"nextCursor,omitempty"`
+	// IndexLagMs, set by the query API, says the rows may miss changes
+	// this many milliseconds old (the indexer is catching up).
+	IndexLagMs float64 `json:"indexLagMs,omitempty"`
 }
 
 // SessionSummary is one row of the session index.
@@ -204,6 +207,8 @@ type SessionQuery struct {
 type SessionPage struct {
 	Sessions   []SessionSummary `json:"sessions"`
 	NextCursor string           `json:"nextCursor,omitempty"`
+	// IndexLagMs: as in TracePage.
+	IndexLagMs float64 `json:"indexLagMs,omitempty"`
 }
 
 // Change tells live-feed subscribers which nodes changed.

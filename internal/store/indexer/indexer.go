@@ -3,8 +3,9 @@
 // assembles those with the one fold (internal/tree), writes their summary
 // rows, publishes the change to live subscribers and advances the backend's
 // index checkpoint. On start it catches up from the checkpoint through the
-// backend's change log, so a kill -9 between Apply and indexing loses no
-// summary. It also runs retention.
+// backend's change log, in the background, so a kill -9 between Apply and
+// indexing loses no summary and a restart is not an outage. It also runs
+// retention.
 package indexer
 
 import (
@@ -69,6 +70,9 @@ type Indexer struct {
 	// pendingSince is the UnixNano of the oldest Apply not yet covered by a
 	// completed pass (0 = none); it feeds the index-lag gauge.
 	pendingSince atomic.Int64
+	// flushingSince is the pendingSince a running Flush took over (0 when
+	// none runs): those changes lag until it is done.
+	flushingSince atomic.Int64
 	// lastRev makes summary revisions strictly increasing per indexer.
 	lastRev atomic.Int64
 
@@ -88,7 +92,7 @@ type Indexer struct {
 
 var _ store.Store = (*Indexer)(nil)
 
-// New wraps b. Call Start to catch up and begin indexing, Shutdown to stop
+// New wraps b. Call Start to begin indexing (catching up first), Shutdown to stop
 // (Shutdown does not close the backend; Close does).
 func New(b store.Backend, cfg Config, set Settings) (*Indexer, error) {
 	if err := cfg.Validate(); err != nil {
@@ -129,27 +133,72 @@ func (ix *Indexer) Prices() *pricing.Table { return ix.prices }
 // backend capabilities by type assertion.
 func (ix *Indexer) Unwrap() store.Backend { return ix.Backend }
 
-// Start loads the checkpoint, catches up synchronously (so summaries are
-// complete when the collector reports ready) and starts the background
-// indexing and retention loops.
+// Start loads the checkpoint and starts the background loops; it does not
+// wait for the indexer to catch up. After a crash under load the change log
+// can hold minutes of unindexed work, and a collector that waited for it in
+// Start accepted no data and served no query until it was done. Ingest and
+// tree reads do not need the index, so they work at once; search rows lag
+// until the catch-up pass is done, which IndexLag reports (the query API
+// passes it on) along with the index-lag metric. Retention starts only after
+// the first catch-up, since it decides by summary rows that may be stale
+// until then.
 func (ix *Indexer) Start(ctx context.Context) error {
 	pos, err := ix.Backend.IndexCheckpoint(ctx)
 	if err != nil {
 		return fmt.Errorf("indexer: read checkpoint: %w", err)
 	}
 	ix.pos = pos
-	if err := ix.Flush(ctx); err != nil {
-		return fmt.Errorf("indexer: catch up from checkpoint %d: %w", pos, err)
-	}
+	// Whatever the change log holds past the checkpoint is pending from now.
+	ix.pendingSince.CompareAndSwap(0, time.Now().UnixNano())
 	runCtx, cancel := context.WithCancel(context.Background())
 	ix.cancel = cancel
 	ix.wg.Add(1)
-	go ix.loop(runCtx)
-	if ix.cfg.Retention.TTL > 0 {
+	go func() {
+		defer ix.wg.Done()
+		ix.catchUp(runCtx, pos)
+		if runCtx.Err() != nil {
+			return
+		}
+		if ix.cfg.Retention.TTL > 0 {
+			ix.wg.Add(1)
+			go ix.retentionLoop(runCtx)
+		}
 		ix.wg.Add(1)
-		go ix.retentionLoop(runCtx)
-	}
+		ix.loop(runCtx)
+	}()
 	return nil
+}
+
+// catchUp indexes the change log past the checkpoint, retrying with
+// backoff until it succeeds or ctx ends.
+func (ix *Indexer) catchUp(ctx context.Context, from uint64) {
+	backoff := 100 * time.Millisecond
+	for {
+		err := ix.Flush(ctx)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		ix.logger.Warn("Catching up from the index checkpoint failed; retrying", zap.Uint64("checkpoint", from), zap.Error(err), zap.Duration("backoff", backoff))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}
+
+// IndexLag is how long the oldest change not yet reflected in the summary
+// rows has been waiting (0 when the index is caught up).
+func (ix *Indexer) IndexLag() time.Duration {
+	since := ix.pendingSince.Load()
+	if f := ix.flushingSince.Load(); f != 0 && (since == 0 || f < since) {
+		since = f
+	}
+	if since == 0 {
+		return 0
+	}
+	return max(0, time.Since(time.Unix(0, since)))
 }
 
 // Shutdown stops the loops, indexes what is left, and closes the live feed.
@@ -240,6 +289,8 @@ func (ix *Indexer) Flush(ctx context.Context) error {
 	ix.passMu.Lock()
 	defer ix.passMu.Unlock()
 	since := ix.pendingSince.Swap(0)
+	ix.flushingSince.Store(since)
+	defer ix.flushingSince.Store(0)
 	for {
 		n, err := ix.pass(ctx)
 		if err != nil {

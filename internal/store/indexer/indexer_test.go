@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap/zaptest"
+
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/pebblestore"
@@ -291,6 +293,11 @@ func TestRestartCatchUp(t *testing.T) {
 	sum := &countingSummarizer{}
 	cfg.BatchSize = 7 // several passes
 	ix2 := newIndexer(t, b, cfg, sum)
+	// Start does not wait for the catch-up; Flush waits for the pass in
+	// progress and runs what is left.
+	if err := ix2.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
 	for i := range 30 {
 		if _, ok := traceRow(t, ix2, fmt.Sprintf("lost%d", i)); !ok {
 			t.Fatalf("lost%d has no summary after catch-up", i)
@@ -413,7 +420,7 @@ func testRetention(t *testing.T, b store.Backend) {
 		mk(commit.EntityTrace, "fresh", commit.ActionAddSpan, `{"id":"sp-fresh"}`, 995*hour+1),
 		mk(commit.EntitySpan, "sp-fresh", commit.ActionCreate, `{}`, 995*hour+2),
 	)
-	if err := ix.Start(ctx); err != nil { // Start catches up and runs retention once
+	if err := ix.Start(ctx); err != nil { // the catch-up pass runs, then retention once
 		t.Fatal(err)
 	}
 	defer ix.Shutdown(ctx)
@@ -447,5 +454,71 @@ func testRetention(t *testing.T, b store.Backend) {
 	n, err := ix.RunRetention(ctx)
 	if err != nil || n != 2 {
 		t.Fatalf("second run deleted %d nodes, %v; want 2", n, err)
+	}
+}
+
+// blockingSummarizer holds every trace summary until release is closed.
+type blockingSummarizer struct {
+	countingSummarizer
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (b *blockingSummarizer) SummarizeTrace(ctx context.Context, r store.Reader, ref commit.NodeRef) (store.TraceSummary, error) {
+	b.once.Do(func() { close(b.entered) })
+	select {
+	case <-b.release:
+	case <-ctx.Done():
+		return store.TraceSummary{}, ctx.Err()
+	}
+	return b.countingSummarizer.SummarizeTrace(ctx, r, ref)
+}
+
+// TestStartDoesNotWaitForCatchUp: after a crash the change log may hold a
+// lot of unindexed work; Start must return at once (the collector then
+// accepts data and serves trees) while the catch-up runs in the background,
+// with IndexLag saying the search rows lag until it is done.
+func TestStartDoesNotWaitForCatchUp(t *testing.T) {
+	ctx := context.Background()
+	b := memstore.New()
+	for i := range 5 {
+		apply(t, b, mk(commit.EntityTrace, fmt.Sprintf("backlog%d", i), commit.ActionCreate, `{"name":"b"}`, int64(1+i)))
+	}
+	cfg := testConfig()
+	cfg.PollInterval = time.Hour
+	sum := &blockingSummarizer{entered: make(chan struct{}), release: make(chan struct{})}
+	ix, err := New(b, cfg, Settings{Summarizer: sum, Logger: zaptest.NewLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Start(ctx); err != nil { // would block forever if it caught up itself
+		t.Fatal(err)
+	}
+	released := false
+	t.Cleanup(func() {
+		if !released {
+			close(sum.release)
+		}
+		_ = ix.Shutdown(ctx)
+	})
+	<-sum.entered // the catch-up is running, and stuck
+	if ix.IndexLag() <= 0 {
+		t.Fatal("IndexLag is 0 while the catch-up is still running")
+	}
+	// Ingest works meanwhile.
+	apply(t, ix, mk(commit.EntityTrace, "new", commit.ActionCreate, `{"name":"n"}`, 100))
+	close(sum.release)
+	released = true
+	if err := ix.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"backlog0", "backlog4", "new"} {
+		if _, ok := traceRow(t, ix, id); !ok {
+			t.Fatalf("%s has no summary after the catch-up", id)
+		}
+	}
+	if lag := ix.IndexLag(); lag != 0 {
+		t.Fatalf("IndexLag = %v after the catch-up", lag)
 	}
 }
