@@ -48,10 +48,17 @@ func (d *DatadogIntake) serve(w http.ResponseWriter, r *http.Request) {
 	d.mu.Lock()
 	d.hits[r.URL.Path]++
 	d.mu.Unlock()
-	if r.Header.Get("DD-API-KEY") != d.APIKey {
+	// The header, or the api_key query parameter Datadog also accepts
+	// (the metrics exporter's key validation uses it).
+	key := r.Header.Get("DD-API-KEY")
+	if key == "" {
+		key = r.URL.Query().Get("api_key")
+	}
+	if key != d.APIKey {
 		d.mu.Lock()
 		d.badKeys++
 		d.mu.Unlock()
+		d.fail(fmt.Errorf("%s %s without the API key (headers %v)", r.Method, r.URL.Path, r.Header))
 		http.Error(w, `{"errors":["Forbidden"]}`, http.StatusForbidden)
 		return
 	}

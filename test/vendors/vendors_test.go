@@ -381,7 +381,7 @@ func TestSDKAndOTLPReachDatadogAndNewRelic(t *testing.T) {
 	assert.Positive(t, h.dd.Hits("/api/v1/validate"), "the exporter checked its key")
 	errs, bad := h.dd.Errors()
 	assert.Empty(t, errs)
-	assert.Zero(t, bad, "every Datadog request carried DD-API-KEY")
+	assert.Zero(t, bad, "every Datadog request carried the API key")
 	errs, bad = h.nr.Errors()
 	assert.Empty(t, errs)
 	assert.Zero(t, bad, "every New Relic request carried api-key")
