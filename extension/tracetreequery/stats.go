@@ -73,11 +73,8 @@ func (a *api) stats(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	st, err := a.st.QueryStats(r.Context(), sq)
+	st, err := a.queryStats(r, sq)
 	if err != nil {
-		if errors.Is(err, store.ErrBadStatsQuery) {
-			err = statsBadRequest(err)
-		}
 		a.fail(w, r, err)
 		return
 	}
@@ -129,11 +126,8 @@ func (a *api) statsByRepo(w http.ResponseWriter, r *http.Request) {
 			a.fail(w, r, err)
 			return
 		}
-		st, err := a.st.QueryStats(r.Context(), sq)
+		st, err := a.queryStats(r, sq)
 		if err != nil {
-			if errors.Is(err, store.ErrBadStatsQuery) {
-				err = statsBadRequest(err)
-			}
 			a.fail(w, r, err)
 			return
 		}
@@ -146,4 +140,13 @@ func (a *api) statsByRepo(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// queryStats asks the store, mapping a query the store refuses to a 400.
+func (a *api) queryStats(r *http.Request, sq store.StatsQuery) (store.Stats, error) {
+	st, err := a.st.QueryStats(r.Context(), sq)
+	if errors.Is(err, store.ErrBadStatsQuery) {
+		err = statsBadRequest(err)
+	}
+	return st, err
 }
