@@ -9,6 +9,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/pricing"
@@ -167,6 +168,30 @@ const (
 // ErrSortNeedsRepo is returned for a cost-ordered search across all
 // repositories: the cost order is kept per repository.
 var ErrSortNeedsRepo = errors.New("sort by cost needs a repository")
+
+// CheckSort is every backend's rule for q.Sort: a known order, and a
+// repository for the cost order.
+func CheckSort(q *TraceQuery) error {
+	switch q.Sort {
+	case SortStart:
+		return nil
+	case SortCost:
+		if q.Repo == "" {
+			return ErrSortNeedsRepo
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown sort %q", q.Sort)
+}
+
+// SortableCost is the cost a row orders by under SortCost: costs without an
+// order (negative, which a client may send, or NaN) order as 0.
+func SortableCost(c float64) float64 {
+	if !(c > 0) {
+		return 0
+	}
+	return c
+}
 
 // TracePage is one page of search results.
 type TracePage struct {

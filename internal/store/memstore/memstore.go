@@ -334,14 +334,8 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 		return store.TracePage{}, err
 	}
 	var after traceOrderKey
-	switch q.Sort {
-	case store.SortStart:
-	case store.SortCost:
-		if q.Repo == "" {
-			return store.TracePage{}, store.ErrSortNeedsRepo
-		}
-	default:
-		return store.TracePage{}, fmt.Errorf("memstore: unknown sort %q", q.Sort)
+	if err := store.CheckSort(&q); err != nil {
+		return store.TracePage{}, fmt.Errorf("memstore: %w", err)
 	}
 	if q.Cursor != "" {
 		var err error

@@ -14,7 +14,7 @@ import (
 
 // traceOrderKey is a row's position in a trace search: newest start first
 // (ties by id, descending), or for store.SortCost highest cost first, then
-// the same. Negative and NaN costs order as 0, as in every backend.
+// the same. Costs order as store.SortableCost says, as in every backend.
 type traceOrderKey struct {
 	byCost bool
 	cost   float64
@@ -23,15 +23,7 @@ type traceOrderKey struct {
 }
 
 func orderKey(r *store.TraceSummary, sort store.TraceSort) traceOrderKey {
-	return traceOrderKey{byCost: sort == store.SortCost, cost: sortableCost(r.Cost), start: r.Start, id: r.TraceID}
-}
-
-// sortableCost maps costs that have no order to 0.
-func sortableCost(c float64) float64 {
-	if !(c > 0) {
-		return 0
-	}
-	return c
+	return traceOrderKey{byCost: sort == store.SortCost, cost: store.SortableCost(r.Cost), start: r.Start, id: r.TraceID}
 }
 
 // before reports whether k comes before o in the page order.

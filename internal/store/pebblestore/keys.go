@@ -189,13 +189,10 @@ func invTime(t time.Time) uint64 {
 }
 
 // invCost orders costs descending: a non-negative float64's bits grow
-// with its value, so their complement shrinks. Negative and NaN costs
-// (never computed, but a client may send them) sort as 0.
+// with its value, so their complement shrinks (store.SortableCost maps the
+// costs without an order to 0).
 func invCost(c float64) uint64 {
-	if !(c > 0) {
-		c = 0
-	}
-	return math.MaxUint64 - math.Float64bits(c)
+	return math.MaxUint64 - math.Float64bits(store.SortableCost(c))
 }
 
 func appendU64(b []byte, v uint64) []byte {

@@ -369,14 +369,8 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 		return store.TracePage{}, err
 	}
 	defer s.release()
-	switch q.Sort {
-	case store.SortStart:
-	case store.SortCost:
-		if q.Repo == "" {
-			return store.TracePage{}, store.ErrSortNeedsRepo
-		}
-	default:
-		return store.TracePage{}, fmt.Errorf("pebblestore: unknown sort %q", q.Sort)
+	if err := store.CheckSort(&q); err != nil {
+		return store.TracePage{}, fmt.Errorf("pebblestore: %w", err)
 	}
 	prefix := chooseTraceIndex(&q)
 	from, to := q.From, q.To

@@ -69,7 +69,7 @@ func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary
 		}
 		args = append(args, []any{b(r.Repo), b(r.TraceID), r.Revision, nanos(r.Start), nanos(r.LastActivity),
 			r.DurationMs, b(r.Name), b(r.SessionID), r.Error, filterTags(r.Tags), filterModels(r.Models), doc,
-			sortableCost(r.Cost), store.EncodeStatsRecord(r)})
+			store.SortableCost(r.Cost), store.EncodeStatsRecord(r)})
 		repos[i], ids[i] = b(r.Repo), b(r.TraceID)
 	}
 	return s.inTx(ctx, "put_trace_summaries", func(ctx context.Context, tx pgx.Tx) error {
@@ -159,15 +159,6 @@ func decodeCursor(s string, byCost bool) (cursor, error) {
 	c.Start = int64(binary.BigEndian.Uint64(buf[:8]))
 	c.Repo, c.ID = string(buf[12:12+n]), string(buf[12+n:])
 	return c, nil
-}
-
-// sortableCost is the cost column's value: costs that have no order
-// (negative, NaN) are stored as 0, as every backend orders them.
-func sortableCost(c float64) float64 {
-	if !(c > 0) {
-		return 0
-	}
-	return c
 }
 
 // filterTags and filterModels make the jsonb and text[] filter columns:
@@ -270,17 +261,10 @@ func (w *where) traceFilters(q *store.TraceQuery) {
 // SearchTraces returns the summaries matching q, newest start first.
 func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.TracePage, error) {
 	limit := pageSize(q.Limit)
-	byCost := false
-	switch q.Sort {
-	case store.SortStart:
-	case store.SortCost:
-		if q.Repo == "" {
-			return store.TracePage{}, store.ErrSortNeedsRepo
-		}
-		byCost = true
-	default:
-		return store.TracePage{}, fmt.Errorf("pgstore: unknown sort %q", q.Sort)
+	if err := store.CheckSort(&q); err != nil {
+		return store.TracePage{}, fmt.Errorf("pgstore: %w", err)
 	}
+	byCost := q.Sort == store.SortCost
 	var w where
 	w.traceFilters(&q)
 	if q.Cursor != "" {
@@ -339,7 +323,7 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 	if len(page.Traces) > limit {
 		page.Traces = slices.Clip(page.Traces[:limit])
 		last := page.Traces[limit-1]
-		page.NextCursor = encodeCursor(cursor{ByCost: byCost, Cost: sortableCost(last.Cost), Start: starts[limit-1], Repo: last.Repo, ID: last.TraceID})
+		page.NextCursor = encodeCursor(cursor{ByCost: byCost, Cost: store.SortableCost(last.Cost), Start: starts[limit-1], Repo: last.Repo, ID: last.TraceID})
 	}
 	if page.Traces == nil {
 		page.Traces = []store.TraceSummary{}
