@@ -68,12 +68,7 @@ func (a *api) stats(w http.ResponseWriter, r *http.Request) {
 		a.statsByRepo(w, r)
 		return
 	}
-	sq, err := a.statsQuery(r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	st, err := a.queryStats(r, sq)
+	st, err := a.runStats(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -121,12 +116,7 @@ func (a *api) statsByRepo(w http.ResponseWriter, r *http.Request) {
 		q["repo"] = []string{repo}
 		one := r.Clone(r.Context())
 		one.URL.RawQuery = q.Encode()
-		sq, err := a.statsQuery(one)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		st, err := a.queryStats(r, sq)
+		st, err := a.runStats(one)
 		if err != nil {
 			a.fail(w, r, err)
 			return
@@ -142,8 +132,13 @@ func (a *api) statsByRepo(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// queryStats asks the store, mapping a query the store refuses to a 400.
-func (a *api) queryStats(r *http.Request, sq store.StatsQuery) (store.Stats, error) {
+// runStats parses r and asks the store, mapping a query the store refuses
+// to a 400.
+func (a *api) runStats(r *http.Request) (store.Stats, error) {
+	sq, err := a.statsQuery(r)
+	if err != nil {
+		return store.Stats{}, err
+	}
 	st, err := a.st.QueryStats(r.Context(), sq)
 	if errors.Is(err, store.ErrBadStatsQuery) {
 		err = statsBadRequest(err)
