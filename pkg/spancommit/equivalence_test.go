@@ -61,6 +61,23 @@ var (
 	sid       = func(b byte) pcommon.SpanID { return pcommon.SpanID{0, 0, 0, 0, 0, 0, 0, b} }
 )
 
+// appendSpan adds span id (child of parent, 0 for a root) of otlpTrace to
+// ss, its times in milliseconds after t0.
+func appendSpan(ss ptrace.ScopeSpans, id, parent byte, name string, startMs, endMs int, attrs map[string]any) {
+	sp := ss.Spans().AppendEmpty()
+	sp.SetTraceID(otlpTrace)
+	sp.SetSpanID(sid(id))
+	if parent != 0 {
+		sp.SetParentSpanID(sid(parent))
+	}
+	sp.SetName(name)
+	sp.SetStartTimestamp(pcommon.NewTimestampFromTime(at(startMs)))
+	sp.SetEndTimestamp(pcommon.NewTimestampFromTime(at(endMs)))
+	if err := sp.Attributes().FromRaw(attrs); err != nil {
+		panic(err)
+	}
+}
+
 // otlpTraces is the same turn as GenAI spans, the way an OTel-instrumented
 // app sends it: messages in the GenAI parts format, Maxim keys in
 // maxim.metadata, the session closed by a maxim.session.end span.
@@ -69,18 +86,7 @@ func otlpTraces() ptrace.Traces {
 	ss := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty()
 	ss.Scope().SetName("@opentelemetry/instrumentation-genai")
 	add := func(id, parent byte, name string, startMs, endMs int, attrs map[string]any) {
-		sp := ss.Spans().AppendEmpty()
-		sp.SetTraceID(otlpTrace)
-		sp.SetSpanID(sid(id))
-		if parent != 0 {
-			sp.SetParentSpanID(sid(parent))
-		}
-		sp.SetName(name)
-		sp.SetStartTimestamp(pcommon.NewTimestampFromTime(at(startMs)))
-		sp.SetEndTimestamp(pcommon.NewTimestampFromTime(at(endMs)))
-		if err := sp.Attributes().FromRaw(attrs); err != nil {
-			panic(err)
-		}
+		appendSpan(ss, id, parent, name, startMs, endMs, attrs)
 	}
 	sys := `{"role":"system","parts":[{"type":"text","content":"You are helpful."}]}`
 	user := `{"role":"user","parts":[{"type":"text","content":"What's the weather in Paris?"}]}`

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
@@ -41,18 +40,7 @@ func langfuseTraces() ptrace.Traces {
 	ss.Scope().SetName("langfuse-sdk")
 	ss.Scope().SetVersion("5.11.1")
 	add := func(id, parent byte, name string, startMs, endMs int, attrs map[string]any) {
-		sp := ss.Spans().AppendEmpty()
-		sp.SetTraceID(otlpTrace)
-		sp.SetSpanID(sid(id))
-		if parent != 0 {
-			sp.SetParentSpanID(sid(parent))
-		}
-		sp.SetName(name)
-		sp.SetStartTimestamp(pcommon.NewTimestampFromTime(at(startMs)))
-		sp.SetEndTimestamp(pcommon.NewTimestampFromTime(at(endMs)))
-		if err := sp.Attributes().FromRaw(attrs); err != nil {
-			panic(err)
-		}
+		appendSpan(ss, id, parent, name, startMs, endMs, attrs)
 	}
 	common := func(m map[string]any) map[string]any {
 		m["langfuse.environment"] = "production"
