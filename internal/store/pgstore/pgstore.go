@@ -716,9 +716,18 @@ func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
 	return s.inTx(ctx, "delete", func(ctx context.Context, tx pgx.Tx) error {
 		// Take the deleted traces out of the stats first (their rows
 		// stay locked until the delete commits).
+		//
+		// Only the rows locked here are deleted: under READ COMMITTED the
+		// DELETE statement takes a new snapshot, and a row another indexer
+		// committed after the lock would be deleted without its
+		// contribution having been subtracted (the rollups would keep it;
+		// TestStatsConcurrentIndexers caught this). Such a row survives, as
+		// if its write had come after the delete.
 		deltas := rollupDeltas{}
+		var lockedRepo, lockedID [][]byte
 		if len(traceID) > 0 {
 			if err := s.lockTraceRows(ctx, tx, traceRepo, traceID, func(k traceKey, _ int64, rec []byte) error {
+				lockedRepo, lockedID = append(lockedRepo, b(k.repo)), append(lockedID, b(k.id))
 				return deltas.subtract(k.repo, rec)
 			}); err != nil {
 				return err
@@ -727,8 +736,8 @@ func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
 		batch := &pgx.Batch{}
 		batch.Queue(s.sql.deleteCommits, ra.repo, ra.kind, ra.id)
 		batch.Queue(s.sql.deleteEdges, ra.repo, ra.kind, ra.id)
-		if len(traceID) > 0 {
-			batch.Queue(s.sql.deleteTraceSums, traceRepo, traceID)
+		if len(lockedID) > 0 {
+			batch.Queue(s.sql.deleteTraceSums, lockedRepo, lockedID)
 		}
 		if len(sessID) > 0 {
 			batch.Queue(s.sql.deleteSessionSum, sessRepo, sessID)
