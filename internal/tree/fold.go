@@ -549,17 +549,46 @@ func (f *folder) addFeedback(obj object, c *commit.Commit) {
 }
 
 func (f *folder) evaluate(obj object, c *commit.Commit) {
-	ev := Evaluation{Key: contentKey(compact(c.Data)), With: str(obj.get("with"))}
-	if _, ok := f.evals[ev.Key]; ok {
+	content := contentKey(compact(c.Data))
+	ev := Evaluation{Key: content, With: str(obj.get("with")), content: content}
+	if ev.With == EvaluationWithResult {
+		ev.Evaluator = str(obj.get("evaluator"))
+		ev.Key = "result:" + ev.Evaluator
+	}
+	if old, ok := f.evals[ev.Key]; ok && old.content <= content {
 		return
 	}
 	_ = json.Unmarshal(obj.get("evaluators"), &ev.Evaluators)
 	ev.Variables = f.ar.mergeRaw(nil, obj.get("variables"))
 	ev.Timestamp, ev.ts = normTime(obj.get("timestamp"))
+	if ev.With == EvaluationWithResult {
+		f.verdict(&ev, obj)
+	}
 	if f.evals == nil {
 		f.evals = map[string]*Evaluation{}
 	}
 	f.evals[ev.Key] = &ev
+}
+
+// verdict reads the result fields of an evaluate {with:"result"} commit.
+// Fields of the wrong type are left out rather than guessed.
+func (f *folder) verdict(ev *Evaluation, obj object) {
+	var score float64
+	if json.Unmarshal(obj.get("score"), &score) == nil && !isNull(obj.get("score")) {
+		ev.Score = &score
+	}
+	var pass bool
+	if json.Unmarshal(obj.get("pass"), &pass) == nil && !isNull(obj.get("pass")) {
+		ev.Pass = &pass
+	}
+	ev.Reason = str(obj.get("reason"))
+	ev.Error = str(obj.get("error"))
+	if raw := obj.get("judge"); len(raw) > 0 && !isNull(raw) {
+		var j EvaluationJudge
+		if json.Unmarshal(raw, &j) == nil {
+			ev.Judge = &j
+		}
+	}
 }
 
 func (f *folder) attachment(obj object, c *commit.Commit) {

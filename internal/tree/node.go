@@ -176,14 +176,44 @@ type Feedback struct {
 	version int64
 }
 
-// Evaluation is an evaluate sub-record (keyed by content hash).
+// Evaluation is an evaluate sub-record. A request for evaluation (the
+// SDKs' with "evaluators" or "variables") is keyed by content hash. A
+// verdict (with "result", written by the collector's own evaluators) is
+// keyed by its evaluator, so each entity holds at most one verdict per
+// evaluator whatever was replayed or judged twice: of two verdicts of one
+// evaluator the one with the smaller content hash is kept, which no
+// arrival order can change.
 type Evaluation struct {
 	Key        string                     `json:"key"`
 	With       string                     `json:"with,omitempty"`
 	Evaluators []string                   `json:"evaluators,omitempty"`
 	Variables  map[string]json.RawMessage `json:"variables,omitempty"`
 	Timestamp  string                     `json:"timestamp,omitempty"`
-	ts         time.Time
+
+	// Verdict fields (with "result").
+	Evaluator string           `json:"evaluator,omitempty"`
+	Score     *float64         `json:"score,omitempty"`
+	Pass      *bool            `json:"pass,omitempty"`
+	Reason    string           `json:"reason,omitempty"`
+	Judge     *EvaluationJudge `json:"judge,omitempty"`
+	// Error says why no verdict could be reached (the judge kept failing);
+	// Score and Pass are absent then.
+	Error string `json:"error,omitempty"`
+
+	ts      time.Time
+	content string
+}
+
+// EvaluationWithResult marks an evaluate commit that carries a verdict.
+const EvaluationWithResult = "result"
+
+// EvaluationJudge is what an LLM judge spent on a verdict.
+type EvaluationJudge struct {
+	Model        string   `json:"model,omitempty"`
+	InputTokens  int64    `json:"inputTokens,omitempty"`
+	OutputTokens int64    `json:"outputTokens,omitempty"`
+	Cost         *float64 `json:"cost,omitempty"`
+	Attempts     int      `json:"attempts,omitempty"`
 }
 
 // Attachment is an add-attachment sub-record keyed by its id. Both SDK

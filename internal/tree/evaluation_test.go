@@ -1,0 +1,73 @@
+package tree
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+)
+
+// Verdicts are keyed by evaluator: whatever order two verdicts of one
+// evaluator arrive in (a replay, two collectors judging at once), the node
+// holds exactly one, the same one, beside the SDK's evaluation requests.
+func TestFoldEvaluationVerdictOnePerEvaluator(t *testing.T) {
+	request := `generation{id=g,action=evaluate,data={"with":"evaluators","evaluators":["pii"],"timestamp":"2026-01-01T00:00:00Z"}}`
+	a := `generation{id=g,action=evaluate,data={"with":"result","evaluator":"relevance","score":0.9,"pass":true,"reason":"on topic","judge":{"model":"gpt-4o-mini","inputTokens":120,"outputTokens":30,"cost":0.0001,"attempts":2},"timestamp":"2026-01-01T00:00:01Z"}}`
+	b := `generation{id=g,action=evaluate,data={"with":"result","evaluator":"relevance","score":0.2,"pass":false,"reason":"off topic","timestamp":"2026-01-01T00:00:02Z"}}`
+	pii := `generation{id=g,action=evaluate,data={"with":"result","evaluator":"pii","score":1,"pass":true,"reason":"none found","timestamp":"2026-01-01T00:00:03Z"}}`
+	ref := commit.NodeRef{Repo: "r", Kind: "generation", ID: "g"}
+	var want []byte
+	for i, order := range [][]string{{request, a, b, pii}, {pii, b, a, request}, {b, request, pii, a, b}} {
+		n := Fold(ref, lines(t, strings.Join(order, "\n")))
+		got, err := json.Marshal(n.Evaluations)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			want = got
+			if len(n.Evaluations) != 3 {
+				t.Fatalf("want the request and one verdict per evaluator, got %s", got)
+			}
+			var verdicts int
+			for _, ev := range n.Evaluations {
+				if ev.With != EvaluationWithResult {
+					continue
+				}
+				verdicts++
+				if ev.Score == nil || ev.Pass == nil || ev.Reason == "" || ev.Key != "result:"+ev.Evaluator {
+					t.Errorf("verdict fields not read: %+v", ev)
+				}
+			}
+			if verdicts != 2 {
+				t.Errorf("verdicts = %d, want 2: %s", verdicts, got)
+			}
+			continue
+		}
+		if string(got) != string(want) {
+			t.Errorf("order %d: evaluations differ:\n got %s\nwant %s", i, got, want)
+		}
+	}
+}
+
+func TestFoldEvaluationVerdictJudgeAndError(t *testing.T) {
+	n := Fold(commit.NodeRef{Repo: "r", Kind: "trace", ID: "t"}, lines(t, strings.Join([]string{
+		`trace{id=t,action=evaluate,data={"with":"result","evaluator":"relevance","error":"judge: 3 attempts: status 500","judge":{"model":"m","attempts":3},"timestamp":"2026-01-01T00:00:01Z"}}`,
+		`trace{id=t,action=evaluate,data={"with":"result","evaluator":"latency","score":"high","pass":"yes","timestamp":"2026-01-01T00:00:01Z"}}`,
+	}, "\n")))
+	if len(n.Evaluations) != 2 {
+		t.Fatalf("evaluations: %+v", n.Evaluations)
+	}
+	for _, ev := range n.Evaluations {
+		switch ev.Evaluator {
+		case "relevance":
+			if ev.Error == "" || ev.Score != nil || ev.Judge == nil || ev.Judge.Attempts != 3 || ev.Judge.Model != "m" {
+				t.Errorf("failed verdict: %+v judge=%+v", ev, ev.Judge)
+			}
+		case "latency":
+			if ev.Score != nil || ev.Pass != nil {
+				t.Errorf("mistyped score/pass must be left out, got %+v", ev)
+			}
+		}
+	}
+}
