@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -87,4 +88,28 @@ func priceNode(n *Node, prices *pricing.Table) {
 // sum must say so.
 func unpriced(n *Node) bool {
 	return n.Kind == commit.EntityGeneration && n.Usage != nil && n.Cost == nil
+}
+
+func (f *folder) setCost(c *Cost, _ int64) { f.n.Cost = c }
+
+// parseCost reads a sent cost: {input, output, total} (total defaults to
+// input+output) or a bare number as the total.
+func (a *arena) parseCost(raw json.RawMessage) *Cost {
+	c := a.subObject(raw)
+	if !c.ok {
+		if f, ok := number(raw); ok {
+			return &Cost{Total: f, Source: CostSent}
+		}
+		return nil
+	}
+	in, ok1 := number(c.get("input"))
+	out, ok2 := number(c.get("output"))
+	total, ok3 := number(c.get("total"))
+	if !ok1 && !ok2 && !ok3 {
+		return nil
+	}
+	if !ok3 {
+		total = in + out
+	}
+	return &Cost{Input: in, Output: out, Total: total, Source: CostSent}
 }

@@ -1,0 +1,212 @@
+package tree
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+)
+
+// The fold's field rules: how the keys of a create/update/end payload
+// (or of a seed, the parent's add-* that creates the node) land on a Node.
+
+// fields applies the keys of a create/update/end/seed payload.
+func (f *folder) fields(obj object, version int64) {
+	n := f.n
+	for _, m := range obj.ms {
+		k, v := m.key, m.val
+		switch k {
+		case "id", "spanId", "traceId", "parentId":
+			// identity and parent pointers: edges, not state
+		case "name":
+			n.Name = str(v)
+		case "startTimestamp":
+			n.StartTimestamp, n.start = normTime(v)
+		case "endTimestamp":
+			n.EndTimestamp, n.end = normTime(v)
+		case "sessionId":
+			n.SessionID = str(v)
+		case "input":
+			n.Input = f.ar.unwrapText(v)
+		case "output":
+			n.Output = clone(v)
+		case "docs":
+			// retrieval output() sends the documents; they are its output.
+			n.Output = clone(v)
+		case "model":
+			n.Model = str(v)
+		case "provider":
+			n.Provider = str(v)
+		case "modelParameters":
+			n.ModelParameters = f.ar.modelParams(v)
+		case "maximPromptId":
+			n.MaximPromptID = str(v)
+		case "maximPromptVersionId":
+			n.MaximPromptVersionID = str(v)
+		case "messages":
+			if msgs, ok := arrayElems(v); ok {
+				for _, m := range msgs {
+					m = clone(m)
+					if f.msgs != nil {
+						*f.msgs = append(*f.msgs, m)
+					} else {
+						n.Messages = append(n.Messages, m)
+					}
+				}
+			} else if !isNull(v) {
+				// A single message object (not an array): keep it.
+				if f.msgs != nil {
+					*f.msgs = append(*f.msgs, clone(v))
+				} else {
+					n.Messages = append(n.Messages, clone(v))
+				}
+			}
+		case "description":
+			n.Description = str(v)
+		case "args":
+			n.Args = clone(v)
+		case "message":
+			n.Message = str(v)
+		case "code":
+			n.Code = str(v)
+		case "errorType":
+			n.ErrorType = str(v)
+		case "tags":
+			n.Tags = f.ar.mergeTags(n.Tags, v)
+		case "metadata":
+			n.Metadata = f.ar.mergeRaw(n.Metadata, v)
+		case "metrics":
+			n.Metrics = f.ar.mergeMetrics(n.Metrics, v)
+		case "error":
+			f.errorFrom(v, "update", version)
+		case "cost":
+			if cost := f.ar.parseCost(v); cost != nil {
+				f.setCost(cost, version)
+			} else {
+				f.extra(k, v)
+			}
+		case "result":
+			f.result(v, true, version)
+		default:
+			f.extra(k, v)
+		}
+	}
+}
+
+func (f *folder) extra(k string, v json.RawMessage) {
+	if f.n.Extra == nil {
+		f.n.Extra = map[string]json.RawMessage{}
+	}
+	f.n.Extra[k] = clone(v)
+}
+
+// unwrapText turns Python's span input {type:"text", value:"…"} into the
+// plain string, so inputs look the same whatever SDK sent them.
+func (a *arena) unwrapText(v json.RawMessage) json.RawMessage {
+	var tv struct {
+		Type  string          `json:"type"`
+		Value json.RawMessage `json:"value"`
+	}
+	// Only an object of exactly two keys can be the wrapper: the common
+	// case (any other input) is decided without decoding.
+	if len(v) > 0 && v[0] == '{' && len(a.subObject(v).ms) == 2 && json.Unmarshal(v, &tv) == nil && tv.Type == "text" && len(tv.Value) > 0 {
+		var probe map[string]json.RawMessage
+		if json.Unmarshal(v, &probe) == nil && len(probe) == 2 {
+			return clone(tv.Value)
+		}
+	}
+	return clone(v)
+}
+
+func (a *arena) mergeTags(dst map[string]string, v json.RawMessage) map[string]string {
+	m := a.subObject(v)
+	if len(m.ms) == 0 {
+		return dst
+	}
+	if dst == nil {
+		dst = make(map[string]string, len(m.ms))
+	}
+	for _, x := range m.ms {
+		dst[x.key] = str(x.val)
+	}
+	return dst
+}
+
+func (a *arena) mergeRaw(dst map[string]json.RawMessage, v json.RawMessage) map[string]json.RawMessage {
+	m := a.subObject(v)
+	if len(m.ms) == 0 {
+		return dst
+	}
+	if dst == nil {
+		dst = make(map[string]json.RawMessage, len(m.ms))
+	}
+	for _, x := range m.ms {
+		dst[x.key] = clone(x.val)
+	}
+	return dst
+}
+
+// mergeMetrics merges {name: number} per key, and Python's single-metric
+// shape {name: "<metric>", value: <number>}.
+func (a *arena) mergeMetrics(dst map[string]float64, v json.RawMessage) map[string]float64 {
+	m := a.subObject(v)
+	if len(m.ms) == 0 {
+		return dst
+	}
+	if dst == nil {
+		dst = make(map[string]float64, len(m.ms))
+	}
+	if name := m.get("name"); name != nil && len(m.ms) == 2 {
+		if val := m.get("value"); val != nil {
+			if s, ok := strOrNull(name); ok {
+				if f, ok := number(val); ok {
+					dst[s] = f
+					return dst
+				}
+			}
+		}
+	}
+	for _, x := range m.ms {
+		if f, ok := number(x.val); ok {
+			dst[x.key] = f
+		}
+	}
+	return dst
+}
+
+// modelParams decodes model parameters; Python sends every non-string
+// value json.dumps-ed into a string ("0.1", "true", "[\"a\"]"), which is
+// parsed back. A string that is not JSON stays a string.
+func (a *arena) modelParams(v json.RawMessage) map[string]any {
+	if isNull(v) {
+		return map[string]any{} // what decoding null into a map gave
+	}
+	m := a.subObject(v)
+	if !m.ok {
+		return nil
+	}
+	out := make(map[string]any, len(m.ms))
+	for _, mx := range m.ms {
+		k, x := mx.key, mx.val
+		if s, ok := strOrNull(x); ok {
+			t := strings.TrimSpace(s)
+			var parsed any
+			if t != "" && !strings.HasPrefix(t, `"`) && json.Unmarshal([]byte(t), &parsed) == nil {
+				out[k] = parsed
+				continue
+			}
+			out[k] = s
+			continue
+		}
+		if jsonNumber(x) {
+			if f, err := strconv.ParseFloat(string(x), 64); err == nil {
+				out[k] = f
+				continue
+			}
+		}
+		var anyv any
+		if json.Unmarshal(x, &anyv) == nil {
+			out[k] = anyv
+		}
+	}
+	return out
+}

@@ -1,0 +1,64 @@
+package tree
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+)
+
+// Small JSON helpers the fold rules share (the scanner itself is scan.go).
+
+func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
+
+func clone(v json.RawMessage) json.RawMessage {
+	if len(v) == 0 {
+		return nil
+	}
+	return compact(v)
+}
+
+// compact returns v without insignificant whitespace (Python's ", " and
+// ": " separators), so equal values from different SDKs hash equally.
+func compact(v []byte) []byte {
+	if compactSame(v) {
+		return append([]byte(nil), v...)
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, v) != nil {
+		return append([]byte(nil), v...)
+	}
+	return b.Bytes()
+}
+
+// str reads a JSON value as text: strings as themselves, numbers and
+// booleans as their JSON text, null as "".
+func str(v json.RawMessage) string {
+	if len(v) == 0 || isNull(v) {
+		return ""
+	}
+	if s, ok := unquote(v); ok {
+		return s
+	}
+	return string(compact(v))
+}
+
+// strOrNull is json.Unmarshal(v, &s) == nil: a string, or null as "".
+func strOrNull(v json.RawMessage) (string, bool) {
+	if s, ok := unquote(v); ok {
+		return s, true
+	}
+	if isNull(v) {
+		return "", true
+	}
+	return "", false
+}
+
+func contentKey(parts ...[]byte) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write(p)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:10])
+}

@@ -1,0 +1,236 @@
+package tree
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+)
+
+// Parsing of `result` commits: chat.completion, text_completion and the
+// Responses API for generations; any other node's result is its output.
+
+// result folds a `result` commit: generation results are parsed
+// (chat.completion, text_completion, Responses API, error form); anything
+// else (tool_call's string result) is the node's output.
+func (f *folder) result(raw json.RawMessage, ok bool, version int64) {
+	if !ok {
+		return
+	}
+	n := f.n
+	n.Result = clone(raw)
+	if n.Kind != commit.EntityGeneration {
+		n.Output = clone(raw)
+		return
+	}
+	r := f.ar.subObject(raw)
+	if !r.ok {
+		return
+	}
+	comp := &Completion{Object: str(r.get("object")), ID: str(r.get("id")), Model: str(r.get("model"))}
+	if e := r.get("error"); e != nil && !isNull(e) {
+		f.errorFrom(e, "result", version)
+		if comp.Object == "" {
+			comp.Object = "error"
+		}
+	}
+	choices := f.ar.decodeChoices(r.get("choices"))
+	var texts []string
+	for _, ch := range choices {
+		if fr := str(ch.FinishReason); fr != "" {
+			comp.FinishReasons = append(comp.FinishReasons, fr)
+		}
+		if ch.Text != nil {
+			texts = append(texts, *ch.Text)
+		}
+		if ch.Message != nil {
+			if t := contentText(ch.Message.Content); t != "" {
+				texts = append(texts, t)
+			}
+			for _, tc := range ch.Message.ToolCalls {
+				comp.ToolCalls = append(comp.ToolCalls, clone(tc))
+			}
+		}
+	}
+	// Responses API: output[] items of type message with output_text parts,
+	// function_call items as tool calls.
+	var output []map[string]json.RawMessage
+	if comp.Object == "response" && json.Unmarshal(r.get("output"), &output) == nil {
+		for _, item := range output {
+			switch str(item["type"]) {
+			case "message":
+				if t := contentText(item["content"]); t != "" {
+					texts = append(texts, t)
+				}
+			case "function_call":
+				b, _ := json.Marshal(item)
+				comp.ToolCalls = append(comp.ToolCalls, b)
+			}
+		}
+		if s := str(r.get("status")); s != "" {
+			comp.FinishReasons = append(comp.FinishReasons, s)
+		}
+	}
+	comp.Text = strings.Join(texts, "\n")
+	n.Completion = comp
+	if u := f.ar.parseUsage(r.get("usage")); u != nil {
+		n.Usage = u
+	}
+	if c := f.ar.parseCost(r.get("cost")); c != nil {
+		f.setCost(c, version)
+	}
+}
+
+// contentText extracts text from an OpenAI content value: a string, or an
+// array of parts with `text`.
+func contentText(raw json.RawMessage) string {
+	if len(raw) == 0 || isNull(raw) {
+		return ""
+	}
+	if s, ok := strOrNull(raw); ok {
+		return s
+	}
+	var parts []struct {
+		Text *string `json:"text"`
+	}
+	if json.Unmarshal(raw, &parts) != nil {
+		return ""
+	}
+	var out []string
+	for _, p := range parts {
+		if p.Text != nil {
+			out = append(out, *p.Text)
+		}
+	}
+	return strings.Join(out, "")
+}
+
+// choice is the part of a chat/text completion choice the fold reads.
+type choice struct {
+	Text         *string         `json:"text"`
+	FinishReason json.RawMessage `json:"finish_reason"`
+	Message      *choiceMessage  `json:"message"`
+}
+
+type choiceMessage struct {
+	Content   json.RawMessage   `json:"content"`
+	ToolCalls []json.RawMessage `json:"tool_calls"`
+}
+
+// decodeChoices is `_ = json.Unmarshal(raw, &choices)` for a validated
+// value. The common shape (an array of objects whose fields have the
+// expected types, each named once and in lower case) is read directly;
+// anything else — a type mismatch, a repeated or differently cased field
+// name, where encoding/json's partial-decode rules apply — goes to
+// encoding/json itself, so the result is always the same.
+func (a *arena) decodeChoices(raw json.RawMessage) []choice {
+	if out, ok := a.fastChoices(raw); ok {
+		return out
+	}
+	var out []choice
+	_ = json.Unmarshal(raw, &out)
+	return out
+}
+
+func (a *arena) fastChoices(raw json.RawMessage) ([]choice, bool) {
+	if len(raw) == 0 || isNull(raw) {
+		return nil, true
+	}
+	elems, ok := arrayElems(raw)
+	if !ok {
+		return nil, false
+	}
+	out := make([]choice, len(elems))
+	for i, el := range elems {
+		if isNull(el) {
+			continue
+		}
+		ms := a.rawMembers(el)
+		if ms == nil {
+			return nil, false
+		}
+		var seenText, seenFinish, seenMsg bool
+		ch := &out[i]
+		for _, m := range ms {
+			switch m.key {
+			case "text":
+				if seenText {
+					return nil, false
+				}
+				seenText = true
+				if isNull(m.val) {
+					continue
+				}
+				if m.val[0] != '"' {
+					return nil, false
+				}
+				s, ok := unquote(m.val)
+				if !ok {
+					return nil, false
+				}
+				ch.Text = &s
+			case "finish_reason":
+				if seenFinish {
+					return nil, false
+				}
+				seenFinish = true
+				ch.FinishReason = m.val
+			case "message":
+				if seenMsg {
+					return nil, false
+				}
+				seenMsg = true
+				if isNull(m.val) {
+					continue
+				}
+				msg, ok := a.fastChoiceMessage(m.val)
+				if !ok {
+					return nil, false
+				}
+				ch.Message = msg
+			default:
+				if strings.EqualFold(m.key, "text") || strings.EqualFold(m.key, "finish_reason") || strings.EqualFold(m.key, "message") {
+					return nil, false
+				}
+			}
+		}
+	}
+	return out, true
+}
+
+func (a *arena) fastChoiceMessage(v json.RawMessage) (*choiceMessage, bool) {
+	ms := a.rawMembers(v)
+	if ms == nil {
+		return nil, false
+	}
+	msg := &choiceMessage{}
+	var seenContent, seenCalls bool
+	for _, m := range ms {
+		switch m.key {
+		case "content":
+			if seenContent {
+				return nil, false
+			}
+			seenContent = true
+			msg.Content = m.val
+		case "tool_calls":
+			if seenCalls {
+				return nil, false
+			}
+			seenCalls = true
+			if isNull(m.val) {
+				continue
+			}
+			calls, ok := arrayElems(m.val)
+			if !ok {
+				return nil, false
+			}
+			msg.ToolCalls = calls
+		default:
+			if strings.EqualFold(m.key, "content") || strings.EqualFold(m.key, "tool_calls") {
+				return nil, false
+			}
+		}
+	}
+	return msg, true
+}
