@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 	"github.com/otelcol-genai/otelcol-genai/internal/pricing"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
@@ -96,15 +97,15 @@ func (f *folder) setCost(c *Cost, _ int64) { f.n.Cost = c }
 // input+output) or a bare number as the total.
 func (a *arena) parseCost(raw json.RawMessage) *Cost {
 	c := a.subObject(raw)
-	if !c.ok {
-		if f, ok := number(raw); ok {
+	if !c.OK {
+		if f, ok := jsonscan.Number(raw); ok {
 			return &Cost{Total: f, Source: CostSent}
 		}
 		return nil
 	}
-	in, ok1 := number(c.get("input"))
-	out, ok2 := number(c.get("output"))
-	total, ok3 := number(c.get("total"))
+	in, ok1 := jsonscan.Number(c.Get("input"))
+	out, ok2 := jsonscan.Number(c.Get("output"))
+	total, ok3 := jsonscan.Number(c.Get("total"))
 	if !ok1 && !ok2 && !ok3 {
 		return nil
 	}

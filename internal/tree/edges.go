@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
@@ -48,7 +49,7 @@ func fieldsOf(c *commit.Commit) (childFields, bool) { return fieldsOfData(c.Data
 // matches struct fields) and a repeated key's last value wins.
 func fieldsOfData(data []byte) (childFields, bool) {
 	var f childFields
-	if len(data) == 0 || data[0] != '{' || !validJSON(data) {
+	if len(data) == 0 || data[0] != '{' || !jsonscan.Valid(data) {
 		return f, false
 	}
 	return childFieldsOf((*arena)(nil).rawMembers(data)), true
@@ -60,13 +61,13 @@ func (a *arena) childRefObject(c *commit.Commit) (commit.NodeRef, object, bool) 
 	if _, ok := childKinds[c.Action]; !ok {
 		return commit.NodeRef{}, object{}, false
 	}
-	if len(c.Data) == 0 || c.Data[0] != '{' || !validJSON(c.Data) {
+	if len(c.Data) == 0 || c.Data[0] != '{' || !jsonscan.Valid(c.Data) {
 		return commit.NodeRef{}, object{}, false // ChildRef: not an object
 	}
 	ms := a.rawMembers(c.Data)
 	f := childFieldsOf(ms) // document order: the last of a repeated key wins
 	r, ok := childRefOf(c, true, f.ID, f.Message, f.StartTimestamp)
-	return r, object{ms: sortMembers(ms), ok: true}, ok
+	return r, object{Members: jsonscan.SortMembers(ms), OK: true}, ok
 }
 
 // childFieldsOf picks childFields out of an object's members in document
@@ -75,7 +76,7 @@ func childFieldsOf(ms []member) childFields {
 	var f childFields
 	for _, m := range ms {
 		var dst *json.RawMessage
-		switch k := m.key; {
+		switch k := m.Key; {
 		case fieldIs(k, "id"):
 			dst = &f.ID
 		case fieldIs(k, "message"):
@@ -91,7 +92,7 @@ func childFieldsOf(ms []member) childFields {
 		default:
 			continue
 		}
-		*dst = m.val // read-only views: callers only read them
+		*dst = m.Val // read-only views: callers only read them
 	}
 	return f
 }

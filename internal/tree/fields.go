@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 )
 
 // The fold's field rules: how the keys of a create/update/end payload
@@ -12,8 +14,8 @@ import (
 // fields applies the keys of a create/update/end/seed payload.
 func (f *folder) fields(obj object, version int64) {
 	n := f.n
-	for _, m := range obj.ms {
-		k, v := m.key, m.val
+	for _, m := range obj.Members {
+		k, v := m.Key, m.Val
 		switch k {
 		case "id", "spanId", "traceId", "parentId":
 			// identity and parent pointers: edges, not state
@@ -43,7 +45,7 @@ func (f *folder) fields(obj object, version int64) {
 		case "maximPromptVersionId":
 			n.MaximPromptVersionID = str(v)
 		case "messages":
-			if msgs, ok := arrayElems(v); ok {
+			if msgs, ok := jsonscan.ArrayElems(v); ok {
 				for _, m := range msgs {
 					m = clone(m)
 					if f.msgs != nil {
@@ -108,7 +110,7 @@ func (a *arena) unwrapText(v json.RawMessage) json.RawMessage {
 	}
 	// Only an object of exactly two keys can be the wrapper: the common
 	// case (any other input) is decided without decoding.
-	if len(v) > 0 && v[0] == '{' && len(a.subObject(v).ms) == 2 && json.Unmarshal(v, &tv) == nil && tv.Type == "text" && len(tv.Value) > 0 {
+	if len(v) > 0 && v[0] == '{' && len(a.subObject(v).Members) == 2 && json.Unmarshal(v, &tv) == nil && tv.Type == "text" && len(tv.Value) > 0 {
 		var probe map[string]json.RawMessage
 		if json.Unmarshal(v, &probe) == nil && len(probe) == 2 {
 			return clone(tv.Value)
@@ -119,28 +121,28 @@ func (a *arena) unwrapText(v json.RawMessage) json.RawMessage {
 
 func (a *arena) mergeTags(dst map[string]string, v json.RawMessage) map[string]string {
 	m := a.subObject(v)
-	if len(m.ms) == 0 {
+	if len(m.Members) == 0 {
 		return dst
 	}
 	if dst == nil {
-		dst = make(map[string]string, len(m.ms))
+		dst = make(map[string]string, len(m.Members))
 	}
-	for _, x := range m.ms {
-		dst[x.key] = str(x.val)
+	for _, x := range m.Members {
+		dst[x.Key] = str(x.Val)
 	}
 	return dst
 }
 
 func (a *arena) mergeRaw(dst map[string]json.RawMessage, v json.RawMessage) map[string]json.RawMessage {
 	m := a.subObject(v)
-	if len(m.ms) == 0 {
+	if len(m.Members) == 0 {
 		return dst
 	}
 	if dst == nil {
-		dst = make(map[string]json.RawMessage, len(m.ms))
+		dst = make(map[string]json.RawMessage, len(m.Members))
 	}
-	for _, x := range m.ms {
-		dst[x.key] = clone(x.val)
+	for _, x := range m.Members {
+		dst[x.Key] = clone(x.Val)
 	}
 	return dst
 }
@@ -149,25 +151,25 @@ func (a *arena) mergeRaw(dst map[string]json.RawMessage, v json.RawMessage) map[
 // shape {name: "<metric>", value: <number>}.
 func (a *arena) mergeMetrics(dst map[string]float64, v json.RawMessage) map[string]float64 {
 	m := a.subObject(v)
-	if len(m.ms) == 0 {
+	if len(m.Members) == 0 {
 		return dst
 	}
 	if dst == nil {
-		dst = make(map[string]float64, len(m.ms))
+		dst = make(map[string]float64, len(m.Members))
 	}
-	if name := m.get("name"); name != nil && len(m.ms) == 2 {
-		if val := m.get("value"); val != nil {
+	if name := m.Get("name"); name != nil && len(m.Members) == 2 {
+		if val := m.Get("value"); val != nil {
 			if s, ok := strOrNull(name); ok {
-				if f, ok := number(val); ok {
+				if f, ok := jsonscan.Number(val); ok {
 					dst[s] = f
 					return dst
 				}
 			}
 		}
 	}
-	for _, x := range m.ms {
-		if f, ok := number(x.val); ok {
-			dst[x.key] = f
+	for _, x := range m.Members {
+		if f, ok := jsonscan.Number(x.Val); ok {
+			dst[x.Key] = f
 		}
 	}
 	return dst
@@ -181,12 +183,12 @@ func (a *arena) modelParams(v json.RawMessage) map[string]any {
 		return map[string]any{} // what decoding null into a map gave
 	}
 	m := a.subObject(v)
-	if !m.ok {
+	if !m.OK {
 		return nil
 	}
-	out := make(map[string]any, len(m.ms))
-	for _, mx := range m.ms {
-		k, x := mx.key, mx.val
+	out := make(map[string]any, len(m.Members))
+	for _, mx := range m.Members {
+		k, x := mx.Key, mx.Val
 		if s, ok := strOrNull(x); ok {
 			t := strings.TrimSpace(s)
 			var parsed any
@@ -197,7 +199,7 @@ func (a *arena) modelParams(v json.RawMessage) map[string]any {
 			out[k] = s
 			continue
 		}
-		if jsonNumber(x) {
+		if jsonscan.IsNumber(x) {
 			if f, err := strconv.ParseFloat(string(x), 64); err == nil {
 				out[k] = f
 				continue

@@ -211,9 +211,9 @@ func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool, seedObj obje
 		f.n.Ended = true
 		f.fields(obj, c.Version)
 	case commit.ActionResult:
-		f.result(obj.get("result"), obj.has("result"), c.Version)
+		f.result(obj.Get("result"), obj.Has("result"), c.Version)
 	case commit.ActionError:
-		f.errorFrom(obj.get("error"), string(c.Action), c.Version)
+		f.errorFrom(obj.Get("error"), string(c.Action), c.Version)
 	case commit.ActionAddEvent:
 		f.event(obj, c)
 	case commit.ActionAddFeedback:
@@ -223,7 +223,7 @@ func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool, seedObj obje
 	case commit.ActionAddAttachment:
 		f.attachment(obj, c)
 	case commit.ActionAddCost:
-		if cost := f.ar.parseCost(obj.get("cost")); cost != nil {
+		if cost := f.ar.parseCost(obj.Get("cost")); cost != nil {
 			f.setCost(cost, c.Version)
 		} else {
 			f.unknown(c, id, "add-cost without a cost object")
@@ -231,7 +231,7 @@ func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool, seedObj obje
 	default:
 		if _, isAdd := childKinds[c.Action]; isAdd {
 			// An edge to a child, which folds this commit as its seed.
-			if r, ok := childRefOf(c, obj.ok, obj.get("id"), obj.get("message"), obj.get("startTimestamp")); ok {
+			if r, ok := childRefOf(c, obj.OK, obj.Get("id"), obj.Get("message"), obj.Get("startTimestamp")); ok {
 				if f.collect {
 					if f.children == nil {
 						f.children = map[commit.NodeRef][]commit.Commit{}
@@ -245,7 +245,7 @@ func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool, seedObj obje
 		}
 		f.unknown(c, id, "unknown action")
 	}
-	if !obj.ok && !bytes.Equal(bytes.TrimSpace(c.Data), []byte("null")) && c.Action != commit.ActionEnd {
+	if !obj.OK && !bytes.Equal(bytes.TrimSpace(c.Data), []byte("null")) && c.Action != commit.ActionEnd {
 		switch c.Action {
 		case commit.ActionCreate, commit.ActionUpdate, commit.ActionResult, commit.ActionError:
 			f.unknown(c, id, "data is not a JSON object")

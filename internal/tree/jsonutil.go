@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 )
 
-// Small JSON helpers the fold rules share (the scanner itself is scan.go).
+// Small JSON helpers the fold rules share (the scanner itself is internal/jsonscan).
 
 func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
 
@@ -21,7 +23,7 @@ func clone(v json.RawMessage) json.RawMessage {
 // compact returns v without insignificant whitespace (Python's ", " and
 // ": " separators), so equal values from different SDKs hash equally.
 func compact(v []byte) []byte {
-	if compactSame(v) {
+	if jsonscan.CompactSame(v) {
 		return append([]byte(nil), v...)
 	}
 	var b bytes.Buffer
@@ -37,7 +39,7 @@ func str(v json.RawMessage) string {
 	if len(v) == 0 || isNull(v) {
 		return ""
 	}
-	if s, ok := unquote(v); ok {
+	if s, ok := jsonscan.Unquote(v); ok {
 		return s
 	}
 	return string(compact(v))
@@ -45,7 +47,7 @@ func str(v json.RawMessage) string {
 
 // strOrNull is json.Unmarshal(v, &s) == nil: a string, or null as "".
 func strOrNull(v json.RawMessage) (string, bool) {
-	if s, ok := unquote(v); ok {
+	if s, ok := jsonscan.Unquote(v); ok {
 		return s, true
 	}
 	if isNull(v) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -24,17 +25,17 @@ func (f *folder) result(raw json.RawMessage, ok bool, version int64) {
 		return
 	}
 	r := f.ar.subObject(raw)
-	if !r.ok {
+	if !r.OK {
 		return
 	}
-	comp := &Completion{Object: str(r.get("object")), ID: str(r.get("id")), Model: str(r.get("model"))}
-	if e := r.get("error"); e != nil && !isNull(e) {
+	comp := &Completion{Object: str(r.Get("object")), ID: str(r.Get("id")), Model: str(r.Get("model"))}
+	if e := r.Get("error"); e != nil && !isNull(e) {
 		f.errorFrom(e, "result", version)
 		if comp.Object == "" {
 			comp.Object = "error"
 		}
 	}
-	choices := f.ar.decodeChoices(r.get("choices"))
+	choices := f.ar.decodeChoices(r.Get("choices"))
 	var texts []string
 	for _, ch := range choices {
 		if fr := str(ch.FinishReason); fr != "" {
@@ -55,7 +56,7 @@ func (f *folder) result(raw json.RawMessage, ok bool, version int64) {
 	// Responses API: output[] items of type message with output_text parts,
 	// function_call items as tool calls.
 	var output []map[string]json.RawMessage
-	if comp.Object == "response" && json.Unmarshal(r.get("output"), &output) == nil {
+	if comp.Object == "response" && json.Unmarshal(r.Get("output"), &output) == nil {
 		for _, item := range output {
 			switch str(item["type"]) {
 			case "message":
@@ -67,16 +68,16 @@ func (f *folder) result(raw json.RawMessage, ok bool, version int64) {
 				comp.ToolCalls = append(comp.ToolCalls, b)
 			}
 		}
-		if s := str(r.get("status")); s != "" {
+		if s := str(r.Get("status")); s != "" {
 			comp.FinishReasons = append(comp.FinishReasons, s)
 		}
 	}
 	comp.Text = strings.Join(texts, "\n")
 	n.Completion = comp
-	if u := f.ar.parseUsage(r.get("usage")); u != nil {
+	if u := f.ar.parseUsage(r.Get("usage")); u != nil {
 		n.Usage = u
 	}
-	if c := f.ar.parseCost(r.get("cost")); c != nil {
+	if c := f.ar.parseCost(r.Get("cost")); c != nil {
 		f.setCost(c, version)
 	}
 }
@@ -136,7 +137,7 @@ func (a *arena) fastChoices(raw json.RawMessage) ([]choice, bool) {
 	if len(raw) == 0 || isNull(raw) {
 		return nil, true
 	}
-	elems, ok := arrayElems(raw)
+	elems, ok := jsonscan.ArrayElems(raw)
 	if !ok {
 		return nil, false
 	}
@@ -152,19 +153,19 @@ func (a *arena) fastChoices(raw json.RawMessage) ([]choice, bool) {
 		var seenText, seenFinish, seenMsg bool
 		ch := &out[i]
 		for _, m := range ms {
-			switch m.key {
+			switch m.Key {
 			case "text":
 				if seenText {
 					return nil, false
 				}
 				seenText = true
-				if isNull(m.val) {
+				if isNull(m.Val) {
 					continue
 				}
-				if m.val[0] != '"' {
+				if m.Val[0] != '"' {
 					return nil, false
 				}
-				s, ok := unquote(m.val)
+				s, ok := jsonscan.Unquote(m.Val)
 				if !ok {
 					return nil, false
 				}
@@ -174,22 +175,22 @@ func (a *arena) fastChoices(raw json.RawMessage) ([]choice, bool) {
 					return nil, false
 				}
 				seenFinish = true
-				ch.FinishReason = m.val
+				ch.FinishReason = m.Val
 			case "message":
 				if seenMsg {
 					return nil, false
 				}
 				seenMsg = true
-				if isNull(m.val) {
+				if isNull(m.Val) {
 					continue
 				}
-				msg, ok := a.fastChoiceMessage(m.val)
+				msg, ok := a.fastChoiceMessage(m.Val)
 				if !ok {
 					return nil, false
 				}
 				ch.Message = msg
 			default:
-				if strings.EqualFold(m.key, "text") || strings.EqualFold(m.key, "finish_reason") || strings.EqualFold(m.key, "message") {
+				if strings.EqualFold(m.Key, "text") || strings.EqualFold(m.Key, "finish_reason") || strings.EqualFold(m.Key, "message") {
 					return nil, false
 				}
 			}
@@ -206,28 +207,28 @@ func (a *arena) fastChoiceMessage(v json.RawMessage) (*choiceMessage, bool) {
 	msg := &choiceMessage{}
 	var seenContent, seenCalls bool
 	for _, m := range ms {
-		switch m.key {
+		switch m.Key {
 		case "content":
 			if seenContent {
 				return nil, false
 			}
 			seenContent = true
-			msg.Content = m.val
+			msg.Content = m.Val
 		case "tool_calls":
 			if seenCalls {
 				return nil, false
 			}
 			seenCalls = true
-			if isNull(m.val) {
+			if isNull(m.Val) {
 				continue
 			}
-			calls, ok := arrayElems(m.val)
+			calls, ok := jsonscan.ArrayElems(m.Val)
 			if !ok {
 				return nil, false
 			}
 			msg.ToolCalls = calls
 		default:
-			if strings.EqualFold(m.key, "content") || strings.EqualFold(m.key, "tool_calls") {
+			if strings.EqualFold(m.Key, "content") || strings.EqualFold(m.Key, "tool_calls") {
 				return nil, false
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -44,9 +45,9 @@ func TestScanHelpersMatchEncodingJSON(t *testing.T) {
 		checkHelpers(t, []byte(s))
 	}
 	// encoding/json's nesting limit.
-	for _, depth := range []int{maxDepth, maxDepth + 1} {
+	for _, depth := range []int{jsonscan.MaxDepth, jsonscan.MaxDepth + 1} {
 		deep := []byte(strings.Repeat("[", depth) + strings.Repeat("]", depth))
-		if got, want := validJSON(deep), json.Valid(deep); got != want {
+		if got, want := jsonscan.Valid(deep), json.Valid(deep); got != want {
 			t.Fatalf("depth %d: validJSON = %v, json.Valid %v", depth, got, want)
 		}
 	}
@@ -61,27 +62,27 @@ func checkHelpers(t *testing.T, data []byte) {
 	ar := &arena{}
 	ar.parseObject([]byte(`{"x":1,"y":{"z":2}}`))
 	o := ar.parseObject(data)
-	if o.ok != mapOK {
-		t.Fatalf("%q: parseObject ok=%v, json ok=%v", data, o.ok, mapOK)
+	if o.OK != mapOK {
+		t.Fatalf("%q: parseObject ok=%v, json ok=%v", data, o.OK, mapOK)
 	}
-	if o.ok {
-		if len(o.ms) != len(m) {
-			t.Fatalf("%q: %d members, json %d", data, len(o.ms), len(m))
+	if o.OK {
+		if len(o.Members) != len(m) {
+			t.Fatalf("%q: %d members, json %d", data, len(o.Members), len(m))
 		}
-		for i, mb := range o.ms {
-			if i > 0 && o.ms[i-1].key >= mb.key {
-				t.Fatalf("%q: members not sorted/unique at %q", data, mb.key)
+		for i, mb := range o.Members {
+			if i > 0 && o.Members[i-1].Key >= mb.Key {
+				t.Fatalf("%q: members not sorted/unique at %q", data, mb.Key)
 			}
-			if !bytes.Equal(mb.val, m[mb.key]) {
-				t.Fatalf("%q: member %q = %q, json %q", data, mb.key, mb.val, m[mb.key])
+			if !bytes.Equal(mb.Val, m[mb.Key]) {
+				t.Fatalf("%q: member %q = %q, json %q", data, mb.Key, mb.Val, m[mb.Key])
 			}
-			if !bytes.Equal(o.get(mb.key), m[mb.key]) {
-				t.Fatalf("%q: get(%q) = %q", data, mb.key, o.get(mb.key))
+			if !bytes.Equal(o.Get(mb.Key), m[mb.Key]) {
+				t.Fatalf("%q: get(%q) = %q", data, mb.Key, o.Get(mb.Key))
 			}
-			checkValue(t, mb.val)
+			checkValue(t, mb.Val)
 		}
 	}
-	if got, want := validJSON(data), json.Valid(data); got != want {
+	if got, want := jsonscan.Valid(data), json.Valid(data); got != want {
 		t.Fatalf("%q: validJSON = %v, json.Valid %v", data, got, want)
 	}
 	if json.Valid(data) {
@@ -118,11 +119,11 @@ func checkHelpers(t *testing.T, data []byte) {
 	// unquote / number / str on anything.
 	var s string
 	sOK := json.Unmarshal(data, &s) == nil && !isNull(data)
-	if gs, ok := unquote(data); ok != sOK || gs != s {
+	if gs, ok := jsonscan.Unquote(data); ok != sOK || gs != s {
 		t.Fatalf("%q: unquote = %q,%v want %q,%v", data, gs, ok, s, sOK)
 	}
 	wf, wok := refNumber(data)
-	if gf, ok := number(data); ok != wok || (ok && gf != wf && !(math.IsNaN(gf) && math.IsNaN(wf))) {
+	if gf, ok := jsonscan.Number(data); ok != wok || (ok && gf != wf && !(math.IsNaN(gf) && math.IsNaN(wf))) {
 		t.Fatalf("%q: number = %v,%v want %v,%v", data, gf, ok, wf, wok)
 	}
 }
@@ -133,12 +134,12 @@ func checkValue(t *testing.T, v []byte) {
 	var ar *arena // the allocating path
 	var m map[string]json.RawMessage
 	mapOK := json.Unmarshal(v, &m) == nil && m != nil
-	if so := ar.subObject(v); so.ok != mapOK || len(so.ms) != len(m) {
-		t.Fatalf("%q: subObject ok=%v n=%d, json ok=%v n=%d", v, so.ok, len(so.ms), mapOK, len(m))
+	if so := ar.subObject(v); so.OK != mapOK || len(so.Members) != len(m) {
+		t.Fatalf("%q: subObject ok=%v n=%d, json ok=%v n=%d", v, so.OK, len(so.Members), mapOK, len(m))
 	}
 	var arr []json.RawMessage
 	arrErr := json.Unmarshal(v, &arr)
-	if els, ok := arrayElems(v); ok != (arrErr == nil && !isNull(v)) || ok && !reflect.DeepEqual(rawStrings(els), rawStrings(arr)) {
+	if els, ok := jsonscan.ArrayElems(v); ok != (arrErr == nil && !isNull(v)) || ok && !reflect.DeepEqual(rawStrings(els), rawStrings(arr)) {
 		t.Fatalf("%q: arrayElems = %q,%v json %q,%v", v, els, ok, arr, arrErr)
 	}
 	var wantAny any

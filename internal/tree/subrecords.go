@@ -3,6 +3,7 @@ package tree
 import (
 	"encoding/json"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -16,10 +17,10 @@ func (f *folder) errorFrom(raw json.RawMessage, source string, version int64) {
 		return
 	}
 	e := ErrorRecord{Source: source, version: version}
-	if obj := f.ar.subObject(raw); obj.ok {
-		e.Message = str(obj.get("message"))
-		e.Code = str(obj.get("code"))
-		e.Type = str(obj.get("type"))
+	if obj := f.ar.subObject(raw); obj.OK {
+		e.Message = str(obj.Get("message"))
+		e.Code = str(obj.Get("code"))
+		e.Type = str(obj.Get("type"))
 	} else {
 		e.Message = str(raw)
 	}
@@ -34,12 +35,12 @@ func (f *folder) errorFrom(raw json.RawMessage, source string, version int64) {
 }
 
 func (f *folder) event(obj object, c *commit.Commit) {
-	ev := Event{ID: str(obj.get("id"))}
+	ev := Event{ID: str(obj.Get("id"))}
 	if ev.ID == "" {
 		ev.ID = "h-" + contentKey(compact(c.Data))
 	}
-	for _, m := range obj.ms {
-		k, v := m.key, m.val
+	for _, m := range obj.Members {
+		k, v := m.Key, m.Val
 		switch k {
 		case "id":
 		case "name":
@@ -68,8 +69,8 @@ func (f *folder) addFeedback(obj object, c *commit.Commit) {
 	if _, ok := f.feedback[fb.Key]; ok {
 		return
 	}
-	for _, m := range obj.ms {
-		k, v := m.key, m.val
+	for _, m := range obj.Members {
+		k, v := m.Key, m.Val
 		switch k {
 		case "score":
 			fb.Score = clone(v)
@@ -90,17 +91,17 @@ func (f *folder) addFeedback(obj object, c *commit.Commit) {
 
 func (f *folder) evaluate(obj object, c *commit.Commit) {
 	content := contentKey(compact(c.Data))
-	ev := Evaluation{Key: content, With: str(obj.get("with")), content: content}
+	ev := Evaluation{Key: content, With: str(obj.Get("with")), content: content}
 	if ev.With == EvaluationWithResult {
-		ev.Evaluator = str(obj.get("evaluator"))
+		ev.Evaluator = str(obj.Get("evaluator"))
 		ev.Key = "result:" + ev.Evaluator
 	}
 	if old, ok := f.evals[ev.Key]; ok && old.content <= content {
 		return
 	}
-	_ = json.Unmarshal(obj.get("evaluators"), &ev.Evaluators)
-	ev.Variables = f.ar.mergeRaw(nil, obj.get("variables"))
-	ev.Timestamp, ev.ts = normTime(obj.get("timestamp"))
+	_ = json.Unmarshal(obj.Get("evaluators"), &ev.Evaluators)
+	ev.Variables = f.ar.mergeRaw(nil, obj.Get("variables"))
+	ev.Timestamp, ev.ts = normTime(obj.Get("timestamp"))
 	if ev.With == EvaluationWithResult {
 		f.verdict(&ev, obj)
 	}
@@ -114,16 +115,16 @@ func (f *folder) evaluate(obj object, c *commit.Commit) {
 // Fields of the wrong type are left out rather than guessed.
 func (f *folder) verdict(ev *Evaluation, obj object) {
 	var score float64
-	if json.Unmarshal(obj.get("score"), &score) == nil && !isNull(obj.get("score")) {
+	if json.Unmarshal(obj.Get("score"), &score) == nil && !isNull(obj.Get("score")) {
 		ev.Score = &score
 	}
 	var pass bool
-	if json.Unmarshal(obj.get("pass"), &pass) == nil && !isNull(obj.get("pass")) {
+	if json.Unmarshal(obj.Get("pass"), &pass) == nil && !isNull(obj.Get("pass")) {
 		ev.Pass = &pass
 	}
-	ev.Reason = str(obj.get("reason"))
-	ev.Error = str(obj.get("error"))
-	if raw := obj.get("judge"); len(raw) > 0 && !isNull(raw) {
+	ev.Reason = str(obj.Get("reason"))
+	ev.Error = str(obj.Get("error"))
+	if raw := obj.Get("judge"); len(raw) > 0 && !isNull(raw) {
 		var j EvaluationJudge
 		if json.Unmarshal(raw, &j) == nil {
 			ev.Judge = &j
@@ -132,12 +133,12 @@ func (f *folder) verdict(ev *Evaluation, obj object) {
 }
 
 func (f *folder) attachment(obj object, c *commit.Commit) {
-	a := Attachment{ID: str(obj.get("id"))}
+	a := Attachment{ID: str(obj.Get("id"))}
 	if a.ID == "" {
 		a.ID = "h-" + contentKey(compact(c.Data))
 	}
-	for _, m := range obj.ms {
-		k, v := m.key, m.val
+	for _, m := range obj.Members {
+		k, v := m.Key, m.Val
 		switch k {
 		case "id":
 		case "type":
@@ -154,7 +155,7 @@ func (f *folder) attachment(obj object, c *commit.Commit) {
 				a.MimeType = str(v)
 			}
 		case "size":
-			if x, ok := number(v); ok {
+			if x, ok := jsonscan.Number(v); ok {
 				s := int64(x)
 				a.Size = &s
 			}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 )
 
 // Timestamp layouts the SDKs send: JS (ms, Z), Python (µs, +00:00 or
@@ -24,9 +26,9 @@ func normTime(v json.RawMessage) (string, time.Time) {
 	if len(v) == 0 || isNull(v) {
 		return "", time.Time{}
 	}
-	s, isStr := unquote(v)
+	s, isStr := jsonscan.Unquote(v)
 	if !isStr {
-		f, ok := number(v)
+		f, ok := jsonscan.Number(v)
 		if !ok {
 			return string(compact(v)), time.Time{}
 		}

@@ -1,6 +1,10 @@
 package tree
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
+)
 
 // parseUsage reads a generation result's usage object into Usage's one
 // convention (input inclusive of cache reads and writes, output inclusive of
@@ -27,13 +31,13 @@ import "encoding/json"
 // cache, output includes reasoning, never count them twice.
 func (a *arena) parseUsage(raw json.RawMessage) *Usage {
 	u := a.subObject(raw)
-	if !u.ok {
+	if !u.OK {
 		return nil
 	}
 	num := func(o object, keys ...string) (int64, bool) {
 		for _, k := range keys {
-			if v := o.get(k); v != nil {
-				if f, ok := number(v); ok {
+			if v := o.Get(k); v != nil {
+				if f, ok := jsonscan.Number(v); ok {
 					return int64(f), true
 				}
 			}
@@ -43,7 +47,7 @@ func (a *arena) parseUsage(raw json.RawMessage) *Usage {
 	// detail reads key inside the first of the detail objects that has it.
 	detail := func(key string, objs ...string) (int64, bool) {
 		for _, name := range objs {
-			if o := a.subObject(u.get(name)); o.ok {
+			if o := a.subObject(u.Get(name)); o.OK {
 				if n, ok := num(o, key); ok {
 					return n, true
 				}

@@ -1,4 +1,14 @@
-package tree
+// Package jsonscan is the trace-tree fold's JSON reading. The fold used to
+// decode every commit (and every nested object) with encoding/json into
+// map[string]json.RawMessage, which dominated assembly time: a map and a
+// copy per member, validation of every nested value again. Here a commit's
+// data is validated once (Valid, which is json.Valid) and then walked as raw
+// sub-slices: every sub-value of a valid document is itself valid, so nested
+// reads need no second validation and allocate nothing. Each helper gives
+// exactly what the encoding/json call it replaces gave (internal/tree's
+// scan_test.go checks this differentially); anything outside the fast paths
+// falls back to encoding/json itself.
+package jsonscan
 
 import (
 	"encoding/json"
@@ -9,104 +19,95 @@ import (
 	"unicode/utf8"
 )
 
-// This file is the fold's JSON reading. The fold used to decode every
-// commit (and every nested object) with encoding/json into
-// map[string]json.RawMessage, which dominated assembly time: a map and a
-// copy per member, validation of every nested value again. Here a commit's
-// data is validated once (json.Valid) and then walked as raw sub-slices:
-// every sub-value of a valid document is itself valid, so nested reads need
-// no second validation and allocate nothing. Each helper gives exactly what
-// the encoding/json call it replaces gave (scan_test.go checks this
-// differentially); anything outside the fast paths falls back to
-// encoding/json itself.
-
-// arena hands out the member slices of one fold from one growing buffer,
+// Arena hands out the member slices of one fold from one growing buffer,
 // so decoding an object costs no allocation once the buffer has grown;
 // members only live while their fold runs (the node keeps clones), so an
-// arena is reset and reused by the next fold of the same goroutine. A nil
-// arena allocates per object.
-type arena struct{ buf []member }
+// Arena is Reset and reused by the next fold of the same goroutine. A nil
+// Arena allocates per object.
+type Arena struct{ buf []Member }
 
-func (a *arena) reset() {
+// Reset drops the members handed out so far; they must be dead.
+func (a *Arena) Reset() {
 	if a != nil {
 		clear(a.buf) // drop references to the previous fold's data
 		a.buf = a.buf[:0]
 	}
 }
 
-// member is one key of a JSON object with its raw value (no surrounding
+// Member is one key of a JSON object with its raw value (no surrounding
 // whitespace; a view into the decoded data, never modified).
-type member struct {
-	key string
-	val json.RawMessage
+type Member struct {
+	Key string
+	Val json.RawMessage
 }
 
-// object is a decoded JSON object: members sorted by key, one per key (the
-// last occurrence wins, as with json.Unmarshal into a map). ok is false
+// Object is a decoded JSON object: members sorted by key, one per key (the
+// last occurrence wins, as with json.Unmarshal into a map). OK is false
 // when the value was not an object (what a nil map meant before).
-type object struct {
-	ms []member
-	ok bool
+type Object struct {
+	Members []Member
+	OK      bool
 }
 
-// get returns the value of key (nil when absent), like indexing the map.
-func (o object) get(key string) json.RawMessage {
-	ms := o.ms
+// Get returns the value of key (nil when absent), like indexing the map.
+func (o Object) Get(key string) json.RawMessage {
+	ms := o.Members
 	lo, hi := 0, len(ms)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if ms[m].key < key {
+		if ms[m].Key < key {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	if lo < len(ms) && ms[lo].key == key {
-		return ms[lo].val
+	if lo < len(ms) && ms[lo].Key == key {
+		return ms[lo].Val
 	}
 	return nil
 }
 
-func (o object) has(key string) bool {
-	v := o.get(key)
+// Has reports whether key is present.
+func (o Object) Has(key string) bool {
+	v := o.Get(key)
 	return v != nil
 }
 
-// parseObject decodes data, which need not be valid JSON, as an object:
-// ok is what `json.Unmarshal(data, &map) == nil && map != nil` was.
-func (a *arena) parseObject(data []byte) object {
-	if !validJSON(data) {
-		return object{}
+// ParseObject decodes data, which need not be valid JSON, as an object:
+// OK is what `json.Unmarshal(data, &map) == nil && map != nil` was.
+func (a *Arena) ParseObject(data []byte) Object {
+	if !Valid(data) {
+		return Object{}
 	}
-	return a.subObject(data)
+	return a.SubObject(data)
 }
 
-// subObject decodes a value taken from an already validated document.
-func (a *arena) subObject(v []byte) object {
-	ms := a.rawMembers(v)
+// SubObject decodes a value taken from an already validated document.
+func (a *Arena) SubObject(v []byte) Object {
+	ms := a.RawMembers(v)
 	if ms == nil {
-		return object{}
+		return Object{}
 	}
-	return object{ms: sortMembers(ms), ok: true}
+	return Object{Members: SortMembers(ms), OK: true}
 }
 
-// rawMembers returns the members of a validated object value in document
+// RawMembers returns the members of a validated object value in document
 // order (non-nil for an object, nil for anything else).
-func (a *arena) rawMembers(v []byte) []member {
+func (a *Arena) RawMembers(v []byte) []Member {
 	v = trimSpace(v)
 	if len(v) == 0 || v[0] != '{' {
 		return nil
 	}
-	// Members are appended to the arena's buffer (a reallocation copies
+	// Members are appended to the Arena's buffer (a reallocation copies
 	// earlier objects' members along; slices already handed out keep the
 	// old array, which stays valid).
-	var ms []member
+	var ms []Member
 	first := 0
 	if a == nil {
-		ms = make([]member, 0, 8)
+		ms = make([]Member, 0, 8)
 	} else {
 		if a.buf == nil {
-			a.buf = make([]member, 0, 32)
+			a.buf = make([]Member, 0, 32)
 		}
 		ms, first = a.buf, len(a.buf)
 	}
@@ -124,7 +125,7 @@ func (a *arena) rawMembers(v []byte) []member {
 		i = skipSpace(v, i)
 		vs := i
 		i = skipValue(v, i)
-		ms = append(ms, member{key: key, val: v[vs:i:i]})
+		ms = append(ms, Member{Key: key, Val: v[vs:i:i]})
 		i = skipSpace(v, i)
 		if i >= len(v) || v[i] == '}' {
 			break
@@ -137,11 +138,11 @@ func (a *arena) rawMembers(v []byte) []member {
 	return ms[first:len(ms):len(ms)]
 }
 
-// smallObject is the member count up to which sortMembers uses an
+// smallObject is the member count up to which SortMembers uses an
 // insertion sort.
 const smallObject = 16
 
-// sortMembers sorts by key (stable, so of equal keys the last is the
+// SortMembers sorts by key (stable, so of equal keys the last is the
 // document's last) and keeps the last of each key. The sort runs on every
 // fold of every object, so it must stay O(n log n) whatever order a client
 // sends its keys in (an insertion sort made one 20,000-key object in
@@ -149,19 +150,19 @@ const smallObject = 16
 // place without allocating. Small objects (almost every SDK object) keep
 // the inline insertion sort, which is faster there; both are stable, so the
 // order is the same.
-func sortMembers(ms []member) []member {
+func SortMembers(ms []Member) []Member {
 	if len(ms) <= smallObject {
 		for i := 1; i < len(ms); i++ {
-			for j := i; j > 0 && ms[j].key < ms[j-1].key; j-- {
+			for j := i; j > 0 && ms[j].Key < ms[j-1].Key; j-- {
 				ms[j], ms[j-1] = ms[j-1], ms[j]
 			}
 		}
 	} else {
-		slices.SortStableFunc(ms, func(a, b member) int { return strings.Compare(a.key, b.key) })
+		slices.SortStableFunc(ms, func(a, b Member) int { return strings.Compare(a.Key, b.Key) })
 	}
 	out := ms[:0]
 	for i := range ms {
-		if i+1 < len(ms) && ms[i+1].key == ms[i].key {
+		if i+1 < len(ms) && ms[i+1].Key == ms[i].Key {
 			continue
 		}
 		out = append(out, ms[i])
@@ -169,7 +170,7 @@ func sortMembers(ms []member) []member {
 	return out
 }
 
-// knownKeys interns the keys the SDKs send, so decoding them allocates
+// knownKeys interns the keys the Maxim SDKs send (the fold's field names), so decoding them allocates
 // nothing (a map lookup by string(bytes) does not allocate).
 var knownKeys = func() map[string]string {
 	m := map[string]string{}
@@ -228,9 +229,9 @@ func plainString(b []byte) bool {
 	return ascii || utf8.Valid(b)
 }
 
-// arrayElems returns the elements of a validated array value, ok false if
+// ArrayElems returns the elements of a validated array value, ok false if
 // the value is not an array.
-func arrayElems(v []byte) ([]json.RawMessage, bool) {
+func ArrayElems(v []byte) ([]json.RawMessage, bool) {
 	v = trimSpace(v)
 	if len(v) == 0 || v[0] != '[' {
 		return nil, false
@@ -326,10 +327,10 @@ func skipValue(v []byte, i int) int {
 	}
 }
 
-// compactSame reports whether json.Compact would return v unchanged: no
+// CompactSame reports whether json.Compact would return v unchanged: no
 // whitespace outside strings. For invalid input compact returns v as well,
 // so the answer is right whatever v is.
-func compactSame(v []byte) bool {
+func CompactSame(v []byte) bool {
 	for i := 0; i < len(v); i++ {
 		switch c := v[i]; c {
 		case '"':
@@ -347,9 +348,9 @@ func compactSame(v []byte) bool {
 	return true
 }
 
-// unquote returns the string a JSON string value decodes to (ok false if
+// Unquote returns the string a JSON string value decodes to (ok false if
 // v is not a string), like json.Unmarshal(v, &s).
-func unquote(v []byte) (string, bool) {
+func Unquote(v []byte) (string, bool) {
 	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' && plainString(v[1:len(v)-1]) {
 		return string(v[1 : len(v)-1]), true
 	}
@@ -363,18 +364,18 @@ func unquote(v []byte) (string, bool) {
 	return s, true
 }
 
-// jsonNumber reports whether v is exactly a JSON number literal.
-func jsonNumber(v []byte) bool {
+// IsNumber reports whether v is exactly a JSON number literal.
+func IsNumber(v []byte) bool {
 	end, ok := numberEnd(v, 0)
 	return ok && end == len(v)
 }
 
 // number reads a JSON number, or a string holding a finite number.
-func number(v json.RawMessage) (float64, bool) {
+func Number(v json.RawMessage) (float64, bool) {
 	if len(v) == 0 {
 		return 0, false
 	}
-	if jsonNumber(v) {
+	if IsNumber(v) {
 		if f, err := strconv.ParseFloat(string(v), 64); err == nil {
 			return f, true
 		}
@@ -383,7 +384,7 @@ func number(v json.RawMessage) (float64, bool) {
 	if json.Unmarshal(v, &f) == nil {
 		return f, true
 	}
-	if s, ok := unquote(v); ok {
+	if s, ok := Unquote(v); ok {
 		if x, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil && !math.IsNaN(x) && !math.IsInf(x, 0) {
 			return x, true
 		}
@@ -391,14 +392,14 @@ func number(v json.RawMessage) (float64, bool) {
 	return 0, false
 }
 
-// maxDepth is encoding/json's nesting limit (its scanner rejects deeper
-// documents), so validJSON accepts exactly what json.Valid accepts.
-const maxDepth = 10000
+// MaxDepth is encoding/json's nesting limit (its scanner rejects deeper
+// documents), so Valid accepts exactly what json.Valid accepts.
+const MaxDepth = 10000
 
-// validJSON is json.Valid as a recursive-descent check: several times
+// Valid is json.Valid as a recursive-descent check: several times
 // faster than encoding/json's byte-at-a-time state machine, and it is on
 // the path of every commit the fold reads.
-func validJSON(d []byte) bool {
+func Valid(d []byte) bool {
 	i, ok := validValue(d, skipSpace(d, 0), 0)
 	return ok && skipSpace(d, i) == len(d)
 }
@@ -410,7 +411,7 @@ func validValue(d []byte, i, depth int) (int, bool) {
 	var ok bool
 	switch c := d[i]; c {
 	case '{':
-		if depth++; depth > maxDepth {
+		if depth++; depth > MaxDepth {
 			return i, false
 		}
 		i = skipSpace(d, i+1)
@@ -444,7 +445,7 @@ func validValue(d []byte, i, depth int) (int, bool) {
 			i = skipSpace(d, i+1)
 		}
 	case '[':
-		if depth++; depth > maxDepth {
+		if depth++; depth > MaxDepth {
 			return i, false
 		}
 		i = skipSpace(d, i+1)
