@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -225,18 +224,6 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_, _ = w.Write([]byte{'\n'})
 }
 
-// httpError carries a status code from parameter checks to the handler.
-type httpError struct {
-	code int
-	msg  string
-}
-
-func (e *httpError) Error() string { return e.msg }
-
-func badRequest(format string, args ...any) error {
-	return &httpError{code: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}
-}
-
 // fail answers err: its own code for parameter errors, 404 for unknown
 // ids, 499-ish cancellations are not worth logging, 500 otherwise.
 func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -343,130 +330,6 @@ func (*api) openAPI(w http.ResponseWriter, _ *http.Request) {
 
 // ---- search ----
 
-// parseTime accepts RFC 3339 or unix milliseconds.
-func parseTime(name, s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return time.UnixMilli(ms).UTC(), nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, badRequest("%s: want RFC 3339 time or unix milliseconds, got %q", name, s)
-	}
-	return t, nil
-}
-
-// parseDuration accepts a Go duration ("1.5s") or plain milliseconds.
-func parseDuration(name, s string) (time.Duration, error) {
-	if s == "" {
-		return 0, nil
-	}
-	if ms, err := strconv.ParseFloat(s, 64); err == nil {
-		if ms < 0 {
-			return 0, badRequest("%s: must not be negative", name)
-		}
-		return time.Duration(ms * float64(time.Millisecond)), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, badRequest("%s: want a duration like 250ms or milliseconds, got %q", name, s)
-	}
-	return d, nil
-}
-
-func (a *api) parseLimit(s string) (int, error) {
-	if s == "" {
-		return 0, nil // the backend's default page size
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n <= 0 {
-		return 0, badRequest("limit: want a positive integer, got %q", s)
-	}
-	return min(n, a.opts.maxPage), nil
-}
-
-func (a *api) parseRange(r *http.Request) (from, to time.Time, err error) {
-	q := r.URL.Query()
-	if from, err = parseTime("from", q.Get("from")); err != nil {
-		return
-	}
-	if to, err = parseTime("to", q.Get("to")); err != nil {
-		return
-	}
-	if !from.IsZero() && !to.IsZero() && !to.After(from) {
-		err = badRequest("to must be after from")
-	}
-	return
-}
-
-// traceQuery reads a trace search: the trace filters plus the page.
-func (a *api) traceQuery(r *http.Request) (store.TraceQuery, error) {
-	tq, err := a.traceFilter(r)
-	if err != nil {
-		return tq, err
-	}
-	q := r.URL.Query()
-	tq.Cursor = q.Get("cursor")
-	switch s := q.Get("sort"); s {
-	case "", "start":
-	case "cost":
-		tq.Sort = store.SortCost
-	default:
-		return tq, badRequest("sort: want start or cost, got %q", s)
-	}
-	if tq.Limit, err = a.parseLimit(q.Get("limit")); err != nil {
-		return tq, err
-	}
-	return tq, nil
-}
-
-// traceFilter reads the repository, range and trace filters that trace
-// search and stats share.
-func (a *api) traceFilter(r *http.Request) (store.TraceQuery, error) {
-	var tq store.TraceQuery
-	var err error
-	if tq.Repo, err = a.resolveRepo(r); err != nil {
-		return tq, err
-	}
-	if tq.From, tq.To, err = a.parseRange(r); err != nil {
-		return tq, err
-	}
-	q := r.URL.Query()
-	tq.SessionID = q.Get("session")
-	tq.Name = q.Get("name")
-	tq.Model = q.Get("model")
-	for _, t := range q["tag"] {
-		k, v, ok := strings.Cut(t, ":")
-		if !ok || k == "" {
-			return tq, badRequest("tag: want key:value, got %q", t)
-		}
-		if tq.Tags == nil {
-			tq.Tags = map[string]string{}
-		}
-		tq.Tags[k] = v
-	}
-	switch s := q.Get("status"); s {
-	case "", "any":
-	case "error":
-		tq.ErrorOnly = true
-	default:
-		return tq, badRequest("status: want error or any, got %q", s)
-	}
-	if tq.MinDuration, err = parseDuration("min_duration", q.Get("min_duration")); err != nil {
-		return tq, err
-	}
-	if v := q.Get("min_cost"); v != "" {
-		c, perr := strconv.ParseFloat(v, 64)
-		if perr != nil || c < 0 || math.IsNaN(c) || math.IsInf(c, 0) {
-			return tq, badRequest("min_cost: want a non-negative number of USD, got %q", v)
-		}
-		tq.MinCost = c
-	}
-	return tq, nil
-}
-
 func (a *api) searchTraces(w http.ResponseWriter, r *http.Request) {
 	tq, err := a.traceQuery(r)
 	if err != nil {
@@ -495,21 +358,11 @@ func (a *api) indexLagMs() float64 {
 }
 
 func (a *api) searchSessions(w http.ResponseWriter, r *http.Request) {
-	var sq store.SessionQuery
-	var err error
-	if sq.Repo, err = a.resolveRepo(r); err != nil {
+	sq, err := a.sessionQuery(r)
+	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	if sq.From, sq.To, err = a.parseRange(r); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	if sq.Limit, err = a.parseLimit(r.URL.Query().Get("limit")); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	sq.Cursor = r.URL.Query().Get("cursor")
 	page, err := a.st.SearchSessions(r.Context(), sq)
 	if err != nil {
 		a.fail(w, r, searchError("search sessions", sq.Cursor, err))
@@ -534,15 +387,6 @@ func searchError(what, cursor string, err error) error {
 }
 
 // ---- trees and nodes ----
-
-// validID bounds ids by the limit ingest enforces (commit.MaxIDLen), so
-// every stored id is readable and no longer one is looked up.
-func validID(name, id string) error {
-	if id == "" || len(id) > commit.MaxIDLen {
-		return badRequest("%s: must be 1-%d characters", name, commit.MaxIDLen)
-	}
-	return nil
-}
 
 // getTrace assembles the tree from the commits on every request, so the
 // answer is never older than the store (the summary index may lag).
@@ -593,12 +437,6 @@ func (a *api) getAssembled(w http.ResponseWriter, r *http.Request, kind commit.E
 	writeJSON(w, http.StatusOK, v)
 }
 
-var knownEntities = map[commit.Entity]bool{
-	commit.EntitySession: true, commit.EntityTrace: true, commit.EntitySpan: true,
-	commit.EntityGeneration: true, commit.EntityRetrieval: true, commit.EntityToolCall: true,
-	commit.EntityError: true, commit.EntityStorage: true,
-}
-
 // historyEntry is one commit of a node as "what arrived when". Seed
 // commits (a parent's add-* that creates the node) carry the node they were
 // sent on in From.
@@ -625,9 +463,9 @@ func (a *api) getEntity(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	kind := commit.Entity(r.PathValue("kind"))
-	if !knownEntities[kind] {
-		a.fail(w, r, badRequest("kind: unknown entity %q", kind))
+	kind, err := parseKind(r.PathValue("kind"))
+	if err != nil {
+		a.fail(w, r, err)
 		return
 	}
 	id := r.PathValue("id")

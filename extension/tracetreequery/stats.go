@@ -28,37 +28,6 @@ type statsResponse struct {
 	Groups []store.StatsGroup `json:"groups"`
 }
 
-// statsQuery reads a stats request: the trace filters of a search plus
-// step and by.
-func (a *api) statsQuery(r *http.Request) (store.StatsQuery, error) {
-	tq, err := a.traceFilter(r)
-	if err != nil {
-		return store.StatsQuery{}, err
-	}
-	q := r.URL.Query()
-	sq := store.StatsQuery{TraceQuery: tq, Step: defaultStatsStep, By: q.Get("by")}
-	if v := q.Get("step"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return sq, badRequest("step: want a Go duration like 1h or 15m, got %q", v)
-		}
-		sq.Step = d
-	}
-	if sq.To.IsZero() {
-		sq.To = time.Now().UTC()
-		if !sq.From.IsZero() && !sq.To.After(sq.From) {
-			return sq, badRequest("from must be in the past when to is not given")
-		}
-	}
-	if sq.From.IsZero() {
-		sq.From = sq.To.Add(-defaultStatsRange)
-	}
-	if _, err := sq.Plan(); err != nil {
-		return sq, statsBadRequest(err)
-	}
-	return sq, nil
-}
-
 func statsBadRequest(err error) error {
 	return badRequest("%s", strings.TrimPrefix(err.Error(), store.ErrBadStatsQuery.Error()+": "))
 }
