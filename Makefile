@@ -11,7 +11,8 @@ BIN         := bin/otelcol-genai
 CONFIG      ?= configs/default.yaml
 
 export GOFLAGS   := -trimpath
-# DataDog modules the checksum database does not know (see DESIGN.md).
+# DataDog modules the checksum database does not know; after the first
+# download go.sum pins them.
 export GONOSUMDB := github.com/DataDog/*
 export GENAI_DATA_DIR ?= ./data
 

@@ -20,7 +20,7 @@ import (
 	"github.com/otelcol-genai/otelcol-genai/internal/repoaccess"
 )
 
-// successBody is the answer every SDK accepts (reference §2.5): 200, JSON
+// successBody is the answer every SDK accepts (docs/protocol.md §2.5): 200, JSON
 // object, no `error` key.
 const successBody = `{"data":{"success":true}}`
 
@@ -157,7 +157,7 @@ func httpStatusFromCode(c codes.Code) int {
 }
 
 // rawQueryValue reads a query parameter without treating '+' as a space: the
-// JS and Python SDKs do not URL-encode upload-url values (reference §2.1), so
+// JS and Python SDKs do not URL-encode upload-url values (docs/protocol.md §2.1), so
 // a MIME type like image/svg+xml arrives with a literal '+'. Percent escapes
 // are decoded when they are valid.
 func rawQueryValue(rawQuery, name string) string {
