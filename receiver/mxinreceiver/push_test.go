@@ -210,10 +210,10 @@ func TestPartlyMalformedBody(t *testing.T) {
 	assert.Equal(t, commit.ActionCreate, got[0].Action)
 	assert.Equal(t, commit.ActionEnd, got[1].Action)
 
-	refused := counterByAttrs(t, e, "otelcol_receiver_mxin_commits_refused")
+	refused := counterByAttrs(t, e, "otelcol_mxin_commits_refused")
 	assert.EqualValues(t, 2, refused[attrKey("", "", reasonMalformed)])
 	assert.EqualValues(t, 1, refused[attrKey("widget", "create", reasonUnknownEntity)])
-	accepted := counterByAttrs(t, e, "otelcol_receiver_mxin_commits_accepted")
+	accepted := counterByAttrs(t, e, "otelcol_mxin_commits_accepted")
 	assert.EqualValues(t, 1, accepted[attrKey("trace", "create", "")])
 	assert.EqualValues(t, 1, accepted[attrKey("trace", "end", "")])
 }
@@ -312,7 +312,7 @@ func TestPipelineErrors(t *testing.T) {
 			assert.Equal(t, tt.retryAfter, resp.header.Get("Retry-After"))
 			// An `error` key: the SDK keeps the batch and resends it.
 			assert.JSONEq(t, `{"error":{"message":"pipeline refused the data; resend later: `+tt.wantMsg+`"}}`, string(resp.body))
-			refused := counterByAttrs(t, e, "otelcol_receiver_mxin_commits_refused")
+			refused := counterByAttrs(t, e, "otelcol_mxin_commits_refused")
 			assert.EqualValues(t, 1, refused[attrKey("trace", "create", reasonPipeline)])
 		})
 	}
