@@ -336,6 +336,17 @@ function summarize(data) {
   return s && s.length > 80 ? `${s.slice(0, 77)}…` : s || '';
 }
 
+// linksSection lists the span's links (an agent hand-off to or from
+// another trace) as links to that trace, with the linked span selected.
+function linksSection(links) {
+  return section(`Links (${links.length})`, 'links', el('ul', { class: 'plain links-list' }, links.map((l) => {
+    const href = `/traces/${encodeURIComponent(l.traceId)}${l.spanId ? `?span=${encodeURIComponent(l.spanId)}` : ''}`;
+    return el('li', null,
+      el('a', { href, 'data-link': true, class: 'mono span-link' }, l.spanId ? `${l.traceId} / ${l.spanId}` : l.traceId),
+      isEmpty(l.attributes) ? null : mapTable(l.attributes));
+  })));
+}
+
 // ---- the pane ----
 
 export function renderDetail(n, { signal, traceStart = 0 } = {}) {
@@ -350,6 +361,8 @@ export function renderDetail(n, { signal, traceStart = 0 } = {}) {
     ['end', n.endTimestamp ? fmtTime(n.endTimestamp) : ''],
     ['duration', n.durationMs !== undefined ? fmtDuration(n.durationMs) : ''],
     ['session', n.sessionId ? el('a', { href: `/sessions/${encodeURIComponent(n.sessionId)}`, 'data-link': true }, n.sessionId) : ''],
+    ['span kind', n.spanKind || ''],
+    ['counted in', n.pairedWith ? el('span', { class: 'mono', title: 'the server half of a CLIENT/SERVER pair: the same call is counted on the caller' }, n.pairedWith) : ''],
     ['commits', n.commitCount],
     ['subtree', n.totals && n.children && n.children.length ? `${fmtInt(n.totals.totalTokens)} tokens · ${fmtCost(n.totals.cost)} · ${n.totals.errors} errors` : ''],
   ]));
@@ -369,6 +382,7 @@ export function renderDetail(n, { signal, traceStart = 0 } = {}) {
     if (n.output !== undefined && n.kind === 'generation') out.append(section('Output', 'output', jsonBlock(n.output)));
   }
 
+  if (!isEmpty(n.links)) out.append(linksSection(n.links));
   if (!isEmpty(n.attachments)) out.append(attachmentsSection(n.attachments, signal));
   if (!isEmpty(n.events)) out.append(eventsSection(n.events, traceStart));
   if (!isEmpty(n.feedback)) out.append(feedbackSection(n.feedback));
