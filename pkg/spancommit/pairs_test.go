@@ -170,3 +170,70 @@ func TestPairTotalsProperty(t *testing.T) {
 		t.Fatal("no case produced a CLIENT/SERVER pair: the generator does not exercise the rule")
 	}
 }
+
+// TestSpanIdentityInTree: a span's kind, parent span id and links land on
+// its node, and its trace records the OTLP origin, in the tree JSON.
+func TestSpanIdentityInTree(t *testing.T) {
+	other := pcommon.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36}
+	td := ptrace.NewTraces()
+	ss := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty()
+	root := ss.Spans().AppendEmpty()
+	root.SetTraceID(otlpTrace)
+	root.SetSpanID(sid(1))
+	root.SetName("triage-agent")
+	root.SetStartTimestamp(pcommon.NewTimestampFromTime(at(0)))
+	root.SetEndTimestamp(pcommon.NewTimestampFromTime(at(50)))
+	gen := ss.Spans().AppendEmpty()
+	gen.SetTraceID(otlpTrace)
+	gen.SetSpanID(sid(2))
+	gen.SetParentSpanID(sid(1))
+	gen.SetKind(ptrace.SpanKindServer)
+	gen.SetName("chat gpt-4o")
+	gen.SetStartTimestamp(pcommon.NewTimestampFromTime(at(10)))
+	gen.SetEndTimestamp(pcommon.NewTimestampFromTime(at(20)))
+	_ = gen.Attributes().FromRaw(map[string]any{"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o"})
+	l := gen.Links().AppendEmpty()
+	l.SetTraceID(other)
+	l.SetSpanID(sid(9))
+	l.Attributes().PutStr("handoff", "billing-agent")
+	gen.Links().AppendEmpty() // an empty link (no trace id) is dropped
+
+	cs, err := spancommit.FromTraces(normalize(t, td), commit.NewVersioner())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := memstore.New()
+	storeCommits(t, s, cs)
+	tr, err := tree.AssembleTrace(context.Background(), s, commit.NodeRef{Repo: "default", Kind: commit.EntityTrace, ID: otlpTrace.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Root.Origin != commit.OriginOTLP {
+		t.Errorf("trace origin %q", tr.Root.Origin)
+	}
+	var g *tree.TreeNode
+	tree.Walk(tr.Root, func(n *tree.TreeNode) {
+		if n.ID == sid(2).String() {
+			g = n
+		}
+	})
+	if g == nil {
+		t.Fatal("generation missing")
+	}
+	b, err := json.Marshal(g.Node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		SpanKind     string            `json:"spanKind"`
+		ParentSpanID string            `json:"parentSpanId"`
+		Links        []json.RawMessage `json:"links"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"0000000000000009","attributes":{"handoff":"billing-agent"}}`
+	if got.SpanKind != "server" || got.ParentSpanID != sid(1).String() || len(got.Links) != 1 || string(got.Links[0]) != want {
+		t.Errorf("identity JSON: %s", b)
+	}
+}
