@@ -55,6 +55,10 @@ func (e *tokenBudget) Evaluate(_ context.Context, s Subject) (Result, error) {
 	if total == 0 {
 		total = s.InputTokens + s.OutputTokens
 	}
+	if total == 0 {
+		// No usage reported is unknown usage, not a frugal call.
+		return Result{}, fmt.Errorf("%w: %s %s has no token usage", ErrNotApplicable, s.Kind, s.EntityID)
+	}
 	r := Result{Evaluator: e.name, Score: 1, Pass: true}
 	var over, within []string
 	check := func(what string, limit, actual int64) {

@@ -59,6 +59,14 @@ func renderMessages(ms []Message) string {
 	return b.String()
 }
 
+// label names a field in a reason: "all" reads as "text".
+func label(field string) string {
+	if field == FieldAll {
+		return "text"
+	}
+	return field
+}
+
 // clip shortens s for a reason, on a rune boundary.
 func clip(s string, n int) string {
 	if len(s) <= n {

@@ -22,9 +22,9 @@ func (e *validJSON) Name() string { return e.name }
 
 func (e *validJSON) Evaluate(_ context.Context, s Subject) (Result, error) {
 	if why := jsonProblem(text(&s, e.field)); why != "" {
-		return Result{Evaluator: e.name, Score: 0, Reason: e.field + " " + why}, nil
+		return Result{Evaluator: e.name, Score: 0, Reason: label(e.field) + " " + why}, nil
 	}
-	return Result{Evaluator: e.name, Score: 1, Pass: true, Reason: e.field + " is valid JSON"}, nil
+	return Result{Evaluator: e.name, Score: 1, Pass: true, Reason: label(e.field) + " is valid JSON"}, nil
 }
 
 // jsonProblem says why t is not one JSON value, or "".
@@ -78,17 +78,17 @@ func (e *jsonSchema) Name() string { return e.name }
 func (e *jsonSchema) Evaluate(_ context.Context, s Subject) (Result, error) {
 	t := text(&s, e.field)
 	if why := jsonProblem(t); why != "" {
-		return Result{Evaluator: e.name, Score: 0, Reason: e.field + " " + why}, nil
+		return Result{Evaluator: e.name, Score: 0, Reason: label(e.field) + " " + why}, nil
 	}
 	inst, err := jsonschema.UnmarshalJSON(strings.NewReader(t))
 	if err != nil {
-		return Result{Evaluator: e.name, Score: 0, Reason: e.field + " is not valid JSON: " + err.Error()}, nil
+		return Result{Evaluator: e.name, Score: 0, Reason: label(e.field) + " is not valid JSON: " + err.Error()}, nil
 	}
 	if err := e.schema.Validate(inst); err != nil {
 		return Result{Evaluator: e.name, Score: 0,
-			Reason: e.field + " does not match the schema: " + clip(schemaError(err, e.printer), 400)}, nil
+			Reason: label(e.field) + " does not match the schema: " + clip(schemaError(err, e.printer), 400)}, nil
 	}
-	return Result{Evaluator: e.name, Score: 1, Pass: true, Reason: e.field + " matches the schema"}, nil
+	return Result{Evaluator: e.name, Score: 1, Pass: true, Reason: label(e.field) + " matches the schema"}, nil
 }
 
 // schemaError flattens a validation error to its leaf causes, one line.

@@ -49,7 +49,7 @@ func (e *regexEval) Evaluate(_ context.Context, s Subject) (Result, error) {
 	if matched {
 		verb = "matches"
 	}
-	r.Reason = fmt.Sprintf("%s %s /%s/", e.field, verb, clip(e.pattern, 100))
+	r.Reason = fmt.Sprintf("%s %s /%s/", label(e.field), verb, clip(e.pattern, 100))
 	return r, nil
 }
 
@@ -92,9 +92,9 @@ func (e *contains) Evaluate(_ context.Context, s Subject) (Result, error) {
 	case e.negate:
 		r.Pass = len(found) == 0
 		if r.Pass {
-			r.Reason = fmt.Sprintf("%s contains none of the %d forbidden values", e.field, len(e.values))
+			r.Reason = fmt.Sprintf("%s contains none of the %d forbidden values", label(e.field), len(e.values))
 		} else {
-			r.Reason = fmt.Sprintf("%s contains forbidden %s", e.field, strings.Join(found, ", "))
+			r.Reason = fmt.Sprintf("%s contains forbidden %s", label(e.field), strings.Join(found, ", "))
 		}
 		r.Score = 1 - float64(len(found))/float64(len(e.values))
 		if !r.Pass {
@@ -112,11 +112,11 @@ func (e *contains) Evaluate(_ context.Context, s Subject) (Result, error) {
 	}
 	switch {
 	case r.Pass && e.all:
-		r.Reason = fmt.Sprintf("%s contains all %d values", e.field, len(e.values))
+		r.Reason = fmt.Sprintf("%s contains all %d values", label(e.field), len(e.values))
 	case r.Pass:
-		r.Reason = fmt.Sprintf("%s contains %s", e.field, strings.Join(found, ", "))
+		r.Reason = fmt.Sprintf("%s contains %s", label(e.field), strings.Join(found, ", "))
 	default:
-		r.Reason = fmt.Sprintf("%s lacks %s", e.field, strings.Join(missing, ", "))
+		r.Reason = fmt.Sprintf("%s lacks %s", label(e.field), strings.Join(missing, ", "))
 	}
 	return r, nil
 }
@@ -131,10 +131,10 @@ func (e *empty) Name() string { return e.name }
 func (e *empty) Evaluate(_ context.Context, s Subject) (Result, error) {
 	t := strings.TrimSpace(text(&s, e.field))
 	if t == "" {
-		return Result{Evaluator: e.name, Score: 0, Reason: e.field + " is empty"}, nil
+		return Result{Evaluator: e.name, Score: 0, Reason: label(e.field) + " is empty"}, nil
 	}
 	return Result{Evaluator: e.name, Score: 1, Pass: true,
-		Reason: fmt.Sprintf("%s has %d characters", e.field, len([]rune(t)))}, nil
+		Reason: fmt.Sprintf("%s has %d characters", label(e.field), len([]rune(t)))}, nil
 }
 
 // DefaultRefusals are the phrases the refusal evaluator looks for when no
@@ -195,8 +195,8 @@ func (e *refusal) Evaluate(_ context.Context, s Subject) (Result, error) {
 	for i, p := range e.folded {
 		if strings.Contains(t, p) {
 			return Result{Evaluator: e.name, Score: 0,
-				Reason: fmt.Sprintf("%s is a refusal (%q)", e.field, e.phrases[i])}, nil
+				Reason: fmt.Sprintf("%s is a refusal (%q)", label(e.field), e.phrases[i])}, nil
 		}
 	}
-	return Result{Evaluator: e.name, Score: 1, Pass: true, Reason: e.field + " is not a refusal"}, nil
+	return Result{Evaluator: e.name, Score: 1, Pass: true, Reason: label(e.field) + " is not a refusal"}, nil
 }
