@@ -7,7 +7,7 @@ import (
 
 // emailRE is an address as people write it in text: a dot-atom local part
 // (letters of any script) and a domain with an alphabetic top-level label.
-var emailRE = regexp.MustCompile(`[\p{L}\p{N}._%+\-']+@[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)*\.\p{L}{2,24}`)
+var emailRE = regexp.MustCompile(`[\p{L}\p{N}_.%+\-']+@[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)*\.\p{L}{2,24}`)
 
 // fileExts are "top-level domains" that are really file extensions, as in
 // icon@2x.png or logo@3x.webp (retina asset names).

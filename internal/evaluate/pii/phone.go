@@ -2,6 +2,7 @@ package pii
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
@@ -20,9 +21,9 @@ var (
 	ipRE   = regexp.MustCompile(`^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$`)
 	// refWordRE are words after which a number is a reference, not a
 	// phone (English and German).
-	refWordRE = regexp.MustCompile(`(?i)(?:\b(?:order|orders|invoice|ticket|tracking|ref|reference|account|acct|isbn|issn|serial|sku|case|booking|confirmation|transaction|txn|id|no|nr|number|version|build|patent|po|batch|lot|zip|postcode|plz|bestellung|bestellnummer|rechnung|rechnungsnummer|kundennummer|auftrag|auftragsnummer|sendungsnummer|vorgang|vorgangsnummer|artikel|artikelnummer|aktenzeichen|iban|konto|kontonummer|blz|steuernummer)\b|#)(?:[\s:.#-]|\b(?:is|was|ist|lautet|war)\b)*$`)
+	refWordRE = regexp.MustCompile(`(?i)(?:\b(?:\p{L}*nummer|order|orders|invoice|meeting|passcode|pin|upc|ean|gtin|ticket|tracking|ref|reference|account|acct|isbn|issn|serial|sku|case|booking|confirmation|transaction|txn|id|no|nr|number|version|build|patent|po|batch|lot|zip|postcode|plz|bestellung|bestellnummer|rechnung|rechnungsnummer|kundennummer|auftrag|auftragsnummer|sendungsnummer|vorgang|vorgangsnummer|artikel|artikelnummer|aktenzeichen|iban|konto|kontonummer|blz|steuernummer)\b|#)(?:[\s:.#-]|\b(?:is|was|ist|lautet|war)\b)*$`)
 	// phoneWordRE are words that announce a phone number.
-	phoneWordRE = regexp.MustCompile(`(?i)\b(?:phone|tel|telephone|call|mobile|cell|fax|whatsapp|sms|text|dial|hotline|telefon|telefonnummer|tel\.|handy|mobil|anrufen|rufen|ruf|erreichbar|unter)\b`)
+	phoneWordRE = regexp.MustCompile(`(?i)\b(?:phone|tel|telephone|call|callback|mobile|cell|fax|whatsapp|sms|text|dial|hotline|telefon|telefonnummer|handynummer|mobilnummer|rufnummer|faxnummer|handy|mobil|anrufen|rufen|ruf|rückruf|erreichbar|unter)\b`)
 )
 
 func findPhones(d *Detector, text string, taken *claims) []Finding {
@@ -31,7 +32,8 @@ func findPhones(d *Detector, text string, taken *claims) []Finding {
 		s, e := m[0], m[1]
 		// A trailing separator or an unbalanced parenthesis is not part of
 		// the number.
-		cand := strings.TrimRight(text[s:e], " \u00a0-./(")
+		cand := balanced(text[s:e])
+		cand = strings.TrimRight(cand, " \u00a0-./(")
 		e = s + len(cand)
 		if strings.HasPrefix(cand, "(") && !strings.Contains(cand, ")") {
 			cand, s = cand[1:], s+1
@@ -95,6 +97,9 @@ func (d *Detector) phone(text string, s, e int, cand string) (Finding, bool) {
 	if onlyDots(cand) && !international && !dottedPhone(cand) {
 		return Finding{}, false // a version or a decimal
 	}
+	if !international && notPhoneShape(cand) {
+		return Finding{}, false
+	}
 	if international {
 		num := "+" + strings.TrimPrefix(digits, "00")
 		if strings.HasPrefix(cand, "+") {
@@ -106,12 +111,75 @@ func (d *Detector) phone(text string, s, e int, cand string) (Finding, bool) {
 		return Finding{}, false
 	}
 	for _, region := range d.regions {
+		// Where the national format starts with a trunk prefix (0 in
+		// Europe and India), people write it: a number without it is
+		// not that country's national format.
+		if ndd := phonenumbers.GetNddPrefixForRegion(region, true); ndd == "0" && !strings.HasPrefix(digits, ndd) {
+			continue
+		}
 		p, err := phonenumbers.Parse(cand, region)
 		if err == nil && phonenumbers.IsValidNumberForRegion(p, region) {
 			return Finding{Kind: Phone, Start: s, End: e, Detail: region}, true
 		}
 	}
 	return Finding{}, false
+}
+
+// balanced cuts s before a '(' that no ')' closes: "3 850 809 (2023"
+// is a number followed by a year in parentheses, not one number.
+func balanced(s string) string {
+	for i := 1; i < len(s); i++ {
+		if s[i] == '(' && !strings.Contains(s[i:], ")") {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// groups returns the lengths of the digit groups of s.
+func groups(s string) []int {
+	var out []int
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) {
+			n++
+			continue
+		}
+		if n > 0 {
+			out = append(out, n)
+		}
+		n = 0
+	}
+	if n > 0 {
+		out = append(out, n)
+	}
+	return out
+}
+
+// notPhoneShape reports national candidates whose grouping says they are
+// something else: the SSN's 3-2-4 (an SSN that failed its own rules is
+// still not a phone number), thousands grouping 1-3 digits then groups of
+// exactly three ("3 850 809"), and short groups of one or two digits
+// other than the French and Belgian five pairs (lottery numbers, lists).
+func notPhoneShape(cand string) bool {
+	g := groups(cand)
+	if len(g) == 3 && g[0] == 3 && g[1] == 2 && g[2] == 4 {
+		return true
+	}
+	if len(g) >= 3 && g[0] <= 3 && cand[0] != '0' && cand[0] != '(' {
+		thousands := true
+		for _, n := range g[1:] {
+			thousands = thousands && n == 3
+		}
+		if thousands {
+			return true
+		}
+	}
+	short := true
+	for _, n := range g {
+		short = short && n <= 2
+	}
+	return short && !(len(g) == 5 && slices.Equal(g, []int{2, 2, 2, 2, 2}))
 }
 
 func onlyDots(s string) bool {
