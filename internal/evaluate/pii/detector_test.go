@@ -174,3 +174,24 @@ func TestConfigValidate(t *testing.T) {
 	_, err := New(Config{Kinds: []string{"x"}})
 	assert.Error(t, err)
 }
+
+func TestReferenceWords(t *testing.T) {
+	for before, want := range map[string]bool{
+		"Your order #":              true,
+		"Order number is ":          true,
+		"Kundennummer: ":            true,
+		"Die Bestellnummer lautet ": true,
+		"ref: ":                     true,
+		"#":                         true,
+		"My phone number is ":       false,
+		"Telefonnummer: ":           false,
+		"callback number: ":         false,
+		"Call me at ":               false,
+		"I paid ":                   false,
+	} {
+		assert.Equal(t, want, reference(before), "%q", before)
+	}
+	assert.True(t, announced("you can call me on "))
+	assert.True(t, announced("Sie erreichen mich mobil unter "))
+	assert.False(t, announced("the total is "))
+}
