@@ -155,7 +155,7 @@ type JudgeConfig struct {
 	ResponseFormat string `mapstructure:"response_format"`
 }
 
-// Judge defaults, applied by Config.Unmarshal and, for fields whose zero is
+// Judge defaults, applied by JudgeConfig.Unmarshal and, for fields whose zero is
 // meaningless, by New.
 const (
 	DefaultJudgeThreshold      = 0.5
@@ -166,12 +166,15 @@ const (
 	DefaultJudgeConcurrency    = 4
 )
 
-// Unmarshal fills the defaults before decoding, so an evaluator in a YAML
-// list gets them (the collector's factories cannot pre-fill list elements)
-// and an explicit `max_retries: 0` stays 0.
-func (c *Config) Unmarshal(conf *confmap.Conf) error {
-	*c = Config{Judge: defaultJudge()}
-	return conf.Unmarshal(c)
+// Unmarshal fills the defaults before decoding the judge block, so a judge
+// in a YAML list of evaluators gets them (the collector's factories cannot
+// pre-fill list elements) and an explicit `max_retries: 0` stays 0. It is
+// on JudgeConfig, not Config, so an engine can squash Config into its own
+// evaluator struct (adding sampling and filter keys) and confmap still
+// reports misspelt keys.
+func (j *JudgeConfig) Unmarshal(conf *confmap.Conf) error {
+	*j = defaultJudge()
+	return conf.Unmarshal(j)
 }
 
 func defaultJudge() JudgeConfig {
