@@ -8,36 +8,30 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 )
 
-// engineEvaluator is how an engine may wrap Config with its own sampling
-// and filter fields.
-type engineEvaluator struct {
-	Config `mapstructure:",squash"`
-	Rate   float64  `mapstructure:"rate"`
-	Kinds  []string `mapstructure:"entity_kinds"`
+func TestConfigUnmarshalIsStrictAndFillsJudgeDefaults(t *testing.T) {
+	var c Config
+	require.NoError(t, c.Unmarshal(confmap.NewFromStringMap(map[string]any{
+		"name": "relevance", "type": "llm_judge",
+		"judge": map[string]any{"base_url": "http://h/v1", "model": "m", "template": "relevance", "max_retries": 0},
+	})))
+	assert.Equal(t, DefaultJudgeTimeout, c.Judge.Timeout)
+	assert.Equal(t, DefaultJudgeConcurrency, c.Judge.Concurrency)
+	assert.Equal(t, 0, c.Judge.MaxRetries, "an explicit 0 stays 0")
+	require.NoError(t, c.Validate())
+
+	err := c.Unmarshal(confmap.NewFromStringMap(map[string]any{"name": "x", "type": "latency", "max_msec": 3}))
+	assert.ErrorContains(t, err, "max_msec", "a misspelt key is reported")
 }
 
-func TestConfigSquashedIntoAnEngineConfig(t *testing.T) {
-	conf := confmap.NewFromStringMap(map[string]any{
-		"evaluators": []any{map[string]any{
-			"name": "relevance", "type": "llm_judge", "rate": 0.25, "entity_kinds": []any{"generation"},
-			"judge": map[string]any{"base_url": "http://h/v1", "model": "m", "template": "relevance"},
-		}},
-	})
-	var got struct {
-		Evaluators []engineEvaluator `mapstructure:"evaluators"`
+// The collector validates a component config by walking every nested
+// struct and calling its Validate: a pii evaluator's empty judge block must
+// not be judged on its own.
+func TestConfigWalkerValidatesOnlyConfig(t *testing.T) {
+	type component struct {
+		Evaluators []Config `mapstructure:"evaluators"`
 	}
-	require.NoError(t, conf.Unmarshal(&got))
-	require.Len(t, got.Evaluators, 1)
-	e := got.Evaluators[0]
-	assert.Equal(t, 0.25, e.Rate)
-	assert.Equal(t, []string{"generation"}, e.Kinds)
-	assert.Equal(t, "relevance", e.Name)
-	assert.Equal(t, DefaultJudgeMaxRetries, e.Judge.MaxRetries, "defaults still filled")
-	require.NoError(t, e.Config.Validate())
-
-	// A misspelt key is still reported.
-	bad := confmap.NewFromStringMap(map[string]any{
-		"evaluators": []any{map[string]any{"name": "x", "type": "latency", "max_msec": 3}},
-	})
-	assert.Error(t, bad.Unmarshal(&got))
+	ok := &component{Evaluators: []Config{{Name: "pii", Type: TypePII}}}
+	require.NoError(t, confmap.Validate(ok))
+	bad := &component{Evaluators: []Config{{Name: "pii", Type: TypePII, Kinds: []string{"dna"}}}}
+	assert.ErrorContains(t, confmap.Validate(bad), `kinds[0]: unknown "dna"`)
 }
