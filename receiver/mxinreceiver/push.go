@@ -187,7 +187,7 @@ func (r *mxinReceiver) linkLargeLog(ctx context.Context, key string, c commit.Co
 	if !ok {
 		return nil
 	}
-	if err := r.blobs.Set(ctx, link.Name, []byte{}); err != nil {
+	if err := r.blobs.Set(ctx, link.Name, []byte(key)); err != nil {
 		return fmt.Errorf("set %q: %w", link.Name, err)
 	}
 	return nil
