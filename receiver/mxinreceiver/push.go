@@ -31,7 +31,7 @@ const receiverFormat = "mxin"
 // million bad lines must not produce a response of the same size.
 const maxReportedLines = 100
 
-// knownEntities are the entities the SDKs put on the wire (reference §2.2).
+// knownEntities are the entities the SDKs put on the wire (docs/protocol.md §2.2).
 var knownEntities = map[commit.Entity]bool{
 	commit.EntitySession: true, commit.EntityTrace: true, commit.EntitySpan: true,
 	commit.EntityGeneration: true, commit.EntityRetrieval: true, commit.EntityToolCall: true,

@@ -27,7 +27,7 @@ import (
 
 const invalidAccess = `{"code":403,"message":"Invalid access error"}`
 
-// lineGrammar is the reference's line regex (mxin2-protocol §2.2).
+// lineGrammar is the protocol's line regex (docs/protocol.md §2.2).
 var lineGrammar = regexp.MustCompile(`^([a-z_]+)\{id=(.*?),action=([a-z-]+),data=(.*)\}$`)
 
 type wantCommit struct{ entity, id, action, data string }
@@ -89,7 +89,7 @@ func TestReplayCapture(t *testing.T) {
 		case c.Method == http.MethodPost:
 			resp := e.push(testRepo, testKey, []byte(c.Body))
 			require.Equal(t, http.StatusOK, resp.code, string(resp.body))
-			// The expectation comes from the reference grammar (§2.2), not
+			// The expectation comes from the protocol grammar (docs/protocol.md §2.2), not
 			// from the parser under test.
 			n := 0
 			for _, l := range strings.Split(c.Body, "\n") {

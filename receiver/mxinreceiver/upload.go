@@ -25,7 +25,7 @@ import (
 const maxKeyLen = 1024
 
 // urlSigner signs upload URLs. The Python and Go SDKs PUT to the URL without
-// an API key (reference §2.1 #4), so the URL itself must prove it was minted
+// an API key (docs/protocol.md §2.1 #4), so the URL itself must prove it was minted
 // for an authenticated caller: an HMAC over the key and the expiry.
 type urlSigner struct {
 	secret []byte
