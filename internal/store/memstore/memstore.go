@@ -467,8 +467,9 @@ func (s *Store) SetIndexCheckpoint(ctx context.Context, pos uint64) error {
 	return nil
 }
 
-// Delete removes nodes, their edges in both directions and the summary rows
-// of traces and sessions among them.
+// Delete removes nodes, their edges in both directions, the blobs they own
+// (store.OwnedBy, with linked large logs) and the summary rows of traces and
+// sessions among them.
 func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -494,6 +495,14 @@ func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
 			}
 		}
 		delete(s.parents, r)
+		for k := range s.blobs {
+			if store.OwnedBy(r, k.Repo, k.ID) {
+				if ll, ok := store.LinkedLargeLog(r, k.ID); ok {
+					delete(s.blobs, summaryKey{Repo: ll.Repo, ID: ll.Name})
+				}
+				delete(s.blobs, k)
+			}
+		}
 		switch r.Kind {
 		case commit.EntityTrace:
 			delete(s.traces, summaryKey{Repo: r.Repo, ID: r.ID})
