@@ -2,17 +2,19 @@
 #
 # GOFLAGS=-trimpath everywhere: ocb always compiles with -trimpath, so `go test`
 # with the same flag reuses ocb's compiled packages from the build cache (the
-# Datadog exporter's tree alone takes minutes to compile on 2 cores).
+# contrib tree takes minutes to compile on 2 cores). See README.md and docs/.
 
 GO          ?= go
-OCB_VERSION := v0.155.0
-OCB         ?= $(shell $(GO) env GOPATH)/bin/builder
+OCB_VERSION := v0.165.0
+# Versioned name: a builder of an older release already on the machine is not reused.
+OCB         ?= $(shell $(GO) env GOPATH)/bin/builder-$(OCB_VERSION)
 BIN         := bin/otelcol-genai
 CONFIG      ?= configs/default.yaml
 
 export GOFLAGS   := -trimpath
-# DataDog modules the checksum database does not know (see DESIGN.md).
-export GONOSUMDB := github.com/DataDog/*
+# Collector v0.165.0 and its ocb need Go >= 1.26.9; machines may ship an older
+# Go, so the go command fetches this toolchain from the module proxy (once).
+export GOTOOLCHAIN := go1.27.3
 export GENAI_DATA_DIR ?= ./data
 
 # Packages cheap enough to test under the race detector within CI's budget:
@@ -26,7 +28,9 @@ GO_SOURCES := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './b
 all: build
 
 $(OCB):
-	GOFLAGS= $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
+	GOFLAGS= GOBIN=$(CURDIR)/build/tools $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
+	@mkdir -p $(dir $(OCB))
+	mv build/tools/builder $(OCB)
 
 ## build: assemble bin/otelcol-genai with ocb from builder-config.yaml
 build: $(BIN)
