@@ -68,8 +68,8 @@ func TestEvaluationMetrics(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[string]int64{
-		"genai.evaluation.result=fail,genai.evaluator.name=pii,maxim.entity.kind=generation,maxim.repo.id=r1":        1,
-		"genai.evaluation.result=pass,genai.evaluator.name=pii,maxim.entity.kind=generation,maxim.repo.id=r1":        2,
+		"genai.evaluation.result=fail,genai.evaluator.name=pii,maxim.entity.kind=generation,maxim.repo.id=r1":   1,
+		"genai.evaluation.result=pass,genai.evaluator.name=pii,maxim.entity.kind=generation,maxim.repo.id=r1":   2,
 		"genai.evaluation.result=error,genai.evaluator.name=relevance,maxim.entity.kind=trace,maxim.repo.id=r1": 1,
 	}, counts)
 	assert.Equal(t, uint64(3), score.Count())

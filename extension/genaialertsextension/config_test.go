@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
-	"go.opentelemetry.io/collector/confmap/xconfmap"
 
 	"github.com/otelcol-genai/otelcol-genai/extension/genaialertsextension/internal/metadata"
 )
@@ -32,12 +32,12 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, defaultHistoryLimit, cfg.HistoryLimit)
 	assert.True(t, cfg.RetryOnFailure.Enabled)
 	require.Len(t, cfg.Rules, 1)
-	require.NoError(t, xconfmap.Validate(cfg))
+	require.NoError(t, confmap.Validate(cfg))
 }
 
 func TestCustomConfig(t *testing.T) {
 	cfg := loadConfig(t, "custom")
-	require.NoError(t, xconfmap.Validate(cfg))
+	require.NoError(t, confmap.Validate(cfg))
 	assert.Equal(t, component.MustNewIDWithName("tracetree_store", "shared"), cfg.Store)
 	assert.Equal(t, "postgres", cfg.Backend)
 	assert.Equal(t, 30*time.Second, cfg.EvaluationInterval)
@@ -68,7 +68,7 @@ func TestCustomConfig(t *testing.T) {
 }
 
 func TestConfigValidateErrors(t *testing.T) {
-	err := xconfmap.Validate(loadConfig(t, "bad"))
+	err := confmap.Validate(loadConfig(t, "bad"))
 	require.Error(t, err)
 	for _, want := range []string{
 		"evaluation_interval", "history_limit",
@@ -79,5 +79,5 @@ func TestConfigValidateErrors(t *testing.T) {
 	} {
 		assert.ErrorContains(t, err, want)
 	}
-	assert.ErrorContains(t, xconfmap.Validate(loadConfig(t, "norules")), "rules: at least one rule")
+	assert.ErrorContains(t, confmap.Validate(loadConfig(t, "norules")), "rules: at least one rule")
 }
