@@ -43,7 +43,7 @@ func TestCustomConfig(t *testing.T) {
 	assert.Equal(t, 5*time.Second, cfg.LiveHeartbeat)
 	assert.Equal(t, 100, cfg.MaxPageSize)
 	require.True(t, cfg.Auth.HasValue())
-	assert.Equal(t, component.MustNewID("maxim_auth"), cfg.Auth.Get().AuthenticatorID)
+	assert.Equal(t, component.MustNewID("maxim_auth"), cfg.Auth.Get().Config.AuthenticatorID)
 	require.True(t, cfg.CORS.HasValue())
 	assert.Equal(t, []string{"https://ui.example.com"}, cfg.CORS.Get().AllowedOrigins)
 	require.NoError(t, confmap.Validate(cfg))
