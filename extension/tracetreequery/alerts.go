@@ -25,14 +25,14 @@ type alertsResponse struct {
 }
 
 func (a *api) alerts(w http.ResponseWriter, r *http.Request) {
-	repos, all, err := a.allowedRepos(r)
+	g, err := a.grant(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
 	q := r.URL.Query()
 	want := q.Get("repo")
-	if want != "" && !all && !contains(repos, want) {
+	if want != "" && !g.Allows(want) {
 		a.fail(w, r, &httpError{code: http.StatusForbidden, msg: "the API key may not read repository " + want})
 		return
 	}
@@ -50,7 +50,7 @@ func (a *api) alerts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	visible := func(repo string) bool {
-		return (want == "" || repo == want) && (all || contains(repos, repo))
+		return (want == "" || repo == want) && g.Allows(repo)
 	}
 	resp := alertsResponse{Rules: nonNil(doc.Rules), Alerts: []alerting.Alert{}, History: []alerting.Event{}}
 	if !doc.UpdatedAt.IsZero() {
