@@ -157,6 +157,8 @@ type genaiMetrics struct {
 	tools    map[toolKey]*countSeries
 	errs     map[errKey]*countSeries
 	traces   map[string]*countSeries
+	evals    map[evalKey]*countSeries
+	scores   map[scoreKey]*scoreSeries
 	ovCalls  *callSeries
 	ovTools  *countSeries
 	ovErrs   *countSeries
@@ -186,6 +188,8 @@ func newConnector(set component.TelemetrySettings, cfg *Config, next consumer.Me
 		tools:    map[toolKey]*countSeries{},
 		errs:     map[errKey]*countSeries{},
 		traces:   map[string]*countSeries{},
+		evals:    map[evalKey]*countSeries{},
+		scores:   map[scoreKey]*scoreSeries{},
 		parents:  map[spanKey]pcommon.SpanID{},
 		ancestor: map[spanKey]struct{}{},
 	}

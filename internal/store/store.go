@@ -133,9 +133,15 @@ type TraceSummary struct {
 	LastActivity time.Time `json:"lastActivity"`
 	// Revision orders summary rows of one trace; higher wins.
 	Revision int64 `json:"-"`
+	// Evaluations are the trace's evaluation verdicts, one per evaluator
+	// (Verdicts of EvalRows, evals.go).
+	Evaluations []EvalVerdict `json:"evaluations,omitempty"`
 	// Generations are the trace's model calls for the stats (stats.go);
 	// stored beside the row, never part of its JSON.
 	Generations []GenerationRow `json:"-"`
+	// EvalRows are the verdicts one by one, stored beside the row like
+	// Generations (in its stats record).
+	EvalRows []EvalRow `json:"-"`
 }
 
 // TraceQuery filters the trace search. Zero values do not filter.
@@ -150,6 +156,11 @@ type TraceQuery struct {
 	MinDuration time.Duration
 	// MinCost keeps traces whose total cost (USD) is at least MinCost.
 	MinCost float64
+	// Eval keeps traces the named evaluator failed on (any node), or with
+	// EvalScoreBelow, whose lowest score of that evaluator is below it
+	// (TraceQuery.MatchEval is the rule).
+	Eval           string
+	EvalScoreBelow *float64
 	// Sort orders the page: SortStart (newest start first, the default)
 	// or SortCost (most expensive first; needs Repo).
 	Sort TraceSort

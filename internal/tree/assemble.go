@@ -394,7 +394,36 @@ func SummarizeTrace(t *Trace) store.TraceSummary {
 	}
 	sort.Strings(s.Models)
 	s.Generations = generationRows(root, s.Start)
+	s.EvalRows = evalRows(root, s.Start)
+	s.Evaluations = store.Verdicts(s.EvalRows)
 	return s
+}
+
+// evalRows lists the verdicts (evaluations with "result") on every node of
+// the trace, in tree order. A verdict without a timestamp takes the trace's
+// start as its evaluation time.
+func evalRows(root *TreeNode, traceStart time.Time) []store.EvalRow {
+	var out []store.EvalRow
+	Walk(root, func(n *TreeNode) {
+		for i := range n.Evaluations {
+			ev := &n.Evaluations[i]
+			if ev.With != EvaluationWithResult {
+				continue
+			}
+			r := store.EvalRow{Evaluator: ev.Evaluator, NodeID: n.ID, Time: ev.ts}
+			if r.Time.IsZero() {
+				r.Time = traceStart
+			}
+			if ev.Score != nil {
+				r.Score, r.HasScore = *ev.Score, true
+			}
+			if ev.Pass != nil {
+				r.Pass, r.HasPass = *ev.Pass, true
+			}
+			out = append(out, r)
+		}
+	})
+	return out
 }
 
 // generationRows lists the trace's model calls for the stats: every

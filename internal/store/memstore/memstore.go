@@ -289,6 +289,9 @@ func MatchTrace(r *store.TraceSummary, q *store.TraceQuery) bool {
 	if q.MinCost > 0 && !(r.Cost >= q.MinCost) {
 		return false
 	}
+	if !q.MatchEval(store.FindVerdict(r.Evaluations, q.Eval)) {
+		return false
+	}
 	if !q.InactiveBefore.IsZero() && !r.LastActivity.Before(q.InactiveBefore) {
 		return false
 	}
@@ -335,7 +338,7 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 	}
 	for _, r := range rows {
 		r = cloneTrace(r)
-		r.Generations = nil // stored beside the row, not part of it
+		r.Generations, r.EvalRows = nil, nil // stored beside the row, not part of it
 		page.Traces = append(page.Traces, r)
 	}
 	return page, nil
@@ -543,6 +546,8 @@ func cloneTrace(r store.TraceSummary) store.TraceSummary {
 	}
 	r.Models = slices.Clone(r.Models)
 	r.Generations = slices.Clone(r.Generations)
+	r.EvalRows = slices.Clone(r.EvalRows)
+	r.Evaluations = slices.Clone(r.Evaluations)
 	return r
 }
 

@@ -214,12 +214,13 @@ func buildStatements(q string) statements {
 			WHERE (repo, trace_id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))
 			ORDER BY repo, trace_id FOR UPDATE`,
 		insertTraceSummary: `INSERT INTO ` + q + `.trace_summaries
-				(repo, trace_id, revision, start_ns, last_activity_ns, duration_ms, name, session_id, is_error, tags, models, doc, cost, stats)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::text[], $12, $13, $14)
+				(repo, trace_id, revision, start_ns, last_activity_ns, duration_ms, name, session_id, is_error, tags, models, doc, cost, stats, evals)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::text[], $12, $13, $14, $15::jsonb)
 			ON CONFLICT (repo, trace_id) DO NOTHING RETURNING revision`,
 		updateTraceSummary: `UPDATE ` + q + `.trace_summaries SET
 				revision = $3, start_ns = $4, last_activity_ns = $5, duration_ms = $6, name = $7, session_id = $8,
-				is_error = $9, tags = $10::jsonb, models = $11::text[], doc = $12, cost = $13, stats = $14
+				is_error = $9, tags = $10::jsonb, models = $11::text[], doc = $12, cost = $13, stats = $14,
+				evals = $15::jsonb
 			WHERE repo = $1 AND trace_id = $2 AND revision < $3`,
 		insertRollups: `INSERT INTO ` + q + `.stats_rollups (repo, dim, hour, key, agg)
 			SELECT r, d, h, k, '\x'::bytea FROM unnest($1::bytea[], $2::bytea[], $3::int8[], $4::bytea[]) AS u(r, d, h, k)

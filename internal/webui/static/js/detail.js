@@ -296,11 +296,35 @@ function feedbackSection(fb) {
     el('li', null, el('span', { class: 'pill score' }, `score ${pretty(f.score)}`), ' ', f.comment || '', isEmpty(f.extra) ? null : mapTable(f.extra)))));
 }
 
+// Evaluations: the collector's verdicts (with "result": evaluator, score,
+// pass/fail, reason, the judge's model, tokens and cost, or why no verdict
+// was reached) first, then the SDK's evaluation requests.
 function evaluationsSection(evs) {
-  return section(`Evaluations (${evs.length})`, 'evaluations', el('ul', { class: 'plain' }, evs.map((e) =>
-    el('li', null, el('strong', null, (e.evaluators || []).join(', ') || '(evaluators)'), ' ',
-      el('span', { class: 'small muted' }, [e.with ? `with ${e.with}` : '', e.timestamp ? fmtTime(e.timestamp) : ''].filter(Boolean).join(' · ')),
-      isEmpty(e.variables) ? null : mapTable(e.variables)))));
+  const verdicts = evs.filter((e) => e.with === 'result');
+  const requests = evs.filter((e) => e.with !== 'result');
+  const verdictRow = (e) => {
+    const j = e.judge || {};
+    const judge = e.judge ? [j.model, (j.inputTokens || j.outputTokens) ? `${fmtInt(j.inputTokens || 0)} / ${fmtInt(j.outputTokens || 0)} tokens` : '',
+      j.cost !== undefined ? fmtCost(j.cost) : '', j.attempts > 1 ? `${j.attempts} attempts` : ''].filter(Boolean).join(' · ') : '';
+    const verdict = e.error ? el('span', { class: 'badge error' }, 'error')
+      : e.pass === undefined ? el('span', { class: 'badge' }, '–')
+        : el('span', { class: `badge ${e.pass ? 'pass' : 'error'}` }, e.pass ? 'pass' : 'fail');
+    return el('tr', { class: 'eval-verdict', dataset: { evaluator: e.evaluator || '' } },
+      el('td', null, el('strong', null, e.evaluator || '(evaluator)')),
+      el('td', { class: 'num' }, e.score !== undefined ? pretty(e.score) : '–'),
+      el('td', null, verdict),
+      el('td', null, e.error ? el('span', { class: 'error-text' }, e.error) : (e.reason || '')),
+      el('td', { class: 'small' }, judge),
+      el('td', { class: 'nowrap small muted' }, e.timestamp ? fmtTime(e.timestamp) : ''));
+  };
+  return section(`Evaluations (${evs.length})`, 'evaluations',
+    verdicts.length ? el('table', { class: 'kv eval-table' },
+      el('thead', null, el('tr', null, ['evaluator', 'score', 'verdict', 'reason', 'judge', 'time'].map((h) => el('th', { text: h })))),
+      el('tbody', null, verdicts.map(verdictRow))) : null,
+    requests.length ? el('ul', { class: 'plain' }, requests.map((e) =>
+      el('li', null, el('strong', null, (e.evaluators || []).join(', ') || '(evaluators)'), ' ',
+        el('span', { class: 'small muted' }, [e.with ? `with ${e.with}` : '', e.timestamp ? fmtTime(e.timestamp) : ''].filter(Boolean).join(' · ')),
+        isEmpty(e.variables) ? null : mapTable(e.variables)))) : null);
 }
 
 function errorsSection(n) {
