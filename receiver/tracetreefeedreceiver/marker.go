@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"time"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
@@ -119,30 +118,6 @@ func saveMarker(ctx context.Context, b store.Backend, receiverID string, ref com
 	}
 	if err := b.PutBlob(ctx, ref.Repo, markerKey(receiverID, ref.ID), store.Blob{ContentType: markerContentType, Data: raw}); err != nil {
 		return fmt.Errorf("write emission marker of trace %s/%s: %w", ref.Repo, ref.ID, err)
-	}
-	return nil
-}
-
-// loadCheckpoint returns the saved checkpoint time and whether one exists.
-func loadCheckpoint(ctx context.Context, b store.Backend, receiverID string) (time.Time, bool, error) {
-	blob, err := b.GetBlob(ctx, checkpointRepo, checkpointKey(receiverID))
-	if errors.Is(err, store.ErrNotFound) {
-		return time.Time{}, false, nil
-	}
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("read feed checkpoint: %w", err)
-	}
-	t, err := time.Parse(time.RFC3339Nano, string(blob.Data))
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("feed checkpoint %q: %w", blob.Data, err)
-	}
-	return t, true, nil
-}
-
-func saveCheckpoint(ctx context.Context, b store.Backend, receiverID string, t time.Time) error {
-	err := b.PutBlob(ctx, checkpointRepo, checkpointKey(receiverID), store.Blob{ContentType: "text/plain", Data: []byte(t.UTC().Format(time.RFC3339Nano))})
-	if err != nil {
-		return fmt.Errorf("write feed checkpoint %s: %w", t, err)
 	}
 	return nil
 }
