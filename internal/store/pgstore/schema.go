@@ -143,6 +143,19 @@ var migrations = []migration{{
 			PRIMARY KEY (repo, dim, hour, key)
 		)`,
 	},
+}, {
+	// Version 4: claims (store.Backend.Claim), so each entity is evaluated
+	// by one member of a fleet.
+	version: 4,
+	stmts: []string{
+		`CREATE TABLE IF NOT EXISTS {{s}}.claims (
+			repo     bytea  NOT NULL,
+			key      bytea  NOT NULL,
+			owner    bytea  NOT NULL,
+			until_ns bigint NOT NULL,
+			PRIMARY KEY (repo, key)
+		)`,
+	},
 }}
 
 // SchemaVersion is the newest schema version this build knows.
