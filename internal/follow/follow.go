@@ -81,6 +81,8 @@ type Telemetry struct {
 	PendingDelta func(ctx context.Context, delta int64)
 	// HandleError counts a failed handling (retried).
 	HandleError func(ctx context.Context, ref commit.NodeRef, failures int, backoff time.Duration, err error)
+	// AfterStep runs at the end of every Step (gauges such as the lag).
+	AfterStep func(ctx context.Context)
 }
 
 // Follower follows one store. It is not safe for concurrent use: one
@@ -151,7 +153,11 @@ func (f *Follower) Step(ctx context.Context) error {
 		}
 	}
 	f.handleDue(ctx)
-	return f.checkpoint(ctx)
+	err := f.checkpoint(ctx)
+	if f.tel.AfterStep != nil {
+		f.tel.AfterStep(ctx)
+	}
+	return err
 }
 
 // Run steps on every change and every tick until ctx ends; onErr hears the
