@@ -59,7 +59,11 @@ type Config struct {
 // and its settings, at the top level of the list entry) plus the engine's
 // sampling rate and filter.
 type EvaluatorConfig struct {
-	Evaluator evaluate.Config `mapstructure:"-"`
+	// eval is the evaluator's own settings (decoded by Unmarshal). It is
+	// unexported so the collector's config walker does not validate every
+	// nested block on its own (the judge block of a pii evaluator);
+	// Config.Validate calls evaluate.Config.Validate, which knows the type.
+	eval evaluate.Config
 	// Rate is the share of matching entities evaluated, in [0, 1]
 	// (default 1). Sampling is deterministic: a hash of the evaluator name
 	// and the entity decides, so every collector and every replay picks
@@ -87,6 +91,14 @@ type Filter struct {
 
 // engineKeys are the keys of a list entry that belong to the engine; the
 // rest is the evaluator's.
+// NewEvaluatorConfig is an evaluator entry built in Go (tests, embedding).
+func NewEvaluatorConfig(ev evaluate.Config, rate float64, f Filter) EvaluatorConfig {
+	return EvaluatorConfig{eval: ev, Rate: rate, Filter: f}
+}
+
+// Evaluator returns the evaluator's own settings.
+func (e *EvaluatorConfig) Evaluator() evaluate.Config { return e.eval }
+
 var engineKeys = []string{"rate", "filter"}
 
 // Unmarshal splits a list entry into the evaluator's settings (decoded by
@@ -113,7 +125,7 @@ func (e *EvaluatorConfig) Unmarshal(conf *confmap.Conf) error {
 	if err := confmap.NewFromStringMap(own).Unmarshal(&es); err != nil {
 		return err
 	}
-	*e = EvaluatorConfig{Evaluator: ev, Rate: es.Rate, Filter: es.Filter}
+	*e = EvaluatorConfig{eval: ev, Rate: es.Rate, Filter: es.Filter}
 	return nil
 }
 
@@ -185,11 +197,11 @@ func (c *Config) Validate() error {
 	seen := map[string]bool{}
 	for i := range c.Evaluators {
 		e := &c.Evaluators[i]
-		if err := e.Evaluator.Validate(); err != nil {
+		if err := e.eval.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("evaluators[%d]: %w", i, err))
 			continue
 		}
-		name := e.Evaluator.Name
+		name := e.eval.Name
 		if seen[name] {
 			errs = append(errs, fmt.Errorf("evaluators[%d]: name %q used twice (a verdict is keyed by it)", i, name))
 		}

@@ -93,7 +93,7 @@ func newFixture(t *testing.T, b store.Backend) *fixture {
 
 func evCfg(t *testing.T, c evaluate.Config, f Filter) EvaluatorConfig {
 	require.NoError(t, c.Validate())
-	return EvaluatorConfig{Evaluator: c, Rate: 1, Filter: f}
+	return EvaluatorConfig{eval: c, Rate: 1, Filter: f}
 }
 
 // pipeline is what the collector wires: the verdict logs go through the
@@ -128,14 +128,14 @@ func (fx *fixture) engine(st store.Store) *engine {
 	var evs []*evaluator
 	for _, ec := range fx.cfg.Evaluators {
 		var ev evaluate.Evaluator
-		if ec.Evaluator.Name == "flaky-judge" {
+		if ec.eval.Name == "flaky-judge" {
 			ev = failing{calls: fx.calls["flaky-judge"]}
 		} else {
-			built, err := evaluate.New(ec.Evaluator, evaluate.Settings{})
+			built, err := evaluate.New(ec.eval, evaluate.Settings{})
 			require.NoError(fx.t, err)
-			ev = counting{Evaluator: built, calls: fx.calls[ec.Evaluator.Name]}
+			ev = counting{Evaluator: built, calls: fx.calls[ec.eval.Name]}
 		}
-		evs = append(evs, &evaluator{name: ec.Evaluator.Name, ev: ev, rate: ec.Rate, filter: ec.Filter})
+		evs = append(evs, &evaluator{name: ec.eval.Name, ev: ev, rate: ec.Rate, filter: ec.Filter})
 	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])

@@ -53,12 +53,12 @@ func buildEvaluators(cfg *Config, logger *zap.Logger, st store.Store) ([]*evalua
 	var out []*evaluator
 	var errs []error
 	for _, ec := range cfg.Evaluators {
-		ev, err := evaluate.New(ec.Evaluator, evaluate.Settings{Logger: logger, Prices: st.Prices()})
+		ev, err := evaluate.New(ec.eval, evaluate.Settings{Logger: logger, Prices: st.Prices()})
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		out = append(out, &evaluator{name: ec.Evaluator.Name, ev: ev, rate: ec.Rate, filter: ec.Filter})
+		out = append(out, &evaluator{name: ec.eval.Name, ev: ev, rate: ec.Rate, filter: ec.Filter})
 	}
 	return out, errors.Join(errs...)
 }
