@@ -596,3 +596,39 @@ func TestFeedOpenTraceIsNotReassembledUntilItChanges(t *testing.T) {
 	assert.Equal(t, 1, fx.sink.SpanCount())
 	assert.Empty(t, f.fl.Pending)
 }
+
+// TestFeedVerdictsAsSemconvEvents: a genai_eval verdict reaches the vendor
+// as a gen_ai.evaluation.result event on the span it judges when it is
+// stored before the trace goes out, and on the "update <name>" span of
+// that span when it comes later.
+func TestFeedVerdictsAsSemconvEvents(t *testing.T) {
+	fx := newFixture(t)
+	f := fx.feed(nil)
+	fx.push(`trace{id=trace-v,action=create,data={"name":"judged","startTimestamp":"2026-11-22T08:00:00.000Z"}}
+trace{id=trace-v,action=evaluate,data={"with":"result","evaluator":"latency","score":1,"pass":true,"reason":"1000 ms within 2000 ms","timestamp":"2026-11-22T08:00:02.000Z"}}
+trace{id=trace-v,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}`)
+	fx.step(f)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f)
+	root := spansByName(t, fx.sink.AllTraces())["judged"]
+	require.Equal(t, 1, root.Events().Len())
+	ev := root.Events().At(0)
+	assert.Equal(t, "gen_ai.evaluation.result", ev.Name())
+	attrs := ev.Attributes().AsRaw()
+	assert.Equal(t, "latency", attrs["gen_ai.evaluation.name"])
+	assert.Equal(t, 1.0, attrs["gen_ai.evaluation.score.value"])
+	assert.Equal(t, "pass", attrs["gen_ai.evaluation.score.label"])
+	assert.Equal(t, "1000 ms within 2000 ms", attrs["gen_ai.evaluation.explanation"])
+
+	fx.sink.Reset()
+	fx.push(`trace{id=trace-v,action=evaluate,data={"with":"result","evaluator":"pii","score":0,"pass":false,"reason":"1 email","judge":{"model":"m"},"timestamp":"2026-11-22T08:00:09.000Z"}}`)
+	fx.step(f)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f)
+	upd := spansByName(t, fx.sink.AllTraces())["update judged"]
+	require.Equal(t, 1, upd.Events().Len(), "only the new verdict")
+	attrs = upd.Events().At(0).Attributes().AsRaw()
+	assert.Equal(t, "pii", attrs["gen_ai.evaluation.name"])
+	assert.Equal(t, "fail", attrs["gen_ai.evaluation.score.label"])
+	assert.Equal(t, "m", attrs["maxim.evaluation.judge.model"])
+}
