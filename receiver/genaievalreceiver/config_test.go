@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
-	"go.opentelemetry.io/collector/confmap/xconfmap"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/evaluate"
 	"github.com/otelcol-genai/otelcol-genai/receiver/genaievalreceiver/internal/metadata"
@@ -28,7 +28,7 @@ func loadConfig(t *testing.T, name string) *Config {
 
 func TestConfigDefault(t *testing.T) {
 	cfg := loadConfig(t, "")
-	require.NoError(t, xconfmap.Validate(cfg))
+	require.NoError(t, confmap.Validate(cfg))
 	assert.Equal(t, component.MustNewID("tracetree_store"), cfg.Store)
 	assert.True(t, cfg.allRepos())
 	assert.Equal(t, 5*time.Second, cfg.QuietPeriod)
@@ -39,7 +39,7 @@ func TestConfigDefault(t *testing.T) {
 
 func TestConfigCustom(t *testing.T) {
 	cfg := loadConfig(t, "custom")
-	require.NoError(t, xconfmap.Validate(cfg))
+	require.NoError(t, confmap.Validate(cfg))
 	assert.Equal(t, component.MustNewIDWithName("tracetree_store", "shared"), cfg.Store)
 	assert.Equal(t, "pg", cfg.Backend)
 	assert.Equal(t, []string{"repo-a"}, cfg.Repos)
@@ -60,11 +60,11 @@ func TestConfigCustom(t *testing.T) {
 }
 
 func TestConfigInvalid(t *testing.T) {
-	err := xconfmap.Validate(loadConfig(t, "no_evaluators"))
+	err := confmap.Validate(loadConfig(t, "no_evaluators"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "evaluators: configure at least one")
 
-	err = xconfmap.Validate(loadConfig(t, "bad"))
+	err = confmap.Validate(loadConfig(t, "bad"))
 	require.Error(t, err)
 	for _, want := range []string{"concurrency", "rate: must be in [0, 1]", `unknown kind "document"`, `name "pii" used twice`} {
 		assert.Contains(t, err.Error(), want)
