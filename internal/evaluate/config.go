@@ -155,7 +155,7 @@ type JudgeConfig struct {
 	ResponseFormat string `mapstructure:"response_format"`
 }
 
-// Judge defaults, applied by Config.Unmarshal and, for fields whose zero is
+// Judge defaults, applied by JudgeConfig.Unmarshal and, for fields whose zero is
 // meaningless, by New.
 const (
 	DefaultJudgeThreshold      = 0.5
@@ -166,12 +166,21 @@ const (
 	DefaultJudgeConcurrency    = 4
 )
 
-// Unmarshal fills the defaults before decoding, so an evaluator in a YAML
-// list gets them (the collector's factories cannot pre-fill list elements)
-// and an explicit `max_retries: 0` stays 0.
+// Unmarshal decodes one evaluator entry strictly (unknown keys are
+// errors). An engine that adds its own keys (sampling, filters) splits them
+// off first and passes the rest here, as genai_eval does; squashing Config
+// into a larger struct would make its keys unknown here.
 func (c *Config) Unmarshal(conf *confmap.Conf) error {
-	*c = Config{Judge: defaultJudge()}
+	*c = Config{}
 	return conf.Unmarshal(c)
+}
+
+// Unmarshal fills the defaults before decoding a judge block, so a judge in
+// a YAML list of evaluators gets them (the collector's factories cannot
+// pre-fill list elements) and an explicit `max_retries: 0` stays 0.
+func (j *JudgeConfig) Unmarshal(conf *confmap.Conf) error {
+	*j = defaultJudge()
+	return conf.Unmarshal(j)
 }
 
 func defaultJudge() JudgeConfig {
@@ -273,7 +282,7 @@ func (c *Config) validate() error {
 			return err
 		}
 	case TypeLLMJudge:
-		if err := c.Judge.Validate(); err != nil {
+		if err := c.Judge.validate(); err != nil {
 			return fmt.Errorf("judge: %w", err)
 		}
 	}
@@ -318,8 +327,11 @@ func (c *Config) schemaDocument() ([]byte, error) {
 	return b, nil
 }
 
-// Validate reports the first mistake in a judge block, naming the field.
-func (j *JudgeConfig) Validate() error {
+// validate reports the first mistake in a judge block, naming the field.
+// It is unexported so the collector's config walker, which calls every
+// nested Validate, does not judge the empty judge block of a pii
+// evaluator: Config.Validate calls it for llm_judge only.
+func (j *JudgeConfig) validate() error {
 	if err := j.clientConfig().Validate(); err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func (e *piiEval) Evaluate(_ context.Context, s Subject) (Result, error) {
 		}
 	}
 	if len(counts) == 0 {
-		return Result{Evaluator: e.name, Score: 1, Pass: true, Reason: "no PII found in " + e.field}, nil
+		return Result{Evaluator: e.name, Score: 1, Pass: true, Reason: "no PII found in " + label(e.field)}, nil
 	}
 	var kinds []string
 	total := 0

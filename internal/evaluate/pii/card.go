@@ -10,9 +10,10 @@ import (
 // dashes.
 var cardRE = regexp.MustCompile(`\b\d(?:[ -]?\d){12,18}\b`)
 
-func findCards(_ *Detector, text string, taken *claims) []Finding {
+func findCards(_ *Detector, sc *scan) []Finding {
+	text, taken := sc.text, &sc.taken
 	var out []Finding
-	for _, m := range cardRE.FindAllStringIndex(text, -1) {
+	for _, m := range matchIn(cardRE, text, sc.digitSpans()) {
 		s, e := m[0], m[1]
 		raw := text[s:e]
 		if !cardGrouping(raw) || embedded(text, s, e) {

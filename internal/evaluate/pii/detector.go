@@ -2,6 +2,7 @@ package pii
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -63,7 +64,7 @@ func New(cfg Config) (*Detector, error) {
 // finder finds one kind; it skips ranges already claimed.
 type finder struct {
 	kind Kind
-	find func(d *Detector, text string, taken *claims) []Finding
+	find func(d *Detector, sc *scan) []Finding
 }
 
 // order is the order kinds claim text: the most specific formats first,
@@ -81,20 +82,20 @@ var order = []finder{
 // Find returns every finding in text, ordered by position. Ranges do not
 // overlap.
 func (d *Detector) Find(text string) []Finding {
-	var taken claims
+	sc := &scan{text: text}
 	var out []Finding
 	for _, f := range order {
 		if !d.kinds[f.kind] {
 			// A disabled kind still claims its text, so that e.g. the
 			// digits of an IBAN are not reported as a phone number when
 			// only phones are asked for.
-			for _, x := range f.find(d, text, &taken) {
-				taken.add(x.Start, x.End)
+			for _, x := range f.find(d, sc) {
+				sc.taken.add(x.Start, x.End)
 			}
 			continue
 		}
-		for _, x := range f.find(d, text, &taken) {
-			taken.add(x.Start, x.End)
+		for _, x := range f.find(d, sc) {
+			sc.taken.add(x.Start, x.End)
 			out = append(out, x)
 		}
 	}
@@ -109,6 +110,90 @@ func (d *Detector) Count(text string) map[Kind]int {
 		m[f.Kind]++
 	}
 	return m
+}
+
+// scan is one Find call: the text, the ranges claimed so far and the
+// windows worth running a kind's regular expression on. Go's regexp
+// engine is linear but not fast, and most text has no '@', few digits and
+// no key prefixes: looking only where a match can start keeps a 4 KB
+// message in the tens of microseconds.
+type scan struct {
+	text   string
+	taken  claims
+	digits [][2]int // digitSpans, computed on first use
+	done   bool
+}
+
+// digitSpans returns the runs of digits and phone/card separators (space,
+// no-break space, - . / ( ) +) holding at least 7 digits: the only places a
+// card, SSN or phone number can be.
+func (sc *scan) digitSpans() [][2]int {
+	if sc.done {
+		return sc.digits
+	}
+	sc.done = true
+	t := sc.text
+	start, n := -1, 0
+	flush := func(end int) {
+		if start >= 0 && n >= 7 {
+			sc.digits = append(sc.digits, [2]int{start, end})
+		}
+		start, n = -1, 0
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		switch {
+		case isDigit(c):
+			n++
+		case c == ' ' || c == '-' || c == '.' || c == '/' || c == '(' || c == ')' || c == '+':
+		case c == 0xC2 && i+1 < len(t) && t[i+1] == 0xA0: // no-break space
+			if start < 0 {
+				start = i
+			}
+			i++
+			continue
+		default:
+			flush(i)
+			continue
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	flush(len(t))
+	return sc.digits
+}
+
+// matchIn runs re over each window of text and returns the submatch
+// indexes relative to text. The windows must not overlap.
+func matchIn(re *regexp.Regexp, text string, windows [][2]int) [][]int {
+	var out [][]int
+	for _, w := range windows {
+		for _, m := range re.FindAllStringSubmatchIndex(text[w[0]:w[1]], -1) {
+			for i := range m {
+				if m[i] >= 0 {
+					m[i] += w[0]
+				}
+			}
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// around returns windows of before/after bytes around each position,
+// merged where they overlap.
+func around(text string, positions []int, before, after int) [][2]int {
+	var out [][2]int
+	for _, p := range positions {
+		w := [2]int{max(0, p-before), min(len(text), p+after)}
+		if n := len(out); n > 0 && w[0] <= out[n-1][1] {
+			out[n-1][1] = max(out[n-1][1], w[1])
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
 }
 
 // claims are byte ranges already reported.

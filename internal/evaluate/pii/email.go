@@ -7,7 +7,7 @@ import (
 
 // emailRE is an address as people write it in text: a dot-atom local part
 // (letters of any script) and a domain with an alphabetic top-level label.
-var emailRE = regexp.MustCompile(`[\p{L}\p{N}._%+\-']+@[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)*\.\p{L}{2,24}`)
+var emailRE = regexp.MustCompile(`[\p{L}\p{N}_.%+\-']+@[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)*\.\p{L}{2,24}`)
 
 // fileExts are "top-level domains" that are really file extensions, as in
 // icon@2x.png or logo@3x.webp (retina asset names).
@@ -18,9 +18,18 @@ var fileExts = map[string]bool{
 	"gz": true, "html": true, "htm": true, "wasm": true, "map": true, "lock": true,
 }
 
-func findEmails(_ *Detector, text string, taken *claims) []Finding {
+func findEmails(_ *Detector, sc *scan) []Finding {
+	text, taken := sc.text, &sc.taken
+	// Look only around each '@': a local part has at most 64 characters
+	// (RFC 5321), a domain at most 255 bytes.
+	var ats []int
+	for i := 0; i < len(text); i++ {
+		if text[i] == '@' {
+			ats = append(ats, i)
+		}
+	}
 	var out []Finding
-	for _, m := range emailRE.FindAllStringIndex(text, -1) {
+	for _, m := range matchIn(emailRE, text, around(text, ats, 64*4, 256)) {
 		s, e := m[0], m[1]
 		// Trim punctuation the local-part class allows at the edges.
 		for s < e && strings.ContainsRune(".'-", rune(text[s])) {

@@ -24,10 +24,22 @@ var ibanLengths = map[string]int{
 // none (the electronic form).
 var ibanRE = regexp.MustCompile(`\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}`)
 
-func findIBANs(_ *Detector, text string, taken *claims) []Finding {
+func findIBANs(_ *Detector, sc *scan) []Finding {
+	text, taken := sc.text, &sc.taken
+	// An IBAN starts with two capitals and two digits, at most 42 bytes
+	// long in print.
+	var starts []int
+	for i := 0; i+4 <= len(text); i++ {
+		if isUpper(text[i]) && isUpper(text[i+1]) && isDigit(text[i+2]) && isDigit(text[i+3]) && (i == 0 || !isWordByte(text[i-1])) {
+			starts = append(starts, i)
+		}
+	}
 	var out []Finding
-	for _, m := range ibanRE.FindAllStringIndex(text, -1) {
+	for _, m := range matchIn(ibanRE, text, around(text, starts, 0, 48)) {
 		s := m[0]
+		if s > 0 && isWordByte(text[s-1]) {
+			continue
+		}
 		n, ok := ibanLengths[text[s:s+2]]
 		if !ok {
 			continue
@@ -58,6 +70,8 @@ func findIBANs(_ *Detector, text string, taken *claims) []Finding {
 	}
 	return out
 }
+
+func isUpper(b byte) bool { return b >= 'A' && b <= 'Z' }
 
 // mod97 is ISO 13616's check: move the first four characters to the end,
 // read letters as 10..35, and the number mod 97 must be 1.

@@ -2,7 +2,9 @@ package pii
 
 import (
 	"regexp"
+	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -18,20 +20,98 @@ var phoneRE = regexp.MustCompile(`(?:\+[ \x{00a0}]?|\()?\d[\d \x{00a0}().\-/]{5,
 var (
 	dateRE = regexp.MustCompile(`\b(?:(?:19|20)\d{2}[-./ ](?:0?[1-9]|1[0-2])[-./ ](?:0?[1-9]|[12]\d|3[01])|(?:0?[1-9]|[12]\d|3[01])[-./](?:0?[1-9]|1[0-2])[-./](?:19|20)?\d{2})\b`)
 	ipRE   = regexp.MustCompile(`^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$`)
-	// refWordRE are words after which a number is a reference, not a
-	// phone (English and German).
-	refWordRE = regexp.MustCompile(`(?i)(?:\b(?:order|orders|invoice|ticket|tracking|ref|reference|account|acct|isbn|issn|serial|sku|case|booking|confirmation|transaction|txn|id|no|nr|number|version|build|patent|po|batch|lot|zip|postcode|plz|bestellung|bestellnummer|rechnung|rechnungsnummer|kundennummer|auftrag|auftragsnummer|sendungsnummer|vorgang|vorgangsnummer|artikel|artikelnummer|aktenzeichen|iban|konto|kontonummer|blz|steuernummer)\b|#)(?:[\s:.#-]|\b(?:is|was|ist|lautet|war)\b)*$`)
-	// phoneWordRE are words that announce a phone number.
-	phoneWordRE = regexp.MustCompile(`(?i)\b(?:phone|tel|telephone|call|mobile|cell|fax|whatsapp|sms|text|dial|hotline|telefon|telefonnummer|tel\.|handy|mobil|anrufen|rufen|ruf|erreichbar|unter)\b`)
 )
 
-func findPhones(d *Detector, text string, taken *claims) []Finding {
+// refWords are words after which a number is a reference, not a phone
+// (English and German); any German word ending in "nummer" is one too,
+// unless it is a phone word (Telefonnummer).
+var refWords = setOf("order", "orders", "invoice", "ticket", "tracking", "ref", "reference",
+	"account", "acct", "isbn", "issn", "serial", "sku", "case", "booking", "confirmation",
+	"transaction", "txn", "id", "no", "nr", "number", "version", "build", "patent", "po", "batch",
+	"lot", "zip", "postcode", "plz", "meeting", "passcode", "pin", "upc", "ean", "gtin",
+	"bestellung", "rechnung", "auftrag", "vorgang", "artikel", "aktenzeichen", "iban", "konto",
+	"blz")
+
+// fillers may stand between a reference word and its number.
+var fillers = setOf("is", "was", "ist", "lautet", "war")
+
+// phoneWords announce a phone number.
+var phoneWords = setOf("phone", "tel", "telephone", "call", "callback", "mobile", "cell", "fax",
+	"whatsapp", "sms", "text", "dial", "hotline", "telefon", "telefonnummer", "handynummer",
+	"mobilnummer", "rufnummer", "faxnummer", "handy", "mobil", "anrufen", "rufen", "ruf",
+	"rückruf", "erreichbar", "unter")
+
+func setOf(words ...string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
+}
+
+// lastWords returns up to n words (runs of letters, lower-cased) that end
+// s, last first, and whether s ends with '#' (after spaces and colons).
+func lastWords(s string, n int) (words []string, hash bool) {
+	t := strings.TrimRight(s, " \t\u00a0:")
+	hash = strings.HasSuffix(t, "#")
+	for len(words) < n {
+		t = strings.TrimRightFunc(t, func(r rune) bool { return !unicode.IsLetter(r) })
+		i := strings.LastIndexFunc(t, func(r rune) bool { return !unicode.IsLetter(r) })
+		w := t[i+1:]
+		if w == "" {
+			break
+		}
+		words = append(words, strings.ToLower(w))
+		t = t[:i+1]
+	}
+	return words, hash
+}
+
+// reference reports a number that the words before it call a reference
+// ("order #", "Kundennummer:", "invoice number is"), unless a phone word
+// stands there too ("phone number is", "Telefonnummer").
+func reference(before string) bool {
+	words, hash := lastWords(before, 5)
+	i := 0
+	for i < len(words) && i < 2 && fillers[words[i]] {
+		i++
+	}
+	isRef := hash && i == 0
+	if i < len(words) {
+		w := words[i]
+		isRef = isRef || refWords[w] || strings.HasSuffix(w, "nummer")
+	}
+	if !isRef {
+		return false
+	}
+	for _, w := range words[i:min(len(words), i+3)] {
+		if phoneWords[w] {
+			return false
+		}
+	}
+	return true
+}
+
+// announced reports a phone word among the last five words before.
+func announced(before string) bool {
+	words, _ := lastWords(before, 5)
+	for _, w := range words {
+		if phoneWords[w] {
+			return true
+		}
+	}
+	return false
+}
+
+func findPhones(d *Detector, sc *scan) []Finding {
+	text, taken := sc.text, &sc.taken
 	var out []Finding
-	for _, m := range phoneRE.FindAllStringIndex(text, -1) {
+	for _, m := range matchIn(phoneRE, text, sc.digitSpans()) {
 		s, e := m[0], m[1]
 		// A trailing separator or an unbalanced parenthesis is not part of
 		// the number.
-		cand := strings.TrimRight(text[s:e], " \u00a0-./(")
+		cand := balanced(text[s:e])
+		cand = strings.TrimRight(cand, " \u00a0-./(")
 		e = s + len(cand)
 		if strings.HasPrefix(cand, "(") && !strings.Contains(cand, ")") {
 			cand, s = cand[1:], s+1
@@ -83,17 +163,20 @@ func (d *Detector) phone(text string, s, e int, cand string) (Finding, bool) {
 	before := text[max(0, s-40):s]
 	// A number after "order", "invoice #", "Kundennummer:" is a reference,
 	// unless a phone word comes between ("order line, call 0800 ...").
-	if loc := refWordRE.FindStringIndex(before); loc != nil && !phoneWordRE.MatchString(before[max(0, loc[0]-12):]) {
+	if reference(before) {
 		return Finding{}, false
 	}
 	separated := strings.ContainsAny(cand, " \u00a0-./()")
-	if !international && !separated && digits[0] != '0' && !phoneWordRE.MatchString(before) {
+	if !international && !separated && digits[0] != '0' && !announced(before) {
 		// A bare run of digits is an id, a timestamp or an amount far more
 		// often than a phone number written without a prefix.
 		return Finding{}, false
 	}
 	if onlyDots(cand) && !international && !dottedPhone(cand) {
 		return Finding{}, false // a version or a decimal
+	}
+	if !international && notPhoneShape(cand) {
+		return Finding{}, false
 	}
 	if international {
 		num := "+" + strings.TrimPrefix(digits, "00")
@@ -106,12 +189,75 @@ func (d *Detector) phone(text string, s, e int, cand string) (Finding, bool) {
 		return Finding{}, false
 	}
 	for _, region := range d.regions {
+		// Where the national format starts with a trunk prefix (0 in
+		// Europe and India), people write it: a number without it is
+		// not that country's national format.
+		if ndd := phonenumbers.GetNddPrefixForRegion(region, true); ndd == "0" && !strings.HasPrefix(digits, ndd) {
+			continue
+		}
 		p, err := phonenumbers.Parse(cand, region)
 		if err == nil && phonenumbers.IsValidNumberForRegion(p, region) {
 			return Finding{Kind: Phone, Start: s, End: e, Detail: region}, true
 		}
 	}
 	return Finding{}, false
+}
+
+// balanced cuts s before a '(' that no ')' closes: "3 850 809 (2023"
+// is a number followed by a year in parentheses, not one number.
+func balanced(s string) string {
+	for i := 1; i < len(s); i++ {
+		if s[i] == '(' && !strings.Contains(s[i:], ")") {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// groups returns the lengths of the digit groups of s.
+func groups(s string) []int {
+	var out []int
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) {
+			n++
+			continue
+		}
+		if n > 0 {
+			out = append(out, n)
+		}
+		n = 0
+	}
+	if n > 0 {
+		out = append(out, n)
+	}
+	return out
+}
+
+// notPhoneShape reports national candidates whose grouping says they are
+// something else: the SSN's 3-2-4 (an SSN that failed its own rules is
+// still not a phone number), thousands grouping 1-3 digits then groups of
+// exactly three ("3 850 809"), and short groups of one or two digits
+// other than the French and Belgian five pairs (lottery numbers, lists).
+func notPhoneShape(cand string) bool {
+	g := groups(cand)
+	if len(g) == 3 && g[0] == 3 && g[1] == 2 && g[2] == 4 {
+		return true
+	}
+	if len(g) >= 3 && g[0] <= 3 && cand[0] != '0' && cand[0] != '(' {
+		thousands := true
+		for _, n := range g[1:] {
+			thousands = thousands && n == 3
+		}
+		if thousands {
+			return true
+		}
+	}
+	short := true
+	for _, n := range g {
+		short = short && n <= 2
+	}
+	return short && !(len(g) == 5 && slices.Equal(g, []int{2, 2, 2, 2, 2}))
 }
 
 func onlyDots(s string) bool {

@@ -10,26 +10,37 @@ import (
 // placeholder.
 var secretFormats = []struct {
 	detail string
-	re     *regexp.Regexp
+	// hints are literals one of which every match contains: the regex
+	// runs only on texts that hold one.
+	hints []string
+	re    *regexp.Regexp
 }{
-	{"private_key", regexp.MustCompile(`-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----`)},
-	{"anthropic_key", regexp.MustCompile(`\bsk-ant-(?:[a-z]+\d*-)?([A-Za-z0-9_-]{32,})`)},
-	{"openai_key", regexp.MustCompile(`\bsk-(?:proj|svcacct|admin|None)-([A-Za-z0-9_-]{32,})`)},
-	{"openai_key", regexp.MustCompile(`\bsk-([A-Za-z0-9]{32,})\b`)},
-	{"aws_access_key", regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)([A-Z0-9]{16})\b`)},
-	{"aws_secret_key", regexp.MustCompile(`(?i)aws_?secret_?access_?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})\b`)},
-	{"github_token", regexp.MustCompile(`\bgh[pousr]_([A-Za-z0-9]{36,255})\b`)},
-	{"github_token", regexp.MustCompile(`\bgithub_pat_([A-Za-z0-9_]{60,255})\b`)},
-	{"slack_token", regexp.MustCompile(`\bxox[abposre]-([A-Za-z0-9-]{10,250})`)},
-	{"slack_webhook", regexp.MustCompile(`https://hooks\.slack\.com/services/(T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,})`)},
-	{"stripe_key", regexp.MustCompile(`\b(?:sk|rk)_(?:live|test)_([A-Za-z0-9]{20,247})\b`)},
-	{"google_api_key", regexp.MustCompile(`\bAIza([0-9A-Za-z_-]{35})`)},
-	{"jwt", regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ([A-Za-z0-9_-]{8,})\.[A-Za-z0-9_-]{16,}`)},
+	{"private_key", []string{"PRIVATE KEY"}, regexp.MustCompile(`-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----`)},
+	{"anthropic_key", []string{"sk-ant-"}, regexp.MustCompile(`\bsk-ant-(?:[a-z]+\d*-)?([A-Za-z0-9_-]{32,})`)},
+	{"openai_key", []string{"sk-"}, regexp.MustCompile(`\bsk-(?:proj|svcacct|admin|None)-([A-Za-z0-9_-]{32,})`)},
+	{"openai_key", []string{"sk-"}, regexp.MustCompile(`\bsk-([A-Za-z0-9]{32,})\b`)},
+	{"aws_access_key", []string{"AKIA", "ASIA", "ABIA", "ACCA", "AROA", "AIDA"}, regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)([A-Z0-9]{16})\b`)},
+	{"aws_secret_key", []string{"ecret", "ECRET"}, regexp.MustCompile(`(?i)aws_?secret_?access_?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})\b`)},
+	{"github_token", []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, regexp.MustCompile(`\bgh[pousr]_([A-Za-z0-9]{36,255})\b`)},
+	{"github_token", []string{"github_pat_"}, regexp.MustCompile(`\bgithub_pat_([A-Za-z0-9_]{60,255})\b`)},
+	{"slack_token", []string{"xox"}, regexp.MustCompile(`\bxox[abposre]-([A-Za-z0-9-]{10,250})`)},
+	{"slack_webhook", []string{"hooks.slack.com"}, regexp.MustCompile(`https://hooks\.slack\.com/services/(T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,})`)},
+	{"stripe_key", []string{"_live_", "_test_"}, regexp.MustCompile(`\b(?:sk|rk)_(?:live|test)_([A-Za-z0-9]{20,247})\b`)},
+	{"google_api_key", []string{"AIza"}, regexp.MustCompile(`\bAIza([0-9A-Za-z_-]{35})`)},
+	{"jwt", []string{"eyJ"}, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ([A-Za-z0-9_-]{8,})\.[A-Za-z0-9_-]{16,}`)},
 }
 
-func findSecrets(_ *Detector, text string, taken *claims) []Finding {
+func findSecrets(_ *Detector, sc *scan) []Finding {
+	text, taken := sc.text, &sc.taken
 	var out []Finding
 	for _, sf := range secretFormats {
+		hinted := false
+		for _, h := range sf.hints {
+			hinted = hinted || strings.Contains(text, h)
+		}
+		if !hinted {
+			continue
+		}
 		for _, m := range sf.re.FindAllStringSubmatchIndex(text, -1) {
 			if taken.overlaps(m[0], m[1]) {
 				continue

@@ -15,9 +15,10 @@ var (
 // ssnContext are words that announce a social security number.
 var ssnContext = []string{"ssn", "social security", "soc. sec", "taxpayer id", "tin"}
 
-func findSSNs(_ *Detector, text string, taken *claims) []Finding {
+func findSSNs(_ *Detector, sc *scan) []Finding {
+	text, taken := sc.text, &sc.taken
 	var out []Finding
-	for _, m := range ssnRE.FindAllStringSubmatchIndex(text, -1) {
+	for _, m := range matchIn(ssnRE, text, sc.digitSpans()) {
 		s, e := m[0], m[1]
 		if text[m[4]:m[5]] != text[m[8]:m[9]] || embedded(text, s, e) {
 			continue
@@ -26,7 +27,7 @@ func findSSNs(_ *Detector, text string, taken *claims) []Finding {
 			out = append(out, Finding{Kind: SSN, Start: s, End: e})
 		}
 	}
-	for _, m := range ssnBareRE.FindAllStringIndex(text, -1) {
+	for _, m := range matchIn(ssnBareRE, text, sc.digitSpans()) {
 		s, e := m[0], m[1]
 		d := text[s:e]
 		if embedded(text, s, e) || taken.overlaps(s, e) || !validSSN(d[:3], d[3:5], d[5:]) {
