@@ -21,12 +21,11 @@ import (
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 )
 
-// Where the document lives.
-const (
-	BlobRepo        = ""
-	BlobKey         = "genai_alerts/state"
-	BlobContentType = "application/json"
-)
+var stateKey = store.AlertStateKey()
+
+// BlobContentType is the state document's content type; where it lives is
+// store.AlertStateKey.
+const BlobContentType = "application/json"
 
 // Alert states.
 const (
@@ -128,7 +127,7 @@ func (d *Document) Find(rule, repo string) *Alert {
 
 // Load reads the document; a store without one yields an empty document.
 func Load(ctx context.Context, b store.Backend) (*Document, error) {
-	blob, err := b.GetBlob(ctx, BlobRepo, BlobKey)
+	blob, err := b.GetBlob(ctx, stateKey.Repo, stateKey.Name)
 	if errors.Is(err, store.ErrNotFound) {
 		return &Document{}, nil
 	}
@@ -148,7 +147,7 @@ func Save(ctx context.Context, b store.Backend, d *Document) error {
 	if err != nil {
 		return fmt.Errorf("alerting: encode state: %w", err)
 	}
-	if err := b.PutBlob(ctx, BlobRepo, BlobKey, store.Blob{ContentType: BlobContentType, Data: data}); err != nil {
+	if err := b.PutBlob(ctx, stateKey.Repo, stateKey.Name, store.Blob{ContentType: BlobContentType, Data: data}); err != nil {
 		return fmt.Errorf("alerting: write state: %w", err)
 	}
 	return nil

@@ -39,6 +39,7 @@ import (
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreequery"
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreestore"
 	"github.com/otelcol-genai/otelcol-genai/processor/genainormalizeprocessor"
+	"github.com/otelcol-genai/otelcol-genai/receiver/genaievalreceiver"
 	"github.com/otelcol-genai/otelcol-genai/receiver/mxinreceiver"
 	"github.com/otelcol-genai/otelcol-genai/receiver/tracetreefeedreceiver"
 )
@@ -66,6 +67,7 @@ func Receivers() []Module[receiverFactory] {
 		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/kafkareceiver v0.165.0", Factory: kafkareceiver.NewFactory()},
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/receiver/mxinreceiver", Factory: mxinreceiver.NewFactory()},
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/receiver/tracetreefeedreceiver", Factory: tracetreefeedreceiver.NewFactory()},
+		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/receiver/genaievalreceiver", Factory: genaievalreceiver.NewFactory()},
 	}
 }
 

@@ -93,7 +93,7 @@ func TestFactories(t *testing.T) {
 	f, err := Factories()
 	require.NoError(t, err)
 	want := map[string][]string{
-		"receivers":  {"otlp", "kafka", "mxin", "tracetree_feed"},
+		"receivers":  {"otlp", "kafka", "mxin", "tracetree_feed", "genai_eval"},
 		"processors": {"batch", "memory_limiter", "cumulativetodelta", "genai_normalize"},
 		"exporters":  {"otlp_grpc", "otlp_http", "debug", "kafka", "prometheus", "tracetree"},
 		"connectors": {"genai_metrics"},

@@ -26,7 +26,7 @@ import (
 //   - a blob owned by a node (BlobAttachment, and the BlobLargeLog link
 //     written by LinkLargeLog) has a stored key under OwnedPrefix(node),
 //     and Delete of the node removes it (and a linked large log);
-//   - BlobPending, BlobFeed and BlobStorage keys are never under an
+//   - BlobPending, BlobFeed, BlobEval, BlobAlerts and BlobStorage keys are never under an
 //     OwnedPrefix, so retention never deletes them by accident.
 
 // BlobNamespace names one user of the blob key space.
@@ -46,6 +46,10 @@ const (
 	// BlobFeed: the tracetree_feed receiver's emission markers and
 	// checkpoints, "_feed/<receiver>/...".
 	BlobFeed BlobNamespace = "feed"
+	// BlobEval: the genai_eval receiver's checkpoints, "_eval/<receiver>/...".
+	BlobEval BlobNamespace = "eval"
+	// BlobAlerts: the genai_alerts extension's state document, "_alerts/state".
+	BlobAlerts BlobNamespace = "alerts"
 	// BlobStorage: any other key written through the tracetree_store
 	// extension's storage.Client.
 	BlobStorage BlobNamespace = "storage"
@@ -54,6 +58,8 @@ const (
 const (
 	pendingSuffix = "#mxin-pending"
 	feedPrefix    = "_feed/"
+	evalPrefix    = "_eval/"
+	alertsPrefix  = "_alerts/"
 	largeLogSeg   = "/large-logs/"
 )
 
@@ -117,6 +123,17 @@ func FeedCheckpointKey(repo, receiverID string) BlobKey {
 	return BlobKey{NS: BlobFeed, Repo: repo, Name: feedPrefix + receiverID + "/checkpoint"}
 }
 
+// EvalCheckpointKey is the genai_eval receiver's checkpoint, kept in repo.
+func EvalCheckpointKey(repo, receiverID string) BlobKey {
+	return BlobKey{NS: BlobEval, Repo: repo, Name: evalPrefix + receiverID + "/checkpoint"}
+}
+
+// AlertStateKey is the genai_alerts state document (rules, states, history
+// of every repository), kept outside any repository.
+func AlertStateKey() BlobKey {
+	return BlobKey{NS: BlobAlerts, Repo: "", Name: alertsPrefix + "state"}
+}
+
 // ClientKey maps a storage.Client key to its blob: the repository is the
 // key's first "/"-separated segment (none for a key without "/") and the
 // stored name is the whole key, so an SDK attachment key is served by the
@@ -136,6 +153,10 @@ func Namespace(repo, name string) BlobNamespace {
 		return BlobPending
 	case strings.HasPrefix(name, feedPrefix):
 		return BlobFeed
+	case strings.HasPrefix(name, evalPrefix):
+		return BlobEval
+	case strings.HasPrefix(name, alertsPrefix):
+		return BlobAlerts
 	case repo == "" || !strings.HasPrefix(name, repo+"/"):
 		return BlobStorage
 	}

@@ -90,6 +90,16 @@ type Backend interface {
 	IndexCheckpoint(ctx context.Context) (uint64, error)
 	SetIndexCheckpoint(ctx context.Context, pos uint64) error
 
+	// Claim takes the claim key in repo for owner until the time until, so
+	// that one member of a fleet sharing the store does a piece of work
+	// (the genai_eval receiver claims each entity and evaluator). It
+	// reports true when nobody held key, when owner held it, or when the
+	// claim held had expired (its until is not after now); the claim then
+	// belongs to owner until until. Otherwise it reports false and changes
+	// nothing. Taking a claim is atomic: of two owners racing for a free
+	// key exactly one wins. Claims are durable and outlive Delete.
+	Claim(ctx context.Context, repo, key, owner string, now, until time.Time) (bool, error)
+
 	// Delete removes nodes: their commits, the edges out of and into them,
 	// the blobs they own (OwnedBy in blobs.go: attachments, and large logs
 	// linked to them), and the summary rows of any trace or session among

@@ -78,7 +78,7 @@ func BenchmarkFeed(b *testing.B) {
 				require.NoError(b, f.step(ctx))
 			}
 			b.StopTimer()
-			require.Empty(b, f.pending)
+			require.Empty(b, f.fl.Pending)
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "traces/s")
 			b.ReportMetric(float64(sink.SpanCount())/b.Elapsed().Seconds(), "spans/s")
 		})

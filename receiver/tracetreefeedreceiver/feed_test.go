@@ -74,7 +74,7 @@ func (fx *fixture) feed(next consumer.Traces) *feed {
 		next = fx.sink
 	}
 	f := newFeed(fx.cfg, fx.st, next, zaptest.NewLogger(fx.t), tel, "tracetree_feed")
-	f.now = func() time.Time { return fx.clock }
+	f.fl.Now = func() time.Time { return fx.clock }
 	ctx, cancel := context.WithCancel(context.Background())
 	fx.t.Cleanup(cancel)
 	require.NoError(fx.t, f.start(ctx))
@@ -195,7 +195,7 @@ func TestFeedEmitsCompletedTraceAsGenAISpans(t *testing.T) {
 	fx.clock = fx.clock.Add(time.Minute)
 	fx.step(f)
 	assert.Equal(t, 4, fx.sink.SpanCount())
-	assert.Empty(t, f.pending)
+	assert.Empty(t, f.fl.Pending)
 }
 
 func TestFeedLateFeedbackBecomesUpdateSpan(t *testing.T) {
@@ -280,7 +280,7 @@ func TestFeedLateUpdatesDrop(t *testing.T) {
 	fx.clock = fx.clock.Add(6 * time.Second)
 	fx.step(f)
 	assert.Equal(t, 4, fx.sink.SpanCount())
-	assert.Empty(t, f.pending)
+	assert.Empty(t, f.fl.Pending)
 }
 
 func TestFeedWaitsForEndThenIncompleteTimeout(t *testing.T) {
@@ -292,7 +292,7 @@ func TestFeedWaitsForEndThenIncompleteTimeout(t *testing.T) {
 	fx.clock = fx.clock.Add(30 * time.Second)
 	fx.step(f)
 	assert.Zero(t, fx.sink.SpanCount(), "an open trace waits for its end")
-	require.Len(t, f.pending, 1)
+	require.Len(t, f.fl.Pending, 1)
 
 	fx.clock = fx.clock.Add(31 * time.Second)
 	fx.step(f)
@@ -319,7 +319,7 @@ func TestFeedWaitsForeverWithoutIncompleteTimeout(t *testing.T) {
 	fx.clock = fx.clock.Add(24 * time.Hour)
 	fx.step(f)
 	assert.Zero(t, fx.sink.SpanCount())
-	assert.Len(t, f.pending, 1)
+	assert.Len(t, f.fl.Pending, 1)
 }
 
 // TestFeedRestart: a new feed on the same store neither re-emits what the
@@ -401,7 +401,7 @@ func TestFeedRepoFilter(t *testing.T) {
 	fx.clock = fx.clock.Add(time.Hour)
 	fx.step(f)
 	assert.Zero(t, fx.sink.SpanCount())
-	assert.Empty(t, f.pending)
+	assert.Empty(t, f.fl.Pending)
 }
 
 // TestFeedSkipsOTLPTraces: spans that came in over OTLP were forwarded on
@@ -444,7 +444,7 @@ func TestFeedSkipsOTLPTraces(t *testing.T) {
 	assert.Len(t, spans, 4)
 	assert.NotContains(t, spans, "invoke_agent")
 	assert.NotContains(t, spans, "chat gpt-4o")
-	assert.Empty(t, f.pending)
+	assert.Empty(t, f.fl.Pending)
 }
 
 func TestTraceAndSpanIDs(t *testing.T) {
@@ -484,7 +484,7 @@ func TestFeedResyncCatchesUp(t *testing.T) {
 	tel, err := metadata.NewTelemetryBuilder(componenttest.NewNopTelemetrySettings())
 	require.NoError(t, err)
 	f := newFeed(fx.cfg, ls, fx.sink, zaptest.NewLogger(t), tel, "tracetree_feed")
-	f.now = func() time.Time { return fx.clock }
+	f.fl.Now = func() time.Time { return fx.clock }
 	require.NoError(t, f.start(context.Background()))
 
 	fx.clock = fx.clock.Add(time.Minute)
@@ -496,7 +496,7 @@ func TestFeedResyncCatchesUp(t *testing.T) {
 
 	ls.ch <- store.Change{Repo: repo, At: fx.clock}
 	fx.step(f)
-	require.Len(t, f.pending, 1, "catch-up found the trace")
+	require.Len(t, f.fl.Pending, 1, "catch-up found the trace")
 	fx.clock = fx.clock.Add(6 * time.Second)
 	fx.step(f)
 	assert.Equal(t, 4, fx.sink.SpanCount())
@@ -585,16 +585,52 @@ func TestFeedOpenTraceIsNotReassembledUntilItChanges(t *testing.T) {
 	fx.clock = fx.clock.Add(6 * time.Second)
 	fx.step(f)
 	ref := commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: traceID}
-	require.Contains(t, f.pending, ref)
-	assert.Equal(t, f.pending[ref].lastChange.Add(fx.cfg.IncompleteTimeout), f.pending[ref].retryAt, "parked until the timeout")
+	require.Contains(t, f.fl.Pending, ref)
+	assert.Equal(t, f.fl.Pending[ref].LastChange.Add(fx.cfg.IncompleteTimeout), f.fl.Pending[ref].RetryAt, "parked until the timeout")
 
 	fx.push(`trace{id=` + traceID + `,action=end,data={"endTimestamp":"2026-11-22T08:00:09.000Z"}}`)
 	fx.step(f)
-	assert.True(t, f.pending[ref].retryAt.IsZero(), "a change wakes it")
+	assert.True(t, f.fl.Pending[ref].RetryAt.IsZero(), "a change wakes it")
 	fx.clock = fx.clock.Add(6 * time.Second)
 	fx.step(f)
 	assert.Equal(t, 1, fx.sink.SpanCount())
-	assert.Empty(t, f.pending)
+	assert.Empty(t, f.fl.Pending)
+}
+
+// TestFeedVerdictsAsSemconvEvents: a genai_eval verdict reaches the vendor
+// as a gen_ai.evaluation.result event on the span it judges when it is
+// stored before the trace goes out, and on the "update <name>" span of
+// that span when it comes later.
+func TestFeedVerdictsAsSemconvEvents(t *testing.T) {
+	fx := newFixture(t)
+	f := fx.feed(nil)
+	fx.push(`trace{id=trace-v,action=create,data={"name":"judged","startTimestamp":"2026-11-22T08:00:00.000Z"}}
+trace{id=trace-v,action=evaluate,data={"with":"result","evaluator":"latency","score":1,"pass":true,"reason":"1000 ms within 2000 ms","timestamp":"2026-11-22T08:00:02.000Z"}}
+trace{id=trace-v,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}`)
+	fx.step(f)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f)
+	root := spansByName(t, fx.sink.AllTraces())["judged"]
+	require.Equal(t, 1, root.Events().Len())
+	ev := root.Events().At(0)
+	assert.Equal(t, "gen_ai.evaluation.result", ev.Name())
+	attrs := ev.Attributes().AsRaw()
+	assert.Equal(t, "latency", attrs["gen_ai.evaluation.name"])
+	assert.Equal(t, 1.0, attrs["gen_ai.evaluation.score.value"])
+	assert.Equal(t, "pass", attrs["gen_ai.evaluation.score.label"])
+	assert.Equal(t, "1000 ms within 2000 ms", attrs["gen_ai.evaluation.explanation"])
+
+	fx.sink.Reset()
+	fx.push(`trace{id=trace-v,action=evaluate,data={"with":"result","evaluator":"pii","score":0,"pass":false,"reason":"1 email","judge":{"model":"m"},"timestamp":"2026-11-22T08:00:09.000Z"}}`)
+	fx.step(f)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(f)
+	upd := spansByName(t, fx.sink.AllTraces())["update judged"]
+	require.Equal(t, 1, upd.Events().Len(), "only the new verdict")
+	attrs = upd.Events().At(0).Attributes().AsRaw()
+	assert.Equal(t, "pii", attrs["gen_ai.evaluation.name"])
+	assert.Equal(t, "fail", attrs["gen_ai.evaluation.score.label"])
+	assert.Equal(t, "m", attrs["maxim.evaluation.judge.model"])
 }
 
 // TestFeedOriginIsExplicit: whether a trace came in over OTLP is the origin
@@ -613,5 +649,5 @@ trace{id=0123456789abcdef0123456789abcdef,action=end,data={"endTimestamp":"2026-
 	spans := spansByName(t, fx.sink.AllTraces())
 	assert.Contains(t, spans, "hex-ids", "an SDK trace is emitted whatever its ids look like")
 	assert.Contains(t, spans, "chat gpt-4o")
-	assert.Empty(t, f.pending)
+	assert.Empty(t, f.fl.Pending)
 }

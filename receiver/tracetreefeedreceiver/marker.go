@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
@@ -123,32 +122,6 @@ func saveMarker(ctx context.Context, b store.Backend, receiverID string, ref com
 	k := markerKey(receiverID, ref)
 	if err := b.PutBlob(ctx, k.Repo, k.Name, store.Blob{ContentType: markerContentType, Data: raw}); err != nil {
 		return fmt.Errorf("write emission marker of trace %s/%s: %w", ref.Repo, ref.ID, err)
-	}
-	return nil
-}
-
-// loadCheckpoint returns the saved checkpoint time and whether one exists.
-func loadCheckpoint(ctx context.Context, b store.Backend, receiverID string) (time.Time, bool, error) {
-	k := checkpointKey(receiverID)
-	blob, err := b.GetBlob(ctx, k.Repo, k.Name)
-	if errors.Is(err, store.ErrNotFound) {
-		return time.Time{}, false, nil
-	}
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("read feed checkpoint: %w", err)
-	}
-	t, err := time.Parse(time.RFC3339Nano, string(blob.Data))
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("feed checkpoint %q: %w", blob.Data, err)
-	}
-	return t, true, nil
-}
-
-func saveCheckpoint(ctx context.Context, b store.Backend, receiverID string, t time.Time) error {
-	k := checkpointKey(receiverID)
-	err := b.PutBlob(ctx, k.Repo, k.Name, store.Blob{ContentType: "text/plain", Data: []byte(t.UTC().Format(time.RFC3339Nano))})
-	if err != nil {
-		return fmt.Errorf("write feed checkpoint %s: %w", t, err)
 	}
 	return nil
 }

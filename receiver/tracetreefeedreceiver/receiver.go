@@ -76,25 +76,10 @@ func (r *feedReceiver) tick() time.Duration {
 }
 
 func (r *feedReceiver) run(ctx context.Context, f *feed) {
-	ticker := time.NewTicker(r.tick())
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case c, ok := <-f.changes:
-			if !ok {
-				f.changes = nil // the store shut down first; keep ticking
-				continue
-			}
-			f.onChange(ctx, c)
-		case <-ticker.C:
-		}
-		if err := f.step(ctx); err != nil && ctx.Err() == nil {
-			f.tel.TracetreeFeedErrors.Add(ctx, 1)
-			r.set.Logger.Warn("Catching up with the store failed; retrying", zap.Error(err))
-		}
-	}
+	f.fl.Run(ctx, r.tick(), func(err error) {
+		f.tel.TracetreeFeedErrors.Add(ctx, 1)
+		r.set.Logger.Warn("Catching up with the store failed; retrying", zap.Error(err))
+	})
 }
 
 // Shutdown stops following the store. Pending traces are not flushed:
@@ -105,7 +90,7 @@ func (r *feedReceiver) Shutdown(ctx context.Context) error {
 		r.wg.Wait()
 		r.cancel = nil
 		// The pending gauge counts this instance's waiting traces only.
-		r.tel.TracetreeFeedPendingTraces.Add(ctx, -int64(len(r.feed.pending)))
+		r.feed.fl.Close(ctx)
 	}
 	return nil
 }

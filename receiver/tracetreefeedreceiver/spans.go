@@ -469,9 +469,13 @@ func (cv *converter) events(sp ptrace.Span, n *tree.Node, skip []string) {
 			continue
 		}
 		ev := sp.Events().AppendEmpty()
-		ev.SetName("maxim.evaluation")
 		ts, _ := time.Parse(time.RFC3339Nano, e.Timestamp)
 		ev.SetTimestamp(at(ts))
+		if e.With == tree.EvaluationWithResult {
+			verdictEvent(ev, e)
+			continue
+		}
+		ev.SetName("maxim.evaluation")
 		if e.With != "" {
 			ev.Attributes().PutStr("maxim.evaluation.with", e.With)
 		}
@@ -537,4 +541,32 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// verdictEvent writes a verdict of the collector's evaluators (genai_eval)
+// as the OTel GenAI semantic conventions' gen_ai.evaluation.result event.
+func verdictEvent(ev ptrace.SpanEvent, e tree.Evaluation) {
+	ev.SetName("gen_ai.evaluation.result")
+	a := ev.Attributes()
+	a.PutStr("gen_ai.evaluation.name", e.Evaluator)
+	if e.Score != nil {
+		a.PutDouble("gen_ai.evaluation.score.value", *e.Score)
+	}
+	if e.Pass != nil {
+		label := "fail"
+		if *e.Pass {
+			label = "pass"
+		}
+		a.PutStr("gen_ai.evaluation.score.label", label)
+	}
+	if e.Reason != "" {
+		a.PutStr("gen_ai.evaluation.explanation", clip(e.Reason))
+	}
+	if e.Error != "" {
+		a.PutStr("error.type", "evaluation_error")
+		a.PutStr("maxim.evaluation.error", clip(e.Error))
+	}
+	if j := e.Judge; j != nil && j.Model != "" {
+		a.PutStr("maxim.evaluation.judge.model", j.Model)
+	}
 }

@@ -29,6 +29,7 @@ type Store struct {
 	traces   map[summaryKey]store.TraceSummary
 	sessions map[summaryKey]store.SessionSummary
 	blobs    map[summaryKey]store.Blob
+	claims   map[summaryKey]claim
 	// changes is the change log; position p (1-based) is changes[p-1].
 	changes    []commit.NodeRef
 	checkpoint uint64
@@ -392,6 +393,32 @@ func (s *Store) SearchSessions(ctx context.Context, q store.SessionQuery) (store
 		page.Sessions = append(page.Sessions, cloneSession(r))
 	}
 	return page, nil
+}
+
+// Claim takes a claim (see store.Backend).
+func (s *Store) Claim(ctx context.Context, repo, key, owner string, now, until time.Time) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false, ErrClosed
+	}
+	k := summaryKey{repo, key}
+	if c, ok := s.claims[k]; ok && c.owner != owner && c.until.After(now) {
+		return false, nil
+	}
+	if s.claims == nil {
+		s.claims = map[summaryKey]claim{}
+	}
+	s.claims[k] = claim{owner: owner, until: until}
+	return true, nil
+}
+
+type claim struct {
+	owner string
+	until time.Time
 }
 
 // PutBlob stores a copy of b.

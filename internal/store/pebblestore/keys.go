@@ -30,6 +30,7 @@ import (
 //	h <inv start> <desc session id> <repo>     global session time index (value = row)
 //	x <repo> <trace id>                        generation rows of a trace (stats)
 //	r <repo> <dim> <hour u64> <group key>      hourly stats rollup (store.StatsAgg)
+//	k <repo> <claim key>                       claim: until (unix ns u64) + owner (claims.go)
 //
 // "inv start" is MaxUint64 minus the start time in nanoseconds, big endian,
 // so that an ascending scan returns newest first.
@@ -49,6 +50,7 @@ const (
 	pIdle       = 'a'
 	pGens       = 'x'
 	pRollup     = 'r'
+	pClaim      = 'k'
 )
 
 // Trace secondary index kinds (second byte of an 'i' key).

@@ -45,6 +45,9 @@ type Store struct {
 	// row to replace its index entries and to compare revisions.
 	summaryMu sync.Mutex
 
+	// claimMu makes Claim's read-then-write atomic.
+	claimMu sync.Mutex
+
 	// life guards the database handle: every operation holds it shared,
 	// Close exclusively, so no operation touches a closed Pebble (which
 	// panics) and Close waits for operations in flight.

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -133,6 +134,7 @@ type statements struct {
 	selectCommits, selectChildren, selectParents                  string
 	changedSince, getCheckpoint, setCheckpoint, pruneChangeLog    string
 	putBlob, getBlob, ownedBlobs, deleteBlobs                     string
+	claim                                                         string
 	deleteCommits, deleteEdges, deleteTraceSums, deleteSessionSum string
 	putTraceSummary, putSessionSummary                            string
 	lockTraceSummaries, insertTraceSummary, updateTraceSummary    string
@@ -191,6 +193,13 @@ func buildStatements(q string) statements {
 			JOIN unnest($1::bytea[], $2::bytea[], $3::bytea[]) AS u(r, lo, hi)
 			ON b.repo = u.r AND b.key >= u.lo AND b.key < u.hi`,
 		deleteBlobs:   `DELETE FROM ` + q + `.blobs WHERE (repo, key) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))`,
+		// One statement, so two members racing for a free key cannot both
+		// win: the insert of one conflicts with the other's row and its
+		// update's WHERE then sees another owner whose claim holds.
+		claim: `INSERT INTO ` + q + `.claims AS c (repo, key, owner, until_ns) VALUES ($1, $2, $3, $5)
+			ON CONFLICT (repo, key) DO UPDATE SET owner = excluded.owner, until_ns = excluded.until_ns
+			WHERE c.owner = excluded.owner OR c.until_ns <= $4
+			RETURNING 1`,
 		deleteCommits: `DELETE FROM ` + q + `.commits WHERE (repo, kind, entity_id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[]))`,
 		deleteEdges: `DELETE FROM ` + q + `.edges
 			WHERE (parent_repo, parent_kind, parent_id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[]))
@@ -666,6 +675,25 @@ func (s *Store) PutBlob(ctx context.Context, repo, key string, bl store.Blob) er
 		}
 		return nil
 	})
+}
+
+// Claim takes a claim (see store.Backend) with one INSERT … ON CONFLICT.
+func (s *Store) Claim(ctx context.Context, repo, key, owner string, now, until time.Time) (bool, error) {
+	var won bool
+	err := s.retry.do(ctx, "claim", func(ctx context.Context) error {
+		var one int
+		err := s.pool.QueryRow(ctx, s.sql.claim, b(repo), b(key), b(owner), now.UnixNano(), until.UnixNano()).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			won = false
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("pgstore: claim %s/%s: %w", repo, key, err)
+		}
+		won = true
+		return nil
+	})
+	return won, err
 }
 
 // GetBlob returns the blob under (repo, key) or store.ErrNotFound.

@@ -152,6 +152,19 @@ var migrations = []migration{{
 	stmts: []string{
 		`ALTER TABLE {{s}}.trace_summaries ADD COLUMN IF NOT EXISTS evals jsonb NOT NULL DEFAULT '{}'`,
 	},
+}, {
+	// Version 5: claims (store.Backend.Claim), so each entity is evaluated
+	// by one member of a fleet.
+	version: 5,
+	stmts: []string{
+		`CREATE TABLE IF NOT EXISTS {{s}}.claims (
+			repo     bytea  NOT NULL,
+			key      bytea  NOT NULL,
+			owner    bytea  NOT NULL,
+			until_ns bigint NOT NULL,
+			PRIMARY KEY (repo, key)
+		)`,
+	},
 }}
 
 // SchemaVersion is the newest schema version this build knows.

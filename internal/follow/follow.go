@@ -1,0 +1,389 @@
+// Package follow follows a store's live change feed and hands each changed
+// trace (or session) to a handler once it has stayed quiet for a while. It
+// is the machinery the tracetree_feed receiver (forwarding SDK traces to
+// vendors) and the genai_eval receiver (online evaluations) share: a
+// pending set with a quiet period and retry backoff, and a durable
+// checkpoint with a catch-up over the store's summary rows after a restart
+// or lost live changes.
+//
+// Durability: the store's change log belongs to its indexer (it is trimmed
+// once indexed), so a follower keeps its own checkpoint: a time T before
+// which every change has been handled. T never passes a ref that is still
+// pending. On start, and whenever the live feed reports lost changes
+// (resync), the summaries are searched for traces (and, when asked,
+// sessions) active after T - catchUpMargin and made pending again; the
+// handler must recognize what it already did (at least once).
+package follow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+)
+
+// FarFuture parks a ref until its next change.
+var FarFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// catchUpMargin widens every catch-up: a change is published only after
+// the store's indexer has summarized it, so a change may already be durable
+// (with an older LastActivity) when the checkpoint moves past its time.
+const catchUpMargin = 5 * time.Minute
+
+// checkpointEvery throttles checkpoint writes while nothing is pending;
+// catch-up re-checks a little more than needed instead.
+const checkpointEvery = 10 * time.Second
+
+// Config says what to follow and where the checkpoint lives.
+type Config struct {
+	// Repos to follow; nil or empty follows every repository.
+	Repos []string
+	// QuietPeriod is how long a ref must stay unchanged before it is handed
+	// to the handler.
+	QuietPeriod time.Duration
+	// CatchUpWindow bounds catch-up searches on the start time.
+	CatchUpWindow time.Duration
+	// BatchSize is the page size of catch-up searches.
+	BatchSize int
+	// Sessions also follows the sessions of the changes (refs of kind
+	// session); otherwise only traces.
+	Sessions bool
+	// Checkpoint names the checkpoint blob (a key of the follower's user's
+	// namespace, store.FeedCheckpointKey or store.EvalCheckpointKey).
+	Checkpoint store.BlobKey
+}
+
+// Pending is one ref waiting to be handled.
+type Pending struct {
+	// FirstSeen is at or before the oldest change of this ref not yet
+	// handled; the checkpoint never passes it.
+	FirstSeen  time.Time
+	LastChange time.Time
+	// RetryAt holds the ref back until then (a handler parks a ref that is
+	// not ready, the follower backs off after an error). A change resets it.
+	RetryAt  time.Time
+	Failures int
+}
+
+// Handler handles a ref whose quiet period has passed. It returns done
+// when the ref is no longer pending; when not done it may set p.RetryAt
+// (FarFuture waits for the next change). An error retries with backoff.
+type Handler func(ctx context.Context, ref commit.NodeRef, p *Pending, now time.Time) (done bool, err error)
+
+// Telemetry receives the follower's counts; nil funcs are skipped.
+type Telemetry struct {
+	// PendingDelta adds to a gauge of pending refs.
+	PendingDelta func(ctx context.Context, delta int64)
+	// HandleError counts a failed handling (retried).
+	HandleError func(ctx context.Context, ref commit.NodeRef, failures int, backoff time.Duration, err error)
+	// AfterStep runs at the end of every Step (gauges such as the lag).
+	AfterStep func(ctx context.Context)
+}
+
+// Follower follows one store. It is not safe for concurrent use: one
+// goroutine calls Start, then Step (or Run).
+type Follower struct {
+	cfg    Config
+	st     store.Store
+	handle Handler
+	tel    Telemetry
+	logger *zap.Logger
+	repos  map[string]bool // nil = every repo
+
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+	// Pending is the set of refs waiting; exported for tests and gauges.
+	Pending map[commit.NodeRef]*Pending
+
+	changes   <-chan store.Change // nil once closed
+	resync    bool
+	savedT    time.Time
+	haveSaved bool
+}
+
+// New returns a follower; call Start.
+func New(cfg Config, st store.Store, h Handler, tel Telemetry, logger *zap.Logger) *Follower {
+	f := &Follower{cfg: cfg, st: st, handle: h, tel: tel, logger: logger, Now: time.Now,
+		Pending: map[commit.NodeRef]*Pending{}}
+	if len(cfg.Repos) > 0 {
+		f.repos = map[string]bool{}
+		for _, r := range cfg.Repos {
+			f.repos[r] = true
+		}
+	}
+	return f
+}
+
+// Start subscribes (first, so no change falls between catch-up and live
+// feed), loads the checkpoint and catches up. Without a checkpoint (first
+// start) it starts now: following starts with new data instead of the
+// store's whole history. The subscription ends with ctx.
+func (f *Follower) Start(ctx context.Context) error {
+	// One subscription to every repo ("" in the store's Subscribe), filtered
+	// here: one channel to select on, and no forwarding goroutine that
+	// could reorder or hold back changes.
+	f.changes, _ = f.st.Subscribe(ctx, "")
+	t, ok, err := f.loadCheckpoint(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		f.logger.Info("No checkpoint: following starts with new data")
+		return f.saveCheckpoint(ctx, f.Now())
+	}
+	f.savedT, f.haveSaved = t, true
+	return f.catchUp(ctx)
+}
+
+// Changes is the live feed (nil once the store closed it); Run selects on it.
+func (f *Follower) Changes() <-chan store.Change { return f.changes }
+
+// Step applies the changes received so far, hands every due ref to the
+// handler and moves the checkpoint. Errors of single refs are retried later.
+func (f *Follower) Step(ctx context.Context) error {
+	f.drain(ctx)
+	if f.resync {
+		if err := f.catchUp(ctx); err != nil {
+			return err
+		}
+	}
+	f.handleDue(ctx)
+	err := f.checkpoint(ctx)
+	if f.tel.AfterStep != nil {
+		f.tel.AfterStep(ctx)
+	}
+	return err
+}
+
+// Run steps on every change and every tick until ctx ends; onErr hears the
+// errors of Step (a failed catch-up or checkpoint write; it is retried).
+func (f *Follower) Run(ctx context.Context, tick time.Duration, onErr func(error)) {
+	ticker := time.NewTicker(tick)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case c, ok := <-f.changes:
+			if !ok {
+				f.changes = nil // the store shut down first; keep ticking
+				continue
+			}
+			f.OnChange(ctx, c)
+		case <-ticker.C:
+		}
+		if err := f.Step(ctx); err != nil && ctx.Err() == nil {
+			onErr(err)
+		}
+	}
+}
+
+// drain takes every change waiting in the live feed without blocking.
+func (f *Follower) drain(ctx context.Context) {
+	for {
+		select {
+		case c, ok := <-f.changes:
+			if !ok {
+				f.changes = nil // a nil channel never fires
+				return
+			}
+			f.OnChange(ctx, c)
+		default:
+			return
+		}
+	}
+}
+
+// OnChange makes the change's traces (and sessions) pending.
+func (f *Follower) OnChange(ctx context.Context, c store.Change) {
+	if len(c.Nodes) == 0 {
+		// The store dropped changes for this slow subscriber.
+		f.resync = true
+		return
+	}
+	if f.repos != nil && !f.repos[c.Repo] {
+		return
+	}
+	now := f.Now()
+	for _, id := range c.Traces {
+		f.Touch(ctx, commit.NodeRef{Repo: c.Repo, Kind: commit.EntityTrace, ID: id}, now, now)
+	}
+	if f.cfg.Sessions {
+		for _, id := range c.Sessions {
+			f.Touch(ctx, commit.NodeRef{Repo: c.Repo, Kind: commit.EntitySession, ID: id}, now, now)
+		}
+	}
+}
+
+// Touch records a change of ref seen at seen (≤ now).
+func (f *Follower) Touch(ctx context.Context, ref commit.NodeRef, seen, now time.Time) {
+	p := f.Pending[ref]
+	if p == nil {
+		p = &Pending{FirstSeen: seen}
+		f.Pending[ref] = p
+		f.pendingDelta(ctx, 1)
+	}
+	p.FirstSeen = minTime(p.FirstSeen, seen)
+	p.LastChange = now
+	p.RetryAt = time.Time{} // a change ends any wait for the end or a retry
+}
+
+func (f *Follower) pendingDelta(ctx context.Context, d int64) {
+	if f.tel.PendingDelta != nil {
+		f.tel.PendingDelta(ctx, d)
+	}
+}
+
+// Close gives back the pending gauge of this follower (its refs are found
+// again by the next start's catch-up: the checkpoint is before them).
+func (f *Follower) Close(ctx context.Context) {
+	f.pendingDelta(ctx, -int64(len(f.Pending)))
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// catchUp makes every trace (and session) active since the checkpoint
+// (minus the margin) pending again: what happened while the follower was
+// down or while the live feed dropped changes.
+func (f *Follower) catchUp(ctx context.Context) error {
+	since := f.savedT.Add(-catchUpMargin)
+	now := f.Now()
+	repos := f.cfg.Repos
+	if len(repos) == 0 {
+		repos = []string{""}
+	}
+	found := 0
+	for _, repo := range repos {
+		q := store.TraceQuery{Repo: repo, From: since.Add(-f.cfg.CatchUpWindow), Limit: f.cfg.BatchSize}
+		for {
+			page, err := f.st.SearchTraces(ctx, q)
+			if err != nil {
+				return fmt.Errorf("catch up: search traces of repo %q: %w", repo, err)
+			}
+			for _, row := range page.Traces {
+				if row.LastActivity.After(since) {
+					f.Touch(ctx, commit.NodeRef{Repo: row.Repo, Kind: commit.EntityTrace, ID: row.TraceID}, minTime(row.LastActivity, now), now)
+					found++
+				}
+			}
+			if page.NextCursor == "" || len(page.Traces) == 0 {
+				break
+			}
+			q.Cursor = page.NextCursor
+		}
+		if !f.cfg.Sessions {
+			continue
+		}
+		sq := store.SessionQuery{Repo: repo, From: since.Add(-f.cfg.CatchUpWindow), Limit: f.cfg.BatchSize}
+		for {
+			page, err := f.st.SearchSessions(ctx, sq)
+			if err != nil {
+				return fmt.Errorf("catch up: search sessions of repo %q: %w", repo, err)
+			}
+			for _, row := range page.Sessions {
+				if row.LastActivity.After(since) {
+					f.Touch(ctx, commit.NodeRef{Repo: row.Repo, Kind: commit.EntitySession, ID: row.SessionID}, minTime(row.LastActivity, now), now)
+					found++
+				}
+			}
+			if page.NextCursor == "" || len(page.Sessions) == 0 {
+				break
+			}
+			sq.Cursor = page.NextCursor
+		}
+	}
+	f.resync = false
+	f.logger.Info("Caught up with the store", zap.Time("since", since), zap.Int("refs", found))
+	return nil
+}
+
+// handleDue handles every pending ref whose quiet period has passed, in a
+// fixed order.
+func (f *Follower) handleDue(ctx context.Context) {
+	now := f.Now()
+	var due []commit.NodeRef
+	for ref, p := range f.Pending {
+		if now.Sub(p.LastChange) >= f.cfg.QuietPeriod && !now.Before(p.RetryAt) {
+			due = append(due, ref)
+		}
+	}
+	sort.Slice(due, func(i, j int) bool {
+		if due[i].Repo != due[j].Repo {
+			return due[i].Repo < due[j].Repo
+		}
+		if due[i].Kind != due[j].Kind {
+			return due[i].Kind > due[j].Kind // traces before their sessions
+		}
+		return due[i].ID < due[j].ID
+	})
+	for _, ref := range due {
+		if ctx.Err() != nil {
+			return
+		}
+		p := f.Pending[ref]
+		done, err := f.handle(ctx, ref, p, now)
+		if err != nil {
+			p.Failures++
+			backoff := min(time.Duration(1<<min(p.Failures, 8))*100*time.Millisecond, time.Minute)
+			p.RetryAt = now.Add(backoff)
+			if f.tel.HandleError != nil {
+				f.tel.HandleError(ctx, ref, p.Failures, backoff, err)
+			}
+			continue
+		}
+		if done {
+			delete(f.Pending, ref)
+			f.pendingDelta(ctx, -1)
+		}
+	}
+}
+
+// checkpoint saves the time before which every change is handled.
+func (f *Follower) checkpoint(ctx context.Context) error {
+	t := f.Now()
+	for _, p := range f.Pending {
+		t = minTime(t, p.FirstSeen)
+	}
+	if f.haveSaved && t.Sub(f.savedT) < checkpointEvery && !t.Before(f.savedT) {
+		return nil
+	}
+	return f.saveCheckpoint(ctx, t)
+}
+
+// Checkpoint is the time before which every change was handled, as saved.
+func (f *Follower) Checkpoint() time.Time { return f.savedT }
+
+func (f *Follower) saveCheckpoint(ctx context.Context, t time.Time) error {
+	err := f.st.PutBlob(ctx, f.cfg.Checkpoint.Repo, f.cfg.Checkpoint.Name, store.Blob{ContentType: "text/plain", Data: []byte(t.UTC().Format(time.RFC3339Nano))})
+	if err != nil {
+		return fmt.Errorf("write checkpoint %s: %w", t, err)
+	}
+	f.savedT, f.haveSaved = t, true
+	return nil
+}
+
+func (f *Follower) loadCheckpoint(ctx context.Context) (time.Time, bool, error) {
+	blob, err := f.st.GetBlob(ctx, f.cfg.Checkpoint.Repo, f.cfg.Checkpoint.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("read checkpoint: %w", err)
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(blob.Data))
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("checkpoint %q: %w", blob.Data, err)
+	}
+	return t, true, nil
+}

@@ -1,0 +1,407 @@
+package genaievalreceiver
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/evaluate"
+	"github.com/otelcol-genai/otelcol-genai/internal/follow"
+	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/internal/tree"
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+	"github.com/otelcol-genai/otelcol-genai/receiver/genaievalreceiver/internal/metadata"
+)
+
+// The engine keeps its memory in the store it follows, so it survives
+// restarts and is shared by a fleet on one PostgreSQL store:
+//
+//   - the follower's checkpoint, a blob in the repo "_genai_eval" under
+//     "_eval/<receiver id>/checkpoint" (internal/follow);
+//   - one claim per (entity, evaluator), key
+//     "eval/<evaluator>/<kind>/<entity id>", in the entity's repo
+//     (store.Backend.Claim): held for claim_ttl while the evaluation runs,
+//     then for ever once the verdict is stored;
+//   - the verdicts themselves: an entity whose node already holds a
+//     verdict of an evaluator is not judged again by it.
+const (
+	checkpointRepo = "_genai_eval"
+	verdictSource  = "genai_eval"
+)
+
+// doneForever is the until of a claim whose verdict is stored.
+var doneForever = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// evaluator is one configured evaluator with its selection.
+type evaluator struct {
+	name   string
+	ev     evaluate.Evaluator
+	rate   float64
+	filter Filter
+}
+
+// engine follows the store and evaluates what is due.
+type engine struct {
+	cfg    *Config
+	st     store.Store
+	next   consumer.Logs
+	logger *zap.Logger
+	tel    *metadata.TelemetryBuilder
+	owner  string // this process's claim owner id
+	evs    []*evaluator
+	ver    *commit.Versioner
+	fl     *follow.Follower
+
+	// failures counts failed evaluation rounds per claim key (memory only:
+	// a restart gives the judge a fresh set of rounds).
+	mu       sync.Mutex
+	failures map[string]int
+}
+
+func newEngine(cfg *Config, st store.Store, next consumer.Logs, logger *zap.Logger, tel *metadata.TelemetryBuilder,
+	receiverID, owner string, evs []*evaluator) *engine {
+	e := &engine{cfg: cfg, st: st, next: next, logger: logger, tel: tel, owner: owner, evs: evs,
+		ver: commit.NewVersioner(), failures: map[string]int{}}
+	fc := follow.Config{
+		QuietPeriod:   cfg.QuietPeriod,
+		CatchUpWindow: cfg.CatchUpWindow,
+		BatchSize:     cfg.BatchSize,
+		Sessions:      true,
+		Checkpoint:    store.EvalCheckpointKey(checkpointRepo, receiverID),
+	}
+	if !cfg.allRepos() {
+		fc.Repos = cfg.Repos
+	}
+	e.fl = follow.New(fc, st, e.handle, follow.Telemetry{
+		PendingDelta: func(ctx context.Context, d int64) { tel.GenaiEvalPending.Add(ctx, d) },
+		HandleError: func(ctx context.Context, ref commit.NodeRef, failures int, backoff time.Duration, err error) {
+			tel.GenaiEvalErrors.Add(ctx, 1)
+			logger.Warn("Evaluating failed; will retry", zap.String("repo", ref.Repo), zap.String("kind", string(ref.Kind)),
+				zap.String("id", ref.ID), zap.Int("failures", failures), zap.Duration("backoff", backoff), zap.Error(err))
+		},
+		AfterStep: func(ctx context.Context) {
+			tel.GenaiEvalLag.Record(ctx, max(0, e.now().Sub(e.fl.Checkpoint()).Seconds()))
+		},
+	}, logger)
+	return e
+}
+
+// now is the follower's clock (tests replace it there).
+func (e *engine) now() time.Time { return e.fl.Now() }
+
+// step handles what is due (tests call it; run steps through follow.Run).
+func (e *engine) step(ctx context.Context) error { return e.fl.Step(ctx) }
+
+// job is one (entity, evaluator) to judge.
+type job struct {
+	ev      *evaluator
+	subject evaluate.Subject
+}
+
+// handle evaluates the entities of one quiet trace (or one session). The
+// ref stays pending while an entity it selected has not ended, while
+// another member holds a claim, or while a failed evaluation waits for
+// its next round.
+func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pending, now time.Time) (bool, error) {
+	var (
+		nodes     []*tree.TreeNode
+		traceID   string
+		retrieved []string
+	)
+	opt := tree.WithPrices(e.st.Prices())
+	switch ref.Kind {
+	case commit.EntitySession:
+		s, err := tree.AssembleSession(ctx, e.st, ref, opt)
+		if errors.Is(err, store.ErrNotFound) {
+			return true, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("assemble session: %w", err)
+		}
+		nodes = []*tree.TreeNode{s.Root}
+	default:
+		t, err := tree.AssembleTrace(ctx, e.st, ref, opt)
+		if errors.Is(err, store.ErrNotFound) {
+			return true, nil // deleted (retention) before it was judged
+		}
+		if err != nil {
+			return false, fmt.Errorf("assemble trace: %w", err)
+		}
+		traceID = ref.ID
+		retrieved = retrievalContext(t.Root)
+		tree.Walk(t.Root, func(n *tree.TreeNode) {
+			if n.Kind != commit.EntitySession && slices.Contains(evaluableKinds, string(n.Kind)) {
+				nodes = append(nodes, n)
+			}
+		})
+	}
+	var jobs []job
+	waiting := false
+	for _, n := range nodes {
+		for _, ev := range e.evs {
+			if !ev.selects(ref.Repo, n) || hasVerdict(n, ev.name) {
+				continue
+			}
+			if !n.Ended {
+				waiting = true // judged once it ends
+				continue
+			}
+			jobs = append(jobs, job{ev: ev, subject: subjectOf(ref.Repo, traceID, n, retrieved)})
+		}
+	}
+	retryAt, err := e.runJobs(ctx, jobs, now)
+	switch {
+	case err != nil:
+		return false, err
+	case !retryAt.IsZero():
+		p.RetryAt = retryAt
+		return false, nil
+	case waiting:
+		p.RetryAt = follow.FarFuture // until the next change
+		return false, nil
+	}
+	return true, nil
+}
+
+// hasVerdict reports whether n already holds a verdict of evaluator name.
+func hasVerdict(n *tree.TreeNode, name string) bool {
+	for _, ev := range n.Evaluations {
+		if ev.With == tree.EvaluationWithResult && ev.Evaluator == name {
+			return true
+		}
+	}
+	return false
+}
+
+// runJobs judges jobs, at most cfg.Concurrency at once. It returns when to
+// look at the ref again (zero: nothing left) and the first hand-off error.
+func (e *engine) runJobs(ctx context.Context, jobs []job, now time.Time) (time.Time, error) {
+	var (
+		mu      sync.Mutex
+		retryAt time.Time
+		errs    []error
+		wg      sync.WaitGroup
+		sem     = make(chan struct{}, e.cfg.Concurrency)
+	)
+	later := func(t time.Time) {
+		mu.Lock()
+		if retryAt.IsZero() || t.Before(retryAt) {
+			retryAt = t
+		}
+		mu.Unlock()
+	}
+	for _, j := range jobs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			t, err := e.judge(ctx, j, now)
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+				return
+			}
+			if !t.IsZero() {
+				later(t)
+			}
+		}()
+	}
+	wg.Wait()
+	return retryAt, errors.Join(errs...)
+}
+
+func claimKey(ev string, s evaluate.Subject) string {
+	return "eval/" + url.PathEscape(ev) + "/" + s.Kind + "/" + url.PathEscape(s.EntityID)
+}
+
+// judge claims, evaluates and hands the verdict on. A non-zero time means
+// "not finished, look again then" (claimed elsewhere, or a failed round).
+func (e *engine) judge(ctx context.Context, j job, now time.Time) (time.Time, error) {
+	s := j.subject
+	key := claimKey(j.ev.name, s)
+	won, err := e.st.Claim(ctx, s.Repo, key, e.owner, now, now.Add(e.cfg.ClaimTTL))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("claim %s: %w", key, err)
+	}
+	if !won {
+		// Another member judges it (or did: its verdict arrives with a
+		// change). Look again when its claim would have expired.
+		return now.Add(e.cfg.ClaimTTL), nil
+	}
+	res, evalErr := j.ev.ev.Evaluate(ctx, s)
+	if ctx.Err() != nil {
+		return time.Time{}, ctx.Err() // shutting down: the claim expires, the next start redoes it
+	}
+	evAttr := attribute.String("evaluator", j.ev.name)
+	switch {
+	case errors.Is(evalErr, evaluate.ErrNotApplicable):
+		e.tel.GenaiEvalEvaluations.Add(ctx, 1, metric.WithAttributes(evAttr, attribute.String("outcome", metadata.OutcomeNotApplicable)))
+		return time.Time{}, e.finish(ctx, s.Repo, key)
+	case evalErr != nil:
+		e.mu.Lock()
+		e.failures[key]++
+		n := e.failures[key]
+		e.mu.Unlock()
+		if n <= e.cfg.ErrorRetries {
+			backoff := e.cfg.ErrorBackoff << (n - 1)
+			e.logger.Warn("Evaluation failed; will retry", zap.String("evaluator", j.ev.name), zap.String("repo", s.Repo),
+				zap.String("kind", s.Kind), zap.String("id", s.EntityID), zap.Int("round", n), zap.Duration("backoff", backoff), zap.Error(evalErr))
+			// The claim is released by expiry; this member retries first.
+			return now.Add(backoff), nil
+		}
+		res = evaluate.Result{Evaluator: j.ev.name}
+	}
+	if err := e.emit(ctx, s, j.ev.name, res, evalErr, now); err != nil {
+		return time.Time{}, err
+	}
+	outcome := metadata.OutcomePassed
+	switch {
+	case evalErr != nil:
+		outcome = metadata.OutcomeErrored
+		e.logger.Warn("Evaluation failed; error recorded", zap.String("evaluator", j.ev.name), zap.String("repo", s.Repo),
+			zap.String("kind", s.Kind), zap.String("id", s.EntityID), zap.Error(evalErr))
+	case !res.Pass:
+		outcome = metadata.OutcomeFailed
+	}
+	e.tel.GenaiEvalEvaluations.Add(ctx, 1, metric.WithAttributes(evAttr, attribute.String("outcome", outcome)))
+	e.mu.Lock()
+	delete(e.failures, key)
+	e.mu.Unlock()
+	return time.Time{}, e.finish(ctx, s.Repo, key)
+}
+
+// finish marks the claim done for ever. A failure is harmless (the
+// verdict is in the tree and is seen before any claim), so it is logged.
+func (e *engine) finish(ctx context.Context, repo, key string) error {
+	if _, err := e.st.Claim(ctx, repo, key, e.owner, e.now(), doneForever); err != nil {
+		e.logger.Debug("Could not mark a claim done", zap.String("key", key), zap.Error(err))
+	}
+	return nil
+}
+
+// verdictData is the data of an evaluate {with:"result"} commit, the shape
+// the fold reads (docs/tree-json.md).
+type verdictData struct {
+	With      string        `json:"with"`
+	Evaluator string        `json:"evaluator"`
+	Score     *float64      `json:"score,omitempty"`
+	Pass      *bool         `json:"pass,omitempty"`
+	Reason    string        `json:"reason,omitempty"`
+	Judge     *verdictJudge `json:"judge,omitempty"`
+	Error     string        `json:"error,omitempty"`
+	Timestamp string        `json:"timestamp"`
+}
+
+type verdictJudge struct {
+	Model        string   `json:"model,omitempty"`
+	InputTokens  int64    `json:"inputTokens,omitempty"`
+	OutputTokens int64    `json:"outputTokens,omitempty"`
+	Cost         *float64 `json:"cost,omitempty"`
+	Attempts     int      `json:"attempts,omitempty"`
+}
+
+// verdictCommit builds the evaluate commit of a verdict. Its id is not the
+// content hash but a hash of what was judged (repo, entity, evaluator and
+// the subject's fingerprint): the judge's words, usage and the timestamp
+// differ between two runs, the id does not, so a replay, a restart that
+// judges again or two members racing store one commit (the store keeps
+// the first: set union by commit id).
+func verdictCommit(s evaluate.Subject, name string, res evaluate.Result, evalErr error, now time.Time, version int64) (commit.Commit, error) {
+	d := verdictData{With: tree.EvaluationWithResult, Evaluator: name, Timestamp: now.UTC().Format(time.RFC3339Nano)}
+	if evalErr != nil {
+		d.Error = evalErr.Error()
+	} else {
+		score, pass := res.Score, res.Pass
+		d.Score, d.Pass, d.Reason = &score, &pass, res.Reason
+	}
+	if j := res.Judge; j != nil {
+		d.Judge = &verdictJudge{Model: j.Model, InputTokens: j.InputTokens, OutputTokens: j.OutputTokens, Attempts: j.Attempts}
+		if j.HasCost {
+			c := j.CostUSD
+			d.Judge.Cost = &c
+		}
+	}
+	data, err := json.Marshal(d)
+	if err != nil {
+		return commit.Commit{}, fmt.Errorf("encode verdict: %w", err)
+	}
+	c := commit.Commit{Repo: s.Repo, Entity: commit.Entity(s.Kind), EntityID: s.EntityID, Action: commit.ActionEvaluate,
+		Data: data, Version: version}
+	c.ID = verdictID(s, name)
+	return c, nil
+}
+
+// verdictID hashes the evaluator and what it judged.
+func verdictID(s evaluate.Subject, name string) commit.ID {
+	fp, _ := json.Marshal(s) // Subject is plain data: marshalling cannot fail
+	sum := sha256.Sum256(fp)
+	return commit.ComputeID(s.Repo, commit.Entity(s.Kind), s.EntityID, commit.ActionEvaluate,
+		append([]byte(verdictSource+"\x00"+name+"\x00"), sum[:]...))
+}
+
+// emit hands one verdict to the logs pipeline as one log record, exactly
+// as the mxin receiver emits commits.
+func (e *engine) emit(ctx context.Context, s evaluate.Subject, name string, res evaluate.Result, evalErr error, now time.Time) error {
+	c, err := verdictCommit(s, name, res, evalErr, now, e.ver.Reserve(1))
+	if err != nil {
+		return err
+	}
+	if err := e.next.ConsumeLogs(ctx, commit.LogsFromCommits([]commit.Commit{c})); err != nil {
+		return fmt.Errorf("hand the %s verdict on %s/%s to the pipeline: %w", name, s.Kind, s.EntityID, err)
+	}
+	return nil
+}
+
+// selects reports whether ev judges node n of repo: the filter, then the
+// deterministic sample.
+func (ev *evaluator) selects(repo string, n *tree.TreeNode) bool {
+	f := &ev.filter
+	if len(f.Repositories) > 0 && !slices.Contains(f.Repositories, repo) {
+		return false
+	}
+	if len(f.Kinds) > 0 && !slices.Contains(f.Kinds, string(n.Kind)) {
+		return false
+	}
+	if len(f.Names) > 0 && !slices.Contains(f.Names, n.Name) {
+		return false
+	}
+	if len(f.Models) > 0 {
+		model := n.Model
+		if !slices.Contains(f.Models, model) && (n.Completion == nil || !slices.Contains(f.Models, n.Completion.Model)) {
+			return false
+		}
+	}
+	for k, v := range f.Tags {
+		if n.Tags[k] != v {
+			return false
+		}
+	}
+	return sampled(ev.name, repo, string(n.Kind), n.ID, ev.rate)
+}
+
+// sampled decides by a hash of (evaluator, repo, kind, id), so every
+// collector and every replay samples the same entities.
+func sampled(name, repo, kind, id string, rate float64) bool {
+	if rate >= 1 {
+		return true
+	}
+	if rate <= 0 {
+		return false
+	}
+	h := sha256.Sum256([]byte(name + "\x00" + repo + "\x00" + kind + "\x00" + id))
+	x := binary.BigEndian.Uint64(h[:8])
+	return float64(x>>11)/float64(1<<53) < rate
+}

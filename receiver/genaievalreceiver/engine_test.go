@@ -1,0 +1,468 @@
+package genaievalreceiver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/evaluate"
+	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/internal/store/indexer"
+	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
+	"github.com/otelcol-genai/otelcol-genai/internal/store/pgstore"
+	"github.com/otelcol-genai/otelcol-genai/internal/tree"
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+	"github.com/otelcol-genai/otelcol-genai/receiver/genaievalreceiver/internal/metadata"
+)
+
+const repo = "repo-1"
+
+// chat is one SDK trace: a generation whose answer leaks an e-mail
+// address, and a slow trace.
+const chat = `trace{id=t-1,action=create,data={"name":"support","startTimestamp":"2026-11-22T08:00:00.000Z"}}
+trace{id=t-1,action=update,data={"input":"How do I reach support?"}}
+trace{id=t-1,action=add-generation,data={"id":"g-1","name":"answer","provider":"openai","model":"gpt-4o-mini","messages":[{"role":"user","content":"How do I reach support?"}],"startTimestamp":"2026-11-22T08:00:00.100Z"}}
+generation{id=g-1,action=result,data={"result":{"id":"c1","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"Write to jane.doe@example.com"},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19}}}}
+generation{id=g-1,action=end,data={"endTimestamp":"2026-11-22T08:00:01.100Z"}}
+trace{id=t-1,action=update,data={"output":"Write to jane.doe@example.com"}}
+trace{id=t-1,action=end,data={"endTimestamp":"2026-11-22T08:00:03.000Z"}}`
+
+// counting wraps an evaluator and counts its calls.
+type counting struct {
+	evaluate.Evaluator
+	calls *atomic.Int64
+}
+
+func (c counting) Evaluate(ctx context.Context, s evaluate.Subject) (evaluate.Result, error) {
+	c.calls.Add(1)
+	return c.Evaluator.Evaluate(ctx, s)
+}
+
+// failing always fails, like a judge that is down.
+type failing struct{ calls *atomic.Int64 }
+
+func (failing) Name() string { return "flaky-judge" }
+func (f failing) Evaluate(context.Context, evaluate.Subject) (evaluate.Result, error) {
+	f.calls.Add(1)
+	return evaluate.Result{}, errors.New("judge: 3 attempts: status 500")
+}
+
+type fixture struct {
+	t     *testing.T
+	st    *indexer.Indexer
+	clock time.Time
+	cfg   *Config
+	v     *commit.Versioner
+	calls map[string]*atomic.Int64
+	// records counts the verdict log records handed to the pipeline.
+	records atomic.Int64
+	mu      sync.Mutex
+	ids     []string
+}
+
+func newFixture(t *testing.T, b store.Backend) *fixture {
+	ix, err := indexer.New(b, indexer.DefaultConfig(), indexer.Settings{})
+	require.NoError(t, err)
+	cfg := createDefaultConfig().(*Config)
+	cfg.QuietPeriod = 5 * time.Second
+	cfg.Evaluators = []EvaluatorConfig{
+		evCfg(t, evaluate.Config{Name: "pii", Type: evaluate.TypePII}, Filter{Kinds: []string{"generation", "trace"}}),
+		evCfg(t, evaluate.Config{Name: "latency", Type: evaluate.TypeLatency, MaxMs: 2000}, Filter{Kinds: []string{"trace"}}),
+	}
+	fx := &fixture{t: t, st: ix, clock: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC), cfg: cfg,
+		calls: map[string]*atomic.Int64{"pii": {}, "latency": {}, "flaky-judge": {}}}
+	fx.v = commit.NewVersionerClock(func() time.Time { return fx.clock })
+	return fx
+}
+
+func evCfg(t *testing.T, c evaluate.Config, f Filter) EvaluatorConfig {
+	require.NoError(t, c.Validate())
+	return EvaluatorConfig{eval: c, Rate: 1, Filter: f}
+}
+
+// pipeline is what the collector wires: the verdict logs go through the
+// commit codec into the store, as the tracetree exporter does.
+func (fx *fixture) pipeline() consumer.Logs {
+	next, err := consumer.NewLogs(func(ctx context.Context, ld plog.Logs) error {
+		cs, err := commit.CommitsFromLogs(ld)
+		if err != nil {
+			return err
+		}
+		fx.records.Add(int64(len(cs)))
+		fx.mu.Lock()
+		for _, c := range cs {
+			fx.ids = append(fx.ids, c.ID.String())
+		}
+		fx.mu.Unlock()
+		if err := fx.st.Apply(ctx, cs, tree.EdgesOfAll(cs)); err != nil {
+			return err
+		}
+		return fx.st.Flush(ctx)
+	})
+	require.NoError(fx.t, err)
+	return next
+}
+
+func (fx *fixture) engine(st store.Store) *engine {
+	if st == nil {
+		st = fx.st
+	}
+	tel, err := metadata.NewTelemetryBuilder(componenttest.NewNopTelemetrySettings())
+	require.NoError(fx.t, err)
+	var evs []*evaluator
+	for _, ec := range fx.cfg.Evaluators {
+		var ev evaluate.Evaluator
+		if ec.eval.Name == "flaky-judge" {
+			ev = failing{calls: fx.calls["flaky-judge"]}
+		} else {
+			built, err := evaluate.New(ec.eval, evaluate.Settings{})
+			require.NoError(fx.t, err)
+			ev = counting{Evaluator: built, calls: fx.calls[ec.eval.Name]}
+		}
+		evs = append(evs, &evaluator{name: ec.eval.Name, ev: ev, rate: ec.Rate, filter: ec.Filter})
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	e := newEngine(fx.cfg, st, fx.pipeline(), zaptest.NewLogger(fx.t), tel, "genai_eval", "owner-"+hex.EncodeToString(b[:]), evs)
+	e.fl.Now = func() time.Time { return fx.clock }
+	ctx, cancel := context.WithCancel(context.Background())
+	fx.t.Cleanup(cancel)
+	require.NoError(fx.t, e.fl.Start(ctx))
+	return e
+}
+
+func (fx *fixture) push(body string) {
+	cs, errs := commit.ParseBody(repo, []byte(body), fx.v)
+	require.Empty(fx.t, errs)
+	require.NoError(fx.t, fx.st.Apply(context.Background(), cs, tree.EdgesOfAll(cs)))
+	require.NoError(fx.t, fx.st.Flush(context.Background()))
+}
+
+func (fx *fixture) step(e *engine) { require.NoError(fx.t, e.step(context.Background())) }
+
+// verdicts reads the verdicts of every node of a trace: "kind/id" →
+// evaluator → evaluation.
+func (fx *fixture) verdicts(traceID string) map[string]map[string]tree.Evaluation {
+	tr, err := tree.AssembleTrace(context.Background(), fx.st, commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: traceID})
+	require.NoError(fx.t, err)
+	out := map[string]map[string]tree.Evaluation{}
+	tree.Walk(tr.Root, func(n *tree.TreeNode) {
+		for _, ev := range n.Evaluations {
+			if ev.With != tree.EvaluationWithResult {
+				continue
+			}
+			k := string(n.Kind) + "/" + n.ID
+			if out[k] == nil {
+				out[k] = map[string]tree.Evaluation{}
+			}
+			out[k][ev.Evaluator] = ev
+		}
+	})
+	return out
+}
+
+func TestEngineJudgesQuietEndedEntities(t *testing.T) {
+	fx := newFixture(t, memstore.New())
+	e := fx.engine(nil)
+	fx.push(chat)
+	fx.step(e)
+	assert.Zero(t, fx.records.Load(), "nothing before the quiet period")
+	fx.clock = fx.clock.Add(4 * time.Second)
+	fx.step(e)
+	assert.Zero(t, fx.records.Load(), "still inside the quiet period")
+	fx.clock = fx.clock.Add(2 * time.Second)
+	fx.step(e)
+
+	v := fx.verdicts("t-1")
+	require.Contains(t, v, "generation/g-1")
+	pii := v["generation/g-1"]["pii"]
+	require.NotNil(t, pii.Pass)
+	assert.False(t, *pii.Pass, "the answer leaks an e-mail address: %+v", pii)
+	assert.NotEmpty(t, pii.Reason)
+	assert.NotContains(t, v["generation/g-1"], "latency", "latency is filtered to traces")
+	require.Contains(t, v, "trace/t-1")
+	assert.False(t, *v["trace/t-1"]["pii"].Pass, "the trace output leaks it too")
+	lat := v["trace/t-1"]["latency"]
+	require.NotNil(t, lat.Pass)
+	assert.False(t, *lat.Pass, "3 s trace over a 2 s budget")
+	assert.Equal(t, int64(3), fx.records.Load(), "pii×2 + latency×1")
+
+	// Our own verdicts change the trace; once quiet again nothing is
+	// judged twice and the trace leaves the pending set.
+	fx.step(e) // hears of the verdict commits
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(e)
+	assert.Equal(t, int64(3), fx.records.Load())
+	assert.Empty(t, e.fl.Pending)
+	assert.Equal(t, int64(2), fx.calls["pii"].Load())
+	assert.Equal(t, int64(1), fx.calls["latency"].Load())
+}
+
+func TestEngineWaitsForTheEnd(t *testing.T) {
+	fx := newFixture(t, memstore.New())
+	e := fx.engine(nil)
+	fx.push(`trace{id=t-2,action=create,data={"name":"open","startTimestamp":"2026-11-22T08:00:00.000Z"}}
+trace{id=t-2,action=update,data={"output":"call me at jane@example.org"}}`)
+	fx.clock = fx.clock.Add(time.Minute)
+	fx.step(e)
+	assert.Zero(t, fx.records.Load(), "an open trace is not judged")
+	ref := commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: "t-2"}
+	require.Contains(t, e.fl.Pending, ref)
+	fx.push(`trace{id=t-2,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}`)
+	fx.step(e)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(e)
+	v := fx.verdicts("t-2")
+	assert.False(t, *v["trace/t-2"]["pii"].Pass)
+	assert.True(t, *v["trace/t-2"]["latency"].Pass)
+}
+
+// TestEngineRestartResumesWithoutDuplicates: a second engine on the same
+// store (a restart: new owner id) judges what the first left and nothing
+// it had judged; a third has nothing to do.
+func TestEngineRestartResumesWithoutDuplicates(t *testing.T) {
+	fx := newFixture(t, memstore.New())
+	e1 := fx.engine(nil)
+	fx.push(chat)
+	fx.step(e1)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(e1)
+	require.Equal(t, int64(3), fx.records.Load())
+	fx.push(`trace{id=t-3,action=create,data={"name":"second","startTimestamp":"2026-11-22T08:01:00.000Z"}}
+trace{id=t-3,action=end,data={"endTimestamp":"2026-11-22T08:01:01.000Z"}}`)
+	fx.step(e1) // stops before t-3 is quiet
+
+	e2 := fx.engine(nil)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(e2)
+	assert.Equal(t, int64(5), fx.records.Load(), "t-3 judged by pii and latency, t-1 not again")
+	assert.Len(t, fx.verdicts("t-3")["trace/t-3"], 2)
+
+	e3 := fx.engine(nil)
+	fx.clock = fx.clock.Add(time.Hour)
+	fx.step(e3)
+	fx.clock = fx.clock.Add(time.Hour)
+	fx.step(e3)
+	assert.Equal(t, int64(5), fx.records.Load())
+	assert.Equal(t, int64(3), fx.calls["pii"].Load())
+}
+
+// TestVerdictIDsAreDeterministic: the same judgement gives the same commit
+// id whatever the judge said and when; another evaluator, entity or
+// judged content gives another.
+func TestVerdictIDsAreDeterministic(t *testing.T) {
+	s := evaluate.Subject{Repo: repo, Kind: "generation", EntityID: "g-1", Output: "hi"}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a, err := verdictCommit(s, "relevance", evaluate.Result{Score: 0.9, Pass: true, Reason: "ok"}, nil, t0, 1)
+	require.NoError(t, err)
+	b, err := verdictCommit(s, "relevance", evaluate.Result{Score: 0.2, Reason: "off"}, nil, t0.Add(time.Hour), 2)
+	require.NoError(t, err)
+	assert.Equal(t, a.ID, b.ID)
+	assert.NotEqual(t, string(a.Data), string(b.Data))
+	c, _ := verdictCommit(s, "pii", evaluate.Result{}, nil, t0, 1)
+	assert.NotEqual(t, a.ID, c.ID)
+	s2 := s
+	s2.EntityID = "g-2"
+	d, _ := verdictCommit(s2, "relevance", evaluate.Result{}, nil, t0, 1)
+	assert.NotEqual(t, a.ID, d.ID)
+	s3 := s
+	s3.Output = "hello"
+	e, _ := verdictCommit(s3, "relevance", evaluate.Result{}, nil, t0, 1)
+	assert.NotEqual(t, a.ID, e.ID)
+
+	// Stored twice (a replay, two members): one commit, the first.
+	ms := memstore.New()
+	require.NoError(t, ms.Apply(context.Background(), []commit.Commit{a}, nil))
+	require.NoError(t, ms.Apply(context.Background(), []commit.Commit{b}, nil))
+	ref := commit.NodeRef{Repo: repo, Kind: "generation", ID: "g-1"}
+	got, err := ms.Commits(context.Background(), []commit.NodeRef{ref})
+	require.NoError(t, err)
+	require.Len(t, got[ref], 1)
+	assert.JSONEq(t, string(a.Data), string(got[ref][0].Data))
+
+	// The record is the commit codec's (what mxin emits), and decodes back.
+	ld := commit.LogsFromCommits([]commit.Commit{a})
+	back, err := commit.CommitsFromLogs(ld)
+	require.NoError(t, err)
+	require.Len(t, back, 1)
+	assert.Equal(t, a.ID, back[0].ID)
+	assert.Equal(t, commit.ActionEvaluate, back[0].Action)
+}
+
+func TestSamplingIsDeterministic(t *testing.T) {
+	const n = 20000
+	hits := 0
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("g-%d", i)
+		x := sampled("relevance", repo, "generation", id, 0.25)
+		assert.Equal(t, x, sampled("relevance", repo, "generation", id, 0.25))
+		if x {
+			hits++
+		}
+	}
+	assert.InDelta(t, 0.25, float64(hits)/n, 0.02)
+	// A smaller rate samples a subset of a larger one.
+	for i := 0; i < 2000; i++ {
+		id := fmt.Sprintf("g-%d", i)
+		if sampled("relevance", repo, "generation", id, 0.1) {
+			assert.True(t, sampled("relevance", repo, "generation", id, 0.5))
+		}
+	}
+	assert.False(t, sampled("x", repo, "trace", "t", 0))
+	assert.True(t, sampled("x", repo, "trace", "t", 1))
+}
+
+func TestFilters(t *testing.T) {
+	gen := &tree.TreeNode{Node: tree.Node{Kind: "generation", ID: "g", Name: "answer", Model: "gpt-4o",
+		Tags: map[string]string{"env": "prod", "team": "a"}}}
+	cases := []struct {
+		f    Filter
+		repo string
+		want bool
+	}{
+		{Filter{}, repo, true},
+		{Filter{Repositories: []string{"other"}}, repo, false},
+		{Filter{Repositories: []string{repo}}, repo, true},
+		{Filter{Kinds: []string{"trace"}}, repo, false},
+		{Filter{Kinds: []string{"trace", "generation"}}, repo, true},
+		{Filter{Names: []string{"plan"}}, repo, false},
+		{Filter{Names: []string{"answer"}}, repo, true},
+		{Filter{Tags: map[string]string{"env": "prod"}}, repo, true},
+		{Filter{Tags: map[string]string{"env": "dev"}}, repo, false},
+		{Filter{Tags: map[string]string{"env": "prod", "team": "b"}}, repo, false},
+		{Filter{Models: []string{"gpt-4o-mini"}}, repo, false},
+		{Filter{Models: []string{"gpt-4o"}}, repo, true},
+	}
+	for i, c := range cases {
+		ev := &evaluator{name: "e", rate: 1, filter: c.f}
+		assert.Equal(t, c.want, ev.selects(c.repo, gen), "case %d: %+v", i, c.f)
+	}
+}
+
+// TestEngineRateZeroJudgesNothing: sampling applies in the engine.
+func TestEngineRateZeroJudgesNothing(t *testing.T) {
+	fx := newFixture(t, memstore.New())
+	for i := range fx.cfg.Evaluators {
+		fx.cfg.Evaluators[i].Rate = 0
+	}
+	e := fx.engine(nil)
+	fx.push(chat)
+	fx.step(e)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(e)
+	assert.Zero(t, fx.records.Load())
+	assert.Empty(t, e.fl.Pending)
+}
+
+// TestEngineRecordsJudgeFailures: a judge that keeps failing is retried
+// error_retries more rounds (backoff by the clock), then its error is
+// recorded as the verdict; ingest and the other evaluators go on.
+func TestEngineRecordsJudgeFailures(t *testing.T) {
+	fx := newFixture(t, memstore.New())
+	fx.cfg.ErrorRetries = 1
+	fx.cfg.ErrorBackoff = 30 * time.Second
+	fx.cfg.Evaluators = append(fx.cfg.Evaluators, evCfg(t, evaluate.Config{Name: "flaky-judge", Type: evaluate.TypeEmpty}, Filter{Kinds: []string{"generation"}}))
+	e := fx.engine(nil)
+	fx.push(chat)
+	fx.step(e)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(e)
+	assert.Equal(t, int64(1), fx.calls["flaky-judge"].Load())
+	assert.NotContains(t, fx.verdicts("t-1")["generation/g-1"], "flaky-judge", "first failure is retried, not recorded")
+	assert.Contains(t, fx.verdicts("t-1")["generation/g-1"], "pii", "other evaluators are not held back")
+	fx.clock = fx.clock.Add(10 * time.Second)
+	fx.step(e)
+	assert.Equal(t, int64(1), fx.calls["flaky-judge"].Load(), "waits for the backoff")
+	fx.clock = fx.clock.Add(25 * time.Second)
+	fx.step(e)
+	assert.Equal(t, int64(2), fx.calls["flaky-judge"].Load())
+	ev := fx.verdicts("t-1")["generation/g-1"]["flaky-judge"]
+	assert.Contains(t, ev.Error, "status 500")
+	assert.Nil(t, ev.Pass)
+	fx.step(e)
+	fx.clock = fx.clock.Add(time.Hour)
+	fx.step(e)
+	assert.Equal(t, int64(2), fx.calls["flaky-judge"].Load(), "a recorded error is final")
+	assert.Empty(t, e.fl.Pending)
+}
+
+// TestEnginesOnPostgresJudgeOnce: two engines (two collectors of a fleet)
+// follow one PostgreSQL store and see the same traces; each (entity,
+// evaluator) is judged by exactly one of them.
+func TestEnginesOnPostgresJudgeOnce(t *testing.T) {
+	dsn := os.Getenv("GENAI_POSTGRES_DSN")
+	if dsn == "" {
+		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("PostgreSQL at %s is unreachable in CI: %v", dsn, err)
+		}
+		t.Skipf("needs PostgreSQL at %s (GENAI_POSTGRES_DSN): %v", dsn, err)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "genai_eval_t_" + hex.EncodeToString(b[:])
+	t.Cleanup(func() {
+		_, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
+		_ = conn.Close(context.Background())
+	})
+	open := func() *pgstore.Store {
+		cfg := pgstore.DefaultConfig()
+		cfg.DSN = configopaque.String(dsn)
+		cfg.Schema = schema
+		cfg.MaxConns = 4
+		s, err := pgstore.New(ctx, cfg, zaptest.NewLogger(t))
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	fx := newFixture(t, open())
+	ix2, err := indexer.New(open(), indexer.DefaultConfig(), indexer.Settings{})
+	require.NoError(t, err)
+	e1 := fx.engine(nil)
+	e2 := fx.engine(ix2)
+	var body string
+	for i := 0; i < 4; i++ {
+		body += fmt.Sprintf(`trace{id=p-%d,action=create,data={"name":"n","output":"mail me: x%d@example.com","startTimestamp":"2026-11-22T08:00:00.000Z"}}
+trace{id=p-%d,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}
+`, i, i, i)
+	}
+	fx.push(body)
+	for i := 0; i < 4; i++ {
+		// The second member has no live change (another process wrote):
+		// it hears of the traces as the first does.
+		e2.fl.Touch(ctx, commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: fmt.Sprintf("p-%d", i)}, fx.clock, fx.clock)
+	}
+	fx.clock = fx.clock.Add(6 * time.Second)
+	var wg sync.WaitGroup
+	for _, e := range []*engine{e1, e2} {
+		wg.Add(1)
+		go func() { defer wg.Done(); assert.NoError(t, e.step(ctx)) }()
+	}
+	wg.Wait()
+	assert.Equal(t, int64(4), fx.calls["pii"].Load(), "each trace judged once by pii")
+	assert.Equal(t, int64(4), fx.calls["latency"].Load(), "each trace judged once by latency")
+	assert.Equal(t, int64(8), fx.records.Load())
+	for i := 0; i < 4; i++ {
+		assert.Len(t, fx.verdicts(fmt.Sprintf("p-%d", i))[fmt.Sprintf("trace/p-%d", i)], 2)
+	}
+}
