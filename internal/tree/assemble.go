@@ -18,8 +18,13 @@ import (
 // subtree (computed at read time, never stored or incremented).
 type TreeNode struct {
 	Node
-	Totals   Totals      `json:"totals"`
-	Children []*TreeNode `json:"children,omitempty"`
+	// PairedWith is set on the server half of a CLIENT/SERVER pair of one
+	// model call (a gateway's SERVER span under the application's CLIENT
+	// span): the id of the caller's node that recorded the same call. Its
+	// usage and cost are shown but counted there (totals.go).
+	PairedWith string      `json:"pairedWith,omitempty"`
+	Totals     Totals      `json:"totals"`
+	Children   []*TreeNode `json:"children,omitempty"`
 }
 
 // Totals aggregate a subtree, the node itself included. Tokens and cost
@@ -323,18 +328,6 @@ func (lf *levelFolder) wait() []map[commit.NodeRef][]commit.Commit {
 	return lf.out
 }
 
-// finishTree prices generations, sorts children and computes totals
-// bottom-up.
-func finishTree(n *TreeNode, o *options) Totals {
-	for _, c := range n.Children {
-		finishTree(c, o)
-	}
-	priceNode(&n.Node, o.prices)
-	sortChildren(n.Children)
-	n.Totals = totals(n)
-	return n.Totals
-}
-
 // sortChildren orders children by (start time, kind, id); children without
 // a parsable start time go last.
 func sortChildren(cs []*TreeNode) {
@@ -357,51 +350,6 @@ func sortChildren(cs []*TreeNode) {
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-}
-
-// totals of a node whose children already have theirs.
-//
-// Only leaf model calls are summed: a node with usage or cost counts them
-// when no node below it does. A generation that wraps other generations
-// (an agent step reporting the sum of its calls, a gateway span over the
-// provider call) is an aggregate; counting it as well would double every
-// token. The rule is decided on the assembled tree, so the order in which
-// commits arrived never matters (docs/tree-json.md, "Totals").
-func totals(n *TreeNode) Totals {
-	t := Totals{Counts: map[string]int{string(n.Kind): 1}}
-	t.Errors = len(n.Errors)
-	if n.Kind == commit.EntityError {
-		t.Errors++
-	}
-	for _, c := range n.Children {
-		ct := c.Totals
-		t.InputTokens += ct.InputTokens
-		t.OutputTokens += ct.OutputTokens
-		t.TotalTokens += ct.TotalTokens
-		t.Cost += ct.Cost
-		t.UnpricedGenerations += ct.UnpricedGenerations
-		t.modelCalls += ct.modelCalls
-		t.Errors += ct.Errors
-		for k, v := range ct.Counts {
-			t.Counts[k] += v
-		}
-	}
-	if (n.Usage != nil || n.Cost != nil) && t.modelCalls == 0 {
-		if n.Usage != nil {
-			t.InputTokens = n.Usage.InputTokens
-			t.OutputTokens = n.Usage.OutputTokens
-			t.TotalTokens = n.Usage.TotalTokens
-		}
-		if n.Cost != nil {
-			t.Cost = n.Cost.Total
-		}
-		if unpriced(&n.Node) {
-			t.UnpricedGenerations = 1
-		}
-		t.modelCalls = 1
-	}
-	t.Error = t.Errors > 0
-	return t
 }
 
 // Walk calls fn for n and every descendant, depth first, parents first.
@@ -446,7 +394,36 @@ func SummarizeTrace(t *Trace) store.TraceSummary {
 	}
 	sort.Strings(s.Models)
 	s.Generations = generationRows(root, s.Start)
+	s.EvalRows = evalRows(root, s.Start)
+	s.Evaluations = store.Verdicts(s.EvalRows)
 	return s
+}
+
+// evalRows lists the verdicts (evaluations with "result") on every node of
+// the trace, in tree order. A verdict without a timestamp takes the trace's
+// start as its evaluation time.
+func evalRows(root *TreeNode, traceStart time.Time) []store.EvalRow {
+	var out []store.EvalRow
+	Walk(root, func(n *TreeNode) {
+		for i := range n.Evaluations {
+			ev := &n.Evaluations[i]
+			if ev.With != EvaluationWithResult {
+				continue
+			}
+			r := store.EvalRow{Evaluator: ev.Evaluator, NodeID: n.ID, Time: ev.ts}
+			if r.Time.IsZero() {
+				r.Time = traceStart
+			}
+			if ev.Score != nil {
+				r.Score, r.HasScore = *ev.Score, true
+			}
+			if ev.Pass != nil {
+				r.Pass, r.HasPass = *ev.Pass, true
+			}
+			out = append(out, r)
+		}
+	})
+	return out
 }
 
 // generationRows lists the trace's model calls for the stats: every
@@ -458,7 +435,7 @@ func generationRows(root *TreeNode, traceStart time.Time) []store.GenerationRow 
 		gen := n.Kind == commit.EntityGeneration
 		// A leaf model call is a node whose own numbers totals() counts:
 		// it has usage or cost and no model call below it.
-		leaf := (n.Usage != nil || n.Cost != nil) && !anyCallBelow(n)
+		leaf := countsOwn(n)
 		if !gen && !leaf {
 			return
 		}
@@ -487,47 +464,30 @@ func generationRows(root *TreeNode, traceStart time.Time) []store.GenerationRow 
 	return out
 }
 
-// anyCallBelow reports whether a child subtree holds a model call.
-func anyCallBelow(n *TreeNode) bool {
-	for _, c := range n.Children {
-		if c.Totals.modelCalls > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// SummarizeSession makes the search-index row of a session.
-func SummarizeSession(ss *Session) store.SessionSummary {
-	root := ss.Root
-	s := store.SessionSummary{
-		Repo:                ss.Repo,
-		SessionID:           root.ID,
-		Name:                root.Name,
-		TraceCount:          len(root.Children),
-		TotalTokens:         root.Totals.TotalTokens,
-		Cost:                root.Totals.Cost,
-		UnpricedGenerations: root.Totals.UnpricedGenerations,
-		Error:               root.Totals.Error,
-		Tags:                copyTags(root.Tags),
-		LastActivity:        time.Unix(0, ss.LastVersion).UTC(),
-		Revision:            ss.LastVersion + int64(ss.CommitCount),
-	}
-	s.Start, s.End = span(root, ss.LastVersion)
-	return s
-}
-
 // span returns a root's start (its own, else the earliest start below it,
 // else the newest commit time so the row still sorts) and its end (its own
 // end timestamp, only once it has ended).
 func span(root *TreeNode, lastVersion int64) (start, end time.Time) {
+	return spanWith(root, earliestStart(root), lastVersion)
+}
+
+// earliestStart is the earliest start of n or any node below it (zero if
+// none has one).
+func earliestStart(n *TreeNode) time.Time {
+	var start time.Time
+	Walk(n, func(n *TreeNode) {
+		if !n.start.IsZero() && (start.IsZero() || n.start.Before(start)) {
+			start = n.start
+		}
+	})
+	return start
+}
+
+// spanWith is span with the earliest start below root already known.
+func spanWith(root *TreeNode, earliest time.Time, lastVersion int64) (start, end time.Time) {
 	start = root.start
 	if start.IsZero() {
-		Walk(root, func(n *TreeNode) {
-			if !n.start.IsZero() && (start.IsZero() || n.start.Before(start)) {
-				start = n.start
-			}
-		})
+		start = earliest
 	}
 	if start.IsZero() {
 		start = time.Unix(0, root.FirstVersion).UTC()

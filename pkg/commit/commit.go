@@ -24,10 +24,16 @@ import (
 	"time"
 )
 
+// OriginOTLP is the `origin` a trace carries when it was written from OTLP
+// spans (pkg/spancommit): its spans already went down the OTLP pipeline, so
+// the tracetree_feed receiver does not emit it again. SDK traces carry no
+// origin.
+const OriginOTLP = "otlp"
+
 // Entity is the kind of node a commit mutates.
 type Entity string
 
-// Entities that appear on the wire (reference mxin2-protocol §2.2).
+// Entities that appear on the wire (docs/protocol.md §2.2).
 const (
 	EntitySession    Entity = "session"
 	EntityTrace      Entity = "trace"
@@ -42,7 +48,7 @@ const (
 // Action is what a commit does to its entity.
 type Action string
 
-// Actions that appear on the wire (reference mxin2-protocol §5: 16 strings).
+// Actions that appear on the wire (docs/protocol.md §5: 16 strings).
 const (
 	ActionCreate          Action = "create"
 	ActionUpdate          Action = "update"

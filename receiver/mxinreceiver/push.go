@@ -11,10 +11,11 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
-// Reasons recorded on otelcol_receiver_mxin_commits_refused.
+// Reasons recorded on otelcol_mxin_commits_refused.
 const (
 	reasonMalformed         = "malformed"
 	reasonUnknownEntity     = "unknown_entity"
@@ -30,7 +31,7 @@ const receiverFormat = "mxin"
 // million bad lines must not produce a response of the same size.
 const maxReportedLines = 100
 
-// knownEntities are the entities the SDKs put on the wire (reference §2.2).
+// knownEntities are the entities the SDKs put on the wire (docs/protocol.md §2.2).
 var knownEntities = map[commit.Entity]bool{
 	commit.EntitySession: true, commit.EntityTrace: true, commit.EntitySpan: true,
 	commit.EntityGeneration: true, commit.EntityRetrieval: true, commit.EntityToolCall: true,
@@ -174,7 +175,23 @@ type pendingMarker struct {
 	Version int64  `json:"version"`
 }
 
-func pendingKey(key string) string { return key + "#mxin-pending" }
+// pendingKey is the storage key of the marker for a large log not uploaded
+// yet (the store's BlobPending namespace).
+func pendingKey(key string) string { return store.PendingKey(store.ClientKey(key)).Name }
+
+// linkLargeLog ties an ingested large log to the node its line became, so
+// retention deleting that node's trace deletes the offloaded line too
+// (store.LargeLogLink). Keys outside the large-log namespace are not linked.
+func (r *mxinReceiver) linkLargeLog(ctx context.Context, key string, c commit.Commit) error {
+	link, ok := store.LargeLogLink(c.Node(), store.ClientKey(key))
+	if !ok {
+		return nil
+	}
+	if err := r.blobs.Set(ctx, link.Name, []byte(key)); err != nil {
+		return fmt.Errorf("set %q: %w", link.Name, err)
+	}
+	return nil
+}
 
 // resolveLargeLog fetches the line a storage commit points at. It returns
 // the parsed commit, or a non-empty reason (pending, or why the stored line
@@ -203,6 +220,9 @@ func (r *mxinReceiver) resolveLargeLog(ctx context.Context, repo, key string, st
 	if !knownEntities[c.Entity] || c.Entity == commit.EntityStorage {
 		return commit.Commit{}, fmt.Sprintf("large-log blob %q: unexpected entity %q", key, c.Entity), nil
 	}
+	if err := r.linkLargeLog(ctx, key, c); err != nil {
+		return commit.Commit{}, "", err
+	}
 	return c, "", nil
 }
 
@@ -222,7 +242,7 @@ func (r *mxinReceiver) consumeCommits(ctx context.Context, repo string, commits 
 		if err != nil {
 			r.refused(ctx, k.entity, k.action, reasonPipeline, n)
 		} else {
-			r.telemetry.ReceiverMxinCommitsAccepted.Add(ctx, int64(n), metric.WithAttributes(
+			r.telemetry.MxinCommitsAccepted.Add(ctx, int64(n), metric.WithAttributes(
 				attribute.String("entity", string(k.entity)), attribute.String("action", string(k.action))))
 		}
 	}
@@ -246,7 +266,7 @@ func countByKind(commits []commit.Commit) map[kind]int {
 }
 
 func (r *mxinReceiver) refused(ctx context.Context, e commit.Entity, a commit.Action, reason string, n int) {
-	r.telemetry.ReceiverMxinCommitsRefused.Add(ctx, int64(n), metric.WithAttributes(
+	r.telemetry.MxinCommitsRefused.Add(ctx, int64(n), metric.WithAttributes(
 		attribute.String("entity", string(e)), attribute.String("action", string(a)), attribute.String("reason", reason)))
 }
 
