@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 	"github.com/otelcol-genai/otelcol-genai/processor/genainormalizeprocessor/internal/metadata"
 	"github.com/otelcol-genai/otelcol-genai/processor/genainormalizeprocessor/internal/normalize"
 )
@@ -21,6 +22,8 @@ type normalizer struct {
 	logger *zap.Logger
 	tel    *metadata.TelemetryBuilder
 	kinds  map[string]metric.MeasurementOption
+	// versioner stamps the commits of log records that carry no time.
+	versioner *commit.Versioner
 }
 
 func newNormalizer(set processor.Settings, cfg *Config) (*normalizer, error) {
@@ -28,7 +31,7 @@ func newNormalizer(set processor.Settings, cfg *Config) (*normalizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating telemetry: %w", err)
 	}
-	n := &normalizer{cfg: cfg, logger: set.Logger, tel: tel, kinds: map[string]metric.MeasurementOption{}}
+	n := &normalizer{cfg: cfg, logger: set.Logger, tel: tel, kinds: map[string]metric.MeasurementOption{}, versioner: commit.NewVersioner()}
 	// Pre-built attribute sets: the per-span counter add must not allocate.
 	for _, k := range []string{"generation", "tool_call", "retrieval", "span", "session_end"} {
 		n.kinds[k] = metric.WithAttributeSet(attribute.NewSet(attribute.String("kind", k)))
