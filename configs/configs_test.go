@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/otelcol"
 	"gopkg.in/yaml.v3"
 
@@ -35,6 +36,10 @@ var envNames = map[string]bool{
 	"GENAI_PROMETHEUS_ENDPOINT": true,
 	"DD_API_KEY":                true,
 	"DD_SITE":                   true,
+	"DD_OTLP_TRACES_ENDPOINT":   true,
+	"DD_OTLP_METRICS_ENDPOINT":  true,
+	"DD_OTLP_LOGS_ENDPOINT":     true,
+	"DD_OTLP_SOURCE":            true,
 	"NEW_RELIC_LICENSE_KEY":     true,
 	"NEW_RELIC_OTLP_ENDPOINT":   true,
 }
@@ -114,4 +119,46 @@ func TestOTLPLogsWhereverOTLPComesIn(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestVendorsDatadogRoutes pins the two documented ways vendors.yaml feeds
+// Datadog over OTLP/HTTP: by default Datadog's OTLP intake, one host per
+// signal derived from DD_SITE, with the key and the LLM Observability source
+// in headers; with DD_OTLP_*_ENDPOINT set, a Datadog Agent's OTLP ingest.
+func TestVendorsDatadogRoutes(t *testing.T) {
+	resolve := func(t *testing.T) *confmap.Conf {
+		t.Helper()
+		r, err := confmap.NewResolver(components.Settings("test", "file:vendors.yaml").ConfigProviderSettings.ResolverSettings)
+		require.NoError(t, err)
+		conf, err := r.Resolve(context.Background())
+		require.NoError(t, err)
+		return conf
+	}
+	const dd = "exporters::otlp_http/datadog::"
+	t.Run("intake per site", func(t *testing.T) {
+		t.Setenv("DD_SITE", "datadoghq.eu")
+		t.Setenv("DD_API_KEY", "k-123")
+		c := resolve(t)
+		assert.Equal(t, "https://otlp.datadoghq.eu/v1/traces", c.Get(dd+"traces_endpoint"))
+		assert.Equal(t, "https://api.datadoghq.eu/api/intake/otlp/v1/metrics", c.Get(dd+"metrics_endpoint"))
+		assert.Equal(t, "https://http-intake.logs.datadoghq.eu/v1/logs", c.Get(dd+"logs_endpoint"))
+		assert.Equal(t, "k-123", c.Get(dd+"headers::dd-api-key"))
+		assert.Equal(t, "llmobs", c.Get(dd+"headers::dd-otlp-source"))
+		assert.Equal(t, "otlp", c.Get(dd+"headers::dd-protocol"))
+		assert.Equal(t, "proto", c.Get(dd+"encoding"))
+	})
+	t.Run("default site", func(t *testing.T) {
+		t.Setenv("DD_SITE", "")
+		os.Unsetenv("DD_SITE")
+		assert.Equal(t, "https://otlp.datadoghq.com/v1/traces", resolve(t).Get(dd+"traces_endpoint"))
+	})
+	t.Run("agent", func(t *testing.T) {
+		t.Setenv("DD_OTLP_TRACES_ENDPOINT", "http://dd-agent:4318/v1/traces")
+		t.Setenv("DD_OTLP_METRICS_ENDPOINT", "http://dd-agent:4318/v1/metrics")
+		t.Setenv("DD_OTLP_LOGS_ENDPOINT", "http://dd-agent:4318/v1/logs")
+		c := resolve(t)
+		assert.Equal(t, "http://dd-agent:4318/v1/traces", c.Get(dd+"traces_endpoint"))
+		assert.Equal(t, "http://dd-agent:4318/v1/metrics", c.Get(dd+"metrics_endpoint"))
+		assert.Equal(t, "http://dd-agent:4318/v1/logs", c.Get(dd+"logs_endpoint"))
+	})
 }

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/ci"
 )
 
 func freeAddr(t *testing.T) string {
@@ -25,10 +26,7 @@ func freeAddr(t *testing.T) string {
 func TestBrokerWithKcat(t *testing.T) {
 	kcat, err := exec.LookPath("kcat")
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("kcat is required in CI (apt-get install kcat); .ci/run installs it")
-		}
-		t.Skip("kcat not installed (apt-get install kcat)")
+		ci.Unavailable(t, "kcat not installed (apt-get install kcat; .ci/run installs it)")
 	}
 	addr := freeAddr(t)
 	cluster, err := startBroker(addr, "otlp_logs", 2, t.TempDir())

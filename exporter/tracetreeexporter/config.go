@@ -25,9 +25,10 @@ type Config struct {
 	TimeoutConfig exporterhelper.TimeoutConfig `mapstructure:",squash"`
 	// QueueConfig is disabled by default on purpose: without a queue,
 	// ConsumeLogs returns only after the store's Apply made the commits
-	// durable, so the receiver's 200 means "in the store" (DESIGN.md,
-	// durability contract). Enable it only with a persistent storage
-	// (file_storage) if that contract must still hold.
+	// durable, so the receiver's 200 means "in the store"
+	// (../../README.md#architecture, "What a 200 means"). Enable it only
+	// with a persistent storage (file_storage) if that contract must still
+	// hold.
 	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
 	RetryConfig configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
 

@@ -97,7 +97,7 @@ func countErrors(err error) int {
 func (e *storeExporter) pushTraces(ctx context.Context, td ptrace.Traces) error {
 	commits, err := spancommit.FromTraces(td, e.versioner)
 	if err != nil {
-		e.telemetry.ExporterTracetreeCommitsFailed.Add(ctx, int64(td.SpanCount()), metric.WithAttributes(metadata.ReasonMalformed))
+		e.telemetry.TracetreeCommitsFailed.Add(ctx, int64(td.SpanCount()), metric.WithAttributes(metadata.ReasonMalformed))
 		e.logger.Warn("dropping spans that cannot be turned into commits", zap.Int("spans", td.SpanCount()), zap.Error(err))
 		return consumererror.NewPermanent(fmt.Errorf("spans to commits: %w", err))
 	}
@@ -114,17 +114,17 @@ func (e *storeExporter) apply(ctx context.Context, commits []commit.Commit, bad 
 		edges := tree.EdgesOfAll(commits)
 		start := time.Now()
 		err := e.store.Apply(ctx, commits, edges)
-		e.telemetry.ExporterTracetreeApplyDuration.Record(ctx, time.Since(start).Seconds())
+		e.telemetry.TracetreeApplyDuration.Record(ctx, time.Since(start).Seconds())
 		if err != nil {
 			// Retryable: Apply is idempotent, so the exporterhelper retry
 			// (or the client's resend) may safely write the batch again.
-			e.telemetry.ExporterTracetreeCommitsFailed.Add(ctx, int64(len(commits)), metric.WithAttributes(metadata.ReasonStore))
+			e.telemetry.TracetreeCommitsFailed.Add(ctx, int64(len(commits)), metric.WithAttributes(metadata.ReasonStore))
 			return fmt.Errorf("store apply of %d commits: %w", len(commits), err)
 		}
-		e.telemetry.ExporterTracetreeCommitsWritten.Add(ctx, int64(len(commits)))
+		e.telemetry.TracetreeCommitsWritten.Add(ctx, int64(len(commits)))
 	}
 	if bad > 0 {
-		e.telemetry.ExporterTracetreeCommitsFailed.Add(ctx, int64(bad), metric.WithAttributes(metadata.ReasonMalformed))
+		e.telemetry.TracetreeCommitsFailed.Add(ctx, int64(bad), metric.WithAttributes(metadata.ReasonMalformed))
 		e.logger.Warn("dropped malformed commit records", zap.Int("malformed", bad), zap.Int("written", len(commits)), zap.Error(decodeErr))
 		return consumererror.NewPermanent(fmt.Errorf("%d malformed commit records: %w", bad, decodeErr))
 	}

@@ -103,7 +103,7 @@ func TestPushLogsWritesCommitsAndEdges(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []commit.NodeRef{{Repo: "repo1", Kind: commit.EntitySession, ID: "s1"}}, parents)
 
-	assert.Equal(t, int64(len(commits)), sumOf(t, tt, "otelcol_exporter_tracetree_commits_written", ""))
+	assert.Equal(t, int64(len(commits)), sumOf(t, tt, "otelcol_tracetree_commits_written", ""))
 
 	// A replay of the same batch is a no-op for the store.
 	require.NoError(t, e.pushLogs(ctx, commit.LogsFromCommits(commits)))
@@ -136,8 +136,8 @@ func TestPushLogsMalformedRecordsArePermanentButGoodOnesLand(t *testing.T) {
 		n += len(s)
 	}
 	assert.Equal(t, 3, n, "the good commits of the batch are stored")
-	assert.Equal(t, int64(2), sumOf(t, tt, "otelcol_exporter_tracetree_commits_failed", "malformed"))
-	assert.Equal(t, int64(len(commits)), sumOf(t, tt, "otelcol_exporter_tracetree_commits_written", ""))
+	assert.Equal(t, int64(2), sumOf(t, tt, "otelcol_tracetree_commits_failed", "malformed"))
+	assert.Equal(t, int64(len(commits)), sumOf(t, tt, "otelcol_tracetree_commits_written", ""))
 }
 
 func TestPushLogsStoreFailureIsRetryable(t *testing.T) {
@@ -148,7 +148,7 @@ func TestPushLogsStoreFailureIsRetryable(t *testing.T) {
 	err := e.pushLogs(context.Background(), ld)
 	require.Error(t, err)
 	assert.False(t, consumererror.IsPermanent(err), "a store failure must be retried")
-	assert.Equal(t, int64(5), sumOf(t, tt, "otelcol_exporter_tracetree_commits_failed", "store"))
+	assert.Equal(t, int64(5), sumOf(t, tt, "otelcol_tracetree_commits_failed", "store"))
 
 	fb.fail = false
 	require.NoError(t, e.pushLogs(context.Background(), ld))

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 
 	"go.opentelemetry.io/collector/client"
@@ -16,10 +15,13 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/repoaccess"
 )
 
 // Header and attribute names shared with the mxin receiver and the
-// normalizer.
+// normalizer. The repositories a key may use travel in client.Info.Auth
+// under repoaccess.Attribute, which owns the access rule.
 const (
 	// HeaderAPIKey carries the API key (Maxim SDKs, Maxim OTLP endpoint).
 	HeaderAPIKey = "x-maxim-api-key"
@@ -27,14 +29,9 @@ const (
 	// authenticator checks it against the key's repos and copies it into
 	// client.Info.Metadata for the normalizer.
 	HeaderRepoID = "x-maxim-repo-id"
-	// AttributeRepos is the client.Info.Auth attribute holding the
-	// repositories the caller may use, as []string ("*" = any).
-	AttributeRepos = "maxim.repos"
 	// AttributeKeyID is a short, non-reversible id of the key used (for
 	// logs), as string.
 	AttributeKeyID = "maxim.key_id"
-	// AllRepos is the wildcard repository.
-	AllRepos = "*"
 )
 
 // InvalidAccessMessage is the message Maxim's hosted API answers with a 403.
@@ -74,7 +71,7 @@ type Authenticator struct {
 }
 
 type keyEntry struct {
-	repos []string
+	grant repoaccess.Grant
 	id    string
 }
 
@@ -86,7 +83,7 @@ func newAuthenticator(cfg *Config, logger *zap.Logger) *Authenticator {
 	}
 	for _, k := range cfg.Keys {
 		sum := sha256.Sum256([]byte(k.Key))
-		a.keys[sum] = keyEntry{repos: slices.Clone(k.Repos), id: hex.EncodeToString(sum[:4])}
+		a.keys[sum] = keyEntry{grant: repoaccess.Of(k.Repos...), id: hex.EncodeToString(sum[:4])}
 	}
 	return a
 }
@@ -111,7 +108,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, sources map[string][]s
 	var entry keyEntry
 	switch {
 	case a.allowAll:
-		entry = keyEntry{repos: []string{AllRepos}, id: "insecure"}
+		entry = keyEntry{grant: repoaccess.Of(repoaccess.All), id: "insecure"}
 	default:
 		e, ok := a.keys[sha256.Sum256([]byte(key))]
 		if key == "" || !ok {
@@ -120,12 +117,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, sources map[string][]s
 		entry = e
 	}
 	repo := firstValue(sources, HeaderRepoID)
-	if repo != "" && !RepoAllowed(entry.repos, repo) {
+	if repo != "" && !entry.grant.Allows(repo) {
 		return ctx, errInvalidAccess
 	}
 
 	info := client.FromContext(ctx)
-	info.Auth = authData{repos: entry.repos, keyID: entry.id}
+	info.Auth = authData{grant: entry.grant, keyID: entry.id}
 	if repo != "" {
 		md := make(map[string][]string)
 		for k := range info.Metadata.Keys() {
@@ -160,40 +157,17 @@ func WriteInvalidAccess(w http.ResponseWriter) {
 	_, _ = w.Write([]byte(InvalidAccessBody))
 }
 
-// AllowedRepos returns the repositories client.Info.Auth allows, and false
-// when the request was not authenticated by maxim_auth (no such attribute).
-func AllowedRepos(info client.Info) ([]string, bool) {
-	if info.Auth == nil {
-		return nil, false
-	}
-	repos, ok := info.Auth.GetAttribute(AttributeRepos).([]string)
-	return repos, ok
-}
-
-// RepoAllowed reports whether repo is in repos or repos holds "*".
-func RepoAllowed(repos []string, repo string) bool {
-	if repo == "" {
-		return false
-	}
-	for _, r := range repos {
-		if r == AllRepos || r == repo {
-			return true
-		}
-	}
-	return false
-}
-
 // ErrNoAPIKey is returned by CheckRepo when the context carries no maxim_auth
 // result.
 var ErrNoAPIKey = errors.New("request was not authenticated by maxim_auth")
 
 // CheckRepo reports whether the authenticated caller in ctx may use repo.
 func CheckRepo(ctx context.Context, repo string) error {
-	repos, ok := AllowedRepos(client.FromContext(ctx))
+	g, ok, err := repoaccess.FromContext(ctx)
 	if !ok {
 		return ErrNoAPIKey
 	}
-	if !RepoAllowed(repos, repo) {
+	if err != nil || !g.Allows(repo) {
 		return errInvalidAccess
 	}
 	return nil
@@ -213,14 +187,14 @@ func firstValue(sources map[string][]string, name string) string {
 
 // authData is what the extension puts into client.Info.Auth.
 type authData struct {
-	repos []string
+	grant repoaccess.Grant
 	keyID string
 }
 
 func (d authData) GetAttribute(name string) any {
 	switch name {
-	case AttributeRepos:
-		return slices.Clone(d.repos)
+	case repoaccess.Attribute:
+		return d.grant.Repos()
 	case AttributeKeyID:
 		return d.keyID
 	}
@@ -228,5 +202,5 @@ func (d authData) GetAttribute(name string) any {
 }
 
 func (d authData) GetAttributeNames() []string {
-	return []string{AttributeRepos, AttributeKeyID}
+	return []string{repoaccess.Attribute, AttributeKeyID}
 }

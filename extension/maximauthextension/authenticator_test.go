@@ -19,6 +19,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/otelcol-genai/otelcol-genai/extension/maximauthextension/internal/metadata"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/repoaccess"
 )
 
 func newTestAuth(t *testing.T, cfg *Config) *Authenticator {
@@ -68,7 +70,7 @@ func TestAuthenticateKeys(t *testing.T) {
 			}
 			require.NoError(t, err)
 			info := client.FromContext(ctx)
-			repos, ok := AllowedRepos(info)
+			repos, ok := grantedRepos(info)
 			require.True(t, ok)
 			assert.Equal(t, tt.wantRepos, repos)
 			assert.NotEmpty(t, info.Auth.GetAttribute(AttributeKeyID))
@@ -132,7 +134,7 @@ func TestHTTPMiddleware(t *testing.T) {
 	require.NoError(t, err)
 	var seenRepos []string
 	h, err := wrap(context.Background(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		seenRepos, _ = AllowedRepos(client.FromContext(r.Context()))
+		seenRepos, _ = grantedRepos(client.FromContext(r.Context()))
 		w.WriteHeader(http.StatusOK)
 	}))
 	require.NoError(t, err)
@@ -162,4 +164,11 @@ func TestHTTPMiddleware(t *testing.T) {
 	code, _ = do("team-key", "repo-a")
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, []string{"repo-a", "repo-b"}, seenRepos)
+}
+
+// grantedRepos reads the repositories Authenticate granted, through the rule
+// every consumer uses.
+func grantedRepos(info client.Info) ([]string, bool) {
+	g, ok, err := repoaccess.FromAuth(info.Auth)
+	return g.Repos(), ok && err == nil
 }

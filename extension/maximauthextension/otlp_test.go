@@ -90,7 +90,7 @@ func checkRepoInContext(t *testing.T, sink *consumertest.TracesSink, repo string
 	require.Equal(t, 1, sink.SpanCount())
 	info := client.FromContext(sink.Contexts()[0])
 	assert.Equal(t, []string{repo}, info.Metadata.Get(HeaderRepoID))
-	repos, ok := AllowedRepos(info)
+	repos, ok := grantedRepos(info)
 	require.True(t, ok)
 	assert.Equal(t, []string{"repo-a", "repo-b"}, repos)
 }

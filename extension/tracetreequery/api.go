@@ -20,6 +20,7 @@ import (
 
 	"github.com/otelcol-genai/otelcol-genai/extension/maximauthextension"
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreequery/internal/metadata"
+	"github.com/otelcol-genai/otelcol-genai/internal/repoaccess"
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
@@ -27,10 +28,6 @@ import (
 
 //go:embed openapi.yaml
 var openAPIDoc []byte
-
-// reposAttribute is the client.Info.Auth attribute maxim_auth sets: the
-// repositories the API key may read, []string, "*" meaning all.
-const reposAttribute = maximauthextension.AttributeRepos
 
 type apiOptions struct {
 	// authEnabled is true when an authenticator guards the server; then a
@@ -241,67 +238,45 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// allowedRepos reads the repositories the caller may see from the auth
-// data maxim_auth attached. all is true for "*" or when the server runs
-// without an authenticator.
-func (a *api) allowedRepos(r *http.Request) (repos []string, all bool, err error) {
+// grant reads the repositories the caller may see from the auth data
+// maxim_auth attached (the rule is repoaccess's). A server without an
+// authenticator shows every repository; a guarded one refuses a request
+// that carries no auth data or an authenticator's answer without a grant.
+func (a *api) grant(r *http.Request) (repoaccess.Grant, error) {
 	info := client.FromContext(r.Context())
 	if info.Auth == nil {
 		if a.opts.authEnabled {
-			return nil, false, &httpError{code: http.StatusForbidden, msg: maximauthextension.InvalidAccessMessage}
+			return repoaccess.Grant{}, &httpError{code: http.StatusForbidden, msg: maximauthextension.InvalidAccessMessage}
 		}
-		return nil, true, nil
+		return repoaccess.Of(repoaccess.All), nil
 	}
-	switch v := info.Auth.GetAttribute(reposAttribute).(type) {
-	case []string:
-		repos = v
-	case string:
-		repos = strings.Split(v, ",")
-	case []any:
-		for _, x := range v {
-			if s, ok := x.(string); ok {
-				repos = append(repos, s)
-			}
-		}
-	case nil:
-		return nil, false, &httpError{code: http.StatusForbidden, msg: "the API key grants no repositories"}
-	default:
-		return nil, false, fmt.Errorf("auth attribute %s has unexpected type %T", reposAttribute, v)
+	g, present, err := repoaccess.FromAuth(info.Auth)
+	switch {
+	case err != nil:
+		return repoaccess.Grant{}, err
+	case !present:
+		return repoaccess.Grant{}, &httpError{code: http.StatusForbidden, msg: "the API key grants no repositories"}
 	}
-	for _, rp := range repos {
-		if rp == "*" {
-			return nil, true, nil
-		}
-	}
-	return repos, false, nil
+	return g, nil
 }
 
 // resolveRepo picks the repository a request reads: the `repo` parameter
 // (which the key must allow), or the key's only repository.
 func (a *api) resolveRepo(r *http.Request) (string, error) {
-	repos, all, err := a.allowedRepos(r)
+	g, err := a.grant(r)
 	if err != nil {
 		return "", err
 	}
 	if want := r.URL.Query().Get("repo"); want != "" {
-		if all || contains(repos, want) {
+		if g.Allows(want) {
 			return want, nil
 		}
 		return "", &httpError{code: http.StatusForbidden, msg: fmt.Sprintf("the API key may not read repository %q", want)}
 	}
-	if !all && len(repos) == 1 {
-		return repos[0], nil
+	if only, ok := g.Only(); ok {
+		return only, nil
 	}
 	return "", badRequest("repo: required (the API key does not name exactly one repository)")
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // indexPage is served at "/" when no UI handler is given (tests).
@@ -584,9 +559,6 @@ func (a *api) getAttachment(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) mayRead(r *http.Request, repo string) bool {
-	if repo == "" {
-		return false
-	}
-	repos, all, err := a.allowedRepos(r)
-	return err == nil && (all || contains(repos, repo))
+	g, err := a.grant(r)
+	return err == nil && g.Allows(repo)
 }

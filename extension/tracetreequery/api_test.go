@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/client"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/pricing"
+	"github.com/otelcol-genai/otelcol-genai/internal/repoaccess"
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
@@ -104,12 +105,12 @@ func seed(t *testing.T) *feedStore {
 type fakeAuth []string
 
 func (f fakeAuth) GetAttribute(name string) any {
-	if name == reposAttribute {
+	if name == repoaccess.Attribute {
 		return []string(f)
 	}
 	return nil
 }
-func (fakeAuth) GetAttributeNames() []string { return []string{reposAttribute} }
+func (fakeAuth) GetAttributeNames() []string { return []string{repoaccess.Attribute} }
 
 func newServer(t *testing.T, fs *feedStore, repos []string, opts apiOptions) *httptest.Server {
 	t.Helper()

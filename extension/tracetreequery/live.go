@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -88,10 +89,10 @@ func (a *api) live(w http.ResponseWriter, r *http.Request) {
 				out = "event: resync\ndata: {}\n\n"
 				break
 			}
-			if traceID != "" && !contains(ch.Traces, traceID) {
+			if traceID != "" && !slices.Contains(ch.Traces, traceID) {
 				continue
 			}
-			if sessionID != "" && !contains(ch.Sessions, sessionID) {
+			if sessionID != "" && !slices.Contains(ch.Sessions, sessionID) {
 				continue
 			}
 			b, err := json.Marshal(liveEvent{

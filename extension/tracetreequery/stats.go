@@ -67,16 +67,16 @@ func formatStep(d time.Duration) string {
 func (a *api) statsByRepo(w http.ResponseWriter, r *http.Request) {
 	repos := r.URL.Query()["repo"]
 	if len(repos) == 0 {
-		allowed, all, err := a.allowedRepos(r)
+		g, err := a.grant(r)
 		if err != nil {
 			a.fail(w, r, err)
 			return
 		}
-		if all {
+		if g.All() {
 			a.fail(w, r, badRequest("by=repo: name the repositories with repo=… (the API key reads all of them)"))
 			return
 		}
-		repos = allowed
+		repos = g.Repos()
 	}
 	var out statsResponse
 	for i, repo := range repos {

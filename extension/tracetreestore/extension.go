@@ -38,6 +38,9 @@ type storeExtension struct {
 	mu      sync.Mutex
 	stores  map[string]*indexer.Indexer
 	defName string
+	// regs are the backends' own instrument registrations (pgstore's pool
+	// and retry metrics), undone at Shutdown.
+	regs []metric.Registration
 }
 
 var (
@@ -73,43 +76,68 @@ func (e *storeExtension) Start(ctx context.Context, _ component.Host) error {
 		return fmt.Errorf("tracetree_store: %w", err)
 	}
 	opened := map[string]*indexer.Indexer{}
+	var regs []metric.Registration
 	for _, name := range names {
-		ix, err := e.open(ctx, name, e.cfg.Backends[name], prices)
+		ix, reg, err := e.open(ctx, name, e.cfg.Backends[name], prices)
 		if err != nil {
+			unregister(regs)
 			for _, o := range opened {
 				_ = o.Close()
 			}
 			return fmt.Errorf("tracetree_store: backend %q: %w", name, err)
 		}
 		opened[name] = ix
+		if reg != nil {
+			regs = append(regs, reg)
+		}
 	}
 	e.mu.Lock()
-	e.stores, e.defName = opened, def
+	e.stores, e.defName, e.regs = opened, def, regs
 	e.mu.Unlock()
 	return nil
 }
 
-func (e *storeExtension) open(ctx context.Context, name string, bc BackendConfig, prices *pricing.Table) (*indexer.Indexer, error) {
+func unregister(regs []metric.Registration) {
+	for _, r := range regs {
+		_ = r.Unregister()
+	}
+}
+
+// open opens one backend and starts its indexer. reg, when not nil, is the
+// backend's own instrument registration (PostgreSQL: pool and retries).
+func (e *storeExtension) open(ctx context.Context, name string, bc BackendConfig, prices *pricing.Table) (_ *indexer.Indexer, reg metric.Registration, err error) {
 	logger := e.logger.With(zap.String("backend", name))
 	var b store.Backend
 	switch {
 	case bc.Pebble != nil:
 		s, err := pebblestore.Open(*bc.Pebble, logger)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		b = s
 		logger.Info("Opened Pebble trace store", zap.String("directory", bc.Pebble.Directory), zap.Bool("sync", bc.Pebble.Sync))
 	case bc.Postgres != nil:
 		s, err := pgstore.New(ctx, *bc.Postgres, logger)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		// The documented otelcol_tracetree_store_pg_* metrics, on the
+		// extension's meter from the collector's TelemetrySettings.
+		if reg, err = s.RegisterMetrics(metadata.Meter(e.tset)); err != nil {
+			_ = s.Close()
+			return nil, nil, err
 		}
 		b = s
 		logger.Info("Connected PostgreSQL trace store", zap.String("schema", bc.Postgres.Schema))
 	default:
-		return nil, errors.New("no backend kind configured")
+		return nil, nil, errors.New("no backend kind configured")
 	}
+	defer func() {
+		if err != nil && reg != nil {
+			_ = reg.Unregister()
+			reg = nil
+		}
+	}()
 	attrs := metric.WithAttributeSet(attribute.NewSet(attribute.String("backend", name)))
 	ix, err := indexer.New(b, e.cfg.indexerConfig(), indexer.Settings{
 		Logger: logger,
@@ -126,22 +154,23 @@ func (e *storeExtension) open(ctx context.Context, name string, bc BackendConfig
 	})
 	if err != nil {
 		_ = b.Close()
-		return nil, err
+		return nil, reg, err
 	}
 	if err := ix.Start(ctx); err != nil {
 		_ = b.Close()
-		return nil, err
+		return nil, reg, err
 	}
-	return ix, nil
+	return ix, reg, nil
 }
 
 // Shutdown stops every indexer (indexing what is left) and closes the
 // backends.
 func (e *storeExtension) Shutdown(context.Context) error {
 	e.mu.Lock()
-	stores := e.stores
-	e.stores = nil
+	stores, regs := e.stores, e.regs
+	e.stores, e.regs = nil, nil
 	e.mu.Unlock()
+	unregister(regs)
 	var errs []error
 	for name, ix := range stores {
 		if err := ix.Close(); err != nil {

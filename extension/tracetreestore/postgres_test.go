@@ -11,12 +11,16 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/pebblestore"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/pgstore"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/ci"
 )
 
 func postgresDSN(t *testing.T) string {
@@ -33,10 +37,7 @@ func postgresDSN(t *testing.T) string {
 		_ = conn.Close(ctx)
 	}
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL at %s is unreachable in CI: %v", dsn, err)
-		}
-		t.Skipf("needs a PostgreSQL server at %s (set GENAI_POSTGRES_DSN); unreachable: %v", dsn, err)
+		ci.Unavailable(t, "needs a PostgreSQL server at %s (set GENAI_POSTGRES_DSN); unreachable: %v", dsn, err)
 	}
 	return dsn
 }
@@ -87,4 +88,62 @@ func TestPostgresBackend(t *testing.T) {
 	p2, err := local.SearchTraces(ctx, store.TraceQuery{Repo: "repo-1"})
 	require.NoError(t, err)
 	assert.Empty(t, p2.Traces, "backends are independent")
+}
+
+// TestPostgresMetricsRegistered: a postgres backend's documented metrics
+// (otelcol_tracetree_store_pg_*) reach the collector's own metrics through
+// the extension's TelemetrySettings, and go away at Shutdown.
+func TestPostgresMetricsRegistered(t *testing.T) {
+	dsn := postgresDSN(t)
+	ctx := context.Background()
+	var rb [6]byte
+	_, _ = rand.Read(rb[:])
+	schema := "ttstore_m_" + hex.EncodeToString(rb[:])
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, dsn)
+		if err == nil {
+			_, _ = conn.Exec(ctx, `DROP SCHEMA IF EXISTS "`+schema+`" CASCADE`)
+			_ = conn.Close(ctx)
+		}
+	})
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	pg := pgstore.DefaultConfig()
+	pg.DSN = configopaque.String(dsn)
+	pg.Schema = schema
+	cfg.Backends = map[string]BackendConfig{"shared": {Postgres: &pg}}
+	require.NoError(t, cfg.Validate())
+
+	tel := componenttest.NewTelemetry()
+	defer func() { _ = tel.Shutdown(ctx) }()
+	ext, h := startExtension(t, cfg, tel)
+	s, err := GetStore(h, extID, "")
+	require.NoError(t, err)
+	cs := sdkCommits()
+	require.NoError(t, s.Apply(ctx, cs, tree.EdgesOfAll(cs)))
+
+	conns, err := tel.GetMetric("otelcol_tracetree_store_pg_connections")
+	require.NoError(t, err)
+	g, ok := conns.Data.(metricdata.Gauge[int64])
+	require.True(t, ok, "pg_connections is an int gauge: %T", conns.Data)
+	states := map[string]int64{}
+	for _, p := range g.DataPoints {
+		sc, _ := p.Attributes.Value("schema")
+		assert.Equal(t, schema, sc.AsString())
+		st, _ := p.Attributes.Value("state")
+		states[st.AsString()] = p.Value
+	}
+	assert.Contains(t, states, "acquired")
+	assert.Contains(t, states, "constructing")
+	assert.GreaterOrEqual(t, states["idle"], int64(1), "the Apply left a connection in the pool: %v", states)
+	for _, name := range []string{"otelcol_tracetree_store_pg_retries", "otelcol_tracetree_store_pg_acquire_waits"} {
+		m, err := tel.GetMetric(name)
+		require.NoError(t, err, name)
+		sum, ok := m.Data.(metricdata.Sum[int64])
+		require.True(t, ok, "%s is an int sum: %T", name, m.Data)
+		assert.True(t, sum.IsMonotonic, name)
+	}
+
+	require.NoError(t, ext.Shutdown(ctx))
+	_, err = tel.GetMetric("otelcol_tracetree_store_pg_connections")
+	assert.Error(t, err, "the pool metrics are unregistered at Shutdown")
 }

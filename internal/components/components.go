@@ -5,12 +5,12 @@
 package components
 
 import (
-	datadogexporter "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/datadogexporter"
 	kafkaexporter "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/kafkaexporter"
 	prometheusexporter "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/prometheusexporter"
 	healthcheckextension "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension"
 	pprofextension "github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension"
 	filestorage "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
+	cumulativetodeltaprocessor "github.com/open-telemetry/opentelemetry-collector-contrib/processor/cumulativetodeltaprocessor"
 	kafkareceiver "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/kafkareceiver"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
@@ -61,8 +61,8 @@ type Module[F component.Factory] struct {
 // components with their modules, in builder-config.yaml order.
 func Receivers() []Module[receiverFactory] {
 	return []Module[receiverFactory]{
-		{GoMod: "go.opentelemetry.io/collector/receiver/otlpreceiver v0.155.0", Factory: otlpreceiver.NewFactory()},
-		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/kafkareceiver v0.155.0", Factory: kafkareceiver.NewFactory()},
+		{GoMod: "go.opentelemetry.io/collector/receiver/otlpreceiver v0.165.0", Factory: otlpreceiver.NewFactory()},
+		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/kafkareceiver v0.165.0", Factory: kafkareceiver.NewFactory()},
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/receiver/mxinreceiver", Factory: mxinreceiver.NewFactory()},
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/receiver/tracetreefeedreceiver", Factory: tracetreefeedreceiver.NewFactory()},
 	}
@@ -71,8 +71,9 @@ func Receivers() []Module[receiverFactory] {
 // Processors lists the distribution's processors.
 func Processors() []Module[processorFactory] {
 	return []Module[processorFactory]{
-		{GoMod: "go.opentelemetry.io/collector/processor/batchprocessor v0.155.0", Factory: batchprocessor.NewFactory()},
-		{GoMod: "go.opentelemetry.io/collector/processor/memorylimiterprocessor v0.155.0", Factory: memorylimiterprocessor.NewFactory()},
+		{GoMod: "go.opentelemetry.io/collector/processor/batchprocessor v0.165.0", Factory: batchprocessor.NewFactory()},
+		{GoMod: "go.opentelemetry.io/collector/processor/memorylimiterprocessor v0.165.0", Factory: memorylimiterprocessor.NewFactory()},
+		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/processor/cumulativetodeltaprocessor v0.165.0", Factory: cumulativetodeltaprocessor.NewFactory()},
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/processor/genainormalizeprocessor", Factory: genainormalizeprocessor.NewFactory()},
 	}
 }
@@ -80,12 +81,11 @@ func Processors() []Module[processorFactory] {
 // Exporters lists the distribution's exporters.
 func Exporters() []Module[exporterFactory] {
 	return []Module[exporterFactory]{
-		{GoMod: "go.opentelemetry.io/collector/exporter/otlpexporter v0.155.0", Factory: otlpexporter.NewFactory()},
-		{GoMod: "go.opentelemetry.io/collector/exporter/otlphttpexporter v0.155.0", Factory: otlphttpexporter.NewFactory()},
-		{GoMod: "go.opentelemetry.io/collector/exporter/debugexporter v0.155.0", Factory: debugexporter.NewFactory()},
-		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/kafkaexporter v0.155.0", Factory: kafkaexporter.NewFactory()},
-		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/datadogexporter v0.155.0", Factory: datadogexporter.NewFactory()},
-		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/prometheusexporter v0.155.0", Factory: prometheusexporter.NewFactory()},
+		{GoMod: "go.opentelemetry.io/collector/exporter/otlpexporter v0.165.0", Factory: otlpexporter.NewFactory()},
+		{GoMod: "go.opentelemetry.io/collector/exporter/otlphttpexporter v0.165.0", Factory: otlphttpexporter.NewFactory()},
+		{GoMod: "go.opentelemetry.io/collector/exporter/debugexporter v0.165.0", Factory: debugexporter.NewFactory()},
+		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/kafkaexporter v0.165.0", Factory: kafkaexporter.NewFactory()},
+		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/prometheusexporter v0.165.0", Factory: prometheusexporter.NewFactory()},
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/exporter/tracetreeexporter", Factory: tracetreeexporter.NewFactory()},
 	}
 }
@@ -100,10 +100,10 @@ func Connectors() []Module[connectorFactory] {
 // Extensions lists the distribution's extensions.
 func Extensions() []Module[extensionFactory] {
 	return []Module[extensionFactory]{
-		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension v0.155.0", Factory: healthcheckextension.NewFactory()},
-		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension v0.155.0", Factory: pprofextension.NewFactory()},
-		{GoMod: "go.opentelemetry.io/collector/extension/zpagesextension v0.155.0", Factory: zpagesextension.NewFactory()},
-		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.155.0", Factory: filestorage.NewFactory()},
+		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension v0.165.0", Factory: healthcheckextension.NewFactory()},
+		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension v0.165.0", Factory: pprofextension.NewFactory()},
+		{GoMod: "go.opentelemetry.io/collector/extension/zpagesextension v0.165.0", Factory: zpagesextension.NewFactory()},
+		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.165.0", Factory: filestorage.NewFactory()},
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/extension/maximauthextension", Factory: maximauthextension.NewFactory()},
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/extension/tracetreestore", Factory: tracetreestore.NewFactory()},
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/extension/tracetreequery", Factory: tracetreequery.NewFactory()},
@@ -178,9 +178,9 @@ func Providers() []struct {
 		GoMod   string
 		Factory confmap.ProviderFactory
 	}{
-		{GoMod: "go.opentelemetry.io/collector/confmap/provider/envprovider v1.61.0", Factory: envprovider.NewFactory()},
-		{GoMod: "go.opentelemetry.io/collector/confmap/provider/fileprovider v1.61.0", Factory: fileprovider.NewFactory()},
-		{GoMod: "go.opentelemetry.io/collector/confmap/provider/yamlprovider v1.61.0", Factory: yamlprovider.NewFactory()},
+		{GoMod: "go.opentelemetry.io/collector/confmap/provider/envprovider v1.71.0", Factory: envprovider.NewFactory()},
+		{GoMod: "go.opentelemetry.io/collector/confmap/provider/fileprovider v1.71.0", Factory: fileprovider.NewFactory()},
+		{GoMod: "go.opentelemetry.io/collector/confmap/provider/yamlprovider v1.71.0", Factory: yamlprovider.NewFactory()},
 	}
 }
 

@@ -94,8 +94,8 @@ func TestFactories(t *testing.T) {
 	require.NoError(t, err)
 	want := map[string][]string{
 		"receivers":  {"otlp", "kafka", "mxin", "tracetree_feed"},
-		"processors": {"batch", "memory_limiter", "genai_normalize"},
-		"exporters":  {"otlp_grpc", "otlp_http", "debug", "kafka", "datadog", "prometheus", "tracetree"},
+		"processors": {"batch", "memory_limiter", "cumulativetodelta", "genai_normalize"},
+		"exporters":  {"otlp_grpc", "otlp_http", "debug", "kafka", "prometheus", "tracetree"},
 		"connectors": {"genai_metrics"},
 		"extensions": {"health_check", "pprof", "zpages", "file_storage", "maxim_auth", "tracetree_store", "tracetree_query"},
 	}

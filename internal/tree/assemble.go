@@ -543,37 +543,30 @@ func anyCallBelow(n *TreeNode) bool {
 	return false
 }
 
-// SummarizeSession makes the search-index row of a session.
-func SummarizeSession(ss *Session) store.SessionSummary {
-	root := ss.Root
-	s := store.SessionSummary{
-		Repo:                ss.Repo,
-		SessionID:           root.ID,
-		Name:                root.Name,
-		TraceCount:          len(root.Children),
-		TotalTokens:         root.Totals.TotalTokens,
-		Cost:                root.Totals.Cost,
-		UnpricedGenerations: root.Totals.UnpricedGenerations,
-		Error:               root.Totals.Error,
-		Tags:                copyTags(root.Tags),
-		LastActivity:        time.Unix(0, ss.LastVersion).UTC(),
-		Revision:            ss.LastVersion + int64(ss.CommitCount),
-	}
-	s.Start, s.End = span(root, ss.LastVersion)
-	return s
-}
-
 // span returns a root's start (its own, else the earliest start below it,
 // else the newest commit time so the row still sorts) and its end (its own
 // end timestamp, only once it has ended).
 func span(root *TreeNode, lastVersion int64) (start, end time.Time) {
+	return spanWith(root, earliestStart(root), lastVersion)
+}
+
+// earliestStart is the earliest start of n or any node below it (zero if
+// none has one).
+func earliestStart(n *TreeNode) time.Time {
+	var start time.Time
+	Walk(n, func(n *TreeNode) {
+		if !n.start.IsZero() && (start.IsZero() || n.start.Before(start)) {
+			start = n.start
+		}
+	})
+	return start
+}
+
+// spanWith is span with the earliest start below root already known.
+func spanWith(root *TreeNode, earliest time.Time, lastVersion int64) (start, end time.Time) {
 	start = root.start
 	if start.IsZero() {
-		Walk(root, func(n *TreeNode) {
-			if !n.start.IsZero() && (start.IsZero() || n.start.Before(start)) {
-				start = n.start
-			}
-		})
+		start = earliest
 	}
 	if start.IsZero() {
 		start = time.Unix(0, root.FirstVersion).UTC()

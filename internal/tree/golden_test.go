@@ -192,7 +192,7 @@ func TestGoldenJSCapture(t *testing.T) {
 }
 
 // TestGoldenPythonPush replays the two maxim-py pushes quoted verbatim in
-// the protocol reference (§6.4): Python spacing, string model parameters,
+// docs/protocol.md §6.4: Python spacing, string model parameters,
 // add-error without id, {name,value} metrics, span input {type,value},
 // early retrieval end, add-cost, file_data attachment in a later push.
 func TestGoldenPythonPush(t *testing.T) {

@@ -27,7 +27,7 @@ import (
 // Entity is the kind of node a commit mutates.
 type Entity string
 
-// Entities that appear on the wire (reference mxin2-protocol §2.2).
+// Entities that appear on the wire (docs/protocol.md §2.2).
 const (
 	EntitySession    Entity = "session"
 	EntityTrace      Entity = "trace"
@@ -42,7 +42,7 @@ const (
 // Action is what a commit does to its entity.
 type Action string
 
-// Actions that appear on the wire (reference mxin2-protocol §5: 16 strings).
+// Actions that appear on the wire (docs/protocol.md §5: 16 strings).
 const (
 	ActionCreate          Action = "create"
 	ActionUpdate          Action = "update"

@@ -30,7 +30,7 @@ func (e LineError) Error() string {
 // ErrLine is the sentinel every line-parse error wraps.
 var ErrLine = errors.New("malformed commit line")
 
-// Grammar markers (reference mxin2-protocol §2.2):
+// Grammar markers (docs/protocol.md §2.2):
 //
 //	line := entity "{" "id=" id ",action=" action ",data=" json "}"
 var (
@@ -260,7 +260,7 @@ func FormatLine(c *Commit) []byte {
 }
 
 // LargeLogKey returns the blob key of a `storage{action=process-large-log}`
-// commit: the SDK uploaded the real commit line there (reference §2.3) and
+// commit: the SDK uploaded the real commit line there (docs/protocol.md §2.3) and
 // the receiver must fetch it and parse it with ParseLine.
 func LargeLogKey(c *Commit) (string, bool) {
 	if c.Entity != EntityStorage || c.Action != ActionProcessLargeLog {

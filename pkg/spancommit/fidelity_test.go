@@ -59,7 +59,8 @@ func fidelityTree(t *testing.T, status map[string]ptrace.StatusCode, spans ...ma
 	return out
 }
 
-// MCP semantic conventions (semconv v1.39 docs/gen-ai/mcp.md): a
+// MCP semantic conventions (semconv v1.39,
+// https://github.com/open-telemetry/semantic-conventions/blob/v1.39.0/docs/gen-ai/mcp.md): a
 // `tools/call` server span carries mcp.method.name, gen_ai.tool.name,
 // mcp.session.id, jsonrpc.request.id, and on failure error.type
 // `tool_error`. A tool failure is a successful JSON-RPC response whose

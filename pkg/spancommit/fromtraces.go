@@ -1,6 +1,6 @@
 // Package spancommit turns normalized OTLP spans into commits on the same
-// entities, with the same `data` shapes, that the Maxim SDKs send (reference
-// mxin2-protocol §3). An OTLP trace and an SDK trace are then stored, folded
+// entities, with the same `data` shapes, that the Maxim SDKs send
+// (docs/protocol.md §3). An OTLP trace and an SDK trace are then stored, folded
 // by the one fold in internal/tree and shown the same way.
 //
 // Mapping (one OTLP trace → one trace entity):

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
-	"go.opentelemetry.io/collector/confmap/xconfmap"
 
 	"github.com/otelcol-genai/otelcol-genai/processor/genainormalizeprocessor/internal/metadata"
 )
@@ -37,7 +37,7 @@ func TestLoadConfig(t *testing.T) {
 			if err := sub.Unmarshal(cfg); err != nil {
 				t.Fatal(err)
 			}
-			err = xconfmap.Validate(cfg)
+			err = confmap.Validate(cfg)
 			if tt.wantErr {
 				if err == nil {
 					t.Fatalf("Validate() = nil, want an error")

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/repoaccess"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 	"github.com/otelcol-genai/otelcol-genai/processor/genainormalizeprocessor/internal/metadata"
 	"github.com/otelcol-genai/otelcol-genai/processor/genainormalizeprocessor/internal/normalize"
@@ -39,10 +40,6 @@ func newNormalizer(set processor.Settings, cfg *Config) (*normalizer, error) {
 	return n, nil
 }
 
-// authReposAttribute is the client.Info.Auth attribute where the maxim_auth
-// authenticator lists the repositories an API key may write ("*" = all).
-const authReposAttribute = "maxim.repos"
-
 // repo picks the repository: the request's x-maxim-repo-id (which maxim_auth
 // has already checked against the key), else the key's only repository,
 // else the configured default when the key may write there, else the key's
@@ -55,25 +52,27 @@ func (n *normalizer) repo(ctx context.Context) string {
 			return r
 		}
 	}
-	if info.Auth != nil {
-		if repos, ok := info.Auth.GetAttribute(authReposAttribute).([]string); ok && len(repos) > 0 {
-			all := false
-			for _, r := range repos {
-				if r == "*" || r == n.cfg.DefaultRepo {
-					all = true
-				}
-			}
-			switch {
-			case len(repos) == 1 && repos[0] != "*":
-				return repos[0]
-			case all:
-				return n.cfg.DefaultRepo
-			default:
-				return repos[0]
-			}
+	if g, ok := writeGrant(ctx); ok {
+		if only, ok := g.Only(); ok {
+			return only
 		}
+		if g.All() || g.Allows(n.cfg.DefaultRepo) {
+			return n.cfg.DefaultRepo
+		}
+		return g.Repos()[0]
 	}
 	return n.cfg.DefaultRepo
+}
+
+// writeGrant is the repositories the request's API key may write, when an
+// authenticator granted any; an unreadable grant counts as none, which
+// leaves spans in default_repo exactly as an unauthenticated request would.
+func writeGrant(ctx context.Context) (repoaccess.Grant, bool) {
+	g, present, err := repoaccess.FromContext(ctx)
+	if !present || err != nil || g.Empty() {
+		return repoaccess.Grant{}, false
+	}
+	return g, true
 }
 
 // mayKeepRepo lets an already-normalized span keep its repository when the
@@ -81,22 +80,11 @@ func (n *normalizer) repo(ctx context.Context) string {
 // agent forwarding spans it normalized, possibly for several repositories in
 // one batch. Without an authenticated key nothing is kept.
 func mayKeepRepo(ctx context.Context) func(string) bool {
-	info := client.FromContext(ctx)
-	if info.Auth == nil {
+	g, ok := writeGrant(ctx)
+	if !ok {
 		return nil
 	}
-	repos, ok := info.Auth.GetAttribute(authReposAttribute).([]string)
-	if !ok || len(repos) == 0 {
-		return nil
-	}
-	return func(repo string) bool {
-		for _, r := range repos {
-			if r == "*" || r == repo {
-				return true
-			}
-		}
-		return false
-	}
+	return g.Allows
 }
 
 func (n *normalizer) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/repoaccess"
 	"github.com/otelcol-genai/otelcol-genai/pkg/spancommit"
 	"github.com/otelcol-genai/otelcol-genai/processor/genainormalizeprocessor/internal/metadata"
 )
@@ -155,12 +156,12 @@ func TestForgedRepoIsOverwritten(t *testing.T) {
 type authRepos []string
 
 func (a authRepos) GetAttribute(name string) any {
-	if name == authReposAttribute {
+	if name == repoaccess.Attribute {
 		return []string(a)
 	}
 	return nil
 }
-func (a authRepos) GetAttributeNames() []string { return []string{authReposAttribute} }
+func (a authRepos) GetAttributeNames() []string { return []string{repoaccess.Attribute} }
 
 // Without x-maxim-repo-id the API key's own repository is used, and a key
 // scoped to other repositories never writes into default_repo.
@@ -186,12 +187,12 @@ func TestRepoFromKeyScope(t *testing.T) {
 type authInfo struct{ repos []string }
 
 func (a authInfo) GetAttribute(name string) any {
-	if name == authReposAttribute {
+	if name == repoaccess.Attribute {
 		return a.repos
 	}
 	return nil
 }
-func (a authInfo) GetAttributeNames() []string { return []string{authReposAttribute} }
+func (a authInfo) GetAttributeNames() []string { return []string{repoaccess.Attribute} }
 
 // An agent normalizes spans for several repositories and forwards them to a
 // gateway with a key for every repository: the gateway keeps each span's

@@ -16,7 +16,7 @@ const (
 	// 4317/4318, zpages 55679, health_check 13133, pprof 1777).
 	defaultEndpoint = "localhost:8088"
 	// defaultMaxRequestBodySize: SDK replays of failed batches are not
-	// chunked (reference §2.3), so a body can be far above the SDKs' 5 MiB
+	// chunked (docs/protocol.md §2.3), so a body can be far above the SDKs' 5 MiB
 	// chunk size.
 	defaultMaxRequestBodySize = 64 << 20
 	defaultUploadURLTTL       = time.Hour

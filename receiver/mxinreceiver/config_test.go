@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
-	"go.opentelemetry.io/collector/confmap/xconfmap"
 
 	"github.com/otelcol-genai/otelcol-genai/receiver/mxinreceiver/internal/metadata"
 )
@@ -23,7 +23,7 @@ func TestCreateDefaultConfig(t *testing.T) {
 	assert.Equal(t, time.Hour, cfg.UploadURL.TTL)
 	// The default has no authenticator: running without one must be a
 	// deliberate choice.
-	assert.ErrorContains(t, xconfmap.Validate(cfg), "no authenticator")
+	assert.ErrorContains(t, confmap.Validate(cfg), "no authenticator")
 }
 
 func TestLoadConfig(t *testing.T) {
@@ -67,7 +67,7 @@ func TestLoadConfig(t *testing.T) {
 			sub, err := cm.Sub(component.NewIDWithName(metadata.Type, tt.name).String())
 			require.NoError(t, err)
 			require.NoError(t, sub.Unmarshal(cfg))
-			err = xconfmap.Validate(cfg)
+			err = confmap.Validate(cfg)
 			if tt.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)

@@ -17,9 +17,10 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/otelcol-genai/otelcol-genai/extension/maximauthextension"
+	"github.com/otelcol-genai/otelcol-genai/internal/repoaccess"
 )
 
-// successBody is the answer every SDK accepts (reference §2.5): 200, JSON
+// successBody is the answer every SDK accepts (docs/protocol.md §2.5): 200, JSON
 // object, no `error` key.
 const successBody = `{"data":{"success":true}}`
 
@@ -65,11 +66,20 @@ func confighttpErrorHandler() confighttp.ToServerOption {
 // once the body was read (public API). It answers 403 and returns false on
 // refusal.
 func repoAllowed(w http.ResponseWriter, ctx context.Context, repo string) bool {
-	if repos, ok := maximauthextension.AllowedRepos(client.FromContext(ctx)); ok && !maximauthextension.RepoAllowed(repos, repo) {
+	if !mayWrite(ctx, repo) {
 		maximauthextension.WriteInvalidAccess(w)
 		return false
 	}
 	return true
+}
+
+// mayWrite applies the repository rule to an authenticated request. When
+// the authenticator leaves no grant (none configured, or one that knows
+// nothing of repositories), its yes is the whole decision and any
+// repository may be written. A grant that cannot be read refuses.
+func mayWrite(ctx context.Context, repo string) bool {
+	g, present, err := repoaccess.FromContext(ctx)
+	return !present || (err == nil && g.Allows(repo))
 }
 
 // authenticate runs the configured authenticator on the request headers and
@@ -87,7 +97,7 @@ func (r *mxinReceiver) authenticate(w http.ResponseWriter, req *http.Request, re
 		return nil, false
 	}
 	if repo != "" {
-		if repos, ok := maximauthextension.AllowedRepos(client.FromContext(ctx)); ok && !maximauthextension.RepoAllowed(repos, repo) {
+		if !mayWrite(ctx, repo) {
 			maximauthextension.WriteInvalidAccess(w)
 			return nil, false
 		}
@@ -147,7 +157,7 @@ func httpStatusFromCode(c codes.Code) int {
 }
 
 // rawQueryValue reads a query parameter without treating '+' as a space: the
-// JS and Python SDKs do not URL-encode upload-url values (reference §2.1), so
+// JS and Python SDKs do not URL-encode upload-url values (docs/protocol.md §2.1), so
 // a MIME type like image/svg+xml arrives with a literal '+'. Percent escapes
 // are decoded when they are valid.
 func rawQueryValue(rawQuery, name string) string {

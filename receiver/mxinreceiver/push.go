@@ -14,7 +14,7 @@ import (
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
-// Reasons recorded on otelcol_receiver_mxin_commits_refused.
+// Reasons recorded on otelcol_mxin_commits_refused.
 const (
 	reasonMalformed         = "malformed"
 	reasonUnknownEntity     = "unknown_entity"
@@ -30,7 +30,7 @@ const receiverFormat = "mxin"
 // million bad lines must not produce a response of the same size.
 const maxReportedLines = 100
 
-// knownEntities are the entities the SDKs put on the wire (reference §2.2).
+// knownEntities are the entities the SDKs put on the wire (docs/protocol.md §2.2).
 var knownEntities = map[commit.Entity]bool{
 	commit.EntitySession: true, commit.EntityTrace: true, commit.EntitySpan: true,
 	commit.EntityGeneration: true, commit.EntityRetrieval: true, commit.EntityToolCall: true,
@@ -222,7 +222,7 @@ func (r *mxinReceiver) consumeCommits(ctx context.Context, repo string, commits 
 		if err != nil {
 			r.refused(ctx, k.entity, k.action, reasonPipeline, n)
 		} else {
-			r.telemetry.ReceiverMxinCommitsAccepted.Add(ctx, int64(n), metric.WithAttributes(
+			r.telemetry.MxinCommitsAccepted.Add(ctx, int64(n), metric.WithAttributes(
 				attribute.String("entity", string(k.entity)), attribute.String("action", string(k.action))))
 		}
 	}
@@ -246,7 +246,7 @@ func countByKind(commits []commit.Commit) map[kind]int {
 }
 
 func (r *mxinReceiver) refused(ctx context.Context, e commit.Entity, a commit.Action, reason string, n int) {
-	r.telemetry.ReceiverMxinCommitsRefused.Add(ctx, int64(n), metric.WithAttributes(
+	r.telemetry.MxinCommitsRefused.Add(ctx, int64(n), metric.WithAttributes(
 		attribute.String("entity", string(e)), attribute.String("action", string(a)), attribute.String("reason", reason)))
 }
 

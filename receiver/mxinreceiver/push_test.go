@@ -27,7 +27,7 @@ import (
 
 const invalidAccess = `{"code":403,"message":"Invalid access error"}`
 
-// lineGrammar is the reference's line regex (mxin2-protocol §2.2).
+// lineGrammar is the protocol's line regex (docs/protocol.md §2.2).
 var lineGrammar = regexp.MustCompile(`^([a-z_]+)\{id=(.*?),action=([a-z-]+),data=(.*)\}$`)
 
 type wantCommit struct{ entity, id, action, data string }
@@ -89,7 +89,7 @@ func TestReplayCapture(t *testing.T) {
 		case c.Method == http.MethodPost:
 			resp := e.push(testRepo, testKey, []byte(c.Body))
 			require.Equal(t, http.StatusOK, resp.code, string(resp.body))
-			// The expectation comes from the reference grammar (§2.2), not
+			// The expectation comes from the protocol grammar (docs/protocol.md §2.2), not
 			// from the parser under test.
 			n := 0
 			for _, l := range strings.Split(c.Body, "\n") {
@@ -210,10 +210,10 @@ func TestPartlyMalformedBody(t *testing.T) {
 	assert.Equal(t, commit.ActionCreate, got[0].Action)
 	assert.Equal(t, commit.ActionEnd, got[1].Action)
 
-	refused := counterByAttrs(t, e, "otelcol_receiver_mxin_commits_refused")
+	refused := counterByAttrs(t, e, "otelcol_mxin_commits_refused")
 	assert.EqualValues(t, 2, refused[attrKey("", "", reasonMalformed)])
 	assert.EqualValues(t, 1, refused[attrKey("widget", "create", reasonUnknownEntity)])
-	accepted := counterByAttrs(t, e, "otelcol_receiver_mxin_commits_accepted")
+	accepted := counterByAttrs(t, e, "otelcol_mxin_commits_accepted")
 	assert.EqualValues(t, 1, accepted[attrKey("trace", "create", "")])
 	assert.EqualValues(t, 1, accepted[attrKey("trace", "end", "")])
 }
@@ -312,7 +312,7 @@ func TestPipelineErrors(t *testing.T) {
 			assert.Equal(t, tt.retryAfter, resp.header.Get("Retry-After"))
 			// An `error` key: the SDK keeps the batch and resends it.
 			assert.JSONEq(t, `{"error":{"message":"pipeline refused the data; resend later: `+tt.wantMsg+`"}}`, string(resp.body))
-			refused := counterByAttrs(t, e, "otelcol_receiver_mxin_commits_refused")
+			refused := counterByAttrs(t, e, "otelcol_mxin_commits_refused")
 			assert.EqualValues(t, 1, refused[attrKey("trace", "create", reasonPipeline)])
 		})
 	}

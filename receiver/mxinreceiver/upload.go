@@ -25,7 +25,7 @@ import (
 const maxKeyLen = 1024
 
 // urlSigner signs upload URLs. The Python and Go SDKs PUT to the URL without
-// an API key (reference §2.1 #4), so the URL itself must prove it was minted
+// an API key (docs/protocol.md §2.1 #4), so the URL itself must prove it was minted
 // for an authenticated caller: an HMAC over the key and the expiry.
 type urlSigner struct {
 	secret []byte
@@ -168,8 +168,8 @@ func (r *mxinReceiver) handleBlobPut(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "blob storage unavailable; retry")
 		return
 	}
-	r.telemetry.ReceiverMxinBlobsStored.Add(ctx, 1)
-	r.telemetry.ReceiverMxinBlobBytesStored.Add(ctx, int64(len(body)), metric.WithAttributes())
+	r.telemetry.MxinBlobsStored.Add(ctx, 1)
+	r.telemetry.MxinBlobBytesStored.Add(ctx, int64(len(body)), metric.WithAttributes())
 	if err := r.resolvePending(ctx, key, body); err != nil {
 		// The blob is stored; the SDK's resend of the batch carrying the
 		// storage commit, or the next PUT, resolves it. Tell the client to

@@ -126,7 +126,7 @@ func TestLargeLogPendingUntilUploaded(t *testing.T) {
 	require.Len(t, got, 2)
 	assert.Equal(t, commit.EntityStorage, got[1].Entity, "the pointer is kept, never silently dropped")
 	pointerVersion := got[1].Version
-	refused := counterByAttrs(t, e, "otelcol_receiver_mxin_commits_refused")
+	refused := counterByAttrs(t, e, "otelcol_mxin_commits_refused")
 	assert.EqualValues(t, 1, refused[attrKey("storage", "process-large-log", reasonLargeLogPending)])
 
 	// Now the upload arrives.

@@ -1,12 +1,14 @@
 // Package browser runs the web UI's browser tests (ui.test.mjs, node's test
 // runner driving Debian's chromium through playwright-core) from `go test`.
 //
-// The collector under test is always the built distribution
-// (GENAI_BINARY, default bin/otelcol-genai, run with configs/default.yaml):
-// a test double of the API could pass against code that never ships.
+// The collector under test is always the built distribution (GENAI_BINARY,
+// default bin/otelcol-genai, started by test/e2e/harness with
+// configs/default.yaml): the UI, the query API, the live feed and the SDK
+// endpoint the tests post to are the ones that ship. Nothing is served by
+// the test itself, so a test double cannot pass for code that never ships.
 //
-// Outside CI a missing binary, chromium, node or npm skips with a message; in CI
-// (CI set) the test installs chromium with apt when running as root and
+// Outside CI a missing binary, chromium, node or npm skips with a message; in
+// CI (CI set) the test installs chromium with apt when running as root and
 // fails otherwise.
 package browser
 
@@ -17,49 +19,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/otelcol-genai/otelcol-genai/internal/webui"
+	"github.com/otelcol-genai/otelcol-genai/internal/ci"
+	"github.com/otelcol-genai/otelcol-genai/test/e2e/harness"
 )
 
 const (
 	testKey  = "browser-test-key"
 	testRepo = "repo-local-1"
 )
-
-// repoRoot is two levels above the package directory, which `go test`
-// makes the working directory (runtime.Caller is no help: the module is
-// built with -trimpath).
-func repoRoot() string {
-	wd, err := os.Getwd()
-	if err != nil {
-		panic(err)
-	}
-	return filepath.Clean(filepath.Join(wd, "..", ".."))
-}
-
-func inCI() bool { return os.Getenv("CI") != "" }
-
-// unavailable skips outside CI and fails in CI.
-func unavailable(t *testing.T, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if inCI() {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
 
 func findChromium(t *testing.T) string {
 	t.Helper()
@@ -78,7 +54,7 @@ func findChromium(t *testing.T) string {
 	if p := find(); p != "" {
 		return p
 	}
-	if inCI() && os.Geteuid() == 0 {
+	if ci.Enabled() && os.Geteuid() == 0 {
 		t.Log("chromium missing in CI: installing Debian's chromium with apt-get (takes a few minutes)")
 		for _, args := range [][]string{{"update"}, {"install", "-y", "--no-install-recommends", "chromium"}} {
 			cmd := exec.Command("apt-get", args...)
@@ -92,37 +68,8 @@ func findChromium(t *testing.T) string {
 		}
 		t.Fatal("apt-get installed chromium but /usr/bin/chromium is still missing")
 	}
-	unavailable(t, "chromium not found (install Debian's chromium: apt-get install -y chromium, or set CHROMIUM_PATH); browser tests skipped")
+	ci.Unavailable(t, "chromium not found (install Debian's chromium: apt-get install -y chromium, or set CHROMIUM_PATH)")
 	return ""
-}
-
-// ensureNodeModules installs the npm project (package-lock.json) when
-// playwright-core or the Maxim SDK is missing.
-func ensureNodeModules(t *testing.T, dir string) string {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		unavailable(t, "node not found on PATH; browser tests need Node.js >= 20")
-	}
-	need := []string{"playwright-core/package.json", "@maximai/maxim-js/package.json"}
-	missing := false
-	for _, n := range need {
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", n)); err != nil {
-			missing = true
-		}
-	}
-	if missing {
-		npm, err := exec.LookPath("npm")
-		if err != nil {
-			unavailable(t, "npm not found; run `npm ci` in test/browser")
-		}
-		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			unavailable(t, "npm ci in %s failed: %v\n%s", dir, err, tail(out, 4000))
-		}
-	}
-	return node
 }
 
 func tail(b []byte, n int) string {
@@ -132,73 +79,19 @@ func tail(b []byte, n int) string {
 	return string(b)
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// target is a running collector: where the UI/API and the SDK endpoint are.
+// target is the running collector: where the UI/API and the SDK endpoint are.
 type target struct {
-	name       string
 	uiURL      string
 	mxinURL    string
 	key, repo  string
 	expectAuth bool
 }
 
-// binaryUsable reports why the built distribution cannot serve the UI
-// tests yet ("" when it can).
-func binaryUsable(bin, config string) string {
-	if _, err := os.Stat(bin); err != nil {
-		return fmt.Sprintf("binary %s not built", bin)
-	}
-	out, err := exec.Command(bin, "components").CombinedOutput()
-	if err != nil {
-		return fmt.Sprintf("%s components: %v", bin, err)
-	}
-	for _, c := range []string{"tracetree_query", "tracetree_store", "mxin"} {
-		if !bytes.Contains(out, []byte(c)) {
-			return fmt.Sprintf("binary %s has no %s component yet", bin, c)
-		}
-	}
-	cfg, err := os.ReadFile(config)
-	if err != nil {
-		return err.Error()
-	}
-	if !bytes.Contains(cfg, []byte("tracetree_query")) {
-		return fmt.Sprintf("%s does not run tracetree_query yet", config)
-	}
-	return ""
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// startBinary runs the distribution with configs/default.yaml on free
-// loopback ports and a private data directory. It returns ok=false (and
-// the reason) when the binary does not serve the UI at "/".
-func startBinary(t *testing.T, bin, config string) (target, string) {
+// startCollector runs the built distribution with configs/default.yaml on
+// free loopback ports and a private data directory, and checks that its
+// query endpoint serves the web UI itself.
+func startCollector(t *testing.T) target {
 	t.Helper()
-	query, mxin := freeAddr(t), freeAddr(t)
 	key := os.Getenv("GENAI_API_KEY")
 	if key == "" {
 		key = testKey
@@ -207,126 +100,26 @@ func startBinary(t *testing.T, bin, config string) (target, string) {
 	if repo == "" {
 		repo = testRepo
 	}
-	cmd := exec.Command(bin, "--config", config)
-	cmd.Env = append(os.Environ(),
-		"GENAI_QUERY_ENDPOINT="+query,
-		"GENAI_MXIN_ENDPOINT="+mxin,
-		"GENAI_DATA_DIR="+t.TempDir(),
-		"GENAI_API_KEY="+key,
-		"GENAI_OTLP_GRPC_ENDPOINT="+freeAddr(t),
-		"GENAI_OTLP_HTTP_ENDPOINT="+freeAddr(t),
-		"GENAI_HEALTH_ENDPOINT="+freeAddr(t),
-		"GENAI_PROMETHEUS_ENDPOINT="+freeAddr(t),
-	)
-	logs := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
+	c := harness.NewCollector(t, "default.yaml", map[string]string{"GENAI_API_KEY": key})
+	c.Start()
+	ui := "http://" + c.Env["GENAI_QUERY_ENDPOINT"]
+	res, err := http.Get(ui + "/")
+	if err != nil {
+		t.Fatalf("query endpoint %s: %v", ui, err)
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("collector logs:\n%s", tail([]byte(logs.String()), 8000))
-		}
-	})
-	ui := "http://" + query
-	deadline := time.Now().Add(60 * time.Second)
-	uiMissing := ""
-	for {
-		select {
-		case <-done:
-			t.Fatalf("collector exited during startup:\n%s", tail([]byte(logs.String()), 8000))
-		default:
-		}
-		res, err := http.Get(ui + "/")
-		if err == nil {
-			body, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			switch {
-			case res.StatusCode == http.StatusOK && bytes.Contains(body, []byte("/js/app.js")):
-			case res.StatusCode == http.StatusOK:
-				uiMissing = "the binary's query endpoint does not serve the web UI at / yet (placeholder page)"
-			case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden:
-				uiMissing = fmt.Sprintf("the binary's query endpoint answers / with %d: the UI assets must be served without the API key", res.StatusCode)
-			default:
-				uiMissing = fmt.Sprintf("the binary's query endpoint answers / with %d", res.StatusCode)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("collector query endpoint %s not ready after 60s (last error %v):\n%s", ui, err, tail([]byte(logs.String()), 8000))
-		}
-		time.Sleep(250 * time.Millisecond)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	// The UI's assets are public (a browser cannot send the key while it
+	// loads a page); the data behind /api/ is not.
+	if res.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("/js/app.js")) {
+		t.Fatalf("the distribution's query endpoint must serve the web UI at / without a key: got %d %q", res.StatusCode, tail(body, 300))
 	}
 	expectAuth := false
 	if res, err := http.Get(ui + "/api/v1/traces?repo=" + repo); err == nil {
 		res.Body.Close()
 		expectAuth = res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden
 	}
-	return target{name: "binary " + bin, uiURL: ui, mxinURL: "http://" + mxin, key: key, repo: repo, expectAuth: expectAuth}, uiMissing
-}
-
-// frontUI serves webui.Handler() in front of a collector whose query
-// endpoint does not serve the UI itself yet, proxying /api/ (and the live
-// stream, unbuffered) to it: the browser then exercises the real API, the
-// real receiver and the real store.
-func frontUI(t *testing.T, api string) string {
-	t.Helper()
-	u, err := url.Parse(api)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	proxy.FlushInterval = -1
-	mux := http.NewServeMux()
-	mux.Handle("/api/", proxy)
-	mux.Handle("/", webui.Handler())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	t.Cleanup(func() { _ = hs.Close() })
-	return "http://" + ln.Addr().String()
-}
-
-func pickTarget(t *testing.T) target {
-	t.Helper()
-	root := repoRoot()
-	bin := os.Getenv("GENAI_BINARY")
-	if bin == "" {
-		bin = filepath.Join(root, "bin", "otelcol-genai")
-	}
-	config := filepath.Join(root, "configs", "default.yaml")
-	// The real binary only: a test double of the API could pass against
-	// code that never ships.
-	if why := binaryUsable(bin, config); why != "" {
-		unavailable(t, "browser tests need the built distribution (make build): %s", why)
-	}
-	return binaryTarget(t, bin, config)
-}
-
-func binaryTarget(t *testing.T, bin, config string) target {
-	t.Helper()
-	tg, uiMissing := startBinary(t, bin, config)
-	if uiMissing != "" {
-		// Not a reason to skip the real collector: serve the UI in front
-		// of it, and say loudly that the binary should do this itself.
-		t.Logf("WARNING: %s; serving webui.Handler() in front of the binary's API for this test", uiMissing)
-		tg.uiURL = frontUI(t, tg.uiURL)
-		tg.name += " (UI served by the test in front of its API)"
-	}
-	return tg
+	return target{uiURL: ui, mxinURL: "http://" + c.Env["GENAI_MXIN_ENDPOINT"], key: key, repo: repo, expectAuth: expectAuth}
 }
 
 // TestBrowserUI runs ui.test.mjs: the trace list with filters and the key
@@ -337,14 +130,16 @@ func binaryTarget(t *testing.T, bin, config string) target {
 // dashboard (totals against /api/v1/stats, charts, click-through; a clear
 // message from a server without the stats API).
 func TestBrowserUI(t *testing.T) {
-	dir := filepath.Join(repoRoot(), "test", "browser")
+	root := harness.RepoRoot()
+	dir := filepath.Join(root, "test", "browser")
 	chromium := findChromium(t)
-	node := ensureNodeModules(t, dir)
-	tg := pickTarget(t)
-	t.Logf("browser tests against %s (UI %s, SDK %s)", tg.name, tg.uiURL, tg.mxinURL)
+	harness.NPMInstall(t, "playwright-core/package.json", "the browser tests")
+	node := harness.NPMInstall(t, "@maximai/maxim-js/package.json", "the browser tests")
+	tg := startCollector(t)
+	t.Logf("browser tests against %s (UI %s, SDK %s)", harness.Binary(t), tg.uiURL, tg.mxinURL)
 
-	artifacts := filepath.Join(repoRoot(), "artifacts")
-	docs := filepath.Join(repoRoot(), "docs", "screenshots")
+	artifacts := filepath.Join(root, "artifacts")
+	docs := filepath.Join(root, "docs", "screenshots")
 	env := append(os.Environ(),
 		"UI_URL="+tg.uiURL, "MXIN_URL="+tg.mxinURL, "API_KEY="+tg.key, "REPO="+tg.repo,
 		"CHROMIUM_PATH="+chromium, "ARTIFACTS_DIR="+artifacts,
@@ -444,10 +239,10 @@ func allExist(dir string, names ...string) bool {
 func TestUIModules(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		unavailable(t, "node not found on PATH; the UI module tests need Node.js >= 20")
+		ci.Unavailable(t, "node not found on PATH; the UI module tests need Node.js >= 20")
 	}
 	cmd := exec.Command(node, "--test", "--test-reporter=spec", "unit.test.mjs")
-	cmd.Dir = filepath.Join(repoRoot(), "test", "browser")
+	cmd.Dir = filepath.Join(harness.RepoRoot(), "test", "browser")
 	out, err := cmd.CombinedOutput()
 	t.Logf("%s", out)
 	if err != nil {

@@ -1,5 +1,5 @@
 // Browser tests of the trace explorer, run by browser_test.go with node's
-// test runner against a running collector (or the in-process fake):
+// test runner against the built distribution (started by the Go test):
 //
 //   UI_URL        base URL of the query endpoint serving the UI and /api/v1
 //   MXIN_URL      base URL of the Maxim SDK endpoint (mxin receiver)

@@ -1,11 +1,9 @@
 // Package vendors holds local stand-ins for the vendor intakes the
 // distribution forwards to, decoding exactly what the real exporters send:
-// a Datadog intake (the contrib datadog exporter's trace, metric, sketch
-// and log endpoints plus the API-key check) and a New Relic OTLP endpoint
-// (OTLP/HTTP protobuf with the license key in the api-key header).
-// DataDog's own fakeintake module is not reachable from this build
-// environment, so the trace payload is decoded here with the agent's
-// protobuf types.
+// Datadog's OTLP intake (OTLP/HTTP protobuf for traces, metrics and logs,
+// with the API key in the dd-api-key header, as Datadog documents for
+// OpenTelemetry senders) and a New Relic OTLP endpoint (OTLP/HTTP protobuf
+// with the license key in the api-key header).
 package vendors
 
 import (
@@ -19,27 +17,44 @@ import (
 	"strings"
 	"sync"
 
-	pb "github.com/DataDog/datadog-agent/pkg/proto/pbgo/trace"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 )
 
-// DatadogIntake is a fake Datadog intake. Point the datadog exporter's
-// api/traces/metrics/logs endpoints at URL.
+// The paths of Datadog's OTLP intake, one host per signal in production
+// (otlp.<site>, api.<site>, http-intake.logs.<site>); the fake serves all
+// three on one listener.
+const (
+	DatadogTracesPath  = "/v1/traces"
+	DatadogMetricsPath = "/api/intake/otlp/v1/metrics"
+	DatadogLogsPath    = "/v1/logs"
+)
+
+// DatadogIntake is a fake of Datadog's OTLP intake. Point the otlp_http
+// exporter's traces/metrics/logs endpoints at URL plus the paths above.
 type DatadogIntake struct {
 	*httptest.Server
 	APIKey string
+	// Source is the dd-otlp-source value traces must carry (llmobs routes
+	// gen_ai spans to LLM Observability); empty accepts any.
+	Source string
 
-	mu       sync.Mutex
-	payloads []*pb.AgentPayload
-	hits     map[string]int
-	badKeys  int
-	errs     []error
+	mu      sync.Mutex
+	traces  []ptrace.Traces
+	metrics []pmetric.Metrics
+	logs    int
+	hits    map[string]int
+	badReqs int
+	errs    []error
 }
 
-// NewDatadogIntake starts a fake intake accepting apiKey.
-func NewDatadogIntake(apiKey string) *DatadogIntake {
-	d := &DatadogIntake{APIKey: apiKey, hits: map[string]int{}}
+// NewDatadogIntake starts a fake intake accepting apiKey and requiring
+// dd-otlp-source: source on traces.
+func NewDatadogIntake(apiKey, source string) *DatadogIntake {
+	d := &DatadogIntake{APIKey: apiKey, Source: source, hits: map[string]int{}}
 	d.Server = httptest.NewServer(http.HandlerFunc(d.serve))
 	return d
 }
@@ -48,17 +63,11 @@ func (d *DatadogIntake) serve(w http.ResponseWriter, r *http.Request) {
 	d.mu.Lock()
 	d.hits[r.URL.Path]++
 	d.mu.Unlock()
-	// The header, or the api_key query parameter Datadog also accepts
-	// (the metrics exporter's key validation uses it).
-	key := r.Header.Get("DD-API-KEY")
-	if key == "" {
-		key = r.URL.Query().Get("api_key")
-	}
-	if key != d.APIKey {
+	if err := d.checkHeaders(r); err != nil {
 		d.mu.Lock()
-		d.badKeys++
+		d.badReqs++
 		d.mu.Unlock()
-		d.fail(fmt.Errorf("%s %s without the API key (headers %v)", r.Method, r.URL.Path, r.Header))
+		d.fail(err)
 		http.Error(w, `{"errors":["Forbidden"]}`, http.StatusForbidden)
 		return
 	}
@@ -68,25 +77,67 @@ func (d *DatadogIntake) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	var resp []byte
 	switch r.URL.Path {
-	case "/api/v1/validate":
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"valid":true}`)
-		return
-	case "/api/v0.2/traces":
-		var p pb.AgentPayload
-		if err := p.UnmarshalVT(body); err != nil {
-			d.fail(fmt.Errorf("decode AgentPayload: %w", err))
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
+	case DatadogTracesPath:
+		req := ptraceotlp.NewExportRequest()
+		if err = req.UnmarshalProto(body); err == nil {
+			d.mu.Lock()
+			d.traces = append(d.traces, req.Traces())
+			d.mu.Unlock()
+			resp, err = ptraceotlp.NewExportResponse().MarshalProto()
 		}
-		d.mu.Lock()
-		d.payloads = append(d.payloads, &p)
-		d.mu.Unlock()
+	case DatadogMetricsPath:
+		req := pmetricotlp.NewExportRequest()
+		if err = req.UnmarshalProto(body); err == nil {
+			d.mu.Lock()
+			d.metrics = append(d.metrics, req.Metrics())
+			d.mu.Unlock()
+			resp, err = pmetricotlp.NewExportResponse().MarshalProto()
+		}
+	case DatadogLogsPath:
+		req := plogotlp.NewExportRequest()
+		if err = req.UnmarshalProto(body); err == nil {
+			d.mu.Lock()
+			d.logs += req.Logs().LogRecordCount()
+			d.mu.Unlock()
+			resp, err = plogotlp.NewExportResponse().MarshalProto()
+		}
+	default:
+		err = fmt.Errorf("no OTLP intake at %s", r.URL.Path)
+		d.fail(err)
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
 	}
-	// Series, sketches, logs, stats, metadata: accepted and counted.
-	w.WriteHeader(http.StatusAccepted)
-	_, _ = io.WriteString(w, `{}`)
+	if err != nil {
+		d.fail(fmt.Errorf("%s: decode OTLP: %w", r.URL.Path, err))
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	_, _ = w.Write(resp)
+}
+
+// checkHeaders enforces what Datadog's OTLP intake requires of a request:
+// the API key in dd-api-key, http/protobuf encoding, dd-protocol: otlp on
+// logs, and (here) the LLM Observability source on traces.
+func (d *DatadogIntake) checkHeaders(r *http.Request) error {
+	if r.Method != http.MethodPost {
+		return fmt.Errorf("%s %s: the intake takes POST", r.Method, r.URL.Path)
+	}
+	if got := r.Header.Get("dd-api-key"); got != d.APIKey {
+		return fmt.Errorf("%s without the API key in dd-api-key (headers %v)", r.URL.Path, r.Header)
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-protobuf") {
+		return fmt.Errorf("%s: content type %q, the intake is fed http/protobuf", r.URL.Path, ct)
+	}
+	if r.URL.Path == DatadogLogsPath && r.Header.Get("dd-protocol") != "otlp" {
+		return fmt.Errorf("%s without dd-protocol: otlp", r.URL.Path)
+	}
+	if r.URL.Path == DatadogTracesPath && d.Source != "" && r.Header.Get("dd-otlp-source") != d.Source {
+		return fmt.Errorf("%s: dd-otlp-source %q, want %q", r.URL.Path, r.Header.Get("dd-otlp-source"), d.Source)
+	}
+	return nil
 }
 
 func (d *DatadogIntake) fail(err error) {
@@ -95,19 +146,26 @@ func (d *DatadogIntake) fail(err error) {
 	d.mu.Unlock()
 }
 
-// Spans returns every span received so far, across payloads.
-func (d *DatadogIntake) Spans() []*pb.Span {
+// Spans returns every span received so far.
+func (d *DatadogIntake) Spans() []ptrace.Span {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var out []*pb.Span
-	for _, p := range d.payloads {
-		for _, tp := range p.TracerPayloads {
-			for _, c := range tp.Chunks {
-				out = append(out, c.Spans...)
-			}
-		}
-	}
-	return out
+	return spansOf(d.traces)
+}
+
+// Traces returns every traces payload received so far (spans with their
+// resource, e.g. service.name).
+func (d *DatadogIntake) Traces() []ptrace.Traces {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]ptrace.Traces(nil), d.traces...)
+}
+
+// Metrics returns every metrics payload received so far.
+func (d *DatadogIntake) Metrics() []pmetric.Metrics {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]pmetric.Metrics(nil), d.metrics...)
 }
 
 // Hits returns how many requests reached path.
@@ -117,11 +175,12 @@ func (d *DatadogIntake) Hits(path string) int {
 	return d.hits[path]
 }
 
-// Errors returns decoding errors and the number of requests with a wrong key.
+// Errors returns decoding errors and the number of requests refused for
+// their headers.
 func (d *DatadogIntake) Errors() ([]error, int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return append([]error(nil), d.errs...), d.badKeys
+	return append([]error(nil), d.errs...), d.badReqs
 }
 
 // NewRelicOTLP is a fake New Relic native OTLP endpoint (traces only).
@@ -181,8 +240,12 @@ func (n *NewRelicOTLP) serve(w http.ResponseWriter, r *http.Request) {
 func (n *NewRelicOTLP) Spans() []ptrace.Span {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	return spansOf(n.traces)
+}
+
+func spansOf(tds []ptrace.Traces) []ptrace.Span {
 	var out []ptrace.Span
-	for _, td := range n.traces {
+	for _, td := range tds {
 		rss := td.ResourceSpans()
 		for i := 0; i < rss.Len(); i++ {
 			sss := rss.At(i).ScopeSpans()

@@ -3,7 +3,6 @@ package vendors
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/hex"
 	"net"
 	"net/http"
@@ -13,11 +12,11 @@ import (
 	"testing"
 	"time"
 
-	pb "github.com/DataDog/datadog-agent/pkg/proto/pbgo/trace"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/otelcol"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
@@ -26,6 +25,7 @@ import (
 
 const (
 	ddKey    = "0123456789abcdef0123456789abcdef"
+	ddSource = "llmobs"
 	nrKey    = "eu01xx-test-license-key-NRAL"
 	genaiKey = "vendors-test-key"
 	repoID   = "repo-vendors"
@@ -69,7 +69,7 @@ type harness struct {
 // endpoints pointed at the local fakes the way a user points them at a
 // proxy: the same env vars plus --config overrides.
 func startCollector(t *testing.T) *harness {
-	h := &harness{dd: NewDatadogIntake(ddKey), nr: NewNewRelicOTLP(nrKey)}
+	h := &harness{dd: NewDatadogIntake(ddKey, ddSource), nr: NewNewRelicOTLP(nrKey)}
 	t.Cleanup(h.dd.Close)
 	t.Cleanup(h.nr.Close)
 	h.mxinAddr, h.otlpAddr = freeAddr(t), freeAddr(t)
@@ -82,18 +82,16 @@ func startCollector(t *testing.T) *harness {
 	t.Setenv("GENAI_PROMETHEUS_ENDPOINT", freeAddr(t))
 	t.Setenv("DD_API_KEY", ddKey)
 	t.Setenv("DD_SITE", "datadoghq.eu")
+	// The Agent route's switch, pointed at the fake intake's paths.
+	t.Setenv("DD_OTLP_TRACES_ENDPOINT", h.dd.URL+DatadogTracesPath)
+	t.Setenv("DD_OTLP_METRICS_ENDPOINT", h.dd.URL+DatadogMetricsPath)
+	t.Setenv("DD_OTLP_LOGS_ENDPOINT", h.dd.URL+DatadogLogsPath)
 	t.Setenv("NEW_RELIC_LICENSE_KEY", nrKey)
 	t.Setenv("NEW_RELIC_OTLP_ENDPOINT", h.nr.URL)
 
 	set := components.Settings("vendors-test",
 		"file:"+filepath.Join("..", "..", "configs", "vendors.yaml"),
-		"yaml:exporters::datadog::traces::endpoint: "+h.dd.URL,
-		"yaml:exporters::datadog::metrics::endpoint: "+h.dd.URL,
-		"yaml:exporters::datadog::logs::endpoint: "+h.dd.URL,
-		"yaml:exporters::datadog::hostname: vendors-test",
-		"yaml:exporters::datadog::host_metadata::enabled: false",
-		// The key check must pass against the fake (it answers /api/v1/validate).
-		"yaml:exporters::datadog::api::fail_on_invalid_key: true",
+		"yaml:connectors::genai_metrics::metrics_flush_interval: 200ms",
 		"yaml:receivers::tracetree_feed::quiet_period: 300ms",
 		"yaml:processors::batch::timeout: 100ms",
 		// Other collectors on this machine may hold the default :8888.
@@ -207,10 +205,21 @@ func nrByName(spans []ptrace.Span) map[string][]ptrace.Span {
 	return out
 }
 
-func ddByResource(spans []*pb.Span) map[string][]*pb.Span {
-	out := map[string][]*pb.Span{}
-	for _, s := range spans {
-		out[s.Resource] = append(out[s.Resource], s)
+// serviceOf maps each received span id to its resource's service.name,
+// the service Datadog files it under.
+func serviceOf(tds []ptrace.Traces) map[pcommon.SpanID]string {
+	out := map[pcommon.SpanID]string{}
+	for _, td := range tds {
+		for i := 0; i < td.ResourceSpans().Len(); i++ {
+			rs := td.ResourceSpans().At(i)
+			svc, _ := rs.Resource().Attributes().Get("service.name")
+			for j := 0; j < rs.ScopeSpans().Len(); j++ {
+				spans := rs.ScopeSpans().At(j).Spans()
+				for k := 0; k < spans.Len(); k++ {
+					out[spans.At(k).SpanID()] = svc.AsString()
+				}
+			}
+		}
 	}
 	return out
 }
@@ -231,9 +240,6 @@ func attr(sp ptrace.Span, k string) string {
 	}
 	return v.AsString()
 }
-
-// ddID is the Datadog id of an OTel span id (its 8 bytes, big endian).
-func ddID(id pcommon.SpanID) uint64 { return binary.BigEndian.Uint64(id[:]) }
 
 // TestSDKAndOTLPReachDatadogAndNewRelic is the write-through acceptance
 // test: a Maxim SDK session and an OTLP GenAI trace, each sent once, arrive
@@ -305,20 +311,23 @@ func TestSDKAndOTLPReachDatadogAndNewRelic(t *testing.T) {
 	assert.Equal(t, "get_weather", attr(oTool, "gen_ai.tool.name"))
 	assert.Equal(t, "generation", attr(oChat, "maxim.entity.kind"), "normalized before forwarding")
 
-	// Datadog: the same spans, decoded from the AgentPayload protobuf.
+	// Datadog: the same spans, decoded from OTLP protobuf that carried the
+	// key and the LLM Observability source (the fake refuses anything else),
+	// with the gen_ai.* attributes LLM Observability reads.
 	require.Eventually(t, func() bool {
-		return len(ddByResource(h.dd.Spans())) > 0 && hasAll(ddByResource(h.dd.Spans()), sdkNames, otlpNames)
-	}, 60*time.Second, 100*time.Millisecond, "Datadog got %v", names(ddByResource(h.dd.Spans())))
+		return hasAll(nrByName(h.dd.Spans()), sdkNames, otlpNames)
+	}, 60*time.Second, 100*time.Millisecond, "Datadog got %v", names(nrByName(h.dd.Spans())))
 	sdkTID := mustTraceID(t, sdkTraceHex)
-	ddSDK, ddOTLP := map[string][]*pb.Span{}, map[string][]*pb.Span{}
+	var ddSDKSpans, ddOTLPSpans []ptrace.Span
 	for _, s := range h.dd.Spans() {
-		switch s.TraceID {
-		case binary.BigEndian.Uint64(sdkTID[8:]):
-			ddSDK[s.Resource] = append(ddSDK[s.Resource], s)
-		case binary.BigEndian.Uint64(otlpTID[8:]):
-			ddOTLP[s.Resource] = append(ddOTLP[s.Resource], s)
+		switch s.TraceID() {
+		case sdkTID:
+			ddSDKSpans = append(ddSDKSpans, s)
+		case otlpTID:
+			ddOTLPSpans = append(ddOTLPSpans, s)
 		}
 	}
+	ddSDK, ddOTLP := nrByName(ddSDKSpans), nrByName(ddOTLPSpans)
 	assert.ElementsMatch(t, sdkNames, names(ddSDK))
 	assert.ElementsMatch(t, otlpNames, names(ddOTLP))
 	for n, ss := range ddOTLP {
@@ -330,21 +339,33 @@ func TestSDKAndOTLPReachDatadogAndNewRelic(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	dRoot, dAgent, dGen := ddSDK["turn-1"][0], ddSDK["agent"][0], ddSDK["chat gpt-4o-mini"][0]
-	assert.Equal(t, ddID(root.SpanID()), dRoot.SpanID)
-	assert.Zero(t, dRoot.ParentID)
-	assert.Equal(t, dRoot.SpanID, dAgent.ParentID)
-	assert.Equal(t, dAgent.SpanID, dGen.ParentID)
-	assert.Equal(t, "genai-sdk", dGen.Service)
-	assert.Equal(t, "gpt-4o-mini", dGen.Meta["gen_ai.request.model"])
-	assert.Equal(t, "openai", dGen.Meta["gen_ai.provider.name"])
-	assert.Equal(t, 42.0, dGen.Metrics["gen_ai.usage.input_tokens"])
-	assert.Equal(t, "sess-v1", dGen.Meta["gen_ai.conversation.id"])
+	svc := serviceOf(h.dd.Traces())
+	dRoot, dAgent, dGen, dTool := ddSDK["turn-1"][0], ddSDK["agent"][0], ddSDK["chat gpt-4o-mini"][0], ddSDK["execute_tool get_weather"][0]
+	assert.Equal(t, root.SpanID(), dRoot.SpanID())
+	assert.True(t, dRoot.ParentSpanID().IsEmpty())
+	assert.Equal(t, dRoot.SpanID(), dAgent.ParentSpanID())
+	assert.Equal(t, dAgent.SpanID(), dGen.ParentSpanID())
+	assert.Equal(t, "genai-sdk", svc[dGen.SpanID()])
+	assert.Equal(t, "gpt-4o-mini", attr(dGen, "gen_ai.request.model"))
+	assert.Equal(t, "openai", attr(dGen, "gen_ai.provider.name"))
+	assert.Equal(t, "42", attr(dGen, "gen_ai.usage.input_tokens"))
+	assert.Equal(t, "17", attr(dGen, "gen_ai.usage.output_tokens"))
+	assert.Equal(t, "sess-v1", attr(dGen, "gen_ai.conversation.id"))
+	assert.Equal(t, "get_weather", attr(dTool, "gen_ai.tool.name"))
 	dAgentO, dChatO := ddOTLP["invoke_agent weather-agent"][0], ddOTLP["chat gpt-4o"][0]
-	assert.Equal(t, dAgentO.SpanID, dChatO.ParentID)
-	assert.Equal(t, "weather-agent", dChatO.Service)
-	assert.Equal(t, "gpt-4o", dChatO.Meta["gen_ai.request.model"])
-	assert.Equal(t, 31.0, dChatO.Metrics["gen_ai.usage.input_tokens"])
+	assert.Equal(t, dAgentO.SpanID(), dChatO.ParentSpanID())
+	assert.Equal(t, "weather-agent", svc[dChatO.SpanID()])
+	assert.Equal(t, "chat", attr(dChatO, "gen_ai.operation.name"))
+	assert.Equal(t, "gpt-4o", attr(dChatO, "gen_ai.request.model"))
+	assert.Equal(t, "31", attr(dChatO, "gen_ai.usage.input_tokens"))
+	assert.Equal(t, "invoke_agent", attr(dAgentO, "gen_ai.operation.name"))
+
+	// GenAI metrics reach Datadog's metrics intake as deltas, the only
+	// temporality it accepts.
+	require.Eventually(t, func() bool {
+		return hasMetric(h.dd.Metrics(), "gen_ai.client.token.usage")
+	}, 30*time.Second, 100*time.Millisecond, "Datadog metrics intake got %d payloads", len(h.dd.Metrics()))
+	assertDelta(t, h.dd.Metrics())
 
 	// Late feedback on the forwarded SDK trace: an "update turn-1" child of
 	// the trace span, carrying only the new feedback, at both vendors.
@@ -366,28 +387,62 @@ func TestSDKAndOTLPReachDatadogAndNewRelic(t *testing.T) {
 	assert.Equal(t, "maxim.feedback", upd.Events().At(0).Name())
 	comment, _ := upd.Events().At(0).Attributes().Get("maxim.feedback.comment")
 	assert.Equal(t, "spot on", comment.AsString())
-	var dUpd *pb.Span
+	var dUpd ptrace.Span
 	require.Eventually(t, func() bool {
-		if s := ddByResource(h.dd.Spans())["update turn-1"]; len(s) > 0 {
+		if s := nrByName(h.dd.Spans())["update turn-1"]; len(s) > 0 {
 			dUpd = s[0]
 			return true
 		}
 		return false
 	}, 30*time.Second, 100*time.Millisecond)
-	assert.Equal(t, dRoot.SpanID, dUpd.ParentID)
-	assert.Equal(t, dRoot.TraceID, dUpd.TraceID)
-	assert.Equal(t, "true", dUpd.Meta["maxim.update"])
+	assert.Equal(t, dRoot.SpanID(), dUpd.ParentSpanID())
+	assert.Equal(t, dRoot.TraceID(), dUpd.TraceID())
+	assert.Equal(t, "true", attr(dUpd, "maxim.update"))
 
-	assert.Positive(t, h.dd.Hits("/api/v1/validate"), "the exporter checked its key")
+	assert.Positive(t, h.dd.Hits(DatadogTracesPath))
+	assert.Positive(t, h.dd.Hits(DatadogMetricsPath))
 	errs, bad := h.dd.Errors()
 	assert.Empty(t, errs)
-	assert.Zero(t, bad, "every Datadog request carried the API key")
+	assert.Zero(t, bad, "every Datadog request carried dd-api-key, protobuf and the llmobs source")
 	errs, bad = h.nr.Errors()
 	assert.Empty(t, errs)
 	assert.Zero(t, bad, "every New Relic request carried api-key")
 }
 
-func hasAll(m map[string][]*pb.Span, lists ...[]string) bool {
+func hasMetric(mds []pmetric.Metrics, name string) bool {
+	found := false
+	eachMetric(mds, func(m pmetric.Metric) { found = found || m.Name() == name })
+	return found
+}
+
+// assertDelta fails on any cumulative sum or histogram.
+func assertDelta(t *testing.T, mds []pmetric.Metrics) {
+	t.Helper()
+	eachMetric(mds, func(m pmetric.Metric) {
+		switch m.Type() {
+		case pmetric.MetricTypeSum:
+			assert.Equal(t, pmetric.AggregationTemporalityDelta, m.Sum().AggregationTemporality(), m.Name())
+		case pmetric.MetricTypeHistogram:
+			assert.Equal(t, pmetric.AggregationTemporalityDelta, m.Histogram().AggregationTemporality(), m.Name())
+		}
+	})
+}
+
+func eachMetric(mds []pmetric.Metrics, f func(pmetric.Metric)) {
+	for _, md := range mds {
+		for i := 0; i < md.ResourceMetrics().Len(); i++ {
+			sms := md.ResourceMetrics().At(i).ScopeMetrics()
+			for j := 0; j < sms.Len(); j++ {
+				ms := sms.At(j).Metrics()
+				for k := 0; k < ms.Len(); k++ {
+					f(ms.At(k))
+				}
+			}
+		}
+	}
+}
+
+func hasAll(m map[string][]ptrace.Span, lists ...[]string) bool {
 	for _, l := range lists {
 		for _, n := range l {
 			if len(m[n]) == 0 {

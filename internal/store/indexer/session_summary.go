@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"time"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
@@ -28,28 +26,15 @@ import (
 // indexed it, or the cache evicted it) is re-assembled once, which is
 // exactly what the old path did for every trace.
 //
-// The arithmetic mirrors tree.AssembleSession + tree.SummarizeSession,
-// including the order in which children are summed (float costs), so the
-// rows are equal, not just close; TestSessionSummaryEqualsAssembly checks
-// that on generated traffic.
+// The row itself is tree.SummarizeSessionMembers: the same ordering and
+// arithmetic as tree.SummarizeSession, so the rows are equal, not just
+// close; TestSessionSummaryEqualsAssembly checks that on generated traffic.
 
-// traceAgg is what a session summary needs of one assembled trace.
+// traceAgg is what a session summary needs of one assembled trace, stamped
+// with the trace row's revision it was computed at.
 type traceAgg struct {
-	revision  int64
-	sessionID string
-	// sortStart is the trace node's own start (zero if it has none): the
-	// session tree orders its children by it, and the order of a float sum
-	// matters.
-	sortStart time.Time
-	// minStart is the earliest start of any node of the trace (zero if
-	// none): the session's start when the session node has none.
-	minStart    time.Time
-	commits     int
-	lastVersion int64
-	totalTokens int64
-	cost        float64
-	unpriced    int
-	errors      int
+	revision int64
+	member   tree.SessionMember
 }
 
 // maxCachedTraces bounds the aggregate cache (~250 bytes an entry with
@@ -88,24 +73,7 @@ func (c *traceCache) put(ref commit.NodeRef, a traceAgg) {
 
 // aggOf extracts the session-relevant numbers of an assembled trace.
 func aggOf(t *tree.Trace, revision int64) traceAgg {
-	root := t.Root
-	a := traceAgg{
-		revision:    revision,
-		sessionID:   root.SessionID,
-		sortStart:   root.Start(),
-		commits:     t.CommitCount,
-		lastVersion: t.LastVersion,
-		totalTokens: root.Totals.TotalTokens,
-		cost:        root.Totals.Cost,
-		unpriced:    root.Totals.UnpricedGenerations,
-		errors:      root.Totals.Errors,
-	}
-	tree.Walk(root, func(n *tree.TreeNode) {
-		if s := n.Start(); !s.IsZero() && (a.minStart.IsZero() || s.Before(a.minStart)) {
-			a.minStart = s
-		}
-	})
-	return a
+	return traceAgg{revision: revision, member: tree.MemberOf(t)}
 }
 
 // summarizeTraceAgg assembles a trace and returns its row and aggregate.
@@ -143,11 +111,7 @@ func (ix *Indexer) summarizeSession(ctx context.Context, r store.Reader, ref com
 		return store.SessionSummary{}, fmt.Errorf("session %s/%s: %w", ref.Repo, ref.ID, store.ErrNotFound)
 	}
 
-	type member struct {
-		id  string
-		agg traceAgg
-	}
-	var members []member
+	var members []tree.SessionMember
 	if len(candidates) > 0 {
 		q := store.TraceQuery{Repo: ref.Repo, SessionID: ref.ID, Limit: sessionTracePage}
 		seen := make(map[string]bool, len(candidates))
@@ -176,10 +140,10 @@ func (ix *Indexer) summarizeSession(ctx context.Context, r store.Reader, ref com
 					}
 					ix.traces.put(tref, agg)
 				}
-				if agg.sessionID != ref.ID {
+				if agg.member.SessionID != ref.ID {
 					continue
 				}
-				members = append(members, member{id: row.TraceID, agg: agg})
+				members = append(members, agg.member)
 			}
 			if page.NextCursor == "" || len(page.Traces) == 0 {
 				break
@@ -189,99 +153,7 @@ func (ix *Indexer) summarizeSession(ctx context.Context, r store.Reader, ref com
 	}
 
 	sn := tree.Fold(ref, own[ref], ix.treeOpts...)
-	// The session tree's child order (tree's sortChildren): own start,
-	// startless last, then kind (all traces) and id.
-	slices.SortFunc(members, func(a, b member) int {
-		az, bz := a.agg.sortStart.IsZero(), b.agg.sortStart.IsZero()
-		switch {
-		case az != bz:
-			if bz {
-				return -1
-			}
-			return 1
-		case !a.agg.sortStart.Equal(b.agg.sortStart):
-			if a.agg.sortStart.Before(b.agg.sortStart) {
-				return -1
-			}
-			return 1
-		}
-		switch {
-		case a.id < b.id:
-			return -1
-		case a.id > b.id:
-			return 1
-		}
-		return 0
-	})
-
-	// Totals as tree's totals(): the node's own numbers, then each child's.
-	var tokens int64
-	var cost float64
-	var unpriced int
-	if sn.Usage != nil {
-		tokens = sn.Usage.TotalTokens
-	}
-	if sn.Cost != nil {
-		cost = sn.Cost.Total
-	}
-	errs := len(sn.Errors)
-	if sn.Kind == commit.EntityError {
-		errs++
-	}
-	commits, last := sn.CommitCount, sn.LastVersion
-	start := sn.Start()
-	var minStart time.Time
-	for _, m := range members {
-		tokens += m.agg.totalTokens
-		cost += m.agg.cost
-		unpriced += m.agg.unpriced
-		errs += m.agg.errors
-		commits += m.agg.commits
-		last = max(last, m.agg.lastVersion)
-		if s := m.agg.minStart; !s.IsZero() && (minStart.IsZero() || s.Before(minStart)) {
-			minStart = s
-		}
-	}
-	// Start as tree's span(): own start, else the earliest start below,
-	// else the first commit time, else the newest.
-	if start.IsZero() {
-		start = minStart
-	}
-	if start.IsZero() {
-		start = time.Unix(0, sn.FirstVersion).UTC()
-		if sn.FirstVersion == 0 {
-			start = time.Unix(0, last).UTC()
-		}
-	}
-	row := store.SessionSummary{
-		Repo:                ref.Repo,
-		SessionID:           sn.ID,
-		Name:                sn.Name,
-		Start:               start,
-		TraceCount:          len(members),
-		TotalTokens:         tokens,
-		Cost:                cost,
-		UnpricedGenerations: unpriced,
-		Error:               errs > 0,
-		Tags:                copyTags(sn.Tags),
-		LastActivity:        time.Unix(0, last).UTC(),
-		Revision:            last + int64(commits),
-	}
-	if sn.Ended || !sn.End().IsZero() {
-		row.End = sn.End()
-	}
-	return row, nil
-}
-
-func copyTags(m map[string]string) map[string]string {
-	if len(m) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
+	return tree.SummarizeSessionMembers(ref.Repo, sn, members), nil
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -35,7 +35,9 @@ type Store struct {
 	closed     bool
 }
 
-type summaryKey struct{ repo, id string }
+// summaryKey is a row's (repo, id): store.SummaryKey for summaries, and
+// the blob address.
+type summaryKey store.SummaryKey
 
 var _ store.Backend = (*Store)(nil)
 
@@ -183,45 +185,23 @@ func sortedRefs(set map[commit.NodeRef]struct{}) []commit.NodeRef {
 	for r := range set {
 		out = append(out, r)
 	}
-	sort.Slice(out, func(i, j int) bool { return RefLess(out[i], out[j]) })
+	store.SortNodes(out)
 	return out
 }
 
-// RefLess orders node refs by (repo, kind, id): the order Children and
-// Parents return.
-func RefLess(a, b commit.NodeRef) bool {
-	if a.Repo != b.Repo {
-		return a.Repo < b.Repo
-	}
-	if a.Kind != b.Kind {
-		return a.Kind < b.Kind
-	}
-	return a.ID < b.ID
-}
-
-// PutTraceSummaries upserts rows; an existing row is replaced only by a row
-// with a higher Revision.
+// PutTraceSummaries upserts rows by store.Supersedes.
 func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return ErrClosed
-	}
-	for _, r := range rows {
-		k := summaryKey{r.Repo, r.TraceID}
-		if old, ok := s.traces[k]; ok && old.Revision >= r.Revision {
-			continue
-		}
-		s.traces[k] = cloneTrace(r)
-	}
-	return nil
+	return putSummaries(ctx, s, s.traces, rows, cloneTrace)
 }
 
-// PutSessionSummaries upserts session rows by Revision.
+// PutSessionSummaries upserts session rows by store.Supersedes.
 func (s *Store) PutSessionSummaries(ctx context.Context, rows []store.SessionSummary) error {
+	return putSummaries(ctx, s, s.sessions, rows, cloneSession)
+}
+
+// putSummaries is the one upsert of both summary tables: a stored row is
+// replaced only by a row that supersedes it.
+func putSummaries[R store.SummaryRow](ctx context.Context, s *Store, table map[summaryKey]R, rows []R, clone func(R) R) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -230,22 +210,17 @@ func (s *Store) PutSessionSummaries(ctx context.Context, rows []store.SessionSum
 	if s.closed {
 		return ErrClosed
 	}
-	for _, r := range rows {
-		k := summaryKey{r.Repo, r.SessionID}
-		if old, ok := s.sessions[k]; ok && old.Revision >= r.Revision {
-			continue
+	for i := range rows {
+		k, rev := store.KeyOf(&rows[i])
+		if old, ok := table[summaryKey(k)]; ok {
+			if _, oldRev := store.KeyOf(&old); !store.Supersedes(rev, oldRev) {
+				continue
+			}
 		}
-		r.Tags = cloneMap(r.Tags)
-		s.sessions[k] = r
+		table[summaryKey(k)] = clone(rows[i])
 	}
 	return nil
 }
-
-// DefaultLimit and MaxLimit bound search pages.
-const (
-	DefaultLimit = 50
-	MaxLimit     = 1000
-)
 
 // EncodeCursor and DecodeCursor make the opaque page cursor: the (start,
 // id) of the last row returned; the next page starts strictly after it in
@@ -269,13 +244,6 @@ func DecodeCursor(c string) (time.Time, string, error) {
 		return time.Time{}, "", fmt.Errorf("bad cursor: %w", err)
 	}
 	return time.Unix(0, n).UTC(), id, nil
-}
-
-func pageLimit(l int) int {
-	if l <= 0 {
-		return DefaultLimit
-	}
-	return min(l, MaxLimit)
 }
 
 // newer reports whether (sa, ia) sorts before (sb, ib) in newest-first order.
@@ -359,7 +327,7 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 		rows = append(rows, r)
 	}
 	sort.Slice(rows, func(i, j int) bool { return orderKey(&rows[i], q.Sort).before(orderKey(&rows[j], q.Sort)) })
-	limit := pageLimit(q.Limit)
+	limit := store.PageLimit(q.Limit)
 	var page store.TracePage
 	if len(rows) > limit {
 		rows = rows[:limit]
@@ -410,7 +378,7 @@ func (s *Store) SearchSessions(ctx context.Context, q store.SessionQuery) (store
 	sort.Slice(rows, func(i, j int) bool {
 		return newer(rows[i].Start, rows[i].SessionID, rows[j].Start, rows[j].SessionID)
 	})
-	limit := pageLimit(q.Limit)
+	limit := store.PageLimit(q.Limit)
 	var page store.SessionPage
 	if len(rows) > limit {
 		rows = rows[:limit]
@@ -418,8 +386,7 @@ func (s *Store) SearchSessions(ctx context.Context, q store.SessionQuery) (store
 		page.NextCursor = EncodeCursor(last.Start, last.SessionID)
 	}
 	for _, r := range rows {
-		r.Tags = cloneMap(r.Tags)
-		page.Sessions = append(page.Sessions, r)
+		page.Sessions = append(page.Sessions, cloneSession(r))
 	}
 	return page, nil
 }
@@ -434,7 +401,7 @@ func (s *Store) PutBlob(ctx context.Context, repo, key string, b store.Blob) err
 	if s.closed {
 		return ErrClosed
 	}
-	s.blobs[summaryKey{repo, key}] = store.Blob{ContentType: b.ContentType, Data: slices.Clone(b.Data)}
+	s.blobs[summaryKey{Repo: repo, ID: key}] = store.Blob{ContentType: b.ContentType, Data: slices.Clone(b.Data)}
 	return nil
 }
 
@@ -448,7 +415,7 @@ func (s *Store) GetBlob(ctx context.Context, repo, key string) (store.Blob, erro
 	if s.closed {
 		return store.Blob{}, ErrClosed
 	}
-	b, ok := s.blobs[summaryKey{repo, key}]
+	b, ok := s.blobs[summaryKey{Repo: repo, ID: key}]
 	if !ok {
 		return store.Blob{}, fmt.Errorf("blob %s/%s: %w", repo, key, store.ErrNotFound)
 	}
@@ -465,9 +432,7 @@ func (s *Store) ChangedSince(ctx context.Context, after uint64, limit int) ([]co
 	if s.closed {
 		return nil, after, ErrClosed
 	}
-	if limit <= 0 {
-		limit = MaxLimit
-	}
+	limit = store.ChangeBatchLimit(limit)
 	if after >= uint64(len(s.changes)) {
 		return nil, after, nil
 	}
@@ -531,9 +496,9 @@ func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
 		delete(s.parents, r)
 		switch r.Kind {
 		case commit.EntityTrace:
-			delete(s.traces, summaryKey{r.Repo, r.ID})
+			delete(s.traces, summaryKey{Repo: r.Repo, ID: r.ID})
 		case commit.EntitySession:
-			delete(s.sessions, summaryKey{r.Repo, r.ID})
+			delete(s.sessions, summaryKey{Repo: r.Repo, ID: r.ID})
 		}
 	}
 	return nil
@@ -569,6 +534,11 @@ func cloneTrace(r store.TraceSummary) store.TraceSummary {
 	}
 	r.Models = slices.Clone(r.Models)
 	r.Generations = slices.Clone(r.Generations)
+	return r
+}
+
+func cloneSession(r store.SessionSummary) store.SessionSummary {
+	r.Tags = cloneMap(r.Tags)
 	return r
 }
 

@@ -295,8 +295,8 @@ func sortedKeys(refs []commit.NodeRef, keyOf func(commit.NodeRef) []byte) []refK
 
 func childPrefix(r commit.NodeRef) []byte { return appendRef([]byte{pChild}, r) }
 
-// Children returns the children of each ref, sorted by (kind, id), with one
-// iterator for all refs.
+// Children returns the children of each ref, sorted by store.CompareNodes,
+// with one iterator for all refs.
 func (s *Store) Children(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error) {
 	if err := s.acquire(); err != nil {
 		return nil, err
@@ -324,7 +324,7 @@ func (s *Store) Children(ctx context.Context, refs []commit.NodeRef) (map[commit
 			kids = append(kids, r)
 		}
 		if len(kids) > 0 {
-			slices.SortFunc(kids, compareRef)
+			store.SortNodes(kids)
 			out[k.ref] = kids
 		}
 	}
@@ -334,7 +334,7 @@ func (s *Store) Children(ctx context.Context, refs []commit.NodeRef) (map[commit
 	return out, nil
 }
 
-// Parents returns the parents of ref, sorted by (kind, id).
+// Parents returns the parents of ref, sorted by store.CompareNodes.
 func (s *Store) Parents(ctx context.Context, ref commit.NodeRef) ([]commit.NodeRef, error) {
 	if err := s.acquire(); err != nil {
 		return nil, err
@@ -347,8 +347,8 @@ func (s *Store) Parents(ctx context.Context, ref commit.NodeRef) ([]commit.NodeR
 }
 
 // scanRefs returns the refs that follow prefix in every key under it,
-// sorted by (kind, id) (the key order sorts by repo first; edges may cross
-// repos only in theory, so sort explicitly).
+// sorted by store.CompareNodes (the key order sorts by repo first; edges
+// may cross repos only in theory, so sort explicitly).
 func (s *Store) scanRefs(prefix []byte) ([]commit.NodeRef, error) {
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
@@ -366,30 +366,8 @@ func (s *Store) scanRefs(prefix []byte) ([]commit.NodeRef, error) {
 	if err := it.Error(); err != nil {
 		return nil, fmt.Errorf("pebblestore: scan: %w", err)
 	}
-	slices.SortFunc(out, compareRef)
+	store.SortNodes(out)
 	return out, nil
-}
-
-func compareRef(a, b commit.NodeRef) int {
-	if a.Kind != b.Kind {
-		if a.Kind < b.Kind {
-			return -1
-		}
-		return 1
-	}
-	if a.ID != b.ID {
-		if a.ID < b.ID {
-			return -1
-		}
-		return 1
-	}
-	switch {
-	case a.Repo < b.Repo:
-		return -1
-	case a.Repo > b.Repo:
-		return 1
-	}
-	return 0
 }
 
 // visibleSeq is the highest sequence below which no Apply is in flight.
@@ -427,9 +405,7 @@ func (s *Store) ChangedSince(ctx context.Context, after uint64, limit int) ([]co
 	if err := ctx.Err(); err != nil {
 		return nil, after, err
 	}
-	if limit <= 0 {
-		limit = 1000
-	}
+	limit = store.ChangeBatchLimit(limit)
 	seq0, off0 := after>>offBits, int(after&offMask)
 	upto := s.visibleSeq()
 	if upto < seq0 {

@@ -16,12 +16,6 @@ import (
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
-// Search page sizes.
-const (
-	defaultLimit = 50
-	maxLimit     = 1000
-)
-
 // traceRow is the stored form of a trace summary: the row plus its revision
 // (which the public JSON form omits).
 type traceRow struct {
@@ -79,8 +73,8 @@ func sessionIndexKeys(r *store.SessionSummary) [][]byte {
 	}
 }
 
-// PutTraceSummaries upserts rows; a row replaces a stored one only if its
-// revision is higher.
+// PutTraceSummaries upserts rows by store.Supersedes. The batch is indexed,
+// so a key listed twice in rows is read back as written by the first.
 func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary) error {
 	if err := s.acquire(); err != nil {
 		return err
@@ -104,7 +98,7 @@ func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary
 			return err
 		}
 		if found {
-			if old.Rev >= r.Revision {
+			if !store.Supersedes(r.Revision, old.Rev) {
 				continue
 			}
 			for _, k := range traceIndexKeys(&old.TraceSummary) {
@@ -216,7 +210,7 @@ func (s *Store) deleteSessionRow(b *pebble.Batch, repo, id string) error {
 	return b.Delete(sessionKey(repo, id), nil)
 }
 
-// PutSessionSummaries upserts session rows by revision.
+// PutSessionSummaries upserts session rows by store.Supersedes.
 func (s *Store) PutSessionSummaries(ctx context.Context, rows []store.SessionSummary) error {
 	if err := s.acquire(); err != nil {
 		return err
@@ -239,7 +233,7 @@ func (s *Store) PutSessionSummaries(ctx context.Context, rows []store.SessionSum
 			return err
 		}
 		if found {
-			if old.Rev >= r.Revision {
+			if !store.Supersedes(r.Revision, old.Rev) {
 				continue
 			}
 			for _, k := range sessionIndexKeys(&old.SessionSummary) {
@@ -330,16 +324,6 @@ func scanBounds(prefix []byte, from, to time.Time, cursor string) ([]byte, []byt
 	return lower, upper, nil
 }
 
-func pageLimit(n int) int {
-	switch {
-	case n <= 0:
-		return defaultLimit
-	case n > maxLimit:
-		return maxLimit
-	}
-	return n
-}
-
 // loadRow reads the summary row an index entry points to (its value is the
 // row's primary key) into row.
 func loadRow[T any](db *pebble.DB, pk []byte, row *T) (*T, error) {
@@ -383,7 +367,7 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 	if err != nil {
 		return store.TracePage{}, err
 	}
-	limit := pageLimit(q.Limit)
+	limit := store.PageLimit(q.Limit)
 	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return store.TracePage{}, fmt.Errorf("pebblestore: search traces: %w", err)
@@ -440,7 +424,7 @@ func (s *Store) SearchSessions(ctx context.Context, q store.SessionQuery) (store
 	if err != nil {
 		return store.SessionPage{}, err
 	}
-	limit := pageLimit(q.Limit)
+	limit := store.PageLimit(q.Limit)
 	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return store.SessionPage{}, fmt.Errorf("pebblestore: search sessions: %w", err)

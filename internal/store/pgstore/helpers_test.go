@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.uber.org/zap/zaptest"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/ci"
 )
 
 const defaultTestDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
@@ -47,10 +49,7 @@ func requirePostgres(tb testing.TB) {
 	if reachErr == nil {
 		return
 	}
-	if os.Getenv("CI") != "" {
-		tb.Fatalf("PostgreSQL at %s is unreachable in CI: %v", testDSN(), reachErr)
-	}
-	tb.Skipf("needs a PostgreSQL server at %s (set GENAI_POSTGRES_DSN); unreachable: %v", testDSN(), reachErr)
+	ci.Unavailable(tb, "needs a PostgreSQL server at %s (set GENAI_POSTGRES_DSN); unreachable: %v", testDSN(), reachErr)
 }
 
 // testSchema returns a fresh schema name so tests can run in parallel.

@@ -190,6 +190,8 @@ func buildStatements(q string) statements {
 			   OR (child_repo, child_kind, child_id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[]))`,
 		deleteTraceSums:  `DELETE FROM ` + q + `.trace_summaries WHERE (repo, trace_id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))`,
 		deleteSessionSum: `DELETE FROM ` + q + `.session_summaries WHERE (repo, session_id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))`,
+		// The revision conditions below (excluded.revision > t.revision,
+		// revision < $3) are store.Supersedes in SQL.
 		putTraceSummary: `INSERT INTO ` + q + `.trace_summaries AS t
 				(repo, trace_id, revision, start_ns, last_activity_ns, duration_ms, name, session_id, is_error, tags, models, doc, cost)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::text[], $12, $13)
@@ -384,7 +386,7 @@ func dedupCommits(in []commit.Commit) []*commit.Commit {
 		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b *commit.Commit) int {
-		if d := compareRef(a.Node(), b.Node()); d != 0 {
+		if d := store.CompareNodes(a.Node(), b.Node()); d != 0 {
 			return d
 		}
 		if d := bytes.Compare(a.ID[:], b.ID[:]); d != 0 {
@@ -400,22 +402,8 @@ func dedupCommits(in []commit.Commit) []*commit.Commit {
 
 func dedupEdges(in []store.Edge) []store.Edge {
 	out := slices.Clone(in)
-	slices.SortFunc(out, compareEdge)
+	slices.SortFunc(out, store.CompareEdges)
 	return slices.Compact(out)
-}
-
-func compareEdge(a, b store.Edge) int {
-	if d := compareRef(a.Parent, b.Parent); d != 0 {
-		return d
-	}
-	return compareRef(a.Child, b.Child)
-}
-
-// compareRef orders refs by (repo, kind, id): the key order, and the order
-// of Children and Parents (within one repo that is the (kind, id) order
-// the Reader contract names; it matches memstore.RefLess).
-func compareRef(a, b commit.NodeRef) int {
-	return cmp.Or(cmp.Compare(a.Repo, b.Repo), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID))
 }
 
 // commitArrays are the parallel arrays of one batch insert. Strings go
@@ -473,7 +461,7 @@ func (a *refArrays) fill(refs []commit.NodeRef) {
 
 func uniqueRefs(refs []commit.NodeRef) []commit.NodeRef {
 	out := slices.Clone(refs)
-	slices.SortFunc(out, compareRef)
+	store.SortNodes(out)
 	return slices.Compact(out)
 }
 
@@ -564,7 +552,7 @@ func (s *Store) Children(ctx context.Context, refs []commit.NodeRef) (map[commit
 	// Sorted here rather than in SQL: the contract is Go string order,
 	// which is independent of the database's collation.
 	for _, kids := range out {
-		slices.SortFunc(kids, compareRef)
+		store.SortNodes(kids)
 	}
 	return out, nil
 }
@@ -594,7 +582,7 @@ func (s *Store) Parents(ctx context.Context, ref commit.NodeRef) ([]commit.NodeR
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, compareRef)
+	store.SortNodes(out)
 	return out, nil
 }
 
@@ -602,9 +590,7 @@ func (s *Store) Parents(ctx context.Context, ref commit.NodeRef) ([]commit.NodeR
 // after, in apply order, at most limit of them; next is the position of the
 // last entry returned. A node appears once per Apply that changed it.
 func (s *Store) ChangedSince(ctx context.Context, after uint64, limit int) ([]commit.NodeRef, uint64, error) {
-	if limit <= 0 {
-		limit = maxLimit
-	}
+	limit = store.ChangeBatchLimit(limit)
 	var refs []commit.NodeRef
 	next := after
 	err := s.retry.do(ctx, "changed_since", func(ctx context.Context) error {

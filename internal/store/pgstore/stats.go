@@ -158,7 +158,7 @@ func (s *Store) putTraceRows(ctx context.Context, tx pgx.Tx, rows []store.TraceS
 	for i := range rows {
 		r := &rows[i]
 		old, ok := locked[traceKey{r.Repo, r.TraceID}]
-		if !ok || old.rev >= r.Revision {
+		if !ok || !store.Supersedes(r.Revision, old.rev) {
 			continue
 		}
 		if err := deltas.subtract(r.Repo, old.rec); err != nil {

@@ -17,12 +17,6 @@ import (
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 )
 
-// Search page sizes (the same as the other backends).
-const (
-	defaultLimit = 50
-	maxLimit     = 1000
-)
-
 // nanos maps a time to the sortable integer column. The zero time maps to
 // 0 (time.Time's UnixNano is undefined for it).
 func nanos(t time.Time) int64 {
@@ -40,25 +34,9 @@ func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary
 	if len(rows) == 0 {
 		return nil
 	}
-	// One row per trace (the highest revision), in key order: the order
-	// in which the transaction locks them.
-	rows = slices.Clone(rows)
-	slices.SortStableFunc(rows, func(a, b store.TraceSummary) int {
-		if c := strings.Compare(a.Repo, b.Repo); c != 0 {
-			return c
-		}
-		return strings.Compare(a.TraceID, b.TraceID)
-	})
-	var uniq []store.TraceSummary
-	for _, r := range rows {
-		if n := len(uniq); n > 0 && uniq[n-1].Repo == r.Repo && uniq[n-1].TraceID == r.TraceID {
-			if r.Revision > uniq[n-1].Revision {
-				uniq[n-1] = r
-			}
-			continue
-		}
-		uniq = append(uniq, r)
-	}
+	// One row per trace (the one store.Supersedes keeps), in key order:
+	// the order in which the transaction locks them.
+	uniq := store.NewestPerKey(rows)
 	args := make([][]any, 0, len(uniq))
 	repos, ids := make([][]byte, len(uniq)), make([][]byte, len(uniq))
 	for i := range uniq {
@@ -77,14 +55,16 @@ func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary
 	})
 }
 
-// PutSessionSummaries upserts session rows under the same revision rule.
+// PutSessionSummaries upserts session rows under the same revision rule
+// (store.Supersedes; the statement's WHERE excluded.revision > t.revision).
 func (s *Store) PutSessionSummaries(ctx context.Context, rows []store.SessionSummary) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	args := make([][]any, 0, len(rows))
-	for i := range rows {
-		r := &rows[i]
+	uniq := store.NewestPerKey(rows)
+	args := make([][]any, 0, len(uniq))
+	for i := range uniq {
+		r := &uniq[i]
 		doc, err := json.Marshal(r)
 		if err != nil {
 			return fmt.Errorf("pgstore: encode session summary %s/%s: %w", r.Repo, r.SessionID, err)
@@ -186,16 +166,6 @@ func filterText(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
-func pageSize(n int) int {
-	switch {
-	case n <= 0:
-		return defaultLimit
-	case n > maxLimit:
-		return maxLimit
-	}
-	return n
-}
-
 // where accumulates a conjunction of predicates with numbered parameters.
 type where struct {
 	conds []string
@@ -260,7 +230,7 @@ func (w *where) traceFilters(q *store.TraceQuery) {
 
 // SearchTraces returns the summaries matching q, newest start first.
 func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.TracePage, error) {
-	limit := pageSize(q.Limit)
+	limit := store.PageLimit(q.Limit)
 	if err := store.CheckSort(&q); err != nil {
 		return store.TracePage{}, fmt.Errorf("pgstore: %w", err)
 	}
@@ -333,7 +303,7 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 
 // SearchSessions returns the session summaries matching q, newest first.
 func (s *Store) SearchSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
-	limit := pageSize(q.Limit)
+	limit := store.PageLimit(q.Limit)
 	var w where
 	if q.Repo != "" {
 		w.add("repo = ?", b(q.Repo))

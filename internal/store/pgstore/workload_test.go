@@ -9,7 +9,7 @@ import (
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
-// sdkTrace writes the wire lines (reference mxin2-protocol §2.2) an SDK
+// sdkTrace writes the wire lines (docs/protocol.md §2.2) an SDK
 // sends for one agent turn: a trace in a session, `spans` spans each with
 // a generation (result with usage), a tool call with its result, an event,
 // tag and metadata updates and ends, the way the JS capture shows them.

@@ -35,6 +35,9 @@ import (
 func RunBackendTests(t *testing.T, newBackend func(t *testing.T) store.Backend) {
 	t.Run("CommitSetSemantics", func(t *testing.T) { testCommitSets(t, newBackend(t)) })
 	t.Run("Edges", func(t *testing.T) { testEdges(t, newBackend(t)) })
+	t.Run("NodeOrder", func(t *testing.T) { testNodeOrder(t, newBackend(t)) })
+	t.Run("PageLimits", func(t *testing.T) { testPageLimits(t, newBackend(t)) })
+	t.Run("SessionUpsert", func(t *testing.T) { testSessionUpsert(t, newBackend(t)) })
 	t.Run("ChangeLogAndCheckpoint", func(t *testing.T) { testChangeLog(t, newBackend(t)) })
 	t.Run("Delete", func(t *testing.T) { testDelete(t, newBackend(t)) })
 	t.Run("TraceSummaryUpsert", func(t *testing.T) { testTraceUpsert(t, newBackend(t)) })

@@ -1,6 +1,6 @@
 // Package publicapi translates Maxim's public logging API into SDK commits.
 //
-// Maxim's public logging API (reference §4) speaks a different vocabulary
+// Maxim's public logging API (docs/protocol.md §4) speaks a different vocabulary
 // from the SDK commit log: `start` instead of `create`, `toolCall` instead of
 // `tool_call`, one action per tag/metric/input/output, renamed id fields.
 // TranslateAction maps one public action, and TranslateSnapshot one entry of

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/ci"
 )
 
 // RepoRoot is the repository root: the nearest directory above the
@@ -46,10 +48,7 @@ func Binary(t testing.TB) string {
 		bin = filepath.Join(RepoRoot(), "bin", "otelcol-genai")
 	}
 	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("distribution binary %s missing in CI: `make test` builds it first (%v)", bin, err)
-		}
-		t.Skipf("distribution binary %s not built; run `make build` (or `make e2e`)", bin)
+		ci.Unavailable(t, "distribution binary %s not built: run `make build` (or `make e2e`; `make test` builds it first): %v", bin, err)
 	}
 	return bin
 }
@@ -207,17 +206,6 @@ func Eventually(ctx context.Context, timeout time.Duration, f func() error) erro
 	return fmt.Errorf("still failing after %s: %w", timeout, err)
 }
 
-// SkipOrFail skips outside CI (a developer machine may lack node, npm
-// access or a built binary) and fails in CI, where every test must run.
-func SkipOrFail(t testing.TB, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s (CI is set, so this is a failure)", msg)
-	}
-	t.Skipf("%s; skipping outside CI", msg)
-}
-
 // NPMInstall makes sure node is on PATH and the npm project in the test's
 // package directory is installed at the versions its package-lock.json
 // pins (`npm ci`, skipped when marker, a path under node_modules, already
@@ -226,20 +214,20 @@ func NPMInstall(t testing.TB, marker, what string) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		SkipOrFail(t, "node is not on PATH (needed to run %s)", what)
+		ci.Unavailable(t, "node is not on PATH (needed to run %s)", what)
 	}
 	if _, err := os.Stat(filepath.Join("node_modules", marker)); err == nil {
 		return node
 	}
 	npm, err := exec.LookPath("npm")
 	if err != nil {
-		SkipOrFail(t, "npm is not on PATH (needed to install %s)", what)
+		ci.Unavailable(t, "npm is not on PATH (needed to install %s)", what)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund").CombinedOutput()
 	if err != nil {
-		SkipOrFail(t, "npm ci failed (is the npm registry reachable?): %v\n%s", err, out)
+		ci.Unavailable(t, "npm ci failed (is the npm registry reachable?): %v\n%s", err, out)
 	}
 	return node
 }

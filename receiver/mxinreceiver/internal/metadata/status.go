@@ -1,6 +1,9 @@
-// Hand-written in the style of mdatagen's generated_status.go (mdatagen is not
-// installable here); keep in sync with ../../metadata.yaml.
-
+// Package metadata holds the component type, stability and internal
+// telemetry of the mxinreceiver component.
+//
+// Hand-written, not generated: mdatagen is not part of this build. The
+// package test (metadata_test.go) checks it against ../../metadata.yaml
+// with internal/metadatacheck, so the two cannot drift apart.
 package metadata
 
 import (

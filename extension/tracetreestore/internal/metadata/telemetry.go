@@ -1,5 +1,5 @@
-// Hand-written in the style of mdatagen's generated_telemetry.go; keep in
-// sync with ../../metadata.yaml.
+// Hand-written (see status.go); metadata_test.go checks the instruments
+// against ../../metadata.yaml.
 
 package metadata
 

@@ -1,3 +1,6 @@
+// Hand-written (see status.go); metadata_test.go checks the instruments
+// against ../../metadata.yaml.
+
 package metadata
 
 import (

@@ -1,6 +1,9 @@
 // Package metadata holds the component type, stability and internal
-// telemetry of the genai_metrics connector, in the shape mdatagen generates
-// (hand-written: mdatagen is not available in this build).
+// telemetry of the genai_metrics connector.
+//
+// Hand-written, not generated: mdatagen is not part of this build. The
+// package test (metadata_test.go) checks it against ../../metadata.yaml
+// with internal/metadatacheck, so the two cannot drift apart.
 package metadata
 
 import (

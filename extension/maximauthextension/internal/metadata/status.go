@@ -1,6 +1,9 @@
-// Code written in the mdatagen style (mdatagen is not installable here); keep
-// it in step with ../../metadata.yaml.
-
+// Package metadata holds the component type, stability and internal
+// telemetry of the maxim_auth extension.
+//
+// Hand-written, not generated: mdatagen is not part of this build. The
+// package test (metadata_test.go) checks it against ../../metadata.yaml
+// with internal/metadatacheck, so the two cannot drift apart.
 package metadata
 
 import (

@@ -1,5 +1,5 @@
-// Hand-written in the style of mdatagen's generated_telemetry.go; keep in
-// sync with ../../metadata.yaml.
+// Hand-written (see status.go); metadata_test.go checks the instruments
+// against ../../metadata.yaml.
 
 package metadata
 
@@ -11,7 +11,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 )
 
-// Reasons recorded on exporter_tracetree_commits_failed.
+// Reasons recorded on tracetree_commits_failed.
 var (
 	ReasonMalformed = attribute.String("reason", "malformed")
 	ReasonStore     = attribute.String("reason", "store")
@@ -24,9 +24,9 @@ func Meter(settings component.TelemetrySettings) metric.Meter {
 
 // TelemetryBuilder holds the exporter's instruments.
 type TelemetryBuilder struct {
-	ExporterTracetreeCommitsWritten metric.Int64Counter
-	ExporterTracetreeCommitsFailed  metric.Int64Counter
-	ExporterTracetreeApplyDuration  metric.Float64Histogram
+	TracetreeCommitsWritten metric.Int64Counter
+	TracetreeCommitsFailed  metric.Int64Counter
+	TracetreeApplyDuration  metric.Float64Histogram
 }
 
 // NewTelemetryBuilder creates the instruments described in metadata.yaml.
@@ -34,20 +34,20 @@ func NewTelemetryBuilder(settings component.TelemetrySettings) (*TelemetryBuilde
 	m := Meter(settings)
 	var b TelemetryBuilder
 	var err, errs error
-	b.ExporterTracetreeCommitsWritten, err = m.Int64Counter(
-		"otelcol_exporter_tracetree_commits_written",
+	b.TracetreeCommitsWritten, err = m.Int64Counter(
+		"otelcol_tracetree_commits_written",
 		metric.WithDescription("Commits handed to the store in Apply calls that returned success (duplicates included; the store deduplicates). [Alpha]"),
 		metric.WithUnit("{commit}"),
 	)
 	errs = errors.Join(errs, err)
-	b.ExporterTracetreeCommitsFailed, err = m.Int64Counter(
-		"otelcol_exporter_tracetree_commits_failed",
+	b.TracetreeCommitsFailed, err = m.Int64Counter(
+		"otelcol_tracetree_commits_failed",
 		metric.WithDescription("Commits not written, by reason (malformed = permanent, store = retryable store failure). [Alpha]"),
 		metric.WithUnit("{commit}"),
 	)
 	errs = errors.Join(errs, err)
-	b.ExporterTracetreeApplyDuration, err = m.Float64Histogram(
-		"otelcol_exporter_tracetree_apply_duration",
+	b.TracetreeApplyDuration, err = m.Float64Histogram(
+		"otelcol_tracetree_apply_duration",
 		metric.WithDescription("Duration of one store Apply call. [Alpha]"),
 		metric.WithUnit("s"),
 	)
