@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
-	"go.opentelemetry.io/collector/confmap/xconfmap"
 	"go.opentelemetry.io/collector/connector"
 
 	"github.com/otelcol-genai/otelcol-genai/connector/genaimetricsconnector/internal/metadata"
@@ -38,7 +38,7 @@ func loadConfig(t *testing.T, name string) *Config {
 func TestConfigDefault(t *testing.T) {
 	cfg := loadConfig(t, "")
 	assert.Equal(t, createDefaultConfig(), cfg)
-	require.NoError(t, xconfmap.Validate(cfg))
+	require.NoError(t, confmap.Validate(cfg))
 	assert.Equal(t, component.ID{}, cfg.Store, "no store: the embedded price data")
 	assert.Equal(t, knownDimensions, cfg.Dimensions)
 	assert.Equal(t, 10000, cfg.MaxSeries)
@@ -49,7 +49,7 @@ func TestConfigDefault(t *testing.T) {
 
 func TestConfigCustom(t *testing.T) {
 	cfg := loadConfig(t, "custom")
-	require.NoError(t, xconfmap.Validate(cfg))
+	require.NoError(t, confmap.Validate(cfg))
 	assert.Equal(t, component.MustNewIDWithName("tracetree_store", "shared"), cfg.Store)
 	assert.Equal(t, "pg", cfg.Backend)
 	assert.Equal(t, []string{DimProvider, DimRequestModel, DimRepo}, cfg.Dimensions)
@@ -68,7 +68,7 @@ func TestConfigInvalid(t *testing.T) {
 		"backend_without_store": {"backend"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			err := xconfmap.Validate(loadConfig(t, name))
+			err := confmap.Validate(loadConfig(t, name))
 			require.Error(t, err)
 			for _, w := range want {
 				assert.ErrorContains(t, err, w)

@@ -116,12 +116,13 @@ const (
 	outToolCall
 	outAggregate
 	outAncestor
+	outPaired
 	outUpdate
 	outOther
 	numOutcomes
 )
 
-var outcomeNames = [numOutcomes]string{"model_call", "tool_call", "aggregate", "ancestor", "update", "other"}
+var outcomeNames = [numOutcomes]string{"model_call", "tool_call", "aggregate", "ancestor", "paired", "update", "other"}
 
 // spanKey identifies a span within a batch.
 type spanKey struct {
@@ -156,6 +157,8 @@ type genaiMetrics struct {
 	tools    map[toolKey]*countSeries
 	errs     map[errKey]*countSeries
 	traces   map[string]*countSeries
+	evals    map[evalKey]*countSeries
+	scores   map[scoreKey]*scoreSeries
 	ovCalls  *callSeries
 	ovTools  *countSeries
 	ovErrs   *countSeries
@@ -185,6 +188,8 @@ func newConnector(set component.TelemetrySettings, cfg *Config, next consumer.Me
 		tools:    map[toolKey]*countSeries{},
 		errs:     map[errKey]*countSeries{},
 		traces:   map[string]*countSeries{},
+		evals:    map[evalKey]*countSeries{},
+		scores:   map[scoreKey]*scoreSeries{},
 		parents:  map[spanKey]pcommon.SpanID{},
 		ancestor: map[spanKey]struct{}{},
 	}
@@ -307,6 +312,10 @@ func (c *genaiMetrics) ConsumeTraces(ctx context.Context, td ptrace.Traces) erro
 						outcomes[outAggregate]++
 						continue
 					}
+					if serverHalf(sp) {
+						outcomes[outPaired]++
+						continue
+					}
 					c.gens = append(c.gens, genRef{span: sp, resRepo: resRepo, hasUsage: hasUsageOrCost(a)})
 				case spancommit.KindToolCall:
 					tool := first(a, spancommit.AttrToolName, attrGenAIToolName)
@@ -352,6 +361,17 @@ func (c *genaiMetrics) ConsumeTraces(ctx context.Context, td ptrace.Traces) erro
 		c.tb.GenaiMetricsOverflow.Add(ctx, overflow)
 	}
 	return nil
+}
+
+// serverHalf reports whether a model-call span is the server half of a
+// CLIENT/SERVER pair: a SERVER span (an LLM gateway, proxy or inference
+// server) that continued a caller's trace. Its caller's CLIENT span records
+// the same call, so the client metrics count that one only. The decision
+// reads the span alone, so it is the same whatever batch either half
+// arrives in (README, "Which spans count"; the tree's rule in
+// internal/tree/totals.go).
+func serverHalf(sp ptrace.Span) bool {
+	return sp.Kind() == ptrace.SpanKindServer && !sp.ParentSpanID().IsEmpty()
 }
 
 // markAncestors applies the tree's leaf rule within the batch: a

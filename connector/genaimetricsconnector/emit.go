@@ -128,6 +128,8 @@ func (c *genaiMetrics) build() (pmetric.Metrics, int) {
 		n++
 	}
 
+	n += c.buildEvals(ms, now)
+
 	// Leave out metrics without data points: an empty metric is invalid
 	// for some exporters.
 	ms.RemoveIf(func(m pmetric.Metric) bool {

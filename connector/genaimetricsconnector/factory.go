@@ -25,7 +25,19 @@ func NewFactory() connector.Factory {
 		metadata.Type,
 		createDefaultConfig,
 		connector.WithTracesToMetrics(createTracesToMetrics, metadata.TracesToMetricsStability),
+		connector.WithLogsToMetrics(createLogsToMetrics, metadata.LogsToMetricsStability),
 	)
+}
+
+// createLogsToMetrics counts evaluation verdicts among the commits of a
+// logs pipeline (evals.go). It is its own instance: it emits only the
+// evaluation metrics, the traces instance everything else.
+func createLogsToMetrics(_ context.Context, set connector.Settings, cfg component.Config, next consumer.Metrics) (connector.Logs, error) {
+	conn, err := newConnector(set.TelemetrySettings, cfg.(*Config), next)
+	if err != nil {
+		return nil, fmt.Errorf("genai_metrics: %w", err)
+	}
+	return conn, nil
 }
 
 func createTracesToMetrics(_ context.Context, set connector.Settings, cfg component.Config, next consumer.Metrics) (connector.Traces, error) {

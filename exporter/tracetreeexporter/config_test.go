@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
-	"go.opentelemetry.io/collector/confmap/xconfmap"
 
 	"github.com/otelcol-genai/otelcol-genai/exporter/tracetreeexporter/internal/metadata"
 )
@@ -35,7 +35,7 @@ func TestDefaultConfig(t *testing.T) {
 	assert.False(t, cfg.QueueConfig.HasValue(), "sending_queue must be disabled by default")
 	assert.True(t, cfg.RetryConfig.Enabled)
 	assert.Equal(t, 5*time.Second, cfg.TimeoutConfig.Timeout)
-	require.NoError(t, xconfmap.Validate(cfg))
+	require.NoError(t, confmap.Validate(cfg))
 }
 
 func TestCustomConfig(t *testing.T) {
@@ -49,12 +49,12 @@ func TestCustomConfig(t *testing.T) {
 	assert.Equal(t, int64(100), cfg.QueueConfig.Get().QueueSize)
 	require.NotNil(t, cfg.QueueConfig.Get().StorageID)
 	assert.Equal(t, component.MustNewID("file_storage"), *cfg.QueueConfig.Get().StorageID)
-	require.NoError(t, xconfmap.Validate(cfg))
+	require.NoError(t, confmap.Validate(cfg))
 }
 
 func TestConfigValidateErrors(t *testing.T) {
 	cfg := loadConfig(t, "bad_timeout")
-	assert.ErrorContains(t, xconfmap.Validate(cfg), "timeout")
+	assert.ErrorContains(t, confmap.Validate(cfg), "timeout")
 
 	cfg = NewFactory().CreateDefaultConfig().(*Config)
 	cfg.Store = component.ID{}

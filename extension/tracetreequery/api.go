@@ -101,6 +101,7 @@ func (a *api) routes() []route {
 		{http.MethodGet, "/api/v1/traces", http.HandlerFunc(a.searchTraces), false},
 		{http.MethodGet, "/api/v1/traces/{id}", http.HandlerFunc(a.getTrace), false},
 		{http.MethodGet, "/api/v1/stats", http.HandlerFunc(a.stats), false},
+		{http.MethodGet, "/api/v1/alerts", http.HandlerFunc(a.alerts), false},
 		{http.MethodGet, "/api/v1/sessions", http.HandlerFunc(a.searchSessions), false},
 		{http.MethodGet, "/api/v1/sessions/{id}", http.HandlerFunc(a.getSession), false},
 		{http.MethodGet, "/api/v1/entities/{kind}/{id}", http.HandlerFunc(a.getEntity), false},

@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
-	"go.opentelemetry.io/collector/confmap/xconfmap"
 
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreequery/internal/metadata"
 )
@@ -32,7 +32,7 @@ func TestDefaultConfig(t *testing.T) {
 	assert.False(t, cfg.Auth.HasValue())
 	assert.Equal(t, defaultHeartbeat, cfg.LiveHeartbeat)
 	assert.Equal(t, defaultMaxPageSize, cfg.MaxPageSize)
-	require.NoError(t, xconfmap.Validate(cfg))
+	require.NoError(t, confmap.Validate(cfg))
 }
 
 func TestCustomConfig(t *testing.T) {
@@ -43,10 +43,10 @@ func TestCustomConfig(t *testing.T) {
 	assert.Equal(t, 5*time.Second, cfg.LiveHeartbeat)
 	assert.Equal(t, 100, cfg.MaxPageSize)
 	require.True(t, cfg.Auth.HasValue())
-	assert.Equal(t, component.MustNewID("maxim_auth"), cfg.Auth.Get().AuthenticatorID)
+	assert.Equal(t, component.MustNewID("maxim_auth"), cfg.Auth.Get().Config.AuthenticatorID)
 	require.True(t, cfg.CORS.HasValue())
 	assert.Equal(t, []string{"https://ui.example.com"}, cfg.CORS.Get().AllowedOrigins)
-	require.NoError(t, xconfmap.Validate(cfg))
+	require.NoError(t, confmap.Validate(cfg))
 
 	ext, err := newQueryExtension(cfg, extensionSettings(t))
 	require.NoError(t, err)
@@ -55,7 +55,7 @@ func TestCustomConfig(t *testing.T) {
 }
 
 func TestConfigValidateErrors(t *testing.T) {
-	err := xconfmap.Validate(loadConfig(t, "bad"))
+	err := confmap.Validate(loadConfig(t, "bad"))
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "endpoint")
 	assert.ErrorContains(t, err, "live_heartbeat")

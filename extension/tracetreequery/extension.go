@@ -54,7 +54,7 @@ func newQueryExtension(cfg *Config, set extension.Settings) (*queryExtension, er
 func (q *queryExtension) Dependencies() []component.ID {
 	deps := []component.ID{q.cfg.Store}
 	if q.cfg.Auth.HasValue() {
-		deps = append(deps, q.cfg.Auth.Get().AuthenticatorID)
+		deps = append(deps, q.cfg.Auth.Get().Config.AuthenticatorID)
 	}
 	return deps
 }
@@ -78,9 +78,9 @@ func (q *queryExtension) Start(ctx context.Context, host component.Host) error {
 	}
 	if q.cfg.Auth.HasValue() {
 		ac := q.cfg.Auth.Get()
-		authn, err := ac.GetServerAuthenticator(ctx, host.GetExtensions())
+		authn, err := ac.Config.GetServerAuthenticator(ctx, host.GetExtensions())
 		if err != nil {
-			return fmt.Errorf("tracetree_query: authenticator %q: %w", ac.AuthenticatorID, err)
+			return fmt.Errorf("tracetree_query: authenticator %q: %w", ac.Config.AuthenticatorID, err)
 		}
 		opts.authEnabled, opts.authn, opts.authParams = true, authn, ac.RequestParameters
 		srvCfg.Auth = configoptional.None[confighttp.AuthConfig]()

@@ -127,6 +127,17 @@ func parseTraceFilter(q url.Values, tq *store.TraceQuery) error {
 		}
 		tq.MinCost = c
 	}
+	tq.Eval = q.Get("eval")
+	if v := q.Get("eval_score_lt"); v != "" {
+		x, perr := strconv.ParseFloat(v, 64)
+		if perr != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			return badRequest("eval_score_lt: want a number (scores are 0..1), got %q", v)
+		}
+		if tq.Eval == "" {
+			return badRequest("eval_score_lt needs eval=<evaluator>")
+		}
+		tq.EvalScoreBelow = &x
+	}
 	return nil
 }
 
@@ -145,7 +156,7 @@ func parseTraceSort(s string) (store.TraceSort, error) {
 // parseStatsParams reads `step` and `by` and fills in the default range
 // (the defaultStatsRange before now) into sq, whose trace filters are read.
 func parseStatsParams(q url.Values, now time.Time, sq *store.StatsQuery) error {
-	sq.Step, sq.By = defaultStatsStep, q.Get("by")
+	sq.Step, sq.By, sq.Evaluator = defaultStatsStep, q.Get("by"), q.Get("evaluator")
 	if v := q.Get("step"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {

@@ -18,6 +18,7 @@ func TestParseTraceFilterRefusesBadParameters(t *testing.T) {
 	for _, raw := range []string{
 		"from=yesterday", "to=x", "from=2000&to=1000", "tag=nocolon", "tag=:v",
 		"status=ok", "min_duration=-5", "min_duration=soon", "min_cost=-1", "min_cost=NaN", "min_cost=cheap",
+		"eval_score_lt=0.5", "eval=pii&eval_score_lt=low", "eval=pii&eval_score_lt=Inf",
 	} {
 		q, err := url.ParseQuery(raw)
 		require.NoError(t, err)
@@ -38,6 +39,17 @@ func TestParseTraceFilterReadsEveryFilter(t *testing.T) {
 		From: time.UnixMilli(1000).UTC(), To: time.UnixMilli(2000).UTC(), SessionID: "s", Name: "n", Model: "m",
 		Tags: map[string]string{"a": "b", "c": "d:e"}, ErrorOnly: true, MinDuration: 1500 * time.Millisecond, MinCost: 0.25,
 	}, tq)
+}
+
+func TestParseTraceFilterEval(t *testing.T) {
+	var tq store.TraceQuery
+	require.NoError(t, parseTraceFilter(url.Values{"eval": {"pii"}}, &tq))
+	assert.Equal(t, "pii", tq.Eval)
+	assert.Nil(t, tq.EvalScoreBelow, "eval alone: the evaluator failed")
+	tq = store.TraceQuery{}
+	require.NoError(t, parseTraceFilter(url.Values{"eval": {"relevance"}, "eval_score_lt": {"0.5"}}, &tq))
+	require.NotNil(t, tq.EvalScoreBelow)
+	assert.Equal(t, 0.5, *tq.EvalScoreBelow)
 }
 
 func TestParseLimitAndSort(t *testing.T) {

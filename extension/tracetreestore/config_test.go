@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
-	"go.opentelemetry.io/collector/confmap/xconfmap"
 
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreestore/internal/metadata"
 	"github.com/otelcol-genai/otelcol-genai/internal/pricing"
@@ -30,7 +30,7 @@ func loadConfig(t *testing.T, name string) *Config {
 
 func TestSingleBackendConfig(t *testing.T) {
 	cfg := loadConfig(t, "")
-	require.NoError(t, xconfmap.Validate(cfg))
+	require.NoError(t, confmap.Validate(cfg))
 	require.Len(t, cfg.Backends, 1)
 	p := cfg.Backends["main"].Pebble
 	require.NotNil(t, p)
@@ -47,7 +47,7 @@ func TestSingleBackendConfig(t *testing.T) {
 
 func TestFullConfig(t *testing.T) {
 	cfg := loadConfig(t, "full")
-	require.NoError(t, xconfmap.Validate(cfg))
+	require.NoError(t, confmap.Validate(cfg))
 	assert.Equal(t, "shared", cfg.DefaultBackend)
 	local := cfg.Backends["local"].Pebble
 	require.NotNil(t, local)
@@ -93,11 +93,11 @@ func TestPricingTable(t *testing.T) {
 }
 
 func TestConfigValidateErrors(t *testing.T) {
-	err := xconfmap.Validate(loadConfig(t, "empty"))
+	err := confmap.Validate(loadConfig(t, "empty"))
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "at least one backend")
 
-	err = xconfmap.Validate(loadConfig(t, "bad"))
+	err = confmap.Validate(loadConfig(t, "bad"))
 	require.Error(t, err)
 	for _, want := range []string{
 		"backends::both: multiple backend types",

@@ -3,7 +3,6 @@ package tracetreestore
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -22,7 +21,9 @@ import (
 // query API serves GET /api/v1/attachments/{the same key} with no
 // translation. A key without "/" is the blob ("", key). Keys are not
 // prefixed with the calling component's id (unlike file_storage): the key
-// space is shared with the store's own blobs on purpose. Values are stored
+// space is shared with the store's own blobs on purpose, and the key's shape
+// names its namespace (store.Namespace in internal/store/blobs.go:
+// attachment, large log, pending marker, or plain storage data). Values are stored
 // with content type application/octet-stream. Delete removes the blob when
 // the backend can (Pebble); otherwise it writes a tombstone that Get
 // reports as missing.
@@ -55,13 +56,10 @@ type blobClient struct {
 
 // BlobRef maps a storage-client key to the store's (repo, blob key): the
 // repo is the key's first "/"-separated segment, the blob key is the whole
-// client key.
+// client key (store.ClientKey, which also names the key's namespace).
 func BlobRef(key string) (repo, blobKey string) {
-	repo, _, _ = strings.Cut(key, "/")
-	if repo == key {
-		return "", key
-	}
-	return repo, key
+	k := store.ClientKey(key)
+	return k.Repo, k.Name
 }
 
 func (c *blobClient) Get(ctx context.Context, key string) ([]byte, error) {

@@ -34,6 +34,7 @@ import (
 
 	"github.com/otelcol-genai/otelcol-genai/connector/genaimetricsconnector"
 	"github.com/otelcol-genai/otelcol-genai/exporter/tracetreeexporter"
+	"github.com/otelcol-genai/otelcol-genai/extension/genaialertsextension"
 	"github.com/otelcol-genai/otelcol-genai/extension/maximauthextension"
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreequery"
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreestore"
@@ -107,6 +108,7 @@ func Extensions() []Module[extensionFactory] {
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/extension/maximauthextension", Factory: maximauthextension.NewFactory()},
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/extension/tracetreestore", Factory: tracetreestore.NewFactory()},
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/extension/tracetreequery", Factory: tracetreequery.NewFactory()},
+		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/extension/genaialertsextension", Factory: genaialertsextension.NewFactory()},
 	}
 }
 

@@ -64,6 +64,12 @@ type StatsQuery struct {
 	Step time.Duration
 	// By groups: "" (one group, key ""), "model", "name" or "tag:<key>".
 	By string
+	// Evaluator, when set, adds that evaluator's verdicts to every bucket
+	// (StatsBucket.Evaluations), bucketed by evaluation time. It does not
+	// filter traces. Verdicts are only in the rows, not the rollups, so
+	// such a query scans; with By "model" verdicts are not counted (they
+	// belong to nodes, not model calls).
+	Evaluator string
 }
 
 // Limits of a stats query.
@@ -133,12 +139,12 @@ func (p *StatsPlan) Bucket(t time.Time) (int64, bool) {
 // rows instead of reading rollups).
 func (q *StatsQuery) Filtered() bool {
 	return q.SessionID != "" || q.Name != "" || len(q.Tags) > 0 || q.Model != "" ||
-		q.ErrorOnly || q.MinDuration > 0 || q.MinCost > 0
+		q.ErrorOnly || q.MinDuration > 0 || q.MinCost > 0 || q.Eval != ""
 }
 
 // UsesRollups reports whether an hourly rollup answers q.
 func (q *StatsQuery) UsesRollups() bool {
-	return !q.Filtered() && q.Step%time.Hour == 0
+	return !q.Filtered() && q.Evaluator == "" && q.Step%time.Hour == 0
 }
 
 func parseBy(by string) (string, error) {
@@ -305,6 +311,10 @@ type StatsAgg struct {
 	CostNano                      int64 // USD × 1e9
 	Unpriced                      int64
 	TraceHist, GenHist            Hist
+	// Verdicts of StatsQuery.Evaluator. Only scans fill them (TraceRollup
+	// never adds verdicts), so the rollups' binary form leaves them out.
+	EvalRuns, EvalFailures, EvalScored int64
+	EvalScoreSum                       float64
 }
 
 // Merge adds sign×o into a.
@@ -319,18 +329,23 @@ func (a *StatsAgg) Merge(o *StatsAgg, sign int64) {
 	a.Unpriced += sign * o.Unpriced
 	a.TraceHist.Merge(o.TraceHist, sign)
 	a.GenHist.Merge(o.GenHist, sign)
+	a.EvalRuns += sign * o.EvalRuns
+	a.EvalFailures += sign * o.EvalFailures
+	a.EvalScored += sign * o.EvalScored
+	a.EvalScoreSum += float64(sign) * o.EvalScoreSum
 }
 
 // IsZero reports whether every count is 0 (a rollup row that can go).
 func (a *StatsAgg) IsZero() bool {
 	return a.Traces == 0 && a.ErrorTraces == 0 && a.Generations == 0 && a.ErrorGenerations == 0 &&
 		a.InputTokens == 0 && a.OutputTokens == 0 && a.CostNano == 0 && a.Unpriced == 0 &&
-		len(a.TraceHist) == 0 && len(a.GenHist) == 0
+		len(a.TraceHist) == 0 && len(a.GenHist) == 0 &&
+		a.EvalRuns == 0 && a.EvalFailures == 0 && a.EvalScored == 0 && a.EvalScoreSum == 0
 }
 
 // present: a group appears in an answer when it counted a trace or a
 // generation in the range.
-func (a *StatsAgg) present() bool { return a.Traces != 0 || a.Generations != 0 }
+func (a *StatsAgg) present() bool { return a.Traces != 0 || a.Generations != 0 || a.EvalRuns != 0 }
 
 // AppendBinary encodes a (signed varints; histograms as sorted index
 // deltas and counts).
@@ -449,19 +464,20 @@ func TraceRollup(row *TraceSummary, sign int64, out map[RollupKey]*StatsAgg) {
 		}
 		return a
 	}
-	contribute(row, DimAll, false, hour, sign, get)
-	contribute(row, DimName, false, hour, sign, get)
-	contribute(row, DimModel, false, hour, sign, get)
+	contribute(row, DimAll, "", false, hour, sign, get)
+	contribute(row, DimName, "", false, hour, sign, get)
+	contribute(row, DimModel, "", false, hour, sign, get)
 	for k, v := range row.Tags {
 		if v != "" {
-			contribute(row, DimTagPrefix+k, false, hour, sign, get)
+			contribute(row, DimTagPrefix+k, "", false, hour, sign, get)
 		}
 	}
 }
 
 // contribute adds sign × row's metrics for dimension dim into the buckets
-// bucket assigns. missingTag puts traces without the tag in group "".
-func contribute(row *TraceSummary, dim string, missingTag bool, bucket func(time.Time) (int64, bool),
+// bucket assigns, and the verdicts of evaluator when it is set.
+// missingTag puts traces without the tag in group "".
+func contribute(row *TraceSummary, dim, evaluator string, missingTag bool, bucket func(time.Time) (int64, bool),
 	sign int64, get func(dim, key string, b int64) *StatsAgg) {
 	addTrace := func(key string) {
 		b, ok := bucket(row.Start)
@@ -505,6 +521,18 @@ func contribute(row *TraceSummary, dim string, missingTag bool, bucket func(time
 		addTrace(key)
 		for i := range row.Generations {
 			addGen(key, &row.Generations[i])
+		}
+		if evaluator == "" {
+			return
+		}
+		for i := range row.EvalRows {
+			e := &row.EvalRows[i]
+			if e.Evaluator != evaluator {
+				continue
+			}
+			if b, ok := bucket(e.Time); ok {
+				get(dim, key, b).addEval(e, sign)
+			}
 		}
 	}
 	switch {
@@ -554,7 +582,7 @@ func (p *StatsPlan) ScanRange() (from, to time.Time) {
 
 // Add counts a trace row that matched the query's filters.
 func (s *StatsScanner) Add(row *TraceSummary) {
-	contribute(row, s.q.By, true, s.plan.Bucket, 1, func(_, key string, b int64) *StatsAgg {
+	contribute(row, s.q.By, s.q.Evaluator, true, s.plan.Bucket, 1, func(_, key string, b int64) *StatsAgg {
 		g := s.aggs[key]
 		if g == nil {
 			g = make([]StatsAgg, s.plan.N)
@@ -613,6 +641,8 @@ type StatsBucket struct {
 	UnpricedGenerations int64        `json:"unpricedGenerations"`
 	TraceLatencyMs      *Percentiles `json:"traceLatencyMs"`
 	GenerationLatencyMs *Percentiles `json:"generationLatencyMs"`
+	// Evaluations: StatsQuery.Evaluator's verdicts, when it is set.
+	Evaluations *EvalStats `json:"evaluations,omitempty"`
 }
 
 // StatsGroup is one group's totals and dense buckets.
@@ -631,8 +661,13 @@ type Stats struct {
 	Groups []StatsGroup  `json:"groups"`
 }
 
-func bucketOf(start time.Time, a *StatsAgg) StatsBucket {
+func bucketOf(q *StatsQuery, start time.Time, a *StatsAgg) StatsBucket {
+	var ev *EvalStats
+	if q.Evaluator != "" {
+		ev = evalStatsOf(q.Evaluator, a)
+	}
 	return StatsBucket{
+		Evaluations:         ev,
 		Start:               start,
 		Traces:              a.Traces,
 		ErrorTraces:         a.ErrorTraces,
@@ -672,9 +707,9 @@ func BuildStats(q *StatsQuery, plan StatsPlan, groups map[string][]StatsAgg) Sta
 		if q.By != "" && !tot.present() {
 			continue
 		}
-		g := StatsGroup{Key: k, Totals: bucketOf(plan.From, &tot), Buckets: make([]StatsBucket, plan.N)}
+		g := StatsGroup{Key: k, Totals: bucketOf(q, plan.From, &tot), Buckets: make([]StatsBucket, plan.N)}
 		for i := range aggs {
-			g.Buckets[i] = bucketOf(plan.From.Add(time.Duration(i)*plan.Step), &aggs[i])
+			g.Buckets[i] = bucketOf(q, plan.From.Add(time.Duration(i)*plan.Step), &aggs[i])
 		}
 		st.Groups = append(st.Groups, g)
 	}

@@ -18,6 +18,10 @@ func TestStatsRecordRoundTrip(t *testing.T) {
 				InputTokens: 7, OutputTokens: -1, Cost: 0.125, Unpriced: true, DurationMs: -1, Error: true},
 			{ID: "", Model: "", DurationMs: 3},
 		},
+		EvalRows: []EvalRow{
+			{Evaluator: "pii", NodeID: "g1", Time: time.Unix(0, 1_700_000_001_000_000_000).UTC(), HasPass: true},
+			{Evaluator: "rel\xff", NodeID: "", Score: 0.25, HasScore: true, Pass: true, HasPass: true},
+		},
 	}
 	got, err := DecodeStatsRecord(EncodeStatsRecord(&r))
 	if err != nil {
@@ -29,6 +33,51 @@ func TestStatsRecordRoundTrip(t *testing.T) {
 	for n := range len(EncodeStatsRecord(&r)) {
 		if _, err := DecodeStatsRecord(EncodeStatsRecord(&r)[:n]); err == nil {
 			t.Fatalf("truncated to %d bytes: no error", n)
+		}
+	}
+}
+
+// TestStatsRecordVersion1 reads a record written before evaluation rows
+// (version 1: the same bytes without the trailing eval list).
+func TestStatsRecordVersion1(t *testing.T) {
+	r := TraceSummary{Name: "n", Generations: []GenerationRow{{ID: "g", DurationMs: 1}}}
+	v2 := EncodeStatsRecord(&r)
+	v1 := append([]byte{1}, v2[1:len(v2)-1]...) // drop the version and the empty eval count
+	got, err := DecodeStatsRecord(v1)
+	if err != nil || !reflect.DeepEqual(got, r) {
+		t.Fatalf("v1 record: %v\n got %+v\nwant %+v", err, got, r)
+	}
+}
+
+func TestVerdictsAndMatchEval(t *testing.T) {
+	rows := []EvalRow{
+		{Evaluator: "rel", Score: 0.8, HasScore: true, Pass: true, HasPass: true},
+		{Evaluator: "pii", Pass: true, HasPass: true},
+		{Evaluator: "rel", Score: 0.3, HasScore: true, HasPass: true},
+		{Evaluator: "judge-down"}, // errored: no verdict
+	}
+	vs := Verdicts(rows)
+	if len(vs) != 2 || vs[0].Evaluator != "pii" || vs[1].Evaluator != "rel" {
+		t.Fatalf("verdicts %+v", vs)
+	}
+	if vs[1].Runs != 2 || vs[1].Failures != 1 || *vs[1].MinScore != 0.3 || vs[0].MinScore != nil || vs[0].Failures != 0 {
+		t.Fatalf("verdicts %+v", vs)
+	}
+	f := func(v float64) *float64 { return &v }
+	for _, c := range []struct {
+		q    TraceQuery
+		want bool
+	}{
+		{TraceQuery{}, true},
+		{TraceQuery{Eval: "rel"}, true},
+		{TraceQuery{Eval: "pii"}, false},
+		{TraceQuery{Eval: "judge-down"}, false},
+		{TraceQuery{Eval: "rel", EvalScoreBelow: f(0.3)}, false},
+		{TraceQuery{Eval: "rel", EvalScoreBelow: f(0.31)}, true},
+		{TraceQuery{Eval: "pii", EvalScoreBelow: f(1)}, false}, // no score
+	} {
+		if got := c.q.MatchEval(FindVerdict(vs, c.q.Eval)); got != c.want {
+			t.Errorf("%+v: got %v", c.q, got)
 		}
 	}
 }

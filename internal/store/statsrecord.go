@@ -9,11 +9,13 @@ import (
 
 // A stats record is what a backend stores beside a trace row so it can
 // take the row's contribution out of its rollups later: exactly the fields
-// TraceRollup reads, in a binary form that keeps every string's bytes (a
+// TraceRollup reads, and since version 2 the row's evaluation verdicts
+// (EvalRows, which stats scans count), in a binary form that keeps every string's bytes (a
 // JSON round trip would replace invalid UTF-8, so a name or model would
 // subtract from a different group than it was added to).
 
-const statsRecordVersion = 1
+// Record versions: 1 without EvalRows (decoded as none), 2 with.
+const statsRecordVersion = 2
 
 // EncodeStatsRecord encodes the fields of row that its stats contribution
 // depends on.
@@ -52,6 +54,21 @@ func EncodeStatsRecord(row *TraceSummary) []byte {
 		b = binary.BigEndian.AppendUint64(b, math.Float64bits(g.Cost))
 		b = binary.BigEndian.AppendUint64(b, math.Float64bits(g.DurationMs))
 	}
+	b = binary.AppendUvarint(b, uint64(len(row.EvalRows)))
+	for i := range row.EvalRows {
+		e := &row.EvalRows[i]
+		b = appendStr(b, e.Evaluator)
+		b = appendStr(b, e.NodeID)
+		b = appendTime(b, e.Time)
+		var flags byte
+		for j, f := range [...]bool{e.HasScore, e.HasPass, e.Pass} {
+			if f {
+				flags |= 1 << j
+			}
+		}
+		b = append(b, flags)
+		b = binary.BigEndian.AppendUint64(b, math.Float64bits(e.Score))
+	}
 	return b
 }
 
@@ -60,7 +77,8 @@ func EncodeStatsRecord(row *TraceSummary) []byte {
 func DecodeStatsRecord(data []byte) (TraceSummary, error) {
 	d := recDecoder{b: data}
 	var r TraceSummary
-	if v := d.byte(); v != statsRecordVersion && d.err == nil {
+	v := d.byte()
+	if v != 1 && v != statsRecordVersion && d.err == nil {
 		return r, errCorruptAgg
 	}
 	r.Start = d.time()
@@ -91,6 +109,25 @@ func DecodeStatsRecord(data []byte) (TraceSummary, error) {
 		g.OutputTokens = d.varint()
 		g.Cost = d.float()
 		g.DurationMs = d.float()
+	}
+	if v < 2 || d.err != nil {
+		return r, d.err
+	}
+	n = d.uvarint()
+	if d.err != nil || n > uint64(len(data)) {
+		return r, errCorruptAgg
+	}
+	if n > 0 {
+		r.EvalRows = make([]EvalRow, n)
+	}
+	for i := range r.EvalRows {
+		e := &r.EvalRows[i]
+		e.Evaluator = d.str()
+		e.NodeID = d.str()
+		e.Time = d.time()
+		f := d.byte()
+		e.HasScore, e.HasPass, e.Pass = f&1 != 0, f&2 != 0, f&4 != 0
+		e.Score = d.float()
 	}
 	return r, d.err
 }

@@ -34,10 +34,11 @@ type Reader interface {
 	Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.Commit, error)
 
 	// Children returns, for each given node, the children recorded by edges,
-	// sorted by (kind, id).
+	// sorted by (kind, id) — CompareNodes in order.go.
 	Children(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error)
 
-	// Parents returns the nodes that have an edge to ref, sorted by (kind, id).
+	// Parents returns the nodes that have an edge to ref, sorted by (kind,
+	// id) — CompareNodes.
 	Parents(ctx context.Context, ref commit.NodeRef) ([]commit.NodeRef, error)
 }
 
@@ -52,7 +53,8 @@ type Backend interface {
 	Apply(ctx context.Context, commits []commit.Commit, edges []Edge) error
 
 	// PutTraceSummaries upserts summary rows (keyed by repo and trace id).
-	// A row replaces an older row only if its Revision is higher, so
+	// A row replaces an older row only if its Revision is higher
+	// (Supersedes in revision.go), so
 	// concurrent indexers can never move a summary backwards. A row's
 	// Generations are stored with it and replace the previous row's in
 	// the stats (QueryStats), in the same write: a trace re-indexed is
@@ -72,6 +74,7 @@ type Backend interface {
 
 	// PutBlob stores bytes (attachments, offloaded large commit lines)
 	// durably under (repo, key); GetBlob returns them or ErrNotFound.
+	// Which user owns which keys is defined in blobs.go (BlobKey).
 	PutBlob(ctx context.Context, repo, key string, b Blob) error
 	GetBlob(ctx context.Context, repo, key string) (Blob, error)
 
@@ -88,8 +91,9 @@ type Backend interface {
 	SetIndexCheckpoint(ctx context.Context, pos uint64) error
 
 	// Delete removes nodes: their commits, the edges out of and into them,
-	// and the summary rows of any trace or session among them. Retention
-	// uses it; deleting an unknown node is a no-op.
+	// the blobs they own (OwnedBy in blobs.go: attachments, and large logs
+	// linked to them), and the summary rows of any trace or session among
+	// them. Retention uses it; deleting an unknown node is a no-op.
 	Delete(ctx context.Context, refs []commit.NodeRef) error
 
 	// Close releases the backend's resources.
@@ -129,9 +133,15 @@ type TraceSummary struct {
 	LastActivity time.Time `json:"lastActivity"`
 	// Revision orders summary rows of one trace; higher wins.
 	Revision int64 `json:"-"`
+	// Evaluations are the trace's evaluation verdicts, one per evaluator
+	// (Verdicts of EvalRows, evals.go).
+	Evaluations []EvalVerdict `json:"evaluations,omitempty"`
 	// Generations are the trace's model calls for the stats (stats.go);
 	// stored beside the row, never part of its JSON.
 	Generations []GenerationRow `json:"-"`
+	// EvalRows are the verdicts one by one, stored beside the row like
+	// Generations (in its stats record).
+	EvalRows []EvalRow `json:"-"`
 }
 
 // TraceQuery filters the trace search. Zero values do not filter.
@@ -146,13 +156,18 @@ type TraceQuery struct {
 	MinDuration time.Duration
 	// MinCost keeps traces whose total cost (USD) is at least MinCost.
 	MinCost float64
+	// Eval keeps traces the named evaluator failed on (any node), or with
+	// EvalScoreBelow, whose lowest score of that evaluator is below it
+	// (TraceQuery.MatchEval is the rule).
+	Eval           string
+	EvalScoreBelow *float64
 	// Sort orders the page: SortStart (newest start first, the default)
 	// or SortCost (most expensive first; needs Repo).
 	Sort TraceSort
 	// InactiveBefore keeps only traces whose LastActivity is before it
 	// (retention).
 	InactiveBefore time.Time
-	Limit          int    // page size; backends cap it
+	Limit          int    // page size; PageLimit (limits.go) says what every backend returns
 	Cursor         string // opaque, from TracePage.NextCursor
 }
 

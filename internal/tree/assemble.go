@@ -18,8 +18,13 @@ import (
 // subtree (computed at read time, never stored or incremented).
 type TreeNode struct {
 	Node
-	Totals   Totals      `json:"totals"`
-	Children []*TreeNode `json:"children,omitempty"`
+	// PairedWith is set on the server half of a CLIENT/SERVER pair of one
+	// model call (a gateway's SERVER span under the application's CLIENT
+	// span): the id of the caller's node that recorded the same call. Its
+	// usage and cost are shown but counted there (totals.go).
+	PairedWith string      `json:"pairedWith,omitempty"`
+	Totals     Totals      `json:"totals"`
+	Children   []*TreeNode `json:"children,omitempty"`
 }
 
 // Totals aggregate a subtree, the node itself included. Tokens and cost
@@ -326,18 +331,6 @@ func (lf *levelFolder) wait() []map[commit.NodeRef][]commit.Commit {
 	return lf.out
 }
 
-// finishTree prices generations, sorts children and computes totals
-// bottom-up.
-func finishTree(n *TreeNode, o *options) Totals {
-	for _, c := range n.Children {
-		finishTree(c, o)
-	}
-	priceNode(&n.Node, o.prices)
-	sortChildren(n.Children)
-	n.Totals = totals(n)
-	return n.Totals
-}
-
 // attachSpanEvents moves the trace's events that name a span (data.spanId:
 // OTLP log records linked to a span, pkg/spancommit.FromLogEvents) onto the
 // node of that span id, whatever its kind; an event whose span is not in
@@ -405,51 +398,6 @@ func sortChildren(cs []*TreeNode) {
 	})
 }
 
-// totals of a node whose children already have theirs.
-//
-// Only leaf model calls are summed: a node with usage or cost counts them
-// when no node below it does. A generation that wraps other generations
-// (an agent step reporting the sum of its calls, a gateway span over the
-// provider call) is an aggregate; counting it as well would double every
-// token. The rule is decided on the assembled tree, so the order in which
-// commits arrived never matters (docs/tree-json.md, "Totals").
-func totals(n *TreeNode) Totals {
-	t := Totals{Counts: map[string]int{string(n.Kind): 1}}
-	t.Errors = len(n.Errors)
-	if n.Kind == commit.EntityError {
-		t.Errors++
-	}
-	for _, c := range n.Children {
-		ct := c.Totals
-		t.InputTokens += ct.InputTokens
-		t.OutputTokens += ct.OutputTokens
-		t.TotalTokens += ct.TotalTokens
-		t.Cost += ct.Cost
-		t.UnpricedGenerations += ct.UnpricedGenerations
-		t.modelCalls += ct.modelCalls
-		t.Errors += ct.Errors
-		for k, v := range ct.Counts {
-			t.Counts[k] += v
-		}
-	}
-	if (n.Usage != nil || n.Cost != nil) && t.modelCalls == 0 {
-		if n.Usage != nil {
-			t.InputTokens = n.Usage.InputTokens
-			t.OutputTokens = n.Usage.OutputTokens
-			t.TotalTokens = n.Usage.TotalTokens
-		}
-		if n.Cost != nil {
-			t.Cost = n.Cost.Total
-		}
-		if unpriced(&n.Node) {
-			t.UnpricedGenerations = 1
-		}
-		t.modelCalls = 1
-	}
-	t.Error = t.Errors > 0
-	return t
-}
-
 // Walk calls fn for n and every descendant, depth first, parents first.
 func Walk(n *TreeNode, fn func(*TreeNode)) {
 	fn(n)
@@ -492,7 +440,36 @@ func SummarizeTrace(t *Trace) store.TraceSummary {
 	}
 	sort.Strings(s.Models)
 	s.Generations = generationRows(root, s.Start)
+	s.EvalRows = evalRows(root, s.Start)
+	s.Evaluations = store.Verdicts(s.EvalRows)
 	return s
+}
+
+// evalRows lists the verdicts (evaluations with "result") on every node of
+// the trace, in tree order. A verdict without a timestamp takes the trace's
+// start as its evaluation time.
+func evalRows(root *TreeNode, traceStart time.Time) []store.EvalRow {
+	var out []store.EvalRow
+	Walk(root, func(n *TreeNode) {
+		for i := range n.Evaluations {
+			ev := &n.Evaluations[i]
+			if ev.With != EvaluationWithResult {
+				continue
+			}
+			r := store.EvalRow{Evaluator: ev.Evaluator, NodeID: n.ID, Time: ev.ts}
+			if r.Time.IsZero() {
+				r.Time = traceStart
+			}
+			if ev.Score != nil {
+				r.Score, r.HasScore = *ev.Score, true
+			}
+			if ev.Pass != nil {
+				r.Pass, r.HasPass = *ev.Pass, true
+			}
+			out = append(out, r)
+		}
+	})
+	return out
 }
 
 // generationRows lists the trace's model calls for the stats: every
@@ -504,7 +481,7 @@ func generationRows(root *TreeNode, traceStart time.Time) []store.GenerationRow 
 		gen := n.Kind == commit.EntityGeneration
 		// A leaf model call is a node whose own numbers totals() counts:
 		// it has usage or cost and no model call below it.
-		leaf := (n.Usage != nil || n.Cost != nil) && !anyCallBelow(n)
+		leaf := countsOwn(n)
 		if !gen && !leaf {
 			return
 		}
@@ -531,16 +508,6 @@ func generationRows(root *TreeNode, traceStart time.Time) []store.GenerationRow 
 		out = append(out, r)
 	})
 	return out
-}
-
-// anyCallBelow reports whether a child subtree holds a model call.
-func anyCallBelow(n *TreeNode) bool {
-	for _, c := range n.Children {
-		if c.Totals.modelCalls > 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // span returns a root's start (its own, else the earliest start below it,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
@@ -159,5 +160,39 @@ func TestUnknownEntitySurfacesInTree(t *testing.T) {
 	w := tr.Root.Children[0]
 	if w.Kind != "widget" || w.Name != "future thing" || len(w.Unknown) != 1 || w.Unknown[0].Action != "twiddle" || tr.Root.Totals.Counts["widget"] != 1 {
 		t.Errorf("unknown entity node: %+v", w.Node)
+	}
+}
+
+// A summary carries every verdict of the trace's nodes (by evaluation
+// time) and one verdict summary per evaluator; requests and errored
+// verdicts are not verdicts.
+func TestSummarizeTraceEvaluations(t *testing.T) {
+	st := load(t, strings.Join([]string{
+		`trace{id=t,action=create,data={"startTimestamp":"2026-01-01T00:00:00Z"}}`,
+		`trace{id=t,action=add-generation,data={"id":"g1"}}`,
+		`trace{id=t,action=add-generation,data={"id":"g2"}}`,
+		`generation{id=g1,action=evaluate,data={"with":"result","evaluator":"pii","score":0,"pass":false,"reason":"email","timestamp":"2026-01-01T00:01:00Z"}}`,
+		`generation{id=g2,action=evaluate,data={"with":"result","evaluator":"pii","score":1,"pass":true}}`,
+		`generation{id=g2,action=evaluate,data={"with":"result","evaluator":"relevance","error":"judge down"}}`,
+		`generation{id=g2,action=evaluate,data={"with":"evaluators","evaluators":["bias"]}}`,
+	}, "\n"))
+	tr, err := tree.AssembleTrace(context.Background(), st, commit.NodeRef{Repo: "r", Kind: "trace", ID: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := tree.SummarizeTrace(tr)
+	if len(s.EvalRows) != 3 {
+		t.Fatalf("eval rows: %+v", s.EvalRows)
+	}
+	r0 := s.EvalRows[0]
+	if r0.NodeID != "g1" || !r0.Failed() || !r0.HasScore || r0.Time.Format(time.RFC3339) != "2026-01-01T00:01:00Z" {
+		t.Errorf("g1 row: %+v", r0)
+	}
+	if !s.EvalRows[1].Time.Equal(s.Start) {
+		t.Errorf("a verdict without timestamp takes the trace start: %+v", s.EvalRows[1])
+	}
+	if len(s.Evaluations) != 1 || s.Evaluations[0].Evaluator != "pii" || s.Evaluations[0].Runs != 2 ||
+		s.Evaluations[0].Failures != 1 || *s.Evaluations[0].MinScore != 0 {
+		t.Errorf("verdicts: %+v", s.Evaluations)
 	}
 }

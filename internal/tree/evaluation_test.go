@@ -71,3 +71,22 @@ func TestFoldEvaluationVerdictJudgeAndError(t *testing.T) {
 		}
 	}
 }
+
+// VerdictOf is the fold's rule on one commit: a result's fields, nothing
+// for a request.
+func TestVerdictOf(t *testing.T) {
+	cs := lines(t, strings.Join([]string{
+		`generation{id=g,action=evaluate,data={"with":"result","evaluator":"pii","score":0,"pass":false,"reason":"email"}}`,
+		`generation{id=g,action=evaluate,data={"with":"evaluators","evaluators":["pii"]}}`,
+		`generation{id=g,action=result,data={"result":{}}}`,
+	}, "\n"))
+	ev, ok := VerdictOf(&cs[0])
+	if !ok || ev.Evaluator != "pii" || ev.Pass == nil || *ev.Pass || ev.Score == nil || *ev.Score != 0 || ev.Reason != "email" {
+		t.Fatalf("verdict: %v %+v", ok, ev)
+	}
+	for _, c := range cs[1:] {
+		if _, ok := VerdictOf(&c); ok {
+			t.Errorf("%s is not a verdict", c.Action)
+		}
+	}
+}

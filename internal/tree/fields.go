@@ -27,6 +27,18 @@ func (f *folder) fields(obj object, version int64) {
 			n.EndTimestamp, n.end = normTime(v)
 		case "sessionId":
 			n.SessionID = str(v)
+		case "origin":
+			n.Origin = str(v)
+		case "spanKind":
+			n.SpanKind = str(v)
+		case "parentSpanId":
+			n.ParentSpanID = str(v)
+		case "links":
+			if links, ok := parseLinks(v); ok {
+				n.Links = links
+			} else {
+				f.extra(k, v)
+			}
 		case "input":
 			n.Input = f.ar.unwrapText(v)
 		case "output":
@@ -92,6 +104,22 @@ func (f *folder) fields(obj object, version int64) {
 			f.extra(k, v)
 		}
 	}
+}
+
+// parseLinks reads an OTLP links list [{traceId, spanId, attributes}];
+// anything else is not links (kept as extra data by the caller).
+func parseLinks(v json.RawMessage) ([]Link, bool) {
+	var links []Link
+	if json.Unmarshal(v, &links) != nil {
+		return nil, false
+	}
+	out := links[:0]
+	for _, l := range links {
+		if l.TraceID != "" {
+			out = append(out, l)
+		}
+	}
+	return out, true
 }
 
 func (f *folder) extra(k string, v json.RawMessage) {

@@ -29,6 +29,20 @@ type Node struct {
 
 	SessionID string `json:"sessionId,omitempty"`
 
+	// Where the node came from and its OpenTelemetry identity, for nodes
+	// written from OTLP spans (pkg/spancommit); absent for SDK commits.
+	// Origin is commit.OriginOTLP on such a trace. SpanKind is the span's kind
+	// (client, server, internal, producer, consumer); ParentSpanID is the
+	// OTLP parent span id, also when the node hangs under the trace
+	// because its parent is remote. The totals rule reads both to count
+	// a CLIENT/SERVER pair of one model call once (totals.go).
+	Origin       string `json:"origin,omitempty"`
+	SpanKind     string `json:"spanKind,omitempty"`
+	ParentSpanID string `json:"parentSpanId,omitempty"`
+	// Links are the span's links to spans of other (or the same) traces,
+	// e.g. an agent hand-off, in the order the span lists them.
+	Links []Link `json:"links,omitempty"`
+
 	Input  json.RawMessage `json:"input,omitempty"`
 	Output json.RawMessage `json:"output,omitempty"`
 
@@ -81,6 +95,15 @@ type Node struct {
 	LastVersion  int64 `json:"lastVersion"`
 
 	start, end time.Time
+}
+
+// Link is an OTLP span link: the linked span's trace and span id (lowercase
+// hex, the ids of that trace's nodes when it came in over OTLP) and the
+// link's attributes.
+type Link struct {
+	TraceID    string                     `json:"traceId"`
+	SpanID     string                     `json:"spanId,omitempty"`
+	Attributes map[string]json.RawMessage `json:"attributes,omitempty"`
 }
 
 // RawJSON is a JSON value kept verbatim (compacted) in the output.

@@ -24,6 +24,12 @@ import (
 	"time"
 )
 
+// OriginOTLP is the `origin` a trace carries when it was written from OTLP
+// spans (pkg/spancommit): its spans already went down the OTLP pipeline, so
+// the tracetree_feed receiver does not emit it again. SDK traces carry no
+// origin.
+const OriginOTLP = "otlp"
+
 // Entity is the kind of node a commit mutates.
 type Entity string
 

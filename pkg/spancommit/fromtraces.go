@@ -303,12 +303,72 @@ func entityOf(kind string) commit.Entity {
 	return commit.EntitySpan
 }
 
+// spanKinds names OTLP span kinds as the tree shows them.
+var spanKinds = map[ptrace.SpanKind]string{
+	ptrace.SpanKindInternal: "internal",
+	ptrace.SpanKindServer:   "server",
+	ptrace.SpanKindClient:   "client",
+	ptrace.SpanKindProducer: "producer",
+	ptrace.SpanKindConsumer: "consumer",
+}
+
+// SpanKindName is the tree's name of an OTLP span kind ("" when unset).
+func SpanKindName(k ptrace.SpanKind) string { return spanKinds[k] }
+
+// link is one OTLP span link as the tree keeps it.
+type link struct {
+	TraceID    string         `json:"traceId"`
+	SpanID     string         `json:"spanId,omitempty"`
+	Attributes map[string]any `json:"attributes,omitempty"`
+}
+
+// identity records the span's OTel identity on its node: span kind,
+// parent span id (kept even when the node hangs under the trace because
+// its parent is remote) and links. The totals rule reads kind and parent
+// to count a CLIENT/SERVER pair of one model call once; links make an
+// agent hand-off between traces navigable.
+func (b *builder) identity(entity commit.Entity) {
+	sp := b.sp
+	type otel struct {
+		SpanKind     string `json:"spanKind,omitempty"`
+		ParentSpanID string `json:"parentSpanId,omitempty"`
+		Links        []link `json:"links,omitempty"`
+	}
+	o := otel{SpanKind: SpanKindName(sp.Kind())}
+	if p := sp.ParentSpanID(); !p.IsEmpty() {
+		o.ParentSpanID = p.String()
+	}
+	ls := sp.Links()
+	for i := 0; i < ls.Len(); i++ {
+		l := ls.At(i)
+		if l.TraceID().IsEmpty() {
+			continue
+		}
+		ln := link{TraceID: l.TraceID().String()}
+		if !l.SpanID().IsEmpty() {
+			ln.SpanID = l.SpanID().String()
+		}
+		if l.Attributes().Len() > 0 {
+			ln.Attributes = l.Attributes().AsRaw()
+		}
+		o.Links = append(o.Links, ln)
+	}
+	if o.SpanKind == "" && o.ParentSpanID == "" && len(o.Links) == 0 {
+		return
+	}
+	b.emit(entity, b.id, commit.ActionUpdate, o)
+}
+
 // traceCommits writes the trace-level data a span carries. Only the root
 // span creates, names (by default), fills input/output and ends the trace;
 // any span may set the session, explicit trace name, tags and metrics.
 func (b *builder) traceCommits(traceID, start, end string) {
 	c := &b.c
 	root := IsLocalRoot(b.sp)
+	// Every span says where its trace came from (one commit in the store:
+	// same content, same id), so the origin is known whichever span
+	// arrives, the root included or not.
+	b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]string{"origin": commit.OriginOTLP})
 	tags := map[string]string{}
 	for k, v := range c.TraceTags {
 		tags[k] = v
@@ -506,6 +566,7 @@ func (b *builder) events(entity commit.Entity) {
 func (b *builder) common(entity commit.Entity, end string, tags map[string]string, meta map[string]any) {
 	c := &b.c
 	b.events(entity)
+	b.identity(entity)
 	if len(meta) > 0 {
 		b.emit(entity, b.id, commit.ActionUpdate, map[string]any{"metadata": meta})
 	}

@@ -7,12 +7,17 @@ import (
 )
 
 // maxValueDepth bounds how deeply attribute values (AnyValue in
-// array_value / kvlist_value) may nest in an OTLP body. pdata (v1.61.0)
-// decodes AnyValue recursively without a bound, so a ~20 MB body nesting one
-// value 2,000,000 levels deep overflows the goroutine stack, which is fatal
-// and cannot be recovered. No instrumentation nests values anywhere near
-// this deep.
-const maxValueDepth = 128
+// array_value / kvlist_value) may nest in an OTLP body. pdata v1.61.0 decoded
+// AnyValue recursively without a bound, so a ~20 MB body nesting one value
+// 2,000,000 levels deep overflowed the goroutine stack (fatal, unrecoverable).
+// pdata v1.71.0 stops at proto.RecursionLimit = 100 decoder levels, where one
+// value level costs two (AnyValue, ArrayValue) or three (AnyValue,
+// KeyValueList, KeyValue) and the attribute's KeyValue one more. 32 value
+// levels stay below that on either path, so whatever this check admits pdata
+// decodes, and what it refuses gets a message a client can act on instead of
+// pdata's "exceeded max recursion depth". No instrumentation nests values
+// anywhere near this deep.
+const maxValueDepth = 32
 
 // maxJSONDepth bounds bracket nesting of an OTLP/JSON body: three brackets
 // per value level ({"arrayValue":{"values":[…) plus the envelope.

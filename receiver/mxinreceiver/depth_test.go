@@ -58,7 +58,7 @@ func TestOTelRefusesDeepNesting(t *testing.T) {
 
 	resp := e.do(http.MethodPost, pathOTel, h, nestedBody(200000))
 	assert.Equal(t, http.StatusBadRequest, resp.code)
-	assert.JSONEq(t, `{"error":{"message":"undecodable OTLP traces: attribute values nest deeper than 128 levels"}}`, string(resp.body))
+	assert.JSONEq(t, `{"error":{"message":"undecodable OTLP traces: attribute values nest deeper than 32 levels"}}`, string(resp.body))
 
 	resp = e.do(http.MethodPost, pathOTel, h, nestedBody(maxValueDepth-1)) // plus the attribute's own value
 	require.Equal(t, http.StatusOK, resp.code, string(resp.body))

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -174,7 +175,23 @@ type pendingMarker struct {
 	Version int64  `json:"version"`
 }
 
-func pendingKey(key string) string { return key + "#mxin-pending" }
+// pendingKey is the storage key of the marker for a large log not uploaded
+// yet (the store's BlobPending namespace).
+func pendingKey(key string) string { return store.PendingKey(store.ClientKey(key)).Name }
+
+// linkLargeLog ties an ingested large log to the node its line became, so
+// retention deleting that node's trace deletes the offloaded line too
+// (store.LargeLogLink). Keys outside the large-log namespace are not linked.
+func (r *mxinReceiver) linkLargeLog(ctx context.Context, key string, c commit.Commit) error {
+	link, ok := store.LargeLogLink(c.Node(), store.ClientKey(key))
+	if !ok {
+		return nil
+	}
+	if err := r.blobs.Set(ctx, link.Name, []byte(key)); err != nil {
+		return fmt.Errorf("set %q: %w", link.Name, err)
+	}
+	return nil
+}
 
 // resolveLargeLog fetches the line a storage commit points at. It returns
 // the parsed commit, or a non-empty reason (pending, or why the stored line
@@ -202,6 +219,9 @@ func (r *mxinReceiver) resolveLargeLog(ctx context.Context, repo, key string, st
 	}
 	if !knownEntities[c.Entity] || c.Entity == commit.EntityStorage {
 		return commit.Commit{}, fmt.Sprintf("large-log blob %q: unexpected entity %q", key, c.Entity), nil
+	}
+	if err := r.linkLargeLog(ctx, key, c); err != nil {
+		return commit.Commit{}, "", err
 	}
 	return c, "", nil
 }

@@ -198,6 +198,9 @@ func (r *mxinReceiver) resolvePending(ctx context.Context, key string, line []by
 		r.refused(ctx, "", "", reasonLargeLogMalformed, 1)
 		return r.blobs.Delete(ctx, pendingKey(key))
 	}
+	if err := r.linkLargeLog(ctx, key, c); err != nil {
+		return err
+	}
 	if err := r.consumeCommits(ctx, m.Repo, []commit.Commit{c}); err != nil {
 		return err
 	}

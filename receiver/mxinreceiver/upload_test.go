@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -170,4 +171,36 @@ func TestRawQueryValue(t *testing.T) {
 	assert.Equal(t, "a/b", rawQueryValue("key=a/b", "key"))
 	assert.Equal(t, "100%", rawQueryValue("x=100%", "x"), "an invalid escape is kept raw")
 	assert.Equal(t, "", rawQueryValue("x=1", "key"))
+}
+
+// TestLargeLogLinkedToItsNode: an ingested large log gets a link under the
+// node its line became (store.LargeLogLink), so retention deleting that
+// node's trace deletes the offloaded line too — whether the upload came
+// before the push or after it.
+func TestLargeLogLinkedToItsNode(t *testing.T) {
+	ctx := context.Background()
+	for _, uploadFirst := range []bool{true, false} {
+		e := newEnv(t, envOpts{})
+		id := "1c2d3e4f-1111-4a3e-9d2c-5c7a0e2f9a10"
+		key := testRepo + "/large-logs/" + id
+		body := "storage{id=" + id + ",action=process-large-log,data={\"key\":\"" + key + "\"}}\n"
+		line := `generation{id=g-big,action=result,data={"id":"r1"}}`
+		upload := func() {
+			u := e.uploadURL(key, "text/plain", testKey).json(t)["data"].(map[string]any)["url"].(string)
+			require.Equal(t, http.StatusOK, put(t, u, []byte(line)).code)
+		}
+		if uploadFirst {
+			upload()
+		}
+		require.Equal(t, http.StatusOK, e.push(testRepo, testKey, []byte(body)).code)
+		if !uploadFirst {
+			upload()
+		}
+		node := commit.NodeRef{Repo: testRepo, Kind: commit.EntityGeneration, ID: "g-big"}
+		link, ok := store.LargeLogLink(node, store.ClientKey(key))
+		require.True(t, ok)
+		v, err := e.r.blobs.Get(ctx, link.Name)
+		require.NoError(t, err)
+		assert.Equal(t, key, string(v), "upload first = %v: link %q", uploadFirst, link.Name)
+	}
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
-	"go.opentelemetry.io/collector/confmap/xconfmap"
 
 	"github.com/otelcol-genai/otelcol-genai/receiver/tracetreefeedreceiver/internal/metadata"
 )
@@ -28,14 +28,14 @@ func loadConfig(t *testing.T, name string) *Config {
 func TestConfigDefault(t *testing.T) {
 	cfg := loadConfig(t, "")
 	assert.Equal(t, createDefaultConfig(), cfg)
-	assert.NoError(t, xconfmap.Validate(cfg))
+	assert.NoError(t, confmap.Validate(cfg))
 	assert.True(t, cfg.allRepos())
 	assert.Equal(t, component.MustNewID("tracetree_store"), cfg.Store)
 }
 
 func TestConfigCustom(t *testing.T) {
 	cfg := loadConfig(t, "custom")
-	require.NoError(t, xconfmap.Validate(cfg))
+	require.NoError(t, confmap.Validate(cfg))
 	assert.Equal(t, component.MustNewIDWithName("tracetree_store", "shared"), cfg.Store)
 	assert.Equal(t, "pg", cfg.Backend)
 	assert.Equal(t, []string{"repo-a", "repo-b"}, cfg.Repos)
@@ -55,7 +55,7 @@ func TestConfigInvalid(t *testing.T) {
 		"bad_timeouts":     {"incomplete_timeout", "poll_interval"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			err := xconfmap.Validate(loadConfig(t, name))
+			err := confmap.Validate(loadConfig(t, name))
 			require.Error(t, err)
 			for _, w := range want {
 				assert.ErrorContains(t, err, w)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"time"
 
@@ -330,25 +329,9 @@ func (f *feed) saveCheckpoint(ctx context.Context, t time.Time) error {
 	return nil
 }
 
-var (
-	otlpTraceID = regexp.MustCompile(`^[0-9a-f]{32}$`)
-	otlpSpanID  = regexp.MustCompile(`^[0-9a-f]{16}$`)
-)
-
-// fromOTLP reports whether a trace was written from OTLP spans
-// (pkg/spancommit), whose spans the vendors already got on the OTLP
-// pipeline. spancommit writes no explicit origin marker, so this reads the
-// shape it writes: the trace id is the OTLP trace id (32 lowercase hex) and
-// every node directly under the trace is a span id (16 lowercase hex). SDK
-// ids are UUIDs (with dashes) or user-chosen strings.
+// fromOTLP reports whether a trace was written from OTLP spans, whose
+// spans the vendors already got on the OTLP pipeline: pkg/spancommit
+// records that origin on the trace from every span it converts.
 func fromOTLP(t *tree.Trace) bool {
-	if !otlpTraceID.MatchString(t.Root.ID) || len(t.Root.Children) == 0 {
-		return false
-	}
-	for _, c := range t.Root.Children {
-		if !otlpSpanID.MatchString(c.ID) {
-			return false
-		}
-	}
-	return true
+	return t.Root.Origin == commit.OriginOTLP
 }

@@ -596,3 +596,22 @@ func TestFeedOpenTraceIsNotReassembledUntilItChanges(t *testing.T) {
 	assert.Equal(t, 1, fx.sink.SpanCount())
 	assert.Empty(t, f.pending)
 }
+
+// TestFeedOriginIsExplicit: whether a trace came in over OTLP is the origin
+// spancommit records, not the shape of its ids. An SDK trace whose ids
+// look like OTLP ids (32 and 16 hex digits) still goes out.
+func TestFeedOriginIsExplicit(t *testing.T) {
+	fx := newFixture(t)
+	f := fx.feed(nil)
+	fx.push(`trace{id=0123456789abcdef0123456789abcdef,action=create,data={"name":"hex-ids","startTimestamp":"2026-11-22T08:00:00.000Z"}}
+trace{id=0123456789abcdef0123456789abcdef,action=add-generation,data={"id":"0123456789abcdef","model":"gpt-4o","provider":"openai","startTimestamp":"2026-11-22T08:00:00.100Z"}}
+generation{id=0123456789abcdef,action=end,data={"endTimestamp":"2026-11-22T08:00:00.900Z"}}
+trace{id=0123456789abcdef0123456789abcdef,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}`)
+	fx.step(f)
+	fx.clock = fx.clock.Add(time.Hour)
+	fx.step(f)
+	spans := spansByName(t, fx.sink.AllTraces())
+	assert.Contains(t, spans, "hex-ids", "an SDK trace is emitted whatever its ids look like")
+	assert.Contains(t, spans, "chat gpt-4o")
+	assert.Empty(t, f.pending)
+}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
@@ -85,15 +84,19 @@ func subKeys(n *tree.Node) []string {
 	return out
 }
 
-func markerKey(receiverID, traceID string) string {
-	return "_feed/" + receiverID + "/trace/" + url.PathEscape(traceID)
+// The markers and the checkpoint live in the store's BlobFeed namespace.
+func markerKey(receiverID string, ref commit.NodeRef) store.BlobKey {
+	return store.FeedMarkerKey(receiverID, ref)
 }
 
-func checkpointKey(receiverID string) string { return "_feed/" + receiverID + "/checkpoint" }
+func checkpointKey(receiverID string) store.BlobKey {
+	return store.FeedCheckpointKey(checkpointRepo, receiverID)
+}
 
 // loadMarker returns the trace's marker, or nil when it was never emitted.
 func loadMarker(ctx context.Context, b store.Backend, receiverID string, ref commit.NodeRef) (*marker, error) {
-	blob, err := b.GetBlob(ctx, ref.Repo, markerKey(receiverID, ref.ID))
+	k := markerKey(receiverID, ref)
+	blob, err := b.GetBlob(ctx, k.Repo, k.Name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -117,7 +120,8 @@ func saveMarker(ctx context.Context, b store.Backend, receiverID string, ref com
 	if err != nil {
 		return fmt.Errorf("encode emission marker: %w", err)
 	}
-	if err := b.PutBlob(ctx, ref.Repo, markerKey(receiverID, ref.ID), store.Blob{ContentType: markerContentType, Data: raw}); err != nil {
+	k := markerKey(receiverID, ref)
+	if err := b.PutBlob(ctx, k.Repo, k.Name, store.Blob{ContentType: markerContentType, Data: raw}); err != nil {
 		return fmt.Errorf("write emission marker of trace %s/%s: %w", ref.Repo, ref.ID, err)
 	}
 	return nil
@@ -125,7 +129,8 @@ func saveMarker(ctx context.Context, b store.Backend, receiverID string, ref com
 
 // loadCheckpoint returns the saved checkpoint time and whether one exists.
 func loadCheckpoint(ctx context.Context, b store.Backend, receiverID string) (time.Time, bool, error) {
-	blob, err := b.GetBlob(ctx, checkpointRepo, checkpointKey(receiverID))
+	k := checkpointKey(receiverID)
+	blob, err := b.GetBlob(ctx, k.Repo, k.Name)
 	if errors.Is(err, store.ErrNotFound) {
 		return time.Time{}, false, nil
 	}
@@ -140,7 +145,8 @@ func loadCheckpoint(ctx context.Context, b store.Backend, receiverID string) (ti
 }
 
 func saveCheckpoint(ctx context.Context, b store.Backend, receiverID string, t time.Time) error {
-	err := b.PutBlob(ctx, checkpointRepo, checkpointKey(receiverID), store.Blob{ContentType: "text/plain", Data: []byte(t.UTC().Format(time.RFC3339Nano))})
+	k := checkpointKey(receiverID)
+	err := b.PutBlob(ctx, k.Repo, k.Name, store.Blob{ContentType: "text/plain", Data: []byte(t.UTC().Format(time.RFC3339Nano))})
 	if err != nil {
 		return fmt.Errorf("write feed checkpoint %s: %w", t, err)
 	}

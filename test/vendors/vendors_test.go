@@ -197,7 +197,7 @@ func (h *harness) postOTLP(t *testing.T, td ptrace.Traces) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
 
-func nrByName(spans []ptrace.Span) map[string][]ptrace.Span {
+func byName(spans []ptrace.Span) map[string][]ptrace.Span {
 	out := map[string][]ptrace.Span{}
 	for _, s := range spans {
 		out[s.Name()] = append(out[s.Name()], s)
@@ -264,7 +264,7 @@ func TestSDKAndOTLPReachDatadogAndNewRelic(t *testing.T) {
 			}
 		}
 		return got >= len(sdkNames)+len(otlpNames)
-	}, 60*time.Second, 100*time.Millisecond, "New Relic got %v", names(nrByName(h.nr.Spans())))
+	}, 60*time.Second, 100*time.Millisecond, "New Relic got %v", names(byName(h.nr.Spans())))
 
 	// Let the feed run a few more quiet periods: nothing may be sent twice.
 	time.Sleep(2 * time.Second)
@@ -277,7 +277,7 @@ func TestSDKAndOTLPReachDatadogAndNewRelic(t *testing.T) {
 			otlp = append(otlp, s)
 		}
 	}
-	sdkBy, otlpBy := nrByName(sdk), nrByName(otlp)
+	sdkBy, otlpBy := byName(sdk), byName(otlp)
 	assert.ElementsMatch(t, sdkNames, names(sdkBy))
 	assert.ElementsMatch(t, otlpNames, names(otlpBy))
 	for n, ss := range sdkBy {
@@ -315,8 +315,8 @@ func TestSDKAndOTLPReachDatadogAndNewRelic(t *testing.T) {
 	// key and the LLM Observability source (the fake refuses anything else),
 	// with the gen_ai.* attributes LLM Observability reads.
 	require.Eventually(t, func() bool {
-		return hasAll(nrByName(h.dd.Spans()), sdkNames, otlpNames)
-	}, 60*time.Second, 100*time.Millisecond, "Datadog got %v", names(nrByName(h.dd.Spans())))
+		return hasAll(byName(h.dd.Spans()), sdkNames, otlpNames)
+	}, 60*time.Second, 100*time.Millisecond, "Datadog got %v", names(byName(h.dd.Spans())))
 	sdkTID := mustTraceID(t, sdkTraceHex)
 	var ddSDKSpans, ddOTLPSpans []ptrace.Span
 	for _, s := range h.dd.Spans() {
@@ -327,7 +327,7 @@ func TestSDKAndOTLPReachDatadogAndNewRelic(t *testing.T) {
 			ddOTLPSpans = append(ddOTLPSpans, s)
 		}
 	}
-	ddSDK, ddOTLP := nrByName(ddSDKSpans), nrByName(ddOTLPSpans)
+	ddSDK, ddOTLP := byName(ddSDKSpans), byName(ddOTLPSpans)
 	assert.ElementsMatch(t, sdkNames, names(ddSDK))
 	assert.ElementsMatch(t, otlpNames, names(ddOTLP))
 	for n, ss := range ddOTLP {
@@ -389,7 +389,7 @@ func TestSDKAndOTLPReachDatadogAndNewRelic(t *testing.T) {
 	assert.Equal(t, "spot on", comment.AsString())
 	var dUpd ptrace.Span
 	require.Eventually(t, func() bool {
-		if s := nrByName(h.dd.Spans())["update turn-1"]; len(s) > 0 {
+		if s := byName(h.dd.Spans())["update turn-1"]; len(s) > 0 {
 			dUpd = s[0]
 			return true
 		}

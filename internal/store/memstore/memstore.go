@@ -289,6 +289,9 @@ func MatchTrace(r *store.TraceSummary, q *store.TraceQuery) bool {
 	if q.MinCost > 0 && !(r.Cost >= q.MinCost) {
 		return false
 	}
+	if !q.MatchEval(store.FindVerdict(r.Evaluations, q.Eval)) {
+		return false
+	}
 	if !q.InactiveBefore.IsZero() && !r.LastActivity.Before(q.InactiveBefore) {
 		return false
 	}
@@ -335,7 +338,7 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 	}
 	for _, r := range rows {
 		r = cloneTrace(r)
-		r.Generations = nil // stored beside the row, not part of it
+		r.Generations, r.EvalRows = nil, nil // stored beside the row, not part of it
 		page.Traces = append(page.Traces, r)
 	}
 	return page, nil
@@ -467,8 +470,9 @@ func (s *Store) SetIndexCheckpoint(ctx context.Context, pos uint64) error {
 	return nil
 }
 
-// Delete removes nodes, their edges in both directions and the summary rows
-// of traces and sessions among them.
+// Delete removes nodes, their edges in both directions, the blobs they own
+// (store.OwnedBy, with linked large logs) and the summary rows of traces and
+// sessions among them.
 func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -494,6 +498,14 @@ func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
 			}
 		}
 		delete(s.parents, r)
+		for k := range s.blobs {
+			if store.OwnedBy(r, k.Repo, k.ID) {
+				if ll, ok := store.LinkedLargeLog(r, k.ID); ok {
+					delete(s.blobs, summaryKey{Repo: ll.Repo, ID: ll.Name})
+				}
+				delete(s.blobs, k)
+			}
+		}
 		switch r.Kind {
 		case commit.EntityTrace:
 			delete(s.traces, summaryKey{Repo: r.Repo, ID: r.ID})
@@ -534,6 +546,8 @@ func cloneTrace(r store.TraceSummary) store.TraceSummary {
 	}
 	r.Models = slices.Clone(r.Models)
 	r.Generations = slices.Clone(r.Generations)
+	r.EvalRows = slices.Clone(r.EvalRows)
+	r.Evaluations = slices.Clone(r.Evaluations)
 	return r
 }
 

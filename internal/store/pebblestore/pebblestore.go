@@ -550,8 +550,9 @@ func (s *Store) DeleteBlob(ctx context.Context, repo, key string) error {
 	return nil
 }
 
-// Delete removes nodes with their commits, edges in both directions and,
-// for traces and sessions, their summary rows and index entries.
+// Delete removes nodes with their commits, edges in both directions, the
+// blobs they own (store.OwnedBy, with linked large logs) and, for traces
+// and sessions, their summary rows and index entries.
 func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
 	if err := s.acquire(); err != nil {
 		return err
@@ -586,6 +587,9 @@ func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
 			_ = b.Delete(parentKey(ref, p), nil)
 			_ = b.Delete(childKey(p, ref), nil)
 		}
+		if err := s.deleteOwnedBlobs(ctx, b, ref); err != nil {
+			return err
+		}
 		switch ref.Kind {
 		case commit.EntityTrace:
 			if err := s.deleteTraceRow(b, deltas, ref.Repo, ref.ID); err != nil {
@@ -602,6 +606,36 @@ func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
 	}
 	if err := b.Commit(s.wo); err != nil {
 		return fmt.Errorf("pebblestore: delete: %w", err)
+	}
+	return nil
+}
+
+// deleteOwnedBlobs adds to b the deletion of every blob ref owns: one range
+// scan of store.OwnedRange, filtered by store.OwnedBy.
+func (s *Store) deleteOwnedBlobs(ctx context.Context, b *pebble.Batch, ref commit.NodeRef) error {
+	lo, hi := store.OwnedRange(ref)
+	base := blobKey(ref.Repo, "")
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: blobKey(ref.Repo, lo), UpperBound: blobKey(ref.Repo, hi)})
+	if err != nil {
+		return fmt.Errorf("pebblestore: delete blobs: %w", err)
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		name := string(it.Key()[len(base):])
+		if !store.OwnedBy(ref, ref.Repo, name) {
+			continue
+		}
+		if ll, ok := store.LinkedLargeLog(ref, name); ok {
+			if err := b.Delete(blobKey(ll.Repo, ll.Name), nil); err != nil {
+				return err
+			}
+		}
+		if err := b.Delete(it.Key(), nil); err != nil {
+			return err
+		}
+	}
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("pebblestore: delete blobs: %w", err)
 	}
 	return nil
 }

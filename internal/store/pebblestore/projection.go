@@ -22,6 +22,9 @@ import (
 //	uvarint n, n × (string key, string value)  tags
 //	cost (float64 bits, 8 bytes big endian)    absent in entries written
 //	                                           before cost search: read as 0
+//	uvarint n, n × (string evaluator,          evaluation verdicts; absent
+//	  uvarint failures, byte has-min,          in entries written before
+//	  min score float64 bits)                  them: read as none
 
 var errCorruptProjection = errors.New("pebblestore: corrupt index entry")
 
@@ -62,6 +65,19 @@ func encodeProjection(pk []byte, r *store.TraceSummary) []byte {
 		b = appendLenString(b, v)
 	}
 	b = binary.BigEndian.AppendUint64(b, math.Float64bits(r.Cost))
+	b = binary.AppendUvarint(b, uint64(len(r.Evaluations)))
+	for i := range r.Evaluations {
+		v := &r.Evaluations[i]
+		b = appendLenString(b, v.Evaluator)
+		b = binary.AppendUvarint(b, uint64(v.Failures))
+		var min float64
+		if v.MinScore != nil {
+			b, min = append(b, 1), *v.MinScore
+		} else {
+			b = append(b, 0)
+		}
+		b = binary.BigEndian.AppendUint64(b, math.Float64bits(min))
+	}
 	return b
 }
 
@@ -76,6 +92,8 @@ type projection struct {
 	name            []byte
 	models          [][]byte
 	tagKeys, tagVal [][]byte
+	// evals is the undecoded verdict list (only an eval filter reads it).
+	evals []byte
 }
 
 type projReader struct {
@@ -144,9 +162,38 @@ func decodeProjection(v []byte, p *projection) error {
 	if r.err {
 		return errCorruptProjection
 	}
-	p.cost = 0
+	p.cost, p.evals = 0, nil
 	if len(r.b) >= 8 {
 		p.cost = math.Float64frombits(binary.BigEndian.Uint64(r.b[:8]))
+		p.evals = r.b[8:]
+	}
+	return nil
+}
+
+// verdict finds evaluator's verdict in the projection (nil when absent or
+// the list is corrupt; Failures and MinScore are all MatchEval reads).
+func (p *projection) verdict(evaluator string) *store.EvalVerdict {
+	r := projReader{b: p.evals}
+	if len(r.b) == 0 {
+		return nil
+	}
+	for n := r.uvarint(); n > 0 && !r.err; n-- {
+		name := r.str()
+		failures := r.uvarint()
+		has := r.bytes(1)
+		min := r.bytes(8)
+		if r.err {
+			return nil
+		}
+		if string(name) != evaluator {
+			continue
+		}
+		v := &store.EvalVerdict{Evaluator: evaluator, Failures: int(failures)}
+		if has[0] == 1 {
+			m := math.Float64frombits(binary.BigEndian.Uint64(min))
+			v.MinScore = &m
+		}
+		return v
 	}
 	return nil
 }
@@ -199,6 +246,9 @@ func (p *projection) match(q *store.TraceQuery) bool {
 		return false
 	}
 	if q.MinCost > 0 && !(p.cost >= q.MinCost) {
+		return false
+	}
+	if q.Eval != "" && !q.MatchEval(p.verdict(q.Eval)) {
 		return false
 	}
 	if !q.InactiveBefore.IsZero() && p.last >= q.InactiveBefore.UnixNano() {

@@ -132,7 +132,7 @@ type statements struct {
 	insertCommits, insertEdges, appendChangeLog                   string
 	selectCommits, selectChildren, selectParents                  string
 	changedSince, getCheckpoint, setCheckpoint, pruneChangeLog    string
-	putBlob, getBlob                                              string
+	putBlob, getBlob, ownedBlobs, deleteBlobs                     string
 	deleteCommits, deleteEdges, deleteTraceSums, deleteSessionSum string
 	putTraceSummary, putSessionSummary                            string
 	lockTraceSummaries, insertTraceSummary, updateTraceSummary    string
@@ -183,7 +183,14 @@ func buildStatements(q string) statements {
 		pruneChangeLog: `DELETE FROM ` + q + `.change_log WHERE seq <= $1`,
 		putBlob: `INSERT INTO ` + q + `.blobs (repo, key, content_type, data) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (repo, key) DO UPDATE SET content_type = excluded.content_type, data = excluded.data`,
-		getBlob:       `SELECT content_type, data FROM ` + q + `.blobs WHERE repo = $1 AND key = $2`,
+		getBlob: `SELECT content_type, data FROM ` + q + `.blobs WHERE repo = $1 AND key = $2`,
+		// Blobs in the owned ranges (store.OwnedRange) of the nodes given
+		// as (repo, lower, upper) arrays; the caller keeps those
+		// store.OwnedBy accepts.
+		ownedBlobs: `SELECT b.repo, b.key, u.lo FROM ` + q + `.blobs b
+			JOIN unnest($1::bytea[], $2::bytea[], $3::bytea[]) AS u(r, lo, hi)
+			ON b.repo = u.r AND b.key >= u.lo AND b.key < u.hi`,
+		deleteBlobs:   `DELETE FROM ` + q + `.blobs WHERE (repo, key) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))`,
 		deleteCommits: `DELETE FROM ` + q + `.commits WHERE (repo, kind, entity_id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[]))`,
 		deleteEdges: `DELETE FROM ` + q + `.edges
 			WHERE (parent_repo, parent_kind, parent_id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[]))
@@ -207,12 +214,13 @@ func buildStatements(q string) statements {
 			WHERE (repo, trace_id) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))
 			ORDER BY repo, trace_id FOR UPDATE`,
 		insertTraceSummary: `INSERT INTO ` + q + `.trace_summaries
-				(repo, trace_id, revision, start_ns, last_activity_ns, duration_ms, name, session_id, is_error, tags, models, doc, cost, stats)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::text[], $12, $13, $14)
+				(repo, trace_id, revision, start_ns, last_activity_ns, duration_ms, name, session_id, is_error, tags, models, doc, cost, stats, evals)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::text[], $12, $13, $14, $15::jsonb)
 			ON CONFLICT (repo, trace_id) DO NOTHING RETURNING revision`,
 		updateTraceSummary: `UPDATE ` + q + `.trace_summaries SET
 				revision = $3, start_ns = $4, last_activity_ns = $5, duration_ms = $6, name = $7, session_id = $8,
-				is_error = $9, tags = $10::jsonb, models = $11::text[], doc = $12, cost = $13, stats = $14
+				is_error = $9, tags = $10::jsonb, models = $11::text[], doc = $12, cost = $13, stats = $14,
+				evals = $15::jsonb
 			WHERE repo = $1 AND trace_id = $2 AND revision < $3`,
 		insertRollups: `INSERT INTO ` + q + `.stats_rollups (repo, dim, hour, key, agg)
 			SELECT r, d, h, k, '\x'::bytea FROM unnest($1::bytea[], $2::bytea[], $3::int8[], $4::bytea[]) AS u(r, d, h, k)
@@ -684,6 +692,8 @@ func (s *Store) GetBlob(ctx context.Context, repo, key string) (store.Blob, erro
 // Delete removes the nodes' commits, the edges into and out of them and
 // the summary rows of traces and sessions among them, in one transaction.
 func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
+	// Also removes the blobs the nodes own (store.OwnedBy), with the large
+	// logs they link to, in the same transaction.
 	if len(refs) == 0 {
 		return nil
 	}
@@ -719,7 +729,14 @@ func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
 				return err
 			}
 		}
+		blobRepo, blobKey, err := s.ownedBlobs(ctx, tx, refs)
+		if err != nil {
+			return err
+		}
 		batch := &pgx.Batch{}
+		if len(blobKey) > 0 {
+			batch.Queue(s.sql.deleteBlobs, blobRepo, blobKey)
+		}
 		batch.Queue(s.sql.deleteCommits, ra.repo, ra.kind, ra.id)
 		batch.Queue(s.sql.deleteEdges, ra.repo, ra.kind, ra.id)
 		if len(lockedID) > 0 {
@@ -733,4 +750,39 @@ func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
 		}
 		return s.applyRollups(ctx, tx, deltas)
 	})
+}
+
+// ownedBlobs returns the (repo, key) of every blob refs own, linked large
+// logs included.
+func (s *Store) ownedBlobs(ctx context.Context, tx pgx.Tx, refs []commit.NodeRef) (repos, keys [][]byte, err error) {
+	byPrefix := make(map[string]commit.NodeRef, len(refs))
+	var rr, lo, hi [][]byte
+	for _, r := range refs {
+		l, h := store.OwnedRange(r)
+		byPrefix[r.Repo+"\x00"+l] = r
+		rr, lo, hi = append(rr, b(r.Repo)), append(lo, b(l)), append(hi, b(h))
+	}
+	rows, err := tx.Query(ctx, s.sql.ownedBlobs, rr, lo, hi)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pgstore: find owned blobs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var repo, key, prefix []byte
+		if err := rows.Scan(&repo, &key, &prefix); err != nil {
+			return nil, nil, fmt.Errorf("pgstore: scan owned blob: %w", err)
+		}
+		ref := byPrefix[string(repo)+"\x00"+string(prefix)]
+		if !store.OwnedBy(ref, string(repo), string(key)) {
+			continue
+		}
+		repos, keys = append(repos, repo), append(keys, key)
+		if ll, ok := store.LinkedLargeLog(ref, string(key)); ok {
+			repos, keys = append(repos, b(ll.Repo)), append(keys, b(ll.Name))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("pgstore: find owned blobs: %w", err)
+	}
+	return repos, keys, nil
 }

@@ -143,6 +143,15 @@ var migrations = []migration{{
 			PRIMARY KEY (repo, dim, hour, key)
 		)`,
 	},
+}, {
+	// Version 4: evaluation search (eval, eval_score_lt). evals maps each
+	// evaluator to its verdict on the trace, {"f": failures, "min": lowest
+	// score}; rows written before read as never evaluated until the
+	// indexer rewrites them.
+	version: 4,
+	stmts: []string{
+		`ALTER TABLE {{s}}.trace_summaries ADD COLUMN IF NOT EXISTS evals jsonb NOT NULL DEFAULT '{}'`,
+	},
 }}
 
 // SchemaVersion is the newest schema version this build knows.

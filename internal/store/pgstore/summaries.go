@@ -47,7 +47,7 @@ func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary
 		}
 		args = append(args, []any{b(r.Repo), b(r.TraceID), r.Revision, nanos(r.Start), nanos(r.LastActivity),
 			r.DurationMs, b(r.Name), b(r.SessionID), r.Error, filterTags(r.Tags), filterModels(r.Models), doc,
-			store.SortableCost(r.Cost), store.EncodeStatsRecord(r)})
+			store.SortableCost(r.Cost), store.EncodeStatsRecord(r), filterEvals(r.Evaluations)})
 		repos[i], ids[i] = b(r.Repo), b(r.TraceID)
 	}
 	return s.inTx(ctx, "put_trace_summaries", func(ctx context.Context, tx pgx.Tx) error {
@@ -162,6 +162,21 @@ func filterModels(models []string) []string {
 	return out
 }
 
+// evalFilter is a verdict in the evals filter column, keyed by the
+// evaluator (filterText'ed like a tag key).
+type evalFilter struct {
+	Failures int      `json:"f"`
+	MinScore *float64 `json:"min,omitempty"`
+}
+
+func filterEvals(vs []store.EvalVerdict) map[string]evalFilter {
+	out := make(map[string]evalFilter, len(vs))
+	for _, v := range vs {
+		out[filterText(v.Evaluator)] = evalFilter{Failures: v.Failures, MinScore: v.MinScore}
+	}
+	return out
+}
+
 func filterText(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
@@ -222,6 +237,12 @@ func (w *where) traceFilters(q *store.TraceQuery) {
 	}
 	if q.MinCost > 0 {
 		w.add("cost >= ?", q.MinCost)
+	}
+	// The eval filter (store.TraceQuery.MatchEval) on the evals column.
+	if q.Eval != "" && q.EvalScoreBelow != nil {
+		w.add("(evals->?->>'min')::float8 < ?", filterText(q.Eval), *q.EvalScoreBelow)
+	} else if q.Eval != "" {
+		w.add("(evals->?->>'f')::int8 > 0", filterText(q.Eval))
 	}
 	if !q.InactiveBefore.IsZero() {
 		w.add("last_activity_ns < ?", nanos(q.InactiveBefore))

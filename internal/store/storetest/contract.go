@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"testing"
@@ -178,5 +179,52 @@ func testSessionUpsert(t *testing.T, b store.Backend) {
 	put(row(10, "v10"), row(11, "v11"))
 	if got := get(); got != "v11" {
 		t.Errorf("batch of revisions 10 and 11: got %q, want v11", got)
+	}
+}
+
+// testDeleteOwnedBlobs: Delete of nodes removes the blobs they own — their
+// attachments and the large logs linked to them (store.OwnedBy) — and no
+// other blob: not another node's, not one of a node whose id extends the
+// deleted one's, not a pending marker, feed marker or storage key.
+func testDeleteOwnedBlobs(t *testing.T, b store.Backend) {
+	ctx := context.Background()
+	tr, sp := nref("trace", "t1"), nref("span", "s1")
+	other, nested := nref("trace", "t2"), nref("span", "s1/x")
+	ll := store.LargeLogKey(repo, "u1")
+	link, ok := store.LargeLogLink(sp, ll)
+	if !ok {
+		t.Fatal("LargeLogLink refused a large-log key")
+	}
+	otherLL := store.LargeLogKey(repo, "u2")
+	gone := []store.BlobKey{
+		store.AttachmentKey(tr, "original", "a1"),
+		store.AttachmentKey(sp, "original", "a2"),
+		ll, link,
+	}
+	kept := []store.BlobKey{
+		store.AttachmentKey(other, "original", "a3"),
+		store.AttachmentKey(nested, "original", "a4"),
+		otherLL,
+		store.PendingKey(otherLL),
+		store.FeedMarkerKey("tracetree_feed", tr),
+		store.ClientKey(repo + "/some-component/state"),
+	}
+	for _, k := range append(append([]store.BlobKey(nil), gone...), kept...) {
+		if err := b.PutBlob(ctx, k.Repo, k.Name, store.Blob{ContentType: "text/plain", Data: []byte(k.Name)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Delete(ctx, []commit.NodeRef{tr, sp}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range gone {
+		if _, err := b.GetBlob(ctx, k.Repo, k.Name); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s blob %q survived Delete of its owner: %v", k.NS, k.Name, err)
+		}
+	}
+	for _, k := range kept {
+		if got, err := b.GetBlob(ctx, k.Repo, k.Name); err != nil || string(got.Data) != k.Name {
+			t.Errorf("%s blob %q was not owned by the deleted nodes but is gone: %v", k.NS, k.Name, err)
+		}
 	}
 }

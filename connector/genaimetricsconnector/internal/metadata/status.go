@@ -21,4 +21,7 @@ var (
 const (
 	// TracesToMetricsStability is the stability of the traces → metrics route.
 	TracesToMetricsStability = component.StabilityLevelAlpha
+	// LogsToMetricsStability is the stability of the logs → metrics route
+	// (evaluation verdicts among commits).
+	LogsToMetricsStability = component.StabilityLevelAlpha
 )

@@ -29,7 +29,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings) (*TelemetryBuilde
 	var tb TelemetryBuilder
 	var err, errs error
 	tb.GenaiMetricsSpans, err = meter.Int64Counter("otelcol_genai_metrics_spans",
-		metric.WithDescription("Spans read, by outcome (model_call, tool_call, aggregate, ancestor, update, other)."),
+		metric.WithDescription("Spans read, by outcome (model_call, tool_call, aggregate, ancestor, paired, update, other)."),
 		metric.WithUnit("{span}"))
 	errs = errors.Join(errs, err)
 	tb.GenaiMetricsSeries, err = meter.Int64UpDownCounter("otelcol_genai_metrics_series",

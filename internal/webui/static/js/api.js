@@ -85,6 +85,7 @@ export const api = {
   sessions: (q, signal) => getJSON('/api/v1/sessions', q, signal),
   session: (id, signal) => getJSON(`/api/v1/sessions/${encodeURIComponent(id)}`, {}, signal),
   stats: (q, signal) => getJSON('/api/v1/stats', q, signal),
+  alerts: (q, signal) => getJSON('/api/v1/alerts', q, signal),
   entity: (kind, id, signal) => getJSON(`/api/v1/entities/${encodeURIComponent(kind)}/${encodeURIComponent(id)}`, {}, signal),
 };
 

@@ -8,6 +8,7 @@ import * as listView from './list.js';
 import * as traceView from './trace.js';
 import * as sessionsView from './sessions.js';
 import * as dashboardView from './dashboard.js';
+import * as alertsView from './alerts.js';
 
 const routes = [
   { re: /^\/$/, nav: 'traces', view: (m, q) => (c, ctx) => listView.mount(c, ctx, q) },
@@ -15,6 +16,7 @@ const routes = [
   { re: /^\/sessions$/, nav: 'sessions', view: (m, q) => (c, ctx) => sessionsView.mountList(c, ctx, q) },
   { re: /^\/sessions\/(.+)$/, nav: 'sessions', view: (m, q) => (c, ctx) => sessionsView.mountSession(c, ctx, decodeURIComponent(m[1])) },
   { re: /^\/dashboard$/, nav: 'dashboard', view: (m, q) => (c, ctx) => dashboardView.mount(c, ctx, q) },
+  { re: /^\/alerts$/, nav: 'alerts', view: () => (c, ctx) => alertsView.mount(c, ctx) },
 ];
 
 let dispose = null;

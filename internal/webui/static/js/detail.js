@@ -296,11 +296,35 @@ function feedbackSection(fb) {
     el('li', null, el('span', { class: 'pill score' }, `score ${pretty(f.score)}`), ' ', f.comment || '', isEmpty(f.extra) ? null : mapTable(f.extra)))));
 }
 
+// Evaluations: the collector's verdicts (with "result": evaluator, score,
+// pass/fail, reason, the judge's model, tokens and cost, or why no verdict
+// was reached) first, then the SDK's evaluation requests.
 function evaluationsSection(evs) {
-  return section(`Evaluations (${evs.length})`, 'evaluations', el('ul', { class: 'plain' }, evs.map((e) =>
-    el('li', null, el('strong', null, (e.evaluators || []).join(', ') || '(evaluators)'), ' ',
-      el('span', { class: 'small muted' }, [e.with ? `with ${e.with}` : '', e.timestamp ? fmtTime(e.timestamp) : ''].filter(Boolean).join(' · ')),
-      isEmpty(e.variables) ? null : mapTable(e.variables)))));
+  const verdicts = evs.filter((e) => e.with === 'result');
+  const requests = evs.filter((e) => e.with !== 'result');
+  const verdictRow = (e) => {
+    const j = e.judge || {};
+    const judge = e.judge ? [j.model, (j.inputTokens || j.outputTokens) ? `${fmtInt(j.inputTokens || 0)} / ${fmtInt(j.outputTokens || 0)} tokens` : '',
+      j.cost !== undefined ? fmtCost(j.cost) : '', j.attempts > 1 ? `${j.attempts} attempts` : ''].filter(Boolean).join(' · ') : '';
+    const verdict = e.error ? el('span', { class: 'badge error' }, 'error')
+      : e.pass === undefined ? el('span', { class: 'badge' }, '–')
+        : el('span', { class: `badge ${e.pass ? 'pass' : 'error'}` }, e.pass ? 'pass' : 'fail');
+    return el('tr', { class: 'eval-verdict', dataset: { evaluator: e.evaluator || '' } },
+      el('td', null, el('strong', null, e.evaluator || '(evaluator)')),
+      el('td', { class: 'num' }, e.score !== undefined ? pretty(e.score) : '–'),
+      el('td', null, verdict),
+      el('td', null, e.error ? el('span', { class: 'error-text' }, e.error) : (e.reason || '')),
+      el('td', { class: 'small' }, judge),
+      el('td', { class: 'nowrap small muted' }, e.timestamp ? fmtTime(e.timestamp) : ''));
+  };
+  return section(`Evaluations (${evs.length})`, 'evaluations',
+    verdicts.length ? el('table', { class: 'kv eval-table' },
+      el('thead', null, el('tr', null, ['evaluator', 'score', 'verdict', 'reason', 'judge', 'time'].map((h) => el('th', { text: h })))),
+      el('tbody', null, verdicts.map(verdictRow))) : null,
+    requests.length ? el('ul', { class: 'plain' }, requests.map((e) =>
+      el('li', null, el('strong', null, (e.evaluators || []).join(', ') || '(evaluators)'), ' ',
+        el('span', { class: 'small muted' }, [e.with ? `with ${e.with}` : '', e.timestamp ? fmtTime(e.timestamp) : ''].filter(Boolean).join(' · ')),
+        isEmpty(e.variables) ? null : mapTable(e.variables)))) : null);
 }
 
 function errorsSection(n) {
@@ -336,6 +360,17 @@ function summarize(data) {
   return s && s.length > 80 ? `${s.slice(0, 77)}…` : s || '';
 }
 
+// linksSection lists the span's links (an agent hand-off to or from
+// another trace) as links to that trace, with the linked span selected.
+function linksSection(links) {
+  return section(`Links (${links.length})`, 'links', el('ul', { class: 'plain links-list' }, links.map((l) => {
+    const href = `/traces/${encodeURIComponent(l.traceId)}${l.spanId ? `?span=${encodeURIComponent(l.spanId)}` : ''}`;
+    return el('li', null,
+      el('a', { href, 'data-link': true, class: 'mono span-link' }, l.spanId ? `${l.traceId} / ${l.spanId}` : l.traceId),
+      isEmpty(l.attributes) ? null : mapTable(l.attributes));
+  })));
+}
+
 // ---- the pane ----
 
 export function renderDetail(n, { signal, traceStart = 0 } = {}) {
@@ -350,6 +385,8 @@ export function renderDetail(n, { signal, traceStart = 0 } = {}) {
     ['end', n.endTimestamp ? fmtTime(n.endTimestamp) : ''],
     ['duration', n.durationMs !== undefined ? fmtDuration(n.durationMs) : ''],
     ['session', n.sessionId ? el('a', { href: `/sessions/${encodeURIComponent(n.sessionId)}`, 'data-link': true }, n.sessionId) : ''],
+    ['span kind', n.spanKind || ''],
+    ['counted in', n.pairedWith ? el('span', { class: 'mono', title: 'the server half of a CLIENT/SERVER pair: the same call is counted on the caller' }, n.pairedWith) : ''],
     ['commits', n.commitCount],
     ['subtree', n.totals && n.children && n.children.length ? `${fmtInt(n.totals.totalTokens)} tokens · ${fmtCost(n.totals.cost)} · ${n.totals.errors} errors` : ''],
   ]));
@@ -369,6 +406,7 @@ export function renderDetail(n, { signal, traceStart = 0 } = {}) {
     if (n.output !== undefined && n.kind === 'generation') out.append(section('Output', 'output', jsonBlock(n.output)));
   }
 
+  if (!isEmpty(n.links)) out.append(linksSection(n.links));
   if (!isEmpty(n.attachments)) out.append(attachmentsSection(n.attachments, signal));
   if (!isEmpty(n.events)) out.append(eventsSection(n.events, traceStart));
   if (!isEmpty(n.feedback)) out.append(feedbackSection(n.feedback));

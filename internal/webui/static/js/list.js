@@ -12,6 +12,8 @@ const FILTERS = [
   { name: 'tag', label: 'Tags', placeholder: 'k:v, k2:v2' },
   { name: 'min_duration', label: 'Min duration', placeholder: '250ms, 2s' },
   { name: 'min_cost', label: 'Min cost ($)', placeholder: '0.01' },
+  { name: 'eval', label: 'Evaluation failed', placeholder: 'evaluator, e.g. pii' },
+  { name: 'eval_score_lt', label: 'Eval score <', placeholder: '0.5 (with evaluator)' },
   { name: 'from', label: 'From', type: 'datetime-local' },
   { name: 'to', label: 'To', type: 'datetime-local' },
 ];
@@ -65,7 +67,7 @@ export function mount(container, ctx, query) {
   const tbody = el('tbody');
   const table = el('table', { class: 'trace-table', id: 'trace-table' },
     el('thead', null, el('tr', null,
-      ['Start', 'Name', 'Trace id', 'Session', 'Duration', 'Tokens (in/out)', 'Cost', 'Models', 'Nodes', ''].map((h) => el('th', { text: h })))),
+      ['Start', 'Name', 'Trace id', 'Session', 'Duration', 'Tokens (in/out)', 'Cost', 'Models', 'Nodes', 'Evaluations', ''].map((h) => el('th', { text: h })))),
     tbody);
   const more = el('button', { type: 'button', id: 'load-more', class: 'load-more', hidden: true, onclick: () => load(false) }, 'Load more');
 
@@ -84,7 +86,8 @@ export function mount(container, ctx, query) {
     const tags = (state.filters.tag || '').split(',').map((s) => s.trim()).filter(Boolean);
     return {
       name: state.filters.name, session: state.filters.session, model: state.filters.model,
-      tag: tags, min_duration: state.filters.min_duration, min_cost: state.filters.min_cost, from: state.filters.from, to: state.filters.to,
+      tag: tags, min_duration: state.filters.min_duration, min_cost: state.filters.min_cost,
+      eval: state.filters.eval, eval_score_lt: state.filters.eval ? state.filters.eval_score_lt : '', from: state.filters.from, to: state.filters.to,
       status: state.filters.status, sort: state.filters.sort, limit: state.filters.limit,
     };
   }
@@ -112,6 +115,10 @@ export function mount(container, ctx, query) {
       el('td', { class: 'num trace-cost' }, fmtTotalCost(t.cost, t.unpricedGenerations)),
       el('td', { class: 'small' }, (t.models || []).join(', ')),
       el('td', { class: 'small' }, Object.entries(t.counts || {}).map(([k, v]) => `${v} ${k}`).join(', ')),
+      el('td', { class: 'small trace-evals' }, (t.evaluations || []).map((v) => el('span', {
+        class: `badge ${v.failures > 0 ? 'error' : 'pass'}`,
+        title: `${v.runs} verdict(s), ${v.failures} failed${v.minScore !== undefined ? `, lowest score ${v.minScore}` : ''}`,
+      }, v.failures > 0 ? `${v.evaluator} ✗${v.failures}` : `${v.evaluator} ✓`))),
       el('td', null, t.error ? el('span', { class: 'badge error' }, 'error') : ''));
     return tr;
   }

@@ -348,6 +348,12 @@ export function mount(container, ctx, traceId, query) {
       renderAxis();
       rebuild();
       if (state.search) runSearchQuiet();
+      if (!prev && !state.selected && query.get('span')) {
+        // A span link (?span=<id>, from another trace's links) names a
+        // node by id only: select the node with that id, whatever its kind.
+        const info = state.index.order.find((i) => i.node.id === query.get('span'));
+        if (info) state.selected = info.key;
+      }
       if (state.selected && state.index.nodes.has(state.selected)) {
         if (!prev) select(state.selected, { scroll: true }); else showDetailIfChanged(prev);
       } else if (!prev) {
