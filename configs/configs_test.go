@@ -8,12 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/otelcol"
+	"gopkg.in/yaml.v3"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/components"
 )
@@ -78,6 +80,47 @@ func TestConfigsReadEnvWithDefaults(t *testing.T) {
 			assert.True(t, envNames[m[1]], "%s uses undocumented variable %s", file, m[1])
 			assert.NotEmpty(t, m[2], "%s: ${env:%s} needs a default (${env:%s:-…})", file, m[1], m[1])
 		}
+	}
+}
+
+// TestOTLPLogsWhereverOTLPComesIn keeps GenAI log events from being lost: a
+// config that takes OTLP traces from an otlp or mxin receiver also takes
+// that receiver's logs, through genai_normalize (which turns span-linked
+// records into commits; without it the store would refuse them).
+func TestOTLPLogsWhereverOTLPComesIn(t *testing.T) {
+	type pipeline struct {
+		Receivers  []string `yaml:"receivers"`
+		Processors []string `yaml:"processors"`
+	}
+	for _, file := range configFiles(t) {
+		t.Run(file, func(t *testing.T) {
+			raw, err := os.ReadFile(file)
+			require.NoError(t, err)
+			var cfg struct {
+				Service struct {
+					Pipelines map[string]pipeline `yaml:"pipelines"`
+				} `yaml:"service"`
+			}
+			require.NoError(t, yaml.Unmarshal(raw, &cfg))
+			inTraces, inLogs := map[string]bool{}, map[string]bool{}
+			for name, p := range cfg.Service.Pipelines {
+				for _, r := range p.Receivers {
+					if r != "otlp" && r != "mxin" {
+						continue
+					}
+					switch {
+					case name == "traces" || strings.HasPrefix(name, "traces/"):
+						inTraces[r] = true
+					case name == "logs" || strings.HasPrefix(name, "logs/"):
+						assert.Contains(t, p.Processors, "genai_normalize", "%s: pipeline %s takes %s logs without genai_normalize", file, name, r)
+						inLogs[r] = true
+					}
+				}
+			}
+			for r := range inTraces {
+				assert.True(t, inLogs[r], "%s: %s receives traces but not logs (GenAI events would be refused)", file, r)
+			}
+		})
 	}
 }
 

@@ -258,6 +258,9 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o
 			continue
 		}
 		finishTree(p.node, &o)
+		if ref.Kind == commit.EntityTrace {
+			attachSpanEvents(p.node)
+		}
 		out[ref] = p.node
 	}
 	return out, stats, nil
@@ -326,6 +329,49 @@ func (lf *levelFolder) fold(start, end int, fn func(ar *arena, i int) map[commit
 func (lf *levelFolder) wait() []map[commit.NodeRef][]commit.Commit {
 	lf.wg.Wait()
 	return lf.out
+}
+
+// attachSpanEvents moves the trace's events that name a span (data.spanId:
+// OTLP log records linked to a span, pkg/spancommit.FromLogEvents) onto the
+// node of that span id, whatever its kind; an event whose span is not in
+// the tree (not arrived yet, or lost) stays on the trace. The log record
+// knows only the trace and span ids, not the kind of node the span became,
+// so the trace holds the commit and the assembled tree places it.
+func attachSpanEvents(root *TreeNode) {
+	if len(root.Events) == 0 {
+		return
+	}
+	var byID map[string]*TreeNode
+	moved := map[*TreeNode]bool{}
+	keep := root.Events[:0:0]
+	for _, ev := range root.Events {
+		sid := str(ev.Extra["spanId"])
+		if sid == "" {
+			keep = append(keep, ev)
+			continue
+		}
+		if byID == nil {
+			byID = map[string]*TreeNode{}
+			for _, c := range root.Children {
+				Walk(c, func(n *TreeNode) {
+					if _, seen := byID[n.ID]; !seen {
+						byID[n.ID] = n // the first in tree order
+					}
+				})
+			}
+		}
+		n := byID[sid]
+		if n == nil {
+			keep = append(keep, ev)
+			continue
+		}
+		n.Events = append(n.Events, ev)
+		moved[n] = true
+	}
+	root.Events = keep
+	for n := range moved {
+		sortEvents(n.Events)
+	}
 }
 
 // sortChildren orders children by (start time, kind, id); children without

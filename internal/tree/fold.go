@@ -188,6 +188,7 @@ type folder struct {
 	evals    map[string]*Evaluation
 	attach   map[string]*Attachment
 	errs     map[string]*ErrorRecord
+	genai    map[string]*genaiEvent
 	// children collects own child-creating commits by child when collect
 	// is set (assembly); made on first use, as leaves have none.
 	collect  bool
@@ -276,12 +277,7 @@ func (f *folder) finish() {
 	for _, e := range f.events {
 		n.Events = append(n.Events, *e)
 	}
-	slices.SortFunc(n.Events, func(a, b Event) int {
-		if c := a.ts.Compare(b.ts); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	sortEvents(n.Events)
 	for _, fb := range f.feedback {
 		n.Feedback = append(n.Feedback, *fb)
 	}
@@ -304,4 +300,15 @@ func (f *folder) finish() {
 		n.Attachments = append(n.Attachments, *a)
 	}
 	slices.SortFunc(n.Attachments, func(a, b Attachment) int { return strings.Compare(a.ID, b.ID) })
+	f.combineGenAI()
+}
+
+// sortEvents orders events by (timestamp, id).
+func sortEvents(evs []Event) {
+	slices.SortFunc(evs, func(a, b Event) int {
+		if c := a.ts.Compare(b.ts); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 }

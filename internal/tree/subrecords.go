@@ -58,6 +58,10 @@ func (f *folder) event(obj object, c *commit.Commit) {
 			ev.Extra[k] = clone(v)
 		}
 	}
+	if g := obj.Get("genai"); f.isGenAIEvent(g) {
+		f.genaiEvent(&ev, g)
+		return
+	}
 	if f.events == nil {
 		f.events = map[string]*Event{}
 	}

@@ -2,7 +2,9 @@
 // it classifies GenAI spans of every convention (OTel GenAI, OpenInference,
 // Vercel AI SDK, OpenLLMetry, Maxim extras) and writes one canonical set of
 // `maxim.*` attributes, so downstream (the tracetree exporter's FromTraces)
-// sees one model whatever instrumentation produced the span.
+// sees one model whatever instrumentation produced the span. On the logs
+// signal it turns span-linked OTLP log records (GenAI events) into commits
+// on the nodes of their spans.
 package genainormalizeprocessor
 
 import (
@@ -23,6 +25,7 @@ func NewFactory() processor.Factory {
 		metadata.Type,
 		createDefaultConfig,
 		processor.WithTraces(createTraces, metadata.TracesStability),
+		processor.WithLogs(createLogs, metadata.LogsStability),
 	)
 }
 
@@ -42,5 +45,14 @@ func createTraces(ctx context.Context, set processor.Settings, cfg component.Con
 		return nil, fmt.Errorf("genai_normalize: %w", err)
 	}
 	return processorhelper.NewTraces(ctx, set, cfg, next, p.processTraces,
+		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}))
+}
+
+func createLogs(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
+	p, err := newNormalizer(set, cfg.(*Config))
+	if err != nil {
+		return nil, fmt.Errorf("genai_normalize: %w", err)
+	}
+	return processorhelper.NewLogs(ctx, set, cfg, next, p.processLogs,
 		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}))
 }

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/repoaccess"
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 	"github.com/otelcol-genai/otelcol-genai/processor/genainormalizeprocessor/internal/metadata"
 	"github.com/otelcol-genai/otelcol-genai/processor/genainormalizeprocessor/internal/normalize"
 )
@@ -22,6 +23,8 @@ type normalizer struct {
 	logger *zap.Logger
 	tel    *metadata.TelemetryBuilder
 	kinds  map[string]metric.MeasurementOption
+	// versioner stamps the commits of log records that carry no time.
+	versioner *commit.Versioner
 }
 
 func newNormalizer(set processor.Settings, cfg *Config) (*normalizer, error) {
@@ -29,7 +32,7 @@ func newNormalizer(set processor.Settings, cfg *Config) (*normalizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating telemetry: %w", err)
 	}
-	n := &normalizer{cfg: cfg, logger: set.Logger, tel: tel, kinds: map[string]metric.MeasurementOption{}}
+	n := &normalizer{cfg: cfg, logger: set.Logger, tel: tel, kinds: map[string]metric.MeasurementOption{}, versioner: commit.NewVersioner()}
 	// Pre-built attribute sets: the per-span counter add must not allocate.
 	for _, k := range []string{"generation", "tool_call", "retrieval", "span", "session_end"} {
 		n.kinds[k] = metric.WithAttributeSet(attribute.NewSet(attribute.String("kind", k)))

@@ -2,12 +2,14 @@ package mxinreceiver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"mime"
 	"net/http"
 	"strconv"
 	"unicode/utf8"
 
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
 	"github.com/otelcol-genai/otelcol-genai/extension/maximauthextension"
@@ -19,6 +21,35 @@ import (
 // x-maxim-repo-id header; a request without it is refused the way Maxim
 // refuses it (403).
 func (r *mxinReceiver) handleOTel(w http.ResponseWriter, req *http.Request) {
+	r.handleOTLP(w, req, otlpTraces{r})
+}
+
+// handleOTelLogs serves POST /v1/logs (and /v1/otel/v1/logs) beside
+// /v1/otel: OTLP/HTTP logs, the GenAI events of instrumentations that send
+// message content as log records. They leave on the logs signal as they
+// came; the genai_normalize processor in the logs pipeline turns them into
+// commits (configs/*.yaml put it there).
+func (r *mxinReceiver) handleOTelLogs(w http.ResponseWriter, req *http.Request) {
+	r.handleOTLP(w, req, otlpLogs{r})
+}
+
+// otlpSignal is what handleOTLP needs to know about one OTLP signal.
+type otlpSignal interface {
+	name() string
+	// ready reports whether the receiver is in a pipeline of the signal.
+	ready() bool
+	// decode reads an export request; it returns the item count and a
+	// function that consumes the decoded data.
+	decode(body []byte, isJSON bool) (n int, consume func(ctx context.Context) error, err error)
+	// start and end report the request to the collector's receiver metrics.
+	start(ctx context.Context) context.Context
+	end(ctx context.Context, format string, n int, err error)
+	response() ([]byte, error)
+}
+
+// handleOTLP is the one OTLP/HTTP request path: authentication, the repo
+// header, media type, body limits, depth check, decode, consume.
+func (r *mxinReceiver) handleOTLP(w http.ResponseWriter, req *http.Request, sig otlpSignal) {
 	repo := req.Header.Get(maximauthextension.HeaderRepoID)
 	ctx, ok := r.authenticate(w, req, repo)
 	if !ok {
@@ -28,8 +59,8 @@ func (r *mxinReceiver) handleOTel(w http.ResponseWriter, req *http.Request) {
 		maximauthextension.WriteInvalidAccess(w)
 		return
 	}
-	if r.nextTraces == nil {
-		writeError(w, http.StatusNotFound, "this receiver is not in a traces pipeline")
+	if !sig.ready() {
+		writeError(w, http.StatusNotFound, "this receiver is not in a "+sig.name()+" pipeline")
 		return
 	}
 	mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type"))
@@ -47,7 +78,7 @@ func (r *mxinReceiver) handleOTel(w http.ResponseWriter, req *http.Request) {
 	// pipeline (a backend refusing them, an encoder that cannot marshal
 	// them) and the client gets a 5xx for its own bad input. Refused here.
 	if isJSON && !utf8.Valid(body) {
-		writeError(w, http.StatusBadRequest, "undecodable OTLP traces: a JSON body must be valid UTF-8 (is it protobuf sent as application/json?)")
+		writeError(w, http.StatusBadRequest, "undecodable OTLP "+sig.name()+": a JSON body must be valid UTF-8 (is it protobuf sent as application/json?)")
 		return
 	}
 	// Checked before decoding: pdata's decoders recurse once per nesting
@@ -57,9 +88,52 @@ func (r *mxinReceiver) handleOTel(w http.ResponseWriter, req *http.Request) {
 		check = checkJSONDepth
 	}
 	if err := check(body); err != nil {
-		writeError(w, http.StatusBadRequest, "undecodable OTLP traces: "+err.Error())
+		writeError(w, http.StatusBadRequest, "undecodable OTLP "+sig.name()+": "+err.Error())
 		return
 	}
+	n, consume, err := sig.decode(body, isJSON)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "undecodable OTLP "+sig.name()+": "+err.Error())
+		return
+	}
+	if n > 0 {
+		ctx = withRepo(ctx, repo)
+		ctx = sig.start(ctx)
+		err = consume(ctx)
+		sig.end(ctx, "otlp_"+map[bool]string{true: "json", false: "proto"}[isJSON], n, err)
+		if err != nil {
+			r.writeConsumerError(w, err)
+			return
+		}
+	}
+	if isJSON {
+		// Maxim's documented answer for its OTLP endpoint.
+		writeRaw(w, http.StatusOK, successBody)
+		return
+	}
+	resp, err := sig.response()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "encoding the response failed")
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(resp)
+}
+
+type otlpTraces struct{ r *mxinReceiver }
+
+func (otlpTraces) name() string  { return "traces" }
+func (s otlpTraces) ready() bool { return s.r.nextTraces != nil }
+func (s otlpTraces) start(ctx context.Context) context.Context {
+	return s.r.obsTraces.StartTracesOp(ctx)
+}
+func (s otlpTraces) end(ctx context.Context, format string, n int, err error) {
+	s.r.obsTraces.EndTracesOp(ctx, format, n, err)
+}
+func (otlpTraces) response() ([]byte, error) { return ptraceotlp.NewExportResponse().MarshalProto() }
+
+func (s otlpTraces) decode(body []byte, isJSON bool) (int, func(context.Context) error, error) {
 	otlpReq := ptraceotlp.NewExportRequest()
 	var err error
 	if isJSON {
@@ -79,34 +153,35 @@ func (r *mxinReceiver) handleOTel(w http.ResponseWriter, req *http.Request) {
 		err = otlpReq.UnmarshalProto(body)
 	}
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "undecodable OTLP traces: "+err.Error())
-		return
+		return 0, nil, err
 	}
 	td := otlpReq.Traces()
-	n := td.SpanCount()
-	if n > 0 {
-		ctx = withRepo(ctx, repo)
-		ctx = r.obsTraces.StartTracesOp(ctx)
-		err = r.nextTraces.ConsumeTraces(ctx, td)
-		r.obsTraces.EndTracesOp(ctx, "otlp_"+map[bool]string{true: "json", false: "proto"}[isJSON], n, err)
-		if err != nil {
-			r.writeConsumerError(w, err)
-			return
-		}
-	}
+	return td.SpanCount(), func(ctx context.Context) error { return s.r.nextTraces.ConsumeTraces(ctx, td) }, nil
+}
+
+type otlpLogs struct{ r *mxinReceiver }
+
+func (otlpLogs) name() string                                { return "logs" }
+func (s otlpLogs) ready() bool                               { return s.r.nextLogs != nil }
+func (s otlpLogs) start(ctx context.Context) context.Context { return s.r.obsLogs.StartLogsOp(ctx) }
+func (s otlpLogs) end(ctx context.Context, format string, n int, err error) {
+	s.r.obsLogs.EndLogsOp(ctx, format, n, err)
+}
+func (otlpLogs) response() ([]byte, error) { return plogotlp.NewExportResponse().MarshalProto() }
+
+func (s otlpLogs) decode(body []byte, isJSON bool) (int, func(context.Context) error, error) {
+	otlpReq := plogotlp.NewExportRequest()
+	var err error
 	if isJSON {
-		// Maxim's documented answer for its OTLP endpoint.
-		writeRaw(w, http.StatusOK, successBody)
-		return
+		err = otlpReq.UnmarshalJSON(body)
+	} else {
+		err = otlpReq.UnmarshalProto(body)
 	}
-	resp, err := ptraceotlp.NewExportResponse().MarshalProto()
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "encoding the response failed")
-		return
+		return 0, nil, err
 	}
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(resp)
+	ld := otlpReq.Logs()
+	return ld.LogRecordCount(), func(ctx context.Context) error { return s.r.nextLogs.ConsumeLogs(ctx, ld) }, nil
 }
 
 // lenientOTLPJSON rewrites span "kind" and status "code" values given as

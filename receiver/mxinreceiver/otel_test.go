@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/client"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 )
@@ -84,4 +86,43 @@ func TestLogsOnlyReceiverRefusesOTel(t *testing.T) {
 	resp := e.do(http.MethodPost, pathOTel, map[string]string{"x-maxim-api-key": testKey, "x-maxim-repo-id": testRepo, "Content-Type": "application/json"}, []byte(seedPayload))
 	assert.Equal(t, http.StatusNotFound, resp.code)
 	assert.JSONEq(t, `{"error":{"message":"this receiver is not in a traces pipeline"}}`, string(resp.body))
+}
+
+// OTLP logs (GenAI events) are served beside /v1/otel, at /v1/logs and at
+// /v1/otel/v1/logs (an OTLP exporter given the /v1/otel base URL), and
+// leave on the logs signal as they came, with the request's repository.
+func TestOTelLogs(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	const jsonBody = `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"1739340000000000000","traceId":"5f8c7f9a3ef14f67af716ef4cf4a9d23","spanId":"8f2c9c1c6e5d4b2a",
+"eventName":"gen_ai.user.message","body":{"kvlistValue":{"values":[{"key":"content","value":{"stringValue":"hi"}}]}}}]}]}]}`
+	h := map[string]string{"x-maxim-api-key": testKey, "x-maxim-repo-id": testRepo, "Content-Type": "application/json"}
+	resp := e.do(http.MethodPost, pathOTLPLogs, h, []byte(jsonBody))
+	require.Equal(t, http.StatusOK, resp.code, string(resp.body))
+	assert.JSONEq(t, `{"data":{"success":true}}`, string(resp.body))
+
+	ld := plog.NewLogs()
+	lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+	lr.SetEventName("gen_ai.choice")
+	lr.SetSpanID([8]byte{2})
+	body, err := plogotlp.NewExportRequestFromLogs(ld).MarshalProto()
+	require.NoError(t, err)
+	h["Content-Type"] = "application/x-protobuf"
+	resp = e.do(http.MethodPost, pathOTelLogs, h, body)
+	require.Equal(t, http.StatusOK, resp.code, string(resp.body))
+	require.NoError(t, plogotlp.NewExportResponse().UnmarshalProto(resp.body))
+
+	require.Equal(t, 2, e.logs.LogRecordCount())
+	got := e.logs.AllLogs()[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+	assert.Equal(t, "gen_ai.user.message", got.EventName())
+	assert.Equal(t, "hi", got.Body().Map().AsRaw()["content"])
+	assert.Equal(t, []string{testRepo}, client.FromContext(e.logs.Contexts()[0]).Metadata.Get("x-maxim-repo-id"))
+
+	// The same refusals as /v1/otel.
+	resp = e.do(http.MethodPost, pathOTLPLogs, map[string]string{"x-maxim-api-key": testKey, "Content-Type": "application/json"}, []byte(jsonBody))
+	assert.Equal(t, http.StatusForbidden, resp.code)
+	resp = e.do(http.MethodPost, pathOTLPLogs, map[string]string{"x-maxim-api-key": testKey, "x-maxim-repo-id": testRepo, "Content-Type": "application/json"}, []byte(`{"resourceLogs":[`))
+	assert.Equal(t, http.StatusBadRequest, resp.code)
+	resp = e.do(http.MethodGet, pathOTLPLogs, h, nil)
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.code)
+	assert.Equal(t, 2, e.logs.LogRecordCount())
 }

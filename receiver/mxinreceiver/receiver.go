@@ -35,6 +35,8 @@ const (
 	pathLoggingBtch = "/v1/logging/batch"
 	pathOTel        = "/v1/otel"
 	pathOTelTraces  = "/v1/otel/v1/traces"
+	pathOTLPLogs    = "/v1/logs"
+	pathOTelLogs    = "/v1/otel/v1/logs"
 )
 
 type mxinReceiver struct {
@@ -191,10 +193,13 @@ func (r *mxinReceiver) routes() http.Handler {
 	mux.HandleFunc("POST "+pathLoggingBtch, r.handleLoggingBatch)
 	mux.HandleFunc("POST "+pathOTel, r.handleOTel)
 	mux.HandleFunc("POST "+pathOTelTraces, r.handleOTel)
+	mux.HandleFunc("POST "+pathOTLPLogs, r.handleOTelLogs)
+	mux.HandleFunc("POST "+pathOTelLogs, r.handleOTelLogs)
 	// Other methods on known paths: a JSON 405 rather than ServeMux's text.
 	for p, allow := range map[string]string{
 		pathPush: "POST", pathRepoCheck: "GET", pathUploadURL: "GET", pathBlobPut: "PUT",
 		pathLogging: "POST", pathLogsBatch: "POST", pathLoggingBtch: "POST", pathOTel: "POST", pathOTelTraces: "POST",
+		pathOTLPLogs: "POST", pathOTelLogs: "POST",
 	} {
 		mux.HandleFunc(p, func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Allow", allow)

@@ -16,6 +16,7 @@ func TestMetadataMatchesYAML(t *testing.T) {
 		Type: Type,
 		Stability: map[string]component.StabilityLevel{
 			"traces": TracesStability,
+			"logs":   LogsStability,
 		},
 		Register: func(set component.TelemetrySettings) error {
 			_, err := NewTelemetryBuilder(set)

@@ -19,6 +19,8 @@ type TelemetryBuilder struct {
 	GenaiNormalizeMalformedValues metric.Int64Counter
 	// GenaiNormalizeTruncations counts size-guard cuts and dropped index bombs.
 	GenaiNormalizeTruncations metric.Int64Counter
+	// GenaiNormalizeLogRecords counts log records by outcome.
+	GenaiNormalizeLogRecords metric.Int64Counter
 }
 
 // NewTelemetryBuilder creates the instruments.
@@ -37,6 +39,10 @@ func NewTelemetryBuilder(settings component.TelemetrySettings) (*TelemetryBuilde
 	tb.GenaiNormalizeTruncations, err = meter.Int64Counter("otelcol_genai_normalize_truncations",
 		metric.WithDescription("Canonical values cut by the size guard, plus flattened keys dropped by the index guard."),
 		metric.WithUnit("{value}"))
+	errs = errors.Join(errs, err)
+	tb.GenaiNormalizeLogRecords, err = meter.Int64Counter("otelcol_genai_normalize_log_records",
+		metric.WithDescription("Log records read, by outcome: genai_event (joined to its generation), span_event (an event on its span's node), no_span (dropped: names no span), commit (already a commit, passed through)."),
+		metric.WithUnit("{record}"))
 	errs = errors.Join(errs, err)
 	return &tb, errs
 }
