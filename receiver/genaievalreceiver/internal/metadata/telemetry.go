@@ -1,5 +1,5 @@
-// Hand-written in the style of mdatagen's generated_telemetry.go; keep in
-// sync with ../../metadata.yaml.
+// Hand-written in the style of mdatagen's generated_telemetry.go; checked
+// against ../../metadata.yaml by metadata_test.go.
 
 package metadata
 

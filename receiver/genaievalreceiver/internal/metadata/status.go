@@ -1,8 +1,9 @@
-// Code in the style of mdatagen (hand-written: mdatagen is not available in
-// this build environment). Keep in sync with ../../metadata.yaml.
-
 // Package metadata contains the telemetry and build information for the
 // genai_eval receiver.
+//
+// Hand-written, not generated: mdatagen is not part of this build. The
+// package test (metadata_test.go) checks it against ../../metadata.yaml
+// with internal/metadatacheck, so the two cannot drift apart.
 package metadata
 
 import (
