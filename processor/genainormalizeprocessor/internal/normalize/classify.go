@@ -33,8 +33,8 @@ var aiSDKOuter = map[string]string{
 	"ai.streamObject": "agent", "ai.embed": "chain", "ai.embedMany": "chain", "ai.rerank": "chain",
 }
 
-// classify applies the ordered decision list of the conventions reference
-// (§2.7); the first rule that matches wins.
+// classify applies the ordered decision list of docs/conventions.md §2.7;
+// the first rule that matches wins.
 func classify(v *view) class {
 	// 1. Maxim session-end marker: the span only closes a session.
 	if v.has(spancommit.AttrSessionEnd) {

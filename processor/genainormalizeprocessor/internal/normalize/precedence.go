@@ -86,7 +86,7 @@ var outputSources = []messageSource{
 }
 
 // inputMessages finds the input conversation, in the precedence order of
-// the reference (structured GenAI first, raw request JSON last).
+// docs/conventions.md §1.2 (structured GenAI first, raw request JSON last).
 func inputMessages(v *view, isGeneration bool) []msg {
 	t := taker{role: "user", isGeneration: isGeneration}
 	t.run(v, inputSources)
