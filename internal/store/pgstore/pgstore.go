@@ -192,7 +192,7 @@ func buildStatements(q string) statements {
 		ownedBlobs: `SELECT b.repo, b.key, u.lo FROM ` + q + `.blobs b
 			JOIN unnest($1::bytea[], $2::bytea[], $3::bytea[]) AS u(r, lo, hi)
 			ON b.repo = u.r AND b.key >= u.lo AND b.key < u.hi`,
-		deleteBlobs:   `DELETE FROM ` + q + `.blobs WHERE (repo, key) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))`,
+		deleteBlobs: `DELETE FROM ` + q + `.blobs WHERE (repo, key) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))`,
 		// One statement, so two members racing for a free key cannot both
 		// win: the insert of one conflicts with the other's row and its
 		// update's WHERE then sees another owner whose claim holds.
