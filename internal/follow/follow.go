@@ -387,3 +387,14 @@ func (f *Follower) loadCheckpoint(ctx context.Context) (time.Time, bool, error) 
 	}
 	return t, true, nil
 }
+
+// Tick is how often a follower should step for a poll interval and a quiet
+// period: fine enough to honour the quiet period closely (half of it), never
+// busier than every 20ms. One rule for every component that follows the store.
+func Tick(poll, quiet time.Duration) time.Duration {
+	t := poll
+	if q := quiet / 2; q > 0 && q < t {
+		t = q
+	}
+	return max(t, 20*time.Millisecond)
+}

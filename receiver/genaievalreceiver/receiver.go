@@ -17,6 +17,7 @@ import (
 
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreestore"
 	"github.com/otelcol-genai/otelcol-genai/internal/evaluate"
+	"github.com/otelcol-genai/otelcol-genai/internal/follow"
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/receiver/genaievalreceiver/internal/metadata"
 )
@@ -101,13 +102,9 @@ func (r *evalReceiver) Start(_ context.Context, host component.Host) error {
 	return nil
 }
 
-// tick is how often pending traces are checked.
+// tick is how often the follower steps (follow.Tick).
 func (r *evalReceiver) tick() time.Duration {
-	t := r.cfg.PollInterval
-	if q := r.cfg.QuietPeriod / 2; q > 0 && q < t {
-		t = q
-	}
-	return max(t, 20*time.Millisecond)
+	return follow.Tick(r.cfg.PollInterval, r.cfg.QuietPeriod)
 }
 
 // run steps on every change and tick until ctx ends.

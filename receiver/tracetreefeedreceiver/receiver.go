@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreestore"
+	"github.com/otelcol-genai/otelcol-genai/internal/follow"
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/receiver/tracetreefeedreceiver/internal/metadata"
 )
@@ -65,14 +66,9 @@ func (r *feedReceiver) Start(ctx context.Context, host component.Host) error {
 	return nil
 }
 
-// tick is how often pending traces are checked: fine enough to honour the
-// quiet period closely, never busier than every 20ms.
+// tick is how often the follower steps (follow.Tick).
 func (r *feedReceiver) tick() time.Duration {
-	t := r.cfg.PollInterval
-	if q := r.cfg.QuietPeriod / 2; q > 0 && q < t {
-		t = q
-	}
-	return max(t, 20*time.Millisecond)
+	return follow.Tick(r.cfg.PollInterval, r.cfg.QuietPeriod)
 }
 
 func (r *feedReceiver) run(ctx context.Context, f *feed) {
