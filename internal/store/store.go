@@ -181,6 +181,13 @@ type TraceQuery struct {
 	Cursor         string // opaque, from TracePage.NextCursor
 }
 
+// InRange reports whether a row that started at start is in a search's
+// [from, to) (TraceQuery and SessionQuery From and To); a zero bound does
+// not bound.
+func InRange(start, from, to time.Time) bool {
+	return (from.IsZero() || !start.Before(from)) && (to.IsZero() || start.Before(to))
+}
+
 // TraceSort is the order of a trace search.
 type TraceSort string
 

@@ -183,6 +183,27 @@ func EdgesOf(c *commit.Commit) []store.Edge {
 	return nil
 }
 
+// IsChildHolder reports whether child, a child of parent, is parent's child
+// holder: the `span` of the same id under a generation, tool call or
+// retrieval. An OTLP span names its parent by span id only, so its add-*
+// goes on the `span` of that id whatever the parent became
+// (pkg/spancommit); a parent that became another kind links that span as
+// its holder. The assembly shows the holder's children as the parent's own
+// and never the holder, so the tree is the same whether a child came in the
+// batch of its parent or not. The SDKs never add a span to a generation,
+// tool call or retrieval (docs/protocol.md §3), so no SDK node is taken for
+// a holder.
+func IsChildHolder(parent, child commit.NodeRef) bool {
+	if child.Kind != commit.EntitySpan || child.ID != parent.ID || child.Repo != parent.Repo {
+		return false
+	}
+	switch parent.Kind {
+	case commit.EntityGeneration, commit.EntityToolCall, commit.EntityRetrieval:
+		return true
+	}
+	return false
+}
+
 // EdgesOfAll returns the edges of all commits, in commit order.
 func EdgesOfAll(commits []commit.Commit) []store.Edge {
 	var out []store.Edge

@@ -595,11 +595,11 @@ func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
 		}
 		switch ref.Kind {
 		case commit.EntityTrace:
-			if err := s.deleteTraceRow(b, deltas, ref.Repo, ref.ID); err != nil {
+			if err := traceTable.delete(b, deltas, ref.Repo, ref.ID); err != nil {
 				return err
 			}
 		case commit.EntitySession:
-			if err := s.deleteSessionRow(b, ref.Repo, ref.ID); err != nil {
+			if err := sessionTable.delete(b, deltas, ref.Repo, ref.ID); err != nil {
 				return err
 			}
 		}
