@@ -126,6 +126,41 @@ func TestOTLPLogsWhereverOTLPComesIn(t *testing.T) {
 	}
 }
 
+// TestOTLPHTTPGuarded: every otlp receiver's HTTP protocol runs the
+// otlp_guard middleware, so OTLP/JSON that is not UTF-8 or nests values too
+// deep gets a 400 instead of the core receiver's 500 or an unbounded decode
+// (extension/otlpguardextension/README.md).
+func TestOTLPHTTPGuarded(t *testing.T) {
+	for _, file := range configFiles(t) {
+		t.Run(file, func(t *testing.T) {
+			raw, err := os.ReadFile(file)
+			require.NoError(t, err)
+			var cfg struct {
+				Receivers map[string]struct {
+					Protocols struct {
+						HTTP *struct {
+							Middlewares []struct {
+								ID string `yaml:"id"`
+							} `yaml:"middlewares"`
+						} `yaml:"http"`
+					} `yaml:"protocols"`
+				} `yaml:"receivers"`
+			}
+			require.NoError(t, yaml.Unmarshal(raw, &cfg))
+			for id, r := range cfg.Receivers {
+				if (id != "otlp" && !strings.HasPrefix(id, "otlp/")) || r.Protocols.HTTP == nil {
+					continue
+				}
+				var ids []string
+				for _, m := range r.Protocols.HTTP.Middlewares {
+					ids = append(ids, m.ID)
+				}
+				assert.Contains(t, ids, "otlp_guard", "%s: receiver %s serves OTLP/HTTP without otlp_guard", file, id)
+			}
+		})
+	}
+}
+
 // TestVendorsDatadogRoutes pins the two documented ways vendors.yaml feeds
 // Datadog over OTLP/HTTP: by default Datadog's OTLP intake, one host per
 // signal derived from DD_SITE, with the key and the LLM Observability source
