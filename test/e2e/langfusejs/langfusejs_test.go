@@ -14,8 +14,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -30,54 +28,8 @@ const (
 	apiKey = "langfusejs-key"
 )
 
-type node struct {
-	Kind            string                     `json:"kind"`
-	ID              string                     `json:"id"`
-	Name            string                     `json:"name"`
-	SessionID       string                     `json:"sessionId"`
-	Model           string                     `json:"model"`
-	Provider        string                     `json:"provider"`
-	Input           json.RawMessage            `json:"input"`
-	Output          json.RawMessage            `json:"output"`
-	Args            json.RawMessage            `json:"args"`
-	ModelParameters map[string]any             `json:"modelParameters"`
-	Messages        []json.RawMessage          `json:"messages"`
-	Tags            map[string]string          `json:"tags"`
-	Metadata        map[string]json.RawMessage `json:"metadata"`
-	Completion      *struct {
-		Text      string            `json:"text"`
-		ToolCalls []json.RawMessage `json:"toolCalls"`
-	} `json:"completion"`
-	Usage *struct {
-		InputTokens  int64 `json:"inputTokens"`
-		OutputTokens int64 `json:"outputTokens"`
-		TotalTokens  int64 `json:"totalTokens"`
-	} `json:"usage"`
-	Errors []struct {
-		Message string `json:"message"`
-	} `json:"errors"`
-	Totals struct {
-		InputTokens  int64          `json:"inputTokens"`
-		OutputTokens int64          `json:"outputTokens"`
-		TotalTokens  int64          `json:"totalTokens"`
-		Counts       map[string]int `json:"counts"`
-		Errors       int            `json:"errors"`
-		Error        bool           `json:"error"`
-	} `json:"totals"`
-	Children []*node `json:"children"`
-}
-
-// find returns the nodes named name, depth first.
-func (n *node) find(name string) []*node {
-	var out []*node
-	if n.Name == name {
-		out = append(out, n)
-	}
-	for _, c := range n.Children {
-		out = append(out, c.find(name)...)
-	}
-	return out
-}
+// node is a tree node as the query API returns it.
+type node = harness.Node
 
 // one returns the only node named name under parent, or fails.
 func one(t *testing.T, parent *node, name, kind string) *node {
@@ -92,24 +44,6 @@ func one(t *testing.T, parent *node, name, kind string) *node {
 	}
 	t.Fatalf("%s is not a child of %s %q", name, parent.Kind, parent.Name)
 	return nil
-}
-
-func getJSON(ctx context.Context, u string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("x-maxim-api-key", apiKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %d %.300s", u, resp.StatusCode, b)
-	}
-	return json.Unmarshal(b, v)
 }
 
 func TestLangfuseSDK(t *testing.T) {
@@ -147,29 +81,19 @@ func TestLangfuseSDK(t *testing.T) {
 			if err := json.Unmarshal(out, &ids); err != nil || ids.TraceID == "" {
 				t.Fatalf("drive.js output %q: %v\n%s", out, err, stderr.String())
 			}
-			root := waitTrace(t, queryURL, ids.TraceID, &stderr)
+			root := waitTrace(t, queryURL, ids.TraceID)
 			checkTrace(t, root, session)
 			checkSession(t, queryURL, session, ids.TraceID)
 		})
 	}
 }
 
-// waitTrace polls the trace until all 10 observations are in it, each
-// under its parent (spans arrive in separate requests, children first).
-func waitTrace(t *testing.T, queryURL, id string, stderr *strings.Builder) *node {
+// waitTrace waits until all 9 nodes of the trace (trace and 8
+// observations) are in it and the failed generation's error has arrived
+// (spans arrive in separate requests, children first).
+func waitTrace(t *testing.T, queryURL, id string) *node {
 	t.Helper()
-	var root *node
-	err := harness.Eventually(context.Background(), 30*time.Second, func() error {
-		var tr struct {
-			Root *node `json:"trace"`
-		}
-		if err := getJSON(context.Background(), queryURL+"/api/v1/traces/"+id+"?repo="+repoID, &tr); err != nil {
-			return err
-		}
-		if tr.Root == nil {
-			return fmt.Errorf("empty trace")
-		}
-		root = tr.Root
+	return harness.WaitTrace(t, queryURL, repoID, apiKey, id, func(root *node) error {
 		n := 0
 		for _, v := range root.Totals.Counts {
 			n += v
@@ -179,11 +103,6 @@ func waitTrace(t *testing.T, queryURL, id string, stderr *strings.Builder) *node
 		}
 		return nil
 	})
-	if err != nil {
-		b, _ := json.MarshalIndent(root, "", " ")
-		t.Fatalf("trace %s: %v\n%s\ndrive.js stderr:\n%s", id, err, b, stderr.String())
-	}
-	return root
 }
 
 func checkTrace(t *testing.T, root *node, session string) {
@@ -293,7 +212,7 @@ func checkSession(t *testing.T, queryURL, session, traceID string) {
 	var s struct {
 		Root *node `json:"session"`
 	}
-	if err := getJSON(context.Background(), queryURL+"/api/v1/sessions/"+session+"?repo="+repoID, &s); err != nil {
+	if _, err := harness.GetJSON(context.Background(), queryURL+"/api/v1/sessions/"+session+"?repo="+repoID, apiKey, &s); err != nil {
 		t.Fatal(err)
 	}
 	if s.Root == nil || len(s.Root.Children) != 1 || s.Root.Children[0].ID != traceID {
