@@ -28,6 +28,7 @@ type Node struct {
 		TotalTokens  int64 `json:"totalTokens"`
 	} `json:"usage"`
 	Args     json.RawMessage            `json:"args"`
+	Input    json.RawMessage            `json:"input"`
 	Output   json.RawMessage            `json:"output"`
 	Tags     map[string]string          `json:"tags"`
 	Metadata map[string]json.RawMessage `json:"metadata"`
