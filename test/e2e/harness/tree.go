@@ -13,6 +13,8 @@ type Node struct {
 	ID              string            `json:"id"`
 	Name            string            `json:"name"`
 	SessionID       string            `json:"sessionId"`
+	SpanKind        string            `json:"spanKind"`
+	PairedWith      string            `json:"pairedWith"`
 	Model           string            `json:"model"`
 	Provider        string            `json:"provider"`
 	ModelParameters map[string]any    `json:"modelParameters"`
