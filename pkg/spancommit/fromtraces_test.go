@@ -70,8 +70,10 @@ func TestBatchSplitGivesTheSameTree(t *testing.T) {
 	ctx := context.Background()
 	td := otlpTraces()
 	ss := td.ResourceSpans().At(0).ScopeSpans().At(0)
-	appendSpan(ss, 7, 2, "POST", 11, 19, map[string]any{"http.request.method": "POST"}) // under the generation "plan"
-	appendSpan(ss, 8, 3, "chat gpt-4o-mini", 31, 39, map[string]any{"gen_ai.operation.name": "chat", // under the tool call
+	// An HTTP client span under the generation "plan", a generation under
+	// the tool call.
+	appendSpan(ss, 7, 2, "POST", 11, 19, map[string]any{"http.request.method": "POST"})
+	appendSpan(ss, 8, 3, "chat gpt-4o-mini", 31, 39, map[string]any{"gen_ai.operation.name": "chat",
 		"gen_ai.request.model": "gpt-4o-mini", "gen_ai.usage.input_tokens": 7, "gen_ai.usage.output_tokens": 2})
 	whole := normalize(t, td)
 	all, err := spancommit.FromTraces(whole, commit.NewVersioner())
