@@ -33,6 +33,30 @@ func (r *mxinReceiver) handleOTelLogs(w http.ResponseWriter, req *http.Request) 
 	r.handleOTLP(w, req, otlpLogs{r})
 }
 
+// handleLangfuseOTel serves POST /api/public/otel/v1/traces, where
+// Langfuse's SDKs export (`@langfuse/otel`'s LangfuseSpanProcessor and the
+// Python SDK v3 send OTLP/HTTP to `<baseUrl>/api/public/otel/v1/traces` with
+// `Authorization: Basic base64(publicKey:secretKey)`), so pointing their base
+// URL at this receiver is all a Langfuse user changes. The secret key is the
+// API key and the public key the repository; an x-maxim-api-key or
+// x-maxim-repo-id header sent beside them (the SDKs' additionalHeaders) wins.
+// From there the request is exactly a /v1/otel one.
+func (r *mxinReceiver) handleLangfuseOTel(w http.ResponseWriter, req *http.Request) {
+	if user, pass, ok := req.BasicAuth(); ok {
+		h := req.Header.Clone()
+		if h.Get(maximauthextension.HeaderAPIKey) == "" && pass != "" {
+			h.Set(maximauthextension.HeaderAPIKey, pass)
+		}
+		if h.Get(maximauthextension.HeaderRepoID) == "" && user != "" {
+			h.Set(maximauthextension.HeaderRepoID, user)
+		}
+		r2 := *req
+		r2.Header = h
+		req = &r2
+	}
+	r.handleOTel(w, req)
+}
+
 // otlpSignal is what handleOTLP needs to know about one OTLP signal.
 type otlpSignal interface {
 	name() string

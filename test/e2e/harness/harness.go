@@ -6,9 +6,13 @@ package harness
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -230,4 +234,57 @@ func NPMInstall(t testing.TB, marker, what string) string {
 		ci.Unavailable(t, "npm ci failed (is the npm registry reachable?): %v\n%s", err, out)
 	}
 	return node
+}
+
+// GetJSON GETs u with the API key (x-maxim-api-key) and decodes a 200
+// answer into v. It returns the status; any other status is an error
+// quoting the start of the body.
+func GetJSON(ctx context.Context, u, apiKey string, v any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("x-maxim-api-key", apiKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, fmt.Errorf("GET %s: %d %.300s", u, resp.StatusCode, b)
+	}
+	return resp.StatusCode, json.Unmarshal(b, v)
+}
+
+// WaitTrace polls GET /api/v1/traces/{id} of the query API at queryURL
+// until ok accepts the root node, decoded as the test's own node type N
+// (spans and records of one trace arrive in several requests, in no
+// particular order), and returns it. It fails the test after 30 s, printing
+// the last tree seen.
+func WaitTrace[N any](t testing.TB, queryURL, repo, apiKey, id string, ok func(*N) error) *N {
+	t.Helper()
+	var root *N
+	u := queryURL + "/api/v1/traces/" + url.PathEscape(id) + "?repo=" + url.QueryEscape(repo)
+	err := Eventually(context.Background(), 30*time.Second, func() error {
+		var tr struct {
+			Root *N `json:"trace"`
+		}
+		if _, err := GetJSON(context.Background(), u, apiKey, &tr); err != nil {
+			return err
+		}
+		if tr.Root == nil {
+			return errors.New("empty trace")
+		}
+		root = tr.Root
+		return ok(root)
+	})
+	if err != nil {
+		b, _ := json.MarshalIndent(root, "", " ")
+		t.Fatalf("trace %s: %v\n%s", id, err, b)
+	}
+	return root
 }
