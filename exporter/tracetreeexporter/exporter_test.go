@@ -171,12 +171,13 @@ func TestPushLogsRefusesUnreadableIDs(t *testing.T) {
 	sets, err := ms.Commits(ctx, []commit.NodeRef{trace})
 	require.NoError(t, err)
 	assert.Len(t, sets[trace], 3, "the good commits of the batch are stored")
-	parents, err := ms.Parents(ctx, trace)
+	session := commit.NodeRef{Repo: "repo1", Kind: commit.EntitySession, ID: "s1"}
+	unreadable := commit.NodeRef{Repo: "repo1", Kind: commit.EntitySession, ID: long}
+	kids, err := ms.Children(ctx, []commit.NodeRef{trace, session, unreadable})
 	require.NoError(t, err)
-	assert.Equal(t, []commit.NodeRef{{Repo: "repo1", Kind: commit.EntitySession, ID: "s1"}}, parents, "no edge to the unreadable session")
-	kids, err := ms.Children(ctx, []commit.NodeRef{trace})
-	require.NoError(t, err)
-	assert.Len(t, kids[trace], 1)
+	assert.Len(t, kids[trace], 1, "no edge to the span with a NUL in its id")
+	assert.Equal(t, []commit.NodeRef{trace}, kids[session])
+	assert.Empty(t, kids[unreadable], "no edge from the unreadable session")
 	assert.Equal(t, int64(2), sumOf(t, tt, "otelcol_tracetree_commits_failed", "malformed"))
 	assert.Equal(t, int64(len(commits)-2), sumOf(t, tt, "otelcol_tracetree_commits_written", ""))
 }
