@@ -100,9 +100,9 @@ func TestPushLogsWritesCommitsAndEdges(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []commit.NodeRef{span}, kids[trace])
 	assert.Equal(t, []commit.NodeRef{gen}, kids[span])
-	parents, err := ms.Parents(ctx, trace)
+	parents, err := ms.Parents(ctx, []commit.NodeRef{trace})
 	require.NoError(t, err)
-	assert.Equal(t, []commit.NodeRef{{Repo: "repo1", Kind: commit.EntitySession, ID: "s1"}}, parents)
+	assert.Equal(t, []commit.NodeRef{{Repo: "repo1", Kind: commit.EntitySession, ID: "s1"}}, parents[trace])
 
 	assert.Equal(t, int64(len(commits)), sumOf(t, tt, "otelcol_tracetree_commits_written", ""))
 

@@ -457,10 +457,11 @@ func (a *api) getEntity(w http.ResponseWriter, r *http.Request) {
 // parents' add-* commits that create it (they carry e.g. a generation's
 // model and messages).
 func (a *api) entity(ctx context.Context, ref commit.NodeRef) (*entityResponse, error) {
-	parents, err := a.st.Parents(ctx, ref)
+	byChild, err := a.st.Parents(ctx, []commit.NodeRef{ref})
 	if err != nil {
 		return nil, fmt.Errorf("parents of %s/%s: %w", ref.Kind, ref.ID, err)
 	}
+	parents := byChild[ref]
 	children, err := a.st.Children(ctx, []commit.NodeRef{ref})
 	if err != nil {
 		return nil, fmt.Errorf("children of %s/%s: %w", ref.Kind, ref.ID, err)

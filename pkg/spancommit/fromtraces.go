@@ -9,7 +9,9 @@
 //     trace may update it (sessionId, trace name, tags, metrics); the root
 //     span also creates it (name, startTimestamp), sets its input/output and
 //     ends it. The root span's own node hangs under the trace, so children
-//     always find their parent whatever batch they arrive in.
+//     always find their parent whatever batch they arrive in. A span whose
+//     parent is remote does the same, but at placeholder versions below
+//     any receive time (placeholderVersion): the trace's own root wins.
 //   - Each span is a node whose id is the span id (hex), created by an add-*
 //     commit on its parent: the OTLP parent span, always as the `span`
 //     entity of its id (the parent's kind is not known when it travels in
@@ -34,6 +36,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -389,6 +392,7 @@ func (b *builder) traceCommits(traceID, start, end string) {
 		tags["userId"] = c.UserID
 	}
 	if root {
+		first := len(b.out)
 		type create struct {
 			Name           string            `json:"name,omitempty"`
 			Tags           map[string]string `json:"tags"`
@@ -424,6 +428,17 @@ func (b *builder) traceCommits(traceID, start, end string) {
 		if end != "" {
 			b.emit(commit.EntityTrace, traceID, commit.ActionEnd, map[string]string{"endTimestamp": end})
 		}
+		if !b.sp.ParentSpanID().IsEmpty() {
+			// A local root under a remote parent (an LLM gateway's SERVER
+			// span continuing the caller's trace) starts only its part of
+			// the trace: what it says of the trace is a placeholder, kept
+			// until the trace's own root (no parent) says otherwise,
+			// whatever order they arrive in.
+			v := placeholderVersion(b.sp.StartTimestamp())
+			for i := first; i < len(b.out); i++ {
+				b.out[i].fixed = v
+			}
+		}
 		return
 	}
 	if c.SessionID != "" {
@@ -449,6 +464,16 @@ func (b *builder) traceCommits(traceID, start, end string) {
 	if m := metaMap(c.TraceMetadata); len(m) > 0 {
 		b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]any{"metadata": m})
 	}
+}
+
+// placeholderVersion is the version of what a span under a remote parent
+// says of its trace (name, start, input/output, end): below every receive
+// time and every span start (versions are Unix nanoseconds; this band ends
+// before 1970-04), so the trace's own root and any explicit value win; among
+// several such spans the earliest-started wins.
+func placeholderVersion(start pcommon.Timestamp) int64 {
+	s := min(uint64(start), math.MaxInt64)
+	return max(1, int64((math.MaxInt64-s)>>10))
 }
 
 // traceIO is the root span's input/output as trace text: plain text when

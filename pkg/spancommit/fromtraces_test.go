@@ -65,10 +65,18 @@ func TestReplayGivesIdenticalCommitIDs(t *testing.T) {
 }
 
 // Exporters flush children before their parent ends, so spans of one trace
-// arrive in several batches, children first. The tree must not depend on it.
+// arrive in several batches, children first. The tree must not depend on it,
+// children of a generation and of a tool call included.
 func TestBatchSplitGivesTheSameTree(t *testing.T) {
 	ctx := context.Background()
-	whole := normalize(t, otlpTraces())
+	td := otlpTraces()
+	ss := td.ResourceSpans().At(0).ScopeSpans().At(0)
+	// An HTTP client span under the generation "plan", a generation under
+	// the tool call.
+	appendSpan(ss, 7, 2, "POST", 11, 19, map[string]any{"http.request.method": "POST"})
+	appendSpan(ss, 8, 3, "chat gpt-4o-mini", 31, 39, map[string]any{"gen_ai.operation.name": "chat",
+		"gen_ai.request.model": "gpt-4o-mini", "gen_ai.usage.input_tokens": 7, "gen_ai.usage.output_tokens": 2})
+	whole := normalize(t, td)
 	all, err := spancommit.FromTraces(whole, commit.NewVersioner())
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +105,15 @@ func TestBatchSplitGivesTheSameTree(t *testing.T) {
 	b, err := tree.AssembleTrace(ctx, split, ref)
 	if err != nil {
 		t.Fatal(err)
+	}
+	parent := map[string]string{}
+	tree.Walk(b.Root, func(n *tree.TreeNode) {
+		for _, c := range n.Children {
+			parent[c.ID] = n.ID
+		}
+	})
+	if parent[sid(7).String()] != sid(2).String() || parent[sid(8).String()] != sid(3).String() {
+		t.Errorf("children of a generation and a tool call not under them after a split: %v", parent)
 	}
 	if !reflect.DeepEqual(project(a.Root), project(b.Root)) {
 		ja, _ := json.MarshalIndent(project(a.Root), "", " ")

@@ -149,6 +149,12 @@ func TestPairTotalsProperty(t *testing.T) {
 			tr := deliverPairs(t, spans, batches)
 			tot := tr.Root.Totals
 			sum := tree.SummarizeTrace(tr)
+			// The trace is named by its root span, never by a gateway's
+			// span continuing it (a local root under a remote parent),
+			// whichever arrives first.
+			if tr.Root.Name != "agent" || sum.Name != "agent" {
+				t.Fatalf("seed %d delivery %v: trace named %q (row %q), want the root span's name", seed+uint64(c), batches, tr.Root.Name, sum.Name)
+			}
 			// Every span is in the tree, under its OTLP parent when that
 			// is local (a child never orphaned by arriving in another
 			// batch than its parent).

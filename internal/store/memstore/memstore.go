@@ -175,14 +175,20 @@ func (s *Store) Children(ctx context.Context, refs []commit.NodeRef) (map[commit
 	return out, nil
 }
 
-// Parents returns the nodes with an edge to ref, sorted by (kind, id).
-func (s *Store) Parents(ctx context.Context, ref commit.NodeRef) ([]commit.NodeRef, error) {
+// Parents returns, per node, the nodes with an edge to it, sorted by (kind, id).
+func (s *Store) Parents(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error) {
 	unlock, err := s.read(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	return sortedRefs(s.parents[ref]), nil
+	out := make(map[commit.NodeRef][]commit.NodeRef, len(refs))
+	for _, r := range refs {
+		if set := s.parents[r]; len(set) > 0 {
+			out[r] = sortedRefs(set)
+		}
+	}
+	return out, nil
 }
 
 func sortedRefs(set map[commit.NodeRef]struct{}) []commit.NodeRef {

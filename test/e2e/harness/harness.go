@@ -73,10 +73,12 @@ type Collector struct {
 	t      testing.TB
 	bin    string
 	config string
-	Env    map[string]string
-	cmd    *exec.Cmd
-	logs   *syncBuffer
-	done   chan struct{}
+	// overlays are further config files, merged over config in order.
+	overlays []string
+	Env      map[string]string
+	cmd      *exec.Cmd
+	logs     *syncBuffer
+	done     chan struct{}
 }
 
 type syncBuffer struct {
@@ -120,11 +122,27 @@ func NewCollector(t testing.TB, config string, env map[string]string) *Collector
 	return c
 }
 
+// Overlay adds a config file (a path relative to the test's package
+// directory, or absolute) merged over configs/<config> the way the
+// collector merges several --config flags: maps deeply, a list replaced as
+// a whole. Call it before Start.
+func (c *Collector) Overlay(path string) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		c.t.Fatalf("overlay %s: %v", path, err)
+	}
+	c.overlays = append(c.overlays, abs)
+}
+
 // Start runs the process and waits until its health check answers.
 func (c *Collector) Start() {
 	c.t.Helper()
 	c.logs = &syncBuffer{}
-	c.cmd = exec.Command(c.bin, "--config", c.config)
+	args := []string{"--config", c.config}
+	for _, o := range c.overlays {
+		args = append(args, "--config", o)
+	}
+	c.cmd = exec.Command(c.bin, args...)
 	c.cmd.Env = os.Environ()
 	for k, v := range c.Env {
 		c.cmd.Env = append(c.cmd.Env, k+"="+v)

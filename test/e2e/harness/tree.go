@@ -13,6 +13,8 @@ type Node struct {
 	ID              string            `json:"id"`
 	Name            string            `json:"name"`
 	SessionID       string            `json:"sessionId"`
+	SpanKind        string            `json:"spanKind"`
+	PairedWith      string            `json:"pairedWith"`
 	Model           string            `json:"model"`
 	Provider        string            `json:"provider"`
 	ModelParameters map[string]any    `json:"modelParameters"`
@@ -27,6 +29,12 @@ type Node struct {
 		OutputTokens int64 `json:"outputTokens"`
 		TotalTokens  int64 `json:"totalTokens"`
 	} `json:"usage"`
+	Cost *struct {
+		Input  float64 `json:"input"`
+		Output float64 `json:"output"`
+		Total  float64 `json:"total"`
+		Source string  `json:"source"`
+	} `json:"cost"`
 	Args     json.RawMessage            `json:"args"`
 	Input    json.RawMessage            `json:"input"`
 	Output   json.RawMessage            `json:"output"`
