@@ -115,13 +115,15 @@ func (e *engine) run(ctx context.Context, tick time.Duration) {
 	})
 }
 
-// Shutdown stops evaluating. Evaluations in flight are abandoned: their
-// claims expire and the checkpoint is still before them, so the next start
-// (or another member) judges them.
+// Shutdown stops evaluating. Evaluations in flight are abandoned (their
+// context ends; Shutdown waits for them to return): their claims expire
+// and the checkpoint is still before them, so the next start (or another
+// member) judges them.
 func (r *evalReceiver) Shutdown(ctx context.Context) error {
 	if r.cancel != nil {
 		r.cancel()
 		r.wg.Wait()
+		r.engine.wait()
 		r.cancel = nil
 		r.engine.fl.Close(ctx)
 	}
