@@ -48,7 +48,9 @@ $(BIN): $(OCB) builder-config.yaml go.mod go.sum $(GO_SOURCES)
 	@mkdir -p build
 	$(OCB) --config builder-config.yaml
 	@mkdir -p bin
-	cp build/ocb/otelcol-genai $(BIN)
+	# Replace, not overwrite: a running binary (an e2e test, `make run`) keeps
+	# its file, and cp onto a running executable fails with "text file busy".
+	cp build/ocb/otelcol-genai $(BIN).new && mv -f $(BIN).new $(BIN)
 	@echo "built $(BIN)"
 
 ## run: build if needed, then run configs/default.yaml with data under ./data

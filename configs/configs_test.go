@@ -126,6 +126,46 @@ func TestOTLPLogsWhereverOTLPComesIn(t *testing.T) {
 	}
 }
 
+// TestOTLPHTTPGuarded: every otlp receiver's HTTP protocol runs maxim_auth
+// and then otlp_guard as middlewares. maxim_auth as middleware refuses with
+// Maxim's 403 like every other endpoint (an auth: block would answer 401),
+// and first, so a request without a key is refused before its body is read;
+// otlp_guard gives OTLP/JSON that is not UTF-8 or nests values too deep a
+// 400 instead of the core receiver's 500 or an unbounded decode
+// (extension/otlpguardextension/README.md).
+func TestOTLPHTTPGuarded(t *testing.T) {
+	for _, file := range configFiles(t) {
+		t.Run(file, func(t *testing.T) {
+			raw, err := os.ReadFile(file)
+			require.NoError(t, err)
+			var cfg struct {
+				Receivers map[string]struct {
+					Protocols struct {
+						HTTP *struct {
+							Auth        any `yaml:"auth"`
+							Middlewares []struct {
+								ID string `yaml:"id"`
+							} `yaml:"middlewares"`
+						} `yaml:"http"`
+					} `yaml:"protocols"`
+				} `yaml:"receivers"`
+			}
+			require.NoError(t, yaml.Unmarshal(raw, &cfg))
+			for id, r := range cfg.Receivers {
+				if (id != "otlp" && !strings.HasPrefix(id, "otlp/")) || r.Protocols.HTTP == nil {
+					continue
+				}
+				var ids []string
+				for _, m := range r.Protocols.HTTP.Middlewares {
+					ids = append(ids, m.ID)
+				}
+				assert.Equal(t, []string{"maxim_auth", "otlp_guard"}, ids, "%s: receiver %s: OTLP/HTTP middlewares", file, id)
+				assert.Nil(t, r.Protocols.HTTP.Auth, "%s: receiver %s: an auth: block answers 401, not Maxim's 403", file, id)
+			}
+		})
+	}
+}
+
 // TestVendorsDatadogRoutes pins the two documented ways vendors.yaml feeds
 // Datadog over OTLP/HTTP: by default Datadog's OTLP intake, one host per
 // signal derived from DD_SITE, with the key and the LLM Observability source

@@ -307,55 +307,50 @@ func (*api) openAPI(w http.ResponseWriter, _ *http.Request) {
 // ---- search ----
 
 func (a *api) searchTraces(w http.ResponseWriter, r *http.Request) {
-	tq, err := a.traceQuery(r)
+	q, err := a.traceQuery(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	page, err := a.st.SearchTraces(r.Context(), tq)
-	if err != nil {
-		a.fail(w, r, searchError("search traces", tq.Cursor, err))
-		return
-	}
-	if page.Traces == nil {
-		page.Traces = []store.TraceSummary{}
-	}
-	page.IndexLagMs = a.indexLagMs()
-	writeJSON(w, http.StatusOK, page)
-}
-
-// indexLagMs is how far the summary rows lag behind the stored commits,
-// when the store can tell (its indexer after a restart, or under a burst).
-func (a *api) indexLagMs() float64 {
-	if l, ok := a.st.(interface{ IndexLag() time.Duration }); ok {
-		return float64(l.IndexLag()) / float64(time.Millisecond)
-	}
-	return 0
+	page, err := a.st.SearchTraces(r.Context(), q)
+	page.Traces = nonNil(page.Traces)
+	a.writePage(w, r, searchError("search traces", q.Cursor, err), &page, &page.IndexLagMs)
 }
 
 func (a *api) searchSessions(w http.ResponseWriter, r *http.Request) {
-	sq, err := a.sessionQuery(r)
+	q, err := a.sessionQuery(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	page, err := a.st.SearchSessions(r.Context(), sq)
+	page, err := a.st.SearchSessions(r.Context(), q)
+	page.Sessions = nonNil(page.Sessions)
+	a.writePage(w, r, searchError("search sessions", q.Cursor, err), &page, &page.IndexLagMs)
+}
+
+// writePage answers a search with its page, after setting the page's
+// IndexLagMs (lag) to how far the summary rows lag behind the stored
+// commits, when the store can tell (its indexer after a restart, or under
+// a burst); or with the search's failure.
+func (a *api) writePage(w http.ResponseWriter, r *http.Request, err error, page any, lag *float64) {
 	if err != nil {
-		a.fail(w, r, searchError("search sessions", sq.Cursor, err))
+		a.fail(w, r, err)
 		return
 	}
-	if page.Sessions == nil {
-		page.Sessions = []store.SessionSummary{}
+	if l, ok := a.st.(interface{ IndexLag() time.Duration }); ok {
+		*lag = float64(l.IndexLag()) / float64(time.Millisecond)
 	}
-	page.IndexLagMs = a.indexLagMs()
 	writeJSON(w, http.StatusOK, page)
 }
 
-// searchError maps a search failure. Cursors are opaque to the API and
+// searchError maps a search failure (nil: none). Cursors are opaque to the API and
 // each backend decodes its own; the backends have no sentinel error for a
 // cursor they cannot decode, so a failure that names the cursor of a
 // request that sent one is the caller's mistake (400), not a 500.
 func searchError(what, cursor string, err error) error {
+	if err == nil {
+		return nil
+	}
 	if cursor != "" && strings.Contains(err.Error(), "cursor") {
 		return badRequest("cursor: not a cursor this server issued (%v)", err)
 	}
@@ -462,10 +457,11 @@ func (a *api) getEntity(w http.ResponseWriter, r *http.Request) {
 // parents' add-* commits that create it (they carry e.g. a generation's
 // model and messages).
 func (a *api) entity(ctx context.Context, ref commit.NodeRef) (*entityResponse, error) {
-	parents, err := a.st.Parents(ctx, ref)
+	byChild, err := a.st.Parents(ctx, []commit.NodeRef{ref})
 	if err != nil {
 		return nil, fmt.Errorf("parents of %s/%s: %w", ref.Kind, ref.ID, err)
 	}
+	parents := byChild[ref]
 	children, err := a.st.Children(ctx, []commit.NodeRef{ref})
 	if err != nil {
 		return nil, fmt.Errorf("children of %s/%s: %w", ref.Kind, ref.ID, err)

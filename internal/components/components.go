@@ -36,6 +36,7 @@ import (
 	"github.com/otelcol-genai/otelcol-genai/exporter/tracetreeexporter"
 	"github.com/otelcol-genai/otelcol-genai/extension/genaialertsextension"
 	"github.com/otelcol-genai/otelcol-genai/extension/maximauthextension"
+	"github.com/otelcol-genai/otelcol-genai/extension/otlpguardextension"
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreequery"
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreestore"
 	"github.com/otelcol-genai/otelcol-genai/processor/genainormalizeprocessor"
@@ -108,6 +109,7 @@ func Extensions() []Module[extensionFactory] {
 		{GoMod: "go.opentelemetry.io/collector/extension/zpagesextension v0.165.0", Factory: zpagesextension.NewFactory()},
 		{GoMod: "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.165.0", Factory: filestorage.NewFactory()},
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/extension/maximauthextension", Factory: maximauthextension.NewFactory()},
+		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/extension/otlpguardextension", Factory: otlpguardextension.NewFactory()},
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/extension/tracetreestore", Factory: tracetreestore.NewFactory()},
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/extension/tracetreequery", Factory: tracetreequery.NewFactory()},
 		{GoMod: ourModule, Import: "github.com/otelcol-genai/otelcol-genai/extension/genaialertsextension", Factory: genaialertsextension.NewFactory()},

@@ -37,9 +37,12 @@ type Reader interface {
 	// sorted by (kind, id) — CompareNodes in order.go.
 	Children(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error)
 
-	// Parents returns the nodes that have an edge to ref, sorted by (kind,
-	// id) — CompareNodes.
-	Parents(ctx context.Context, ref commit.NodeRef) ([]commit.NodeRef, error)
+	// Parents returns, for each given node, the nodes that have an edge to
+	// it, sorted by (kind, id) — CompareNodes. Like Children it takes many
+	// nodes at once: the indexer resolves every changed node of a pass to
+	// its roots, and one read per node (a PostgreSQL round trip each) was
+	// most of its cost.
+	Parents(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error)
 }
 
 // Backend is the persistence contract. It knows nothing of the fold.
@@ -179,6 +182,13 @@ type TraceQuery struct {
 	InactiveBefore time.Time
 	Limit          int    // page size; PageLimit (limits.go) says what every backend returns
 	Cursor         string // opaque, from TracePage.NextCursor
+}
+
+// InRange reports whether a row that started at start is in a search's
+// [from, to) (TraceQuery and SessionQuery From and To); a zero bound does
+// not bound.
+func InRange(start, from, to time.Time) bool {
+	return (from.IsZero() || !start.Before(from)) && (to.IsZero() || start.Before(to))
 }
 
 // TraceSort is the order of a trace search.

@@ -155,7 +155,12 @@ func assemble(ctx context.Context, r store.Reader, roots []commit.NodeRef, o opt
 
 func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o options) (map[commit.NodeRef]*TreeNode, map[commit.NodeRef]treeStats, error) {
 	type pending struct {
-		node  *TreeNode
+		node *TreeNode
+		// into is the node that receives this node's children: node
+		// itself, or for a child holder (IsChildHolder) the holder's
+		// parent, the holder being folded only for its children's seeds
+		// and never shown.
+		into  *TreeNode
 		ref   commit.NodeRef
 		root  commit.NodeRef
 		seeds []commit.Commit
@@ -167,6 +172,7 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o
 			continue
 		}
 		p := &pending{node: &TreeNode{}, ref: ref, root: ref}
+		p.into = p.node
 		placed[ref] = p
 		level = append(level, p)
 	}
@@ -245,7 +251,12 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o
 					c = &pending{node: &TreeNode{}, ref: k, root: p.root, seeds: seedsOf[i][k]}
 				}
 				placed[k] = c
-				p.node.Children = append(p.node.Children, c.node)
+				if IsChildHolder(p.ref, k) {
+					c.into = p.into
+				} else {
+					c.into = c.node
+					p.into.Children = append(p.into.Children, c.node)
+				}
 				next = append(next, c)
 			}
 		}

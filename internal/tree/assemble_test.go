@@ -196,3 +196,51 @@ func TestSummarizeTraceEvaluations(t *testing.T) {
 		t.Errorf("verdicts: %+v", s.Evaluations)
 	}
 }
+
+// A generation's or tool call's child holder (the `span` of its own id,
+// under which OTLP children file themselves) is dissolved: its children are
+// the parent's, the holder is not shown and is not counted as a span. A
+// `span` of that id anywhere else (under a span or the trace) is a span.
+func TestChildHolderIsDissolved(t *testing.T) {
+	st := load(t, strings.Join([]string{
+		`trace{id=t,action=create,data={"startTimestamp":"2026-01-01T00:00:00Z"}}`,
+		`trace{id=t,action=add-generation,data={"id":"g","startTimestamp":"2026-01-01T00:00:01Z"}}`,
+		`generation{id=g,action=add-span,data={"id":"g"}}`, // the holder link
+		`span{id=g,action=add-span,data={"id":"http","name":"POST","startTimestamp":"2026-01-01T00:00:03Z"}}`,
+		`span{id=g,action=add-tool-call,data={"id":"c","name":"lookup","startTimestamp":"2026-01-01T00:00:02Z"}}`,
+		`tool_call{id=c,action=add-span,data={"id":"c"}}`,
+		`span{id=c,action=add-generation,data={"id":"g2","startTimestamp":"2026-01-01T00:00:02.5Z"}}`,
+		`generation{id=g2,action=result,data={"result":{"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}}}`,
+		`trace{id=t,action=add-span,data={"id":"s","startTimestamp":"2026-01-01T00:00:04Z"}}`,
+		`span{id=s,action=add-span,data={"id":"s"}}`, // a span's own id under a span: not a holder
+	}, "\n"))
+	tr, err := tree.AssembleTrace(context.Background(), st, commit.NodeRef{Repo: "r", Kind: "trace", ID: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var walk func(n *tree.TreeNode, depth int)
+	walk = func(n *tree.TreeNode, depth int) {
+		got = append(got, strings.Repeat(" ", depth)+string(n.Kind)+"/"+n.ID)
+		for _, c := range n.Children {
+			walk(c, depth+1)
+		}
+	}
+	walk(tr.Root, 0)
+	want := []string{"trace/t", " generation/g", "  tool_call/c", "   generation/g2", "  span/http", " span/s"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("tree:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	c := tr.Root.Totals.Counts
+	if c["span"] != 2 || c["generation"] != 2 || c["tool_call"] != 1 || tr.Root.Totals.TotalTokens != 3 {
+		t.Errorf("totals: %+v", tr.Root.Totals)
+	}
+	if tr.CommitCount != 10 {
+		t.Errorf("commit count %d: the holders' commits are the trace's too", tr.CommitCount)
+	}
+	if !tree.IsChildHolder(commit.NodeRef{Repo: "r", Kind: "retrieval", ID: "x"}, commit.NodeRef{Repo: "r", Kind: "span", ID: "x"}) ||
+		tree.IsChildHolder(commit.NodeRef{Repo: "r", Kind: "generation", ID: "x"}, commit.NodeRef{Repo: "r", Kind: "span", ID: "y"}) ||
+		tree.IsChildHolder(commit.NodeRef{Repo: "r", Kind: "generation", ID: "x"}, commit.NodeRef{Repo: "q", Kind: "span", ID: "x"}) {
+		t.Error("IsChildHolder")
+	}
+}

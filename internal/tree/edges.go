@@ -12,6 +12,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
@@ -181,6 +183,88 @@ func EdgesOf(c *commit.Commit) []store.Edge {
 		}
 	}
 	return nil
+}
+
+// IsChildHolder reports whether child, a child of parent, is parent's child
+// holder: the `span` of the same id under a generation, tool call or
+// retrieval. An OTLP span names its parent by span id only, so its add-*
+// goes on the `span` of that id whatever the parent became
+// (pkg/spancommit); a parent that became another kind links that span as
+// its holder. The assembly shows the holder's children as the parent's own
+// and never the holder, so the tree is the same whether a child came in the
+// batch of its parent or not. The SDKs never add a span to a generation,
+// tool call or retrieval (docs/protocol.md §3), so no SDK node is taken for
+// a holder.
+func IsChildHolder(parent, child commit.NodeRef) bool {
+	if child.Kind != commit.EntitySpan || child.ID != parent.ID || child.Repo != parent.Repo {
+		return false
+	}
+	switch parent.Kind {
+	case commit.EntityGeneration, commit.EntityToolCall, commit.EntityRetrieval:
+		return true
+	}
+	return false
+}
+
+// CheckIDs reports why c must not be stored: its own id, or the id of a
+// node one of its edges (EdgesOf) names, is not an entity id
+// (commit.CheckID: 1 to 512 bytes of UTF-8 without control characters). A
+// node with such an id could be written but never read back: the query API
+// refuses the id. Every ingest path checks with it (the mxin receiver, to
+// report the line's reason; the tracetree exporter, for every commit that
+// reaches the store by any path).
+func CheckIDs(c *commit.Commit) error {
+	if err := commit.CheckID(c.EntityID); err != nil {
+		return err
+	}
+	return checkEdgeIDs(c, EdgesOf(c))
+}
+
+func checkEdgeIDs(c *commit.Commit, edges []store.Edge) error {
+	self := c.Node()
+	for _, e := range edges {
+		for _, n := range [...]commit.NodeRef{e.Parent, e.Child} {
+			if n == self {
+				continue
+			}
+			if err := commit.CheckID(n.ID); err != nil {
+				return fmt.Errorf("data names a %s: %w", n.Kind, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Admit returns the commits that pass CheckIDs with their edges (computed
+// once), and an error per commit that does not, naming its entity and
+// action.
+func Admit(commits []commit.Commit) ([]commit.Commit, []store.Edge, error) {
+	var edges []store.Edge
+	var errs []error
+	var kept []commit.Commit // nil until a commit is dropped
+	for i := range commits {
+		c := &commits[i]
+		es := EdgesOf(c)
+		err := commit.CheckID(c.EntityID)
+		if err == nil {
+			err = checkEdgeIDs(c, es)
+		}
+		if err != nil {
+			if kept == nil {
+				kept = append(make([]commit.Commit, 0, len(commits)-1), commits[:i]...)
+			}
+			errs = append(errs, fmt.Errorf("%s %s: %w", c.Entity, c.Action, err))
+			continue
+		}
+		if kept != nil {
+			kept = append(kept, *c)
+		}
+		edges = append(edges, es...)
+	}
+	if errs == nil {
+		return commits, edges, nil
+	}
+	return kept, edges, errors.Join(errs...)
 }
 
 // EdgesOfAll returns the edges of all commits, in commit order.

@@ -9,12 +9,17 @@
 //     trace may update it (sessionId, trace name, tags, metrics); the root
 //     span also creates it (name, startTimestamp), sets its input/output and
 //     ends it. The root span's own node hangs under the trace, so children
-//     always find their parent whatever batch they arrive in.
+//     always find their parent whatever batch they arrive in. A span whose
+//     parent is remote does the same, but at placeholder versions below
+//     any receive time (placeholderVersion): the trace's own root wins.
 //   - Each span is a node whose id is the span id (hex), created by an add-*
-//     commit on its parent: the OTLP parent span (as a `span` entity unless
-//     the parent is in the same batch with another kind), or the trace for
-//     a root span. Kind by `maxim.entity.kind`: add-span, add-generation,
-//     add-tool-call, add-retrieval.
+//     commit on its parent: the OTLP parent span, always as the `span`
+//     entity of its id (the parent's kind is not known when it travels in
+//     another batch), or the trace for a root span. Kind by
+//     `maxim.entity.kind`: add-span, add-generation, add-tool-call,
+//     add-retrieval. A generation, tool call or retrieval adds the `span`
+//     of its own id as its child holder, which the assembly dissolves, so
+//     the tree is the same whichever batches the spans came in.
 //   - Generations get a `result` in the OpenAI chat.completion shape
 //     (usage prompt/completion/total tokens, cost), tool calls a string
 //     `result` or an `error`, retrievals `input` and `docs`; every node gets
@@ -31,6 +36,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -67,31 +73,14 @@ type pending struct {
 // cannot be encoded (impossible for normalized spans, which carry no NaN or
 // ±Inf) is skipped alone. The error return is kept for future checks.
 func FromTraces(td ptrace.Traces, v *commit.Versioner) ([]commit.Commit, error) {
-	kinds := map[pcommon.SpanID]string{}
 	rss := td.ResourceSpans()
-	for i := 0; i < rss.Len(); i++ {
-		sss := rss.At(i).ScopeSpans()
-		for j := 0; j < sss.Len(); j++ {
-			spans := sss.At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				sp := spans.At(k)
-				// The parent's entity must be the one build gives that
-				// span: its canonical kind only when build trusts it.
-				kind := KindSpan
-				if k, ok := NormalizedKind(sp.Attributes()); ok {
-					kind = k
-				}
-				kinds[sp.SpanID()] = kind
-			}
-		}
-	}
 	var out []pending
 	for i := 0; i < rss.Len(); i++ {
 		sss := rss.At(i).ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {
-				b := builder{sp: spans.At(k), kinds: kinds}
+				b := builder{sp: spans.At(k)}
 				if err := b.build(); err != nil {
 					return nil, err
 				}
@@ -128,7 +117,6 @@ func FromTraces(td ptrace.Traces, v *commit.Versioner) ([]commit.Commit, error) 
 
 type builder struct {
 	sp      ptrace.Span
-	kinds   map[pcommon.SpanID]string
 	c       Canonical
 	repo    string
 	id      string
@@ -214,6 +202,17 @@ func (b *builder) build() error {
 		// is kept, as a plain span.
 		c.Kind = KindSpan
 	}
+	// The session id is the one free-form id a span carries (trace and
+	// span ids are hex). One that is not an entity id (commit.CheckID: too
+	// long for the query API to read back, control characters) would make
+	// a session nobody can open, and the store refuses commits naming it
+	// (tree.CheckIDs): the span is kept, without the session.
+	if commit.CheckID(c.SessionID) != nil {
+		c.SessionID = ""
+	}
+	if commit.CheckID(c.SessionEnd) != nil {
+		c.SessionEnd = ""
+	}
 	if c.Name == "" {
 		c.Name = sp.Name()
 	}
@@ -239,14 +238,20 @@ func (b *builder) build() error {
 	b.traceCommits(traceID, start, end)
 	b.sessionCommits()
 
-	// Parent: the OTLP parent span, or the trace for a root span.
+	// Parent: the OTLP parent span, or the trace for a root span. A
+	// span's commits depend on the span alone, never on which other spans
+	// share its batch, so the parent is always named as the `span` of its
+	// id: the kind the parent became is unknown when it travels in another
+	// batch. A generation, tool call or retrieval links that `span` of its
+	// own id as its child holder (holderLink), and the assembly shows the
+	// holder's children as its own (internal/tree, IsChildHolder).
 	parentEntity, parentID := commit.EntityTrace, traceID
 	if !IsLocalRoot(sp) {
 		parentID = sp.ParentSpanID().String()
 		parentEntity = commit.EntitySpan
-		if k, ok := b.kinds[sp.ParentSpanID()]; ok {
-			parentEntity = entityOf(k)
-		}
+	}
+	if e := entityOf(c.Kind); e != commit.EntitySpan {
+		b.holderLink(e)
 	}
 	tags := c.Tags
 	meta := metaMap(c.Metadata)
@@ -284,6 +289,16 @@ func (b *builder) build() error {
 		b.span(parentEntity, parentID, start, end, tags, meta, addMeta)
 	}
 	return nil
+}
+
+// holderLink adds, on the node this span becomes, the edge to the `span`
+// entity of the same id, under which the span's children file themselves
+// (they name their parent by span id only). The commit is the same for
+// every span of that id, so replays deduplicate it.
+func (b *builder) holderLink(entity commit.Entity) {
+	b.emit(entity, b.id, commit.ActionAddSpan, struct {
+		ID string `json:"id"`
+	}{b.id})
 }
 
 func joinJSON(v []string) string {
@@ -377,6 +392,7 @@ func (b *builder) traceCommits(traceID, start, end string) {
 		tags["userId"] = c.UserID
 	}
 	if root {
+		first := len(b.out)
 		type create struct {
 			Name           string            `json:"name,omitempty"`
 			Tags           map[string]string `json:"tags"`
@@ -412,6 +428,17 @@ func (b *builder) traceCommits(traceID, start, end string) {
 		if end != "" {
 			b.emit(commit.EntityTrace, traceID, commit.ActionEnd, map[string]string{"endTimestamp": end})
 		}
+		if !b.sp.ParentSpanID().IsEmpty() {
+			// A local root under a remote parent (an LLM gateway's SERVER
+			// span continuing the caller's trace) starts only its part of
+			// the trace: what it says of the trace is a placeholder, kept
+			// until the trace's own root (no parent) says otherwise,
+			// whatever order they arrive in.
+			v := placeholderVersion(b.sp.StartTimestamp())
+			for i := first; i < len(b.out); i++ {
+				b.out[i].fixed = v
+			}
+		}
 		return
 	}
 	if c.SessionID != "" {
@@ -437,6 +464,16 @@ func (b *builder) traceCommits(traceID, start, end string) {
 	if m := metaMap(c.TraceMetadata); len(m) > 0 {
 		b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]any{"metadata": m})
 	}
+}
+
+// placeholderVersion is the version of what a span under a remote parent
+// says of its trace (name, start, input/output, end): below every receive
+// time and every span start (versions are Unix nanoseconds; this band ends
+// before 1970-04), so the trace's own root and any explicit value win; among
+// several such spans the earliest-started wins.
+func placeholderVersion(start pcommon.Timestamp) int64 {
+	s := min(uint64(start), math.MaxInt64)
+	return max(1, int64((math.MaxInt64-s)>>10))
 }
 
 // traceIO is the root span's input/output as trace text: plain text when

@@ -51,12 +51,7 @@ func pairCase(rng *rand.Rand) (spans []pairSpan, wantIn, wantOut int64) {
 		// remote (OTLP span flags), so it hangs under the trace.
 		server := pairSpan{id: newID(), kind: ptrace.SpanKindServer, remote: true, attrs: chat(in, out, true)}
 		httpSpan := pairSpan{id: newID(), kind: ptrace.SpanKindClient, attrs: map[string]any{"_name": "POST", "http.request.method": "POST"}}
-		// Not generated: an HTTP client span below the client generation.
-		// A child of a generation span that arrives in another batch than
-		// its parent is filed under a `span` entity of the parent's id
-		// (FromTraces cannot know the parent's kind) and stays an orphan;
-		// TestTotalsCountEachCallOnce covers that shape on an assembled tree.
-		switch rng.IntN(5) {
+		switch rng.IntN(7) {
 		case 0: // the application only
 			spans = append(spans, client)
 		case 1: // gateway span directly under the client span
@@ -72,6 +67,14 @@ func pairCase(rng *rand.Rand) (spans []pairSpan, wantIn, wantOut int64) {
 		case 4: // the application traces its HTTP client only
 			httpSpan.parent, server.parent = root.id, httpSpan.id
 			spans = append(spans, httpSpan, server)
+		case 5: // the HTTP client span below the client generation, and
+			// a gateway whose SDK does not say its parent is remote: both
+			// hang under their OTLP parents, in whichever batch those came
+			httpSpan.parent, server.parent, server.remote = client.id, httpSpan.id, false
+			spans = append(spans, client, httpSpan, server)
+		case 6: // an in-process gateway: the SERVER span under the client's
+			server.parent, server.remote = client.id, false
+			spans = append(spans, server, client)
 		}
 	}
 	return spans, wantIn, wantOut
@@ -146,6 +149,34 @@ func TestPairTotalsProperty(t *testing.T) {
 			tr := deliverPairs(t, spans, batches)
 			tot := tr.Root.Totals
 			sum := tree.SummarizeTrace(tr)
+			// The trace is named by its root span, never by a gateway's
+			// span continuing it (a local root under a remote parent),
+			// whichever arrives first.
+			if tr.Root.Name != "agent" || sum.Name != "agent" {
+				t.Fatalf("seed %d delivery %v: trace named %q (row %q), want the root span's name", seed+uint64(c), batches, tr.Root.Name, sum.Name)
+			}
+			// Every span is in the tree, under its OTLP parent when that
+			// is local (a child never orphaned by arriving in another
+			// batch than its parent).
+			placed := map[string]string{}
+			var under func(n *tree.TreeNode)
+			under = func(n *tree.TreeNode) {
+				for _, c := range n.Children {
+					placed[c.ID] = n.ID
+					under(c)
+				}
+			}
+			under(tr.Root)
+			for _, sp := range spans {
+				want := otlpTrace.String()
+				if !sp.parent.IsEmpty() && !sp.remote {
+					want = sp.parent.String()
+				}
+				if got, ok := placed[sp.id.String()]; !ok || got != want {
+					b, _ := json.MarshalIndent(tr.Root, "", " ")
+					t.Fatalf("seed %d delivery %v: span %s under %q, want under %s\n%s", seed+uint64(c), batches, sp.id, got, want, b)
+				}
+			}
 			if tot.InputTokens != wantIn || tot.OutputTokens != wantOut || sum.InputTokens != wantIn || sum.OutputTokens != wantOut {
 				b, _ := json.MarshalIndent(tr.Root, "", " ")
 				t.Fatalf("seed %d delivery %v: totals %d/%d, row %d/%d, want %d/%d\n%s", seed+uint64(c), batches,

@@ -31,9 +31,11 @@ var logCasesFlag = flag.Int("logs.cases", 100, "cases of TestLogEventsOrderIndep
 
 // TestLogEventsOrderIndependence generates traces of GenAI spans whose
 // content travels in OTLP log records (per-message events, operation
-// details events, span attributes that must win over events, span events)
-// and delivers spans and records in random order, split into random
-// requests of either signal, with whole requests resent: every delivery,
+// details events, span attributes that must win over events, span events),
+// with children under a generation and under a tool call, and delivers
+// spans and records in random order, split into random requests of either
+// signal (a child often before its parent, in another request), with whole
+// requests resent: every delivery,
 // run through this processor, FromTraces and the commit codec into a store,
 // must assemble the same tree as sending everything at once. Version fields
 // (receive times of span commits, by design) are left out of the
@@ -55,7 +57,7 @@ func TestLogEventsOrderIndependence(t *testing.T) {
 		seed, n = v, 1
 	}
 	t.Logf("%d cases from seed %d", n, seed)
-	var cov struct{ eventMsgs, detailsMsgs, spanWins, spanEvents, movedLogs, strandedLogs int }
+	var cov struct{ eventMsgs, detailsMsgs, spanWins, spanEvents, movedLogs, strandedLogs, childFirst int }
 	for i := 0; i < n; i++ {
 		s := seed + uint64(i)
 		c := genLogCase(s)
@@ -69,6 +71,9 @@ func TestLogEventsOrderIndependence(t *testing.T) {
 		}
 		ref := assembleDelivery(t, c, [][]unit{spans, logs}) // all spans at once, then all records
 		for _, d := range c.deliveries() {
+			if firstRequest(d, c.guard) < firstRequest(d, c.gens[0].id) {
+				cov.childFirst++
+			}
 			got := assembleDelivery(t, c, d)
 			if !bytes.Equal(ref, got) {
 				t.Fatalf("delivery changed the tree\nwant %s\ngot  %s\nreplay: LOGS_SEED=%d go test ./processor/genainormalizeprocessor -run TestLogEventsOrderIndependence", ref, got, s)
@@ -77,9 +82,21 @@ func TestLogEventsOrderIndependence(t *testing.T) {
 		c.check(t, ref, s, &cov.eventMsgs, &cov.detailsMsgs, &cov.spanWins, &cov.spanEvents, &cov.movedLogs, &cov.strandedLogs)
 	}
 	t.Logf("coverage: %+v", cov)
-	if n >= 50 && (cov.eventMsgs == 0 || cov.detailsMsgs == 0 || cov.spanWins == 0 || cov.spanEvents == 0 || cov.movedLogs == 0 || cov.strandedLogs == 0) {
+	if n >= 50 && (cov.eventMsgs == 0 || cov.detailsMsgs == 0 || cov.spanWins == 0 || cov.spanEvents == 0 || cov.movedLogs == 0 || cov.strandedLogs == 0 || cov.childFirst == 0) {
 		t.Fatalf("generator did not exercise every source: %+v", cov)
 	}
+}
+
+// firstRequest is the index of the first request of d that carries span id.
+func firstRequest(d [][]unit, id pcommon.SpanID) int {
+	for i, req := range d {
+		for _, u := range req {
+			if u.recs == nil && u.span.SpanID() == id {
+				return i
+			}
+		}
+	}
+	return len(d)
 }
 
 // unit is what must travel together: one span, or the log records one span
@@ -110,6 +127,12 @@ type logCase struct {
 	trace pcommon.TraceID
 	root  pcommon.SpanID
 	tool  pcommon.SpanID
+	// guard is a plain span under the first generation and sub a
+	// generation under the tool call (an agent used as a tool): children
+	// of a generation and of a tool call, which a split delivery sends in
+	// another request than their parent.
+	guard pcommon.SpanID
+	sub   pcommon.SpanID
 	gens  []genSpec
 	units []unit
 }
@@ -126,6 +149,8 @@ func genLogCase(seed uint64) *logCase {
 	binaryPut(c.trace[:])
 	binaryPut(c.root[:])
 	binaryPut(c.tool[:])
+	binaryPut(c.guard[:])
+	binaryPut(c.sub[:])
 	base := pcommon.Timestamp(1_790_000_000_000_000_000)
 	ms := func(n int) pcommon.Timestamp { return base + pcommon.Timestamp(n)*pcommon.Timestamp(time.Millisecond) }
 	newSpan := func(id, parent pcommon.SpanID, name string, start, end int, attrs map[string]any) ptrace.Span {
@@ -219,13 +244,18 @@ func genLogCase(seed uint64) *logCase {
 	}
 	c.units = append(c.units, unit{span: newSpan(c.tool, c.root, "execute_tool lookup", t, t+5,
 		map[string]any{"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup"})})
+	g0 := c.gens[0].id
+	c.units = append(c.units,
+		unit{span: newSpan(c.guard, g0, "moderation", 12, 14, map[string]any{"check": "pii"})},
+		unit{span: newSpan(c.sub, c.tool, "chat gpt-4o-mini", t+1, t+4, map[string]any{"gen_ai.operation.name": "chat",
+			"gen_ai.request.model": "gpt-4o-mini", "gen_ai.system": "openai", "gen_ai.usage.input_tokens": 7, "gen_ai.usage.output_tokens": 1})})
 	plain := func(span pcommon.SpanID, at int, msg string) unit {
 		lr := newRec(span, "", at, nil, map[string]any{"n": at})
 		lr.Body().SetStr(msg)
 		return unit{recs: []plog.LogRecord{lr}}
 	}
 	lost := pcommon.SpanID{0xde, 0xad}
-	c.units = append(c.units, plain(c.tool, t+1, "tool log"), plain(c.root, 1, "root log"), plain(lost, 2, "span never sent"),
+	c.units = append(c.units, plain(c.tool, t+1, "tool log"), plain(c.guard, 13, "guard log"), plain(c.root, 1, "root log"), plain(lost, 2, "span never sent"),
 		plain(pcommon.SpanID{}, 3, "no span: dropped"))
 	// Two identical lines in one instant are two events.
 	twice := plain(c.root, 4, "same line")
@@ -415,7 +445,16 @@ func (c *logCase) check(t *testing.T, raw []byte, seed uint64, eventMsgs, detail
 			walk(k)
 		}
 	}
+	parentOf := map[string]string{}
+	var up func(n *node)
+	up = func(n *node) {
+		for _, k := range n.Children {
+			parentOf[k.ID] = n.ID
+			up(k)
+		}
+	}
 	walk(tr.Trace)
+	up(tr.Trace)
 	fail := func(f string, a ...any) { t.Fatalf("seed %d: "+f+"\n%s", append([]any{seed}, append(a, raw)...)...) }
 	var wantIn int64
 	for i, g := range c.gens {
@@ -459,6 +498,13 @@ func (c *logCase) check(t *testing.T, raw []byte, seed uint64, eventMsgs, detail
 			fail("generation %d lists its GenAI content as events", i)
 		}
 	}
+	if g := byID[c.guard.String()]; g == nil || g.Kind != "span" || parentOf[g.ID] != c.gens[0].id.String() || len(g.Events) != 1 {
+		fail("the span under the first generation is not its child, with its log record")
+	}
+	if sub := byID[c.sub.String()]; sub == nil || sub.Kind != "generation" || parentOf[sub.ID] != c.tool.String() {
+		fail("the generation under the tool call is not its child")
+	}
+	wantIn += 7 // the generation under the tool call
 	if tr.Trace.Totals.InputTokens != wantIn {
 		fail("input tokens %d, want %d", tr.Trace.Totals.InputTokens, wantIn)
 	}

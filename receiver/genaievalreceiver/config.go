@@ -10,29 +10,18 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/evaluate"
+	"github.com/otelcol-genai/otelcol-genai/internal/follow"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
 // Config is the genai_eval receiver's configuration.
 type Config struct {
-	// Store names the tracetree_store extension to follow and to claim in.
-	Store component.ID `mapstructure:"store"`
-	// Backend selects one of the store's named backends; empty = default.
-	Backend string `mapstructure:"backend"`
-	// Repos lists the repositories to evaluate; "*" (the default) is all.
-	Repos []string `mapstructure:"repos"`
-	// QuietPeriod is how long an ended entity's trace (or its session)
-	// must stay unchanged before it is evaluated: SDKs flush in batches,
-	// and a result often arrives after the end.
-	QuietPeriod time.Duration `mapstructure:"quiet_period"`
-	// PollInterval is the longest time between two checks of the pending
-	// traces (they are also checked every quiet_period/2).
-	PollInterval time.Duration `mapstructure:"poll_interval"`
-	// CatchUpWindow bounds the catch-up after a restart: traces that
-	// started more than this long before the checkpoint are not searched.
-	CatchUpWindow time.Duration `mapstructure:"catch_up_window"`
-	// BatchSize is the page size of catch-up searches.
-	BatchSize int `mapstructure:"batch_size"`
+	// ReceiverConfig is what every receiver that follows the store has:
+	// the store (also the one claims are taken in) and backend, repos,
+	// quiet_period (how long an ended entity's trace, or its session, must
+	// stay unchanged before it is evaluated), poll_interval,
+	// catch_up_window and batch_size.
+	follow.ReceiverConfig `mapstructure:",squash"`
 	// ClaimTTL is how long a claim on (entity, evaluator) holds while its
 	// evaluation runs: a member that dies mid-evaluation leaves the work to
 	// others once it expires. It must exceed the slowest judge call with
@@ -133,16 +122,11 @@ var _ component.Config = (*Config)(nil)
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		Store:         component.MustNewID("tracetree_store"),
-		Repos:         []string{"*"},
-		QuietPeriod:   5 * time.Second,
-		PollInterval:  time.Second,
-		CatchUpWindow: 24 * time.Hour,
-		BatchSize:     1000,
-		ClaimTTL:      10 * time.Minute,
-		Concurrency:   4,
-		ErrorRetries:  2,
-		ErrorBackoff:  30 * time.Second,
+		ReceiverConfig: follow.DefaultReceiverConfig(time.Second),
+		ClaimTTL:       10 * time.Minute,
+		Concurrency:    4,
+		ErrorRetries:   2,
+		ErrorBackoff:   30 * time.Second,
 	}
 }
 
@@ -154,31 +138,7 @@ var evaluableKinds = []string{
 
 // Validate checks the configuration.
 func (c *Config) Validate() error {
-	var errs []error
-	if c.Store.Type().String() == "" {
-		errs = append(errs, errors.New("store: must name the tracetree_store extension"))
-	}
-	if len(c.Repos) == 0 {
-		errs = append(errs, errors.New(`repos: list at least one repository, or "*" for all`))
-	}
-	if slices.Contains(c.Repos, "*") && len(c.Repos) > 1 {
-		errs = append(errs, errors.New(`repos: "*" already selects every repository; list nothing else`))
-	}
-	if slices.Contains(c.Repos, "") {
-		errs = append(errs, errors.New("repos: empty repository name"))
-	}
-	if c.QuietPeriod < 0 {
-		errs = append(errs, fmt.Errorf("quiet_period: must not be negative, got %s", c.QuietPeriod))
-	}
-	if c.PollInterval <= 0 {
-		errs = append(errs, fmt.Errorf("poll_interval: must be positive, got %s", c.PollInterval))
-	}
-	if c.CatchUpWindow <= 0 {
-		errs = append(errs, fmt.Errorf("catch_up_window: must be positive, got %s", c.CatchUpWindow))
-	}
-	if c.BatchSize <= 0 {
-		errs = append(errs, fmt.Errorf("batch_size: must be positive, got %d", c.BatchSize))
-	}
+	errs := c.Errors()
 	if c.ClaimTTL <= 0 {
 		errs = append(errs, fmt.Errorf("claim_ttl: must be positive, got %s", c.ClaimTTL))
 	}
@@ -217,5 +177,3 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
-
-func (c *Config) allRepos() bool { return slices.Contains(c.Repos, "*") }

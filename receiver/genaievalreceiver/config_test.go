@@ -30,7 +30,7 @@ func TestConfigDefault(t *testing.T) {
 	cfg := loadConfig(t, "")
 	require.NoError(t, confmap.Validate(cfg))
 	assert.Equal(t, component.MustNewID("tracetree_store"), cfg.Store)
-	assert.True(t, cfg.allRepos())
+	assert.True(t, cfg.AllRepos())
 	assert.Equal(t, 5*time.Second, cfg.QuietPeriod)
 	require.Len(t, cfg.Evaluators, 1)
 	assert.Equal(t, "pii", cfg.Evaluators[0].eval.Name)

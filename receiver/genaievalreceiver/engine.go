@@ -99,16 +99,7 @@ func newEngine(cfg *Config, st store.Store, next consumer.Logs, logger *zap.Logg
 	e := &engine{cfg: cfg, st: st, next: next, logger: logger, tel: tel, owner: owner, evs: evs,
 		ver: commit.NewVersioner(), slots: make(chan struct{}, cfg.Concurrency),
 		runs: map[commit.NodeRef]*refRun{}, failures: map[string]int{}, spent: map[string]*evaluate.JudgeUsage{}}
-	fc := follow.Config{
-		QuietPeriod:   cfg.QuietPeriod,
-		CatchUpWindow: cfg.CatchUpWindow,
-		BatchSize:     cfg.BatchSize,
-		Sessions:      true,
-		Checkpoint:    store.EvalCheckpointKey(checkpointRepo, receiverID),
-	}
-	if !cfg.allRepos() {
-		fc.Repos = cfg.Repos
-	}
+	fc := cfg.FollowerConfig(store.EvalCheckpointKey(checkpointRepo, receiverID), true)
 	e.fl = follow.New(fc, st, e.handle, follow.Telemetry{
 		PendingDelta: func(ctx context.Context, d int64) { tel.GenaiEvalPending.Add(ctx, d) },
 		HandleError: func(ctx context.Context, ref commit.NodeRef, failures int, backoff time.Duration, err error) {

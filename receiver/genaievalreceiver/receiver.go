@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -28,13 +27,9 @@ type evalReceiver struct {
 	set  receiver.Settings
 	next consumer.Logs
 	tel  *metadata.TelemetryBuilder
-
-	// getStore finds the store; tests replace it.
-	getStore func(host component.Host) (store.Store, error)
-
+	run  follow.Runner
+	// engine is the running engine (nil before Start).
 	engine *engine
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
 }
 
 func newEvalReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) (*evalReceiver, error) {
@@ -42,11 +37,7 @@ func newEvalReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) (*e
 	if err != nil {
 		return nil, fmt.Errorf("genai_eval telemetry: %w", err)
 	}
-	r := &evalReceiver{cfg: cfg, set: set, next: next, tel: tel}
-	r.getStore = func(host component.Host) (store.Store, error) {
-		return tracetreestore.GetStore(host, cfg.Store, cfg.Backend)
-	}
-	return r, nil
+	return &evalReceiver{cfg: cfg, set: set, next: next, tel: tel}, nil
 }
 
 // buildEvaluators builds each configured evaluator.
@@ -78,7 +69,7 @@ func newOwner() string {
 // Start finds the store extension (started before receivers), builds the
 // evaluators, subscribes to the live feed and catches up.
 func (r *evalReceiver) Start(_ context.Context, host component.Host) error {
-	st, err := r.getStore(host)
+	st, err := tracetreestore.GetStore(host, r.cfg.Store, r.cfg.Backend)
 	if err != nil {
 		return fmt.Errorf("genai_eval: store %q backend %q: %w", r.cfg.Store, r.cfg.Backend, err)
 	}
@@ -87,32 +78,24 @@ func (r *evalReceiver) Start(_ context.Context, host component.Host) error {
 		return fmt.Errorf("genai_eval: %w", err)
 	}
 	e := newEngine(r.cfg, st, r.next, r.set.Logger, r.tel, r.set.ID.String(), newOwner(), evs)
-	runCtx, cancel := context.WithCancel(context.Background())
-	if err := e.fl.Start(runCtx); err != nil {
-		cancel()
+	if err := r.run.Start(e.fl, r.cfg.Tick(), e.onRunError); err != nil {
 		return fmt.Errorf("genai_eval: %w", err)
 	}
-	r.engine, r.cancel = e, cancel
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		e.run(runCtx, r.tick())
-	}()
+	r.engine = e
 	r.set.Logger.Info("Evaluating entities of the store", zap.Int("evaluators", len(evs)), zap.Duration("quiet_period", r.cfg.QuietPeriod))
 	return nil
 }
 
-// tick is how often the follower steps (follow.Tick).
-func (r *evalReceiver) tick() time.Duration {
-	return follow.Tick(r.cfg.PollInterval, r.cfg.QuietPeriod)
+// run steps on every change and tick until ctx ends (what the receiver's
+// follow.Runner does; benchmarks call it directly).
+func (e *engine) run(ctx context.Context, tick time.Duration) {
+	e.fl.Run(ctx, tick, func(err error) { e.onRunError(ctx, err) })
 }
 
-// run steps on every change and tick until ctx ends.
-func (e *engine) run(ctx context.Context, tick time.Duration) {
-	e.fl.Run(ctx, tick, func(err error) {
-		e.tel.GenaiEvalErrors.Add(ctx, 1)
-		e.logger.Warn("Catching up with the store failed; retrying", zap.Error(err))
-	})
+// onRunError hears a failed step of the follower (retried).
+func (e *engine) onRunError(ctx context.Context, err error) {
+	e.tel.GenaiEvalErrors.Add(ctx, 1)
+	e.logger.Warn("Catching up with the store failed; retrying", zap.Error(err))
 }
 
 // Shutdown stops evaluating. Evaluations in flight are abandoned (their
@@ -120,12 +103,9 @@ func (e *engine) run(ctx context.Context, tick time.Duration) {
 // and the checkpoint is still before them, so the next start (or another
 // member) judges them.
 func (r *evalReceiver) Shutdown(ctx context.Context) error {
-	if r.cancel != nil {
-		r.cancel()
-		r.wg.Wait()
+	r.run.Stop(ctx)
+	if r.engine != nil {
 		r.engine.wait()
-		r.cancel = nil
-		r.engine.fl.Close(ctx)
 	}
 	return nil
 }

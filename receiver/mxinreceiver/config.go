@@ -54,6 +54,9 @@ type Config struct {
 	// RetryAfter is sent with 429/503 answers when the pipeline refuses data.
 	RetryAfter time.Duration `mapstructure:"retry_after"`
 
+	// Langfuse configures the route Langfuse's SDKs export OTLP to.
+	Langfuse LangfuseConfig `mapstructure:"langfuse"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -71,6 +74,16 @@ type UploadURLConfig struct {
 	// https://ingest.example.com); by default the scheme and Host of the
 	// upload-url request are used.
 	PublicEndpoint string `mapstructure:"public_endpoint"`
+}
+
+// LangfuseConfig configures the Langfuse-compatible OTLP route.
+type LangfuseConfig struct {
+	// Enabled serves POST /api/public/otel/v1/traces, where Langfuse's
+	// SDKs (`@langfuse/otel`, the Python SDK v3) export their spans when
+	// their base URL is this receiver. Their HTTP Basic credentials
+	// (public key : secret key) stand for the repository and the API key,
+	// unless the request carries x-maxim-repo-id / x-maxim-api-key itself.
+	Enabled bool `mapstructure:"enabled"`
 }
 
 // Validate checks the configuration.

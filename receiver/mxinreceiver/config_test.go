@@ -42,6 +42,7 @@ func TestLoadConfig(t *testing.T) {
 			assert.Equal(t, &authID, cfg.Authenticator)
 			assert.Nil(t, cfg.BlobStorage)
 			assert.Equal(t, "localhost:8088", cfg.NetAddr.Endpoint)
+			assert.True(t, cfg.Langfuse.Enabled, "the Langfuse route is served by default")
 		}},
 		{name: "full", check: func(t *testing.T, cfg *Config) {
 			assert.Equal(t, "0.0.0.0:9099", cfg.NetAddr.Endpoint)
@@ -52,6 +53,7 @@ func TestLoadConfig(t *testing.T) {
 			assert.Equal(t, 10*time.Minute, cfg.UploadURL.TTL)
 			assert.Equal(t, "https://ingest.example.com", cfg.UploadURL.PublicEndpoint)
 			assert.Equal(t, 2*time.Second, cfg.RetryAfter)
+			assert.False(t, cfg.Langfuse.Enabled)
 		}},
 		{name: "dev", check: func(t *testing.T, cfg *Config) {
 			assert.True(t, cfg.InsecureNoAuth)

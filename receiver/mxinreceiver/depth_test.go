@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/otlpcheck"
 )
 
 // nestedBody builds an ExportTraceServiceRequest whose one span attribute
@@ -50,7 +52,7 @@ func nestedBody(levels int) []byte {
 }
 
 // TestOTelRefusesDeepNesting: a body nesting one attribute value far past
-// maxValueDepth is refused with 400 before pdata decodes it (which would
+// otlpcheck.MaxValueDepth is refused with 400 before pdata decodes it (which would
 // overflow the stack and kill the process); one at the limit is accepted.
 func TestOTelRefusesDeepNesting(t *testing.T) {
 	e := newEnv(t, envOpts{})
@@ -60,7 +62,7 @@ func TestOTelRefusesDeepNesting(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, resp.code)
 	assert.JSONEq(t, `{"error":{"message":"undecodable OTLP traces: attribute values nest deeper than 32 levels"}}`, string(resp.body))
 
-	resp = e.do(http.MethodPost, pathOTel, h, nestedBody(maxValueDepth-1)) // plus the attribute's own value
+	resp = e.do(http.MethodPost, pathOTel, h, nestedBody(otlpcheck.MaxValueDepth-1)) // plus the attribute's own value
 	require.Equal(t, http.StatusOK, resp.code, string(resp.body))
 	assert.Equal(t, 1, e.traces.SpanCount())
 
@@ -69,10 +71,4 @@ func TestOTelRefusesDeepNesting(t *testing.T) {
 		strings.Repeat(`{"arrayValue":{"values":[`, 200000) + `{"stringValue":"x"}` + strings.Repeat(`]}}`, 200000) + `}]}]}]}]}`
 	resp = e.do(http.MethodPost, pathOTel, h, []byte(deep))
 	assert.Equal(t, http.StatusBadRequest, resp.code, string(resp.body))
-}
-
-func TestCheckProtoDepthAtLimit(t *testing.T) {
-	assert.NoError(t, checkProtoDepth(nestedBody(maxValueDepth-1)))
-	assert.ErrorIs(t, checkProtoDepth(nestedBody(maxValueDepth)), errTooDeep)
-	assert.NoError(t, checkProtoDepth([]byte{0xff, 0xff}), "malformed data is the decoder's to report")
 }

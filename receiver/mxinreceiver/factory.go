@@ -36,6 +36,7 @@ func createDefaultConfig() component.Config {
 		ServerConfig: srv,
 		UploadURL:    UploadURLConfig{TTL: defaultUploadURLTTL},
 		RetryAfter:   defaultRetryAfter,
+		Langfuse:     LangfuseConfig{Enabled: true},
 	}
 }
 

@@ -7,12 +7,12 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
 	"github.com/otelcol-genai/otelcol-genai/extension/maximauthextension"
+	"github.com/otelcol-genai/otelcol-genai/internal/otlpcheck"
 )
 
 // handleOTel serves POST /v1/otel (and /v1/otel/v1/traces, where OTLP
@@ -33,9 +33,35 @@ func (r *mxinReceiver) handleOTelLogs(w http.ResponseWriter, req *http.Request) 
 	r.handleOTLP(w, req, otlpLogs{r})
 }
 
+// handleLangfuseOTel serves POST /api/public/otel/v1/traces, where
+// Langfuse's SDKs export (`@langfuse/otel`'s LangfuseSpanProcessor and the
+// Python SDK v3 send OTLP/HTTP to `<baseUrl>/api/public/otel/v1/traces` with
+// `Authorization: Basic base64(publicKey:secretKey)`), so pointing their base
+// URL at this receiver is all a Langfuse user changes. The secret key is the
+// API key and the public key the repository; an x-maxim-api-key or
+// x-maxim-repo-id header sent beside them (the SDKs' additionalHeaders) wins.
+// From there the request is exactly a /v1/otel one.
+func (r *mxinReceiver) handleLangfuseOTel(w http.ResponseWriter, req *http.Request) {
+	if user, pass, ok := req.BasicAuth(); ok {
+		h := req.Header.Clone()
+		if h.Get(maximauthextension.HeaderAPIKey) == "" && pass != "" {
+			h.Set(maximauthextension.HeaderAPIKey, pass)
+		}
+		if h.Get(maximauthextension.HeaderRepoID) == "" && user != "" {
+			h.Set(maximauthextension.HeaderRepoID, user)
+		}
+		r2 := *req
+		r2.Header = h
+		req = &r2
+	}
+	r.handleOTel(w, req)
+}
+
 // otlpSignal is what handleOTLP needs to know about one OTLP signal.
 type otlpSignal interface {
 	name() string
+	// wire is the export request a protobuf body holds.
+	wire() otlpcheck.Signal
 	// ready reports whether the receiver is in a pipeline of the signal.
 	ready() bool
 	// decode reads an export request; it returns the item count and a
@@ -73,19 +99,14 @@ func (r *mxinReceiver) handleOTLP(w http.ResponseWriter, req *http.Request, sig 
 	if !ok {
 		return
 	}
-	// JSON is UTF-8 (RFC 8259), but pdata's JSON decoder copies invalid
-	// bytes into strings unchecked; accepted, they fail later in the
-	// pipeline (a backend refusing them, an encoder that cannot marshal
-	// them) and the client gets a 5xx for its own bad input. Refused here.
-	if isJSON && !utf8.Valid(body) {
-		writeError(w, http.StatusBadRequest, "undecodable OTLP "+sig.name()+": a JSON body must be valid UTF-8 (is it protobuf sent as application/json?)")
-		return
-	}
-	// Checked before decoding: pdata's decoders recurse once per nesting
-	// level without a bound, and a stack overflow kills the process.
-	check := checkProtoDepth
+	// Checked before decoding (internal/otlpcheck): JSON must be UTF-8
+	// (pdata copies invalid bytes into strings unchecked, and they fail
+	// later as a 5xx for the client's own bad input), and values may not
+	// nest past what pdata's protobuf decoder takes (its JSON decoder has
+	// no bound at all).
+	check := func(b []byte) error { return otlpcheck.Proto(b, sig.wire()) }
 	if isJSON {
-		check = checkJSONDepth
+		check = otlpcheck.JSON
 	}
 	if err := check(body); err != nil {
 		writeError(w, http.StatusBadRequest, "undecodable OTLP "+sig.name()+": "+err.Error())
@@ -123,8 +144,9 @@ func (r *mxinReceiver) handleOTLP(w http.ResponseWriter, req *http.Request, sig 
 
 type otlpTraces struct{ r *mxinReceiver }
 
-func (otlpTraces) name() string  { return "traces" }
-func (s otlpTraces) ready() bool { return s.r.nextTraces != nil }
+func (otlpTraces) name() string           { return "traces" }
+func (otlpTraces) wire() otlpcheck.Signal { return otlpcheck.Traces }
+func (s otlpTraces) ready() bool          { return s.r.nextTraces != nil }
 func (s otlpTraces) start(ctx context.Context) context.Context {
 	return s.r.obsTraces.StartTracesOp(ctx)
 }
@@ -162,6 +184,7 @@ func (s otlpTraces) decode(body []byte, isJSON bool) (int, func(context.Context)
 type otlpLogs struct{ r *mxinReceiver }
 
 func (otlpLogs) name() string                                { return "logs" }
+func (otlpLogs) wire() otlpcheck.Signal                      { return otlpcheck.Logs }
 func (s otlpLogs) ready() bool                               { return s.r.nextLogs != nil }
 func (s otlpLogs) start(ctx context.Context) context.Context { return s.r.obsLogs.StartLogsOp(ctx) }
 func (s otlpLogs) end(ctx context.Context, format string, n int, err error) {

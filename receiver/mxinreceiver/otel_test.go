@@ -1,6 +1,7 @@
 package mxinreceiver
 
 import (
+	"encoding/base64"
 	"net/http"
 	"testing"
 
@@ -125,4 +126,51 @@ func TestOTelLogs(t *testing.T) {
 	resp = e.do(http.MethodGet, pathOTLPLogs, h, nil)
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.code)
 	assert.Equal(t, 2, e.logs.LogRecordCount())
+}
+
+// Langfuse's SDKs export to <baseUrl>/api/public/otel/v1/traces with HTTP
+// Basic credentials publicKey:secretKey: the secret key is the API key, the
+// public key the repository, and explicit x-maxim-* headers win.
+func TestLangfuseRoute(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	basic := func(user, pass string) string {
+		return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+	}
+	tests := []struct {
+		name     string
+		headers  map[string]string
+		wantCode int
+		wantRepo string
+	}{
+		{"basic credentials", map[string]string{"Authorization": basic(teamRepo, teamKey)}, http.StatusOK, teamRepo},
+		{"explicit repo header wins", map[string]string{"Authorization": basic("pk-lf-unused", testKey), "x-maxim-repo-id": testRepo}, http.StatusOK, testRepo},
+		{"explicit key header wins", map[string]string{"Authorization": basic(teamRepo, "wrong"), "x-maxim-api-key": teamKey}, http.StatusOK, teamRepo},
+		{"wrong secret key", map[string]string{"Authorization": basic(teamRepo, "sk-lf-nope")}, http.StatusForbidden, ""},
+		{"public key names a repo the key does not own", map[string]string{"Authorization": basic(foreignRepo, teamKey)}, http.StatusForbidden, ""},
+		{"no credentials", map[string]string{}, http.StatusForbidden, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.traces.Reset()
+			h := map[string]string{"Content-Type": "application/json"}
+			for k, v := range tt.headers {
+				h[k] = v
+			}
+			resp := e.do(http.MethodPost, pathLangfuse, h, []byte(seedPayload))
+			require.Equal(t, tt.wantCode, resp.code, string(resp.body))
+			if tt.wantCode != http.StatusOK {
+				assert.JSONEq(t, invalidAccess, string(resp.body))
+				assert.Equal(t, 0, e.traces.SpanCount())
+				return
+			}
+			require.Equal(t, 1, e.traces.SpanCount())
+			assert.Equal(t, []string{tt.wantRepo}, client.FromContext(e.traces.Contexts()[0]).Metadata.Get("x-maxim-repo-id"))
+		})
+	}
+	resp := e.do(http.MethodGet, pathLangfuse, nil, nil)
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.code)
+
+	off := newEnv(t, envOpts{cfg: func(c *Config) { c.Langfuse.Enabled = false }})
+	resp = off.do(http.MethodPost, pathLangfuse, map[string]string{"Authorization": basic(teamRepo, teamKey), "Content-Type": "application/json"}, []byte(seedPayload))
+	assert.Equal(t, http.StatusNotFound, resp.code, "langfuse.enabled: false serves no Langfuse route")
 }

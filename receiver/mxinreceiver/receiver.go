@@ -37,6 +37,9 @@ const (
 	pathOTelTraces  = "/v1/otel/v1/traces"
 	pathOTLPLogs    = "/v1/logs"
 	pathOTelLogs    = "/v1/otel/v1/logs"
+	// pathLangfuse is where Langfuse's SDKs export OTLP/HTTP traces:
+	// `<baseUrl>/api/public/otel/v1/traces`.
+	pathLangfuse = "/api/public/otel/v1/traces"
 )
 
 type mxinReceiver struct {
@@ -195,12 +198,17 @@ func (r *mxinReceiver) routes() http.Handler {
 	mux.HandleFunc("POST "+pathOTelTraces, r.handleOTel)
 	mux.HandleFunc("POST "+pathOTLPLogs, r.handleOTelLogs)
 	mux.HandleFunc("POST "+pathOTelLogs, r.handleOTelLogs)
-	// Other methods on known paths: a JSON 405 rather than ServeMux's text.
-	for p, allow := range map[string]string{
+	allowed := map[string]string{
 		pathPush: "POST", pathRepoCheck: "GET", pathUploadURL: "GET", pathBlobPut: "PUT",
 		pathLogging: "POST", pathLogsBatch: "POST", pathLoggingBtch: "POST", pathOTel: "POST", pathOTelTraces: "POST",
 		pathOTLPLogs: "POST", pathOTelLogs: "POST",
-	} {
+	}
+	if r.cfg.Langfuse.Enabled {
+		mux.HandleFunc("POST "+pathLangfuse, r.handleLangfuseOTel)
+		allowed[pathLangfuse] = "POST"
+	}
+	// Other methods on known paths: a JSON 405 rather than ServeMux's text.
+	for p, allow := range allowed {
 		mux.HandleFunc(p, func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Allow", allow)
 			writeError(w, http.StatusMethodNotAllowed, "method not allowed; use "+allow)

@@ -29,7 +29,7 @@ func TestConfigDefault(t *testing.T) {
 	cfg := loadConfig(t, "")
 	assert.Equal(t, createDefaultConfig(), cfg)
 	assert.NoError(t, confmap.Validate(cfg))
-	assert.True(t, cfg.allRepos())
+	assert.True(t, cfg.AllRepos())
 	assert.Equal(t, component.MustNewID("tracetree_store"), cfg.Store)
 }
 
@@ -39,7 +39,7 @@ func TestConfigCustom(t *testing.T) {
 	assert.Equal(t, component.MustNewIDWithName("tracetree_store", "shared"), cfg.Store)
 	assert.Equal(t, "pg", cfg.Backend)
 	assert.Equal(t, []string{"repo-a", "repo-b"}, cfg.Repos)
-	assert.False(t, cfg.allRepos())
+	assert.False(t, cfg.AllRepos())
 	assert.Equal(t, 2*time.Second, cfg.QuietPeriod)
 	assert.Equal(t, 30*time.Minute, cfg.IncompleteTimeout)
 	assert.Equal(t, 500*time.Millisecond, cfg.PollInterval)

@@ -33,15 +33,7 @@ type feed struct {
 
 func newFeed(cfg *Config, st store.Store, next consumer.Traces, logger *zap.Logger, tel *metadata.TelemetryBuilder, receiverID string) *feed {
 	f := &feed{cfg: cfg, st: st, next: next, logger: logger, tel: tel, receiverID: receiverID}
-	fc := follow.Config{
-		QuietPeriod:   cfg.QuietPeriod,
-		CatchUpWindow: cfg.CatchUpWindow,
-		BatchSize:     cfg.BatchSize,
-		Checkpoint:    checkpointKey(receiverID),
-	}
-	if !cfg.allRepos() {
-		fc.Repos = cfg.Repos
-	}
+	fc := cfg.FollowerConfig(checkpointKey(receiverID), false)
 	f.fl = follow.New(fc, st, f.handle, follow.Telemetry{
 		PendingDelta: func(ctx context.Context, d int64) { tel.TracetreeFeedPendingTraces.Add(ctx, d) },
 		HandleError: func(ctx context.Context, ref commit.NodeRef, failures int, backoff time.Duration, err error) {

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"github.com/otelcol-genai/otelcol-genai/internal/genaimsg"
 	"slices"
 	"sort"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/genaimsg"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 	"github.com/otelcol-genai/otelcol-genai/receiver/tracetreefeedreceiver/internal/metadata"
@@ -235,7 +235,7 @@ func (cv *converter) fill(sp ptrace.Span, t *tree.Trace, n *tree.Node, traceID p
 		a.PutBool(attrEnded, ended)
 	}
 	putText := func(k string, raw json.RawMessage) {
-		if s := rawText(raw); s != "" {
+		if s := genaimsg.RawText(raw); s != "" {
 			a.PutStr(k, clip(s))
 		}
 	}
@@ -445,7 +445,7 @@ func (cv *converter) events(sp ptrace.Span, n *tree.Node, skip []string) {
 			ev.Attributes().PutStr(attrTagPrefix+k, clip(e.Tags[k]))
 		}
 		for _, k := range sortedKeys(e.Metadata) {
-			ev.Attributes().PutStr(attrMetaPrefix+k, clip(rawText(e.Metadata[k])))
+			ev.Attributes().PutStr(attrMetaPrefix+k, clip(genaimsg.RawText(e.Metadata[k])))
 		}
 	}
 	for _, f := range n.Feedback {
@@ -455,9 +455,9 @@ func (cv *converter) events(sp ptrace.Span, n *tree.Node, skip []string) {
 		ev := sp.Events().AppendEmpty()
 		ev.SetName("maxim.feedback")
 		ev.SetTimestamp(fallback)
-		if x, err := strconv.ParseFloat(rawText(f.Score), 64); err == nil {
+		if x, err := strconv.ParseFloat(genaimsg.RawText(f.Score), 64); err == nil {
 			ev.Attributes().PutDouble("maxim.feedback.score", x)
-		} else if s := rawText(f.Score); s != "" {
+		} else if s := genaimsg.RawText(f.Score); s != "" {
 			ev.Attributes().PutStr("maxim.feedback.score", s)
 		}
 		if f.Comment != "" {
@@ -484,7 +484,7 @@ func (cv *converter) events(sp ptrace.Span, n *tree.Node, skip []string) {
 			s.AppendEmpty().SetStr(x)
 		}
 		for _, k := range sortedKeys(e.Variables) {
-			ev.Attributes().PutStr("maxim.evaluation.variables."+k, clip(rawText(e.Variables[k])))
+			ev.Attributes().PutStr("maxim.evaluation.variables."+k, clip(genaimsg.RawText(e.Variables[k])))
 		}
 	}
 	for _, att := range n.Attachments {
@@ -505,19 +505,6 @@ func (cv *converter) events(sp ptrace.Span, n *tree.Node, skip []string) {
 			ev.Attributes().PutInt("maxim.attachment.size", *att.Size)
 		}
 	}
-}
-
-// rawText renders a JSON value as attribute text: strings unquoted,
-// anything else as compact JSON.
-func rawText(raw json.RawMessage) string {
-	if len(raw) == 0 || string(raw) == "null" {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	return string(raw)
 }
 
 // clip cuts s to maxAttrLen bytes on a rune boundary.

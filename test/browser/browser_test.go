@@ -87,9 +87,10 @@ type target struct {
 	expectAuth bool
 }
 
-// startCollector runs the built distribution with configs/default.yaml on
-// free loopback ports and a private data directory, and checks that its
-// query endpoint serves the web UI itself.
+// startCollector runs the built distribution with configs/default.yaml
+// (plus testdata/alerts.yaml: an alert rule) on free loopback ports and a
+// private data directory, and checks that its query endpoint serves the web
+// UI itself.
 func startCollector(t *testing.T) target {
 	t.Helper()
 	key := os.Getenv("GENAI_API_KEY")
@@ -101,6 +102,9 @@ func startCollector(t *testing.T) target {
 		repo = testRepo
 	}
 	c := harness.NewCollector(t, "default.yaml", map[string]string{"GENAI_API_KEY": key})
+	// The alert rule the evaluations test fires (default.yaml has no
+	// genai_alerts).
+	c.Overlay(filepath.Join("testdata", "alerts.yaml"))
 	c.Start()
 	ui := "http://" + c.Env["GENAI_QUERY_ENDPOINT"]
 	res, err := http.Get(ui + "/")
@@ -126,9 +130,11 @@ func startCollector(t *testing.T) target {
 // prompt, an SDK-sent trace's tree/waterfall/generation transcript and
 // tokens, the capture's errors and sub-records, live growth of a trace and
 // the list while commits are posted, the session view, and a 10,000-node
-// trace (time to first paint is reported as a METRIC line), and the
+// trace (time to first paint is reported as a METRIC line), the
 // dashboard (totals against /api/v1/stats, charts, click-through; a clear
-// message from a server without the stats API).
+// message from a server without the stats API), and evaluations (verdicts
+// in the node detail, the eval filter, the Alerts page with the alert they
+// fire).
 func TestBrowserUI(t *testing.T) {
 	root := harness.RepoRoot()
 	dir := filepath.Join(root, "test", "browser")

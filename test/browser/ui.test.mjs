@@ -700,3 +700,108 @@ test('dashboard: totals and charts agree with /api/v1/stats; a row opens the fil
   noPageErrors(page);
   await page.close();
 });
+
+test('evaluations: verdicts in the node detail, the eval filter, and the Alerts page with the alert they fire', async () => {
+  const ids = { fail: `trace-evalfail-${RUN}`, pass: `trace-evalpass-${RUN}`, genFail: `gen-evalfail-${RUN}`, genPass: `gen-evalpass-${RUN}` };
+  // Verdicts are `evaluate` commits {"with":"result", evaluator, score,
+  // pass, reason, judge} on the judged node (docs/tree-json.md), as the
+  // genai_eval receiver writes them; the SDK's own evaluate request
+  // ({"with":"evaluators"}) goes beside them.
+  const verdict = (gen, evaluator, fields) => `generation{id=${gen},action=evaluate,data=${JSON.stringify({ with: 'result', evaluator, timestamp: ts(), ...fields })}}`;
+  const judge = { model: 'judge-model', inputTokens: 120, outputTokens: 8, cost: 0.00012, attempts: 2 };
+  const lines = [];
+  for (const [trace, gen, name] of [[ids.fail, ids.genFail, 'eval-fail'], [ids.pass, ids.genPass, 'eval-pass']]) {
+    lines.push(`trace{id=${trace},action=create,data=${JSON.stringify({ name, tags: { evalrun: RUN }, startTimestamp: ts(-5000) })}}`);
+    lines.push(`trace{id=${trace},action=add-generation,data=${JSON.stringify({ id: gen, name: 'answer', model: 'gpt-4o-mini', provider: 'openai', messages: [{ role: 'user', content: 'Where do I send the invoice?' }], modelParameters: {}, startTimestamp: ts(-4000) })}}`);
+    lines.push(`generation{id=${gen},action=result,data=${JSON.stringify({ result: { id: `r-${gen}`, object: 'chat.completion', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'Send it to billing.' } }], usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 } } })}}`);
+    lines.push(`trace{id=${trace},action=end,data=${JSON.stringify({ endTimestamp: ts(-1000) })}}`);
+  }
+  lines.push(verdict(ids.genFail, 'pii', { score: 0, pass: false, reason: 'e-mail address in the output' }));
+  lines.push(verdict(ids.genFail, 'relevance', { score: 0.9, pass: true, reason: 'answers the question', judge }));
+  lines.push(verdict(ids.genPass, 'pii', { score: 1, pass: true, reason: 'no PII found' }));
+  lines.push(verdict(ids.genPass, 'relevance', { score: 0.3, pass: false, reason: 'off topic', judge }));
+  lines.push(`trace{id=${ids.fail},action=evaluate,data=${JSON.stringify({ with: 'evaluators', evaluators: ['pii', 'relevance'], timestamp: ts() })}}`);
+  await postLines(lines);
+  const evals = (t) => Object.fromEntries((t.evaluations || []).map((v) => [v.evaluator, v]));
+  await waitForSummary(ids.fail, (t) => evals(t).pii && evals(t).pii.failures === 1 && evals(t).relevance);
+  await waitForSummary(ids.pass, (t) => evals(t).pii && evals(t).relevance && evals(t).relevance.failures === 1);
+
+  // The eval filter: of every trace of this run, only the one pii failed on.
+  const page = await newPage();
+  await page.goto(`${UI}/`);
+  await page.locator(`tr.trace-row[data-id="${ids.pass}"]`).waitFor();
+  const badges = await page.locator(`tr.trace-row[data-id="${ids.fail}"] td.trace-evals`).innerText();
+  assert.match(badges, /pii ✗1/);
+  assert.match(badges, /relevance ✓/);
+  await page.fill('input[name=eval]', 'pii');
+  await page.click('#trace-filters button[type=submit]');
+  await page.waitForFunction((pass) => !document.querySelector(`tr.trace-row[data-id="${pass}"]`), ids.pass);
+  assert.match(page.url(), /eval=pii/);
+  assert.deepEqual(await page.$$eval('tr.trace-row', (rs) => rs.map((r) => r.dataset.id)), [ids.fail]);
+  const api = await apiGet('/api/v1/traces?eval=pii&limit=500');
+  assert.deepEqual(api.body.traces.map((t) => t.id), [ids.fail], 'the API agrees');
+  // With a score bound: relevance below 0.5 is the other trace.
+  await page.fill('input[name=eval]', 'relevance');
+  await page.fill('input[name=eval_score_lt]', '0.5');
+  await page.click('#trace-filters button[type=submit]');
+  await page.waitForFunction((fail) => !document.querySelector(`tr.trace-row[data-id="${fail}"]`), ids.fail);
+  assert.deepEqual(await page.$$eval('tr.trace-row', (rs) => rs.map((r) => r.dataset.id)), [ids.pass]);
+  await page.click('#trace-filters button:text("Reset")');
+  await page.locator(`tr.trace-row[data-id="${ids.fail}"]`).waitFor();
+
+  // The verdict table of the judged generation: evaluator, score,
+  // pass/fail, reason, judge model with its tokens and attempts.
+  await page.locator(`tr.trace-row[data-id="${ids.fail}"] a.trace-link`).click();
+  await page.locator(`.tree-row[data-key="generation:${ids.genFail}"]`).click();
+  const d = page.locator('#detail');
+  const pii = d.locator('#evaluations tr.eval-verdict[data-evaluator="pii"]');
+  await pii.waitFor();
+  const cells = async (row) => row.locator('td').allInnerTexts();
+  const [, piiScore, piiVerdict, piiReason] = (await cells(pii)).map((s) => s.trim());
+  assert.deepEqual([piiScore, piiVerdict, piiReason], ['0', 'fail', 'e-mail address in the output']);
+  const rel = d.locator('#evaluations tr.eval-verdict[data-evaluator="relevance"]');
+  const [, relScore, relVerdict, relReason, relJudge] = (await cells(rel)).map((s) => s.trim());
+  assert.deepEqual([relScore, relVerdict, relReason], ['0.9', 'pass', 'answers the question']);
+  assert.match(relJudge, /judge-model · 120 \/ 8 tokens · .* · 2 attempts/);
+  assert.equal(await d.locator('#evaluations tr.eval-verdict').count(), 2);
+  await d.locator('#evaluations').scrollIntoViewIfNeeded();
+  await shot(page, 'evaluations');
+  // The trace holds the SDK's request, listed apart from verdicts.
+  await page.locator(`.tree-row[data-key="trace:${ids.fail}"]`).click();
+  await d.locator('#evaluations li').filter({ hasText: 'pii, relevance' }).waitFor();
+  assert.equal(await d.locator('#evaluations tr.eval-verdict').count(), 0);
+
+  // The pii failure fires the pii-leak rule (testdata/alerts.yaml): the
+  // Alerts page shows the firing alert, the rule and the transition.
+  const alerts = await waitFor('pii-leak to fire', async () => {
+    const r = await apiGet('/api/v1/alerts');
+    const a = r.status === 200 && r.body.alerts.find((x) => x.rule === 'pii-leak' && x.repo === REPO);
+    return a && a.state === 'firing' ? r.body : null;
+  });
+  const firing = alerts.alerts.find((x) => x.rule === 'pii-leak' && x.repo === REPO);
+  assert.equal(firing.value, 1, 'one failed pii verdict in the window');
+  assert.equal(firing.samples, 2, 'two pii verdicts in the window');
+  await page.click('.topbar a[data-nav="alerts"]');
+  await page.waitForURL((u) => u.pathname === '/alerts');
+  const alertRow = page.locator(`#alerts-table tr.alert-row[data-rule="pii-leak"][data-repo="${REPO}"]`);
+  await alertRow.waitFor();
+  assert.equal(await alertRow.getAttribute('data-state'), 'firing');
+  assert.ok(await alertRow.evaluate((r) => r.classList.contains('is-error')), 'a firing alert is highlighted');
+  const [state, rule, repo, value, samples] = (await cells(alertRow)).map((s) => s.trim());
+  assert.deepEqual([state, rule, repo, value, samples], ['firing', 'pii-leak', REPO, '1', '2']);
+  const [, condition, window] = (await cells(page.locator('#rules-table tr[data-rule="pii-leak"]'))).map((s) => s.trim());
+  assert.deepEqual([condition, window], ['eval_failures(pii) ≥ 1', '5m']);
+  await page.locator('#history-table tr.history-row[data-kind="fired"]').filter({ hasText: 'pii-leak' }).first().waitFor();
+  assert.match(await page.locator('.alerts-view .list-status').innerText(), /1 firing/);
+  assert.ok(await page.locator('.topbar a[data-nav="alerts"]').evaluate((a) => a.classList.contains('active')));
+  await shot(page, 'alerts', { fullPage: true });
+
+  // The alert's "traces" link opens the list narrowed to the failed verdicts.
+  await alertRow.locator('a.alert-traces').click();
+  await page.waitForURL((u) => u.pathname === '/' && u.searchParams.get('eval') === 'pii');
+  await page.locator(`tr.trace-row[data-id="${ids.fail}"]`).waitFor();
+  assert.deepEqual(await page.$$eval('tr.trace-row', (rs) => rs.map((r) => r.dataset.id)), [ids.fail]);
+  assert.equal(await page.inputValue('input[name=eval]'), 'pii');
+  noPageErrors(page);
+  await page.close();
+});

@@ -311,28 +311,60 @@ func (ix *Indexer) Flush(ctx context.Context) error {
 	return nil
 }
 
-// pass indexes one change-log batch; it returns 0 when caught up.
+// maxPassRefs bounds the changed nodes one pass gathers from the change log
+// (a catching-up indexer must not hold the whole log in memory).
+//
+// A pass reads change-log batches until it is caught up or holds this many
+// refs, and summarizes each affected trace once. Reading one BatchSize at a
+// time instead made a push of n children cost n/BatchSize assemblies of a
+// growing trace — quadratic in the size of the change (issue 16, item 6).
+const maxPassRefs = 100_000
+
+// pass indexes what the change log holds after the checkpoint, up to
+// maxPassRefs changed nodes; it returns 0 when caught up.
 func (ix *Indexer) pass(ctx context.Context) (int, error) {
-	refs, next, err := ix.Backend.ChangedSince(ctx, ix.pos, ix.cfg.BatchSize)
-	if err != nil {
-		return 0, fmt.Errorf("read change log after %d: %w", ix.pos, err)
+	pos := ix.pos
+	var refs []commit.NodeRef
+	seen := map[commit.NodeRef]struct{}{}
+	for len(refs) < maxPassRefs {
+		batch, next, err := ix.Backend.ChangedSince(ctx, pos, min(ix.cfg.BatchSize, maxPassRefs-len(refs)))
+		if err != nil {
+			return 0, fmt.Errorf("read change log after %d: %w", pos, err)
+		}
+		if next == pos {
+			break
+		}
+		for _, r := range batch {
+			if _, dup := seen[r]; !dup {
+				seen[r] = struct{}{}
+				refs = append(refs, r)
+			}
+		}
+		pos = next
 	}
-	if next == ix.pos {
+	if pos == ix.pos {
 		return 0, nil
 	}
 	if err := ix.index(ctx, refs); err != nil {
 		return 0, err
 	}
-	if err := ix.Backend.SetIndexCheckpoint(ctx, next); err != nil {
-		return 0, fmt.Errorf("set index checkpoint %d: %w", next, err)
+	if err := ix.Backend.SetIndexCheckpoint(ctx, pos); err != nil {
+		return 0, fmt.Errorf("set index checkpoint %d: %w", pos, err)
 	}
-	ix.pos = next
+	ix.pos = pos
 	return 1, nil
 }
 
+// groupNodes is how many tree nodes the trace rows of one publish group may
+// cover. A pass summarizes its traces smallest first and writes and
+// publishes their rows group by group, so the small traces of one
+// repository are searchable and in the live feed before another
+// repository's huge trace has been assembled (fairness, issue 16 item 6).
+const groupNodes = 10_000
+
 // index re-summarizes the roots of refs and publishes the change.
 func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
-	traces, sessions, err := ix.Roots(ctx, refs)
+	rs, err := ix.resolve(ctx, refs)
 	if err != nil {
 		return err
 	}
@@ -343,15 +375,48 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 	rev := ix.nextRevision()
 	_, fast := ix.sum.(TreeSummarizer)
 	var r store.Reader = ix.Backend
+	var p *prefetched
+	traces := rs.traces
 	if fast {
-		p, err := prefetch(ctx, ix.Backend, traces, sessions)
-		if err != nil {
+		if p, err = prefetch(ctx, ix.Backend, rs.traces, rs.sessions); err != nil {
 			return err
 		}
 		r = p
+		traces = p.smallestFirst(rs.traces)
 	}
-	var trows []store.TraceSummary
+	pub := newPublication(refs, rs)
+	var (
+		trows  []store.TraceSummary
+		group  []commit.NodeRef
+		budget int
+	)
+	flushGroup := func() error {
+		if len(group) == 0 {
+			return nil
+		}
+		if err := ix.Backend.PutTraceSummaries(ctx, trows); err != nil {
+			return fmt.Errorf("write trace summaries: %w", err)
+		}
+		ix.tel.TracesIndexed.Add(ctx, int64(len(trows)), ix.tel.Attributes)
+		ix.publish(pub.nodesOf(group), group, nil)
+		trows, group, budget = trows[:0], group[:0], 0
+		return nil
+	}
 	for _, t := range traces {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		size := 1
+		if p != nil {
+			size = p.size[t]
+		}
+		if budget > 0 && budget+size > groupNodes {
+			if err := flushGroup(); err != nil {
+				return err
+			}
+		}
+		group = append(group, t)
+		budget += size
 		var row store.TraceSummary
 		var agg traceAgg
 		var err error
@@ -376,11 +441,11 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 		trows = append(trows, row)
 	}
 	// Trace rows first: the session rows below aggregate them.
-	if err := ix.Backend.PutTraceSummaries(ctx, trows); err != nil {
-		return fmt.Errorf("write trace summaries: %w", err)
+	if err := flushGroup(); err != nil {
+		return err
 	}
 	var srows []store.SessionSummary
-	for _, s := range sessions {
+	for _, s := range rs.sessions {
 		var row store.SessionSummary
 		var err error
 		if fast {
@@ -402,8 +467,8 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 	if err := ix.Backend.PutSessionSummaries(ctx, srows); err != nil {
 		return fmt.Errorf("write session summaries: %w", err)
 	}
-	ix.tel.TracesIndexed.Add(ctx, int64(len(trows)), ix.tel.Attributes)
-	ix.publish(refs, traces, sessions)
+	// The rest: session nodes and orphans whose parent edge has not arrived.
+	ix.publish(pub.rest(), nil, rs.sessions)
 	return nil
 }
 
@@ -422,42 +487,19 @@ func (ix *Indexer) nextRevision() int64 {
 // found through the session → trace edge). Orphans resolve to nothing until
 // their parent edge arrives, which re-triggers indexing.
 func (ix *Indexer) Roots(ctx context.Context, refs []commit.NodeRef) (traces, sessions []commit.NodeRef, err error) {
-	seen := make(map[commit.NodeRef]bool, len(refs))
-	frontier := make([]commit.NodeRef, 0, len(refs))
-	for _, r := range refs {
-		if !seen[r] {
-			seen[r] = true
-			frontier = append(frontier, r)
-		}
+	rs, err := ix.resolve(ctx, refs)
+	if err != nil {
+		return nil, nil, err
 	}
-	for depth := 0; len(frontier) > 0 && depth < maxParentDepth; depth++ {
-		var next []commit.NodeRef
-		for _, r := range frontier {
-			switch r.Kind {
-			case commit.EntityTrace:
-				traces = append(traces, r)
-			case commit.EntitySession:
-				sessions = append(sessions, r)
-				continue // sessions are the top of the tree
-			}
-			ps, err := ix.Backend.Parents(ctx, r)
-			if err != nil {
-				return nil, nil, fmt.Errorf("parents of %s/%s: %w", r.Kind, r.ID, err)
-			}
-			for _, p := range ps {
-				if !seen[p] {
-					seen[p] = true
-					next = append(next, p)
-				}
-			}
-		}
-		frontier = next
-	}
-	return traces, sessions, nil
+	return rs.traces, rs.sessions, nil
 }
 
-// publish sends one Change per repo to that repo's subscribers.
+// publish sends one Change per repo to that repo's subscribers; empty
+// changes are not sent.
 func (ix *Indexer) publish(refs, traces, sessions []commit.NodeRef) {
+	if len(refs)+len(traces)+len(sessions) == 0 {
+		return
+	}
 	ix.subMu.Lock()
 	defer ix.subMu.Unlock()
 	if len(ix.subs) == 0 {

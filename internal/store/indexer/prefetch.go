@@ -1,8 +1,10 @@
 package indexer
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
@@ -25,6 +27,9 @@ type prefetched struct {
 	children map[commit.NodeRef][]commit.NodeRef
 	// known holds the nodes whose commits and children were both read.
 	known map[commit.NodeRef]bool
+	// size counts the prefetched nodes under each trace root (the root
+	// included): what assembling it costs, for ordering a pass's traces.
+	size map[commit.NodeRef]int
 }
 
 // prefetch reads the trees under traces (as tree.AssembleTrace walks them:
@@ -35,6 +40,12 @@ func prefetch(ctx context.Context, r store.Reader, traces, sessions []commit.Nod
 		commits:  map[commit.NodeRef][]commit.Commit{},
 		children: map[commit.NodeRef][]commit.NodeRef{},
 		known:    map[commit.NodeRef]bool{},
+		size:     map[commit.NodeRef]int{},
+	}
+	// owner is the trace root a node was reached from.
+	owner := make(map[commit.NodeRef]commit.NodeRef, len(traces))
+	for _, t := range traces {
+		owner[t] = t
 	}
 	level := make([]commit.NodeRef, 0, len(traces)+len(sessions))
 	seen := make(map[commit.NodeRef]bool, len(traces)+len(sessions))
@@ -61,6 +72,10 @@ func prefetch(ctx context.Context, r store.Reader, traces, sessions []commit.Nod
 		var next []commit.NodeRef
 		for _, ref := range level {
 			p.known[ref] = true
+			root, owned := owner[ref]
+			if owned {
+				p.size[root]++
+			}
 			if cs, ok := own[ref]; ok {
 				p.commits[ref] = cs
 			}
@@ -78,12 +93,24 @@ func prefetch(ctx context.Context, r store.Reader, traces, sessions []commit.Nod
 				if k.Kind != commit.EntitySession && !seen[k] {
 					seen[k] = true
 					next = append(next, k)
+					if owned {
+						owner[k] = root
+					}
 				}
 			}
 		}
 		level = next
 	}
 	return p, nil
+}
+
+// smallestFirst orders traces by the nodes prefetched under them, smallest
+// first (ties keep their order), so a pass assembles and publishes small
+// traces before a huge one.
+func (p *prefetched) smallestFirst(traces []commit.NodeRef) []commit.NodeRef {
+	out := slices.Clone(traces)
+	slices.SortStableFunc(out, func(a, b commit.NodeRef) int { return cmp.Compare(p.size[a], p.size[b]) })
+	return out
 }
 
 // Commits serves prefetched nodes and reads the others.

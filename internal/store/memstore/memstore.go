@@ -6,13 +6,10 @@ package memstore
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -45,6 +42,28 @@ var _ store.Backend = (*Store)(nil)
 // ErrClosed is returned by every method after Close.
 var ErrClosed = errors.New("memstore: closed")
 
+// read and write take the store's lock for a method after checking ctx and
+// that the store is open; the method defers the unlock they return.
+func (s *Store) read(ctx context.Context) (unlock func(), err error) {
+	return s.lock(ctx, s.mu.RLock, s.mu.RUnlock)
+}
+
+func (s *Store) write(ctx context.Context) (unlock func(), err error) {
+	return s.lock(ctx, s.mu.Lock, s.mu.Unlock)
+}
+
+func (s *Store) lock(ctx context.Context, lock, unlock func()) (func(), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	lock()
+	if s.closed {
+		unlock()
+		return nil, ErrClosed
+	}
+	return unlock, nil
+}
+
 // New returns an empty store.
 func New() *Store {
 	return &Store{
@@ -61,14 +80,11 @@ func New() *Store {
 // a commit id seen twice) and records edges. Nodes whose commit set or edges
 // changed are appended to the change log, once per Apply call.
 func (s *Store) Apply(ctx context.Context, commits []commit.Commit, edges []store.Edge) error {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.write(ctx)
+	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return ErrClosed
-	}
+	defer unlock()
 	touched := map[commit.NodeRef]struct{}{}
 	var order []commit.NodeRef
 	touch := func(r commit.NodeRef) {
@@ -122,14 +138,11 @@ func addLink(m map[commit.NodeRef]map[commit.NodeRef]struct{}, from, to commit.N
 
 // Commits returns copies of the commit sets, each sorted by commit.Less.
 func (s *Store) Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.Commit, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.read(ctx)
+	if err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return nil, ErrClosed
-	}
+	defer unlock()
 	out := make(map[commit.NodeRef][]commit.Commit, len(refs))
 	for _, r := range refs {
 		set := s.nodes[r]
@@ -148,14 +161,11 @@ func (s *Store) Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.
 
 // Children returns the recorded children of each ref, sorted by (kind, id).
 func (s *Store) Children(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.read(ctx)
+	if err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return nil, ErrClosed
-	}
+	defer unlock()
 	out := make(map[commit.NodeRef][]commit.NodeRef, len(refs))
 	for _, r := range refs {
 		if set := s.children[r]; len(set) > 0 {
@@ -165,17 +175,20 @@ func (s *Store) Children(ctx context.Context, refs []commit.NodeRef) (map[commit
 	return out, nil
 }
 
-// Parents returns the nodes with an edge to ref, sorted by (kind, id).
-func (s *Store) Parents(ctx context.Context, ref commit.NodeRef) ([]commit.NodeRef, error) {
-	if err := ctx.Err(); err != nil {
+// Parents returns, per node, the nodes with an edge to it, sorted by (kind, id).
+func (s *Store) Parents(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error) {
+	unlock, err := s.read(ctx)
+	if err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return nil, ErrClosed
+	defer unlock()
+	out := make(map[commit.NodeRef][]commit.NodeRef, len(refs))
+	for _, r := range refs {
+		if set := s.parents[r]; len(set) > 0 {
+			out[r] = sortedRefs(set)
+		}
 	}
-	return sortedRefs(s.parents[ref]), nil
+	return out, nil
 }
 
 func sortedRefs(set map[commit.NodeRef]struct{}) []commit.NodeRef {
@@ -203,14 +216,11 @@ func (s *Store) PutSessionSummaries(ctx context.Context, rows []store.SessionSum
 // putSummaries is the one upsert of both summary tables: a stored row is
 // replaced only by a row that supersedes it.
 func putSummaries[R store.SummaryRow](ctx context.Context, s *Store, table map[summaryKey]R, rows []R, clone func(R) R) error {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.write(ctx)
+	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return ErrClosed
-	}
+	defer unlock()
 	for i := range rows {
 		k, rev := store.KeyOf(&rows[i])
 		if old, ok := table[summaryKey(k)]; ok {
@@ -223,48 +233,13 @@ func putSummaries[R store.SummaryRow](ctx context.Context, s *Store, table map[s
 	return nil
 }
 
-// EncodeCursor and DecodeCursor make the opaque page cursor: the (start,
-// id) of the last row returned; the next page starts strictly after it in
-// (start desc, id desc) order, so pages neither skip nor repeat rows.
-func EncodeCursor(start time.Time, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(start.UnixNano(), 10) + ":" + id))
-}
-
-// DecodeCursor parses a cursor made by EncodeCursor.
-func DecodeCursor(c string) (time.Time, string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return time.Time{}, "", fmt.Errorf("bad cursor: %w", err)
-	}
-	ns, id, ok := strings.Cut(string(b), ":")
-	if !ok {
-		return time.Time{}, "", errors.New("bad cursor")
-	}
-	n, err := strconv.ParseInt(ns, 10, 64)
-	if err != nil {
-		return time.Time{}, "", fmt.Errorf("bad cursor: %w", err)
-	}
-	return time.Unix(0, n).UTC(), id, nil
-}
-
-// newer reports whether (sa, ia) sorts before (sb, ib) in newest-first order.
-func newer(sa time.Time, ia string, sb time.Time, ib string) bool {
-	if !sa.Equal(sb) {
-		return sa.After(sb)
-	}
-	return ia > ib
-}
-
 // MatchTrace reports whether a summary row satisfies every set field of q
 // (except Limit and Cursor). Backends can use it to check their own filters.
 func MatchTrace(r *store.TraceSummary, q *store.TraceQuery) bool {
 	if q.Repo != "" && r.Repo != q.Repo {
 		return false
 	}
-	if !q.From.IsZero() && r.Start.Before(q.From) {
-		return false
-	}
-	if !q.To.IsZero() && !r.Start.Before(q.To) {
+	if !store.InRange(r.Start, q.From, q.To) {
 		return false
 	}
 	if q.SessionID != "" && r.SessionID != q.SessionID {
@@ -300,111 +275,75 @@ func MatchTrace(r *store.TraceSummary, q *store.TraceQuery) bool {
 }
 
 // SearchTraces returns matching rows newest start first (ties by id, also
-// descending), one page at a time.
+// descending), or most expensive first (store.SortCost), one page at a
+// time.
 func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.TracePage, error) {
-	if err := ctx.Err(); err != nil {
-		return store.TracePage{}, err
-	}
-	var after traceOrderKey
 	if err := store.CheckSort(&q); err != nil {
 		return store.TracePage{}, fmt.Errorf("memstore: %w", err)
 	}
-	if q.Cursor != "" {
-		var err error
-		if after, err = decodeOrderCursor(q.Cursor, q.Sort); err != nil {
-			return store.TracePage{}, err
-		}
+	rows, next, err := search(ctx, s, s.traces, q.Cursor, q.Limit, q.Sort,
+		func(r *store.TraceSummary) bool { return MatchTrace(r, &q) },
+		func(r *store.TraceSummary) rowOrder { return traceOrder(r, q.Sort) })
+	for i := range rows {
+		rows[i] = cloneTrace(rows[i])
+		rows[i].Generations, rows[i].EvalRows = nil, nil // stored beside the row, not part of it
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return store.TracePage{}, ErrClosed
-	}
-	var rows []store.TraceSummary
-	for _, r := range s.traces {
-		if !MatchTrace(&r, &q) {
-			continue
-		}
-		if q.Cursor != "" && !after.before(orderKey(&r, q.Sort)) {
-			continue
-		}
-		rows = append(rows, r)
-	}
-	sort.Slice(rows, func(i, j int) bool { return orderKey(&rows[i], q.Sort).before(orderKey(&rows[j], q.Sort)) })
-	limit := store.PageLimit(q.Limit)
-	var page store.TracePage
-	if len(rows) > limit {
-		rows = rows[:limit]
-		page.NextCursor = orderKey(&rows[limit-1], q.Sort).cursor()
-	}
-	for _, r := range rows {
-		r = cloneTrace(r)
-		r.Generations, r.EvalRows = nil, nil // stored beside the row, not part of it
-		page.Traces = append(page.Traces, r)
-	}
-	return page, nil
+	return store.TracePage{Traces: rows, NextCursor: next}, err
 }
 
 // SearchSessions returns matching sessions newest start first.
 func (s *Store) SearchSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
-	if err := ctx.Err(); err != nil {
-		return store.SessionPage{}, err
+	rows, next, err := search(ctx, s, s.sessions, q.Cursor, q.Limit, store.SortStart,
+		func(r *store.SessionSummary) bool {
+			return (q.Repo == "" || r.Repo == q.Repo) && store.InRange(r.Start, q.From, q.To)
+		},
+		func(r *store.SessionSummary) rowOrder { return rowOrder{start: r.Start, id: r.SessionID} })
+	for i := range rows {
+		rows[i] = cloneSession(rows[i])
 	}
-	var afterStart time.Time
-	var afterID string
-	if q.Cursor != "" {
+	return store.SessionPage{Sessions: rows, NextCursor: next}, err
+}
+
+// search is the one page walk of both summary tables: the rows of table
+// that match, in the page order (order), strictly after the cursor, at most
+// store.PageLimit(limit) of them, and the cursor of the next page when
+// there is one. The rows are the stored values: callers clone them.
+func search[R store.SummaryRow](ctx context.Context, s *Store, table map[summaryKey]R, cursor string, limit int, sort store.TraceSort,
+	match func(*R) bool, order func(*R) rowOrder) ([]R, string, error) {
+	var after rowOrder
+	if cursor != "" {
 		var err error
-		if afterStart, afterID, err = DecodeCursor(q.Cursor); err != nil {
-			return store.SessionPage{}, err
+		if after, err = decodeOrderCursor(cursor, sort); err != nil {
+			return nil, "", err
 		}
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return store.SessionPage{}, ErrClosed
+	unlock, err := s.read(ctx)
+	if err != nil {
+		return nil, "", err
 	}
-	var rows []store.SessionSummary
-	for _, r := range s.sessions {
-		if q.Repo != "" && r.Repo != q.Repo {
-			continue
+	defer unlock()
+	var rows []R
+	for _, r := range table {
+		if match(&r) && (cursor == "" || after.before(order(&r))) {
+			rows = append(rows, r)
 		}
-		if !q.From.IsZero() && r.Start.Before(q.From) {
-			continue
-		}
-		if !q.To.IsZero() && !r.Start.Before(q.To) {
-			continue
-		}
-		if q.Cursor != "" && !newer(afterStart, afterID, r.Start, r.SessionID) {
-			continue
-		}
-		rows = append(rows, r)
 	}
-	sort.Slice(rows, func(i, j int) bool {
-		return newer(rows[i].Start, rows[i].SessionID, rows[j].Start, rows[j].SessionID)
-	})
-	limit := store.PageLimit(q.Limit)
-	var page store.SessionPage
-	if len(rows) > limit {
-		rows = rows[:limit]
-		last := rows[limit-1]
-		page.NextCursor = EncodeCursor(last.Start, last.SessionID)
+	slices.SortFunc(rows, func(a, b R) int { return order(&a).compare(order(&b)) })
+	limit = store.PageLimit(limit)
+	if len(rows) <= limit {
+		return rows, "", nil
 	}
-	for _, r := range rows {
-		page.Sessions = append(page.Sessions, cloneSession(r))
-	}
-	return page, nil
+	rows = rows[:limit]
+	return rows, order(&rows[limit-1]).cursor(), nil
 }
 
 // Claim takes a claim (see store.Backend).
 func (s *Store) Claim(ctx context.Context, repo, key, owner string, now, until time.Time) (bool, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.write(ctx)
+	if err != nil {
 		return false, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false, ErrClosed
-	}
+	defer unlock()
 	k := summaryKey{repo, key}
 	if c, ok := s.claims[k]; ok && c.owner != owner && c.until.After(now) {
 		return false, nil
@@ -423,28 +362,22 @@ type claim struct {
 
 // PutBlob stores a copy of b.
 func (s *Store) PutBlob(ctx context.Context, repo, key string, b store.Blob) error {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.write(ctx)
+	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return ErrClosed
-	}
+	defer unlock()
 	s.blobs[summaryKey{Repo: repo, ID: key}] = store.Blob{ContentType: b.ContentType, Data: slices.Clone(b.Data)}
 	return nil
 }
 
 // GetBlob returns a copy of the blob or store.ErrNotFound.
 func (s *Store) GetBlob(ctx context.Context, repo, key string) (store.Blob, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.read(ctx)
+	if err != nil {
 		return store.Blob{}, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return store.Blob{}, ErrClosed
-	}
+	defer unlock()
 	b, ok := s.blobs[summaryKey{Repo: repo, ID: key}]
 	if !ok {
 		return store.Blob{}, fmt.Errorf("blob %s/%s: %w", repo, key, store.ErrNotFound)
@@ -454,14 +387,11 @@ func (s *Store) GetBlob(ctx context.Context, repo, key string) (store.Blob, erro
 
 // ChangedSince returns change-log entries after position after.
 func (s *Store) ChangedSince(ctx context.Context, after uint64, limit int) ([]commit.NodeRef, uint64, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.read(ctx)
+	if err != nil {
 		return nil, after, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return nil, after, ErrClosed
-	}
+	defer unlock()
 	limit = store.ChangeBatchLimit(limit)
 	if after >= uint64(len(s.changes)) {
 		return nil, after, nil
@@ -472,27 +402,21 @@ func (s *Store) ChangedSince(ctx context.Context, after uint64, limit int) ([]co
 
 // IndexCheckpoint returns the stored checkpoint (0 initially).
 func (s *Store) IndexCheckpoint(ctx context.Context) (uint64, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.read(ctx)
+	if err != nil {
 		return 0, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return 0, ErrClosed
-	}
+	defer unlock()
 	return s.checkpoint, nil
 }
 
 // SetIndexCheckpoint stores the checkpoint.
 func (s *Store) SetIndexCheckpoint(ctx context.Context, pos uint64) error {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.write(ctx)
+	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return ErrClosed
-	}
+	defer unlock()
 	s.checkpoint = pos
 	return nil
 }
@@ -501,14 +425,11 @@ func (s *Store) SetIndexCheckpoint(ctx context.Context, pos uint64) error {
 // (store.OwnedBy, with linked large logs) and the summary rows of traces and
 // sessions among them.
 func (s *Store) Delete(ctx context.Context, refs []commit.NodeRef) error {
-	if err := ctx.Err(); err != nil {
+	unlock, err := s.write(ctx)
+	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return ErrClosed
-	}
+	defer unlock()
 	for _, r := range refs {
 		delete(s.nodes, r)
 		for c := range s.children[r] {
@@ -600,9 +521,6 @@ func cloneMap(m map[string]string) map[string]string {
 // traces that started at most store.StatsLookback before the range; an
 // unfiltered hourly query counts every stored row, as a rollup does.
 func (s *Store) QueryStats(ctx context.Context, q store.StatsQuery) (store.Stats, error) {
-	if err := ctx.Err(); err != nil {
-		return store.Stats{}, err
-	}
 	plan, err := q.Plan()
 	if err != nil {
 		return store.Stats{}, err
@@ -613,11 +531,11 @@ func (s *Store) QueryStats(ctx context.Context, q store.StatsQuery) (store.Stats
 	if !q.UsesRollups() {
 		tq.From, tq.To = plan.ScanRange()
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return store.Stats{}, ErrClosed
+	unlock, err := s.read(ctx)
+	if err != nil {
+		return store.Stats{}, err
 	}
+	defer unlock()
 	sc := store.NewStatsScanner(&q, plan)
 	for _, r := range s.traces {
 		if MatchTrace(&r, &tq) {

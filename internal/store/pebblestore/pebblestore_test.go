@@ -110,18 +110,18 @@ func TestEdgesBothDirections(t *testing.T) {
 	if _, ok := kids[sp]; ok {
 		t.Fatalf("leaf has children: %v", kids[sp])
 	}
-	ps, err := s.Parents(ctx, tr)
+	ps, err := s.Parents(ctx, []commit.NodeRef{tr})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(ps, []commit.NodeRef{se}) {
-		t.Fatalf("parents = %v", ps)
+	if !reflect.DeepEqual(ps[tr], []commit.NodeRef{se}) {
+		t.Fatalf("parents = %v", ps[tr])
 	}
 	// Deleting the trace removes the edges in both directions.
 	if err := s.Delete(ctx, []commit.NodeRef{tr}); err != nil {
 		t.Fatal(err)
 	}
-	if ps, _ := s.Parents(ctx, sp); len(ps) != 0 {
+	if ps, _ := s.Parents(ctx, []commit.NodeRef{sp}); len(ps[sp]) != 0 {
 		t.Fatalf("parents of span after delete = %v", ps)
 	}
 	if kids, _ := s.Children(ctx, []commit.NodeRef{se}); len(kids[se]) != 0 {

@@ -16,8 +16,27 @@ import (
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
-// traceRow is the stored form of a trace summary: the row plus its revision
-// (which the public JSON form omits).
+// The two summary tables, traces and sessions, are stored alike: the row
+// under its primary key (t or s <repo> <id>) as its JSON plus its revision
+// as "rev" (which the public JSON omits), and one entry per secondary index
+// key. A summaryTable says what differs between them; putSummaries,
+// summaryTable.get, summaryTable.delete and searchIndex are the one
+// implementation of upsert, read, delete and search for both.
+type summaryTable[R store.SummaryRow] struct {
+	what      string // "trace" or "session", in errors
+	key       func(repo, id string) []byte
+	indexKeys func(*R) [][]byte
+	// entry is the value of each index entry of a row stored at pk.
+	entry func(pk []byte, r *R) []byte
+	// stored is the form of r that is encoded as JSON; decode reverses it
+	// and sets the row's Revision.
+	stored func(r *R) any
+	decode func(v []byte) (R, error)
+	// added and removed keep the stats rollups of a row written or taken
+	// out (stats.go); nil for sessions.
+	added, removed func(b *pebble.Batch, d rollupDeltas, r *R) error
+}
+
 type traceRow struct {
 	store.TraceSummary
 	Rev int64 `json:"rev"`
@@ -26,6 +45,41 @@ type traceRow struct {
 type sessionRow struct {
 	store.SessionSummary
 	Rev int64 `json:"rev"`
+}
+
+var traceTable = summaryTable[store.TraceSummary]{
+	what:      "trace",
+	key:       traceKey,
+	indexKeys: traceIndexKeys,
+	entry:     encodeProjection,
+	stored:    func(r *store.TraceSummary) any { return traceRow{*r, r.Revision} },
+	decode: func(v []byte) (store.TraceSummary, error) {
+		var row traceRow
+		err := json.Unmarshal(v, &row)
+		row.Revision = row.Rev
+		return row.TraceSummary, err
+	},
+	added: func(b *pebble.Batch, d rollupDeltas, r *store.TraceSummary) error { return d.add(b, r) },
+	removed: func(b *pebble.Batch, d rollupDeltas, r *store.TraceSummary) error {
+		if err := d.subtractStored(b, r); err != nil {
+			return err
+		}
+		return b.Delete(gensKey(r.Repo, r.TraceID), nil)
+	},
+}
+
+var sessionTable = summaryTable[store.SessionSummary]{
+	what:      "session",
+	key:       sessionKey,
+	indexKeys: sessionIndexKeys,
+	entry:     func(pk []byte, _ *store.SessionSummary) []byte { return pk },
+	stored:    func(r *store.SessionSummary) any { return sessionRow{*r, r.Revision} },
+	decode: func(v []byte) (store.SessionSummary, error) {
+		var row sessionRow
+		err := json.Unmarshal(v, &row)
+		row.Revision = row.Rev
+		return row.SessionSummary, err
+	},
 }
 
 // traceIndexKeys returns every secondary index key of a row. Each index is
@@ -73,9 +127,21 @@ func sessionIndexKeys(r *store.SessionSummary) [][]byte {
 	}
 }
 
-// PutTraceSummaries upserts rows by store.Supersedes. The batch is indexed,
-// so a key listed twice in rows is read back as written by the first.
+// PutTraceSummaries upserts rows by store.Supersedes, with their stats
+// records and rollups in the same batch.
 func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary) error {
+	return putSummaries(ctx, s, &traceTable, rows)
+}
+
+// PutSessionSummaries upserts session rows by store.Supersedes.
+func (s *Store) PutSessionSummaries(ctx context.Context, rows []store.SessionSummary) error {
+	return putSummaries(ctx, s, &sessionTable, rows)
+}
+
+// putSummaries upserts rows into t by store.Supersedes. The batch is
+// indexed, so a key listed twice in rows is read back as written by the
+// first.
+func putSummaries[R store.SummaryRow](ctx context.Context, s *Store, t *summaryTable[R], rows []R) error {
 	if err := s.acquire(); err != nil {
 		return err
 	}
@@ -93,39 +159,21 @@ func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary
 			return err
 		}
 		r := &rows[i]
-		old, found, err := getTraceRow(b, r.Repo, r.TraceID)
+		k, rev := store.KeyOf(r)
+		old, found, err := t.get(b, t.key(k.Repo, k.ID))
 		if err != nil {
 			return err
 		}
 		if found {
-			if !store.Supersedes(r.Revision, old.Rev) {
+			if _, oldRev := store.KeyOf(&old); !store.Supersedes(rev, oldRev) {
 				continue
 			}
-			for _, k := range traceIndexKeys(&old.TraceSummary) {
-				if err := b.Delete(k, nil); err != nil {
-					return err
-				}
-			}
-			if err := deltas.subtractStored(b, &old.TraceSummary); err != nil {
+			if err := t.unindex(b, deltas, &old); err != nil {
 				return err
 			}
 		}
-		if err := deltas.add(b, r); err != nil {
+		if err := t.put(b, deltas, r); err != nil {
 			return err
-		}
-		val, err := json.Marshal(traceRow{TraceSummary: *r, Rev: r.Revision})
-		if err != nil {
-			return fmt.Errorf("pebblestore: encode trace summary: %w", err)
-		}
-		pk := traceKey(r.Repo, r.TraceID)
-		if err := b.Set(pk, val, nil); err != nil {
-			return err
-		}
-		proj := encodeProjection(pk, r)
-		for _, k := range traceIndexKeys(r) {
-			if err := b.Set(k, proj, nil); err != nil {
-				return err
-			}
 		}
 	}
 	if err := deltas.apply(b); err != nil {
@@ -136,130 +184,81 @@ func (s *Store) PutTraceSummaries(ctx context.Context, rows []store.TraceSummary
 	// flushes the write-ahead log up to and including this batch. So no
 	// fsync of its own.
 	if err := b.Commit(pebble.NoSync); err != nil {
-		return fmt.Errorf("pebblestore: write trace summaries: %w", err)
+		return fmt.Errorf("pebblestore: write %s summaries: %w", t.what, err)
 	}
 	return nil
 }
 
-func getTraceRow(r pebble.Reader, repo, id string) (traceRow, bool, error) {
-	var row traceRow
-	v, closer, err := r.Get(traceKey(repo, id))
+// get reads the row stored at pk.
+func (t *summaryTable[R]) get(r pebble.Reader, pk []byte) (R, bool, error) {
+	var row R
+	v, closer, err := r.Get(pk)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return row, false, nil
 	}
 	if err != nil {
-		return row, false, fmt.Errorf("pebblestore: read trace summary: %w", err)
+		return row, false, fmt.Errorf("pebblestore: read %s summary: %w", t.what, err)
 	}
 	defer closer.Close()
-	if err := json.Unmarshal(v, &row); err != nil {
-		return row, false, fmt.Errorf("pebblestore: decode trace summary: %w", err)
+	if row, err = t.decode(v); err != nil {
+		return row, false, fmt.Errorf("pebblestore: decode %s summary: %w", t.what, err)
 	}
-	row.Revision = row.Rev
 	return row, true, nil
 }
 
-func getSessionRow(r pebble.Reader, repo, id string) (sessionRow, bool, error) {
-	var row sessionRow
-	v, closer, err := r.Get(sessionKey(repo, id))
-	if errors.Is(err, pebble.ErrNotFound) {
-		return row, false, nil
+// put adds to b the row r, its index entries and its rollups.
+func (t *summaryTable[R]) put(b *pebble.Batch, deltas rollupDeltas, r *R) error {
+	if t.added != nil {
+		if err := t.added(b, deltas, r); err != nil {
+			return err
+		}
 	}
+	val, err := json.Marshal(t.stored(r))
 	if err != nil {
-		return row, false, fmt.Errorf("pebblestore: read session summary: %w", err)
+		return fmt.Errorf("pebblestore: encode %s summary: %w", t.what, err)
 	}
-	defer closer.Close()
-	if err := json.Unmarshal(v, &row); err != nil {
-		return row, false, fmt.Errorf("pebblestore: decode session summary: %w", err)
-	}
-	row.Revision = row.Rev
-	return row, true, nil
-}
-
-// deleteTraceRow deletes a trace summary, its index entries and its
-// generation rows, and takes its contribution out of the rollups (caller
-// holds summaryMu; b is indexed, so a trace listed twice is found once).
-func (s *Store) deleteTraceRow(b *pebble.Batch, deltas rollupDeltas, repo, id string) error {
-	old, found, err := getTraceRow(b, repo, id)
-	if err != nil || !found {
+	k, _ := store.KeyOf(r)
+	pk := t.key(k.Repo, k.ID)
+	if err := b.Set(pk, val, nil); err != nil {
 		return err
 	}
-	for _, k := range traceIndexKeys(&old.TraceSummary) {
-		if err := b.Delete(k, nil); err != nil {
+	entry := t.entry(pk, r)
+	for _, k := range t.indexKeys(r) {
+		if err := b.Set(k, entry, nil); err != nil {
 			return err
 		}
-	}
-	if err := deltas.subtractStored(b, &old.TraceSummary); err != nil {
-		return err
-	}
-	if err := b.Delete(gensKey(repo, id), nil); err != nil {
-		return err
-	}
-	return b.Delete(traceKey(repo, id), nil)
-}
-
-func (s *Store) deleteSessionRow(b *pebble.Batch, repo, id string) error {
-	old, found, err := getSessionRow(s.db, repo, id)
-	if err != nil || !found {
-		return err
-	}
-	for _, k := range sessionIndexKeys(&old.SessionSummary) {
-		if err := b.Delete(k, nil); err != nil {
-			return err
-		}
-	}
-	return b.Delete(sessionKey(repo, id), nil)
-}
-
-// PutSessionSummaries upserts session rows by store.Supersedes.
-func (s *Store) PutSessionSummaries(ctx context.Context, rows []store.SessionSummary) error {
-	if err := s.acquire(); err != nil {
-		return err
-	}
-	defer s.release()
-	if len(rows) == 0 {
-		return nil
-	}
-	s.summaryMu.Lock()
-	defer s.summaryMu.Unlock()
-	b := s.db.NewIndexedBatch()
-	defer b.Close()
-	for i := range rows {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		r := &rows[i]
-		old, found, err := getSessionRow(b, r.Repo, r.SessionID)
-		if err != nil {
-			return err
-		}
-		if found {
-			if !store.Supersedes(r.Revision, old.Rev) {
-				continue
-			}
-			for _, k := range sessionIndexKeys(&old.SessionSummary) {
-				if err := b.Delete(k, nil); err != nil {
-					return err
-				}
-			}
-		}
-		val, err := json.Marshal(sessionRow{SessionSummary: *r, Rev: r.Revision})
-		if err != nil {
-			return fmt.Errorf("pebblestore: encode session summary: %w", err)
-		}
-		pk := sessionKey(r.Repo, r.SessionID)
-		if err := b.Set(pk, val, nil); err != nil {
-			return err
-		}
-		for _, k := range sessionIndexKeys(r) {
-			if err := b.Set(k, pk, nil); err != nil {
-				return err
-			}
-		}
-	}
-	if err := b.Commit(pebble.NoSync); err != nil { // derived data; see PutTraceSummaries
-		return fmt.Errorf("pebblestore: write session summaries: %w", err)
 	}
 	return nil
+}
+
+// unindex adds to b the deletion of a stored row's index entries and takes
+// it out of the rollups; the row itself is overwritten or deleted by the
+// caller.
+func (t *summaryTable[R]) unindex(b *pebble.Batch, deltas rollupDeltas, old *R) error {
+	for _, k := range t.indexKeys(old) {
+		if err := b.Delete(k, nil); err != nil {
+			return err
+		}
+	}
+	if t.removed != nil {
+		return t.removed(b, deltas, old)
+	}
+	return nil
+}
+
+// delete adds to b the deletion of the row (repo, id), with its index
+// entries, its stats record and its contribution to the rollups (caller
+// holds summaryMu; b is indexed, so a row listed twice is found once).
+func (t *summaryTable[R]) delete(b *pebble.Batch, deltas rollupDeltas, repo, id string) error {
+	pk := t.key(repo, id)
+	old, found, err := t.get(b, pk)
+	if err != nil || !found {
+		return err
+	}
+	if err := t.unindex(b, deltas, &old); err != nil {
+		return err
+	}
+	return b.Delete(pk, nil)
 }
 
 // chooseTraceIndex picks the index prefix whose entries are the narrowest
@@ -324,35 +323,12 @@ func scanBounds(prefix []byte, from, to time.Time, cursor string) ([]byte, []byt
 	return lower, upper, nil
 }
 
-// loadRow reads the summary row an index entry points to (its value is the
-// row's primary key) into row.
-func loadRow[T any](db *pebble.DB, pk []byte, row *T) (*T, error) {
-	v, closer, err := db.Get(pk)
-	if errors.Is(err, pebble.ErrNotFound) {
-		// Deleted between reading the index entry and the row (the scan
-		// does not hold a snapshot): skip it.
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("pebblestore: read summary row: %w", err)
-	}
-	defer closer.Close()
-	if err := json.Unmarshal(v, row); err != nil {
-		return nil, fmt.Errorf("pebblestore: decode summary row: %w", err)
-	}
-	return row, nil
-}
-
 // SearchTraces scans the chosen index newest first, checks the remaining
 // filters on the projection stored in each entry (projection.go), loads the
 // rows that match, and stops one match past the page to know whether there
 // is a next page. The JSON row itself is stored once, however many indexes
 // list it.
 func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.TracePage, error) {
-	if err := s.acquire(); err != nil {
-		return store.TracePage{}, err
-	}
-	defer s.release()
 	if err := store.CheckSort(&q); err != nil {
 		return store.TracePage{}, fmt.Errorf("pebblestore: %w", err)
 	}
@@ -363,98 +339,87 @@ func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.Tra
 		// on the projection instead of bounding the scan.
 		from, to = time.Time{}, time.Time{}
 	}
-	lower, upper, err := scanBounds(prefix, from, to, q.Cursor)
-	if err != nil {
-		return store.TracePage{}, err
-	}
-	limit := store.PageLimit(q.Limit)
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
-	if err != nil {
-		return store.TracePage{}, fmt.Errorf("pebblestore: search traces: %w", err)
-	}
-	defer it.Close()
-	page := store.TracePage{Traces: []store.TraceSummary{}}
-	var lastKey []byte
 	var proj projection
-	n := 0
-	for ok := it.First(); ok; ok = it.Next() {
-		if n++; n%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return store.TracePage{}, err
+	rows, next, err := searchIndex(ctx, s, &traceTable, prefix, from, to, q.Cursor, q.Limit,
+		func(entry []byte) ([]byte, error) {
+			if err := decodeProjection(entry, &proj); err != nil || !proj.match(&q) {
+				return nil, err
 			}
-		}
-		if err := decodeProjection(it.Value(), &proj); err != nil {
-			return store.TracePage{}, err
-		}
-		if !proj.match(&q) {
-			continue
-		}
-		row, err := loadRow(s.db, proj.pk, &traceRow{})
-		if err != nil {
-			return store.TracePage{}, err
-		}
-		if row == nil {
-			continue
-		}
-		if len(page.Traces) == limit {
-			page.NextCursor = base64.RawURLEncoding.EncodeToString(lastKey[len(prefix):])
-			break
-		}
-		row.Revision = row.Rev
-		page.Traces = append(page.Traces, row.TraceSummary)
-		lastKey = append(lastKey[:0], it.Key()...)
-	}
-	if err := it.Error(); err != nil {
-		return store.TracePage{}, fmt.Errorf("pebblestore: search traces: %w", err)
-	}
-	return page, nil
+			return proj.pk, nil
+		}, func(*store.TraceSummary) bool { return true })
+	return store.TracePage{Traces: rows, NextCursor: next}, err
 }
 
 // SearchSessions pages through sessions newest start first.
 func (s *Store) SearchSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
-	if err := s.acquire(); err != nil {
-		return store.SessionPage{}, err
-	}
-	defer s.release()
 	prefix := []byte{pSessionAll}
 	if q.Repo != "" {
 		prefix = appendString([]byte{pSessionIdx}, q.Repo)
 	}
-	lower, upper, err := scanBounds(prefix, q.From, q.To, q.Cursor)
-	if err != nil {
-		return store.SessionPage{}, err
+	rows, next, err := searchIndex(ctx, s, &sessionTable, prefix, q.From, q.To, q.Cursor, q.Limit,
+		func(entry []byte) ([]byte, error) { return entry, nil },
+		func(r *store.SessionSummary) bool { return store.InRange(r.Start, q.From, q.To) })
+	return store.SessionPage{Sessions: rows, NextCursor: next}, err
+}
+
+// searchIndex pages through the index entries under prefix whose start is
+// in [from, to), after the cursor, in key order. pkOf returns the primary
+// key of an entry's row, or nil when the entry does not match; match checks
+// the loaded row. A row deleted between reading its entry and the row (the
+// scan holds no snapshot) is skipped. The page ends one match past limit,
+// and the next page's cursor is the key of the page's last entry after
+// prefix.
+func searchIndex[R store.SummaryRow](ctx context.Context, s *Store, t *summaryTable[R], prefix []byte, from, to time.Time, cursor string, limit int,
+	pkOf func(entry []byte) ([]byte, error), match func(*R) bool) ([]R, string, error) {
+	if err := s.acquire(); err != nil {
+		return nil, "", err
 	}
-	limit := store.PageLimit(q.Limit)
+	defer s.release()
+	lower, upper, err := scanBounds(prefix, from, to, cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	limit = store.PageLimit(limit)
 	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
-		return store.SessionPage{}, fmt.Errorf("pebblestore: search sessions: %w", err)
+		return nil, "", fmt.Errorf("pebblestore: search %ss: %w", t.what, err)
 	}
 	defer it.Close()
-	page := store.SessionPage{Sessions: []store.SessionSummary{}}
+	rows := []R{}
+	next := ""
 	var lastKey []byte
+	n := 0
 	for ok := it.First(); ok; ok = it.Next() {
-		row, err := loadRow(s.db, it.Value(), &sessionRow{})
+		if n++; n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, "", err
+			}
+		}
+		pk, err := pkOf(it.Value())
 		if err != nil {
-			return store.SessionPage{}, err
+			return nil, "", err
 		}
-		if row == nil {
+		if pk == nil {
 			continue
 		}
-		if (!q.From.IsZero() && row.Start.Before(q.From)) || (!q.To.IsZero() && !row.Start.Before(q.To)) {
+		row, found, err := t.get(s.db, pk)
+		if err != nil {
+			return nil, "", err
+		}
+		if !found || !match(&row) {
 			continue
 		}
-		if len(page.Sessions) == limit {
-			page.NextCursor = base64.RawURLEncoding.EncodeToString(lastKey[len(prefix):])
+		if len(rows) == limit {
+			next = base64.RawURLEncoding.EncodeToString(lastKey[len(prefix):])
 			break
 		}
-		row.Revision = row.Rev
-		page.Sessions = append(page.Sessions, row.SessionSummary)
+		rows = append(rows, row)
 		lastKey = append(lastKey[:0], it.Key()...)
 	}
 	if err := it.Error(); err != nil {
-		return store.SessionPage{}, fmt.Errorf("pebblestore: search sessions: %w", err)
+		return nil, "", fmt.Errorf("pebblestore: search %ss: %w", t.what, err)
 	}
-	return page, nil
+	return rows, next, nil
 }
 
 // activityKey orders last-activity times ascending; the zero time and

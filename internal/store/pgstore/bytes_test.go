@@ -59,8 +59,8 @@ func TestArbitraryBytesInKeys(t *testing.T) {
 			t.Fatalf("children not in byte order: %q", kids[root])
 		}
 	}
-	parents, err := s.Parents(ctx, cs[1].Node())
-	if err != nil || !reflect.DeepEqual(parents, []commit.NodeRef{root}) {
+	byChild, err := s.Parents(ctx, []commit.NodeRef{cs[1].Node()})
+	if parents := byChild[cs[1].Node()]; err != nil || !reflect.DeepEqual(parents, []commit.NodeRef{root}) {
 		t.Fatalf("parents: %v %v", parents, err)
 	}
 	changed, _, err := s.ChangedSince(ctx, 0, 100)

@@ -176,8 +176,10 @@ func buildStatements(q string) statements {
 			FROM ` + q + `.edges e
 			JOIN unnest($1::bytea[], $2::bytea[], $3::bytea[]) AS r(repo, kind, id)
 			ON e.parent_repo = r.repo AND e.parent_kind = r.kind AND e.parent_id = r.id`,
-		selectParents: `SELECT parent_repo, parent_kind, parent_id FROM ` + q + `.edges
-			WHERE child_repo = $1 AND child_kind = $2 AND child_id = $3`,
+		selectParents: `SELECT e.parent_repo, e.parent_kind, e.parent_id, e.child_repo, e.child_kind, e.child_id
+			FROM ` + q + `.edges e
+			JOIN unnest($1::bytea[], $2::bytea[], $3::bytea[]) AS r(repo, kind, id)
+			ON e.child_repo = r.repo AND e.child_kind = r.kind AND e.child_id = r.id`,
 		changedSince: `SELECT seq, repo, kind, entity_id FROM ` + q + `.change_log
 			WHERE seq > $1 ORDER BY seq LIMIT $2`,
 		getCheckpoint:  `SELECT value FROM ` + q + `.counters WHERE name = 'index_checkpoint'`,
@@ -574,22 +576,30 @@ func (s *Store) Children(ctx context.Context, refs []commit.NodeRef) (map[commit
 	return out, nil
 }
 
-// Parents returns the nodes with an edge to ref, sorted by (kind, id).
-func (s *Store) Parents(ctx context.Context, ref commit.NodeRef) ([]commit.NodeRef, error) {
-	var out []commit.NodeRef
+// Parents returns, per node, the nodes with an edge to it, sorted by (kind,
+// id), in one round trip.
+func (s *Store) Parents(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error) {
+	out := map[commit.NodeRef][]commit.NodeRef{}
+	if len(refs) == 0 {
+		return out, nil
+	}
+	var ra refArrays
+	ra.fill(uniqueRefs(refs))
 	err := s.retry.do(ctx, "parents", func(ctx context.Context) error {
-		out = out[:0]
-		rows, err := s.pool.Query(ctx, s.sql.selectParents, b(ref.Repo), b(string(ref.Kind)), b(ref.ID))
+		clear(out)
+		rows, err := s.pool.Query(ctx, s.sql.selectParents, ra.repo, ra.kind, ra.id)
 		if err != nil {
 			return fmt.Errorf("pgstore: read parents: %w", err)
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var repo, kind, id []byte
-			if err := rows.Scan(&repo, &kind, &id); err != nil {
-				return fmt.Errorf("pgstore: scan parent: %w", err)
+			var v [6][]byte
+			if err := rows.Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5]); err != nil {
+				return fmt.Errorf("pgstore: scan edge: %w", err)
 			}
-			out = append(out, commit.NodeRef{Repo: string(repo), Kind: commit.Entity(kind), ID: string(id)})
+			p := commit.NodeRef{Repo: string(v[0]), Kind: commit.Entity(v[1]), ID: string(v[2])}
+			c := commit.NodeRef{Repo: string(v[3]), Kind: commit.Entity(v[4]), ID: string(v[5])}
+			out[c] = append(out[c], p)
 		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("pgstore: read parents: %w", err)
@@ -599,7 +609,9 @@ func (s *Store) Parents(ctx context.Context, ref commit.NodeRef) ([]commit.NodeR
 	if err != nil {
 		return nil, err
 	}
-	store.SortNodes(out)
+	for _, ps := range out {
+		store.SortNodes(ps)
+	}
 	return out, nil
 }
 

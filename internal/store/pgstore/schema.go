@@ -202,54 +202,22 @@ func (s *Store) migrate(ctx context.Context) error {
 }
 
 // migrateStatementwise applies the migrations one autocommitted statement
-// at a time (see migrate).
+// at a time (see migrate), each retried on its own.
 func (s *Store) migrateStatementwise(ctx context.Context) error {
-	exec := func(what, stmt string, args ...any) error {
+	return s.applyMigrations(func(stmt string, args ...any) error {
 		return s.retry.doWith(ctx, "migrate", isMigrationRetryable, func(ctx context.Context) error {
-			if _, err := s.pool.Exec(ctx, stmt, args...); err != nil {
-				return fmt.Errorf("pgstore: migrate: %s: %w", what, err)
-			}
-			return nil
-		})
-	}
-	if err := exec("create schema", `CREATE SCHEMA IF NOT EXISTS `+s.q); err != nil {
-		return err
-	}
-	if err := exec("create schema_migrations", `CREATE TABLE IF NOT EXISTS `+s.q+`.schema_migrations (
-		version int PRIMARY KEY,
-		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		return err
-	}
-	var current int
-	err := s.retry.do(ctx, "migrate", func(ctx context.Context) error {
-		return s.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM `+s.q+`.schema_migrations`).Scan(&current)
-	})
-	if err != nil {
-		return fmt.Errorf("pgstore: migrate: read version: %w", err)
-	}
-	if current > SchemaVersion() {
-		return fmt.Errorf("pgstore: schema %s is at version %d, newer than this build's %d", s.schema, current, SchemaVersion())
-	}
-	for _, m := range migrations {
-		if m.version <= current {
-			continue
-		}
-		for i, stmt := range m.stmts {
-			if err := exec(fmt.Sprintf("version %d statement %d", m.version, i+1), s.expand(stmt)); err != nil {
-				return err
-			}
-		}
-		// Recorded only after every statement succeeded: a collector that
-		// dies half-way leaves the version unrecorded and the next start
-		// re-runs the (idempotent) statements.
-		if err := exec("record version", `INSERT INTO `+s.q+`.schema_migrations (version) VALUES ($1) ON CONFLICT (version) DO NOTHING`, m.version); err != nil {
+			_, err := s.pool.Exec(ctx, stmt, args...)
 			return err
-		}
-		s.logger.Info("pgstore: applied schema migration", zap.String("schema", s.schema), zap.Int("version", m.version), zap.Stringer("dialect", s.dialect))
-	}
-	return nil
+		})
+	}, func(sql string, v *int) error {
+		return s.retry.do(ctx, "migrate", func(ctx context.Context) error {
+			return s.pool.QueryRow(ctx, sql).Scan(v)
+		})
+	})
 }
 
+// migrateOnce applies the migrations in one transaction, under an
+// advisory lock when useLock (see migrate).
 func (s *Store) migrateOnce(ctx context.Context, useLock bool) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -261,16 +229,38 @@ func (s *Store) migrateOnce(ctx context.Context, useLock bool) error {
 			return fmt.Errorf("pgstore: migrate: advisory lock: %w", err)
 		}
 	}
-	if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+s.q); err != nil {
+	err = s.applyMigrations(func(stmt string, args ...any) error {
+		_, err := tx.Exec(ctx, stmt, args...)
+		return err
+	}, func(sql string, v *int) error {
+		return tx.QueryRow(ctx, sql).Scan(v)
+	})
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("pgstore: migrate: commit: %w", err)
+	}
+	return nil
+}
+
+// applyMigrations is the one migration procedure, whichever way its
+// statements run: create the schema and its version table, read the
+// version, and run each later migration's statements, recording its
+// version only after every statement succeeded (a collector that dies
+// half-way leaves the version unrecorded and the next start re-runs the
+// idempotent statements).
+func (s *Store) applyMigrations(exec func(stmt string, args ...any) error, queryInt func(sql string, v *int) error) error {
+	if err := exec(`CREATE SCHEMA IF NOT EXISTS ` + s.q); err != nil {
 		return fmt.Errorf("pgstore: migrate: create schema: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+s.q+`.schema_migrations (
+	if err := exec(`CREATE TABLE IF NOT EXISTS ` + s.q + `.schema_migrations (
 		version int PRIMARY KEY,
 		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return fmt.Errorf("pgstore: migrate: create schema_migrations: %w", err)
 	}
 	var current int
-	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM `+s.q+`.schema_migrations`).Scan(&current); err != nil {
+	if err := queryInt(`SELECT coalesce(max(version), 0) FROM `+s.q+`.schema_migrations`, &current); err != nil {
 		return fmt.Errorf("pgstore: migrate: read version: %w", err)
 	}
 	if current > SchemaVersion() {
@@ -280,18 +270,15 @@ func (s *Store) migrateOnce(ctx context.Context, useLock bool) error {
 		if m.version <= current {
 			continue
 		}
-		for _, stmt := range m.stmts {
-			if _, err := tx.Exec(ctx, s.expand(stmt)); err != nil {
-				return fmt.Errorf("pgstore: migrate to version %d: %w", m.version, err)
+		for i, stmt := range m.stmts {
+			if err := exec(s.expand(stmt)); err != nil {
+				return fmt.Errorf("pgstore: migrate to version %d, statement %d: %w", m.version, i+1, err)
 			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO `+s.q+`.schema_migrations (version) VALUES ($1) ON CONFLICT (version) DO NOTHING`, m.version); err != nil {
+		if err := exec(`INSERT INTO `+s.q+`.schema_migrations (version) VALUES ($1) ON CONFLICT (version) DO NOTHING`, m.version); err != nil {
 			return fmt.Errorf("pgstore: migrate: record version %d: %w", m.version, err)
 		}
-		s.logger.Info("pgstore: applied schema migration", zap.String("schema", s.schema), zap.Int("version", m.version))
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("pgstore: migrate: commit: %w", err)
+		s.logger.Info("pgstore: applied schema migration", zap.String("schema", s.schema), zap.Int("version", m.version), zap.Stringer("dialect", s.dialect))
 	}
 	return nil
 }

@@ -203,18 +203,24 @@ func (w *where) String() string {
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
 
+// rangeFilters adds the filters both searches have: a repository and
+// [from, to) on the start.
+func (w *where) rangeFilters(repo string, from, to time.Time) {
+	if repo != "" {
+		w.add("repo = ?", b(repo))
+	}
+	if !from.IsZero() {
+		w.add("start_ns >= ?", nanos(from))
+	}
+	if !to.IsZero() {
+		w.add("start_ns < ?", nanos(to))
+	}
+}
+
 // traceFilters adds every filter of q but the cursor and order (trace
 // search and the stats row scan share them).
 func (w *where) traceFilters(q *store.TraceQuery) {
-	if q.Repo != "" {
-		w.add("repo = ?", b(q.Repo))
-	}
-	if !q.From.IsZero() {
-		w.add("start_ns >= ?", nanos(q.From))
-	}
-	if !q.To.IsZero() {
-		w.add("start_ns < ?", nanos(q.To))
-	}
+	w.rangeFilters(q.Repo, q.From, q.To)
 	if q.SessionID != "" {
 		w.add("session_id = ?", b(q.SessionID))
 	}
@@ -249,141 +255,133 @@ func (w *where) traceFilters(q *store.TraceQuery) {
 	}
 }
 
-// SearchTraces returns the summaries matching q, newest start first.
+// summaryTable is what the trace and session searches differ in.
+type summaryTable[R store.SummaryRow] struct {
+	what  string // "trace" or "session", in errors
+	table string
+	id    string // the id column
+	// exact names further bytea columns that restore reads: doc is JSON,
+	// which may have replaced invalid UTF-8 in strings, and the columns
+	// hold the exact bytes.
+	exact []string
+	// restore sets what doc does not hold exactly: the revision and the
+	// strings in cols (repo, id, then the exact columns).
+	restore func(r *R, rev int64, cols [][]byte)
+	// cost is a row's key in the cost order (traces only).
+	cost func(*R) float64
+}
+
+var traceTable = summaryTable[store.TraceSummary]{
+	what: "trace", table: "trace_summaries", id: "trace_id", exact: []string{"name", "session_id"},
+	restore: func(t *store.TraceSummary, rev int64, c [][]byte) {
+		t.Revision = rev
+		t.Repo, t.TraceID, t.Name, t.SessionID = string(c[0]), string(c[1]), string(c[2]), string(c[3])
+	},
+	cost: func(t *store.TraceSummary) float64 { return store.SortableCost(t.Cost) },
+}
+
+var sessionTable = summaryTable[store.SessionSummary]{
+	what: "session", table: "session_summaries", id: "session_id",
+	restore: func(ss *store.SessionSummary, rev int64, c [][]byte) {
+		ss.Revision = rev
+		ss.Repo, ss.SessionID = string(c[0]), string(c[1])
+	},
+}
+
+// SearchTraces returns the summaries matching q, newest start first, or
+// most expensive first (store.SortCost).
 func (s *Store) SearchTraces(ctx context.Context, q store.TraceQuery) (store.TracePage, error) {
-	limit := store.PageLimit(q.Limit)
 	if err := store.CheckSort(&q); err != nil {
 		return store.TracePage{}, fmt.Errorf("pgstore: %w", err)
 	}
-	byCost := q.Sort == store.SortCost
 	var w where
 	w.traceFilters(&q)
-	if q.Cursor != "" {
-		c, err := decodeCursor(q.Cursor, byCost)
-		if err != nil {
-			return store.TracePage{}, err
-		}
-		if byCost {
-			w.add("(cost < ? OR (cost = ? AND (start_ns < ? OR (start_ns = ? AND (trace_id, repo) < (?, ?)))))",
-				c.Cost, c.Cost, c.Start, c.Start, b(c.ID), b(c.Repo))
-		} else {
-			w.add("(start_ns < ? OR (start_ns = ? AND (trace_id, repo) < (?, ?)))", c.Start, c.Start, b(c.ID), b(c.Repo))
-		}
-	}
-	order := ` ORDER BY start_ns DESC, trace_id DESC, repo DESC`
-	if byCost {
-		order = ` ORDER BY cost DESC, start_ns DESC, trace_id DESC, repo DESC`
-	}
-	sql := `SELECT revision, start_ns, repo, trace_id, name, session_id, doc FROM ` + s.q + `.trace_summaries` + w.String() +
-		order + ` LIMIT ` + strconv.Itoa(limit+1)
-
-	var page store.TracePage
-	var starts []int64
-	err := s.retry.do(ctx, "search_traces", func(ctx context.Context) error {
-		page.Traces, starts = page.Traces[:0], starts[:0]
-		rows, err := s.pool.Query(ctx, sql, w.args...)
-		if err != nil {
-			return fmt.Errorf("pgstore: search traces: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var rev, start int64
-			var repo, id, name, session, doc []byte
-			if err := rows.Scan(&rev, &start, &repo, &id, &name, &session, &doc); err != nil {
-				return fmt.Errorf("pgstore: scan trace summary: %w", err)
-			}
-			var t store.TraceSummary
-			if err := json.Unmarshal(doc, &t); err != nil {
-				return fmt.Errorf("pgstore: decode trace summary: %w", err)
-			}
-			// The columns hold the exact bytes; JSON may have replaced
-			// invalid UTF-8 in doc.
-			t.Repo, t.TraceID, t.Name, t.SessionID = string(repo), string(id), string(name), string(session)
-			t.Revision = rev
-			page.Traces = append(page.Traces, t)
-			starts = append(starts, start)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("pgstore: search traces: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return store.TracePage{}, err
-	}
-	if len(page.Traces) > limit {
-		page.Traces = slices.Clip(page.Traces[:limit])
-		last := page.Traces[limit-1]
-		page.NextCursor = encodeCursor(cursor{ByCost: byCost, Cost: store.SortableCost(last.Cost), Start: starts[limit-1], Repo: last.Repo, ID: last.TraceID})
-	}
-	if page.Traces == nil {
-		page.Traces = []store.TraceSummary{}
-	}
-	return page, nil
+	rows, next, err := searchPage(ctx, s, &traceTable, &w, q.Cursor, q.Sort == store.SortCost, q.Limit)
+	return store.TracePage{Traces: rows, NextCursor: next}, err
 }
 
 // SearchSessions returns the session summaries matching q, newest first.
 func (s *Store) SearchSessions(ctx context.Context, q store.SessionQuery) (store.SessionPage, error) {
-	limit := store.PageLimit(q.Limit)
 	var w where
-	if q.Repo != "" {
-		w.add("repo = ?", b(q.Repo))
-	}
-	if !q.From.IsZero() {
-		w.add("start_ns >= ?", nanos(q.From))
-	}
-	if !q.To.IsZero() {
-		w.add("start_ns < ?", nanos(q.To))
-	}
-	if q.Cursor != "" {
-		c, err := decodeCursor(q.Cursor, false)
-		if err != nil {
-			return store.SessionPage{}, err
-		}
-		w.add("(start_ns < ? OR (start_ns = ? AND (session_id, repo) < (?, ?)))", c.Start, c.Start, b(c.ID), b(c.Repo))
-	}
-	sql := `SELECT revision, start_ns, repo, session_id, doc FROM ` + s.q + `.session_summaries` + w.String() +
-		` ORDER BY start_ns DESC, session_id DESC, repo DESC LIMIT ` + strconv.Itoa(limit+1)
+	w.rangeFilters(q.Repo, q.From, q.To)
+	rows, next, err := searchPage(ctx, s, &sessionTable, &w, q.Cursor, false, q.Limit)
+	return store.SessionPage{Sessions: rows, NextCursor: next}, err
+}
 
-	var page store.SessionPage
+// searchPage returns one page of the rows of t matching w, in keyset order
+// (cost desc when byCost,) start desc, id desc, repo desc, strictly after
+// the cursor, and the next page's cursor. It asks for one row past the
+// page to know whether there is a next page.
+func searchPage[R store.SummaryRow](ctx context.Context, s *Store, t *summaryTable[R], w *where, cur string, byCost bool, limit int) ([]R, string, error) {
+	limit = store.PageLimit(limit)
+	keyset := "start_ns, " + t.id + ", repo"
+	if byCost {
+		keyset = "cost, " + keyset
+	}
+	if cur != "" {
+		c, err := decodeCursor(cur, byCost)
+		if err != nil {
+			return nil, "", err
+		}
+		after := "(start_ns < ? OR (start_ns = ? AND (" + t.id + ", repo) < (?, ?)))"
+		if byCost {
+			w.add("(cost < ? OR (cost = ? AND "+after+"))", c.Cost, c.Cost, c.Start, c.Start, b(c.ID), b(c.Repo))
+		} else {
+			w.add(after, c.Start, c.Start, b(c.ID), b(c.Repo))
+		}
+	}
+	cols := append([]string{"repo", t.id}, t.exact...)
+	sql := `SELECT revision, start_ns, ` + strings.Join(cols, ", ") + `, doc FROM ` + s.q + `.` + t.table + w.String() +
+		` ORDER BY ` + strings.ReplaceAll(keyset, ",", " DESC,") + ` DESC LIMIT ` + strconv.Itoa(limit+1)
+
+	var out []R
 	var starts []int64
-	err := s.retry.do(ctx, "search_sessions", func(ctx context.Context) error {
-		page.Sessions, starts = page.Sessions[:0], starts[:0]
+	err := s.retry.do(ctx, "search_"+t.what+"s", func(ctx context.Context) error {
+		out, starts = out[:0], starts[:0]
 		rows, err := s.pool.Query(ctx, sql, w.args...)
 		if err != nil {
-			return fmt.Errorf("pgstore: search sessions: %w", err)
+			return fmt.Errorf("pgstore: search %ss: %w", t.what, err)
 		}
 		defer rows.Close()
+		var rev, start int64
+		var doc []byte
+		strs := make([][]byte, len(cols))
+		dest := []any{&rev, &start}
+		for i := range strs {
+			dest = append(dest, &strs[i])
+		}
+		dest = append(dest, &doc)
 		for rows.Next() {
-			var rev, start int64
-			var repo, id, doc []byte
-			if err := rows.Scan(&rev, &start, &repo, &id, &doc); err != nil {
-				return fmt.Errorf("pgstore: scan session summary: %w", err)
+			if err := rows.Scan(dest...); err != nil {
+				return fmt.Errorf("pgstore: scan %s summary: %w", t.what, err)
 			}
-			var ss store.SessionSummary
-			if err := json.Unmarshal(doc, &ss); err != nil {
-				return fmt.Errorf("pgstore: decode session summary: %w", err)
+			var r R
+			if err := json.Unmarshal(doc, &r); err != nil {
+				return fmt.Errorf("pgstore: decode %s summary: %w", t.what, err)
 			}
-			ss.Repo, ss.SessionID = string(repo), string(id)
-			ss.Revision = rev
-			page.Sessions = append(page.Sessions, ss)
+			t.restore(&r, rev, strs)
+			out = append(out, r)
 			starts = append(starts, start)
 		}
 		if err := rows.Err(); err != nil {
-			return fmt.Errorf("pgstore: search sessions: %w", err)
+			return fmt.Errorf("pgstore: search %ss: %w", t.what, err)
 		}
 		return nil
 	})
 	if err != nil {
-		return store.SessionPage{}, err
+		return nil, "", err
 	}
-	if len(page.Sessions) > limit {
-		page.Sessions = slices.Clip(page.Sessions[:limit])
-		last := page.Sessions[limit-1]
-		page.NextCursor = encodeCursor(cursor{Start: starts[limit-1], Repo: last.Repo, ID: last.SessionID})
+	if len(out) <= limit {
+		if out == nil {
+			out = []R{}
+		}
+		return out, "", nil
 	}
-	if page.Sessions == nil {
-		page.Sessions = []store.SessionSummary{}
+	out = slices.Clip(out[:limit])
+	k, _ := store.KeyOf(&out[limit-1])
+	c := cursor{ByCost: byCost, Start: starts[limit-1], Repo: k.Repo, ID: k.ID}
+	if byCost {
+		c.Cost = t.cost(&out[limit-1])
 	}
-	return page, nil
+	return out, encodeCursor(c), nil
 }

@@ -64,10 +64,11 @@ func testNodeOrder(t *testing.T, b store.Backend) {
 	if !reflect.DeepEqual(got[parent], wantKids) {
 		t.Errorf("Children order:\n got %v\nwant %v (kind, id, repo)", got[parent], wantKids)
 	}
-	gotParents, err := b.Parents(ctx, child)
+	byChild, err := b.Parents(ctx, []commit.NodeRef{child})
 	if err != nil {
 		t.Fatal(err)
 	}
+	gotParents := byChild[child]
 	wantParents := []commit.NodeRef{ref(repo, "generation", "g"), ref("0-repo", "span", "s1"), ref(repo, "span", "s1"), ref("a-repo", "span", "s2")}
 	if !reflect.DeepEqual(gotParents, wantParents) {
 		t.Errorf("Parents order:\n got %v\nwant %v (kind, id, repo)", gotParents, wantParents)

@@ -178,16 +178,19 @@ func testEdges(t *testing.T, b store.Backend) {
 	}
 	// A second parent for the same child.
 	apply(t, b, line(t, `span{id=s2,action=add-tool-call,data={"id":"c1"}}`, 5))
-	ps, err := b.Parents(ctx, nref("tool_call", "c1"))
+	// One call for several nodes, a duplicate and an unknown one among them.
+	ps, err := b.Parents(ctx, []commit.NodeRef{nref("tool_call", "c1"), nref("span", "nobody"), nref("span", "s2"), nref("tool_call", "c1")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(ps, []commit.NodeRef{nref("span", "s1"), nref("span", "s2")}) {
-		t.Errorf("Parents(c1) = %v", ps)
+	if !reflect.DeepEqual(ps[nref("tool_call", "c1")], []commit.NodeRef{nref("span", "s1"), nref("span", "s2")}) {
+		t.Errorf("Parents(c1) = %v", ps[nref("tool_call", "c1")])
 	}
-	ps, err = b.Parents(ctx, nref("span", "nobody"))
-	if err != nil || len(ps) != 0 {
-		t.Errorf("Parents of unknown node = %v, %v", ps, err)
+	if got, ok := ps[nref("span", "nobody")]; ok {
+		t.Errorf("Parents of unknown node = %v, want no entry", got)
+	}
+	if got := ps[nref("span", "s2")]; len(got) != 1 || got[0].Kind != commit.EntityTrace {
+		t.Errorf("Parents(s2) = %v, want its trace", got)
 	}
 }
 
@@ -294,7 +297,7 @@ func testDelete(t *testing.T, b store.Backend) {
 	if len(kids[nref("trace", "t1")]) != 0 || len(kids[nref("session", "S")]) != 0 {
 		t.Errorf("edges out of deleted nodes remain: %v", kids)
 	}
-	if ps, _ := b.Parents(ctx, nref("span", "s1")); len(ps) != 0 {
+	if ps, _ := b.Parents(ctx, []commit.NodeRef{nref("span", "s1")}); len(ps[nref("span", "s1")]) != 0 {
 		t.Errorf("edges into the child of a deleted node remain: %v", ps)
 	}
 	page, err := b.SearchTraces(ctx, store.TraceQuery{Repo: repo})

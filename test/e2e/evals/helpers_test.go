@@ -249,24 +249,8 @@ func (e *env) post(u, contentType, body string, headers map[string]string) {
 // ---- reading back ----
 
 func getJSON(u string, v any) error {
-	req, err := http.NewRequest(http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("x-maxim-api-key", apiKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %d %.300s", u, resp.StatusCode, b)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("GET %s: %w", u, err)
-	}
-	return nil
+	_, err := harness.GetJSON(context.Background(), u, apiKey, v)
+	return err
 }
 
 // verdict is the data of an evaluate {with:"result"} commit.

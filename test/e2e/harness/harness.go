@@ -6,9 +6,13 @@ package harness
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,10 +73,12 @@ type Collector struct {
 	t      testing.TB
 	bin    string
 	config string
-	Env    map[string]string
-	cmd    *exec.Cmd
-	logs   *syncBuffer
-	done   chan struct{}
+	// overlays are further config files, merged over config in order.
+	overlays []string
+	Env      map[string]string
+	cmd      *exec.Cmd
+	logs     *syncBuffer
+	done     chan struct{}
 }
 
 type syncBuffer struct {
@@ -121,11 +127,27 @@ func NewCollector(t testing.TB, config string, env map[string]string) *Collector
 	return c
 }
 
+// Overlay adds a config file (a path relative to the test's package
+// directory, or absolute) merged over configs/<config> the way the
+// collector merges several --config flags: maps deeply, a list replaced as
+// a whole. Call it before Start.
+func (c *Collector) Overlay(path string) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		c.t.Fatalf("overlay %s: %v", path, err)
+	}
+	c.overlays = append(c.overlays, abs)
+}
+
 // Start runs the process and waits until its health check answers.
 func (c *Collector) Start() {
 	c.t.Helper()
 	c.logs = &syncBuffer{}
-	c.cmd = exec.Command(c.bin, "--config", c.config)
+	args := []string{"--config", c.config}
+	for _, o := range c.overlays {
+		args = append(args, "--config", o)
+	}
+	c.cmd = exec.Command(c.bin, args...)
 	c.cmd.Env = os.Environ()
 	for k, v := range c.Env {
 		c.cmd.Env = append(c.cmd.Env, k+"="+v)
@@ -235,4 +257,57 @@ func NPMInstall(t testing.TB, marker, what string) string {
 		ci.Unavailable(t, "npm ci failed (is the npm registry reachable?): %v\n%s", err, out)
 	}
 	return node
+}
+
+// GetJSON GETs u with the API key (x-maxim-api-key) and decodes a 200
+// answer into v. It returns the status; any other status is an error
+// quoting the start of the body.
+func GetJSON(ctx context.Context, u, apiKey string, v any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("x-maxim-api-key", apiKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, fmt.Errorf("GET %s: %d %.300s", u, resp.StatusCode, b)
+	}
+	return resp.StatusCode, json.Unmarshal(b, v)
+}
+
+// WaitTrace polls GET /api/v1/traces/{id} of the query API at queryURL
+// until ok accepts the root node, decoded as the test's own node type N
+// (spans and records of one trace arrive in several requests, in no
+// particular order), and returns it. It fails the test after 30 s, printing
+// the last tree seen.
+func WaitTrace[N any](t testing.TB, queryURL, repo, apiKey, id string, ok func(*N) error) *N {
+	t.Helper()
+	var root *N
+	u := queryURL + "/api/v1/traces/" + url.PathEscape(id) + "?repo=" + url.QueryEscape(repo)
+	err := Eventually(context.Background(), 30*time.Second, func() error {
+		var tr struct {
+			Root *N `json:"trace"`
+		}
+		if _, err := GetJSON(context.Background(), u, apiKey, &tr); err != nil {
+			return err
+		}
+		if tr.Root == nil {
+			return errors.New("empty trace")
+		}
+		root = tr.Root
+		return ok(root)
+	})
+	if err != nil {
+		b, _ := json.MarshalIndent(root, "", " ")
+		t.Fatalf("trace %s: %v\n%s", id, err, b)
+	}
+	return root
 }

@@ -10,8 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
@@ -26,89 +24,17 @@ const (
 )
 
 // node is a tree node as the query API returns it.
-type node struct {
-	Kind            string            `json:"kind"`
-	ID              string            `json:"id"`
-	Name            string            `json:"name"`
-	SessionID       string            `json:"sessionId"`
-	Model           string            `json:"model"`
-	Provider        string            `json:"provider"`
-	ModelParameters map[string]any    `json:"modelParameters"`
-	Messages        []json.RawMessage `json:"messages"`
-	Completion      *struct {
-		Text          string            `json:"text"`
-		FinishReasons []string          `json:"finishReasons"`
-		ToolCalls     []json.RawMessage `json:"toolCalls"`
-	} `json:"completion"`
-	Usage *struct {
-		InputTokens  int64 `json:"inputTokens"`
-		OutputTokens int64 `json:"outputTokens"`
-		TotalTokens  int64 `json:"totalTokens"`
-	} `json:"usage"`
-	Args     json.RawMessage            `json:"args"`
-	Output   json.RawMessage            `json:"output"`
-	Tags     map[string]string          `json:"tags"`
-	Metadata map[string]json.RawMessage `json:"metadata"`
-	Totals   struct {
-		InputTokens  int64          `json:"inputTokens"`
-		OutputTokens int64          `json:"outputTokens"`
-		Counts       map[string]int `json:"counts"`
-	} `json:"totals"`
-	Children []*node `json:"children"`
-}
+type node = harness.Node
 
-func (n *node) all(kind string) []*node {
-	var out []*node
-	if n.Kind == kind {
-		out = append(out, n)
-	}
-	for _, c := range n.Children {
-		out = append(out, c.all(kind)...)
-	}
-	return out
-}
-
-func getJSON(ctx context.Context, u string, v any) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("x-maxim-api-key", apiKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return resp.StatusCode, fmt.Errorf("GET %s: %d %.300s", u, resp.StatusCode, b)
-	}
-	return resp.StatusCode, json.Unmarshal(b, v)
-}
-
-// waitTree polls the trace until ok accepts it (spans of one trace arrive
-// in several exports).
+// waitTree waits until ok accepts the trace (harness.WaitTrace).
 func waitTree(t *testing.T, queryURL, id string, ok func(*node) error) *node {
 	t.Helper()
-	var root *node
-	err := harness.Eventually(context.Background(), 30*time.Second, func() error {
-		var tr struct {
-			Root *node `json:"trace"`
-		}
-		if _, err := getJSON(context.Background(), queryURL+"/api/v1/traces/"+id+"?repo="+repoID, &tr); err != nil {
-			return err
-		}
-		if tr.Root == nil {
-			return fmt.Errorf("empty trace")
-		}
-		root = tr.Root
-		return ok(root)
-	})
-	if err != nil {
-		b, _ := json.MarshalIndent(root, "", " ")
-		t.Fatalf("trace %s: %v\n%s", id, err, b)
-	}
-	return root
+	return harness.WaitTrace(t, queryURL, repoID, apiKey, id, ok)
+}
+
+// getJSON GETs a query API URL with the test's API key (harness.GetJSON).
+func getJSON(ctx context.Context, u string, v any) (int, error) {
+	return harness.GetJSON(ctx, u, apiKey, v)
 }
 
 func TestOTLPJSClientsEndToEnd(t *testing.T) {
@@ -137,9 +63,9 @@ func TestOTLPJSClientsEndToEnd(t *testing.T) {
 
 	t.Run("ai-sdk", func(t *testing.T) {
 		root := waitTree(t, queryURL, ids.AISDK, func(n *node) error {
-			if len(n.all("generation")) != 2 || len(n.all("tool_call")) != 1 || n.Name != "ai-sdk-turn" {
+			if len(n.All("generation")) != 2 || len(n.All("tool_call")) != 1 || n.Name != "ai-sdk-turn" {
 				return fmt.Errorf("tree incomplete: %d generations, %d tool calls, name %q",
-					len(n.all("generation")), len(n.all("tool_call")), n.Name)
+					len(n.All("generation")), len(n.All("tool_call")), n.Name)
 			}
 			return nil
 		})
@@ -159,7 +85,7 @@ func TestOTLPJSClientsEndToEnd(t *testing.T) {
 		if root.Totals.InputTokens != 40+72 || root.Totals.OutputTokens != 11+10 {
 			t.Errorf("totals %d/%d, want 112/21 (wrapper usage must not be counted)", root.Totals.InputTokens, root.Totals.OutputTokens)
 		}
-		gens := root.all("generation")
+		gens := root.All("generation")
 		first, second := gens[0], gens[1]
 		if first.Usage == nil || first.Usage.InputTokens+second.Usage.InputTokens != 112 {
 			t.Errorf("generation usage missing: %+v %+v", first.Usage, second.Usage)
@@ -190,12 +116,12 @@ func TestOTLPJSClientsEndToEnd(t *testing.T) {
 		if !sawCall || !sawAnswer {
 			t.Errorf("completions: tool call seen %v, answer seen %v", sawCall, sawAnswer)
 		}
-		tool := root.all("tool_call")[0]
+		tool := root.All("tool_call")[0]
 		if tool.Name != "get_weather" || !strings.Contains(string(tool.Args), "Paris") || !strings.Contains(string(tool.Output), "tempC") {
 			t.Errorf("tool call: name %q args %s output %s", tool.Name, tool.Args, tool.Output)
 		}
 		wrappers := 0
-		for _, s := range root.all("span") {
+		for _, s := range root.All("span") {
 			if s.Name == "ai.generateText" {
 				wrappers++
 				if _, ok := s.Metadata["maxim.usage.aggregate"]; !ok {
@@ -210,16 +136,16 @@ func TestOTLPJSClientsEndToEnd(t *testing.T) {
 
 	t.Run("openinference-openai", func(t *testing.T) {
 		root := waitTree(t, queryURL, ids.OpenInference, func(n *node) error {
-			if len(n.all("generation")) != 2 {
-				return fmt.Errorf("%d generations", len(n.all("generation")))
+			if len(n.All("generation")) != 2 {
+				return fmt.Errorf("%d generations", len(n.All("generation")))
 			}
 			return nil
 		})
-		if root.Name != "oi-turn" || !strings.Contains(string(root.mustOutput()), "18C") {
+		if root.Name != "oi-turn" || !strings.Contains(string(root.Output), "18C") {
 			t.Errorf("trace name %q output %s", root.Name, root.Output)
 		}
 		var toolTurn, answer *node
-		for _, g := range root.all("generation") {
+		for _, g := range root.All("generation") {
 			if g.Completion != nil && len(g.Completion.ToolCalls) > 0 {
 				toolTurn = g
 			} else {
@@ -249,5 +175,3 @@ func TestOTLPJSClientsEndToEnd(t *testing.T) {
 		}
 	})
 }
-
-func (n *node) mustOutput() json.RawMessage { return n.Output }

@@ -13,7 +13,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -30,103 +29,13 @@ const (
 	apiKey = "otlpjslogs-key"
 )
 
-type node struct {
-	Kind       string            `json:"kind"`
-	ID         string            `json:"id"`
-	Name       string            `json:"name"`
-	Model      string            `json:"model"`
-	Provider   string            `json:"provider"`
-	Messages   []json.RawMessage `json:"messages"`
-	Completion *struct {
-		Text          string            `json:"text"`
-		FinishReasons []string          `json:"finishReasons"`
-		ToolCalls     []json.RawMessage `json:"toolCalls"`
-	} `json:"completion"`
-	Usage *struct {
-		InputTokens  int64 `json:"inputTokens"`
-		OutputTokens int64 `json:"outputTokens"`
-		TotalTokens  int64 `json:"totalTokens"`
-	} `json:"usage"`
-	Errors []struct {
-		Message string `json:"message"`
-		Type    string `json:"type"`
-	} `json:"errors"`
-	Events []struct {
-		Name     string                     `json:"name"`
-		Metadata map[string]json.RawMessage `json:"metadata"`
-		Extra    map[string]json.RawMessage `json:"extra"`
-	} `json:"events"`
-	Totals struct {
-		InputTokens  int64          `json:"inputTokens"`
-		OutputTokens int64          `json:"outputTokens"`
-		TotalTokens  int64          `json:"totalTokens"`
-		Counts       map[string]int `json:"counts"`
-		Errors       int            `json:"errors"`
-		Error        bool           `json:"error"`
-	} `json:"totals"`
-	Children []*node `json:"children"`
-}
+// node is a tree node as the query API returns it.
+type node = harness.Node
 
-func (n *node) all(kind string) []*node {
-	var out []*node
-	if n.Kind == kind {
-		out = append(out, n)
-	}
-	for _, c := range n.Children {
-		out = append(out, c.all(kind)...)
-	}
-	return out
-}
-
-func (n *node) messages() string {
-	var s []string
-	for _, m := range n.Messages {
-		s = append(s, string(m))
-	}
-	return strings.Join(s, "\n")
-}
-
-func getJSON(ctx context.Context, u string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("x-maxim-api-key", apiKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %d %.300s", u, resp.StatusCode, b)
-	}
-	return json.Unmarshal(b, v)
-}
-
-// waitTree polls a trace until ok accepts it: spans and records arrive in
-// separate requests, in no particular order.
+// waitTree waits until ok accepts the trace (harness.WaitTrace).
 func waitTree(t *testing.T, queryURL, id string, ok func(*node) error) *node {
 	t.Helper()
-	var root *node
-	err := harness.Eventually(context.Background(), 30*time.Second, func() error {
-		var tr struct {
-			Root *node `json:"trace"`
-		}
-		if err := getJSON(context.Background(), queryURL+"/api/v1/traces/"+id+"?repo="+repoID, &tr); err != nil {
-			return err
-		}
-		if tr.Root == nil {
-			return fmt.Errorf("empty trace")
-		}
-		root = tr.Root
-		return ok(root)
-	})
-	if err != nil {
-		b, _ := json.MarshalIndent(root, "", " ")
-		t.Fatalf("trace %s: %v\n%s", id, err, b)
-	}
-	return root
+	return harness.WaitTrace(t, queryURL, repoID, apiKey, id, ok)
 }
 
 func TestOpenAIInstrumentationLogEvents(t *testing.T) {
@@ -186,7 +95,7 @@ func TestOpenAIInstrumentationLogEvents(t *testing.T) {
 
 func checkChat(t *testing.T, queryURL, id string) {
 	root := waitTree(t, queryURL, id, func(n *node) error {
-		gens := n.all("generation")
+		gens := n.All("generation")
 		if len(gens) != 2 {
 			return fmt.Errorf("%d generations", len(gens))
 		}
@@ -205,7 +114,7 @@ func checkChat(t *testing.T, queryURL, id string) {
 		t.Errorf("totals %+v, want 111/23/134 without error", root.Totals)
 	}
 	var toolTurn, answer *node
-	for _, g := range root.all("generation") {
+	for _, g := range root.All("generation") {
 		if len(g.Completion.ToolCalls) > 0 {
 			toolTurn = g
 		} else {
@@ -218,8 +127,8 @@ func checkChat(t *testing.T, queryURL, id string) {
 	if toolTurn.Model != "gpt-4o-mini" || toolTurn.Provider != "openai" || toolTurn.Usage == nil || toolTurn.Usage.InputTokens != 50 || toolTurn.Usage.OutputTokens != 14 {
 		t.Errorf("tool turn: model %q provider %q usage %+v", toolTurn.Model, toolTurn.Provider, toolTurn.Usage)
 	}
-	if want := `{"role":"system","content":"You are a weather assistant."}` + "\n" + `{"role":"user","content":"What is the weather in Paris?"}`; toolTurn.messages() != want {
-		t.Errorf("tool turn messages:\n%s\nwant\n%s", toolTurn.messages(), want)
+	if want := `{"role":"system","content":"You are a weather assistant."}` + "\n" + `{"role":"user","content":"What is the weather in Paris?"}`; toolTurn.MessageText() != want {
+		t.Errorf("tool turn messages:\n%s\nwant\n%s", toolTurn.MessageText(), want)
 	}
 	if tc := string(toolTurn.Completion.ToolCalls[0]); !strings.Contains(tc, `"id":"call_1"`) || !strings.Contains(tc, `"name":"get_weather"`) ||
 		!strings.Contains(tc, `{\"city\":\"Paris\"}`) || strings.Join(toolTurn.Completion.FinishReasons, ",") != "tool_calls" {
@@ -227,7 +136,7 @@ func checkChat(t *testing.T, queryURL, id string) {
 	}
 	// The streamed answer: the whole history in order, the tool result
 	// linked to its call, the text put together from the chunks.
-	msgs := answer.messages()
+	msgs := answer.MessageText()
 	wantOrder := []string{`"role":"system"`, `"role":"user"`, `"tool_calls":[{"id":"call_1"`, `"role":"tool"`}
 	at := 0
 	for _, w := range wantOrder {
@@ -243,7 +152,7 @@ func checkChat(t *testing.T, queryURL, id string) {
 	if answer.Completion.Text != "It is 18C and cloudy in Paris." || answer.Usage == nil || answer.Usage.InputTokens != 61 || answer.Usage.OutputTokens != 9 {
 		t.Errorf("streamed answer %+v usage %+v", answer.Completion, answer.Usage)
 	}
-	for _, g := range root.all("generation") {
+	for _, g := range root.All("generation") {
 		if len(g.Events) != 0 {
 			t.Errorf("generation %s lists its content events as events: %+v", g.ID, g.Events)
 		}
@@ -252,7 +161,7 @@ func checkChat(t *testing.T, queryURL, id string) {
 
 func checkResponses(t *testing.T, queryURL, id string) {
 	root := waitTree(t, queryURL, id, func(n *node) error {
-		gens := n.all("generation")
+		gens := n.All("generation")
 		if len(gens) != 2 {
 			return fmt.Errorf("%d generations", len(gens))
 		}
@@ -267,7 +176,7 @@ func checkResponses(t *testing.T, queryURL, id string) {
 		t.Errorf("totals %+v, want 50/13/63", root.Totals)
 	}
 	var plain, call *node
-	for _, g := range root.all("generation") {
+	for _, g := range root.All("generation") {
 		if len(g.Completion.ToolCalls) > 0 {
 			call = g
 		} else {
@@ -279,14 +188,14 @@ func checkResponses(t *testing.T, queryURL, id string) {
 	}
 	// Instructions and input: the operation details event's input messages
 	// (the instructions also arrive as gen_ai.system_instructions on the span).
-	if want := `{"role":"system","content":"Answer in French."}` + "\n" + `{"role":"user","content":"Say hello."}`; plain.messages() != want {
-		t.Errorf("responses messages:\n%s\nwant\n%s", plain.messages(), want)
+	if want := `{"role":"system","content":"Answer in French."}` + "\n" + `{"role":"user","content":"Say hello."}`; plain.MessageText() != want {
+		t.Errorf("responses messages:\n%s\nwant\n%s", plain.MessageText(), want)
 	}
 	if plain.Completion.Text != "Bonjour!" || plain.Usage == nil || plain.Usage.InputTokens != 20 || plain.Usage.OutputTokens != 5 {
 		t.Errorf("responses answer %+v usage %+v", plain.Completion, plain.Usage)
 	}
-	if !strings.Contains(call.messages(), `"content":"Weather in Lyon?"`) {
-		t.Errorf("streamed responses input: %s", call.messages())
+	if !strings.Contains(call.MessageText(), `"content":"Weather in Lyon?"`) {
+		t.Errorf("streamed responses input: %s", call.MessageText())
 	}
 	if tc := string(call.Completion.ToolCalls[0]); !strings.Contains(tc, `"name":"get_weather"`) || !strings.Contains(tc, `Lyon`) {
 		t.Errorf("streamed function call %s", tc)
@@ -298,18 +207,18 @@ func checkResponses(t *testing.T, queryURL, id string) {
 
 func checkError(t *testing.T, queryURL, id string) {
 	root := waitTree(t, queryURL, id, func(n *node) error {
-		if len(n.all("generation")) != 1 || len(n.all("span")) != 1 || len(n.all("span")[0].Events) == 0 {
+		if len(n.All("generation")) != 1 || len(n.All("span")) != 1 || len(n.All("span")[0].Events) == 0 {
 			return fmt.Errorf("tree incomplete")
 		}
-		g := n.all("generation")[0]
+		g := n.All("generation")[0]
 		if len(g.Messages) == 0 || len(g.Errors) == 0 {
 			return fmt.Errorf("generation has no messages or error yet")
 		}
 		return nil
 	})
-	g := root.all("generation")[0]
-	if g.messages() != `{"role":"user","content":"Hi"}` {
-		t.Errorf("failed call messages: %s", g.messages())
+	g := root.All("generation")[0]
+	if g.MessageText() != `{"role":"user","content":"Hi"}` {
+		t.Errorf("failed call messages: %s", g.MessageText())
 	}
 	if g.Errors[0].Type != "BadRequestError" || !strings.Contains(g.Errors[0].Message, "broken-model") {
 		t.Errorf("error record %+v", g.Errors)
@@ -318,7 +227,7 @@ func checkError(t *testing.T, queryURL, id string) {
 		t.Errorf("totals %+v, want an error and no tokens", root.Totals)
 	}
 	// The application's log line in the span is an event on the span's node.
-	span := root.all("span")[0]
+	span := root.All("span")[0]
 	ev := span.Events[0]
 	if len(span.Events) != 1 || ev.Name != "log" || string(ev.Extra["body"]) != `"calling a model that may not exist"` ||
 		string(ev.Extra["severity"]) != `"WARN"` || string(ev.Metadata["attempt"]) != "1" {

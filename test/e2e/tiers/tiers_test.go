@@ -93,25 +93,9 @@ func push(t *testing.T, endpoint string, payload []byte) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, "push answered %s", out)
 }
 
+// getJSON GETs path of the query API at endpoint (harness.GetJSON).
 func getJSON(endpoint, path string, into any) (int, error) {
-	req, err := http.NewRequest(http.MethodGet, "http://"+endpoint+path, nil)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("x-maxim-api-key", apiKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp.StatusCode, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return resp.StatusCode, fmt.Errorf("GET %s: %d %s", path, resp.StatusCode, raw)
-	}
-	return resp.StatusCode, json.Unmarshal(raw, into)
+	return harness.GetJSON(context.Background(), "http://"+endpoint+path, apiKey, into)
 }
 
 // comparable strips what legitimately differs between two ingestions of
@@ -163,6 +147,9 @@ func TestKafkaTierSurvivesIndexerKill(t *testing.T) {
 		"GENAI_API_KEY":       apiKey,
 		"GENAI_KAFKA_BROKERS": brokerAddr,
 		"GENAI_POSTGRES_DSN":  dsn,
+		// A static group member: the restarted indexer takes over the
+		// killed one's partitions at once (see configs/gateway.yaml).
+		"GENAI_KAFKA_INSTANCE_ID": "indexer-0",
 	}
 	agent := harness.NewCollector(t, "agent-kafka.yaml", env)
 	indexer := harness.NewCollector(t, "gateway.yaml", env)

@@ -3,7 +3,7 @@
 // with each webhook delivery's outcome, from GET /api/v1/alerts. The state
 // changes on the extension's evaluation interval, so the page polls.
 
-import { api } from './api.js';
+import { api, settings } from './api.js';
 import { el, clear, fmtTime } from './util.js';
 
 const POLL_MS = 10e3;
@@ -14,18 +14,29 @@ function metricLabel(r) {
   return r.evaluator ? `${r.metric}(${r.evaluator})` : r.metric;
 }
 
+// fmtWindow shows a Go duration without its zero tail: "5m0s" as "5m",
+// "1h0m0s" as "1h".
+function fmtWindow(d) {
+  return String(d || '').replace(/(\D)0s$/, '$1').replace(/(\D)0m$/, '$1') || '–';
+}
+
 function fmtValue(v) {
   if (v === undefined || v === null) return '–';
   return Number.isInteger(v) ? String(v) : v.toPrecision(4).replace(/\.?0+$/, '');
 }
 
 // tracesLink opens the trace list narrowed to what an evaluation rule
-// counts (its evaluator failed), in the alert's repository.
+// counts (its evaluator failed), in the alert's repository: inside the app
+// when that is the repository the UI reads, else as a page load with
+// ?repo=, which the app adopts (app.js), so the list is not another
+// repository's.
 function tracesLink(rule, repo) {
   if (!rule || !rule.evaluator) return null;
   const q = new URLSearchParams({ eval: rule.evaluator });
   if (rule.metric === 'eval_mean_score') q.set('eval_score_lt', String(rule.op === 'below' || rule.op === 'at_most' ? rule.threshold : 1));
-  return el('a', { href: `/?${q}`, 'data-link': true, class: 'alert-traces', title: `traces in ${repo}` }, 'traces');
+  const here = repo === settings.repo;
+  if (!here) q.set('repo', repo);
+  return el('a', { href: `/?${q}`, 'data-link': here, class: 'alert-traces', title: `traces in ${repo}` }, 'traces');
 }
 
 export function mount(container, ctx) {
@@ -67,8 +78,8 @@ export function mount(container, ctx) {
         rulesBody.append(el('tr', { dataset: { rule: r.name } },
           el('td', null, el('strong', null, r.name)),
           el('td', { class: 'mono small' }, `${metricLabel(r)} ${OPS[r.op] || r.op} ${r.threshold}`),
-          el('td', null, r.window),
-          el('td', null, r.interval),
+          el('td', null, fmtWindow(r.window)),
+          el('td', null, fmtWindow(r.interval)),
           el('td', { class: 'num' }, String(r.minSamples)),
           el('td', { class: 'small' }, (r.repositories || []).join(', ') || 'all seen'),
           el('td', { class: 'small' }, (r.webhooks || []).join(', ') || '–')));
@@ -82,7 +93,7 @@ export function mount(container, ctx) {
           el('td', { class: 'mono small' }, ev.repo),
           el('td', { class: 'num' }, fmtValue(ev.value)),
           el('td', { class: 'num' }, String(ev.samples)),
-          el('td', { class: 'small' }, (ev.deliveries || []).map((d) => el('span', {
+          el('td', { class: 'small' }, !(ev.deliveries || []).length ? el('span', { class: 'muted' }, 'none') : ev.deliveries.map((d) => el('span', {
             class: `badge ${d.status === 'sent' ? 'pass' : d.status === 'failed' ? 'error' : 'running'}`,
             title: [d.attempts ? `${d.attempts} attempt(s)` : '', d.error || ''].filter(Boolean).join(': '),
           }, `${d.webhook}: ${d.status}`)))));

@@ -1,0 +1,35 @@
+package otlpguardextension
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-genai/otelcol-genai/extension/otlpguardextension/internal/metadata"
+)
+
+// TestLoadConfig: the extension has no options; anything under it is a
+// configuration mistake and is refused rather than ignored.
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+
+	cfg := NewFactory().CreateDefaultConfig()
+	sub, err := cm.Sub(component.NewID(metadata.Type).String())
+	require.NoError(t, err)
+	require.NoError(t, sub.Unmarshal(cfg))
+	require.NoError(t, confmap.Validate(cfg))
+	assert.Equal(t, &Config{}, cfg)
+
+	cfg = NewFactory().CreateDefaultConfig()
+	sub, err = cm.Sub(component.NewIDWithName(metadata.Type, "unknown_option").String())
+	require.NoError(t, err)
+	err = sub.Unmarshal(cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "max_depth")
+}

@@ -1,0 +1,184 @@
+package otlpguardextension
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/extension/extensiontest"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"go.opentelemetry.io/collector/receiver/otlpreceiver"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/otelcol-genai/otelcol-genai/extension/otlpguardextension/internal/metadata"
+)
+
+type host struct {
+	exts map[component.ID]component.Component
+}
+
+func (h host) GetExtensions() map[component.ID]component.Component { return h.exts }
+
+// startOTLP runs the core otlp receiver's HTTP protocol, with otlp_guard as
+// its middleware when guarded, and returns its address and sink.
+func startOTLP(t *testing.T, guarded bool, maxBody int) (string, *consumertest.TracesSink) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+
+	f := NewFactory()
+	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(metadata.Type), f.CreateDefaultConfig())
+	require.NoError(t, err)
+	h := host{exts: map[component.ID]component.Component{component.NewID(metadata.Type): ext}}
+
+	httpCfg := map[string]any{"endpoint": addr}
+	if guarded {
+		httpCfg["middlewares"] = []any{map[string]any{"id": "otlp_guard"}}
+	}
+	if maxBody > 0 {
+		httpCfg["max_request_body_size"] = maxBody
+	}
+	rf := otlpreceiver.NewFactory()
+	cfg := rf.CreateDefaultConfig()
+	require.NoError(t, confmap.NewFromStringMap(map[string]any{"protocols": map[string]any{"http": httpCfg}}).Unmarshal(cfg))
+	sink := new(consumertest.TracesSink)
+	r, err := rf.CreateTraces(context.Background(), receivertest.NewNopSettings(rf.Type()), cfg, sink)
+	require.NoError(t, err)
+	require.NoError(t, r.Start(context.Background(), h))
+	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
+	return addr, sink
+}
+
+type answer struct {
+	code int
+	body string
+}
+
+func post(t *testing.T, addr, contentType string, body []byte, gzipped bool) answer {
+	t.Helper()
+	if gzipped {
+		var zb bytes.Buffer
+		zw := gzip.NewWriter(&zb)
+		_, err := zw.Write(body)
+		require.NoError(t, err)
+		require.NoError(t, zw.Close())
+		body = zb.Bytes()
+	}
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/traces", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", contentType)
+	if gzipped {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return answer{resp.StatusCode, string(b)}
+}
+
+func protoBody(t *testing.T, name string) []byte {
+	t.Helper()
+	td := ptrace.NewTraces()
+	s := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	s.SetName(name)
+	s.SetTraceID([16]byte{0x5f, 0x8c, 0x7f, 0x9a, 0x3e, 0xf1, 0x4f, 0x67, 0xaf, 0x71, 0x6e, 0xf4, 0xcf, 0x4a, 0x9d, 0x23})
+	s.SetSpanID([8]byte{0x8f, 0x2c, 0x9c, 0x1c, 0x6e, 0x5d, 0x4b, 0x2a})
+	b, err := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
+	require.NoError(t, err)
+	return b
+}
+
+const span = `{"traceId":"5f8c7f9a3ef14f67af716ef4cf4a9d23","spanId":"8f2c9c1c6e5d4b2a","name":"chat"`
+
+func jsonBody(attrValue string) []byte {
+	return []byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[` + span + `,"attributes":[{"key":"a","value":` + attrValue + `}]}]}]}]}`)
+}
+
+// badBodies are the bodies labelled application/json that the receiver
+// must refuse as the client's mistake.
+func badBodies(t *testing.T) map[string][]byte {
+	return map[string][]byte{
+		"invalid utf-8":           []byte("{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[\xff\xfe"),
+		"protobuf labelled json":  protoBody(t, "chat"),
+		"invalid utf-8 in string": jsonBody(`{"stringValue":"a` + "\xff" + `"}`),
+		"values nested 200,000 deep": jsonBody(strings.Repeat(`{"arrayValue":{"values":[`, 200000) + `{"stringValue":"x"}` +
+			strings.Repeat(`]}}`, 200000)),
+	}
+}
+
+// TestUpstreamAnswersBadJSONWith500: without the guard, otlpreceiver
+// v0.165.0 answers a JSON body whose decode error quotes invalid UTF-8 with
+// 500 "failed to marshal error message" (the 5xx is upstream's, not ours),
+// and decodes values nested 200,000 deep. When this test fails, upstream
+// has changed and the guard's reason to exist must be re-checked.
+func TestUpstreamAnswersBadJSONWith500(t *testing.T) {
+	addr, sink := startOTLP(t, false, 0)
+	bad := badBodies(t)
+	for _, name := range []string{"invalid utf-8", "protobuf labelled json"} {
+		a := post(t, addr, "application/json", bad[name], false)
+		assert.Equal(t, http.StatusInternalServerError, a.code, name)
+		assert.JSONEq(t, `{"code":13,"message":"failed to marshal error message"}`, a.body, name)
+	}
+	a := post(t, addr, "application/json", bad["values nested 200,000 deep"], false)
+	assert.Equal(t, http.StatusOK, a.code, a.body)
+	assert.Equal(t, 1, sink.SpanCount())
+}
+
+// TestGuardRefusesBadJSONWith400: with otlp_guard as middleware, each bad
+// body gets 400 and an OTLP error status that says why, nothing reaches the
+// pipeline, and good JSON and protobuf (plain or gzip) pass unchanged.
+func TestGuardRefusesBadJSONWith400(t *testing.T) {
+	addr, sink := startOTLP(t, true, 0)
+	for name, body := range badBodies(t) {
+		for _, gz := range []bool{false, true} {
+			a := post(t, addr, "application/json", body, gz)
+			assert.Equal(t, http.StatusBadRequest, a.code, "%s (gzip %v): %s", name, gz, a.body)
+			assert.Contains(t, a.body, `"code":3`, name)
+			assert.Contains(t, a.body, "undecodable OTLP/JSON: ", name)
+		}
+	}
+	assert.Equal(t, 0, sink.SpanCount())
+
+	a := post(t, addr, "application/json; charset=utf-8", jsonBody(`{"stringValue":"ok"}`), false)
+	require.Equal(t, http.StatusOK, a.code, a.body)
+	a = post(t, addr, "application/json", jsonBody(strings.Repeat(`{"arrayValue":{"values":[`, 20)+`{"stringValue":"x"}`+strings.Repeat(`]}}`, 20)), true)
+	require.Equal(t, http.StatusOK, a.code, a.body)
+	a = post(t, addr, "application/x-protobuf", protoBody(t, "llm\xff"), false)
+	require.Equal(t, http.StatusOK, a.code, a.body)
+	require.Equal(t, 3, sink.SpanCount())
+	got := sink.AllTraces()
+	assert.Equal(t, "ok", mustAttr(t, got[0], "a"))
+	assert.Equal(t, "llm\xff", got[2].ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Name(), "protobuf passes unread")
+}
+
+func mustAttr(t *testing.T, td ptrace.Traces, key string) string {
+	t.Helper()
+	v, ok := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes().Get(key)
+	require.True(t, ok)
+	return v.AsString()
+}
+
+// TestGuardOverLimitIs413: a JSON body over max_request_body_size is
+// refused with 413 (confighttp caps the body before any middleware).
+func TestGuardOverLimitIs413(t *testing.T) {
+	addr, sink := startOTLP(t, true, 1024)
+	a := post(t, addr, "application/json", jsonBody(`{"stringValue":"`+strings.Repeat("x", 4096)+`"}`), false)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, a.code, a.body)
+	assert.JSONEq(t, `{"code":8,"message":"request body over 1024 bytes (max_request_body_size)"}`, a.body)
+	assert.Equal(t, 0, sink.SpanCount())
+}
