@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -175,6 +176,44 @@ func TestSessionEndOnly(t *testing.T) {
 	}
 	if len(cs) != 1 || cs[0].Entity != commit.EntitySession || cs[0].Action != commit.ActionEnd || cs[0].EntityID != "s-1" {
 		t.Fatalf("commits = %+v, want one session end", cs)
+	}
+}
+
+// TestUnreadableSessionIDIsDropped: a session id the query API could not
+// read back (over commit.MaxIDLen bytes, control characters) names no
+// session; the span itself is kept, and every commit passes the store's id
+// check (tree.CheckIDs), so none is dropped there.
+func TestUnreadableSessionIDIsDropped(t *testing.T) {
+	for _, bad := range []string{strings.Repeat("s", commit.MaxIDLen+1), "s\x00", "s\n1"} {
+		td := ptrace.NewTraces()
+		sp := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+		sp.SetTraceID(otlpTrace)
+		sp.SetSpanID(sid(1))
+		sp.SetName("chat")
+		sp.Attributes().PutStr("session.id", bad)
+		sp.Attributes().PutStr("gen_ai.operation.name", "chat")
+		end := ptrace.NewTraces()
+		ep := end.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+		ep.SetTraceID(otlpTrace)
+		ep.SetSpanID(sid(2))
+		ep.Attributes().PutStr("maxim.session.end", bad)
+		for _, in := range []ptrace.Traces{td, end} {
+			cs, err := spancommit.FromTraces(normalize(t, in), commit.NewVersioner())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range cs {
+				if cs[i].Entity == commit.EntitySession {
+					t.Fatalf("%q: a session commit %s %s", bad, cs[i].Action, cs[i].EntityID)
+				}
+				if err := tree.CheckIDs(&cs[i]); err != nil {
+					t.Fatalf("%q: %s %s: %v", bad, cs[i].Entity, cs[i].Action, err)
+				}
+			}
+			if in == td && len(cs) == 0 {
+				t.Fatalf("%q: the span was dropped", bad)
+			}
+		}
 	}
 }
 
