@@ -3,6 +3,7 @@ package jsonscan
 import (
 	"encoding/json"
 	"strconv"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -112,9 +113,48 @@ func (d *anyDecoder) str(i int) (string, int) {
 	if plainString(d.b[i+1 : end-1]) {
 		return d.s[i+1 : end-1], end
 	}
+	if s, ok := unescape(d.b[i+1 : end-1]); ok {
+		return s, end
+	}
 	var s string
 	if json.Unmarshal(d.b[i:end], &s) != nil {
 		d.slow = true
 	}
 	return s, end
+}
+
+// unescape decodes the content of a valid JSON string whose escapes are
+// all single-character ones (\" \\ \/ \b \f \n \r \t) and whose other
+// bytes are valid UTF-8: what encoding/json gives for it. ok is false for
+// anything else (\u escapes, invalid UTF-8), left to encoding/json.
+func unescape(b []byte) (string, bool) {
+	if !utf8.Valid(b) {
+		return "", false
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		i++
+		switch b[i] {
+		case '"', '\\', '/':
+			out = append(out, b[i])
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		default:
+			return "", false
+		}
+	}
+	return unsafe.String(unsafe.SliceData(out), len(out)), true
 }
