@@ -32,6 +32,7 @@ var envNames = map[string]bool{
 	"GENAI_API_KEY":              true,
 	"GENAI_POSTGRES_DSN":         true,
 	"GENAI_KAFKA_BROKERS":        true,
+	"GENAI_KAFKA_INSTANCE_ID":    true,
 	"GENAI_HEALTH_ENDPOINT":      true,
 	"GENAI_METRICS_PORT":         true,
 	"GENAI_UPSTREAM_OTLP":        true,
@@ -126,9 +127,12 @@ func TestOTLPLogsWhereverOTLPComesIn(t *testing.T) {
 	}
 }
 
-// TestOTLPHTTPGuarded: every otlp receiver's HTTP protocol runs the
-// otlp_guard middleware, so OTLP/JSON that is not UTF-8 or nests values too
-// deep gets a 400 instead of the core receiver's 500 or an unbounded decode
+// TestOTLPHTTPGuarded: every otlp receiver's HTTP protocol runs maxim_auth
+// and then otlp_guard as middlewares. maxim_auth as middleware refuses with
+// Maxim's 403 like every other endpoint (an auth: block would answer 401),
+// and first, so a request without a key is refused before its body is read;
+// otlp_guard gives OTLP/JSON that is not UTF-8 or nests values too deep a
+// 400 instead of the core receiver's 500 or an unbounded decode
 // (extension/otlpguardextension/README.md).
 func TestOTLPHTTPGuarded(t *testing.T) {
 	for _, file := range configFiles(t) {
@@ -139,6 +143,7 @@ func TestOTLPHTTPGuarded(t *testing.T) {
 				Receivers map[string]struct {
 					Protocols struct {
 						HTTP *struct {
+							Auth        any `yaml:"auth"`
 							Middlewares []struct {
 								ID string `yaml:"id"`
 							} `yaml:"middlewares"`
@@ -155,7 +160,8 @@ func TestOTLPHTTPGuarded(t *testing.T) {
 				for _, m := range r.Protocols.HTTP.Middlewares {
 					ids = append(ids, m.ID)
 				}
-				assert.Contains(t, ids, "otlp_guard", "%s: receiver %s serves OTLP/HTTP without otlp_guard", file, id)
+				assert.Equal(t, []string{"maxim_auth", "otlp_guard"}, ids, "%s: receiver %s: OTLP/HTTP middlewares", file, id)
+				assert.Nil(t, r.Protocols.HTTP.Auth, "%s: receiver %s: an auth: block answers 401, not Maxim's 403", file, id)
 			}
 		})
 	}

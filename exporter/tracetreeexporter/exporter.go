@@ -105,13 +105,19 @@ func (e *storeExporter) pushTraces(ctx context.Context, td ptrace.Traces) error 
 }
 
 // apply writes the good commits with their edges. bad counts records that
-// could not be decoded; decodeErr is the first such error.
+// could not be decoded; decodeErr joins their errors.
 func (e *storeExporter) apply(ctx context.Context, commits []commit.Commit, bad int, decodeErr error) error {
 	if e.store == nil {
 		return errors.New("tracetree exporter not started")
 	}
+	// A commit naming a node by an id no reader could use is dropped like
+	// a malformed record, whatever path brought it (tree.CheckIDs).
+	commits, edges, idErr := tree.Admit(commits)
+	if idErr != nil {
+		bad += countErrors(idErr)
+		decodeErr = errors.Join(decodeErr, idErr)
+	}
 	if len(commits) > 0 {
-		edges := tree.EdgesOfAll(commits)
 		start := time.Now()
 		err := e.store.Apply(ctx, commits, edges)
 		e.telemetry.TracetreeApplyDuration.Record(ctx, time.Since(start).Seconds())

@@ -3,6 +3,7 @@ package tracetreeexporter
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -138,6 +139,47 @@ func TestPushLogsMalformedRecordsArePermanentButGoodOnesLand(t *testing.T) {
 	assert.Equal(t, 3, n, "the good commits of the batch are stored")
 	assert.Equal(t, int64(2), sumOf(t, tt, "otelcol_tracetree_commits_failed", "malformed"))
 	assert.Equal(t, int64(len(commits)), sumOf(t, tt, "otelcol_tracetree_commits_written", ""))
+}
+
+// TestPushLogsRefusesUnreadableIDs: a commit that reaches the exporter by a
+// path that did not check its ids (a hand-made OTLP log record, an older
+// agent) and names a node by an id no reader could use is dropped and
+// counted like a malformed record; the rest of the batch and its edges land.
+func TestPushLogsRefusesUnreadableIDs(t *testing.T) {
+	ms := memstore.New()
+	e, tt := newTestExporter(t, ms)
+	commits := parse(t, sdkBody)
+	long := strings.Repeat("s", commit.MaxIDLen+1)
+	for _, d := range []string{`{"sessionId":"` + long + `"}`, `{"id":"sp\u0000"}`} {
+		c := commit.Commit{Repo: "repo1", Entity: commit.EntityTrace, EntityID: "t1", Action: commit.ActionUpdate, Data: []byte(d), Version: 99}
+		if d[2] == 'i' {
+			c.Action = commit.ActionAddSpan
+		}
+		c.Seal()
+		commits = append(commits, c)
+	}
+
+	err := e.pushLogs(context.Background(), commit.LogsFromCommits(commits))
+	require.Error(t, err)
+	assert.True(t, consumererror.IsPermanent(err), "%v", err)
+	assert.ErrorContains(t, err, "2 malformed")
+	assert.ErrorContains(t, err, "trace update: data names a session: entity id is 513 bytes")
+	assert.ErrorContains(t, err, "trace add-span: data names a span: entity id")
+
+	ctx := context.Background()
+	trace := commit.NodeRef{Repo: "repo1", Kind: commit.EntityTrace, ID: "t1"}
+	sets, err := ms.Commits(ctx, []commit.NodeRef{trace})
+	require.NoError(t, err)
+	assert.Len(t, sets[trace], 3, "the good commits of the batch are stored")
+	session := commit.NodeRef{Repo: "repo1", Kind: commit.EntitySession, ID: "s1"}
+	unreadable := commit.NodeRef{Repo: "repo1", Kind: commit.EntitySession, ID: long}
+	kids, err := ms.Children(ctx, []commit.NodeRef{trace, session, unreadable})
+	require.NoError(t, err)
+	assert.Len(t, kids[trace], 1, "no edge to the span with a NUL in its id")
+	assert.Equal(t, []commit.NodeRef{trace}, kids[session])
+	assert.Empty(t, kids[unreadable], "no edge from the unreadable session")
+	assert.Equal(t, int64(2), sumOf(t, tt, "otelcol_tracetree_commits_failed", "malformed"))
+	assert.Equal(t, int64(len(commits)-2), sumOf(t, tt, "otelcol_tracetree_commits_written", ""))
 }
 
 func TestPushLogsStoreFailureIsRetryable(t *testing.T) {

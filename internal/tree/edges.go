@@ -12,6 +12,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
@@ -202,6 +204,67 @@ func IsChildHolder(parent, child commit.NodeRef) bool {
 		return true
 	}
 	return false
+}
+
+// CheckIDs reports why c must not be stored: its own id, or the id of a
+// node one of its edges (EdgesOf) names, is not an entity id
+// (commit.CheckID: 1 to 512 bytes of UTF-8 without control characters). A
+// node with such an id could be written but never read back: the query API
+// refuses the id. Every ingest path checks with it (the mxin receiver, to
+// report the line's reason; the tracetree exporter, for every commit that
+// reaches the store by any path).
+func CheckIDs(c *commit.Commit) error {
+	if err := commit.CheckID(c.EntityID); err != nil {
+		return err
+	}
+	return checkEdgeIDs(c, EdgesOf(c))
+}
+
+func checkEdgeIDs(c *commit.Commit, edges []store.Edge) error {
+	self := c.Node()
+	for _, e := range edges {
+		for _, n := range [...]commit.NodeRef{e.Parent, e.Child} {
+			if n == self {
+				continue
+			}
+			if err := commit.CheckID(n.ID); err != nil {
+				return fmt.Errorf("data names a %s: %w", n.Kind, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Admit returns the commits that pass CheckIDs with their edges (computed
+// once), and an error per commit that does not, naming its entity and
+// action.
+func Admit(commits []commit.Commit) ([]commit.Commit, []store.Edge, error) {
+	var edges []store.Edge
+	var errs []error
+	var kept []commit.Commit // nil until a commit is dropped
+	for i := range commits {
+		c := &commits[i]
+		es := EdgesOf(c)
+		err := commit.CheckID(c.EntityID)
+		if err == nil {
+			err = checkEdgeIDs(c, es)
+		}
+		if err != nil {
+			if kept == nil {
+				kept = append(make([]commit.Commit, 0, len(commits)-1), commits[:i]...)
+			}
+			errs = append(errs, fmt.Errorf("%s %s: %w", c.Entity, c.Action, err))
+			continue
+		}
+		if kept != nil {
+			kept = append(kept, *c)
+		}
+		edges = append(edges, es...)
+	}
+	if errs == nil {
+		return commits, edges, nil
+	}
+	return kept, edges, errors.Join(errs...)
 }
 
 // EdgesOfAll returns the edges of all commits, in commit order.

@@ -1,6 +1,8 @@
 package tree
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
@@ -70,5 +72,71 @@ func TestEdgesOf(t *testing.T) {
 	}
 	if SynthErrorID("s1", "boom", "x") == SynthErrorID("s2", "boom", "x") {
 		t.Fatal("synthesized id ignores the parent")
+	}
+}
+
+// TestCheckIDs: a commit whose data names a node by an id the query API
+// cannot read (over commit.MaxIDLen bytes, control characters) is refused
+// like a commit with such an id of its own, whichever field names it.
+func TestCheckIDs(t *testing.T) {
+	long := strings.Repeat("x", commit.MaxIDLen+1)
+	atLimit := strings.Repeat("x", commit.MaxIDLen)
+	bad := map[string]string{
+		`trace{id=t1,action=create,data={"sessionId":"` + long + `"}}`:        "data names a session: entity id is 513 bytes, over the 512-byte limit",
+		`trace{id=t1,action=update,data={"sessionId":"a\u0000b"}}`:            "data names a session: entity id",
+		`trace{id=t1,action=add-span,data={"id":"` + long + `"}}`:             "data names a span: entity id is 513 bytes",
+		`span{id=s1,action=add-generation,data={"id":"g\u0007"}}`:             "data names a generation: entity id",
+		`tool_call{id=c9,action=create,data={"spanId":"` + long + `"}}`:       "data names a span: entity id is 513 bytes",
+		`generation{id=g9,action=create,data={"traceId":"` + long + `"}}`:     "data names a trace: entity id is 513 bytes",
+		`trace{id=t1,action=add-span,data={"id":{"k":"` + atLimit + `"}}}`:    "data names a span: entity id is 520 bytes",
+		`trace{id=t1,action=add-tool-call,data={"id":"c1\u007f","name":"x"}}`: "data names a tool_call: entity id",
+	}
+	for line, want := range bad {
+		c := mustLine(t, line)
+		err := CheckIDs(&c)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%.80s: got %v, want %q", line, err, want)
+		}
+	}
+	good := []string{
+		`trace{id=t1,action=create,data={"sessionId":"` + atLimit + `"}}`,
+		`trace{id=t1,action=add-span,data={"id":"` + atLimit + `"}}`,
+		`span{id=s1,action=add-error,data={"message":"` + long + `"}}`, // synthesized id
+		`trace{id=t1,action=update,data={"tags":{"` + long + `":"v"}}}`,
+	}
+	for _, line := range good {
+		c := mustLine(t, line)
+		if err := CheckIDs(&c); err != nil {
+			t.Errorf("%.80s: %v", line, err)
+		}
+	}
+	c := commit.Commit{Repo: "r", Entity: commit.EntityTrace, EntityID: long, Action: commit.ActionCreate, Data: []byte(`{}`)}
+	if err := CheckIDs(&c); err == nil {
+		t.Error("a commit's own id over the limit passed")
+	}
+}
+
+// TestAdmit keeps the good commits with their edges and reports each bad
+// one; a batch without bad commits comes back as it was.
+func TestAdmit(t *testing.T) {
+	long := strings.Repeat("x", commit.MaxIDLen+1)
+	good1 := mustLine(t, `trace{id=t1,action=add-span,data={"id":"s1"}}`)
+	bad := mustLine(t, `trace{id=t1,action=create,data={"sessionId":"`+long+`"}}`)
+	good2 := mustLine(t, `trace{id=t1,action=create,data={"sessionId":"S"}}`)
+	kept, edges, err := Admit([]commit.Commit{good1, bad, good2})
+	if err == nil || !strings.Contains(err.Error(), "trace create: data names a session") {
+		t.Fatalf("error %v", err)
+	}
+	if len(kept) != 2 || kept[0].ID != good1.ID || kept[1].ID != good2.ID {
+		t.Fatalf("kept %d commits", len(kept))
+	}
+	want := []store.Edge{{Parent: ref("trace", "t1"), Child: ref("span", "s1")}, {Parent: ref("session", "S"), Child: ref("trace", "t1")}}
+	if !slices.Equal(edges, want) {
+		t.Fatalf("edges %v, want %v", edges, want)
+	}
+	all := []commit.Commit{good1, good2}
+	kept, edges, err = Admit(all)
+	if err != nil || len(kept) != 2 || &kept[0] != &all[0] || !slices.Equal(edges, want) {
+		t.Fatalf("clean batch: %v, %d kept, edges %v", err, len(kept), edges)
 	}
 }

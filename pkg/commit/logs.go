@@ -130,6 +130,11 @@ func commitFromRecord(lr plog.LogRecord, resRepo pcommon.Value) (Commit, error) 
 	if c.EntityID, ok = str(AttrEntityID); !ok {
 		return c, fmt.Errorf("%w: missing string attribute %s", ErrRecord, AttrEntityID)
 	}
+	// The same ids as an SDK line may carry: a record is input too (OTLP
+	// logs reach the store through the normalizer's commit pass-through).
+	if err := CheckID(c.EntityID); err != nil {
+		return c, fmt.Errorf("%w: attribute %s: %v", ErrRecord, AttrEntityID, err)
+	}
 	if s, ok = str(AttrAction); !ok {
 		return c, fmt.Errorf("%w: missing string attribute %s", ErrRecord, AttrAction)
 	}

@@ -83,6 +83,17 @@ func TestCommitsFromHandMadeRecord(t *testing.T) {
 	noVersion.Attributes().Remove(AttrVersion)
 	noVersion.Body().SetStr(`{}`)
 
+	// Ids an SDK line could not carry: too long for the query API to read
+	// back, or with control characters.
+	longID := recs.AppendEmpty()
+	lr.Attributes().CopyTo(longID.Attributes())
+	longID.Attributes().PutStr(AttrEntityID, strings.Repeat("x", MaxIDLen+1))
+	longID.Body().SetStr(`{}`)
+	nulID := recs.AppendEmpty()
+	lr.Attributes().CopyTo(nulID.Attributes())
+	nulID.Attributes().PutStr(AttrEntityID, "t\x00")
+	nulID.Body().SetStr(`{}`)
+
 	out, err := CommitsFromLogs(ld)
 	if len(out) != 1 {
 		t.Fatalf("want 1 good commit, got %d", len(out))
@@ -95,7 +106,7 @@ func TestCommitsFromHandMadeRecord(t *testing.T) {
 		t.Fatalf("want ErrRecord, got %v", err)
 	}
 	msg := err.Error()
-	for _, s := range []string{"maxim.entity", "record 2", "not JSON", "maxim.commit.version"} {
+	for _, s := range []string{"maxim.entity", "record 2", "not JSON", "maxim.commit.version", "record 5", "over the 512-byte limit", "record 6", "control characters"} {
 		if !strings.Contains(msg, s) {
 			t.Errorf("error %q does not mention %q", msg, s)
 		}

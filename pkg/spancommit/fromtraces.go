@@ -202,6 +202,17 @@ func (b *builder) build() error {
 		// is kept, as a plain span.
 		c.Kind = KindSpan
 	}
+	// The session id is the one free-form id a span carries (trace and
+	// span ids are hex). One that is not an entity id (commit.CheckID: too
+	// long for the query API to read back, control characters) would make
+	// a session nobody can open, and the store refuses commits naming it
+	// (tree.CheckIDs): the span is kept, without the session.
+	if commit.CheckID(c.SessionID) != nil {
+		c.SessionID = ""
+	}
+	if commit.CheckID(c.SessionEnd) != nil {
+		c.SessionEnd = ""
+	}
 	if c.Name == "" {
 		c.Name = sp.Name()
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -64,10 +65,18 @@ func TestReplayGivesIdenticalCommitIDs(t *testing.T) {
 }
 
 // Exporters flush children before their parent ends, so spans of one trace
-// arrive in several batches, children first. The tree must not depend on it.
+// arrive in several batches, children first. The tree must not depend on it,
+// children of a generation and of a tool call included.
 func TestBatchSplitGivesTheSameTree(t *testing.T) {
 	ctx := context.Background()
-	whole := normalize(t, otlpTraces())
+	td := otlpTraces()
+	ss := td.ResourceSpans().At(0).ScopeSpans().At(0)
+	// An HTTP client span under the generation "plan", a generation under
+	// the tool call.
+	appendSpan(ss, 7, 2, "POST", 11, 19, map[string]any{"http.request.method": "POST"})
+	appendSpan(ss, 8, 3, "chat gpt-4o-mini", 31, 39, map[string]any{"gen_ai.operation.name": "chat",
+		"gen_ai.request.model": "gpt-4o-mini", "gen_ai.usage.input_tokens": 7, "gen_ai.usage.output_tokens": 2})
+	whole := normalize(t, td)
 	all, err := spancommit.FromTraces(whole, commit.NewVersioner())
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +105,15 @@ func TestBatchSplitGivesTheSameTree(t *testing.T) {
 	b, err := tree.AssembleTrace(ctx, split, ref)
 	if err != nil {
 		t.Fatal(err)
+	}
+	parent := map[string]string{}
+	tree.Walk(b.Root, func(n *tree.TreeNode) {
+		for _, c := range n.Children {
+			parent[c.ID] = n.ID
+		}
+	})
+	if parent[sid(7).String()] != sid(2).String() || parent[sid(8).String()] != sid(3).String() {
+		t.Errorf("children of a generation and a tool call not under them after a split: %v", parent)
 	}
 	if !reflect.DeepEqual(project(a.Root), project(b.Root)) {
 		ja, _ := json.MarshalIndent(project(a.Root), "", " ")
@@ -158,6 +176,44 @@ func TestSessionEndOnly(t *testing.T) {
 	}
 	if len(cs) != 1 || cs[0].Entity != commit.EntitySession || cs[0].Action != commit.ActionEnd || cs[0].EntityID != "s-1" {
 		t.Fatalf("commits = %+v, want one session end", cs)
+	}
+}
+
+// TestUnreadableSessionIDIsDropped: a session id the query API could not
+// read back (over commit.MaxIDLen bytes, control characters) names no
+// session; the span itself is kept, and every commit passes the store's id
+// check (tree.CheckIDs), so none is dropped there.
+func TestUnreadableSessionIDIsDropped(t *testing.T) {
+	for _, bad := range []string{strings.Repeat("s", commit.MaxIDLen+1), "s\x00", "s\n1"} {
+		td := ptrace.NewTraces()
+		sp := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+		sp.SetTraceID(otlpTrace)
+		sp.SetSpanID(sid(1))
+		sp.SetName("chat")
+		sp.Attributes().PutStr("session.id", bad)
+		sp.Attributes().PutStr("gen_ai.operation.name", "chat")
+		end := ptrace.NewTraces()
+		ep := end.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+		ep.SetTraceID(otlpTrace)
+		ep.SetSpanID(sid(2))
+		ep.Attributes().PutStr("maxim.session.end", bad)
+		for _, in := range []ptrace.Traces{td, end} {
+			cs, err := spancommit.FromTraces(normalize(t, in), commit.NewVersioner())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range cs {
+				if cs[i].Entity == commit.EntitySession {
+					t.Fatalf("%q: a session commit %s %s", bad, cs[i].Action, cs[i].EntityID)
+				}
+				if err := tree.CheckIDs(&cs[i]); err != nil {
+					t.Fatalf("%q: %s %s: %v", bad, cs[i].Entity, cs[i].Action, err)
+				}
+			}
+			if in == td && len(cs) == 0 {
+				t.Fatalf("%q: the span was dropped", bad)
+			}
+		}
 	}
 }
 

@@ -91,7 +91,7 @@ func benchIngest(b *testing.B, engineOn bool) {
 		}
 		done := make(chan struct{})
 		go func() { defer close(done); e.run(ctx, 20*time.Millisecond) }()
-		defer func() { cancel(); <-done }()
+		defer func() { cancel(); <-done; e.wait() }()
 	}
 	v := commit.NewVersioner()
 	b.ResetTimer()

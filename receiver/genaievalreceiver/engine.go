@@ -52,7 +52,10 @@ type evaluator struct {
 	filter Filter
 }
 
-// engine follows the store and evaluates what is due.
+// engine follows the store and evaluates what is due. The follower only
+// looks: evaluations run on their own goroutines (at most cfg.Concurrency
+// across every trace), so a slow or hanging judge delays its own verdicts
+// and nothing else.
 type engine struct {
 	cfg    *Config
 	st     store.Store
@@ -64,16 +67,38 @@ type engine struct {
 	ver    *commit.Versioner
 	fl     *follow.Follower
 
-	// failures counts failed evaluation rounds per claim key (memory only:
-	// a restart gives the judge a fresh set of rounds).
-	mu       sync.Mutex
+	slots chan struct{}  // one token per evaluation in flight
+	jobs  sync.WaitGroup // evaluations in flight
+
+	mu sync.Mutex
+	// runs is what is known of each pending ref's evaluations.
+	runs map[commit.NodeRef]*refRun
+	// failures counts failed evaluation rounds per claim key, and spent
+	// sums what the judge cost in those rounds, for the verdict (memory
+	// only: a restart gives the judge a fresh set of rounds).
 	failures map[string]int
+	spent    map[string]*evaluate.JudgeUsage
+	// started counts the evaluations started (tests step until it stops
+	// moving).
+	started int
+}
+
+// refRun is the state of one pending ref's evaluations between two looks.
+type refRun struct {
+	running int
+	// settled: the verdict was handed on, or the evaluator did not apply.
+	settled map[string]bool
+	// notBefore: a failed round or another member's claim; look again then.
+	notBefore map[string]time.Time
+	// err is the first hand-off error since the last look.
+	err error
 }
 
 func newEngine(cfg *Config, st store.Store, next consumer.Logs, logger *zap.Logger, tel *metadata.TelemetryBuilder,
 	receiverID, owner string, evs []*evaluator) *engine {
 	e := &engine{cfg: cfg, st: st, next: next, logger: logger, tel: tel, owner: owner, evs: evs,
-		ver: commit.NewVersioner(), failures: map[string]int{}}
+		ver: commit.NewVersioner(), slots: make(chan struct{}, cfg.Concurrency),
+		runs: map[commit.NodeRef]*refRun{}, failures: map[string]int{}, spent: map[string]*evaluate.JudgeUsage{}}
 	fc := cfg.FollowerConfig(store.EvalCheckpointKey(checkpointRepo, receiverID), true)
 	e.fl = follow.New(fc, st, e.handle, follow.Telemetry{
 		PendingDelta: func(ctx context.Context, d int64) { tel.GenaiEvalPending.Add(ctx, d) },
@@ -99,13 +124,34 @@ func (e *engine) step(ctx context.Context) error { return e.fl.Step(ctx) }
 type job struct {
 	ev      *evaluator
 	subject evaluate.Subject
+	key     string // its claim key
 }
 
-// handle evaluates the entities of one quiet trace (or one session). The
-// ref stays pending while an entity it selected has not ended, while
-// another member holds a claim, or while a failed evaluation waits for
-// its next round.
+// handle looks at the entities of one quiet trace (or one session) and
+// starts the evaluations that are due; it never waits for one. The ref
+// stays pending while its evaluations run (it is looked at again on the
+// next step: a map lookup, no store read), while an entity it selected
+// has not ended, while another member holds a claim, or while a failed
+// evaluation waits for its next round.
 func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pending, now time.Time) (bool, error) {
+	e.mu.Lock()
+	run := e.runs[ref]
+	if run == nil {
+		run = &refRun{settled: map[string]bool{}, notBefore: map[string]time.Time{}}
+		e.runs[ref] = run
+	}
+	busy, err := run.running > 0, run.err
+	run.err = nil
+	e.mu.Unlock()
+	switch {
+	case busy:
+		return false, nil
+	case err != nil:
+		return false, err
+	case len(e.slots) == cap(e.slots):
+		return false, nil // no evaluation could start: no need to read the store
+	}
+
 	var (
 		nodes     []*tree.TreeNode
 		traceID   string
@@ -116,6 +162,7 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 	case commit.EntitySession:
 		s, err := tree.AssembleSession(ctx, e.st, ref, opt)
 		if errors.Is(err, store.ErrNotFound) {
+			e.forget(ref)
 			return true, nil
 		}
 		if err != nil {
@@ -125,6 +172,7 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 	default:
 		t, err := tree.AssembleTrace(ctx, e.st, ref, opt)
 		if errors.Is(err, store.ErrNotFound) {
+			e.forget(ref)
 			return true, nil // deleted (retention) before it was judged
 		}
 		if err != nil {
@@ -138,8 +186,12 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 			}
 		})
 	}
-	var jobs []job
-	waiting := false
+	var (
+		jobs    []job
+		waiting bool
+		retryAt time.Time
+	)
+	e.mu.Lock()
 	for _, n := range nodes {
 		for _, ev := range e.evs {
 			if !ev.selects(ref.Repo, n) || hasVerdict(n, ev.name) {
@@ -149,13 +201,26 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 				waiting = true // judged once it ends
 				continue
 			}
-			jobs = append(jobs, job{ev: ev, subject: subjectOf(ref.Repo, traceID, n, retrieved)})
+			s := subjectOf(ref.Repo, traceID, n, retrieved)
+			key := claimKey(ev.name, s)
+			if run.settled[key] {
+				continue
+			}
+			if t, ok := run.notBefore[key]; ok && now.Before(t) {
+				if retryAt.IsZero() || t.Before(retryAt) {
+					retryAt = t
+				}
+				continue
+			}
+			jobs = append(jobs, job{ev: ev, subject: s, key: key})
 		}
 	}
-	retryAt, err := e.runJobs(ctx, jobs, now)
+	e.mu.Unlock()
+	if len(jobs) > 0 {
+		e.startJobs(ctx, run, jobs, now)
+		return false, nil // looked at again once they are done
+	}
 	switch {
-	case err != nil:
-		return false, err
 	case !retryAt.IsZero():
 		p.RetryAt = retryAt
 		return false, nil
@@ -163,7 +228,15 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 		p.RetryAt = follow.FarFuture // until the next change
 		return false, nil
 	}
+	e.forget(ref)
 	return true, nil
+}
+
+// forget drops what is known of a ref that is no longer pending.
+func (e *engine) forget(ref commit.NodeRef) {
+	e.mu.Lock()
+	delete(e.runs, ref)
+	e.mu.Unlock()
 }
 
 // hasVerdict reports whether n already holds a verdict of evaluator name.
@@ -176,42 +249,50 @@ func hasVerdict(n *tree.TreeNode, name string) bool {
 	return false
 }
 
-// runJobs judges jobs, at most cfg.Concurrency at once. It returns when to
-// look at the ref again (zero: nothing left) and the first hand-off error.
-func (e *engine) runJobs(ctx context.Context, jobs []job, now time.Time) (time.Time, error) {
-	var (
-		mu      sync.Mutex
-		retryAt time.Time
-		errs    []error
-		wg      sync.WaitGroup
-		sem     = make(chan struct{}, e.cfg.Concurrency)
-	)
-	later := func(t time.Time) {
-		mu.Lock()
-		if retryAt.IsZero() || t.Before(retryAt) {
-			retryAt = t
-		}
-		mu.Unlock()
-	}
+// startJobs starts as many of jobs as there are free slots, each on its
+// own goroutine; the rest wait for a later look. Each records its outcome
+// in run.
+func (e *engine) startJobs(ctx context.Context, run *refRun, jobs []job, now time.Time) {
 	for _, j := range jobs {
-		sem <- struct{}{}
-		wg.Add(1)
+		select {
+		case e.slots <- struct{}{}:
+		default:
+			return
+		}
+		e.mu.Lock()
+		run.running++
+		e.started++
+		e.mu.Unlock()
+		e.jobs.Add(1)
 		go func() {
-			defer func() { <-sem; wg.Done() }()
-			t, err := e.judge(ctx, j, now)
-			if err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-				return
+			defer e.jobs.Done()
+			retryAt, err := e.judge(ctx, j, now)
+			e.mu.Lock()
+			switch {
+			case err != nil:
+				if run.err == nil {
+					run.err = err
+				}
+			case !retryAt.IsZero():
+				run.notBefore[j.key] = retryAt
+			default:
+				run.settled[j.key] = true
 			}
-			if !t.IsZero() {
-				later(t)
-			}
+			run.running--
+			e.mu.Unlock()
+			<-e.slots
 		}()
 	}
-	wg.Wait()
-	return retryAt, errors.Join(errs...)
+}
+
+// wait waits for the evaluations in flight (shutdown, tests).
+func (e *engine) wait() { e.jobs.Wait() }
+
+// startedCount is how many evaluations were started so far.
+func (e *engine) startedCount() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.started
 }
 
 func claimKey(ev string, s evaluate.Subject) string {
@@ -220,9 +301,9 @@ func claimKey(ev string, s evaluate.Subject) string {
 
 // judge claims, evaluates and hands the verdict on. A non-zero time means
 // "not finished, look again then" (claimed elsewhere, or a failed round).
+// It runs on its own goroutine (startJobs).
 func (e *engine) judge(ctx context.Context, j job, now time.Time) (time.Time, error) {
-	s := j.subject
-	key := claimKey(j.ev.name, s)
+	s, key := j.subject, j.key
 	won, err := e.st.Claim(ctx, s.Repo, key, e.owner, now, now.Add(e.cfg.ClaimTTL))
 	if err != nil {
 		return time.Time{}, fmt.Errorf("claim %s: %w", key, err)
@@ -240,11 +321,15 @@ func (e *engine) judge(ctx context.Context, j job, now time.Time) (time.Time, er
 	switch {
 	case errors.Is(evalErr, evaluate.ErrNotApplicable):
 		e.tel.GenaiEvalEvaluations.Add(ctx, 1, metric.WithAttributes(evAttr, attribute.String("outcome", metadata.OutcomeNotApplicable)))
-		return time.Time{}, e.finish(ctx, s.Repo, key)
+		return time.Time{}, e.finish(ctx, s.Repo, key, now)
 	case evalErr != nil:
 		e.mu.Lock()
 		e.failures[key]++
 		n := e.failures[key]
+		if n <= e.cfg.ErrorRetries {
+			// What the failed round cost goes on the verdict.
+			e.spent[key] = e.spent[key].Add(res.Judge)
+		}
 		e.mu.Unlock()
 		if n <= e.cfg.ErrorRetries {
 			backoff := e.cfg.ErrorBackoff << (n - 1)
@@ -253,8 +338,14 @@ func (e *engine) judge(ctx context.Context, j job, now time.Time) (time.Time, er
 			// The claim is released by expiry; this member retries first.
 			return now.Add(backoff), nil
 		}
-		res = evaluate.Result{Evaluator: j.ev.name}
+		// The error is the verdict; the judge's spend stays on it.
+		res = evaluate.Result{Evaluator: j.ev.name, Judge: res.Judge}
 	}
+	e.mu.Lock()
+	// The verdict carries the judge's spend over every round: the calls
+	// (attempts), tokens and cost of the failed ones too.
+	res.Judge = e.spent[key].Add(res.Judge)
+	e.mu.Unlock()
 	if err := e.emit(ctx, s, j.ev.name, res, evalErr, now); err != nil {
 		return time.Time{}, err
 	}
@@ -270,14 +361,15 @@ func (e *engine) judge(ctx context.Context, j job, now time.Time) (time.Time, er
 	e.tel.GenaiEvalEvaluations.Add(ctx, 1, metric.WithAttributes(evAttr, attribute.String("outcome", outcome)))
 	e.mu.Lock()
 	delete(e.failures, key)
+	delete(e.spent, key)
 	e.mu.Unlock()
-	return time.Time{}, e.finish(ctx, s.Repo, key)
+	return time.Time{}, e.finish(ctx, s.Repo, key, now)
 }
 
 // finish marks the claim done for ever. A failure is harmless (the
 // verdict is in the tree and is seen before any claim), so it is logged.
-func (e *engine) finish(ctx context.Context, repo, key string) error {
-	if _, err := e.st.Claim(ctx, repo, key, e.owner, e.now(), doneForever); err != nil {
+func (e *engine) finish(ctx context.Context, repo, key string, now time.Time) error {
+	if _, err := e.st.Claim(ctx, repo, key, e.owner, now, doneForever); err != nil {
 		e.logger.Debug("Could not mark a claim done", zap.String("key", key), zap.Error(err))
 	}
 	return nil

@@ -2,8 +2,10 @@ package mxinreceiver
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/tree"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit/publicapi"
 )
@@ -20,6 +22,20 @@ func (r *mxinReceiver) seal(repo string, ws []publicapi.Wire) []commit.Commit {
 		out = append(out, w.Commit(repo, first+int64(i)))
 	}
 	return out
+}
+
+// checkWires refuses translated actions that name a node by an id no
+// reader could use (tree.CheckIDs, as for SDK lines): the action's ids
+// (entityId, and traceId, spanId, sessionId or a child id from its data)
+// become the commits' entity ids and edges.
+func checkWires(ws []publicapi.Wire) error {
+	for _, w := range ws {
+		c := w.Commit("", 0)
+		if err := tree.CheckIDs(&c); err != nil {
+			return fmt.Errorf("%s %s: %w", c.Entity, c.Action, err)
+		}
+	}
+	return nil
 }
 
 // handleLogging serves POST /v1/logging: one public-API action.
@@ -48,6 +64,9 @@ func (r *mxinReceiver) handleLogging(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	ws, err := publicapi.TranslateAction(a)
+	if err == nil {
+		err = checkWires(ws)
+	}
 	if err != nil {
 		r.refused(ctx, commit.Entity(a.Entity), commit.Action(a.Action), reasonMalformed, 1)
 		writeJSON(w, http.StatusBadRequest, map[string]any{"success": false, "message": err.Error()})
@@ -99,6 +118,9 @@ func (r *mxinReceiver) handleLoggingBatch(w http.ResponseWriter, req *http.Reque
 	var rejected []map[string]any
 	for i, s := range b.Logs {
 		out, err := publicapi.TranslateSnapshot(s)
+		if err == nil {
+			err = checkWires(out)
+		}
 		if err != nil {
 			r.refused(ctx, commit.Entity(s.Str("type")), "", reasonMalformed, 1)
 			if len(rejected) < maxReportedLines {

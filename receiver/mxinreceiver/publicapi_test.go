@@ -1,6 +1,7 @@
 package mxinreceiver
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -86,4 +87,40 @@ func TestPublicAPIRefusesBadEntityIDs(t *testing.T) {
 		assert.Contains(t, string(resp.body), "entityId")
 	}
 	assert.Empty(t, e.commits())
+}
+
+// TestPublicAPIRefusesUnreadableReferencedIDs: the ids an action names in
+// its data (the trace or span it is added to, the session, a child) become
+// entity ids and edges too, so they are held to the same rule as entityId:
+// one over the query API's limit, or with control characters, is refused
+// (400 for an action, a rejected entry in a batch) and nothing is stored.
+func TestPublicAPIRefusesUnreadableReferencedIDs(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	long := strings.Repeat("x", commit.MaxIDLen+1)
+	h := map[string]string{"x-maxim-api-key": testKey, "Content-Type": "application/json"}
+	actions := []string{
+		`"entity":"span","action":"add-trace-span","entityId":"sp1","data":{"traceId":"` + long + `"}`,
+		`"entity":"trace","action":"add-to-session","entityId":"t1","data":{"sessionId":"s\u0000"}`,
+		`"entity":"session","action":"add-trace","entityId":"s1","data":{"traceId":"` + long + `"}`,
+	}
+	for _, a := range actions {
+		resp := e.do(http.MethodPost, pathLogging, h, []byte(`{"repoId":"`+testRepo+`",`+a+`}`))
+		assert.Equal(t, http.StatusBadRequest, resp.code, "%.60s: %s", a, resp.body)
+		assert.Contains(t, string(resp.body), "entity id", a)
+	}
+	body := `{"repoId":"` + testRepo + `","logs":[
+		{"id":"t1","type":"trace","name":"turn","sessionId":"` + long + `"},
+		{"id":"sp1","type":"span","traceId":"t\u0007"},
+		{"id":"t2","type":"trace","name":"ok"}
+	]}`
+	resp := e.do(http.MethodPost, pathLogsBatch, h, []byte(body))
+	require.Equal(t, http.StatusOK, resp.code, string(resp.body))
+	m := resp.json(t)
+	require.Len(t, m["rejected"], 2, string(resp.body))
+	assert.Contains(t, fmt.Sprint(m["rejected"]), "data names a session")
+	var got []string
+	for _, c := range e.commits() {
+		got = append(got, string(c.Entity)+"/"+c.EntityID+"/"+string(c.Action))
+	}
+	assert.Equal(t, []string{"trace/t2/create"}, got)
 }

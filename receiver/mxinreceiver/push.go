@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/internal/tree"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -134,6 +135,13 @@ func (r *mxinReceiver) prepare(ctx context.Context, repo string, lines lineNumbe
 			r.refused(ctx, c.Entity, c.Action, reasonUnknownEntity, 1)
 			continue
 		}
+		// The line's own id passed ParseLine; the ids its data names
+		// (child, session, parent) must be readable too.
+		if err := tree.CheckIDs(&c); err != nil {
+			report.reject(commit.LineError{Line: lines.of(c), Reason: err.Error(), Text: truncate(string(commit.FormatLine(&c)))})
+			r.refused(ctx, c.Entity, c.Action, reasonMalformed, 1)
+			continue
+		}
 		key, isLarge := commit.LargeLogKey(&c)
 		if !isLarge {
 			out = append(out, c)
@@ -219,6 +227,9 @@ func (r *mxinReceiver) resolveLargeLog(ctx context.Context, repo, key string, st
 	}
 	if !knownEntities[c.Entity] || c.Entity == commit.EntityStorage {
 		return commit.Commit{}, fmt.Sprintf("large-log blob %q: unexpected entity %q", key, c.Entity), nil
+	}
+	if err := tree.CheckIDs(&c); err != nil {
+		return commit.Commit{}, fmt.Sprintf("large-log blob %q: %v", key, err), nil
 	}
 	if err := r.linkLargeLog(ctx, key, c); err != nil {
 		return commit.Commit{}, "", err

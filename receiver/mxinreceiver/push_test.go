@@ -418,3 +418,37 @@ func TestBodyAboveSDKChunkSize(t *testing.T) {
 	assert.JSONEq(t, fmt.Sprintf(`{"data":{"success":true,"accepted":%d}}`, n), string(resp.body))
 	assert.Len(t, e.commits(), n)
 }
+
+// TestPushRefusesUnreadableReferencedIDs: a line whose data names a node
+// (session, child, parent) by an id the query API cannot read is rejected
+// with its line number and reason, like a line with such an id of its own;
+// the good lines around it are ingested.
+func TestPushRefusesUnreadableReferencedIDs(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	long := strings.Repeat("s", commit.MaxIDLen+1)
+	body := "trace{id=t1,action=create,data={\"name\":\"ok\"}}\n" +
+		"trace{id=t1,action=update,data={\"sessionId\":\"" + long + "\"}}\n" +
+		"trace{id=t1,action=add-span,data={\"id\":\"sp\\u0000\"}}\n" +
+		"tool_call{id=c1,action=create,data={\"spanId\":\"" + long + "\"}}\n" +
+		"trace{id=t1,action=add-span,data={\"id\":\"sp1\"}}\n"
+	resp := e.push(testRepo, testKey, []byte(body))
+	require.Equal(t, http.StatusOK, resp.code)
+	data := resp.json(t)["data"].(map[string]any)
+	assert.EqualValues(t, 2, data["accepted"])
+	rej := data["rejected"].([]any)
+	require.Len(t, rej, 3)
+	reasons := map[float64]string{}
+	for _, r := range rej {
+		rm := r.(map[string]any)
+		reasons[rm["line"].(float64)] = rm["reason"].(string)
+	}
+	assert.Contains(t, reasons[2], "data names a session: entity id is 513 bytes, over the 512-byte limit")
+	assert.Contains(t, reasons[3], "data names a span: entity id")
+	assert.Contains(t, reasons[4], "data names a span: entity id is 513 bytes")
+	got := e.commits()
+	require.Len(t, got, 2)
+	assert.Equal(t, commit.ActionCreate, got[0].Action)
+	assert.Equal(t, commit.ActionAddSpan, got[1].Action)
+	refused := counterByAttrs(t, e, "otelcol_mxin_commits_refused")
+	assert.EqualValues(t, 1, refused[attrKey("trace", "update", reasonMalformed)])
+}

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-genai/otelcol-genai/extension/maximauthextension"
+	"github.com/otelcol-genai/otelcol-genai/internal/tree"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -193,6 +194,9 @@ func (r *mxinReceiver) resolvePending(ctx context.Context, key string, line []by
 		return nil
 	}
 	c, err := commit.ParseLine(m.Repo, line, m.Version)
+	if err == nil {
+		err = tree.CheckIDs(&c)
+	}
 	if err != nil {
 		r.logger.Warn("mxin: pending large-log line is malformed", zap.String("key", key), zap.Error(err))
 		r.refused(ctx, "", "", reasonLargeLogMalformed, 1)

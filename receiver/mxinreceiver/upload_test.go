@@ -204,3 +204,36 @@ func TestLargeLogLinkedToItsNode(t *testing.T) {
 		assert.Equal(t, key, string(v), "upload first = %v: link %q", uploadFirst, link.Name)
 	}
 }
+
+// TestLargeLogNamingUnreadableIDIsRejected: the line a large-log pointer
+// points at is held to the same id rule as a pushed line, whether it was
+// uploaded before the push (rejected with the pointer's line) or after
+// (dropped and counted when the upload arrives).
+func TestLargeLogNamingUnreadableIDIsRejected(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	line := []byte(`trace{id=t-big,action=add-span,data={"id":"` + strings.Repeat("s", commit.MaxIDLen+1) + `"}}`)
+	upload := func(key string) {
+		u := e.uploadURL(key, "text/plain", testKey).json(t)["data"].(map[string]any)["url"].(string)
+		require.Equal(t, http.StatusOK, put(t, u, line).code)
+	}
+
+	before := testRepo + "/large-logs/0b6f3a52-2222-4a3e-9d2c-5c7a0e2f9a10"
+	upload(before)
+	resp := e.push(testRepo, testKey, []byte(`storage{id=u2,action=process-large-log,data={"key":"`+before+`"}}`))
+	require.Equal(t, http.StatusOK, resp.code)
+	data := resp.json(t)["data"].(map[string]any)
+	assert.EqualValues(t, 1, data["rejectedCount"])
+	assert.Contains(t, data["rejected"].([]any)[0].(map[string]any)["reason"], "data names a span: entity id is 513 bytes")
+	assert.Empty(t, e.commits())
+
+	after := testRepo + "/large-logs/0b6f3a52-3333-4a3e-9d2c-5c7a0e2f9a10"
+	resp = e.push(testRepo, testKey, []byte(`storage{id=u3,action=process-large-log,data={"key":"`+after+`"}}`))
+	require.Equal(t, http.StatusOK, resp.code)
+	require.Len(t, e.commits(), 1, "the pointer is kept while the upload is pending")
+	e.logs.Reset()
+	upload(after)
+	assert.Empty(t, e.commits(), "the uploaded line is not ingested")
+	refused := counterByAttrs(t, e, "otelcol_mxin_commits_refused")
+	assert.EqualValues(t, 1, refused[attrKey("storage", "process-large-log", reasonLargeLogMalformed)], "at the push")
+	assert.EqualValues(t, 1, refused[attrKey("", "", reasonLargeLogMalformed)], "at the upload")
+}

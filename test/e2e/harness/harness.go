@@ -98,8 +98,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// NewCollector prepares a collector running configs/<config> with fresh
-// endpoints for every GENAI_* setting; env overrides or adds variables.
+// NewCollector prepares a collector running configs/<config> (or config
+// itself when it is an absolute path: a config a test derived from one of
+// configs/) with fresh endpoints for every GENAI_* setting; env overrides or
+// adds variables.
 func NewCollector(t testing.TB, config string, env map[string]string) *Collector {
 	t.Helper()
 	e := map[string]string{
@@ -117,7 +119,10 @@ func NewCollector(t testing.TB, config string, env map[string]string) *Collector
 	for k, v := range env {
 		e[k] = v
 	}
-	c := &Collector{t: t, bin: Binary(t), config: filepath.Join(RepoRoot(), "configs", config), Env: e}
+	if !filepath.IsAbs(config) {
+		config = filepath.Join(RepoRoot(), "configs", config)
+	}
+	c := &Collector{t: t, bin: Binary(t), config: config, Env: e}
 	t.Cleanup(c.Stop)
 	return c
 }

@@ -29,6 +29,12 @@ type Node struct {
 		OutputTokens int64 `json:"outputTokens"`
 		TotalTokens  int64 `json:"totalTokens"`
 	} `json:"usage"`
+	Cost *struct {
+		Input  float64 `json:"input"`
+		Output float64 `json:"output"`
+		Total  float64 `json:"total"`
+		Source string  `json:"source"`
+	} `json:"cost"`
 	Args     json.RawMessage            `json:"args"`
 	Input    json.RawMessage            `json:"input"`
 	Output   json.RawMessage            `json:"output"`

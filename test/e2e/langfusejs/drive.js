@@ -11,7 +11,8 @@
 //     ├ tool "get_weather"                  input / output
 //     ├ retriever "kb-search"               query, documents
 //     ├ chain "compose-answer"              nested spans:
-//     │ └ generation "answer"               the answer, usageDetails
+//     │ └ generation "answer"               the answer, usageDetails,
+//     │                                     costDetails
 //     └ generation "fallback"               refused by the server:
 //                                           level ERROR + statusMessage
 //
@@ -110,7 +111,8 @@ async function turn(baseURL) {
       const history = [...messages, asked, { role: 'tool', tool_call_id: call.id, content: JSON.stringify(weather) }];
       const answer = startObservation('answer', { model: 'gpt-4o-mini', modelParameters: { temperature: 0 }, input: history }, { asType: 'generation' });
       const r2 = await chat(baseURL, { model: 'gpt-4o-mini', messages: history, temperature: 0 });
-      answer.update({ output: r2.choices[0].message, usageDetails: usageDetails(r2.usage) }).end();
+      // The cost the application computed itself (Langfuse costDetails, USD).
+      answer.update({ output: r2.choices[0].message, usageDetails: usageDetails(r2.usage), costDetails: { input: 0.0005, output: 0.00025, total: 0.00075 } }).end();
       chain.update({ output: r2.choices[0].message.content });
       return r2.choices[0].message.content;
     }, { asType: 'chain' });

@@ -191,6 +191,9 @@ func checkTrace(t *testing.T, root *node, session string) {
 	if answer.Usage == nil || answer.Usage.InputTokens != 61 || answer.Usage.OutputTokens != 9 {
 		t.Errorf("answer usage %+v", answer.Usage)
 	}
+	if answer.Cost == nil || answer.Cost.Source != "sent" || answer.Cost.Total != 0.00075 || answer.Cost.Input != 0.0005 || answer.Cost.Output != 0.00025 {
+		t.Errorf("answer cost %+v, want the costDetails sent", answer.Cost)
+	}
 	if v, ok := answer.ModelParameters["temperature"]; !ok || v != float64(0) {
 		t.Errorf("answer parameters %v", answer.ModelParameters)
 	}

@@ -147,6 +147,9 @@ func TestKafkaTierSurvivesIndexerKill(t *testing.T) {
 		"GENAI_API_KEY":       apiKey,
 		"GENAI_KAFKA_BROKERS": brokerAddr,
 		"GENAI_POSTGRES_DSN":  dsn,
+		// A static group member: the restarted indexer takes over the
+		// killed one's partitions at once (see configs/gateway.yaml).
+		"GENAI_KAFKA_INSTANCE_ID": "indexer-0",
 	}
 	agent := harness.NewCollector(t, "agent-kafka.yaml", env)
 	indexer := harness.NewCollector(t, "gateway.yaml", env)

@@ -34,6 +34,9 @@ type Options struct {
 	// fields (keys the span already has are kept), for exporters that
 	// forward spans to vendors.
 	GenAIAttributes bool
+	// GenAIContent adds the view's content keys (messages, instructions,
+	// tool arguments and results, documents).
+	GenAIContent bool
 }
 
 // Result reports what happened to one span, for telemetry.
@@ -129,7 +132,7 @@ func Span(span ptrace.Span, scope pcommon.InstrumentationScope, res pcommon.Reso
 	}
 	spancommit.Encode(c, attrs, guard)
 	if opt.GenAIAttributes {
-		writeGenAI(c, attrs)
+		writeGenAI(c, attrs, opt.GenAIContent)
 	}
 	return Result{Kind: cl.kind, Malformed: len(c.Malformed), Truncated: len(c.Truncated) + v.dropped + shrunk}
 }

@@ -1,0 +1,123 @@
+package genainormalizeprocessor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"testing"
+
+	"go.opentelemetry.io/collector/client"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"go.opentelemetry.io/collector/processor/processortest"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/tree"
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
+	"github.com/otelcol-genai/otelcol-genai/pkg/spancommit"
+	"github.com/otelcol-genai/otelcol-genai/processor/genainormalizeprocessor/internal/metadata"
+)
+
+// FuzzProcessTraces runs the processor on arbitrary OTLP: body is an
+// ExportTraceServiceRequest in protobuf, as the otlp receiver hands it on
+// (any resources, scopes, spans, events, links and attribute values, any
+// of them already marked normalized). Bits of opts pick the options and
+// whether the request names a repository. For any body pdata decodes:
+//   - the processor returns no error and drops no span;
+//   - every span it hands on is one it would pass through (marker and a
+//     known kind), and a second run changes nothing (byte-identical);
+//   - the output survives protobuf encoding and decoding (the Kafka tier and
+//     the vendors' OTLP intakes decode it again);
+//   - spancommit.FromTraces turns it into commits without error, each with
+//     valid JSON data and ids the store admits (tree.CheckIDs), so the
+//     tracetree exporter never drops an OTLP span's commit.
+//
+// Seed corpus: testdata/fuzz/FuzzProcessTraces (the golden inputs, their
+// normalized output, and that output with the kind or marker broken).
+func FuzzProcessTraces(f *testing.F) {
+	f.Add(uint8(0), []byte{})
+	f.Fuzz(func(t *testing.T, opts uint8, body []byte) {
+		req := ptraceotlp.NewExportRequest()
+		if req.UnmarshalProto(body) != nil {
+			return
+		}
+		td := req.Traces()
+		spans := td.SpanCount()
+		cfg := createDefaultConfig().(*Config)
+		cfg.KeepRawAttributes = opts&1 != 0
+		cfg.GenAIAttributes = opts&2 != 0
+		if opts&4 != 0 {
+			cfg.MaxAttributeBytes = 1024
+		}
+		ctx := context.Background()
+		if opts&8 != 0 {
+			ctx = client.NewContext(ctx, client.Info{Metadata: client.NewMetadata(map[string][]string{"x-maxim-repo-id": {"repo-f"}})})
+		}
+		sink := new(consumertest.TracesSink)
+		p, err := NewFactory().CreateTraces(ctx, processortest.NewNopSettings(metadata.Type), cfg, sink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.ConsumeTraces(ctx, td); err != nil {
+			t.Fatalf("processor refused the batch: %v", err)
+		}
+		if spans == 0 && len(sink.AllTraces()) == 0 {
+			return // nothing to hand on
+		}
+		out := sink.AllTraces()[0]
+		if out.SpanCount() != spans {
+			t.Fatalf("%d spans in, %d out", spans, out.SpanCount())
+		}
+		forEachSpan(out, func(sp ptrace.Span) {
+			if _, ok := spancommit.NormalizedKind(sp.Attributes()); !ok {
+				t.Fatalf("span handed on unnormalized: %v", sp.Attributes().AsRaw())
+			}
+		})
+
+		first, err := ptraceotlp.NewExportRequestFromTraces(out).MarshalProto()
+		if err != nil {
+			t.Fatal(err)
+		}
+		again := ptraceotlp.NewExportRequest()
+		if err := again.UnmarshalProto(first); err != nil {
+			t.Fatalf("the output does not decode from protobuf: %v", err)
+		}
+		if err := p.ConsumeTraces(ctx, again.Traces()); err != nil {
+			t.Fatal(err)
+		}
+		second, err := ptraceotlp.NewExportRequestFromTraces(sink.AllTraces()[1]).MarshalProto()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(first, second) {
+			t.Fatalf("a second run changed normalized spans")
+		}
+
+		commits, err := spancommit.FromTraces(out, commit.NewVersioner())
+		if err != nil {
+			t.Fatalf("FromTraces: %v", err)
+		}
+		for i := range commits {
+			c := &commits[i]
+			if !json.Valid(c.Data) {
+				t.Fatalf("%s %s: data is not JSON: %q", c.Entity, c.Action, c.Data)
+			}
+			if err := tree.CheckIDs(c); err != nil {
+				t.Fatalf("%s %s: the store would drop it: %v", c.Entity, c.Action, err)
+			}
+		}
+	})
+}
+
+func forEachSpan(td ptrace.Traces, fn func(ptrace.Span)) {
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		sss := rss.At(i).ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			spans := sss.At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				fn(spans.At(k))
+			}
+		}
+	}
+}
