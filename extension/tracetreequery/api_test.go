@@ -233,6 +233,36 @@ func TestBadParameters(t *testing.T) {
 	getError(t, srv, "/api/v1/nope", http.StatusNotFound)
 }
 
+// TestWrongMethod: every API route is GET; another method on a known path
+// is a 405 naming the allowed methods (the "/api/" fallback, which matches
+// every method, used to answer it with 404), and an unknown path stays 404.
+func TestWrongMethod(t *testing.T) {
+	srv := newServer(t, seed(t), nil, apiOptions{})
+	for _, tc := range []struct {
+		method, path string
+		code         int
+	}{
+		{http.MethodPost, "/api/v1/traces?repo=repo1", http.StatusMethodNotAllowed},
+		{http.MethodDelete, "/api/v1/traces/t1?repo=repo1", http.StatusMethodNotAllowed},
+		{http.MethodPut, "/api/v1/attachments/repo1/a/b", http.StatusMethodNotAllowed},
+		{http.MethodPost, "/api/v1/nope", http.StatusNotFound},
+	} {
+		req, err := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader("{}"))
+		require.NoError(t, err)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		var e apiError
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&e))
+		resp.Body.Close()
+		assert.Equal(t, tc.code, resp.StatusCode, "%s %s: %+v", tc.method, tc.path, e)
+		assert.Equal(t, tc.code, e.Code)
+		assert.NotEmpty(t, e.Message)
+		if tc.code == http.StatusMethodNotAllowed {
+			assert.Equal(t, "GET, HEAD", resp.Header.Get("Allow"))
+		}
+	}
+}
+
 func TestGetTraceAndSession(t *testing.T) {
 	fs := seed(t)
 	srv := newServer(t, fs, nil, apiOptions{})

@@ -453,6 +453,7 @@ func SummarizeTrace(t *Trace) store.TraceSummary {
 	s.Generations = generationRows(root, s.Start)
 	s.EvalRows = evalRows(root, s.Start)
 	s.Evaluations = store.Verdicts(s.EvalRows)
+	s.Bound()
 	return s
 }
 
