@@ -378,6 +378,8 @@ func (a *api) getTrace(w http.ResponseWriter, r *http.Request) {
 		if t == nil {
 			return nil, err
 		}
+		// Served as JSON: nested at most tree.MaxNodeDepth levels.
+		tree.LimitDepth(t.Root, tree.MaxNodeDepth)
 		return t, err
 	})
 }
@@ -389,6 +391,7 @@ func (a *api) getSession(w http.ResponseWriter, r *http.Request) {
 		if s == nil {
 			return nil, err
 		}
+		tree.LimitDepth(s.Root, tree.MaxNodeDepth)
 		return s, err
 	})
 }

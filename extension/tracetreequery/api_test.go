@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -506,4 +507,32 @@ func TestLiveHeartbeat(t *testing.T) {
 	r := openLive(t, srv, fs, "repo=repo1")
 	_, _, c := r.next(t)
 	assert.Equal(t, "heartbeat", c)
+}
+
+// TestDeepTraceIsServed: a chain of 6,000 spans used to be answered with
+// 500 "exceeded max depth" (encoding/json's nesting bound); it is served
+// nested tree.MaxNodeDepth levels deep, the rest flattened (tree.LimitDepth).
+func TestDeepTraceIsServed(t *testing.T) {
+	fs := newFeedStore()
+	lines := []string{`trace{id=deep,action=create,data={}}`, `trace{id=deep,action=add-span,data={"id":"s0"}}`}
+	for i := 1; i < 6000; i++ {
+		lines = append(lines, fmt.Sprintf(`span{id=s%d,action=add-span,data={"id":"s%d"}}`, i-1, i))
+	}
+	cs, errs := commit.ParseBody("repo1", []byte(strings.Join(lines, "\n")), commit.NewVersioner())
+	require.Empty(t, errs)
+	require.NoError(t, fs.Apply(context.Background(), cs, tree.EdgesOfAll(cs)))
+	srv := newServer(t, fs, nil, apiOptions{})
+
+	var got struct {
+		Trace *tree.TreeNode `json:"trace"`
+	}
+	code, _ := get(t, srv, "/api/v1/traces/deep?repo=repo1", &got)
+	require.Equal(t, http.StatusOK, code)
+	n, level := got.Trace, 1
+	for ; len(n.Children) == 1; level++ {
+		n = n.Children[0]
+	}
+	assert.Equal(t, tree.MaxNodeDepth, level)
+	assert.True(t, n.Flattened)
+	assert.Len(t, n.Children, 6000-(tree.MaxNodeDepth-1))
 }

@@ -112,7 +112,9 @@ type class struct {
 	// a status line without a body.
 	bare bool
 	// awaits names the fix a class waits for, when it is known to fail
-	// until another branch lands; the class still runs and still fails.
+	// until that fix lands elsewhere: the class still runs and its failure
+	// is reported as known, without failing the test; once it passes, the
+	// test fails until awaits is removed.
 	awaits string
 }
 
@@ -121,6 +123,8 @@ type result struct {
 	name, got, err string
 	hwmMiB, rssMiB int64
 	crashed        bool
+	// known: a failure of a class that awaits a fix elsewhere.
+	known bool
 }
 
 func TestBadInputCorpus(t *testing.T) {
@@ -157,10 +161,14 @@ func TestBadInputCorpus(t *testing.T) {
 	// after it.
 	var b strings.Builder
 	fmt.Fprintf(&b, "| # | class | got | result | VmRSS MiB | VmHWM MiB |\n|---|---|---|---|---|---|\n")
-	failed := 0
+	failed, known := 0, 0
 	for i, r := range results {
 		verdict := "ok"
-		if r.err != "" {
+		switch {
+		case r.known:
+			verdict = "KNOWN FAILURE: " + strings.ReplaceAll(r.err, "\n", " ")
+			known++
+		case r.err != "":
 			verdict = "FAIL: " + strings.ReplaceAll(r.err, "\n", " ")
 			failed++
 		}
@@ -171,8 +179,8 @@ func TestBadInputCorpus(t *testing.T) {
 		peak = max(peak, r.hwmMiB)
 	}
 	rss, _ := e.memory()
-	fmt.Fprintf(&b, "\n%d classes, %d failed; peak VmHWM %d MiB (bound %d MiB), VmRSS at the end %d MiB\n",
-		len(results), failed, peak, bound, rss>>20)
+	fmt.Fprintf(&b, "\n%d classes, %d failed, %d known failures (awaiting fixes elsewhere); peak VmHWM %d MiB (bound %d MiB), VmRSS at the end %d MiB\n",
+		len(results), failed, known, peak, bound, rss>>20)
 	t.Log("\n" + b.String())
 	if p := os.Getenv("BADINPUT_REPORT"); p != "" {
 		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
@@ -253,19 +261,15 @@ func (e *env) seedRepoB() {
 func (e *env) ts(d time.Duration) string { return e.start.Add(d).Format(time.RFC3339Nano) }
 
 // run sends one class and checks everything the corpus promises.
-func (e *env) run(t *testing.T, cl class, id string, bound int64) result {
-	res := result{name: cl.name}
+func (e *env) run(t *testing.T, cl class, id string, bound int64) (res result) {
+	res = result{name: cl.name}
 	fail := func(format string, args ...any) {
-		msg := fmt.Sprintf(format, args...)
-		if cl.awaits != "" {
-			msg += " [awaits " + cl.awaits + "]"
-		}
 		if res.err != "" {
 			res.err += "; "
 		}
-		res.err += msg
-		t.Error(msg)
+		res.err += fmt.Sprintf(format, args...)
 	}
+	defer e.verdict(t, cl, &res)
 
 	// The bad input and a good canary trace, concurrently: good data
 	// sent alongside must not suffer from it.
@@ -339,6 +343,22 @@ func (e *env) run(t *testing.T, cl class, id string, bound int64) result {
 		fail("peak resident memory %d MiB over the %d MiB bound", res.hwmMiB, bound)
 	}
 	return res
+}
+
+// verdict fails the class with what went wrong. A class that awaits a
+// fix elsewhere is a known failure: reported, not failed; and once it
+// passes, its awaits must go (the known failure would hide a regression).
+func (e *env) verdict(t *testing.T, cl class, res *result) {
+	switch {
+	case cl.awaits == "" && res.err != "":
+		t.Error(res.err)
+	case cl.awaits != "" && res.err != "":
+		res.known = true
+		t.Logf("known failure, awaits %s: %s", cl.awaits, res.err)
+	case cl.awaits != "":
+		res.err = "passes: remove its awaits (" + cl.awaits + ") from the corpus"
+		t.Error(res.err)
+	}
 }
 
 // checkOutcome asserts the status (or gRPC code) and that a refusal says
@@ -625,7 +645,11 @@ func (e *env) send(h hreq, id string) (outcome, error) {
 func (e *env) do(req *http.Request) (outcome, error) {
 	resp, err := e.client.Do(req)
 	if err != nil {
-		return outcome{}, fmt.Errorf("no answer within %s: %w", requestTimeout, err)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return outcome{}, fmt.Errorf("no answer within %s (hang): %w", requestTimeout, err)
+		}
+		return outcome{}, fmt.Errorf("no answer: %w", err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
