@@ -46,16 +46,20 @@ var doneForever = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // evaluator is one configured evaluator with its selection.
 type evaluator struct {
-	name   string
-	ev     evaluate.Evaluator
+	name string
+	ev   evaluate.Evaluator
+	// remote: it calls out (an LLM judge) and may take seconds; it runs in
+	// the judge pool, the others in the local one.
+	remote bool
 	rate   float64
 	filter Filter
 }
 
 // engine follows the store and evaluates what is due. The follower only
-// looks: evaluations run on their own goroutines (at most cfg.Concurrency
-// across every trace), so a slow or hanging judge delays its own verdicts
-// and nothing else.
+// looks: evaluations run on their own goroutines, at most cfg.Concurrency
+// judge calls and as many local (deterministic) evaluations at once across
+// every trace, so a slow or hanging judge delays the judge's verdicts and
+// nothing else.
 type engine struct {
 	cfg    *Config
 	st     store.Store
@@ -67,7 +71,9 @@ type engine struct {
 	ver    *commit.Versioner
 	fl     *follow.Follower
 
-	slots chan struct{}  // one token per evaluation in flight
+	// pools hold one token per evaluation in flight: [poolLocal] for
+	// deterministic evaluators, [poolJudge] for the ones that call out.
+	pools [2]chan struct{}
 	jobs  sync.WaitGroup // evaluations in flight
 
 	mu sync.Mutex
@@ -85,20 +91,40 @@ type engine struct {
 
 // refRun is the state of one pending ref's evaluations between two looks.
 type refRun struct {
-	running int
+	// inflight holds the claim keys of its evaluations running now.
+	inflight map[string]bool
 	// settled: the verdict was handed on, or the evaluator did not apply.
 	settled map[string]bool
 	// notBefore: a failed round or another member's claim; look again then.
 	notBefore map[string]time.Time
 	// err is the first hand-off error since the last look.
 	err error
+	// blocked: the last look left evaluations unstarted for want of a
+	// free slot in that pool.
+	blocked [2]bool
 }
+
+// The engine's pools.
+const (
+	poolLocal = 0
+	poolJudge = 1
+)
+
+func poolOf(ev *evaluator) int {
+	if ev.remote {
+		return poolJudge
+	}
+	return poolLocal
+}
+
+func full(pool chan struct{}) bool { return len(pool) == cap(pool) }
 
 func newEngine(cfg *Config, st store.Store, next consumer.Logs, logger *zap.Logger, tel *metadata.TelemetryBuilder,
 	receiverID, owner string, evs []*evaluator) *engine {
 	e := &engine{cfg: cfg, st: st, next: next, logger: logger, tel: tel, owner: owner, evs: evs,
-		ver: commit.NewVersioner(), slots: make(chan struct{}, cfg.Concurrency),
-		runs: map[commit.NodeRef]*refRun{}, failures: map[string]int{}, spent: map[string]*evaluate.JudgeUsage{}}
+		ver:   commit.NewVersioner(),
+		pools: [2]chan struct{}{make(chan struct{}, cfg.Concurrency), make(chan struct{}, cfg.Concurrency)},
+		runs:  map[commit.NodeRef]*refRun{}, failures: map[string]int{}, spent: map[string]*evaluate.JudgeUsage{}}
 	fc := cfg.FollowerConfig(store.EvalCheckpointKey(checkpointRepo, receiverID), true)
 	e.fl = follow.New(fc, st, e.handle, follow.Telemetry{
 		PendingDelta: func(ctx context.Context, d int64) { tel.GenaiEvalPending.Add(ctx, d) },
@@ -137,19 +163,29 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 	e.mu.Lock()
 	run := e.runs[ref]
 	if run == nil {
-		run = &refRun{settled: map[string]bool{}, notBefore: map[string]time.Time{}}
+		run = &refRun{inflight: map[string]bool{}, settled: map[string]bool{}, notBefore: map[string]time.Time{}}
 		e.runs[ref] = run
 	}
-	busy, err := run.running > 0, run.err
+	err := run.err
 	run.err = nil
+	// Evaluations the last look left unstarted for want of a slot, and
+	// whether one of their pools has a slot now.
+	waits, slot := false, false
+	for i, b := range run.blocked {
+		waits = waits || b
+		slot = slot || (b && !full(e.pools[i]))
+	}
+	busy := len(run.inflight) > 0
 	e.mu.Unlock()
 	switch {
-	case busy:
-		return false, nil
 	case err != nil:
 		return false, err
-	case len(e.slots) == cap(e.slots):
-		return false, nil // no evaluation could start: no need to read the store
+	case (busy || waits) && !slot:
+		// Every evaluation due is running or still has no slot: wait
+		// without reading the store.
+		return false, nil
+	case full(e.pools[poolLocal]) && full(e.pools[poolJudge]):
+		return false, nil
 	}
 
 	var (
@@ -192,6 +228,7 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 		retryAt time.Time
 	)
 	e.mu.Lock()
+	run.blocked = [2]bool{}
 	for _, n := range nodes {
 		for _, ev := range e.evs {
 			if !ev.selects(ref.Repo, n) || hasVerdict(n, ev.name) {
@@ -204,6 +241,10 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 			s := subjectOf(ref.Repo, traceID, n, retrieved)
 			key := claimKey(ev.name, s)
 			if run.settled[key] {
+				continue
+			}
+			if run.inflight[key] {
+				busy = true
 				continue
 			}
 			if t, ok := run.notBefore[key]; ok && now.Before(t) {
@@ -221,6 +262,8 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 		return false, nil // looked at again once they are done
 	}
 	switch {
+	case busy:
+		return false, nil
 	case !retryAt.IsZero():
 		p.RetryAt = retryAt
 		return false, nil
@@ -249,18 +292,26 @@ func hasVerdict(n *tree.TreeNode, name string) bool {
 	return false
 }
 
-// startJobs starts as many of jobs as there are free slots, each on its
-// own goroutine; the rest wait for a later look. Each records its outcome
-// in run.
+// startJobs starts as many of jobs as their pools have free slots, each on
+// its own goroutine; the rest wait for a later look (run.blocked). Each
+// records its outcome in run.
 func (e *engine) startJobs(ctx context.Context, run *refRun, jobs []job, now time.Time) {
+	var blocked [2]bool
+	defer func() {
+		e.mu.Lock()
+		run.blocked = blocked
+		e.mu.Unlock()
+	}()
 	for _, j := range jobs {
+		pool := poolOf(j.ev)
 		select {
-		case e.slots <- struct{}{}:
+		case e.pools[pool] <- struct{}{}:
 		default:
-			return
+			blocked[pool] = true
+			continue
 		}
 		e.mu.Lock()
-		run.running++
+		run.inflight[j.key] = true
 		e.started++
 		e.mu.Unlock()
 		e.jobs.Add(1)
@@ -278,9 +329,9 @@ func (e *engine) startJobs(ctx context.Context, run *refRun, jobs []job, now tim
 			default:
 				run.settled[j.key] = true
 			}
-			run.running--
+			delete(run.inflight, j.key)
 			e.mu.Unlock()
-			<-e.slots
+			<-e.pools[pool]
 		}()
 	}
 }

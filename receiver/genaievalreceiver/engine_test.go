@@ -105,11 +105,13 @@ type fixture struct {
 	t *testing.T
 	// override replaces the built evaluator of that name.
 	override map[string]evaluate.Evaluator
-	st       *indexer.Indexer
-	clock    time.Time
-	cfg      *Config
-	v        *commit.Versioner
-	calls    map[string]*atomic.Int64
+	// remote puts the evaluator of that name in the judge pool.
+	remote map[string]bool
+	st     *indexer.Indexer
+	clock  time.Time
+	cfg    *Config
+	v      *commit.Versioner
+	calls  map[string]*atomic.Int64
 	// records counts the verdict log records handed to the pipeline.
 	records atomic.Int64
 	mu      sync.Mutex
@@ -127,7 +129,7 @@ func newFixture(t *testing.T, b store.Backend) *fixture {
 	}
 	fx := &fixture{t: t, st: ix, clock: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC), cfg: cfg,
 		calls:    map[string]*atomic.Int64{"pii": {}, "latency": {}, "flaky-judge": {}},
-		override: map[string]evaluate.Evaluator{}}
+		override: map[string]evaluate.Evaluator{}, remote: map[string]bool{}}
 	fx.v = commit.NewVersionerClock(func() time.Time { return fx.clock })
 	return fx
 }
@@ -178,7 +180,8 @@ func (fx *fixture) engine(st store.Store) *engine {
 			require.NoError(fx.t, err)
 			ev = counting{Evaluator: built, calls: fx.calls[ec.eval.Name]}
 		}
-		evs = append(evs, &evaluator{name: ec.eval.Name, ev: ev, rate: ec.Rate, filter: ec.Filter})
+		evs = append(evs, &evaluator{name: ec.eval.Name, ev: ev, rate: ec.Rate, filter: ec.Filter,
+			remote: ec.eval.Type == evaluate.TypeLLMJudge || fx.remote[ec.eval.Name]})
 	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
@@ -531,13 +534,17 @@ trace{id=p-%d,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}
 }
 
 // TestEngineSlowEvaluationHoldsNothingBack: evaluations run beside the
-// follower, so while one entity's judge does not answer, the other
-// evaluators of its trace and every evaluator of the next trace go on.
+// follower, judges in a pool of their own, so while a judge call does not
+// answer (and takes the only judge slot), the deterministic evaluators of
+// its trace and of the next trace go on; the next trace's judge call waits
+// for the slot.
 func TestEngineSlowEvaluationHoldsNothingBack(t *testing.T) {
 	fx := newFixture(t, memstore.New())
+	fx.cfg.Concurrency = 1
 	fx.cfg.Evaluators = append(fx.cfg.Evaluators, evCfg(t, evaluate.Config{Name: "slow-judge", Type: evaluate.TypeEmpty}, Filter{Kinds: []string{"generation"}}))
 	slow := blocking{id: "g-1", started: make(chan struct{}), release: make(chan struct{})}
 	fx.override["slow-judge"] = slow
+	fx.remote["slow-judge"] = true
 	e := fx.engine(nil)
 	ctx := context.Background()
 	fx.push(chat)
@@ -561,22 +568,25 @@ trace{id=t-4,action=end,data={"endTimestamp":"2026-11-22T08:02:01.000Z"}}`)
 	for {
 		require.NoError(t, e.step(ctx))
 		v4, v1 := fx.verdicts("t-4"), fx.verdicts("t-1")
-		if len(v4["generation/g-4"]) == 2 && len(v4["trace/t-4"]) == 2 && len(v1["trace/t-1"]) == 2 && len(v1["generation/g-1"]) == 1 {
+		if len(v4["generation/g-4"]) == 1 && len(v4["trace/t-4"]) == 2 && len(v1["trace/t-1"]) == 2 && len(v1["generation/g-1"]) == 1 {
 			break
 		}
-		require.True(t, time.Now().Before(deadline), "t-4 not judged while g-1's judge hangs: %v / %v", v4, v1)
+		require.True(t, time.Now().Before(deadline), "deterministic verdicts held back by a hanging judge: %v / %v", v4, v1)
 		time.Sleep(5 * time.Millisecond)
 		// Our verdicts are changes too: past their quiet period.
 		fx.clock = fx.clock.Add(6 * time.Second)
 	}
 	assert.NotContains(t, fx.verdicts("t-1")["generation/g-1"], "slow-judge", "still held")
+	assert.NotContains(t, fx.verdicts("t-4")["generation/g-4"], "slow-judge", "waits for the judge slot")
 
 	close(slow.release)
 	e.wait()
-	fx.step(e)
+	for range 3 {
+		fx.clock = fx.clock.Add(6 * time.Second)
+		fx.step(e)
+	}
 	assert.True(t, *fx.verdicts("t-1")["generation/g-1"]["slow-judge"].Pass)
-	fx.clock = fx.clock.Add(6 * time.Second)
-	fx.step(e)
+	assert.True(t, *fx.verdicts("t-4")["generation/g-4"]["slow-judge"].Pass)
 	assert.Empty(t, e.fl.Pending)
 	assert.Equal(t, int64(8), fx.records.Load(), "per trace: pii on the trace and the generation, latency, slow-judge")
 }

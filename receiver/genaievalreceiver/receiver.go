@@ -50,7 +50,8 @@ func buildEvaluators(cfg *Config, logger *zap.Logger, st store.Store) ([]*evalua
 			errs = append(errs, err)
 			continue
 		}
-		out = append(out, &evaluator{name: ec.eval.Name, ev: ev, rate: ec.Rate, filter: ec.Filter})
+		out = append(out, &evaluator{name: ec.eval.Name, ev: ev, rate: ec.Rate, filter: ec.Filter,
+			remote: ec.eval.Type == evaluate.TypeLLMJudge})
 	}
 	return out, errors.Join(errs...)
 }

@@ -70,8 +70,8 @@ type harness struct {
 
 // startCollector runs configs/vendors.yaml in-process, with the vendor
 // endpoints pointed at the local fakes the way a user points them at a
-// proxy: the same env vars plus --config overrides.
-func startCollector(t *testing.T) *harness {
+// proxy: the same env vars plus --config overrides (overlays adds more).
+func startCollector(t *testing.T, overlays ...string) *harness {
 	h := &harness{dd: NewDatadogIntake(ddKey, ddSource), nr: NewNewRelicOTLP(nrKey)}
 	t.Cleanup(h.dd.Close)
 	t.Cleanup(h.nr.Close)
@@ -97,12 +97,12 @@ func startCollector(t *testing.T) *harness {
 	t.Setenv("NEW_RELIC_LICENSE_KEY", nrKey)
 	t.Setenv("NEW_RELIC_OTLP_ENDPOINT", h.nr.URL)
 
-	set := components.Settings("vendors-test",
-		"file:"+filepath.Join("..", "..", "configs", "vendors.yaml"),
+	set := components.Settings("vendors-test", append([]string{
+		"file:" + filepath.Join("..", "..", "configs", "vendors.yaml"),
 		"yaml:connectors::genai_metrics::metrics_flush_interval: 200ms",
 		"yaml:receivers::tracetree_feed::quiet_period: 300ms",
 		"yaml:processors::batch::timeout: 100ms",
-	)
+	}, overlays...)...)
 	col, err := otelcol.NewCollector(set)
 	require.NoError(t, err)
 	h.collector = col

@@ -11,6 +11,7 @@ package evals
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/url"
@@ -270,4 +271,280 @@ func TestSlowJudgeHoldsNothingElseBack(t *testing.T) {
 func waitFor(t *testing.T, timeout time.Duration, f func() error) {
 	t.Helper()
 	require.NoError(t, harness.Eventually(context.Background(), timeout, f))
+}
+
+// kill -9 while judge calls are in flight, restart on the same data
+// directory: every entity ends with exactly one verdict per evaluator, none
+// lost (the claims of the killed process expire after claim_ttl, the
+// restarted follower catches up from its checkpoint) and none twice.
+func TestKillDuringEvaluationLosesAndDuplicatesNothing(t *testing.T) {
+	// The shipped judge timeout: calls held by the fake stay in flight
+	// until the kill.
+	e := start(t, judgeSetting("timeout", "30s"))
+	const repo = "evals-kill"
+	e.judge.setScript(func(string, int) reply { return replyHold })
+	var turns []sdkTurn
+	want := map[entityRef][]string{}
+	for i := range 12 {
+		s := sdkTurn{trace: fmt.Sprintf("kill-trace-%02d", i), gen: fmt.Sprintf("kill-gen-%02d", i),
+			qid: fmt.Sprintf("qid-kill-%02d", i), answer: "Shipping costs 12 EUR."}
+		if i%3 == 0 {
+			s.answer = "Ask anna.berg@example.org for a quote."
+		}
+		turns = append(turns, s)
+		wantFor(repo, s.trace, s.gen, want)
+	}
+	e.postSDK(repo, turns...)
+
+	// Judge calls in flight and some deterministic verdicts stored: the
+	// kill hits evaluations half done.
+	waitFor(t, 60*time.Second, func() error {
+		if n := e.judge.totalInflight(); n < 2 {
+			return fmt.Errorf("%d judge calls in flight", n)
+		}
+		for r := range want {
+			vs, err := e.verdicts(r)
+			if err != nil {
+				return err
+			}
+			if len(vs[evPII]) > 0 {
+				return nil
+			}
+		}
+		return fmt.Errorf("no pii verdict stored yet")
+	})
+	e.c.Kill()
+	e.judge.setScript(func(string, int) reply { return replyOK })
+	e.c.Start()
+
+	got := e.waitVerdicts(want, 3*time.Minute)
+	requireOneEach(t, want, got)
+	for _, s := range turns {
+		answered := 0
+		for _, r := range e.judge.callsOf(s.qid) {
+			if r == replyOK {
+				answered++
+			}
+		}
+		require.Equal(t, 1, answered, "%s: judge verdicts given (calls %v)", s.qid, e.judge.callsOf(s.qid))
+		v := got[entityRef{repo, "generation", s.gen}][evRelevance][0]
+		require.True(t, v.Pass != nil && *v.Pass && v.Error == "", "%s relevance %+v", s.gen, v)
+	}
+}
+
+// alertsDoc is GET /api/v1/alerts.
+type alertsDoc struct {
+	Alerts []struct {
+		Rule          string    `json:"rule"`
+		Repo          string    `json:"repo"`
+		State         string    `json:"state"`
+		LastEvaluated time.Time `json:"lastEvaluated"`
+	} `json:"alerts"`
+	History []struct {
+		ID         string    `json:"id"`
+		Rule       string    `json:"rule"`
+		Repo       string    `json:"repo"`
+		Kind       string    `json:"kind"`
+		At         time.Time `json:"at"`
+		Deliveries []struct {
+			Webhook  string `json:"webhook"`
+			Status   string `json:"status"`
+			Attempts int    `json:"attempts"`
+		} `json:"deliveries"`
+	} `json:"history"`
+	Firing int `json:"firing"`
+}
+
+func (e *env) alerts(repo string) (alertsDoc, error) {
+	var d alertsDoc
+	err := getJSON(e.queryURL()+"/api/v1/alerts?repo="+url.QueryEscape(repo), &d)
+	return d, err
+}
+
+// jsonNotice is the generic webhook body.
+type jsonNotice struct {
+	ID        string   `json:"id"`
+	Kind      string   `json:"kind"`
+	State     string   `json:"state"`
+	Rule      string   `json:"rule"`
+	Repo      string   `json:"repo"`
+	Metric    string   `json:"metric"`
+	Evaluator string   `json:"evaluator"`
+	Value     *float64 `json:"value"`
+	Op        string   `json:"op"`
+	Threshold float64  `json:"threshold"`
+	Samples   int64    `json:"samples"`
+	Window    string   `json:"window"`
+	Summary   string   `json:"summary"`
+}
+
+// slackNotice is the Slack-compatible body.
+type slackNotice struct {
+	Text   string `json:"text"`
+	Blocks []struct {
+		Type string `json:"type"`
+		Text *struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+		} `json:"text"`
+		Elements []struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+		} `json:"elements"`
+	} `json:"blocks"`
+}
+
+// accepted returns the deliveries of path the sink answered 2xx.
+func (s *webhookSink) accepted(path string) []delivery {
+	var out []delivery
+	for _, d := range s.deliveries(path) {
+		if d.Status/100 == 2 {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// The pii-leak alert of configs/evals.yaml: a leaked e-mail address fires
+// it once on both webhooks (the generic one answers 500 first and is
+// retried), a kill -9 and restart do not fire it again, and once a minute
+// passes without a leak it resolves once. GET /api/v1/alerts shows it all.
+func TestPIILeakAlertFiresOnceAndResolvesOnce(t *testing.T) {
+	e := start(t)
+	const repo = "evals-alerts"
+	e.hooks.fail("/json", 1)
+	e.postSDK(repo, sdkTurn{trace: "leak-trace", gen: "leak-gen", qid: "qid-leak", answer: "Mail sam.lee@example.com for the refund."})
+
+	waitFor(t, 60*time.Second, func() error {
+		if len(e.hooks.accepted("/json")) == 0 || len(e.hooks.accepted("/slack")) == 0 {
+			return fmt.Errorf("deliveries so far: json %d, slack %d", len(e.hooks.deliveries("/json")), len(e.hooks.deliveries("/slack")))
+		}
+		return nil
+	})
+	js := e.hooks.deliveries("/json")
+	require.Len(t, js, 2, "the generic webhook: a 500, then the retry")
+	require.Equal(t, 500, js[0].Status)
+	require.Equal(t, 200, js[1].Status)
+	require.Equal(t, js[0].IdempotencyKey, js[1].IdempotencyKey, "a retry is the same event")
+	require.Equal(t, js[0].Body, js[1].Body)
+	var fired jsonNotice
+	require.NoError(t, json.Unmarshal(js[1].Body, &fired))
+	require.Equal(t, "fired", fired.Kind)
+	require.Equal(t, "firing", fired.State)
+	require.Equal(t, rulePIILeak, fired.Rule)
+	require.Equal(t, repo, fired.Repo)
+	require.Equal(t, "eval_failures", fired.Metric)
+	require.Equal(t, evPII, fired.Evaluator)
+	require.Equal(t, "at_least", fired.Op)
+	require.Equal(t, 1.0, fired.Threshold)
+	require.NotNil(t, fired.Value)
+	require.GreaterOrEqual(t, *fired.Value, 1.0)
+	require.Equal(t, fired.ID, js[1].IdempotencyKey)
+	require.Contains(t, fired.Summary, "[FIRING] "+rulePIILeak)
+
+	sl := e.hooks.deliveries("/slack")
+	require.Len(t, sl, 1)
+	var slack slackNotice
+	require.NoError(t, json.Unmarshal(sl[0].Body, &slack))
+	require.Contains(t, slack.Text, "[FIRING] "+rulePIILeak+" on "+repo)
+	require.Len(t, slack.Blocks, 2)
+	require.Equal(t, "section", slack.Blocks[0].Type)
+	require.NotNil(t, slack.Blocks[0].Text)
+	require.Equal(t, "mrkdwn", slack.Blocks[0].Text.Type)
+	require.Contains(t, slack.Blocks[0].Text.Text, rulePIILeak)
+	require.Equal(t, "context", slack.Blocks[1].Type)
+	require.NotEmpty(t, slack.Blocks[1].Elements)
+	require.Contains(t, slack.Blocks[1].Elements[0].Text, fired.ID)
+
+	// The history records both deliveries as sent, the generic one after
+	// two attempts.
+	waitFor(t, 30*time.Second, func() error {
+		d, err := e.alerts(repo)
+		if err != nil {
+			return err
+		}
+		if len(d.History) != 1 || d.History[0].Kind != "fired" || d.Firing != 1 {
+			return fmt.Errorf("history %+v, %d firing", d.History, d.Firing)
+		}
+		got := map[string]string{}
+		for _, dl := range d.History[0].Deliveries {
+			got[dl.Webhook] = fmt.Sprintf("%s/%d", dl.Status, dl.Attempts)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(map[string]string{"default": "sent/2", "slack": "sent/1"}) {
+			return fmt.Errorf("deliveries %v", got)
+		}
+		return nil
+	})
+
+	// kill -9 and restart while the window still holds the leak: the
+	// alert is evaluated again, stays firing, and nothing is sent.
+	e.c.Kill()
+	restarted := time.Now()
+	e.c.Start()
+	waitFor(t, 60*time.Second, func() error {
+		d, err := e.alerts(repo)
+		if err != nil {
+			return err
+		}
+		for _, a := range d.Alerts {
+			if a.Rule == rulePIILeak && a.LastEvaluated.After(restarted) {
+				if a.State != "firing" {
+					return fmt.Errorf("the alert resolved before the restarted collector evaluated it while firing; the check proves nothing")
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("not evaluated since the restart: %+v", d.Alerts)
+	})
+	d, err := e.alerts(repo)
+	require.NoError(t, err)
+	require.Len(t, d.History, 1, "no transition after the restart: %+v", d.History)
+	require.Len(t, e.hooks.deliveries("/json"), 2, "nothing sent again")
+	require.Len(t, e.hooks.deliveries("/slack"), 1, "nothing sent again")
+
+	// A minute without a leak: resolved, once per webhook.
+	waitFor(t, 4*time.Minute, func() error {
+		if len(e.hooks.accepted("/json")) < 2 || len(e.hooks.accepted("/slack")) < 2 {
+			return fmt.Errorf("not resolved yet")
+		}
+		return nil
+	})
+	js = e.hooks.accepted("/json")
+	require.Len(t, js, 2)
+	var resolved jsonNotice
+	require.NoError(t, json.Unmarshal(js[1].Body, &resolved))
+	require.Equal(t, "resolved", resolved.Kind)
+	require.Equal(t, "ok", resolved.State)
+	require.Equal(t, rulePIILeak, resolved.Rule)
+	require.NotEqual(t, fired.ID, resolved.ID)
+	require.Contains(t, resolved.Summary, "[RESOLVED] "+rulePIILeak)
+	sl = e.hooks.accepted("/slack")
+	require.Len(t, sl, 2)
+	require.NoError(t, json.Unmarshal(sl[1].Body, &slack))
+	require.Contains(t, slack.Text, "[RESOLVED] "+rulePIILeak)
+
+	// The history: resolved then fired (newest first), the alert ok; an
+	// evaluation after the resolve sends nothing more.
+	waitFor(t, 30*time.Second, func() error {
+		d, err := e.alerts(repo)
+		if err != nil {
+			return err
+		}
+		if len(d.History) != 2 || d.History[0].Kind != "resolved" || d.History[1].Kind != "fired" {
+			return fmt.Errorf("history %+v", d.History)
+		}
+		for _, dl := range d.History[0].Deliveries {
+			if dl.Status != "sent" {
+				return fmt.Errorf("resolved delivery %+v", dl)
+			}
+		}
+		for _, a := range d.Alerts {
+			if a.Rule == rulePIILeak && a.State == "ok" && a.LastEvaluated.After(d.History[0].At) {
+				return nil
+			}
+		}
+		return fmt.Errorf("no evaluation after the resolve yet: %+v", d.Alerts)
+	})
+	require.Len(t, e.hooks.deliveries("/json"), 3, "500, fired, resolved")
+	require.Len(t, e.hooks.deliveries("/slack"), 2, "fired, resolved")
 }
