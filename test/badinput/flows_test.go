@@ -20,6 +20,8 @@ import (
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"github.com/otelcol-genai/otelcol-genai/test/e2e/harness"
 )
 
 // Checks and request flows of more than one plain request.
@@ -427,17 +429,27 @@ func liveIsolation() func(e *env, id string) (outcome, error) {
 			return outcome{}, err
 		}
 		e.bTraces = append(e.bTraces, bTrace)
+		// The runner then checks repo-b's search lists exactly its traces:
+		// wait for the index to list this one.
+		if err := harness.Eventually(context.Background(), 30*time.Second, e.checkRepoB); err != nil {
+			return outcome{}, err
+		}
 		if err := e.pushOK(keyA, repoA, sdkLines(`trace{id=`+sentinel+`,action=create,data={"name":"`+sentinel+`"}}`), 1); err != nil {
 			return outcome{}, err
 		}
+		event := ""
 		for {
 			l, err := br.ReadString('\n')
 			if err != nil {
 				return outcome{}, fmt.Errorf("live feed ended before repo-a's write showed: %w", err)
 			}
-			data, ok := strings.CutPrefix(l, "data: ")
-			if !ok {
+			if ev, ok := strings.CutPrefix(l, "event: "); ok {
+				event = strings.TrimSpace(ev)
 				continue
+			}
+			data, ok := strings.CutPrefix(l, "data: ")
+			if !ok || event != "change" {
+				continue // heartbeats, resync (data {})
 			}
 			var ev struct {
 				Repo   string   `json:"repo"`
