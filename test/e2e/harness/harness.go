@@ -206,6 +206,28 @@ func (c *Collector) Stop() {
 	c.cmd = nil
 }
 
+// PID is the running process's id (0 when it is not started).
+func (c *Collector) PID() int {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return 0
+	}
+	return c.cmd.Process.Pid
+}
+
+// Exited reports whether the started process has ended (crashed, or was
+// killed); a test that provokes the collector asks it after every attempt.
+func (c *Collector) Exited() bool {
+	if c.done == nil {
+		return false
+	}
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // Logs returns what the process printed so far.
 func (c *Collector) Logs() string { return c.logs.String() }
 
