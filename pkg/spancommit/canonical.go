@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"sync"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
@@ -232,6 +233,12 @@ type Canonical struct {
 	Truncated []string
 }
 
+// bufPool holds encoding buffers; ones grown past maxPooledBuf (a huge
+// message list) are left to the GC.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxPooledBuf = 1 << 20
+
 // Guard caps the size of one canonical string attribute. It returns the
 // value to store and whether it was cut; nil means no cap.
 type Guard func(key, value string) (string, bool)
@@ -271,8 +278,22 @@ func Encode(c *Canonical, attrs pcommon.Map, guard Guard) {
 	put(AttrModel, c.Model)
 	put(AttrRequestModel, c.RequestModel)
 	putJSON(AttrModelParameters, c.ModelParameters, len(c.ModelParameters) == 0)
-	putJSON(AttrInputMessages, c.InputMessages, c.InputMessages == nil)
-	putJSON(AttrOutputMessages, c.OutputMessages, c.OutputMessages == nil)
+	putMessages := func(k string, ms []Message) {
+		if ms == nil {
+			return
+		}
+		bp := bufPool.Get().(*[]byte)
+		b, err := appendMessages((*bp)[:0], ms)
+		if err == nil {
+			put(k, string(b))
+		}
+		if cap(b) <= maxPooledBuf {
+			*bp = b
+			bufPool.Put(bp)
+		}
+	}
+	putMessages(AttrInputMessages, c.InputMessages)
+	putMessages(AttrOutputMessages, c.OutputMessages)
 	put(AttrInput, c.Input)
 	put(AttrOutput, c.Output)
 	put(AttrFinishReason, c.FinishReason)
@@ -442,8 +463,15 @@ func Decode(attrs pcommon.Map) Canonical {
 	c.Model = str(AttrModel)
 	c.RequestModel = str(AttrRequestModel)
 	js(AttrModelParameters, &c.ModelParameters)
-	js(AttrInputMessages, &c.InputMessages)
-	js(AttrOutputMessages, &c.OutputMessages)
+	msgs := func(k string) []Message {
+		if v, ok := attrs.Get(k); ok && v.Type() == pcommon.ValueTypeStr {
+			ms, _ := decodeMessages(v.Str())
+			return ms
+		}
+		return nil
+	}
+	c.InputMessages = msgs(AttrInputMessages)
+	c.OutputMessages = msgs(AttrOutputMessages)
 	c.Input = str(AttrInput)
 	c.Output = str(AttrOutput)
 	c.FinishReason = str(AttrFinishReason)
