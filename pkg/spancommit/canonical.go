@@ -6,8 +6,11 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 )
 
 // The canonical attributes the genai_normalize processor writes and
@@ -233,6 +236,12 @@ type Canonical struct {
 	Truncated []string
 }
 
+// rawOf views s as JSON text for encoding/json to copy into commit data
+// (read only, never modified).
+func rawOf(s string) json.RawMessage {
+	return json.RawMessage(unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
 // bufPool holds encoding buffers; ones grown past maxPooledBuf (a huge
 // message list) are left to the GC.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -386,6 +395,33 @@ func Encode(c *Canonical, attrs pcommon.Map, guard Guard) {
 // does not parse (for example one cut by the size guard) is left empty, and
 // the raw string stays available on the span.
 func Decode(attrs pcommon.Map) Canonical {
+	return decode(attrs, nil)
+}
+
+// msgJSON is a span's messages as commit data carries them: the input
+// list and each output message as JSON text. decode fills it for FromTraces;
+// messages in canonical form are then taken as they are, not decoded.
+type msgJSON struct {
+	in  json.RawMessage   // nil: no input messages
+	out []json.RawMessage // one per output message
+	// The lists taken as they are, for decoding on demand.
+	inText, outText string
+}
+
+// messages decodes the lists that were taken as they are into c.
+func (m *msgJSON) messages(c *Canonical) {
+	if m.inText != "" && c.InputMessages == nil {
+		c.InputMessages, _ = decodeMessages(m.inText)
+	}
+	if m.outText != "" && c.OutputMessages == nil {
+		c.OutputMessages, _ = decodeMessages(m.outText)
+	}
+}
+
+// decode is Decode; with m, message lists in canonical form are left
+// undecoded (nil in the Canonical) and handed over in m as they are, the
+// others are decoded and encoded into m.
+func decode(attrs pcommon.Map, m *msgJSON) Canonical {
 	var c Canonical
 	str := func(k string) string {
 		if v, ok := attrs.Get(k); ok {
@@ -470,8 +506,32 @@ func Decode(attrs pcommon.Map) Canonical {
 		}
 		return nil
 	}
-	c.InputMessages = msgs(AttrInputMessages)
-	c.OutputMessages = msgs(AttrOutputMessages)
+	if m == nil {
+		c.InputMessages = msgs(AttrInputMessages)
+		c.OutputMessages = msgs(AttrOutputMessages)
+	} else {
+		m.in, m.inText, c.InputMessages = nil, "", nil
+		if v, ok := attrs.Get(AttrInputMessages); ok && v.Type() == pcommon.ValueTypeStr && canonicalMessages(v.Str()) {
+			m.inText = v.Str()
+			m.in = rawOf(m.inText)
+		} else if c.InputMessages = msgs(AttrInputMessages); c.InputMessages != nil {
+			m.in, _ = appendMessages(nil, c.InputMessages)
+		}
+		m.out, m.outText = m.out[:0], ""
+		if v, ok := attrs.Get(AttrOutputMessages); ok && v.Type() == pcommon.ValueTypeStr && canonicalMessages(v.Str()) {
+			m.outText = v.Str()
+			jsonscan.EachElem(m.outText, func(e string) bool {
+				m.out = append(m.out, rawOf(e))
+				return true
+			})
+		} else {
+			c.OutputMessages = msgs(AttrOutputMessages)
+			for i := range c.OutputMessages {
+				raw, _ := appendMessage(nil, &c.OutputMessages[i])
+				m.out = append(m.out, raw)
+			}
+		}
+	}
 	c.Input = str(AttrInput)
 	c.Output = str(AttrOutput)
 	c.FinishReason = str(AttrFinishReason)

@@ -337,3 +337,149 @@ func decodeToolCall(v string, tc *ToolCall) bool {
 		return false
 	})
 }
+
+// canonicalMessages reports whether s is exactly what appendMessages writes
+// for the messages s decodes to (decodeMessages), so s can be copied into
+// commit data as it is instead of being decoded and encoded again. Only the
+// plain shape qualifies: string or null content, keys in struct order,
+// omitempty fields absent when empty, compact, strings escaped as
+// appendString escapes them. Content parts do not (encoding/json decodes
+// them into maps, which encode with sorted keys).
+func canonicalMessages(s string) bool {
+	c := canonScanner{s: s}
+	if !c.lit("[") {
+		return false
+	}
+	if c.lit("]") {
+		return c.i == len(s)
+	}
+	for {
+		if !c.message() {
+			return false
+		}
+		if c.lit("]") {
+			return c.i == len(s)
+		}
+		if !c.lit(",") {
+			return false
+		}
+	}
+}
+
+type canonScanner struct {
+	s string
+	i int
+}
+
+func (c *canonScanner) lit(l string) bool {
+	if len(c.s)-c.i >= len(l) && c.s[c.i:c.i+len(l)] == l {
+		c.i += len(l)
+		return true
+	}
+	return false
+}
+
+func (c *canonScanner) message() bool {
+	if !c.lit(`{"role":`) || !c.str(false) || !c.lit(`,"content":`) {
+		return false
+	}
+	if !c.lit("null") && !c.str(false) {
+		return false
+	}
+	if c.lit(`,"name":`) && !c.str(true) {
+		return false
+	}
+	if c.lit(`,"tool_calls":[`) {
+		for {
+			if !c.toolCall() {
+				return false
+			}
+			if c.lit("]") {
+				break
+			}
+			if !c.lit(",") {
+				return false
+			}
+		}
+	}
+	if c.lit(`,"tool_call_id":`) && !c.str(true) {
+		return false
+	}
+	if c.lit(`,"reasoning":`) && !c.str(true) {
+		return false
+	}
+	return c.lit("}")
+}
+
+func (c *canonScanner) toolCall() bool {
+	if !c.lit("{") {
+		return false
+	}
+	if c.lit(`"id":`) && (!c.str(true) || !c.lit(",")) {
+		return false
+	}
+	return c.lit(`"type":`) && c.str(false) && c.lit(`,"function":{"name":`) && c.str(false) &&
+		c.lit(`,"arguments":`) && c.str(false) && c.lit("}}")
+}
+
+// str reads a string literal escaped exactly as appendString escapes; with
+// nonEmpty, "" does not qualify (omitempty would have left the key out).
+func (c *canonScanner) str(nonEmpty bool) bool {
+	s := c.s
+	if c.i >= len(s) || s[c.i] != '"' {
+		return false
+	}
+	i := c.i + 1
+	if nonEmpty && i < len(s) && s[i] == '"' {
+		return false
+	}
+	for i < len(s) {
+		ch := s[i]
+		switch {
+		case ch == '"':
+			c.i = i + 1
+			return true
+		case ch == '\\':
+			if i+1 >= len(s) {
+				return false
+			}
+			switch s[i+1] {
+			case '"', '\\', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(s) {
+					return false
+				}
+				switch u := s[i+2 : i+6]; u {
+				case "003c", "003e", "0026", "2028", "2029":
+				default:
+					// \u00XX only for control characters without a
+					// short escape, in lowercase hex.
+					if u[:2] != "00" || u[2] != '0' && u[2] != '1' || !isLowerHex(u[3]) {
+						return false
+					}
+					switch u[2:] {
+					case "08", "0c", "0a", "0d", "09":
+						return false
+					}
+				}
+				i += 6
+			default:
+				return false
+			}
+		case ch < 0x20 || ch == '<' || ch == '>' || ch == '&':
+			return false
+		case ch < utf8.RuneSelf:
+			i++
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+				return false
+			}
+			i += size
+		}
+	}
+	return false
+}
+
+func isLowerHex(b byte) bool { return b >= '0' && b <= '9' || b >= 'a' && b <= 'f' }

@@ -108,3 +108,69 @@ func FuzzDecodeMessages(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkDecodeMessages(t, s) })
 }
+
+// plainMessages are sampleMessages without content parts: what
+// canonicalMessages must accept once encoded.
+func plainMessages(s string) []Message {
+	var out []Message
+	for _, m := range sampleMessages(s) {
+		if _, parts := m.Content.([]Part); !parts {
+			if _, list := m.Content.([]any); !list {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+func checkCanonical(t *testing.T, s string) {
+	t.Helper()
+	if !canonicalMessages(s) {
+		return
+	}
+	ms, ok := decodeMessages(s)
+	if !ok {
+		t.Fatalf("canonicalMessages(%q) but it does not decode", s)
+	}
+	back, err := appendMessages(nil, ms)
+	if err != nil || string(back) != s {
+		t.Fatalf("canonicalMessages(%q) but it encodes back as %s", s, back)
+	}
+}
+
+// TestCanonicalMessages checks that canonical text is what encoding its
+// decoded messages gives, and that the encoder's plain output is canonical.
+func TestCanonicalMessages(t *testing.T) {
+	for _, s := range msgStrings {
+		raw, _ := json.Marshal(plainMessages(s))
+		if !canonicalMessages(string(raw)) {
+			t.Errorf("encoded plain messages of %q not canonical: %s", s, raw)
+		}
+		checkCanonical(t, string(raw))
+		parts, _ := json.Marshal(sampleMessages(s))
+		if canonicalMessages(string(parts)) {
+			t.Errorf("messages with parts taken as canonical: %s", parts)
+		}
+	}
+	for _, s := range append(decodeMsgCases, `[{"role":"a","content":"\u0041"}]`, `[{"role":"a","content":"x\/y"}]`,
+		`[{"role":"a","content":"\u001F"}]`, `[{"role":"a","content":"\u000a"}]`, `[{"role":"a","content":null,"name":""}]`) {
+		checkCanonical(t, s)
+	}
+	if !canonicalMessages(`[]`) || canonicalMessages(`null`) || canonicalMessages(`[{"role":"a","content":"\u0041"}]`) {
+		t.Error("canonicalMessages misjudges [] / null / \\u0041")
+	}
+}
+
+func FuzzCanonicalMessages(f *testing.F) {
+	for _, s := range msgStrings {
+		raw, _ := json.Marshal(plainMessages(s))
+		f.Add(string(raw))
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		checkCanonical(t, s)
+		raw, _ := json.Marshal(plainMessages(s))
+		if !canonicalMessages(string(raw)) {
+			t.Fatalf("encoded plain messages not canonical: %s", raw)
+		}
+	})
+}
