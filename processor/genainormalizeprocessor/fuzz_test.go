@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
@@ -36,6 +37,14 @@ import (
 // normalized output, and that output with the kind or marker broken).
 func FuzzProcessTraces(f *testing.F) {
 	f.Add(uint8(0), []byte{})
+	// One processor per option set, made once: creating one per input
+	// would spend the fuzzing time on telemetry setup. Inputs run one at
+	// a time in a fuzzing process, so the sinks are not shared.
+	type instance struct {
+		p    processor.Traces
+		sink *consumertest.TracesSink
+	}
+	instances := map[uint8]instance{}
 	f.Fuzz(func(t *testing.T, opts uint8, body []byte) {
 		req := ptraceotlp.NewExportRequest()
 		if req.UnmarshalProto(body) != nil {
@@ -53,11 +62,18 @@ func FuzzProcessTraces(f *testing.F) {
 		if opts&8 != 0 {
 			ctx = client.NewContext(ctx, client.Info{Metadata: client.NewMetadata(map[string][]string{"x-maxim-repo-id": {"repo-f"}})})
 		}
-		sink := new(consumertest.TracesSink)
-		p, err := NewFactory().CreateTraces(ctx, processortest.NewNopSettings(metadata.Type), cfg, sink)
-		if err != nil {
-			t.Fatal(err)
+		inst, ok := instances[opts&7]
+		if !ok {
+			inst.sink = new(consumertest.TracesSink)
+			var err error
+			inst.p, err = NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, inst.sink)
+			if err != nil {
+				t.Fatal(err)
+			}
+			instances[opts&7] = inst
 		}
+		p, sink := inst.p, inst.sink
+		sink.Reset()
 		if err := p.ConsumeTraces(ctx, td); err != nil {
 			t.Fatalf("processor refused the batch: %v", err)
 		}
