@@ -7,12 +7,15 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/collector/client"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/connector/connectortest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 
+	"github.com/otelcol-genai/otelcol-genai/connector/genaimetricsconnector"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 	"github.com/otelcol-genai/otelcol-genai/pkg/spancommit"
@@ -29,6 +32,7 @@ import (
 //     known kind), and a second run changes nothing (byte-identical);
 //   - the output survives protobuf encoding and decoding (the Kafka tier and
 //     the vendors' OTLP intakes decode it again);
+//   - the genai_metrics connector aggregates and flushes it without error;
 //   - spancommit.FromTraces turns it into commits without error, each with
 //     valid JSON data and ids the store admits (tree.CheckIDs), so the
 //     tracetree exporter never drops an OTLP span's commit.
@@ -107,6 +111,25 @@ func FuzzProcessTraces(f *testing.F) {
 		}
 		if !bytes.Equal(first, second) {
 			t.Fatalf("a second run changed normalized spans")
+		}
+
+		// The genai_metrics connector reads the same canonical attributes
+		// beside the exporter: whatever values a pre-normalized span
+		// carries, it aggregates and flushes without failing.
+		metrics := new(consumertest.MetricsSink)
+		conn, err := genaimetricsconnector.NewFactory().CreateTracesToMetrics(context.Background(),
+			connectortest.NewNopSettings(genaimetricsconnector.NewFactory().Type()), genaimetricsconnector.NewFactory().CreateDefaultConfig(), metrics)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.ConsumeTraces(ctx, out); err != nil {
+			t.Fatalf("genai_metrics: %v", err)
+		}
+		if err := conn.Shutdown(context.Background()); err != nil {
+			t.Fatalf("genai_metrics flush: %v", err)
 		}
 
 		commits, err := spancommit.FromTraces(out, commit.NewVersioner())
