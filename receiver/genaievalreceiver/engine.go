@@ -121,6 +121,16 @@ func (r *refRun) running() bool {
 	return false
 }
 
+// retryDue reports whether a retry of the ref is due (caller holds mu).
+func (r *refRun) retryDue(now time.Time) bool {
+	for _, js := range r.jobs {
+		if js.status == jobRetry && !now.Before(js.notBefore) {
+			return true
+		}
+	}
+	return false
+}
+
 type jobStatus int
 
 const (
@@ -207,8 +217,10 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 	run.err = nil
 	// A ref that changed is read again, but not while evaluations of it
 	// run: the change is most often their own verdicts, and one read once
-	// they are done sees them all.
-	stale := run.read.IsZero() || (!run.read.Equal(p.LastChange) && !run.running())
+	// they are done sees them all. So is one with a retry due: another
+	// member may have stored the verdict meanwhile, and its write is no
+	// live change here.
+	stale := run.read.IsZero() || ((!run.read.Equal(p.LastChange) || run.retryDue(now)) && !run.running())
 	e.mu.Unlock()
 	if err != nil {
 		return false, err
@@ -474,7 +486,10 @@ func (e *engine) judge(ctx context.Context, j job, now time.Time) (time.Time, er
 	switch {
 	case errors.Is(evalErr, evaluate.ErrNotApplicable):
 		e.tel.GenaiEvalEvaluations.Add(ctx, 1, metric.WithAttributes(evAttr, attribute.String("outcome", metadata.OutcomeNotApplicable)))
-		return time.Time{}, e.finish(ctx, s.Repo, key, now)
+		// No verdict: release the claim, so another member that lost it
+		// decides the same for itself (cheaply) instead of waiting for a
+		// verdict that never comes.
+		return time.Time{}, e.release(ctx, s.Repo, key, now)
 	case evalErr != nil:
 		e.mu.Lock()
 		e.failures[key]++
@@ -517,6 +532,15 @@ func (e *engine) judge(ctx context.Context, j job, now time.Time) (time.Time, er
 	delete(e.spent, key)
 	e.mu.Unlock()
 	return time.Time{}, e.finish(ctx, s.Repo, key, now)
+}
+
+// release gives a claim up at once (it expires now). A failure only
+// delays the others until claim_ttl, so it is logged.
+func (e *engine) release(ctx context.Context, repo, key string, now time.Time) error {
+	if _, err := e.st.Claim(ctx, repo, key, e.owner, now, now); err != nil {
+		e.logger.Debug("Could not release a claim", zap.String("key", key), zap.Error(err))
+	}
+	return nil
 }
 
 // finish marks the claim done for ever. A failure is harmless (the
