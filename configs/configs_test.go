@@ -32,6 +32,7 @@ var envNames = map[string]bool{
 	"GENAI_API_KEY":              true,
 	"GENAI_POSTGRES_DSN":         true,
 	"GENAI_KAFKA_BROKERS":        true,
+	"GENAI_KAFKA_INSTANCE_ID":    true,
 	"GENAI_HEALTH_ENDPOINT":      true,
 	"GENAI_METRICS_PORT":         true,
 	"GENAI_UPSTREAM_OTLP":        true,

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/extensionmiddleware"
@@ -16,14 +17,17 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
+	grpcstatus "google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/otelcol-genai/otelcol-genai/extension/otlpguardextension/internal/metadata"
 	"github.com/otelcol-genai/otelcol-genai/internal/otlpcheck"
 )
 
 // guard is the extension. It only wraps HTTP handlers: gRPC bodies are
-// protobuf, which pdata v1.71.0 decodes with a recursion bound and answers
-// with a proper InvalidArgument when it is malformed.
+// protobuf, which pdata v1.71.0 decodes with a recursion bound, and
+// grpc-go itself refuses an undecodable message (as Internal, which OTLP
+// exporters do not retry) and one over max_recv_msg_size_mib.
 type guard struct {
 	logger    *zap.Logger
 	telemetry *metadata.TelemetryBuilder
@@ -42,23 +46,27 @@ const (
 	reasonUnreadable = "unreadable"
 )
 
-// GetHTTPHandler wraps the otlp receiver's HTTP handler. A POST whose
-// Content-Type is application/json has its body read (confighttp has
-// already applied max_request_body_size and decompression, which run
-// before any middleware) and checked with otlpcheck.JSON; a body that fails
-// gets 400 in OTLP's error shape, one that passes is handed on unchanged.
-// Everything else (protobuf, other methods) passes through unread.
+// GetHTTPHandler wraps the otlp receiver's HTTP handler. A POST of
+// OTLP/JSON or OTLP/protobuf has its body read (confighttp has already
+// applied max_request_body_size and decompression, which run before any
+// middleware) and checked: JSON with otlpcheck.JSON, protobuf traces and
+// logs with otlpcheck.Proto. A body that fails gets 400 in OTLP's error
+// shape, one over the size limit 413, one that passes is handed on
+// unchanged. Everything else (other media types, other methods) passes
+// through unread.
 //
 // Why in front of the receiver: otlpreceiver v0.165.0 answers a JSON decode
 // error whose message quotes invalid UTF-8 with 500 {"code":13,"message":
 // "failed to marshal error message"} (it cannot encode its own error status;
-// writeStatusResponse in otlphttp.go), and its JSON decoder recurses without
+// writeStatusResponse in otlphttp.go), its JSON decoder recurses without
 // a bound, accepting values nested 700,000 levels deep that protobuf can
-// then not carry to the next tier.
+// then not carry to the next tier, and it answers a body over the size
+// limit (or a compression bomb) with 400 rather than 413.
 func (g *guard) GetHTTPHandler(context.Context) (extensionmiddleware.WrapHTTPHandlerFunc, error) {
 	return func(_ context.Context, next http.Handler) (http.Handler, error) {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodPost || !isJSON(r.Header.Get("Content-Type")) {
+			enc := encodingOf(r.Header.Get("Content-Type"))
+			if r.Method != http.MethodPost || enc == "" {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -66,19 +74,19 @@ func (g *guard) GetHTTPHandler(context.Context) (extensionmiddleware.WrapHTTPHan
 			if _, err := buf.ReadFrom(r.Body); err != nil {
 				var tooBig *http.MaxBytesError
 				if errors.As(err, &tooBig) {
-					g.refuse(w, r, http.StatusRequestEntityTooLarge, codes.ResourceExhausted, reasonTooLarge,
+					g.refuse(w, r, enc, http.StatusRequestEntityTooLarge, codes.ResourceExhausted, reasonTooLarge,
 						"request body over "+strconv.FormatInt(tooBig.Limit, 10)+" bytes (max_request_body_size)")
 					return
 				}
-				g.refuse(w, r, http.StatusBadRequest, codes.InvalidArgument, reasonUnreadable, "reading the request body: "+err.Error())
+				g.refuse(w, r, enc, http.StatusBadRequest, codes.InvalidArgument, reasonUnreadable, "reading the request body: "+err.Error())
 				return
 			}
-			if err := otlpcheck.JSON(buf.Bytes()); err != nil {
+			if err := check(enc, r.URL.Path, buf.Bytes()); err != nil {
 				reason := reasonTooDeep
 				if errors.Is(err, otlpcheck.ErrNotUTF8) {
 					reason = reasonNotUTF8
 				}
-				g.refuse(w, r, http.StatusBadRequest, codes.InvalidArgument, reason, "undecodable OTLP/JSON: "+err.Error())
+				g.refuse(w, r, enc, http.StatusBadRequest, codes.InvalidArgument, reason, "undecodable OTLP/"+enc+": "+err.Error())
 				return
 			}
 			_ = r.Body.Close()
@@ -89,21 +97,59 @@ func (g *guard) GetHTTPHandler(context.Context) (extensionmiddleware.WrapHTTPHan
 	}, nil
 }
 
-func isJSON(contentType string) bool {
+// Encodings of an OTLP/HTTP body (and of the guard's refusal).
+const (
+	encJSON  = "JSON"
+	encProto = "protobuf"
+)
+
+// encodingOf names the OTLP encoding of a media type, "" for any other.
+func encodingOf(contentType string) string {
 	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mt == "application/json"
+	switch {
+	case err != nil:
+		return ""
+	case mt == "application/json":
+		return encJSON
+	case mt == "application/x-protobuf", mt == "application/protobuf":
+		return encProto
+	}
+	return ""
+}
+
+// check runs otlpcheck on a body. Protobuf is walked for the signals
+// otlpcheck knows, told apart by the standard paths' last segment
+// (/v1/traces, /v1/logs); other protobuf bodies are left to the decoder,
+// whose own recursion bound applies.
+func check(enc, path string, body []byte) error {
+	if enc == encJSON {
+		return otlpcheck.JSON(body)
+	}
+	switch {
+	case strings.HasSuffix(path, "/traces"):
+		return otlpcheck.Proto(body, otlpcheck.Traces)
+	case strings.HasSuffix(path, "/logs"):
+		return otlpcheck.Proto(body, otlpcheck.Logs)
+	}
+	return nil
 }
 
 // refuse answers like the otlp receiver answers a bad request: the HTTP
-// status and a google.rpc.Status in JSON (the request's encoding).
-func (g *guard) refuse(w http.ResponseWriter, r *http.Request, status int, code codes.Code, reason, msg string) {
+// status and a google.rpc.Status in the request's encoding.
+func (g *guard) refuse(w http.ResponseWriter, r *http.Request, enc string, status int, code codes.Code, reason, msg string) {
 	g.telemetry.OtlpGuardRefusedRequests.Add(r.Context(), 1, metric.WithAttributes(attribute.String("reason", reason)))
 	g.logger.Debug("otlp_guard: refused a request", zap.String("path", r.URL.Path), zap.String("reason", reason), zap.String("message", msg))
-	body, _ := json.Marshal(struct {
-		Code    codes.Code `json:"code"`
-		Message string     `json:"message"`
-	}{code, msg})
-	w.Header().Set("Content-Type", "application/json")
+	var body []byte
+	if enc == encProto {
+		body, _ = proto.Marshal(grpcstatus.New(code, msg).Proto())
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	} else {
+		body, _ = json.Marshal(struct {
+			Code    codes.Code `json:"code"`
+			Message string     `json:"message"`
+		}{code, msg})
+		w.Header().Set("Content-Type", "application/json")
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

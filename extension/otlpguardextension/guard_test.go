@@ -20,6 +20,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/otelcol-genai/otelcol-genai/extension/otlpguardextension/internal/metadata"
 )
@@ -181,4 +183,66 @@ func TestGuardOverLimitIs413(t *testing.T) {
 	assert.Equal(t, http.StatusRequestEntityTooLarge, a.code, a.body)
 	assert.JSONEq(t, `{"code":8,"message":"request body over 1024 bytes (max_request_body_size)"}`, a.body)
 	assert.Equal(t, 0, sink.SpanCount())
+}
+
+func postProto(t *testing.T, addr, path string, body []byte) (int, *spb.Status) {
+	t.Helper()
+	resp, err := http.Post("http://"+addr+path, "application/x-protobuf", bytes.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	st := &spb.Status{}
+	if resp.StatusCode != http.StatusOK {
+		require.Equal(t, "application/x-protobuf", resp.Header.Get("Content-Type"))
+		require.NoError(t, proto.Unmarshal(b, st), "a refusal of protobuf is a protobuf google.rpc.Status")
+	}
+	return resp.StatusCode, st
+}
+
+// deepProto is a protobuf export request whose one attribute nests levels
+// deep: within pdata's own recursion bound (100), past otlpcheck's.
+func deepProto(t *testing.T, levels int) []byte {
+	t.Helper()
+	td := ptrace.NewTraces()
+	s := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	s.SetName("deep")
+	s.SetTraceID([16]byte{1})
+	s.SetSpanID([8]byte{1})
+	v := s.Attributes().PutEmptySlice("a")
+	for i := 1; i < levels; i++ {
+		v = v.AppendEmpty().SetEmptySlice()
+	}
+	v.AppendEmpty().SetStr("x")
+	b, err := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
+	require.NoError(t, err)
+	return b
+}
+
+// TestGuardProtobuf: the receiver alone answers a protobuf body over the
+// size limit with 400 and accepts values nested 40 deep; with the guard the
+// first is a 413 and the second a 400 (the depth mxin's /v1/otel refuses
+// too), both with a protobuf google.rpc.Status, and good protobuf passes.
+func TestGuardProtobuf(t *testing.T) {
+	big := protoBody(t, strings.Repeat("x", 4096))
+
+	addr, sink := startOTLP(t, false, 1024)
+	code, _ := postProto(t, addr, "/v1/traces", big)
+	assert.Equal(t, http.StatusBadRequest, code, "upstream: over-limit protobuf")
+	code, _ = postProto(t, addr, "/v1/traces", deepProto(t, 40))
+	assert.Equal(t, http.StatusOK, code, "upstream: protobuf values nested 40 deep")
+	assert.Equal(t, 1, sink.SpanCount())
+
+	addr, sink = startOTLP(t, true, 1024)
+	code, st := postProto(t, addr, "/v1/traces", big)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, code)
+	assert.Equal(t, int32(8), st.Code, st.Message)
+	code, st = postProto(t, addr, "/v1/traces", deepProto(t, 40))
+	assert.Equal(t, http.StatusBadRequest, code)
+	assert.Equal(t, int32(3), st.Code)
+	assert.Contains(t, st.Message, "undecodable OTLP/protobuf: ")
+	assert.Equal(t, 0, sink.SpanCount())
+	code, _ = postProto(t, addr, "/v1/traces", protoBody(t, "ok"))
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, 1, sink.SpanCount())
 }

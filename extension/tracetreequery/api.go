@@ -125,8 +125,19 @@ func (a *api) handler() http.Handler {
 		mux.Handle(rt.muxPattern(), h)
 	}
 	// Unknown API paths get the JSON error shape rather than the mux's
-	// plain-text 404 or the UI's page.
+	// plain-text 404 or the UI's page; a known path asked with another
+	// method than GET gets 405 (this fallback matches every method, so
+	// the mux's own 405 never happens under /api/).
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			probe := r.Clone(r.Context())
+			probe.Method = http.MethodGet
+			if _, pattern := mux.Handler(probe); pattern != "/api/" {
+				w.Header().Set("Allow", "GET, HEAD")
+				writeError(w, http.StatusMethodNotAllowed, "method not allowed: "+r.Method+" "+r.URL.Path+"; use GET")
+				return
+			}
+		}
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
 	return mux
@@ -367,6 +378,8 @@ func (a *api) getTrace(w http.ResponseWriter, r *http.Request) {
 		if t == nil {
 			return nil, err
 		}
+		// Served as JSON: nested at most tree.MaxNodeDepth levels.
+		tree.LimitDepth(t.Root, tree.MaxNodeDepth)
 		return t, err
 	})
 }
@@ -378,6 +391,7 @@ func (a *api) getSession(w http.ResponseWriter, r *http.Request) {
 		if s == nil {
 			return nil, err
 		}
+		tree.LimitDepth(s.Root, tree.MaxNodeDepth)
 		return s, err
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -231,6 +232,36 @@ func TestBadParameters(t *testing.T) {
 		getError(t, srv, path, http.StatusBadRequest)
 	}
 	getError(t, srv, "/api/v1/nope", http.StatusNotFound)
+}
+
+// TestWrongMethod: every API route is GET; another method on a known path
+// is a 405 naming the allowed methods (the "/api/" fallback, which matches
+// every method, used to answer it with 404), and an unknown path stays 404.
+func TestWrongMethod(t *testing.T) {
+	srv := newServer(t, seed(t), nil, apiOptions{})
+	for _, tc := range []struct {
+		method, path string
+		code         int
+	}{
+		{http.MethodPost, "/api/v1/traces?repo=repo1", http.StatusMethodNotAllowed},
+		{http.MethodDelete, "/api/v1/traces/t1?repo=repo1", http.StatusMethodNotAllowed},
+		{http.MethodPut, "/api/v1/attachments/repo1/a/b", http.StatusMethodNotAllowed},
+		{http.MethodPost, "/api/v1/nope", http.StatusNotFound},
+	} {
+		req, err := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader("{}"))
+		require.NoError(t, err)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		var e apiError
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&e))
+		resp.Body.Close()
+		assert.Equal(t, tc.code, resp.StatusCode, "%s %s: %+v", tc.method, tc.path, e)
+		assert.Equal(t, tc.code, e.Code)
+		assert.NotEmpty(t, e.Message)
+		if tc.code == http.StatusMethodNotAllowed {
+			assert.Equal(t, "GET, HEAD", resp.Header.Get("Allow"))
+		}
+	}
 }
 
 func TestGetTraceAndSession(t *testing.T) {
@@ -476,4 +507,32 @@ func TestLiveHeartbeat(t *testing.T) {
 	r := openLive(t, srv, fs, "repo=repo1")
 	_, _, c := r.next(t)
 	assert.Equal(t, "heartbeat", c)
+}
+
+// TestDeepTraceIsServed: a chain of 6,000 spans used to be answered with
+// 500 "exceeded max depth" (encoding/json's nesting bound); it is served
+// nested tree.MaxNodeDepth levels deep, the rest flattened (tree.LimitDepth).
+func TestDeepTraceIsServed(t *testing.T) {
+	fs := newFeedStore()
+	lines := []string{`trace{id=deep,action=create,data={}}`, `trace{id=deep,action=add-span,data={"id":"s0"}}`}
+	for i := 1; i < 6000; i++ {
+		lines = append(lines, fmt.Sprintf(`span{id=s%d,action=add-span,data={"id":"s%d"}}`, i-1, i))
+	}
+	cs, errs := commit.ParseBody("repo1", []byte(strings.Join(lines, "\n")), commit.NewVersioner())
+	require.Empty(t, errs)
+	require.NoError(t, fs.Apply(context.Background(), cs, tree.EdgesOfAll(cs)))
+	srv := newServer(t, fs, nil, apiOptions{})
+
+	var got struct {
+		Trace *tree.TreeNode `json:"trace"`
+	}
+	code, _ := get(t, srv, "/api/v1/traces/deep?repo=repo1", &got)
+	require.Equal(t, http.StatusOK, code)
+	n, level := got.Trace, 1
+	for ; len(n.Children) == 1; level++ {
+		n = n.Children[0]
+	}
+	assert.Equal(t, tree.MaxNodeDepth, level)
+	assert.True(t, n.Flattened)
+	assert.Len(t, n.Children, 6000-(tree.MaxNodeDepth-1))
 }

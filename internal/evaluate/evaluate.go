@@ -89,6 +89,34 @@ type JudgeUsage struct {
 	Attempts int
 }
 
+// Add returns the spend of u and o together, for an evaluation that took
+// several rounds of calls: calls and tokens summed, the later model, and a
+// cost when some part had one and every part with usage had one (a part
+// without usage, such as a round of 500s, cost nothing; a part whose model
+// has no price makes the sum unknown). Either may be nil; nil when both are.
+func (u *JudgeUsage) Add(o *JudgeUsage) *JudgeUsage {
+	switch {
+	case u == nil && o == nil:
+		return nil
+	case u == nil:
+		c := *o
+		return &c
+	case o == nil:
+		c := *u
+		return &c
+	}
+	sum := JudgeUsage{Model: u.Model, InputTokens: u.InputTokens + o.InputTokens,
+		OutputTokens: u.OutputTokens + o.OutputTokens, Attempts: u.Attempts + o.Attempts}
+	if o.Model != "" {
+		sum.Model = o.Model
+	}
+	priced := func(x *JudgeUsage) bool { return x.HasCost || (x.InputTokens == 0 && x.OutputTokens == 0) }
+	if (u.HasCost || o.HasCost) && priced(u) && priced(o) {
+		sum.CostUSD, sum.HasCost = u.CostUSD+o.CostUSD, true
+	}
+	return &sum
+}
+
 // Evaluator judges subjects. Implementations are safe for concurrent use.
 // An error means no verdict could be reached (the judge kept failing, the
 // context ended); the engine records it and may retry later, and it never

@@ -25,6 +25,9 @@ type TreeNode struct {
 	PairedWith string      `json:"pairedWith,omitempty"`
 	Totals     Totals      `json:"totals"`
 	Children   []*TreeNode `json:"children,omitempty"`
+	// Flattened marks a node at the depth bound whose children are its
+	// whole subtree, depth first (LimitDepth).
+	Flattened bool `json:"flattened,omitempty"`
 }
 
 // Totals aggregate a subtree, the node itself included. Tokens and cost
@@ -453,6 +456,7 @@ func SummarizeTrace(t *Trace) store.TraceSummary {
 	s.Generations = generationRows(root, s.Start)
 	s.EvalRows = evalRows(root, s.Start)
 	s.Evaluations = store.Verdicts(s.EvalRows)
+	s.Bound()
 	return s
 }
 

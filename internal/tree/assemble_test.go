@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
@@ -242,5 +244,38 @@ func TestChildHolderIsDissolved(t *testing.T) {
 		tree.IsChildHolder(commit.NodeRef{Repo: "r", Kind: "generation", ID: "x"}, commit.NodeRef{Repo: "r", Kind: "span", ID: "y"}) ||
 		tree.IsChildHolder(commit.NodeRef{Repo: "r", Kind: "generation", ID: "x"}, commit.NodeRef{Repo: "q", Kind: "span", ID: "x"}) {
 		t.Error("IsChildHolder")
+	}
+}
+
+// A summary is indexed once per tag and model, each entry carrying its
+// filterable fields: a trace of 50,000 tags, 100 models and a 2 MB name
+// made the pebble indexer ask for a 4 GB batch and crash (issue 16). The
+// summary keeps the store's bounds; the tree keeps everything.
+func TestSummarizeTraceIsBounded(t *testing.T) {
+	var tags, lines []string
+	for i := 50000; i > 0; i-- {
+		tags = append(tags, fmt.Sprintf(`"k%06d":"v"`, i))
+	}
+	lines = append(lines, `trace{id=t,action=create,data={"name":"`+strings.Repeat("é", 1<<20)+`","tags":{`+strings.Join(tags, ",")+`}}}`)
+	for i := 0; i < 100; i++ {
+		lines = append(lines, fmt.Sprintf(`trace{id=t,action=add-generation,data={"id":"g%d","model":"model-%03d"}}`, i, i))
+	}
+	st := load(t, strings.Join(lines, "\n"))
+	tr, err := tree.AssembleTrace(context.Background(), st, commit.NodeRef{Repo: "r", Kind: "trace", ID: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Root.Tags) != 50000 {
+		t.Fatalf("the tree lost tags: %d", len(tr.Root.Tags))
+	}
+	s := tree.SummarizeTrace(tr)
+	if len(s.Tags) != store.MaxSummaryTags || s.Tags["k000001"] != "v" || s.Tags["k000064"] != "v" {
+		t.Errorf("summary tags: %d, want the first %d by key", len(s.Tags), store.MaxSummaryTags)
+	}
+	if len(s.Models) != store.MaxSummaryModels || s.Models[0] != "model-000" {
+		t.Errorf("summary models: %v", s.Models)
+	}
+	if len(s.Name) > store.MaxSummaryFieldBytes || !utf8.ValidString(s.Name) || len(s.Name) < store.MaxSummaryFieldBytes-1 {
+		t.Errorf("summary name: %d bytes, valid UTF-8 %v", len(s.Name), utf8.ValidString(s.Name))
 	}
 }

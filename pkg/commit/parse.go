@@ -50,16 +50,48 @@ var (
 //
 // A nil Versioner leaves every version 0 (useful for validation only).
 func ParseBody(repo string, body []byte, v *Versioner) ([]Commit, []LineError) {
+	p := ParseBodyLimit(repo, body, v, -1)
+	return p.Commits, p.Errors
+}
+
+// Parsed is a push body parsed by ParseBodyLimit.
+type Parsed struct {
+	Commits []Commit
+	// Errors details the first lines that did not parse, at most the
+	// limit asked for; Failed counts them all.
+	Errors []LineError
+	Failed int
+	// First is the version of the body's first line (0 without a
+	// Versioner): line n (1-based) has version First+n-1.
+	First int64
+}
+
+// LineOf returns the 1-based body line of a commit of this body (0 when
+// the body was parsed without versions).
+func (p *Parsed) LineOf(c *Commit) int {
+	if p.First == 0 {
+		return 0
+	}
+	return int(c.Version-p.First) + 1
+}
+
+// ParseBodyLimit is ParseBody for bodies from the network: it details at
+// most maxErrors of the lines that do not parse (every one when maxErrors
+// is negative) and counts them all. A body of millions of bad lines then
+// costs its own size, not a LineError and a copy of the text per line (a
+// 16 MiB body of "x" lines took 2.9 GB).
+func ParseBodyLimit(repo string, body []byte, v *Versioner, maxErrors int) Parsed {
 	// A UTF-8 byte order mark (some HTTP tools prepend one) is not part of
 	// the first line.
 	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
 	nLines := bytes.Count(body, []byte{'\n'}) + 1
-	var first int64
+	var p Parsed
 	if v != nil {
-		first = v.Reserve(nLines)
+		p.First = v.Reserve(nLines)
 	}
-	commits := make([]Commit, 0, nLines)
-	var errs []LineError
+	// Sized by what is likely, not by the line count: a body of empty or
+	// bad lines must not allocate a commit per line up front.
+	p.Commits = make([]Commit, 0, min(nLines, 1024))
 	rest := body
 	for i := 0; len(rest) > 0 || i == 0; i++ {
 		var line []byte
@@ -77,16 +109,19 @@ func ParseBody(repo string, body []byte, v *Versioner) ([]Commit, []LineError) {
 		}
 		var version int64
 		if v != nil {
-			version = first + int64(i)
+			version = p.First + int64(i)
 		}
 		c, err := ParseLine(repo, line, version)
 		if err != nil {
-			errs = append(errs, LineError{Line: i + 1, Reason: err.Error(), Text: truncate(line)})
+			p.Failed++
+			if maxErrors < 0 || len(p.Errors) < maxErrors {
+				p.Errors = append(p.Errors, LineError{Line: i + 1, Reason: err.Error(), Text: truncate(line)})
+			}
 			continue
 		}
-		commits = append(commits, c)
+		p.Commits = append(p.Commits, c)
 	}
-	return commits, errs
+	return p
 }
 
 // ParseLine parses one commit line (without its newline) and returns the

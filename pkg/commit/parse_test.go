@@ -233,3 +233,26 @@ func TestVersionerRangesNeverOverlap(t *testing.T) {
 		t.Fatalf("bodies interleave: %d %d %d", c1[0].Version, c1[1].Version, c2[0].Version)
 	}
 }
+
+// TestParseBodyLimitKeepsOnlyTheFirstErrors: a body of a million bad lines
+// is counted whole but detailed only up to the limit, and nothing is sized
+// by its line count (ParseBody made a LineError per line and a commit slot
+// per line: a 16 MiB body of "x" lines cost the receiver 2.9 GB).
+func TestParseBodyLimitKeepsOnlyTheFirstErrors(t *testing.T) {
+	body := []byte(strings.Repeat("x\n", 1000000) + "trace{id=t,action=create,data={}}\n\n")
+	v := NewVersioner()
+	p := ParseBodyLimit("r", body, v, 10)
+	if p.Failed != 1000000 || len(p.Errors) != 10 || p.Errors[9].Line != 10 {
+		t.Fatalf("failed %d, %d errors detailed (last %+v)", p.Failed, len(p.Errors), p.Errors[len(p.Errors)-1])
+	}
+	if len(p.Commits) != 1 || cap(p.Commits) > 1024 {
+		t.Fatalf("%d commits in a slice of capacity %d", len(p.Commits), cap(p.Commits))
+	}
+	if got := p.LineOf(&p.Commits[0]); got != 1000001 {
+		t.Errorf("the good line is line %d, want 1000001", got)
+	}
+	all := ParseBodyLimit("r", body, nil, -1)
+	if all.Failed != 1000000 || len(all.Errors) != 1000000 || all.LineOf(&all.Commits[0]) != 0 {
+		t.Errorf("unlimited: failed %d, %d detailed", all.Failed, len(all.Errors))
+	}
+}

@@ -3,6 +3,7 @@ package spancommit_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -143,5 +144,104 @@ func TestFidelityGaps(t *testing.T) {
 	tool := nodes["lookup"]
 	if tool == nil || string(tool.Node.Output) != `"42"` || len(tool.Node.Errors) != 0 {
 		t.Errorf("ToolMessage not unwrapped: %+v", tool)
+	}
+}
+
+// LangChain.js traced by OpenInference
+// (@arizeai/openinference-instrumentation-langchain 4.x, the keys as it
+// writes them): its flattened messages carry no tool call ids, no tool
+// message tool_call_id, no response id or response model; LangChain's own
+// serialized run inputs and LLMResult in input.value / output.value do. A
+// tool run's output.value is {output: <serialized ToolMessage>}.
+func TestLangChainJSThroughOpenInference(t *testing.T) {
+	const aiMsg = `{"lc":1,"type":"constructor","id":["langchain_core","messages","AIMessage"],"kwargs":{"id":"chatcmpl-1","content":"",` +
+		`"additional_kwargs":{"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},` +
+		`"response_metadata":{"finish_reason":"tool_calls","model_name":"gpt-4o-mini-2024-07-18"},"type":"ai",` +
+		`"tool_calls":[{"name":"get_weather","args":{"city":"Paris"},"type":"tool_call","id":"call_1"}]}}`
+	const toolMsg = `{"lc":1,"type":"constructor","id":["langchain_core","messages","ToolMessage"],"kwargs":{"status":"success",` +
+		`"content":"{\"city\":\"Paris\",\"tempC\":18}","tool_call_id":"call_1","name":"get_weather"}}`
+	const userMsg = `{"lc":1,"type":"constructor","id":["langchain_core","messages","HumanMessage"],"kwargs":{"content":"Weather in Paris?"}}`
+	nodes := fidelityTree(t, nil,
+		map[string]any{"_name": "weather-agent", "openinference.span.kind": "CHAIN", "input.value": "Weather in Paris?"},
+		map[string]any{"_name": "call-tool", "openinference.span.kind": "LLM", "llm.model_name": "gpt-4o-mini",
+			"llm.invocation_parameters":         `{"model":"gpt-4o-mini","temperature":0.2,"stream":false}`,
+			"metadata":                          `{"ls_provider":"openai","ls_model_name":"gpt-4o-mini","attempt":2}`,
+			"llm.input_messages.0.message.role": "user", "llm.input_messages.0.message.content": "Weather in Paris?",
+			"llm.output_messages.0.message.role": "assistant", "llm.output_messages.0.message.content": "",
+			"llm.output_messages.0.message.tool_calls.0.tool_call.function.name":      "get_weather",
+			"llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments": `{"city":"Paris"}`,
+			"llm.token_count.prompt": int64(50), "llm.token_count.completion": int64(14), "llm.finish_reason": "tool_calls",
+			"input.value":  `{"messages":[[` + userMsg + `]]}`,
+			"output.value": `{"generations":[[{"text":"","message":` + aiMsg + `,"generationInfo":{"finish_reason":"tool_calls"}}]]}`},
+		map[string]any{"_name": "get_weather", "openinference.span.kind": "TOOL", "tool.name": "get_weather", "input.value": "Paris",
+			"output.value": `{"output":` + toolMsg + `}`},
+		map[string]any{"_name": "answer", "openinference.span.kind": "LLM", "llm.model_name": "gpt-4o-mini",
+			"llm.invocation_parameters": `{"model":"gpt-4o-mini","stream":false}`, "metadata": `{"ls_provider":"openai"}`,
+			"llm.input_messages.0.message.role": "user", "llm.input_messages.0.message.content": "Weather in Paris?",
+			"llm.input_messages.1.message.role": "assistant", "llm.input_messages.1.message.content": "",
+			"llm.input_messages.1.message.tool_calls.0.tool_call.function.name":      "get_weather",
+			"llm.input_messages.1.message.tool_calls.0.tool_call.function.arguments": `{"city":"Paris"}`,
+			"llm.input_messages.2.message.role":                                      "tool", "llm.input_messages.2.message.content": `{"city":"Paris","tempC":18}`,
+			"llm.output_messages.0.message.role": "assistant", "llm.output_messages.0.message.content": "It is 18C.",
+			"llm.token_count.prompt": int64(61), "llm.token_count.completion": int64(9),
+			"input.value": `{"messages":[[` + userMsg + `,` + aiMsg + `,` + toolMsg + `]]}`,
+			// Streamed: LangChain assembles an AIMessageChunk.
+			"output.value": `{"generations":[[{"text":"It is 18C.","message":{"lc":1,"type":"constructor","id":["langchain_core","messages","AIMessageChunk"],` +
+				`"kwargs":{"id":"chatcmpl-stream","content":"It is 18C.","response_metadata":{"model_name":"gpt-4o-mini-2024-07-18"}}}}]]}`},
+	)
+	call := nodes["call-tool"]
+	if call == nil || call.Node.Completion == nil || len(call.Node.Completion.ToolCalls) != 1 {
+		t.Fatalf("tool-calling generation: %+v", call)
+	}
+	if tc := string(call.Node.Completion.ToolCalls[0]); !strings.Contains(tc, `"id":"call_1"`) || !strings.Contains(tc, `"name":"get_weather"`) {
+		t.Errorf("tool call id not taken from LangChain's output: %s", tc)
+	}
+	if call.Node.Model != "gpt-4o-mini" || call.Node.Completion.Model != "gpt-4o-mini-2024-07-18" || call.Node.Completion.ID != "chatcmpl-1" {
+		t.Errorf("requested model %q, response model %q, response id %q", call.Node.Model, call.Node.Completion.Model, call.Node.Completion.ID)
+	}
+	if call.Node.Provider != "openai" || string(call.Node.Metadata["attempt"]) != "2" {
+		t.Errorf("provider %q (ls_provider), metadata %v", call.Node.Provider, call.Node.Metadata)
+	}
+	ans := nodes["answer"]
+	if ans == nil || len(ans.Node.Messages) != 3 {
+		t.Fatalf("answer messages: %+v", ans)
+	}
+	if m := string(ans.Node.Messages[1]); !strings.Contains(m, `"id":"call_1"`) {
+		t.Errorf("assistant tool call in the history has no id: %s", m)
+	}
+	if m := string(ans.Node.Messages[2]); !strings.Contains(m, `"tool_call_id":"call_1"`) || !strings.Contains(m, `"role":"tool"`) {
+		t.Errorf("tool result in the history not linked to its call: %s", m)
+	}
+	if string(ans.Node.Metadata["maxim.stream"]) != `"true"` {
+		t.Errorf("an answer assembled from chunks is streamed: %v", ans.Node.Metadata)
+	}
+	tool := nodes["get_weather"]
+	if tool == nil || string(tool.Node.Output) != `"{\"city\":\"Paris\",\"tempC\":18}"` || len(tool.Node.Errors) != 0 {
+		t.Errorf("ToolMessage inside {output} not unwrapped: %+v", tool)
+	}
+	if tool != nil && string(tool.Node.Metadata["maxim.tool.call_id"]) != `"call_1"` {
+		t.Errorf("tool call id from the ToolMessage: %v", tool.Node.Metadata)
+	}
+}
+
+// The canonical facts FromTraces keeps as node metadata (finish reason,
+// stream flag, tool call id) reach the node whether or not the span also
+// carried user metadata: with none, they were written into a map the kind
+// builders never saw.
+func TestCanonicalMetadataWithoutUserMetadata(t *testing.T) {
+	nodes := fidelityTree(t, nil,
+		map[string]any{"_name": "root"},
+		map[string]any{"_name": "chat", "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o",
+			"gen_ai.response.finish_reasons": []any{"stop"}, "gen_ai.request.stream": true},
+		map[string]any{"_name": "lookup", "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup",
+			"gen_ai.tool.call.id": "call_7"},
+	)
+	g := nodes["chat"]
+	if g == nil || string(g.Node.Metadata["maxim.finish_reason"]) != `"stop"` || string(g.Node.Metadata["maxim.stream"]) != `"true"` {
+		t.Errorf("generation metadata: %+v", g)
+	}
+	tool := nodes["lookup"]
+	if tool == nil || string(tool.Node.Metadata["maxim.tool.call_id"]) != `"call_7"` {
+		t.Errorf("tool call metadata: %+v", tool)
 	}
 }

@@ -264,15 +264,17 @@ func (b *builder) build() error {
 		b.holderLink(e)
 	}
 	tags := c.Tags
+	// One map, made here: the kind builders below get it and addMeta
+	// writes into it (allocating it inside addMeta would leave a builder
+	// holding nil, losing every key added after the call).
 	meta := metaMap(c.Metadata)
+	if meta == nil {
+		meta = map[string]any{}
+	}
 	addMeta := func(k, v string) {
-		if v == "" {
-			return
+		if v != "" {
+			meta[k] = v
 		}
-		if meta == nil {
-			meta = map[string]any{}
-		}
-		meta[k] = v
 	}
 	addMeta("maxim.subtype", c.Subtype)
 	if len(c.Malformed) > 0 {

@@ -26,6 +26,14 @@ type Config struct {
 	// spans to vendors send clean gen_ai.* data whatever convention the
 	// client used. Keys the span already carries are kept as sent.
 	GenAIAttributes bool `mapstructure:"genai_attributes"`
+	// GenAIContent adds the content of that view — input and output
+	// messages, system instructions, tool arguments and results, retrieved
+	// documents — re-encoded in the GenAI parts format. Only pipelines that
+	// forward spans to vendors need it: the store and the metrics connector
+	// read the canonical maxim.* attributes and the view's dimensions, and
+	// re-encoding every message was a tenth of the collector's CPU under
+	// OTLP load. Needs genai_attributes.
+	GenAIContent bool `mapstructure:"genai_content"`
 }
 
 var repoPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
@@ -43,6 +51,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxAttributeBytes < 0 {
 		errs = errors.Join(errs, errors.New("max_attribute_bytes must be >= 0"))
+	}
+	if c.GenAIContent && !c.GenAIAttributes {
+		errs = errors.Join(errs, errors.New("genai_content needs genai_attributes: true (the content is part of the gen_ai.* view)"))
 	}
 	if c.MaxAttributeBytes > 0 && c.MaxAttributeBytes < 1024 {
 		errs = errors.Join(errs, errors.New("max_attribute_bytes must be 0 (no cap) or at least 1024"))

@@ -23,9 +23,15 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{id: component.NewID(metadata.Type), want: createDefaultConfig().(*Config)},
 		{id: component.NewIDWithName(metadata.Type, "custom"), want: &Config{
-			DefaultRepo: "repo-prod", RepoMetadataKey: "x-tenant-repo", KeepRawAttributes: false, MaxAttributeBytes: 65536, GenAIAttributes: false}},
+			DefaultRepo: "repo-prod", RepoMetadataKey: "x-tenant-repo", KeepRawAttributes: false, MaxAttributeBytes: 65536, GenAIAttributes: false, GenAIContent: false}},
 		{id: component.NewIDWithName(metadata.Type, "bad_repo"), wantErr: true},
 		{id: component.NewIDWithName(metadata.Type, "bad_size"), wantErr: true},
+		{id: component.NewIDWithName(metadata.Type, "vendors"), want: func() *Config {
+			c := createDefaultConfig().(*Config)
+			c.GenAIContent = true
+			return c
+		}()},
+		{id: component.NewIDWithName(metadata.Type, "content_without_view"), wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {

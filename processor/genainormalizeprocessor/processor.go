@@ -94,6 +94,7 @@ func (n *normalizer) processTraces(ctx context.Context, td ptrace.Traces) (ptrac
 		MaxAttributeBytes: n.cfg.MaxAttributeBytes,
 		MayKeepRepo:       mayKeepRepo(ctx),
 		GenAIAttributes:   n.cfg.GenAIAttributes,
+		GenAIContent:      n.cfg.GenAIContent,
 	}
 	counts := map[string]int64{}
 	var malformed, truncated int64

@@ -231,10 +231,12 @@ func TestForwardedRepoKeptOnlyWhenKeyOwnsIt(t *testing.T) {
 // well, so vendors forwarded the span see gen_ai.* whatever the client sent;
 // with genai_attributes off only the canonical maxim.* keys are added.
 func TestGenAIAttributesForVendors(t *testing.T) {
-	for _, on := range []bool{true, false} {
+	for _, mode := range []string{"content", "dimensions", "off"} {
+		on := mode != "off"
 		sink := new(consumertest.TracesSink)
 		cfg := createDefaultConfig().(*Config)
 		cfg.GenAIAttributes = on
+		cfg.GenAIContent = mode == "content"
 		p, err := NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, sink)
 		if err != nil {
 			t.Fatal(err)
@@ -269,7 +271,7 @@ func TestGenAIAttributesForVendors(t *testing.T) {
 			}
 			continue
 		}
-		for k, want := range map[string]string{
+		want := map[string]string{
 			"gen_ai.operation.name":      "chat",
 			"gen_ai.provider.name":       "openai",
 			"gen_ai.request.model":       "gpt-4o-mini",
@@ -278,7 +280,14 @@ func TestGenAIAttributesForVendors(t *testing.T) {
 			"gen_ai.system_instructions": `[{"type":"text","content":"Be brief."}]`,
 			"gen_ai.input.messages":      `[{"role":"user","parts":[{"type":"text","content":"Hi"}]}]`,
 			"gen_ai.output.messages":     `[{"role":"assistant","parts":[{"type":"text","content":"Hello!"}]}]`,
-		} {
+		}
+		if mode == "dimensions" {
+			// What the metrics connector reads stays; the content does not.
+			for _, k := range []string{"gen_ai.system_instructions", "gen_ai.input.messages", "gen_ai.output.messages"} {
+				want[k] = ""
+			}
+		}
+		for k, want := range want {
 			if got := get(k); got != want {
 				t.Errorf("%s = %q, want %q", k, got, want)
 			}

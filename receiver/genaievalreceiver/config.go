@@ -27,7 +27,9 @@ type Config struct {
 	// others once it expires. It must exceed the slowest judge call with
 	// its retries.
 	ClaimTTL time.Duration `mapstructure:"claim_ttl"`
-	// Concurrency is how many evaluations run at once.
+	// Concurrency is how many LLM-judge evaluations run at once, across
+	// every trace; deterministic evaluations have a pool of the same size
+	// of their own, so hanging judge calls never hold them back.
 	Concurrency int `mapstructure:"concurrency"`
 	// ErrorRetries is how many more rounds an evaluation that failed (the
 	// judge kept failing after its own retries) gets, with backoff, before

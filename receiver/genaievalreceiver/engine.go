@@ -46,13 +46,20 @@ var doneForever = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // evaluator is one configured evaluator with its selection.
 type evaluator struct {
-	name   string
-	ev     evaluate.Evaluator
+	name string
+	ev   evaluate.Evaluator
+	// remote: it calls out (an LLM judge) and may take seconds; it runs in
+	// the judge pool, the others in the local one.
+	remote bool
 	rate   float64
 	filter Filter
 }
 
-// engine follows the store and evaluates what is due.
+// engine follows the store and evaluates what is due. The follower only
+// looks: evaluations run on their own goroutines, at most cfg.Concurrency
+// judge calls and as many local (deterministic) evaluations at once across
+// every trace, so a slow or hanging judge delays the judge's verdicts and
+// nothing else.
 type engine struct {
 	cfg    *Config
 	st     store.Store
@@ -64,16 +71,104 @@ type engine struct {
 	ver    *commit.Versioner
 	fl     *follow.Follower
 
-	// failures counts failed evaluation rounds per claim key (memory only:
-	// a restart gives the judge a fresh set of rounds).
-	mu       sync.Mutex
+	// pools hold one token per evaluation in flight: [poolLocal] for
+	// deterministic evaluators, [poolJudge] for the ones that call out.
+	pools [2]chan struct{}
+	jobs  sync.WaitGroup // evaluations in flight
+
+	mu sync.Mutex
+	// runs is what is known of each pending ref's evaluations.
+	runs map[commit.NodeRef]*refRun
+	// waiters are the refs with evaluations queued for a slot of each
+	// pool, in arrival order; a freed slot wakes the first.
+	waiters [2][]commit.NodeRef
+	queued  [2]map[commit.NodeRef]bool
+	// failures counts failed evaluation rounds per claim key, and spent
+	// sums what the judge cost in those rounds, for the verdict (memory
+	// only: a restart gives the judge a fresh set of rounds).
 	failures map[string]int
+	spent    map[string]*evaluate.JudgeUsage
+	// started counts the evaluations started (tests step until it stops
+	// moving).
+	started int
 }
+
+// refRun is what the engine knows of one pending ref's evaluations: the
+// (entity, evaluator) pairs due when its tree was last read, by claim key,
+// and how each stands. The tree is read again only when the ref changed
+// since; otherwise a look only starts what is due (a map walk).
+type refRun struct {
+	ref commit.NodeRef
+	// read is the ref's LastChange when its tree was last read (zero:
+	// never).
+	read time.Time
+	jobs map[string]*jobState
+	// order is the keys of jobs in tree order (evaluations start in it).
+	order []string
+	// waiting: an entity it selects had not ended.
+	waiting bool
+	// err is the first hand-off error since the last look.
+	err error
+}
+
+// running reports whether an evaluation of the ref runs (caller holds mu).
+func (r *refRun) running() bool {
+	for _, js := range r.jobs {
+		if js.status == jobRunning {
+			return true
+		}
+	}
+	return false
+}
+
+// retryDue reports whether a retry of the ref is due (caller holds mu).
+func (r *refRun) retryDue(now time.Time) bool {
+	for _, js := range r.jobs {
+		if js.status == jobRetry && !now.Before(js.notBefore) {
+			return true
+		}
+	}
+	return false
+}
+
+type jobStatus int
+
+const (
+	jobQueued  jobStatus = iota // due, waiting for a slot
+	jobRunning                  // on its goroutine
+	jobRetry                    // a failed round or another member's claim: due again at notBefore
+	jobSettled                  // the verdict was handed on, or the evaluator did not apply
+)
+
+// jobState is one pair of a refRun.
+type jobState struct {
+	job
+	status    jobStatus
+	notBefore time.Time
+}
+
+// The engine's pools.
+const (
+	poolLocal = 0
+	poolJudge = 1
+)
+
+func poolOf(ev *evaluator) int {
+	if ev.remote {
+		return poolJudge
+	}
+	return poolLocal
+}
+
+func full(pool chan struct{}) bool { return len(pool) == cap(pool) }
 
 func newEngine(cfg *Config, st store.Store, next consumer.Logs, logger *zap.Logger, tel *metadata.TelemetryBuilder,
 	receiverID, owner string, evs []*evaluator) *engine {
 	e := &engine{cfg: cfg, st: st, next: next, logger: logger, tel: tel, owner: owner, evs: evs,
-		ver: commit.NewVersioner(), failures: map[string]int{}}
+		ver:   commit.NewVersioner(),
+		pools: [2]chan struct{}{make(chan struct{}, cfg.Concurrency), make(chan struct{}, cfg.Concurrency)},
+		runs:  map[commit.NodeRef]*refRun{}, failures: map[string]int{}, spent: map[string]*evaluate.JudgeUsage{},
+		queued: [2]map[commit.NodeRef]bool{{}, {}}}
 	fc := cfg.FollowerConfig(store.EvalCheckpointKey(checkpointRepo, receiverID), true)
 	e.fl = follow.New(fc, st, e.handle, follow.Telemetry{
 		PendingDelta: func(ctx context.Context, d int64) { tel.GenaiEvalPending.Add(ctx, d) },
@@ -99,13 +194,105 @@ func (e *engine) step(ctx context.Context) error { return e.fl.Step(ctx) }
 type job struct {
 	ev      *evaluator
 	subject evaluate.Subject
+	key     string // its claim key
 }
 
-// handle evaluates the entities of one quiet trace (or one session). The
-// ref stays pending while an entity it selected has not ended, while
-// another member holds a claim, or while a failed evaluation waits for
-// its next round.
+// handle looks at one quiet trace (or one session) and starts the
+// evaluations that are due; it never waits for one. It reads the tree when
+// the ref changed since the last read (the first look included) and none
+// of its evaluations runs, and otherwise only starts what is queued or due
+// for a retry. The ref stays
+// pending while its evaluations run or wait for a slot (it is looked at on
+// every step), while an entity it selected has not ended, while another
+// member holds a claim, or while a failed evaluation waits for its next
+// round.
 func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pending, now time.Time) (bool, error) {
+	e.mu.Lock()
+	run := e.runs[ref]
+	if run == nil {
+		run = &refRun{ref: ref, jobs: map[string]*jobState{}}
+		e.runs[ref] = run
+	}
+	err := run.err
+	run.err = nil
+	// A ref that changed is read again, but not while evaluations of it
+	// run: the change is most often their own verdicts, and one read once
+	// they are done sees them all. So is one with a retry due: another
+	// member may have stored the verdict meanwhile, and its write is no
+	// live change here.
+	stale := run.read.IsZero() || ((!run.read.Equal(p.LastChange) || run.retryDue(now)) && !run.running())
+	e.mu.Unlock()
+	if err != nil {
+		return false, err
+	}
+	if stale {
+		if gone, err := e.read(ctx, ref, run, p.LastChange); gone || err != nil {
+			return gone, err
+		}
+	}
+	var (
+		due     []*jobState
+		busy    bool
+		retryAt time.Time
+	)
+	e.mu.Lock()
+	for _, key := range run.order {
+		js := run.jobs[key]
+		switch js.status {
+		case jobRunning:
+			busy = true
+		case jobQueued:
+			due = append(due, js)
+		case jobRetry:
+			if !now.Before(js.notBefore) {
+				due = append(due, js)
+			} else if retryAt.IsZero() || js.notBefore.Before(retryAt) {
+				retryAt = js.notBefore
+			}
+		}
+	}
+	waiting := run.waiting
+	e.mu.Unlock()
+	blocked := e.startJobs(ctx, run, due, now)
+	switch {
+	case blocked[poolLocal] || blocked[poolJudge]:
+		// Parked until a slot of a pool it waits for frees (the job that
+		// frees it wakes the first waiter). A slot freed since the try
+		// found no waiter: look again on the next step.
+		p.RetryAt = follow.FarFuture
+		e.mu.Lock()
+		for i, b := range blocked {
+			if b && !e.queued[i][ref] {
+				e.queued[i][ref] = true
+				e.waiters[i] = append(e.waiters[i], ref)
+			}
+		}
+		e.mu.Unlock()
+		for i, b := range blocked {
+			if b && !full(e.pools[i]) {
+				p.RetryAt = time.Time{}
+			}
+		}
+		return false, nil
+	case busy || len(due) > 0:
+		p.RetryAt = follow.FarFuture // until its evaluations wake it
+		return false, nil
+	case !retryAt.IsZero():
+		p.RetryAt = retryAt
+		return false, nil
+	case waiting:
+		p.RetryAt = follow.FarFuture // until the next change
+		return false, nil
+	}
+	e.forget(ref)
+	return true, nil
+}
+
+// read assembles the ref's tree and brings run up to date: a pair whose
+// entity now holds a verdict is dropped, a new one is queued, the others
+// keep their state (a queued or retrying one with the subject as it is
+// now). gone reports a ref deleted (retention) before it was judged.
+func (e *engine) read(ctx context.Context, ref commit.NodeRef, run *refRun, seen time.Time) (gone bool, err error) {
 	var (
 		nodes     []*tree.TreeNode
 		traceID   string
@@ -116,6 +303,7 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 	case commit.EntitySession:
 		s, err := tree.AssembleSession(ctx, e.st, ref, opt)
 		if errors.Is(err, store.ErrNotFound) {
+			e.forget(ref)
 			return true, nil
 		}
 		if err != nil {
@@ -125,7 +313,8 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 	default:
 		t, err := tree.AssembleTrace(ctx, e.st, ref, opt)
 		if errors.Is(err, store.ErrNotFound) {
-			return true, nil // deleted (retention) before it was judged
+			e.forget(ref)
+			return true, nil
 		}
 		if err != nil {
 			return false, fmt.Errorf("assemble trace: %w", err)
@@ -138,8 +327,11 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 			}
 		})
 	}
-	var jobs []job
-	waiting := false
+	var (
+		cur     = map[string]job{}
+		order   []string
+		waiting bool
+	)
 	for _, n := range nodes {
 		for _, ev := range e.evs {
 			if !ev.selects(ref.Repo, n) || hasVerdict(n, ev.name) {
@@ -149,21 +341,42 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 				waiting = true // judged once it ends
 				continue
 			}
-			jobs = append(jobs, job{ev: ev, subject: subjectOf(ref.Repo, traceID, n, retrieved)})
+			s := subjectOf(ref.Repo, traceID, n, retrieved)
+			key := claimKey(ev.name, s)
+			cur[key] = job{ev: ev, subject: s, key: key}
+			order = append(order, key)
 		}
 	}
-	retryAt, err := e.runJobs(ctx, jobs, now)
-	switch {
-	case err != nil:
-		return false, err
-	case !retryAt.IsZero():
-		p.RetryAt = retryAt
-		return false, nil
-	case waiting:
-		p.RetryAt = follow.FarFuture // until the next change
-		return false, nil
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for key, js := range run.jobs {
+		if _, ok := cur[key]; !ok && js.status != jobRunning {
+			delete(run.jobs, key)
+		}
 	}
-	return true, nil
+	for _, key := range order {
+		js, ok := run.jobs[key]
+		switch {
+		case !ok:
+			run.jobs[key] = &jobState{job: cur[key]}
+		case js.status == jobQueued || js.status == jobRetry:
+			js.job = cur[key]
+		}
+	}
+	for key := range run.jobs { // running, no longer selected: still awaited
+		if _, ok := cur[key]; !ok {
+			order = append(order, key)
+		}
+	}
+	run.order, run.waiting, run.read = order, waiting, seen
+	return false, nil
+}
+
+// forget drops what is known of a ref that is no longer pending.
+func (e *engine) forget(ref commit.NodeRef) {
+	e.mu.Lock()
+	delete(e.runs, ref)
+	e.mu.Unlock()
 }
 
 // hasVerdict reports whether n already holds a verdict of evaluator name.
@@ -176,42 +389,75 @@ func hasVerdict(n *tree.TreeNode, name string) bool {
 	return false
 }
 
-// runJobs judges jobs, at most cfg.Concurrency at once. It returns when to
-// look at the ref again (zero: nothing left) and the first hand-off error.
-func (e *engine) runJobs(ctx context.Context, jobs []job, now time.Time) (time.Time, error) {
-	var (
-		mu      sync.Mutex
-		retryAt time.Time
-		errs    []error
-		wg      sync.WaitGroup
-		sem     = make(chan struct{}, e.cfg.Concurrency)
-	)
-	later := func(t time.Time) {
-		mu.Lock()
-		if retryAt.IsZero() || t.Before(retryAt) {
-			retryAt = t
+// startJobs starts the jobs whose pool has a free slot, each on its own
+// goroutine, and reports the pools that had none (those jobs stay queued).
+// Each records its outcome in its jobState (a hand-off error in run), then
+// frees its slot, wakes the first ref waiting for one and its own ref.
+func (e *engine) startJobs(ctx context.Context, run *refRun, due []*jobState, now time.Time) (blocked [2]bool) {
+	for _, js := range due {
+		pool := poolOf(js.ev)
+		select {
+		case e.pools[pool] <- struct{}{}:
+		default:
+			blocked[pool] = true
+			continue
 		}
-		mu.Unlock()
-	}
-	for _, j := range jobs {
-		sem <- struct{}{}
-		wg.Add(1)
+		e.mu.Lock()
+		js.status = jobRunning
+		e.started++
+		j := js.job
+		e.mu.Unlock()
+		e.jobs.Add(1)
 		go func() {
-			defer func() { <-sem; wg.Done() }()
-			t, err := e.judge(ctx, j, now)
-			if err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-				return
+			defer e.jobs.Done()
+			retryAt, err := e.judge(ctx, j, now)
+			e.mu.Lock()
+			switch {
+			case err != nil:
+				js.status = jobQueued // redone after the follower's backoff
+				if run.err == nil {
+					run.err = err
+				}
+			case !retryAt.IsZero():
+				js.status, js.notBefore = jobRetry, retryAt
+			default:
+				js.status = jobSettled
 			}
-			if !t.IsZero() {
-				later(t)
+			e.mu.Unlock()
+			<-e.pools[pool]
+			if next, ok := e.nextWaiter(pool); ok {
+				e.fl.Wake(next)
 			}
+			e.fl.Wake(run.ref)
 		}()
 	}
-	wg.Wait()
-	return retryAt, errors.Join(errs...)
+	return blocked
+}
+
+// nextWaiter takes the first ref waiting for a slot of pool that is still
+// pending here.
+func (e *engine) nextWaiter(pool int) (commit.NodeRef, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for len(e.waiters[pool]) > 0 {
+		ref := e.waiters[pool][0]
+		e.waiters[pool] = e.waiters[pool][1:]
+		delete(e.queued[pool], ref)
+		if e.runs[ref] != nil {
+			return ref, true
+		}
+	}
+	return commit.NodeRef{}, false
+}
+
+// wait waits for the evaluations in flight (shutdown, tests).
+func (e *engine) wait() { e.jobs.Wait() }
+
+// startedCount is how many evaluations were started so far.
+func (e *engine) startedCount() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.started
 }
 
 func claimKey(ev string, s evaluate.Subject) string {
@@ -220,9 +466,9 @@ func claimKey(ev string, s evaluate.Subject) string {
 
 // judge claims, evaluates and hands the verdict on. A non-zero time means
 // "not finished, look again then" (claimed elsewhere, or a failed round).
+// It runs on its own goroutine (startJobs).
 func (e *engine) judge(ctx context.Context, j job, now time.Time) (time.Time, error) {
-	s := j.subject
-	key := claimKey(j.ev.name, s)
+	s, key := j.subject, j.key
 	won, err := e.st.Claim(ctx, s.Repo, key, e.owner, now, now.Add(e.cfg.ClaimTTL))
 	if err != nil {
 		return time.Time{}, fmt.Errorf("claim %s: %w", key, err)
@@ -240,11 +486,18 @@ func (e *engine) judge(ctx context.Context, j job, now time.Time) (time.Time, er
 	switch {
 	case errors.Is(evalErr, evaluate.ErrNotApplicable):
 		e.tel.GenaiEvalEvaluations.Add(ctx, 1, metric.WithAttributes(evAttr, attribute.String("outcome", metadata.OutcomeNotApplicable)))
-		return time.Time{}, e.finish(ctx, s.Repo, key)
+		// No verdict: release the claim, so another member that lost it
+		// decides the same for itself (cheaply) instead of waiting for a
+		// verdict that never comes.
+		return time.Time{}, e.release(ctx, s.Repo, key, now)
 	case evalErr != nil:
 		e.mu.Lock()
 		e.failures[key]++
 		n := e.failures[key]
+		if n <= e.cfg.ErrorRetries {
+			// What the failed round cost goes on the verdict.
+			e.spent[key] = e.spent[key].Add(res.Judge)
+		}
 		e.mu.Unlock()
 		if n <= e.cfg.ErrorRetries {
 			backoff := e.cfg.ErrorBackoff << (n - 1)
@@ -253,8 +506,14 @@ func (e *engine) judge(ctx context.Context, j job, now time.Time) (time.Time, er
 			// The claim is released by expiry; this member retries first.
 			return now.Add(backoff), nil
 		}
-		res = evaluate.Result{Evaluator: j.ev.name}
+		// The error is the verdict; the judge's spend stays on it.
+		res = evaluate.Result{Evaluator: j.ev.name, Judge: res.Judge}
 	}
+	e.mu.Lock()
+	// The verdict carries the judge's spend over every round: the calls
+	// (attempts), tokens and cost of the failed ones too.
+	res.Judge = e.spent[key].Add(res.Judge)
+	e.mu.Unlock()
 	if err := e.emit(ctx, s, j.ev.name, res, evalErr, now); err != nil {
 		return time.Time{}, err
 	}
@@ -270,14 +529,24 @@ func (e *engine) judge(ctx context.Context, j job, now time.Time) (time.Time, er
 	e.tel.GenaiEvalEvaluations.Add(ctx, 1, metric.WithAttributes(evAttr, attribute.String("outcome", outcome)))
 	e.mu.Lock()
 	delete(e.failures, key)
+	delete(e.spent, key)
 	e.mu.Unlock()
-	return time.Time{}, e.finish(ctx, s.Repo, key)
+	return time.Time{}, e.finish(ctx, s.Repo, key, now)
+}
+
+// release gives a claim up at once (it expires now). A failure only
+// delays the others until claim_ttl, so it is logged.
+func (e *engine) release(ctx context.Context, repo, key string, now time.Time) error {
+	if _, err := e.st.Claim(ctx, repo, key, e.owner, now, now); err != nil {
+		e.logger.Debug("Could not release a claim", zap.String("key", key), zap.Error(err))
+	}
+	return nil
 }
 
 // finish marks the claim done for ever. A failure is harmless (the
 // verdict is in the tree and is seen before any claim), so it is logged.
-func (e *engine) finish(ctx context.Context, repo, key string) error {
-	if _, err := e.st.Claim(ctx, repo, key, e.owner, e.now(), doneForever); err != nil {
+func (e *engine) finish(ctx context.Context, repo, key string, now time.Time) error {
+	if _, err := e.st.Claim(ctx, repo, key, e.owner, now, doneForever); err != nil {
 		e.logger.Debug("Could not mark a claim done", zap.String("key", key), zap.Error(err))
 	}
 	return nil

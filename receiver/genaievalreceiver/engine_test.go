@@ -63,13 +63,55 @@ func (f failing) Evaluate(context.Context, evaluate.Subject) (evaluate.Result, e
 	return evaluate.Result{}, errors.New("judge: 3 attempts: status 500")
 }
 
+// blocking holds its evaluation of entity id until release is closed,
+// like a judge that does not answer; other entities pass at once.
+type blocking struct {
+	id      string
+	started chan struct{}
+	release chan struct{}
+}
+
+func (blocking) Name() string { return "slow-judge" }
+func (b blocking) Evaluate(ctx context.Context, s evaluate.Subject) (evaluate.Result, error) {
+	if s.EntityID == b.id {
+		close(b.started)
+		select {
+		case <-b.release:
+		case <-ctx.Done():
+			return evaluate.Result{}, ctx.Err()
+		}
+	}
+	return evaluate.Result{Evaluator: "slow-judge", Score: 1, Pass: true, Reason: "fine"}, nil
+}
+
+// spending is a judge that fails its first failFirst calls and then
+// answers; every call spends two attempts, 100 + 10 tokens and $0.001.
+type spending struct {
+	name      string
+	failFirst int64
+	calls     *atomic.Int64
+}
+
+func (s spending) Name() string { return s.name }
+func (s spending) Evaluate(context.Context, evaluate.Subject) (evaluate.Result, error) {
+	use := &evaluate.JudgeUsage{Model: "judge-1", InputTokens: 100, OutputTokens: 10, CostUSD: 0.001, HasCost: true, Attempts: 2}
+	if s.calls.Add(1) <= s.failFirst {
+		return evaluate.Result{Evaluator: s.name, Judge: use}, errors.New("judge: invalid verdict: not a JSON object")
+	}
+	return evaluate.Result{Evaluator: s.name, Score: 0.8, Pass: true, Reason: "fine", Judge: use}, nil
+}
+
 type fixture struct {
-	t     *testing.T
-	st    *indexer.Indexer
-	clock time.Time
-	cfg   *Config
-	v     *commit.Versioner
-	calls map[string]*atomic.Int64
+	t *testing.T
+	// override replaces the built evaluator of that name.
+	override map[string]evaluate.Evaluator
+	// remote puts the evaluator of that name in the judge pool.
+	remote map[string]bool
+	st     *indexer.Indexer
+	clock  time.Time
+	cfg    *Config
+	v      *commit.Versioner
+	calls  map[string]*atomic.Int64
 	// records counts the verdict log records handed to the pipeline.
 	records atomic.Int64
 	mu      sync.Mutex
@@ -86,7 +128,8 @@ func newFixture(t *testing.T, b store.Backend) *fixture {
 		evCfg(t, evaluate.Config{Name: "latency", Type: evaluate.TypeLatency, MaxMs: 2000}, Filter{Kinds: []string{"trace"}}),
 	}
 	fx := &fixture{t: t, st: ix, clock: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC), cfg: cfg,
-		calls: map[string]*atomic.Int64{"pii": {}, "latency": {}, "flaky-judge": {}}}
+		calls:    map[string]*atomic.Int64{"pii": {}, "latency": {}, "flaky-judge": {}},
+		override: map[string]evaluate.Evaluator{}, remote: map[string]bool{}}
 	fx.v = commit.NewVersionerClock(func() time.Time { return fx.clock })
 	return fx
 }
@@ -128,14 +171,17 @@ func (fx *fixture) engine(st store.Store) *engine {
 	var evs []*evaluator
 	for _, ec := range fx.cfg.Evaluators {
 		var ev evaluate.Evaluator
-		if ec.eval.Name == "flaky-judge" {
+		if o, ok := fx.override[ec.eval.Name]; ok {
+			ev = o
+		} else if ec.eval.Name == "flaky-judge" {
 			ev = failing{calls: fx.calls["flaky-judge"]}
 		} else {
 			built, err := evaluate.New(ec.eval, evaluate.Settings{})
 			require.NoError(fx.t, err)
 			ev = counting{Evaluator: built, calls: fx.calls[ec.eval.Name]}
 		}
-		evs = append(evs, &evaluator{name: ec.eval.Name, ev: ev, rate: ec.Rate, filter: ec.Filter})
+		evs = append(evs, &evaluator{name: ec.eval.Name, ev: ev, rate: ec.Rate, filter: ec.Filter,
+			remote: ec.eval.Type == evaluate.TypeLLMJudge || fx.remote[ec.eval.Name]})
 	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
@@ -154,7 +200,27 @@ func (fx *fixture) push(body string) {
 	require.NoError(fx.t, fx.st.Flush(context.Background()))
 }
 
-func (fx *fixture) step(e *engine) { require.NoError(fx.t, e.step(context.Background())) }
+// step steps e like its run loop would until it settles: a step starts
+// evaluations on their own goroutines, the next one collects their
+// outcome, so step waits for them and steps again until a step starts
+// none.
+func (fx *fixture) step(e *engine) {
+	fx.t.Helper()
+	require.NoError(fx.t, settle(e))
+}
+
+func settle(e *engine) error {
+	for {
+		before := e.startedCount()
+		if err := e.step(context.Background()); err != nil {
+			return err
+		}
+		if e.startedCount() == before {
+			return nil
+		}
+		e.wait()
+	}
+}
 
 // verdicts reads the verdicts of every node of a trace: "kind/id" →
 // evaluator → evaluation.
@@ -456,7 +522,7 @@ trace{id=p-%d,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}
 	var wg sync.WaitGroup
 	for _, e := range []*engine{e1, e2} {
 		wg.Add(1)
-		go func() { defer wg.Done(); assert.NoError(t, e.step(ctx)) }()
+		go func() { defer wg.Done(); assert.NoError(t, settle(e)) }()
 	}
 	wg.Wait()
 	assert.Equal(t, int64(4), fx.calls["pii"].Load(), "each trace judged once by pii")
@@ -465,4 +531,191 @@ trace{id=p-%d,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}
 	for i := 0; i < 4; i++ {
 		assert.Len(t, fx.verdicts(fmt.Sprintf("p-%d", i))[fmt.Sprintf("trace/p-%d", i)], 2)
 	}
+}
+
+// TestEngineSlowEvaluationHoldsNothingBack: evaluations run beside the
+// follower, judges in a pool of their own, so while a judge call does not
+// answer (and takes the only judge slot), the deterministic evaluators of
+// its trace and of the next trace go on; the next trace's judge call waits
+// for the slot.
+func TestEngineSlowEvaluationHoldsNothingBack(t *testing.T) {
+	fx := newFixture(t, memstore.New())
+	fx.cfg.Concurrency = 1
+	fx.cfg.Evaluators = append(fx.cfg.Evaluators, evCfg(t, evaluate.Config{Name: "slow-judge", Type: evaluate.TypeEmpty}, Filter{Kinds: []string{"generation"}}))
+	slow := blocking{id: "g-1", started: make(chan struct{}), release: make(chan struct{})}
+	fx.override["slow-judge"] = slow
+	fx.remote["slow-judge"] = true
+	e := fx.engine(nil)
+	ctx := context.Background()
+	fx.push(chat)
+	require.NoError(t, e.step(ctx)) // hears of t-1
+	fx.clock = fx.clock.Add(6 * time.Second)
+	require.NoError(t, e.step(ctx))
+	select {
+	case <-slow.started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the slow judge was not asked about g-1")
+	}
+
+	fx.push(`trace{id=t-4,action=create,data={"name":"next","startTimestamp":"2026-11-22T08:02:00.000Z"}}
+trace{id=t-4,action=add-generation,data={"id":"g-4","name":"answer","model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"startTimestamp":"2026-11-22T08:02:00.100Z"}}
+generation{id=g-4,action=result,data={"result":{"id":"c4","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"hello"},"finish_reason":"stop"}]}}}
+generation{id=g-4,action=end,data={"endTimestamp":"2026-11-22T08:02:00.500Z"}}
+trace{id=t-4,action=end,data={"endTimestamp":"2026-11-22T08:02:01.000Z"}}`)
+	require.NoError(t, e.step(ctx))
+	fx.clock = fx.clock.Add(6 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		require.NoError(t, e.step(ctx))
+		v4, v1 := fx.verdicts("t-4"), fx.verdicts("t-1")
+		if len(v4["generation/g-4"]) == 1 && len(v4["trace/t-4"]) == 2 && len(v1["trace/t-1"]) == 2 && len(v1["generation/g-1"]) == 1 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "deterministic verdicts held back by a hanging judge: %v / %v", v4, v1)
+		time.Sleep(5 * time.Millisecond)
+		// Our verdicts are changes too: past their quiet period.
+		fx.clock = fx.clock.Add(6 * time.Second)
+	}
+	assert.NotContains(t, fx.verdicts("t-1")["generation/g-1"], "slow-judge", "still held")
+	assert.NotContains(t, fx.verdicts("t-4")["generation/g-4"], "slow-judge", "waits for the judge slot")
+
+	close(slow.release)
+	e.wait()
+	for range 3 {
+		fx.clock = fx.clock.Add(6 * time.Second)
+		fx.step(e)
+	}
+	assert.True(t, *fx.verdicts("t-1")["generation/g-1"]["slow-judge"].Pass)
+	assert.True(t, *fx.verdicts("t-4")["generation/g-4"]["slow-judge"].Pass)
+	assert.Empty(t, e.fl.Pending)
+	assert.Equal(t, int64(8), fx.records.Load(), "per trace: pii on the trace and the generation, latency, slow-judge")
+}
+
+// TestEngineVerdictCarriesEveryRoundsSpend: a judge that failed rounds
+// before it answered, or never answered, is recorded with the calls,
+// tokens and cost of every round.
+func TestEngineVerdictCarriesEveryRoundsSpend(t *testing.T) {
+	fx := newFixture(t, memstore.New())
+	fx.cfg.ErrorRetries = 2
+	fx.cfg.ErrorBackoff = 30 * time.Second
+	fx.cfg.Evaluators = []EvaluatorConfig{
+		evCfg(t, evaluate.Config{Name: "late", Type: evaluate.TypeEmpty}, Filter{Kinds: []string{"generation"}}),
+		evCfg(t, evaluate.Config{Name: "never", Type: evaluate.TypeEmpty}, Filter{Kinds: []string{"generation"}}),
+	}
+	late, never := &atomic.Int64{}, &atomic.Int64{}
+	fx.override["late"] = spending{name: "late", failFirst: 1, calls: late}
+	fx.override["never"] = spending{name: "never", failFirst: 1 << 30, calls: never}
+	e := fx.engine(nil)
+	fx.push(chat)
+	for i := 0; i < 4; i++ {
+		fx.clock = fx.clock.Add(6 * time.Second)
+		fx.step(e)
+		fx.clock = fx.clock.Add(time.Minute) // past the longest backoff
+		fx.step(e)
+	}
+	assert.Equal(t, int64(2), late.Load())
+	assert.Equal(t, int64(3), never.Load(), "1 + error_retries rounds")
+	v := fx.verdicts("t-1")["generation/g-1"]
+
+	l := v["late"]
+	require.NotNil(t, l.Judge)
+	assert.Empty(t, l.Error)
+	assert.Equal(t, 0.8, *l.Score)
+	assert.Equal(t, 4, l.Judge.Attempts)
+	assert.Equal(t, int64(200), l.Judge.InputTokens)
+	assert.Equal(t, int64(20), l.Judge.OutputTokens)
+	require.NotNil(t, l.Judge.Cost)
+	assert.InDelta(t, 0.002, *l.Judge.Cost, 1e-12)
+
+	n := v["never"]
+	require.NotNil(t, n.Judge, "an errored verdict records what the judge cost")
+	assert.Contains(t, n.Error, "invalid verdict")
+	assert.Nil(t, n.Score)
+	assert.Nil(t, n.Pass)
+	assert.Equal(t, "judge-1", n.Judge.Model)
+	assert.Equal(t, 6, n.Judge.Attempts)
+	assert.Equal(t, int64(300), n.Judge.InputTokens)
+	assert.Equal(t, int64(30), n.Judge.OutputTokens)
+	require.NotNil(t, n.Judge.Cost)
+	assert.InDelta(t, 0.003, *n.Judge.Cost, 1e-12)
+}
+
+// gated holds every evaluation until release is closed, then passes, or
+// does not apply when na is set; it counts its calls.
+type gated struct {
+	name    string
+	na      bool
+	release chan struct{}
+	calls   *atomic.Int64
+}
+
+func (g gated) Name() string { return g.name }
+func (g gated) Evaluate(ctx context.Context, s evaluate.Subject) (evaluate.Result, error) {
+	g.calls.Add(1)
+	if g.release != nil {
+		select {
+		case <-g.release:
+		case <-ctx.Done():
+			return evaluate.Result{}, ctx.Err()
+		}
+	}
+	if g.na {
+		return evaluate.Result{}, fmt.Errorf("%w: nothing to judge on %s", evaluate.ErrNotApplicable, s.EntityID)
+	}
+	return evaluate.Result{Evaluator: g.name, Score: 1, Pass: true, Reason: "fine"}, nil
+}
+
+// TestEnginesLosingAClaimEndUp: two members of a fleet (one backend, and
+// neither hears the other's writes live, as on PostgreSQL). The second
+// loses both claims to the first, which is still judging; after claim_ttl
+// it reads the trace again and finds the first member's verdict instead of
+// retrying a claim that is done for ever, and an evaluator that did not
+// apply released its claim, so the second decides that for itself. Both
+// end with nothing pending and the verdict stored once.
+func TestEnginesLosingAClaimEndUp(t *testing.T) {
+	ms := memstore.New()
+	fx := newFixture(t, ms)
+	fx.cfg.ClaimTTL = time.Minute
+	fx.cfg.Evaluators = []EvaluatorConfig{
+		evCfg(t, evaluate.Config{Name: "judged", Type: evaluate.TypeEmpty}, Filter{Kinds: []string{"trace"}}),
+		evCfg(t, evaluate.Config{Name: "inapt", Type: evaluate.TypeEmpty}, Filter{Kinds: []string{"trace"}}),
+	}
+	release := make(chan struct{})
+	first := map[string]*atomic.Int64{"judged": {}, "inapt": {}}
+	fx.override["judged"] = gated{name: "judged", release: release, calls: first["judged"]}
+	fx.override["inapt"] = gated{name: "inapt", na: true, release: release, calls: first["inapt"]}
+	e1 := fx.engine(nil)
+	second := map[string]*atomic.Int64{"judged": {}, "inapt": {}}
+	fx.override["judged"] = gated{name: "judged", calls: second["judged"]}
+	fx.override["inapt"] = gated{name: "inapt", na: true, calls: second["inapt"]}
+	ix2, err := indexer.New(ms, indexer.DefaultConfig(), indexer.Settings{})
+	require.NoError(t, err)
+	e2 := fx.engine(ix2)
+	ctx := context.Background()
+
+	fx.push(`trace{id=f-1,action=create,data={"name":"n","startTimestamp":"2026-11-22T08:00:00.000Z"}}
+trace{id=f-1,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}`)
+	ref := commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: "f-1"}
+	require.NoError(t, e1.step(ctx))
+	e2.fl.Touch(ctx, ref, fx.clock, fx.clock)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	require.NoError(t, e1.step(ctx)) // takes both claims; its evaluations wait
+	require.Eventually(t, func() bool { return first["judged"].Load() == 1 && first["inapt"].Load() == 1 }, 10*time.Second, time.Millisecond)
+	fx.step(e2) // loses both
+	assert.Zero(t, second["judged"].Load()+second["inapt"].Load())
+
+	close(release)
+	e1.wait()
+	fx.step(e1)
+	require.Contains(t, fx.verdicts("f-1")["trace/f-1"], "judged")
+
+	fx.clock = fx.clock.Add(2 * time.Minute) // past claim_ttl
+	fx.step(e2)
+	assert.Zero(t, second["judged"].Load(), "the first member's verdict is found, not judged again")
+	assert.Equal(t, int64(1), second["inapt"].Load(), "a released claim is taken")
+	assert.Empty(t, e2.fl.Pending, "the second member is done with the trace")
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(e1)
+	assert.Empty(t, e1.fl.Pending)
+	assert.Equal(t, int64(1), fx.records.Load(), "one verdict stored")
 }

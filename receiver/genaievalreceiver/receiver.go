@@ -28,6 +28,8 @@ type evalReceiver struct {
 	next consumer.Logs
 	tel  *metadata.TelemetryBuilder
 	run  follow.Runner
+	// engine is the running engine (nil before Start).
+	engine *engine
 }
 
 func newEvalReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) (*evalReceiver, error) {
@@ -48,7 +50,8 @@ func buildEvaluators(cfg *Config, logger *zap.Logger, st store.Store) ([]*evalua
 			errs = append(errs, err)
 			continue
 		}
-		out = append(out, &evaluator{name: ec.eval.Name, ev: ev, rate: ec.Rate, filter: ec.Filter})
+		out = append(out, &evaluator{name: ec.eval.Name, ev: ev, rate: ec.Rate, filter: ec.Filter,
+			remote: ec.eval.Type == evaluate.TypeLLMJudge})
 	}
 	return out, errors.Join(errs...)
 }
@@ -79,6 +82,7 @@ func (r *evalReceiver) Start(_ context.Context, host component.Host) error {
 	if err := r.run.Start(e.fl, r.cfg.Tick(), e.onRunError); err != nil {
 		return fmt.Errorf("genai_eval: %w", err)
 	}
+	r.engine = e
 	r.set.Logger.Info("Evaluating entities of the store", zap.Int("evaluators", len(evs)), zap.Duration("quiet_period", r.cfg.QuietPeriod))
 	return nil
 }
@@ -95,10 +99,14 @@ func (e *engine) onRunError(ctx context.Context, err error) {
 	e.logger.Warn("Catching up with the store failed; retrying", zap.Error(err))
 }
 
-// Shutdown stops evaluating. Evaluations in flight are abandoned: their
-// claims expire and the checkpoint is still before them, so the next start
-// (or another member) judges them.
+// Shutdown stops evaluating. Evaluations in flight are abandoned (their
+// context ends; Shutdown waits for them to return): their claims expire
+// and the checkpoint is still before them, so the next start (or another
+// member) judges them.
 func (r *evalReceiver) Shutdown(ctx context.Context) error {
 	r.run.Stop(ctx)
+	if r.engine != nil {
+		r.engine.wait()
+	}
 	return nil
 }

@@ -94,13 +94,18 @@ func (r *mxinReceiver) handlePush(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
-	commits, lineErrs := commit.ParseBody(repo, body, r.versioner)
+	// At most maxReportedLines bad lines are detailed (and kept): a body
+	// of millions of them costs its size, not a LineError per line.
+	parsed := commit.ParseBodyLimit(repo, body, r.versioner, maxReportedLines)
 	var report pushData
-	for _, e := range lineErrs {
+	for _, e := range parsed.Errors {
 		report.reject(e)
-		r.refused(ctx, "", "", reasonMalformed, 1)
 	}
-	commits, err := r.prepare(ctx, repo, newLineNumbers(body, commits, lineErrs), commits, &report)
+	report.RejectedCount += parsed.Failed - len(parsed.Errors)
+	if parsed.Failed > 0 {
+		r.refused(ctx, "", "", reasonMalformed, parsed.Failed)
+	}
+	commits, err := r.prepare(ctx, repo, parsed.LineOf, parsed.Commits, &report)
 	if err != nil {
 		// Only a blob-store failure gets here: the whole batch is resent.
 		r.logger.Warn("mxin: reading large-log blobs failed", zap.String("repo", repo), zap.Error(err))
@@ -126,19 +131,19 @@ func (r *mxinReceiver) handlePush(w http.ResponseWriter, req *http.Request) {
 // they point at. A storage commit whose blob is not there yet is kept (so the
 // pointer is durable with the rest of the batch) and registered so that the
 // upload, when it arrives, ingests the line.
-func (r *mxinReceiver) prepare(ctx context.Context, repo string, lines lineNumbers, commits []commit.Commit, report *pushData) ([]commit.Commit, error) {
+func (r *mxinReceiver) prepare(ctx context.Context, repo string, lineOf func(*commit.Commit) int, commits []commit.Commit, report *pushData) ([]commit.Commit, error) {
 	out := commits[:0]
 	for i := range commits {
 		c := commits[i]
 		if !knownEntities[c.Entity] {
-			report.reject(commit.LineError{Line: lines.of(c), Reason: fmt.Sprintf("unknown entity %q", c.Entity), Text: truncate(string(commit.FormatLine(&c)))})
+			report.reject(commit.LineError{Line: lineOf(&c), Reason: fmt.Sprintf("unknown entity %q", c.Entity), Text: truncate(string(commit.FormatLine(&c)))})
 			r.refused(ctx, c.Entity, c.Action, reasonUnknownEntity, 1)
 			continue
 		}
 		// The line's own id passed ParseLine; the ids its data names
 		// (child, session, parent) must be readable too.
 		if err := tree.CheckIDs(&c); err != nil {
-			report.reject(commit.LineError{Line: lines.of(c), Reason: err.Error(), Text: truncate(string(commit.FormatLine(&c)))})
+			report.reject(commit.LineError{Line: lineOf(&c), Reason: err.Error(), Text: truncate(string(commit.FormatLine(&c)))})
 			r.refused(ctx, c.Entity, c.Action, reasonMalformed, 1)
 			continue
 		}
@@ -150,7 +155,7 @@ func (r *mxinReceiver) prepare(ctx context.Context, repo string, lines lineNumbe
 		if !strings.HasPrefix(key, repo+"/") {
 			// A key of another repository would let a caller read
 			// blobs it has no access to.
-			report.reject(commit.LineError{Line: lines.of(c), Reason: fmt.Sprintf("large-log key %q is not in repository %q", key, repo)})
+			report.reject(commit.LineError{Line: lineOf(&c), Reason: fmt.Sprintf("large-log key %q is not in repository %q", key, repo)})
 			r.refused(ctx, c.Entity, c.Action, reasonForeignKey, 1)
 			continue
 		}
@@ -162,14 +167,14 @@ func (r *mxinReceiver) prepare(ctx context.Context, repo string, lines lineNumbe
 		case "":
 			out = append(out, resolved)
 		case reasonLargeLogPending:
-			report.pend(commit.LineError{Line: lines.of(c), Reason: fmt.Sprintf("large-log blob %q not uploaded yet; it is ingested when the upload arrives", key)})
+			report.pend(commit.LineError{Line: lineOf(&c), Reason: fmt.Sprintf("large-log blob %q not uploaded yet; it is ingested when the upload arrives", key)})
 			r.refused(ctx, c.Entity, c.Action, reasonLargeLogPending, 1)
 			out = append(out, c)
 		default:
 			// The uploaded line is unusable (or cannot be fetched at
 			// all): no resend can fix it, so it is reported, counted and
 			// logged rather than kept; the blob stays in storage.
-			report.reject(commit.LineError{Line: lines.of(c), Reason: reason})
+			report.reject(commit.LineError{Line: lineOf(&c), Reason: reason})
 			r.refused(ctx, c.Entity, c.Action, reasonLargeLogMalformed, 1)
 		}
 	}
@@ -279,40 +284,6 @@ func countByKind(commits []commit.Commit) map[kind]int {
 func (r *mxinReceiver) refused(ctx context.Context, e commit.Entity, a commit.Action, reason string, n int) {
 	r.telemetry.MxinCommitsRefused.Add(ctx, int64(n), metric.WithAttributes(
 		attribute.String("entity", string(e)), attribute.String("action", string(a)), attribute.String("reason", reason)))
-}
-
-// lineNumbers maps commits back to their 1-based body line. ParseBody gives
-// physical line i the version first+i, so one known line fixes them all: the
-// first non-empty line that did not fail to parse is the first commit.
-type lineNumbers struct{ base int64 }
-
-func newLineNumbers(body []byte, commits []commit.Commit, lineErrs []commit.LineError) lineNumbers {
-	if len(commits) == 0 {
-		return lineNumbers{}
-	}
-	failed := make(map[int]bool, len(lineErrs))
-	for _, e := range lineErrs {
-		failed[e.Line] = true
-	}
-	line := 1
-	for s := string(body); ; line++ {
-		l, rest, more := strings.Cut(s, "\n")
-		if strings.TrimSpace(l) != "" && !failed[line] {
-			break
-		}
-		if !more {
-			return lineNumbers{}
-		}
-		s = rest
-	}
-	return lineNumbers{base: commits[0].Version - int64(line-1)}
-}
-
-func (n lineNumbers) of(c commit.Commit) int {
-	if n.base == 0 {
-		return 0
-	}
-	return int(c.Version-n.base) + 1
 }
 
 func truncate(s string) string {

@@ -228,6 +228,31 @@ func TestWhollyMalformedBodyIsStillAccepted(t *testing.T) {
 	assert.Empty(t, e.logs.AllLogs(), "nothing to hand on")
 }
 
+// TestMillionBadLines: every bad line is counted (response and metric) but
+// only maxReportedLines are detailed, the good line after them keeps its
+// line number, and the answer stays small.
+func TestMillionBadLines(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	body := strings.Repeat("x\n", 1000000) + "trace{id=t1,action=create,data={}}\n"
+	resp := e.push(testRepo, testKey, []byte(body))
+	require.Equal(t, http.StatusOK, resp.code)
+	assert.Less(t, len(resp.body), 64<<10)
+	data := resp.json(t)["data"].(map[string]any)
+	assert.EqualValues(t, 1, data["accepted"])
+	assert.EqualValues(t, 1000000, data["rejectedCount"])
+	assert.Len(t, data["rejected"], maxReportedLines)
+	refused := counterByAttrs(t, e, "otelcol_mxin_commits_refused")
+	assert.EqualValues(t, 1000000, refused[attrKey("", "", reasonMalformed)])
+
+	// A line refused after parsing is still numbered by its place.
+	resp = e.push(testRepo, testKey, []byte(strings.Repeat("x\n\n", 50)+"widget{id=w,action=create,data={}}\n"))
+	data = resp.json(t)["data"].(map[string]any)
+	assert.EqualValues(t, 51, data["rejectedCount"])
+	rej := data["rejected"].([]any)
+	require.Len(t, rej, 51)
+	assert.EqualValues(t, 101, rej[50].(map[string]any)["line"])
+}
+
 func TestAuthErrors(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	body := []byte(`trace{id=t1,action=create,data={}}`)

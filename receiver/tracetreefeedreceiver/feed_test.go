@@ -6,6 +6,7 @@ import (
 	"errors"
 	"github.com/otelcol-genai/otelcol-genai/internal/genaimsg"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,6 +54,8 @@ type fixture struct {
 	clock time.Time
 	cfg   *Config
 	v     *commit.Versioner
+	// reader, when set, is the store the feed reads through (fx.st below).
+	reader store.Store
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -73,7 +76,11 @@ func (fx *fixture) feed(next consumer.Traces) *feed {
 	if next == nil {
 		next = fx.sink
 	}
-	f := newFeed(fx.cfg, fx.st, next, zaptest.NewLogger(fx.t), tel, "tracetree_feed")
+	var st store.Store = fx.st
+	if fx.reader != nil {
+		st = fx.reader
+	}
+	f := newFeed(fx.cfg, st, next, zaptest.NewLogger(fx.t), tel, "tracetree_feed")
 	f.fl.Now = func() time.Time { return fx.clock }
 	ctx, cancel := context.WithCancel(context.Background())
 	fx.t.Cleanup(cancel)
@@ -406,8 +413,27 @@ func TestFeedRepoFilter(t *testing.T) {
 
 // TestFeedSkipsOTLPTraces: spans that came in over OTLP were forwarded on
 // their own pipeline; their commits in the store must not go out again.
+// childReads records the nodes whose children were read: assembling a
+// tree reads them, deciding a trace's origin must not.
+type childReads struct {
+	store.Store
+	mu   sync.Mutex
+	read map[commit.NodeRef]int
+}
+
+func (c *childReads) Children(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error) {
+	c.mu.Lock()
+	for _, r := range refs {
+		c.read[r]++
+	}
+	c.mu.Unlock()
+	return c.Store.Children(ctx, refs)
+}
+
 func TestFeedSkipsOTLPTraces(t *testing.T) {
 	fx := newFixture(t)
+	reads := &childReads{Store: fx.st, read: map[commit.NodeRef]int{}}
+	fx.reader = reads
 	f := fx.feed(nil)
 
 	td := ptrace.NewTraces()
@@ -445,6 +471,12 @@ func TestFeedSkipsOTLPTraces(t *testing.T) {
 	assert.NotContains(t, spans, "invoke_agent")
 	assert.NotContains(t, spans, "chat gpt-4o")
 	assert.Empty(t, f.fl.Pending)
+	// The OTLP trace was skipped on its own node's origin, without
+	// assembling its tree; the SDK trace was assembled.
+	reads.mu.Lock()
+	defer reads.mu.Unlock()
+	assert.Zero(t, reads.read[commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: tid.String()}], "OTLP trace assembled only to be skipped")
+	assert.NotZero(t, reads.read[commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: traceID}])
 }
 
 func TestTraceAndSpanIDs(t *testing.T) {

@@ -74,8 +74,9 @@ func TestReceiverLifecycleAcrossRestart(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, rcv.Start(context.Background(), h))
 		pushTo(t, h, body)
-		require.Eventually(t, func() bool { return sink.SpanCount() >= want }, 10*time.Second, 10*time.Millisecond)
-		time.Sleep(200 * time.Millisecond) // several quiet periods: nothing more may come
+		// Done when the spans arrived and nothing is pending any more: with
+		// no trace waiting, nothing more can be emitted.
+		require.Eventually(t, func() bool { return sink.SpanCount() >= want && pendingTraces(t, tel) == 0 }, 10*time.Second, 10*time.Millisecond)
 		require.NoError(t, rcv.Shutdown(context.Background()))
 		require.NoError(t, ext.Shutdown(context.Background()))
 		assert.Equal(t, want, sink.SpanCount())
@@ -94,6 +95,20 @@ trace{id=trace-two,action=end,data={"endTimestamp":"2026-11-22T08:01:01.000Z"}}`
 	sum := m.Data.(metricdata.Sum[int64])
 	require.Len(t, sum.DataPoints, 1)
 	assert.Equal(t, int64(5), sum.DataPoints[0].Value)
+}
+
+// pendingTraces reads the pending gauge (0 before it was ever recorded).
+func pendingTraces(t *testing.T, tel *componenttest.Telemetry) int64 {
+	t.Helper()
+	m, err := tel.GetMetric("otelcol_tracetree_feed_pending_traces")
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		n += dp.Value
+	}
+	return n
 }
 
 func TestReceiverStartFailsWithoutStore(t *testing.T) {

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -58,17 +60,18 @@ func freeAddr(t *testing.T) string {
 }
 
 type harness struct {
-	dd        *DatadogIntake
-	nr        *NewRelicOTLP
-	mxinAddr  string
-	otlpAddr  string
-	collector *otelcol.Collector
+	metricsURL string
+	dd         *DatadogIntake
+	nr         *NewRelicOTLP
+	mxinAddr   string
+	otlpAddr   string
+	collector  *otelcol.Collector
 }
 
 // startCollector runs configs/vendors.yaml in-process, with the vendor
 // endpoints pointed at the local fakes the way a user points them at a
-// proxy: the same env vars plus --config overrides.
-func startCollector(t *testing.T) *harness {
+// proxy: the same env vars plus --config overrides (overlays adds more).
+func startCollector(t *testing.T, overlays ...string) *harness {
 	h := &harness{dd: NewDatadogIntake(ddKey, ddSource), nr: NewNewRelicOTLP(nrKey)}
 	t.Cleanup(h.dd.Close)
 	t.Cleanup(h.nr.Close)
@@ -80,6 +83,11 @@ func startCollector(t *testing.T) *harness {
 	t.Setenv("GENAI_OTLP_GRPC_ENDPOINT", freeAddr(t))
 	t.Setenv("GENAI_HEALTH_ENDPOINT", freeAddr(t))
 	t.Setenv("GENAI_PROMETHEUS_ENDPOINT", freeAddr(t))
+	// The collector's own metrics on a free port (another collector on this
+	// machine may hold :8888); the test reads the feed's pending gauge there.
+	_, metricsPort, _ := net.SplitHostPort(freeAddr(t))
+	t.Setenv("GENAI_METRICS_PORT", metricsPort)
+	h.metricsURL = "http://localhost:" + metricsPort + "/metrics"
 	t.Setenv("DD_API_KEY", ddKey)
 	t.Setenv("DD_SITE", "datadoghq.eu")
 	// The Agent route's switch, pointed at the fake intake's paths.
@@ -89,14 +97,12 @@ func startCollector(t *testing.T) *harness {
 	t.Setenv("NEW_RELIC_LICENSE_KEY", nrKey)
 	t.Setenv("NEW_RELIC_OTLP_ENDPOINT", h.nr.URL)
 
-	set := components.Settings("vendors-test",
-		"file:"+filepath.Join("..", "..", "configs", "vendors.yaml"),
+	set := components.Settings("vendors-test", append([]string{
+		"file:" + filepath.Join("..", "..", "configs", "vendors.yaml"),
 		"yaml:connectors::genai_metrics::metrics_flush_interval: 200ms",
 		"yaml:receivers::tracetree_feed::quiet_period: 300ms",
 		"yaml:processors::batch::timeout: 100ms",
-		// Other collectors on this machine may hold the default :8888.
-		"yaml:service::telemetry::metrics::level: none",
-	)
+	}, overlays...)...)
 	col, err := otelcol.NewCollector(set)
 	require.NoError(t, err)
 	h.collector = col
@@ -266,8 +272,10 @@ func TestSDKAndOTLPReachDatadogAndNewRelic(t *testing.T) {
 		return got >= len(sdkNames)+len(otlpNames)
 	}, 60*time.Second, 100*time.Millisecond, "New Relic got %v", names(byName(h.nr.Spans())))
 
-	// Let the feed run a few more quiet periods: nothing may be sent twice.
-	time.Sleep(2 * time.Second)
+	// Wait until the feed has nothing pending: no trace is waiting for its
+	// quiet period, so nothing more can be sent, and a second copy would
+	// already be here.
+	require.Eventually(t, func() bool { return h.feedPending(t) == 0 }, 30*time.Second, 50*time.Millisecond, "the feed still has pending traces")
 	var sdk, otlp []ptrace.Span
 	for _, s := range h.nr.Spans() {
 		switch {
@@ -459,4 +467,42 @@ func mustTraceID(t *testing.T, h string) pcommon.TraceID {
 	var id pcommon.TraceID
 	copy(id[:], b)
 	return id
+}
+
+// feedPending sums the feed's pending-traces gauge on the collector's own
+// metrics endpoint (-1 while it cannot be read).
+func (h *harness) feedPending(t *testing.T) float64 {
+	t.Helper()
+	resp, err := http.Get(h.metricsURL)
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return -1
+	}
+	total, seen := 0.0, false
+	for _, line := range strings.Split(string(raw), "\n") {
+		name, rest, ok := strings.Cut(line, " ")
+		if !ok || !strings.HasPrefix(name, "otelcol_tracetree_feed_pending_traces") {
+			continue
+		}
+		if n := strings.IndexByte(name, '{'); n >= 0 && name[:n] != "otelcol_tracetree_feed_pending_traces" {
+			continue
+		}
+		fields := strings.Fields(rest)
+		if len(fields) == 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
+		if err != nil {
+			continue
+		}
+		total, seen = total+v, true
+	}
+	if !seen {
+		return -1
+	}
+	return total
 }

@@ -161,22 +161,16 @@ func (s *Store) Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.
 
 // Children returns the recorded children of each ref, sorted by (kind, id).
 func (s *Store) Children(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error) {
-	unlock, err := s.read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	out := make(map[commit.NodeRef][]commit.NodeRef, len(refs))
-	for _, r := range refs {
-		if set := s.children[r]; len(set) > 0 {
-			out[r] = sortedRefs(set)
-		}
-	}
-	return out, nil
+	return s.edges(ctx, refs, s.children)
 }
 
 // Parents returns, per node, the nodes with an edge to it, sorted by (kind, id).
 func (s *Store) Parents(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error) {
+	return s.edges(ctx, refs, s.parents)
+}
+
+// edges reads one direction of the edge index for each ref.
+func (s *Store) edges(ctx context.Context, refs []commit.NodeRef, index map[commit.NodeRef]map[commit.NodeRef]struct{}) (map[commit.NodeRef][]commit.NodeRef, error) {
 	unlock, err := s.read(ctx)
 	if err != nil {
 		return nil, err
@@ -184,7 +178,7 @@ func (s *Store) Parents(ctx context.Context, refs []commit.NodeRef) (map[commit.
 	defer unlock()
 	out := make(map[commit.NodeRef][]commit.NodeRef, len(refs))
 	for _, r := range refs {
-		if set := s.parents[r]; len(set) > 0 {
+		if set := index[r]; len(set) > 0 {
 			out[r] = sortedRefs(set)
 		}
 	}

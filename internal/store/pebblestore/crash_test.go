@@ -83,7 +83,16 @@ func crashOnce(t *testing.T, syncOn bool) (acknowledged, lost int) {
 			}
 		}()
 	}
-	time.Sleep(200 * time.Millisecond)
+	// Crash once the writers have been acknowledged a good number of times
+	// (a condition, not a fixed wait: a slow machine just takes longer).
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 200 || time.Now().After(deadline) {
+			break
+		}
+	}
 	mu.Lock()
 	before := append([]commit.Commit(nil), acked...)
 	mu.Unlock()

@@ -310,9 +310,9 @@ func scanBounds(prefix []byte, from, to time.Time, cursor string) ([]byte, []byt
 		}
 	}
 	if cursor != "" {
-		suffix, err := base64.RawURLEncoding.DecodeString(cursor)
+		suffix, err := decodeCursor(cursor)
 		if err != nil {
-			return nil, nil, fmt.Errorf("pebblestore: bad cursor: %w", err)
+			return nil, nil, err
 		}
 		// The smallest key after prefix+suffix.
 		after := append(append(append([]byte(nil), prefix...), suffix...), 0)
@@ -321,6 +321,23 @@ func scanBounds(prefix []byte, from, to time.Time, cursor string) ([]byte, []byt
 		}
 	}
 	return lower, upper, nil
+}
+
+// decodeCursor reads a cursor: the base64 of the last entry's key after
+// the scanned prefix, which is one or two 8-byte numbers followed by string
+// components (appendString, appendDescString), so it is at least 10 bytes
+// and ends with a string's terminator. Anything else was not issued here,
+// and is refused rather than used as a position to scan from.
+func decodeCursor(cursor string) ([]byte, error) {
+	suffix, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return nil, fmt.Errorf("pebblestore: bad cursor: %w", err)
+	}
+	n := len(suffix)
+	if n < 10 || !(suffix[n-2] == 0 && suffix[n-1] == 1 || suffix[n-2] == 0xff && suffix[n-1] == 0xfe) {
+		return nil, errors.New("pebblestore: bad cursor: not a position this store issued")
+	}
+	return suffix, nil
 }
 
 // SearchTraces scans the chosen index newest first, checks the remaining

@@ -538,17 +538,30 @@ func (s *Store) Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.
 
 // Children returns the children of each ref, sorted by (kind, id).
 func (s *Store) Children(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error) {
+	return s.edges(ctx, refs, s.sql.selectChildren, "children", func(parent, child commit.NodeRef) (commit.NodeRef, commit.NodeRef) { return parent, child })
+}
+
+// Parents returns, per node, the nodes with an edge to it, sorted by (kind,
+// id).
+func (s *Store) Parents(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error) {
+	return s.edges(ctx, refs, s.sql.selectParents, "parents", func(parent, child commit.NodeRef) (commit.NodeRef, commit.NodeRef) { return child, parent })
+}
+
+// edges reads edges for all refs in one round trip. query joins the edges
+// table with the refs on one end and selects (parent, child) columns;
+// orient picks which end keys the result and which is listed.
+func (s *Store) edges(ctx context.Context, refs []commit.NodeRef, query, what string, orient func(parent, child commit.NodeRef) (key, val commit.NodeRef)) (map[commit.NodeRef][]commit.NodeRef, error) {
 	out := map[commit.NodeRef][]commit.NodeRef{}
 	if len(refs) == 0 {
 		return out, nil
 	}
 	var ra refArrays
 	ra.fill(uniqueRefs(refs))
-	err := s.retry.do(ctx, "children", func(ctx context.Context) error {
+	err := s.retry.do(ctx, what, func(ctx context.Context) error {
 		clear(out)
-		rows, err := s.pool.Query(ctx, s.sql.selectChildren, ra.repo, ra.kind, ra.id)
+		rows, err := s.pool.Query(ctx, query, ra.repo, ra.kind, ra.id)
 		if err != nil {
-			return fmt.Errorf("pgstore: read children: %w", err)
+			return fmt.Errorf("pgstore: read %s: %w", what, err)
 		}
 		defer rows.Close()
 		for rows.Next() {
@@ -558,10 +571,11 @@ func (s *Store) Children(ctx context.Context, refs []commit.NodeRef) (map[commit
 			}
 			p := commit.NodeRef{Repo: string(v[0]), Kind: commit.Entity(v[1]), ID: string(v[2])}
 			c := commit.NodeRef{Repo: string(v[3]), Kind: commit.Entity(v[4]), ID: string(v[5])}
-			out[p] = append(out[p], c)
+			k, val := orient(p, c)
+			out[k] = append(out[k], val)
 		}
 		if err := rows.Err(); err != nil {
-			return fmt.Errorf("pgstore: read children: %w", err)
+			return fmt.Errorf("pgstore: read %s: %w", what, err)
 		}
 		return nil
 	})
@@ -570,47 +584,8 @@ func (s *Store) Children(ctx context.Context, refs []commit.NodeRef) (map[commit
 	}
 	// Sorted here rather than in SQL: the contract is Go string order,
 	// which is independent of the database's collation.
-	for _, kids := range out {
-		store.SortNodes(kids)
-	}
-	return out, nil
-}
-
-// Parents returns, per node, the nodes with an edge to it, sorted by (kind,
-// id), in one round trip.
-func (s *Store) Parents(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error) {
-	out := map[commit.NodeRef][]commit.NodeRef{}
-	if len(refs) == 0 {
-		return out, nil
-	}
-	var ra refArrays
-	ra.fill(uniqueRefs(refs))
-	err := s.retry.do(ctx, "parents", func(ctx context.Context) error {
-		clear(out)
-		rows, err := s.pool.Query(ctx, s.sql.selectParents, ra.repo, ra.kind, ra.id)
-		if err != nil {
-			return fmt.Errorf("pgstore: read parents: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var v [6][]byte
-			if err := rows.Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5]); err != nil {
-				return fmt.Errorf("pgstore: scan edge: %w", err)
-			}
-			p := commit.NodeRef{Repo: string(v[0]), Kind: commit.Entity(v[1]), ID: string(v[2])}
-			c := commit.NodeRef{Repo: string(v[3]), Kind: commit.Entity(v[4]), ID: string(v[5])}
-			out[c] = append(out[c], p)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("pgstore: read parents: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, ps := range out {
-		store.SortNodes(ps)
+	for _, list := range out {
+		store.SortNodes(list)
 	}
 	return out, nil
 }

@@ -19,6 +19,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -469,6 +470,19 @@ func testSearchPagination(t *testing.T, b store.Backend) {
 		}
 		if len(seen) != want {
 			t.Errorf("pagination (%+v) returned %d distinct rows, want %d", q.Tags, len(seen), want)
+		}
+	}
+	// A cursor no backend issued is the caller's mistake: an error that
+	// names the cursor (the query API answers it with 400), never a page
+	// from wherever the garbage happens to point.
+	for _, c := range []string{"not-a-cursor", "%%garbage"} {
+		for _, q := range []store.TraceQuery{{Repo: repo, Cursor: c}, {Repo: repo, Cursor: c, Sort: store.SortCost}} {
+			if _, err := b.SearchTraces(ctx, q); err == nil || !strings.Contains(err.Error(), "cursor") {
+				t.Errorf("SearchTraces with cursor %q (sort %q): %v, want an error naming the cursor", c, q.Sort, err)
+			}
+		}
+		if _, err := b.SearchSessions(ctx, store.SessionQuery{Repo: repo, Cursor: c}); err == nil || !strings.Contains(err.Error(), "cursor") {
+			t.Errorf("SearchSessions with cursor %q: %v, want an error naming the cursor", c, err)
 		}
 	}
 }

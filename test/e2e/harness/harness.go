@@ -98,8 +98,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// NewCollector prepares a collector running configs/<config> with fresh
-// endpoints for every GENAI_* setting; env overrides or adds variables.
+// NewCollector prepares a collector running configs/<config> (or config
+// itself when it is an absolute path: a config a test derived from one of
+// configs/) with fresh endpoints for every GENAI_* setting; env overrides or
+// adds variables.
 func NewCollector(t testing.TB, config string, env map[string]string) *Collector {
 	t.Helper()
 	e := map[string]string{
@@ -117,7 +119,10 @@ func NewCollector(t testing.TB, config string, env map[string]string) *Collector
 	for k, v := range env {
 		e[k] = v
 	}
-	c := &Collector{t: t, bin: Binary(t), config: filepath.Join(RepoRoot(), "configs", config), Env: e}
+	if !filepath.IsAbs(config) {
+		config = filepath.Join(RepoRoot(), "configs", config)
+	}
+	c := &Collector{t: t, bin: Binary(t), config: config, Env: e}
 	t.Cleanup(c.Stop)
 	return c
 }
@@ -199,6 +204,28 @@ func (c *Collector) Stop() {
 		c.t.Logf("logs of %s:\n%s", c.config, tail(c.logs.String(), 20000))
 	}
 	c.cmd = nil
+}
+
+// PID is the running process's id (0 when it is not started).
+func (c *Collector) PID() int {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return 0
+	}
+	return c.cmd.Process.Pid
+}
+
+// Exited reports whether the started process has ended (crashed, or was
+// killed); a test that provokes the collector asks it after every attempt.
+func (c *Collector) Exited() bool {
+	if c.done == nil {
+		return false
+	}
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // Logs returns what the process printed so far.

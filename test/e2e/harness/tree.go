@@ -20,6 +20,8 @@ type Node struct {
 	ModelParameters map[string]any    `json:"modelParameters"`
 	Messages        []json.RawMessage `json:"messages"`
 	Completion      *struct {
+		ID            string            `json:"id"`
+		Model         string            `json:"model"`
 		Text          string            `json:"text"`
 		FinishReasons []string          `json:"finishReasons"`
 		ToolCalls     []json.RawMessage `json:"toolCalls"`

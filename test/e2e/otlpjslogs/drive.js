@@ -2,9 +2,11 @@
 // (@opentelemetry/instrumentation-openai, message content captured: it goes
 // out as OTLP log records) with the OTel JS SDK's trace and log exporters
 // against otelcol-genai, and the `openai` client against the fake OpenAI
-// server of ../fakeopenai. Three traces:
+// server of ../fakeopenai. Four traces:
 //   chat-turn       a chat call offering a tool (→ tool call), then a
 //                   streamed answer with the tool result in the history;
+//   stream-tool-turn the same with the tool call streamed and the answer
+//                   not;
 //   responses-turn  the Responses API: a plain answer, then a streamed
 //                   function call;
 //   error-turn      a chat call the server refuses (400), plus one plain
@@ -66,6 +68,31 @@ async function chatTurn(client) {
   });
 }
 
+// The tool call streamed (its id, name and arguments arrive in deltas), the
+// answer not.
+async function streamToolTurn(client) {
+  return tracer.startActiveSpan('stream-tool-turn', async (root) => {
+    const messages = [{ role: 'user', content: 'What is the weather in Paris?' }];
+    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, tools, stream: true, stream_options: { include_usage: true } });
+    const call = { id: '', name: '', arguments: '' };
+    for await (const chunk of stream) {
+      const d = chunk.choices[0] && chunk.choices[0].delta;
+      for (const tc of (d && d.tool_calls) || []) {
+        call.id += tc.id || '';
+        call.name += (tc.function && tc.function.name) || '';
+        call.arguments += (tc.function && tc.function.arguments) || '';
+      }
+    }
+    if (call.id !== 'call_s_1' || call.arguments !== '{"city":"Paris"}') throw new Error('streamed tool call ' + JSON.stringify(call));
+    messages.push({ role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }] });
+    messages.push({ role: 'tool', tool_call_id: call.id, content: '{"tempC":18,"sky":"cloudy"}' });
+    const answer = await client.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    if (answer.choices[0].message.content !== 'It is 18C and cloudy in Paris.') throw new Error('answer ' + JSON.stringify(answer.choices[0].message));
+    root.end();
+    return root.spanContext().traceId;
+  });
+}
+
 async function responsesTurn(client) {
   return tracer.startActiveSpan('responses-turn', async (root) => {
     const r = await client.responses.create({ model: 'gpt-4o-mini', instructions: 'Answer in French.', input: 'Say hello.' });
@@ -102,6 +129,7 @@ async function errorTurn(client) {
   const client = new OpenAI({ apiKey: 'sk-fake', baseURL: server.baseURL, maxRetries: 0 });
   const out = {};
   out.chatTrace = await chatTurn(client);
+  out.streamToolTrace = await streamToolTurn(client);
   out.responsesTrace = await responsesTurn(client);
   out.errorTrace = await errorTurn(client);
   await tracerProvider.forceFlush();

@@ -3,7 +3,9 @@
 // content captured, which it sends as OTLP log records linked to the span)
 // with the OTel JS SDK's trace and log exporters, over OTLP/HTTP, OTLP/gRPC
 // and mxin's /v1/otel, into the built distribution running
-// configs/default.yaml, and asserts the stored trees through the query API:
+// configs/default.yaml, and asserts the stored trees through the query API
+// (chat with a tool call and a streamed answer, a streamed tool call, the
+// Responses API plain and streamed, a refused call):
 // messages, tool calls, answers, usage, exact token totals per trace, errors,
 // a plain log line on its span, and the count of dropped span-less records.
 package otlpjslogs
@@ -67,11 +69,12 @@ func TestOpenAIInstrumentationLogEvents(t *testing.T) {
 			if err != nil {
 				t.Fatalf("drive.js %s: %v\n%s", run.transport, err, stderr.String())
 			}
-			var ids struct{ ChatTrace, ResponsesTrace, ErrorTrace string }
-			if err := json.Unmarshal(out, &ids); err != nil || ids.ChatTrace == "" || ids.ResponsesTrace == "" || ids.ErrorTrace == "" {
+			var ids struct{ ChatTrace, StreamToolTrace, ResponsesTrace, ErrorTrace string }
+			if err := json.Unmarshal(out, &ids); err != nil || ids.ChatTrace == "" || ids.StreamToolTrace == "" || ids.ResponsesTrace == "" || ids.ErrorTrace == "" {
 				t.Fatalf("drive.js output %q: %v", out, err)
 			}
 			t.Run("chat", func(t *testing.T) { checkChat(t, queryURL, ids.ChatTrace) })
+			t.Run("stream-tool", func(t *testing.T) { checkStreamTool(t, queryURL, ids.StreamToolTrace) })
 			t.Run("responses", func(t *testing.T) { checkResponses(t, queryURL, ids.ResponsesTrace) })
 			t.Run("error", func(t *testing.T) { checkError(t, queryURL, ids.ErrorTrace) })
 		})
@@ -127,6 +130,10 @@ func checkChat(t *testing.T, queryURL, id string) {
 	if toolTurn.Model != "gpt-4o-mini" || toolTurn.Provider != "openai" || toolTurn.Usage == nil || toolTurn.Usage.InputTokens != 50 || toolTurn.Usage.OutputTokens != 14 {
 		t.Errorf("tool turn: model %q provider %q usage %+v", toolTurn.Model, toolTurn.Provider, toolTurn.Usage)
 	}
+	// The requested model beside the one that answered, and the response id.
+	if toolTurn.Completion.Model != "gpt-4o-mini-2024-07-18" || toolTurn.Completion.ID != "chatcmpl-1" || answer.Completion.ID != "chatcmpl-stream" {
+		t.Errorf("response model %q ids %q %q", toolTurn.Completion.Model, toolTurn.Completion.ID, answer.Completion.ID)
+	}
 	if want := `{"role":"system","content":"You are a weather assistant."}` + "\n" + `{"role":"user","content":"What is the weather in Paris?"}`; toolTurn.MessageText() != want {
 		t.Errorf("tool turn messages:\n%s\nwant\n%s", toolTurn.MessageText(), want)
 	}
@@ -156,6 +163,58 @@ func checkChat(t *testing.T, queryURL, id string) {
 		if len(g.Events) != 0 {
 			t.Errorf("generation %s lists its content events as events: %+v", g.ID, g.Events)
 		}
+	}
+}
+
+// checkStreamTool: the tool call came in stream deltas, the answer in one
+// response.
+func checkStreamTool(t *testing.T, queryURL, id string) {
+	root := waitTree(t, queryURL, id, func(n *node) error {
+		gens := n.All("generation")
+		if len(gens) != 2 {
+			return fmt.Errorf("%d generations", len(gens))
+		}
+		for _, g := range gens {
+			if len(g.Messages) == 0 || g.Completion == nil || (g.Completion.Text == "" && len(g.Completion.ToolCalls) == 0) {
+				return fmt.Errorf("generation %s has no content yet", g.ID)
+			}
+		}
+		return nil
+	})
+	if root.Totals.InputTokens != 111 || root.Totals.OutputTokens != 23 || root.Totals.TotalTokens != 134 || root.Totals.Error {
+		t.Errorf("totals %+v, want 111/23/134 without error", root.Totals)
+	}
+	var call, answer *node
+	for _, g := range root.All("generation") {
+		if len(g.Completion.ToolCalls) > 0 {
+			call = g
+		} else {
+			answer = g
+		}
+	}
+	if call == nil || answer == nil {
+		t.Fatalf("want one tool-calling and one answering generation")
+	}
+	if call.MessageText() != `{"role":"user","content":"What is the weather in Paris?"}` {
+		t.Errorf("streamed tool turn messages: %s", call.MessageText())
+	}
+	if tc := string(call.Completion.ToolCalls[0]); len(call.Completion.ToolCalls) != 1 ||
+		tc != `{"id":"call_s_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}` ||
+		strings.Join(call.Completion.FinishReasons, ",") != "tool_calls" || call.Completion.ID != "chatcmpl-stream" {
+		t.Errorf("streamed tool call %s finish %v id %q", tc, call.Completion.FinishReasons, call.Completion.ID)
+	}
+	if call.Usage == nil || call.Usage.InputTokens != 50 || call.Usage.OutputTokens != 14 {
+		t.Errorf("streamed tool turn usage %+v", call.Usage)
+	}
+	want := `{"role":"user","content":"What is the weather in Paris?"}` + "\n" +
+		`{"role":"assistant","content":null,"tool_calls":[{"id":"call_s_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]}` + "\n" +
+		`{"role":"tool","content":"{\"tempC\":18,\"sky\":\"cloudy\"}","tool_call_id":"call_s_1"}`
+	if answer.MessageText() != want {
+		t.Errorf("answer messages:\n%s\nwant\n%s", answer.MessageText(), want)
+	}
+	if answer.Completion.Text != "It is 18C and cloudy in Paris." || answer.Completion.ID != "chatcmpl-2" ||
+		answer.Usage == nil || answer.Usage.InputTokens != 61 || answer.Usage.OutputTokens != 9 {
+		t.Errorf("answer %+v usage %+v", answer.Completion, answer.Usage)
 	}
 }
 
@@ -194,11 +253,15 @@ func checkResponses(t *testing.T, queryURL, id string) {
 	if plain.Completion.Text != "Bonjour!" || plain.Usage == nil || plain.Usage.InputTokens != 20 || plain.Usage.OutputTokens != 5 {
 		t.Errorf("responses answer %+v usage %+v", plain.Completion, plain.Usage)
 	}
-	if !strings.Contains(call.MessageText(), `"content":"Weather in Lyon?"`) {
+	if call.MessageText() != `{"role":"user","content":"Weather in Lyon?"}` {
 		t.Errorf("streamed responses input: %s", call.MessageText())
 	}
-	if tc := string(call.Completion.ToolCalls[0]); !strings.Contains(tc, `"name":"get_weather"`) || !strings.Contains(tc, `Lyon`) {
+	if tc := string(call.Completion.ToolCalls[0]); len(call.Completion.ToolCalls) != 1 ||
+		tc != `{"id":"call_r_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Lyon\"}"}}` {
 		t.Errorf("streamed function call %s", tc)
+	}
+	if plain.Completion.ID != "resp_1" || call.Completion.ID != "resp_s" || plain.Model != "gpt-4o-mini" || plain.Completion.Model != "gpt-4o-mini-2024-07-18" {
+		t.Errorf("responses ids %q %q, model %q answered by %q", plain.Completion.ID, call.Completion.ID, plain.Model, plain.Completion.Model)
 	}
 	if call.Usage == nil || call.Usage.InputTokens != 30 || call.Usage.OutputTokens != 8 {
 		t.Errorf("streamed responses usage %+v", call.Usage)

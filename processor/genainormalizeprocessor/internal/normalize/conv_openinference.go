@@ -2,7 +2,9 @@ package normalize
 
 // OpenInference: flattened llm.{input,output}_messages, the legacy
 // llm.prompts / llm.choices lists, prompt and completion events, and the raw
-// request/response JSON in input.value / output.value (generations only).
+// request/response JSON in input.value / output.value (generations only:
+// the provider's request and response, or LangChain's run inputs and
+// LLMResult, conv_langchain.go).
 
 func openinferenceInputMessages(v *view, t *taker) {
 	t.take(v.flat("llm.input_messages"))
@@ -58,7 +60,9 @@ func openinferenceInputValue(v *view, t *taker) {
 		return
 	}
 	if x, ok := v.structured("input.value"); ok {
-		if m, ok := x.(map[string]any); ok {
+		if msgs, ok := lcInputMessages(x); ok {
+			t.take(msgs)
+		} else if m, ok := x.(map[string]any); ok {
 			if msgs, ok := m["messages"]; ok {
 				t.take(msgs)
 			} else if p, ok := m["prompt"]; ok {
@@ -104,7 +108,9 @@ func openinferenceOutputValue(v *view, t *taker) {
 		return
 	}
 	if x, ok := v.structured("output.value"); ok {
-		if m, ok := x.(map[string]any); ok {
+		if msgs, ok := lcOutputMessages(x); ok {
+			t.take(msgs)
+		} else if m, ok := x.(map[string]any); ok {
 			if ch, ok := m["choices"].([]any); ok {
 				t.take(ch)
 			}

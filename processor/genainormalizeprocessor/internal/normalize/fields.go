@@ -399,8 +399,13 @@ func toolFields(v *view, c *spancommit.Canonical) {
 		"tool_response", "gcp.vertex.agent.tool_response", "output"); k != "" {
 		c.ToolResult = resultText(x)
 		c.HasToolResult = true
-		if text, isErr, ok := unwrapToolResult(x); ok {
+		if r, ok := unwrapToolResult(x); ok {
+			text, isErr := r.text, r.isErr
 			c.ToolResult = text
+			if c.ToolCallID == "" {
+				// A LangChain ToolMessage names the call it answers.
+				c.ToolCallID = r.callID
+			}
 			if isErr && c.ErrorMessage == "" {
 				// MCP reports tool failures inside a successful JSON-RPC
 				// result (`isError: true`); LangChain ToolMessage has
@@ -415,63 +420,85 @@ func toolFields(v *view, c *spancommit.Canonical) {
 	}
 }
 
+// unwrapped is a tool output taken out of its envelope.
+type unwrapped struct {
+	text   string
+	isErr  bool
+	callID string // the tool call it answers, when the envelope says
+}
+
 // unwrapToolResult reads the result envelopes frameworks wrap tool output
 // in: an MCP CallToolResult {content:[{type:"text",text}], isError,
 // structuredContent} and a LangChain ToolMessage {type:"tool", content,
-// tool_call_id, status} (what OpenInference puts in output.value). ok is
-// false for anything else, which stays as it is.
-func unwrapToolResult(x any) (text string, isErr bool, ok bool) {
+// tool_call_id, status} (what OpenInference puts in output.value: as it is
+// from Python, serialized by LangChain {lc, type:"constructor", kwargs} and
+// inside the run's outputs {output: …} from JS). ok is false for anything
+// else, which stays as it is.
+func unwrapToolResult(x any) (unwrapped, bool) {
 	if s, isStr := x.(string); isStr {
 		if !looksJSON(s) {
-			return "", false, false
+			return unwrapped{}, false
 		}
 		p, parsed := parseJSON(s)
 		if !parsed {
-			return "", false, false
+			return unwrapped{}, false
 		}
 		x = p
 	}
 	m, isMap := x.(map[string]any)
 	if !isMap {
-		return "", false, false
+		return unwrapped{}, false
 	}
-	if kw, ok := m["kwargs"].(map[string]any); ok && asString(m["lc"]) != "" {
-		// langchain's dumpd form {lc, type:"constructor", id, kwargs}.
+	if kw, _, ok := lcKwargs(m); ok {
 		return unwrapToolResult(kw)
+	}
+	if out, ok := m["output"].(map[string]any); ok && len(m) == 1 {
+		// A LangChain tool run's outputs {output: ToolMessage}
+		// (OpenInference JS); any other single `output` stays as sent.
+		if kw, _, ok := lcKwargs(out); ok {
+			return unwrapToolResult(kw)
+		}
+		return unwrapped{}, false
 	}
 	content, hasContent := m["content"]
 	if !hasContent {
-		return "", false, false
+		return unwrapped{}, false
 	}
+	var r unwrapped
 	switch {
 	case asString(m["type"]) == "tool" || (m["tool_call_id"] != nil && m["status"] != nil):
 		// LangChain ToolMessage (also its `kwargs` when dumped by
 		// langchain's serializer).
-		isErr = strings.EqualFold(asString(m["status"]), "error")
+		r.isErr = strings.EqualFold(asString(m["status"]), "error")
+		r.callID = asString(m["tool_call_id"])
 	case m["isError"] != nil || isPartsList(content):
 		// MCP CallToolResult.
 		b, _ := asBool(m["isError"])
-		isErr = b
+		r.isErr = b
 		if !isPartsList(content) {
-			return "", false, false
+			return unwrapped{}, false
 		}
-		if sc, ok := m["structuredContent"]; ok && meaningful(sc) && !isErr {
+		if sc, ok := m["structuredContent"]; ok && meaningful(sc) && !r.isErr {
 			if t := partsText(content); t == "" {
-				return compactJSON(sc), false, true
+				r.text = compactJSON(sc)
+				return r, true
 			}
 		}
 	default:
-		return "", false, false
+		return unwrapped{}, false
 	}
 	switch c := content.(type) {
 	case string:
-		return unquote(c), isErr, true
+		r.text = unquote(c)
+		return r, true
 	case []any:
 		if t := partsText(c); t != "" {
-			return t, isErr, true
+			r.text = t
+			return r, true
 		}
 	}
-	return resultText(content), isErr, true
+	r.text = resultText(content)
+	return r, true
 }
 
 // isPartsList reports whether x is a list of typed content parts.

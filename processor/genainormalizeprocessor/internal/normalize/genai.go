@@ -15,7 +15,7 @@ import (
 // (OpenInference, Vercel AI SDK, OpenLLMetry …). A key the span already
 // carries is left as the client sent it. Messages use the same conversion as
 // the tracetree_feed receiver uses for SDK data (internal/genaimsg).
-func writeGenAI(c *spancommit.Canonical, a pcommon.Map) {
+func writeGenAI(c *spancommit.Canonical, a pcommon.Map, content bool) {
 	put := func(k, v string) {
 		if v == "" {
 			return
@@ -52,6 +52,9 @@ func writeGenAI(c *spancommit.Canonical, a pcommon.Map) {
 		}
 		putInt("gen_ai.usage.input_tokens", c.Usage.Input)
 		putInt("gen_ai.usage.output_tokens", c.Usage.Output)
+		if !content {
+			return
+		}
 		if sys, msgs := genaimsg.Input(rawMessages(c.InputMessages)); len(msgs) > 0 || sys != nil {
 			if sys != nil {
 				put("gen_ai.system_instructions", jsonText(sys))
@@ -71,10 +74,16 @@ func writeGenAI(c *spancommit.Canonical, a pcommon.Map) {
 		put("gen_ai.tool.name", c.ToolName)
 		put("gen_ai.tool.call.id", c.ToolCallID)
 		put("gen_ai.tool.description", c.ToolDescription)
+		if !content {
+			return
+		}
 		put("gen_ai.tool.call.arguments", c.ToolArguments)
 		put("gen_ai.tool.call.result", c.ToolResult)
 	case spancommit.KindRetrieval:
 		put("gen_ai.operation.name", "retrieval")
+		if !content {
+			return
+		}
 		put("gen_ai.retrieval.query.text", c.RetrievalQuery)
 		if len(c.Documents) > 0 {
 			put("gen_ai.retrieval.documents", jsonText(c.Documents))

@@ -82,6 +82,9 @@ func normMessage(x any, defaultRole string) ([]msg, string) {
 		}
 		return nil, ""
 	}
+	if lm, ok := lcMessage(m); ok {
+		m = lm // LangChain's serialized form (conv_langchain.go)
+	}
 	// OpenInference wraps every message: {message:{role,content,...}}.
 	if inner, ok := m["message"].(map[string]any); ok && len(m) == 1 {
 		m = inner

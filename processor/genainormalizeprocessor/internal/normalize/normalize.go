@@ -34,6 +34,9 @@ type Options struct {
 	// fields (keys the span already has are kept), for exporters that
 	// forward spans to vendors.
 	GenAIAttributes bool
+	// GenAIContent adds the view's content keys (messages, instructions,
+	// tool arguments and results, documents).
+	GenAIContent bool
 }
 
 // Result reports what happened to one span, for telemetry.
@@ -129,7 +132,7 @@ func Span(span ptrace.Span, scope pcommon.InstrumentationScope, res pcommon.Reso
 	}
 	spancommit.Encode(c, attrs, guard)
 	if opt.GenAIAttributes {
-		writeGenAI(c, attrs)
+		writeGenAI(c, attrs, opt.GenAIContent)
 	}
 	return Result{Kind: cl.kind, Malformed: len(c.Malformed), Truncated: len(c.Truncated) + v.dropped + shrunk}
 }
@@ -140,9 +143,23 @@ func generationFields(v *view, c *spancommit.Canonical, cl class) {
 	if c.Provider == c.ProviderRaw {
 		c.ProviderRaw = ""
 	}
-	c.RequestModel = v.str("gen_ai.request.model", "llm.request.model_name", "ai.model.id", "embedding.model_name", "reranker.model_name")
-	c.Model = v.str("langfuse.observation.model.name", "gen_ai.response.model", "llm.response.model_name", "ai.response.model",
-		"llm.model_name", "embedding.model_name", "gen_ai.request.model", "ai.model.id", "model")
+	resp := rawResponse(v)
+	c.RequestModel = v.str("gen_ai.request.model", "llm.request.model_name")
+	if c.RequestModel == "" {
+		c.RequestModel = invocationModel(v)
+	}
+	if c.RequestModel == "" {
+		c.RequestModel = v.str("ai.model.id", "embedding.model_name", "reranker.model_name")
+	}
+	c.Model = v.str("langfuse.observation.model.name", "gen_ai.response.model", "llm.response.model_name", "ai.response.model")
+	if c.Model == "" {
+		// OpenInference has no response model key: the raw response says
+		// which model answered.
+		c.Model = resp.model
+	}
+	if c.Model == "" {
+		c.Model = v.str("llm.model_name", "embedding.model_name", "gen_ai.request.model", "ai.model.id", "model")
+	}
 	if c.RequestModel == c.Model {
 		c.RequestModel = ""
 	}
@@ -204,13 +221,16 @@ func generationFields(v *view, c *spancommit.Canonical, cl class) {
 		c.FinishReasonRaw = ""
 	}
 	c.ResponseID = v.str("gen_ai.response.id", "ai.response.id")
+	if c.ResponseID == "" {
+		c.ResponseID = resp.id
+	}
 	c.Usage = usage(v, cl.subtype == "embedding")
 	c.Cost = cost(v)
 	c.ToolsOffered = toolsOffered(v)
 	op := v.operationID()
 	if b, ok := asBool(firstAttr(v, "gen_ai.request.stream", "gen_ai.is_streaming", "llm.is_streaming", "gen_ai.request.is_stream")); ok {
 		c.Stream = &b
-	} else if strings.HasSuffix(op, ".doStream") {
+	} else if strings.HasSuffix(op, ".doStream") || resp.streamed {
 		t := true
 		c.Stream = &t
 	} else if b, ok := c.ModelParameters["stream"].(bool); ok {
@@ -233,6 +253,45 @@ func generationFields(v *view, c *spancommit.Canonical, cl class) {
 			}
 		}
 	}
+}
+
+// rawResponse reads the response id and the model that answered from the
+// raw response OpenInference keeps in output.value: a provider response
+// object ({id, model, choices|output}: OpenAI Chat Completions and
+// Responses) or LangChain's LLMResult.
+func rawResponse(v *view) response {
+	x, ok := v.structured("output.value")
+	if !ok {
+		return response{}
+	}
+	if r, ok := lcResponse(x); ok {
+		return r
+	}
+	m, ok := x.(map[string]any)
+	if !ok {
+		return response{}
+	}
+	if _, isChat := m["choices"].([]any); !isChat {
+		if _, isResp := m["output"].([]any); !isResp {
+			return response{}
+		}
+	}
+	return response{id: asString(m["id"]), model: asString(m["model"])}
+}
+
+// invocationModel is the requested model in OpenInference's
+// llm.invocation_parameters (the request's `model`, LangChain's
+// `model`/`model_name`).
+func invocationModel(v *view) string {
+	x, ok := v.structured("llm.invocation_parameters")
+	if !ok {
+		return ""
+	}
+	m, ok := x.(map[string]any)
+	if !ok {
+		return ""
+	}
+	return firstStr(m, "model", "model_name")
 }
 
 func lsHint(v *view, c *spancommit.Canonical, key string) string {

@@ -91,6 +91,13 @@ func inputMessages(v *view, isGeneration bool) []msg {
 	t := taker{role: "user", isGeneration: isGeneration}
 	t.run(v, inputSources)
 	ms, found := t.ms, t.found
+	if found && isGeneration && missingToolCallIDs(ms) {
+		// OpenInference's LangChain.js messages carry no tool call ids;
+		// the run's raw inputs in input.value do.
+		raw := taker{role: "user", isGeneration: true}
+		openinferenceInputValue(v, &raw)
+		fillToolCallIDs(ms, raw.ms)
+	}
 	// System instructions travel apart from the messages in GenAI ≥1.37.
 	sys := genaiSystemInstructions(v)
 	if sys != "" && !hasSystem(ms) {
@@ -107,6 +114,11 @@ func inputMessages(v *view, isGeneration bool) []msg {
 func outputMessages(v *view, isGeneration bool) (ms []msg, finish []string) {
 	t := taker{role: "assistant", isGeneration: isGeneration}
 	t.run(v, outputSources)
+	if t.found && isGeneration && missingToolCallIDs(t.ms) {
+		raw := taker{role: "assistant", isGeneration: true}
+		openinferenceOutputValue(v, &raw)
+		fillToolCallIDs(t.ms, raw.ms)
+	}
 	return t.ms, t.finish
 }
 
