@@ -126,6 +126,21 @@ func sdkClasses() []class {
 		{name: "sdk/100k-identical-lines", do: push(func(id string) []byte {
 			return []byte(strings.Repeat(strings.ReplaceAll(traceCreate("-dup"), "@@", id)+"\n", 100000))
 		}).run, want: s200, check: all(reportOnly(100000, 0), readable("-dup"))},
+		{name: "sdk/8MiB-of-one-line-commits", do: push(func(id string) []byte {
+			// 200,000 commits of 40 bytes on 1,000 traces: before a push was
+			// consumed in chunks, this body took 350 MB (64 MiB: 2.9 GB).
+			var b strings.Builder
+			for i := 0; b.Len() < 8<<20; i++ {
+				fmt.Fprintf(&b, "trace{id=%s-m%d,action=update,data={}}\n", id, i%1000)
+			}
+			return []byte(b.String())
+		}).run, want: s200, check: func(e *env, id string, o outcome) error {
+			r, err := parseReport(o)
+			if err != nil || r.Data.Accepted < 200000 || r.Data.RejectedCount != 0 {
+				return fmt.Errorf("push: %v %.200s", err, o.body)
+			}
+			return readable("-m999")(e, id, o)
+		}},
 		{name: "sdk/1M-bad-lines", do: push(func(id string) []byte {
 			return append([]byte(strings.Repeat("x\n", 1000000)), goodLine(id)...)
 		}).run, want: s200, check: all(report(1, 1000000), smallAnswer(64<<10))},
