@@ -1,12 +1,15 @@
 package badinput
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"google.golang.org/grpc/codes"
+
+	"github.com/otelcol-genai/otelcol-genai/test/e2e/harness"
 )
 
 // Paths and bodies the entries share.
@@ -623,6 +626,19 @@ func tenancyClasses() []class {
 					return err
 				}
 				return e.traceName(keyB, repoB, "shared-trace", "b-original")
+			}},
+		{name: "tenancy/join-other-repos-session", do: push(lines(`trace{id=@@-sj,action=create,data={"name":"@@-sj","sessionId":"b-session"}}`)).run, want: s200,
+			check: func(e *env, id string, o outcome) error {
+				var s struct {
+					Session *harness.Node `json:"session"`
+				}
+				if _, err := harness.GetJSON(context.Background(), e.url(queryEP, "/api/v1/sessions/b-session?repo="+repoB), keyB, &s); err != nil {
+					return err
+				}
+				if s.Session == nil || len(s.Session.Children) != 1 || s.Session.Children[0].ID != "shared-trace" {
+					return fmt.Errorf("repo-b's session b-session holds %+v, want only shared-trace", s.Session)
+				}
+				return nil
 			}},
 		{name: "tenancy/query-search-other-repo", do: get(queryEP, "/api/v1/traces?repo="+repoB).key(keyA).run, want: s403},
 		{name: "tenancy/query-trace-other-repo", do: get(queryEP, "/api/v1/traces/b-only?repo="+repoB).key(keyA).run, want: s403},
