@@ -357,11 +357,23 @@ func Unquote(v []byte) (string, bool) {
 	if len(v) == 0 || v[0] != '"' && !isSpace(v[0]) {
 		return "", false
 	}
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' && validStringContent(v) {
+		if s, ok := unescape(v[1 : len(v)-1]); ok {
+			return s, true
+		}
+	}
 	var s string
 	if json.Unmarshal(v, &s) != nil {
 		return "", false
 	}
 	return s, true
+}
+
+// validStringContent reports whether v, which starts and ends with a
+// quote, is exactly one valid JSON string.
+func validStringContent(v []byte) bool {
+	end, ok := validString(v, 0)
+	return ok && end == len(v)
 }
 
 // IsNumber reports whether v is exactly a JSON number literal.

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 )
 
 // toAny turns an OTLP AnyValue into plain Go values (the JSON data model):
@@ -182,8 +184,7 @@ func parseJSON(s string) (any, bool) {
 	if t == "" {
 		return nil, false
 	}
-	var v any
-	if err := json.Unmarshal([]byte(t), &v); err == nil {
+	if v, ok := jsonscan.DecodeAny(t); ok {
 		if inner, ok := v.(string); ok {
 			it := strings.TrimSpace(inner)
 			if strings.HasPrefix(it, "{") || strings.HasPrefix(it, "[") {
@@ -196,7 +197,7 @@ func parseJSON(s string) (any, bool) {
 	}
 	if (strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) && strings.Contains(t, "'") {
 		if p, ok := pythonRepr(t); ok {
-			if err := json.Unmarshal([]byte(p), &v); err == nil {
+			if v, ok := jsonscan.DecodeAny(p); ok {
 				return fixNumbers(v), true
 			}
 		}
