@@ -128,21 +128,30 @@ func TestSDKAndOTLPTrafficIsJudgedOncePerEvaluator(t *testing.T) {
 	sort.Strings(names)
 	require.Equal(t, []string{evLatency, evPII}, names, "verdicts on the OTLP trace node")
 
-	var found struct {
-		Traces []struct {
-			TraceID string `json:"id"`
-		} `json:"traces"`
-	}
+	// The search reads the summary rows, which the indexer updates after
+	// the commits are stored: wait for it to catch up.
 	q := url.Values{"repo": {repo}, "eval": {evPII}, "from": {time.Now().Add(-time.Hour).Format(time.RFC3339)}}
-	require.NoError(t, getJSON(e.queryURL()+"/api/v1/traces?"+q.Encode(), &found))
-	var ids []string
-	for _, tr := range found.Traces {
-		ids = append(ids, tr.TraceID)
-	}
-	sort.Strings(ids)
 	wantIDs := []string{otlp[1].traceID, sdk[1].trace}
 	sort.Strings(wantIDs)
-	require.Equal(t, wantIDs, ids, "traces with a failed pii verdict")
+	waitFor(t, 30*time.Second, func() error {
+		var found struct {
+			Traces []struct {
+				TraceID string `json:"id"`
+			} `json:"traces"`
+		}
+		if err := getJSON(e.queryURL()+"/api/v1/traces?"+q.Encode(), &found); err != nil {
+			return err
+		}
+		var ids []string
+		for _, tr := range found.Traces {
+			ids = append(ids, tr.TraceID)
+		}
+		sort.Strings(ids)
+		if fmt.Sprint(ids) != fmt.Sprint(wantIDs) {
+			return fmt.Errorf("traces with a failed pii verdict: %v, want %v", ids, wantIDs)
+		}
+		return nil
+	})
 
 	// The collector counted what it stored: one evaluation per verdict.
 	fams, err := e.selfMetrics()
