@@ -153,6 +153,28 @@ func TestSDKAndOTLPTrafficIsJudgedOncePerEvaluator(t *testing.T) {
 		return nil
 	})
 
+	// The verdicts feed the metrics connector: genai.evaluations per
+	// evaluator and result, the relevance scores in the histogram.
+	waitFor(t, 60*time.Second, func() error {
+		fams, err := e.genaiMetrics()
+		if err != nil {
+			return err
+		}
+		got := map[string]float64{}
+		for _, k := range []struct{ ev, result string }{{evRelevance, "pass"}, {evPII, "pass"}, {evPII, "fail"}, {evLatency, "pass"}} {
+			got[k.ev+"/"+k.result] = counterBy(fams, "genai_evaluations",
+				map[string]string{"genai_evaluator_name": k.ev, "genai_evaluation_result": k.result, "maxim_repo_id": repo})
+		}
+		want := map[string]float64{evRelevance + "/pass": 4, evPII + "/pass": 4, evPII + "/fail": 4, evLatency + "/pass": 4}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			return fmt.Errorf("genai_evaluations %v, want %v", got, want)
+		}
+		if n := histogramCount(fams, "genai_evaluation_score", map[string]string{"genai_evaluator_name": evRelevance}); n != 4 {
+			return fmt.Errorf("%d relevance scores in genai_evaluation_score, want 4", n)
+		}
+		return nil
+	})
+
 	// The collector counted what it stored: one evaluation per verdict.
 	fams, err := e.selfMetrics()
 	require.NoError(t, err)
