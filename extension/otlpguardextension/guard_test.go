@@ -246,3 +246,26 @@ func TestGuardProtobuf(t *testing.T) {
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, 1, sink.SpanCount())
 }
+
+// TestDeepProtobufIsRefusedByPdata: protobuf bodies pass the guard unread,
+// because pdata v1.71.0 bounds its protobuf decoder (100 message levels):
+// a body nesting an attribute value 200 levels deep gets 400 from the
+// receiver itself and reaches no pipeline (issue 16 item 2, the protobuf
+// path of the core receiver).
+func TestDeepProtobufIsRefusedByPdata(t *testing.T) {
+	addr, sink := startOTLP(t, true, 0)
+	td := ptrace.NewTraces()
+	sp := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	sp.SetTraceID([16]byte{1})
+	sp.SetSpanID([8]byte{2})
+	v := sp.Attributes().PutEmpty("deep")
+	for range 200 {
+		v = v.SetEmptySlice().AppendEmpty()
+	}
+	v.SetStr("x")
+	body, err := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
+	require.NoError(t, err)
+	a := post(t, addr, "application/x-protobuf", body, false)
+	assert.Equal(t, http.StatusBadRequest, a.code, a.body)
+	assert.Equal(t, 0, sink.SpanCount())
+}

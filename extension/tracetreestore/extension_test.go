@@ -3,6 +3,7 @@ package tracetreestore
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -100,13 +101,18 @@ func TestStoreLifecycleAndGetStore(t *testing.T) {
 	defer cancel()
 	cs := sdkCommits()
 	require.NoError(t, s.Apply(ctx, cs, tree.EdgesOfAll(cs)))
-	select {
-	case c := <-changes:
-		assert.Equal(t, "repo-1", c.Repo)
-		assert.Contains(t, c.Traces, "t1", "the live feed names the changed trace")
-		assert.Contains(t, c.Sessions, "s1")
-	case <-time.After(10 * time.Second):
-		t.Fatal("no live change after Apply")
+	// A pass announces its trace rows and its session rows in separate
+	// changes (traces first, so small traces are never held back by
+	// sessions): read until both were named.
+	var traces, sessions []string
+	for deadline := time.After(10 * time.Second); !slices.Contains(traces, "t1") || !slices.Contains(sessions, "s1"); {
+		select {
+		case c := <-changes:
+			assert.Equal(t, "repo-1", c.Repo)
+			traces, sessions = append(traces, c.Traces...), append(sessions, c.Sessions...)
+		case <-deadline:
+			t.Fatalf("the live feed named traces %v and sessions %v after Apply, want t1 and s1", traces, sessions)
+		}
 	}
 	require.Eventually(t, func() bool {
 		p, err := s.SearchTraces(ctx, store.TraceQuery{Repo: "repo-1"})

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -87,7 +88,8 @@ type Telemetry struct {
 }
 
 // Follower follows one store. It is not safe for concurrent use: one
-// goroutine calls Start, then Step (or Run).
+// goroutine calls Start, then Step (or Run); only Wake may be called from
+// other goroutines.
 type Follower struct {
 	cfg    Config
 	st     store.Store
@@ -105,12 +107,18 @@ type Follower struct {
 	resync    bool
 	savedT    time.Time
 	haveSaved bool
+
+	// Wake's refs, applied by the next Step; wakeCh (capacity 1) makes Run
+	// step.
+	wakeMu sync.Mutex
+	woken  map[commit.NodeRef]bool
+	wakeCh chan struct{}
 }
 
 // New returns a follower; call Start.
 func New(cfg Config, st store.Store, h Handler, tel Telemetry, logger *zap.Logger) *Follower {
 	f := &Follower{cfg: cfg, st: st, handle: h, tel: tel, logger: logger, Now: time.Now,
-		Pending: map[commit.NodeRef]*Pending{}}
+		Pending: map[commit.NodeRef]*Pending{}, wakeCh: make(chan struct{}, 1)}
 	if len(cfg.Repos) > 0 {
 		f.repos = map[string]bool{}
 		for _, r := range cfg.Repos {
@@ -148,6 +156,7 @@ func (f *Follower) Changes() <-chan store.Change { return f.changes }
 // handler and moves the checkpoint. Errors of single refs are retried later.
 func (f *Follower) Step(ctx context.Context) error {
 	f.drain(ctx)
+	f.applyWakes()
 	if f.resync {
 		if err := f.catchUp(ctx); err != nil {
 			return err
@@ -176,10 +185,41 @@ func (f *Follower) Run(ctx context.Context, tick time.Duration, onErr func(error
 				continue
 			}
 			f.OnChange(ctx, c)
+		case <-f.wakeCh:
 		case <-ticker.C:
 		}
 		if err := f.Step(ctx); err != nil && ctx.Err() == nil {
 			onErr(err)
+		}
+	}
+}
+
+// Wake makes a pending ref due again (after its quiet period, as ever): a
+// handler that parked a ref (RetryAt) while work for it runs on other
+// goroutines calls Wake when that work is done, instead of being polled.
+// Safe for concurrent use; a ref that is no longer pending is ignored.
+func (f *Follower) Wake(ref commit.NodeRef) {
+	f.wakeMu.Lock()
+	if f.woken == nil {
+		f.woken = map[commit.NodeRef]bool{}
+	}
+	f.woken[ref] = true
+	f.wakeMu.Unlock()
+	select {
+	case f.wakeCh <- struct{}{}:
+	default: // a step is already due
+	}
+}
+
+// applyWakes clears the RetryAt of the woken refs still pending.
+func (f *Follower) applyWakes() {
+	f.wakeMu.Lock()
+	woken := f.woken
+	f.woken = nil
+	f.wakeMu.Unlock()
+	for ref := range woken {
+		if p := f.Pending[ref]; p != nil {
+			p.RetryAt = time.Time{}
 		}
 	}
 }

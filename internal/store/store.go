@@ -276,7 +276,9 @@ type Change struct {
 	Repo  string
 	Nodes []commit.NodeRef
 	// Traces and Sessions are the roots the changed nodes belong to, as far
-	// as the edges known at the time resolve them.
+	// as the edges known at the time resolve them. One indexing pass may
+	// announce its work in several changes (small traces first, sessions
+	// last); a node is named in the change that carries its trace.
 	Traces   []string
 	Sessions []string
 	At       time.Time

@@ -81,6 +81,26 @@ func (p *Parsed) LineOf(c *Commit) int {
 // costs its own size, not a LineError and a copy of the text per line (a
 // 16 MiB body of "x" lines took 2.9 GB).
 func ParseBodyLimit(repo string, body []byte, v *Versioner, maxErrors int) Parsed {
+	var all []Commit
+	p, _ := ParseBodyChunks(repo, body, v, maxErrors, 0, func(_ *Parsed, cs []Commit) error {
+		all = cs
+		return nil
+	})
+	p.Commits = all
+	return p
+}
+
+// ParseBodyChunks parses body like ParseBodyLimit and hands its commits to
+// fn as it goes, in line order, at most chunk at a time (all in one call
+// when chunk <= 0; fn is not called for a body without commits). Each call
+// gets its own slice. p is the parse so far: p.LineOf works from the first
+// call on, and the commits are never collected in p.Commits. An error from
+// fn stops the parse and is returned.
+//
+// A receiver that consumes each chunk before parsing on holds the commits
+// of one chunk, not of the whole body: 64 MiB of one-line commits are 1.8
+// million of them.
+func ParseBodyChunks(repo string, body []byte, v *Versioner, maxErrors, chunk int, fn func(p *Parsed, commits []Commit) error) (Parsed, error) {
 	// A UTF-8 byte order mark (some HTTP tools prepend one) is not part of
 	// the first line.
 	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
@@ -91,7 +111,11 @@ func ParseBodyLimit(repo string, body []byte, v *Versioner, maxErrors int) Parse
 	}
 	// Sized by what is likely, not by the line count: a body of empty or
 	// bad lines must not allocate a commit per line up front.
-	p.Commits = make([]Commit, 0, min(nLines, 1024))
+	size := min(nLines, 1024)
+	if chunk > 0 {
+		size = min(size, chunk)
+	}
+	buf := make([]Commit, 0, size)
 	rest := body
 	for i := 0; len(rest) > 0 || i == 0; i++ {
 		var line []byte
@@ -119,9 +143,20 @@ func ParseBodyLimit(repo string, body []byte, v *Versioner, maxErrors int) Parse
 			}
 			continue
 		}
-		p.Commits = append(p.Commits, c)
+		buf = append(buf, c)
+		if chunk > 0 && len(buf) == chunk {
+			if err := fn(&p, buf); err != nil {
+				return p, err
+			}
+			buf = make([]Commit, 0, size)
+		}
 	}
-	return p
+	if len(buf) > 0 {
+		if err := fn(&p, buf); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
 }
 
 // ParseLine parses one commit line (without its newline) and returns the

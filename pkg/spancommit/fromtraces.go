@@ -71,7 +71,9 @@ type pending struct {
 // Spans the normalizer has not seen are treated as plain spans (name,
 // timestamps, status). It never fails on span content: a commit whose data
 // cannot be encoded (impossible for normalized spans, which carry no NaN or
-// ±Inf) is skipped alone. The error return is kept for future checks.
+// ±Inf) is skipped alone, and a span without a trace or span id (invalid
+// in OTLP) gives no commits, except a session end, which names only its
+// session. The error return is kept for future checks.
 func FromTraces(td ptrace.Traces, v *commit.Versioner) ([]commit.Commit, error) {
 	rss := td.ResourceSpans()
 	var out []pending
@@ -237,6 +239,14 @@ func (b *builder) build() error {
 		return nil
 	}
 
+	// An all-zero trace or span id is invalid in OTLP and names no node
+	// (its commits would carry an empty entity id, which the store
+	// refuses): such a span becomes nothing, like a commit that cannot be
+	// encoded.
+	if sp.TraceID().IsEmpty() || sp.SpanID().IsEmpty() {
+		b.skipped++
+		return nil
+	}
 	b.traceCommits(traceID, start, end)
 	b.sessionCommits()
 

@@ -217,6 +217,36 @@ func TestUnreadableSessionIDIsDropped(t *testing.T) {
 	}
 }
 
+// TestSpanWithoutIDsGivesNoCommits: an all-zero trace or span id (invalid
+// in OTLP; FuzzProcessTraces found the empty entity ids they made) names no
+// node, so such a span gives no commits; a session end needs neither.
+func TestSpanWithoutIDsGivesNoCommits(t *testing.T) {
+	for name, ids := range map[string][2]bool{"no trace id": {false, true}, "no span id": {true, false}, "neither": {false, false}} {
+		td := ptrace.NewTraces()
+		sp := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+		if ids[0] {
+			sp.SetTraceID(otlpTrace)
+		}
+		if ids[1] {
+			sp.SetSpanID(sid(1))
+		}
+		sp.SetName("chat")
+		sp.Attributes().PutStr("gen_ai.operation.name", "chat")
+		sp.Attributes().PutStr("session.id", "s-1")
+		cs, err := spancommit.FromTraces(normalize(t, td), commit.NewVersioner())
+		if err != nil || len(cs) != 0 {
+			t.Fatalf("%s: %d commits, err %v", name, len(cs), err)
+		}
+	}
+	td := ptrace.NewTraces()
+	sp := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	sp.Attributes().PutStr("maxim.session.end", "s-1")
+	cs, err := spancommit.FromTraces(normalize(t, td), commit.NewVersioner())
+	if err != nil || len(cs) != 1 || cs[0].Entity != commit.EntitySession || cs[0].Action != commit.ActionEnd {
+		t.Fatalf("session end without ids: %+v, %v", cs, err)
+	}
+}
+
 // Spans that did not go through the normalizer still become plain spans
 // under their trace rather than being dropped.
 func TestUnnormalizedSpanIsPlainSpan(t *testing.T) {

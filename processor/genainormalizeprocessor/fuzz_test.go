@@ -7,11 +7,15 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/collector/client"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/connector/connectortest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 
+	"github.com/otelcol-genai/otelcol-genai/connector/genaimetricsconnector"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 	"github.com/otelcol-genai/otelcol-genai/pkg/spancommit"
@@ -28,6 +32,7 @@ import (
 //     known kind), and a second run changes nothing (byte-identical);
 //   - the output survives protobuf encoding and decoding (the Kafka tier and
 //     the vendors' OTLP intakes decode it again);
+//   - the genai_metrics connector aggregates and flushes it without error;
 //   - spancommit.FromTraces turns it into commits without error, each with
 //     valid JSON data and ids the store admits (tree.CheckIDs), so the
 //     tracetree exporter never drops an OTLP span's commit.
@@ -36,6 +41,14 @@ import (
 // normalized output, and that output with the kind or marker broken).
 func FuzzProcessTraces(f *testing.F) {
 	f.Add(uint8(0), []byte{})
+	// One processor per option set, made once: creating one per input
+	// would spend the fuzzing time on telemetry setup. Inputs run one at
+	// a time in a fuzzing process, so the sinks are not shared.
+	type instance struct {
+		p    processor.Traces
+		sink *consumertest.TracesSink
+	}
+	instances := map[uint8]instance{}
 	f.Fuzz(func(t *testing.T, opts uint8, body []byte) {
 		req := ptraceotlp.NewExportRequest()
 		if req.UnmarshalProto(body) != nil {
@@ -53,11 +66,18 @@ func FuzzProcessTraces(f *testing.F) {
 		if opts&8 != 0 {
 			ctx = client.NewContext(ctx, client.Info{Metadata: client.NewMetadata(map[string][]string{"x-maxim-repo-id": {"repo-f"}})})
 		}
-		sink := new(consumertest.TracesSink)
-		p, err := NewFactory().CreateTraces(ctx, processortest.NewNopSettings(metadata.Type), cfg, sink)
-		if err != nil {
-			t.Fatal(err)
+		inst, ok := instances[opts&7]
+		if !ok {
+			inst.sink = new(consumertest.TracesSink)
+			var err error
+			inst.p, err = NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, inst.sink)
+			if err != nil {
+				t.Fatal(err)
+			}
+			instances[opts&7] = inst
 		}
+		p, sink := inst.p, inst.sink
+		sink.Reset()
 		if err := p.ConsumeTraces(ctx, td); err != nil {
 			t.Fatalf("processor refused the batch: %v", err)
 		}
@@ -91,6 +111,25 @@ func FuzzProcessTraces(f *testing.F) {
 		}
 		if !bytes.Equal(first, second) {
 			t.Fatalf("a second run changed normalized spans")
+		}
+
+		// The genai_metrics connector reads the same canonical attributes
+		// beside the exporter: whatever values a pre-normalized span
+		// carries, it aggregates and flushes without failing.
+		metrics := new(consumertest.MetricsSink)
+		conn, err := genaimetricsconnector.NewFactory().CreateTracesToMetrics(context.Background(),
+			connectortest.NewNopSettings(genaimetricsconnector.NewFactory().Type()), genaimetricsconnector.NewFactory().CreateDefaultConfig(), metrics)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.ConsumeTraces(ctx, out); err != nil {
+			t.Fatalf("genai_metrics: %v", err)
+		}
+		if err := conn.Shutdown(context.Background()); err != nil {
+			t.Fatalf("genai_metrics flush: %v", err)
 		}
 
 		commits, err := spancommit.FromTraces(out, commit.NewVersioner())

@@ -14,6 +14,7 @@ import (
 
 	"github.com/otelcol-genai/otelcol-genai/internal/evaluate"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/indexer"
+	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/pebblestore"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
@@ -117,4 +118,87 @@ trace{id=b-%d,action=end,data={"endTimestamp":"2026-11-22T08:00:03.000Z"}}`, i, 
 		// Verdicts written while ingest ran (the engine trails behind).
 		b.ReportMetric(float64(verdicts.Load())/float64(i), "verdicts/trace")
 	}
+}
+
+// sleepy is a judge that takes d to answer, like a remote LLM.
+type sleepy struct{ d time.Duration }
+
+func (sleepy) Name() string { return "judge" }
+func (s sleepy) Evaluate(ctx context.Context, _ evaluate.Subject) (evaluate.Result, error) {
+	select {
+	case <-time.After(s.d):
+	case <-ctx.Done():
+		return evaluate.Result{}, ctx.Err()
+	}
+	return evaluate.Result{Evaluator: "judge", Score: 1, Pass: true, Reason: "fine"}, nil
+}
+
+// BenchmarkJudgeThroughput measures how many traces per second the engine
+// judges when the judge takes 20ms per call (a fast remote LLM) and
+// concurrency is 4: the follower starts evaluations without waiting for
+// them, so about concurrency/latency traces per second, not 1/latency.
+func BenchmarkJudgeThroughput(b *testing.B) {
+	st := memstoreIndexed(b)
+	cfg := createDefaultConfig().(*Config)
+	cfg.QuietPeriod = 0
+	var judged atomic.Int64
+	next, err := consumer.NewLogs(func(ctx context.Context, ld plog.Logs) error {
+		cs, err := commit.CommitsFromLogs(ld)
+		if err != nil {
+			return err
+		}
+		judged.Add(int64(len(cs)))
+		return st.Apply(ctx, cs, tree.EdgesOfAll(cs))
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tel, err := metadata.NewTelemetryBuilder(componenttest.NewNopTelemetrySettings())
+	if err != nil {
+		b.Fatal(err)
+	}
+	evs := []*evaluator{{name: "judge", ev: sleepy{d: 20 * time.Millisecond}, rate: 1, remote: true,
+		filter: Filter{Kinds: []string{"trace"}}}}
+	e := newEngine(cfg, st, next, zap.NewNop(), tel, "genai_eval", "bench", evs)
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := e.fl.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); e.run(ctx, 5*time.Millisecond) }()
+	defer func() { cancel(); <-done; e.wait() }()
+	v := commit.NewVersioner()
+	n := 0
+	start := time.Now()
+	for b.Loop() {
+		n++
+		body := fmt.Sprintf(`trace{id=j-%d,action=create,data={"name":"t","startTimestamp":"2026-11-22T08:00:00.000Z"}}
+trace{id=j-%d,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}`, n, n)
+		cs, errs := commit.ParseBody("repo-bench", []byte(body), v)
+		if len(errs) > 0 {
+			b.Fatal(errs)
+		}
+		if err := st.Apply(ctx, cs, tree.EdgesOfAll(cs)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for judged.Load() < int64(n) {
+		time.Sleep(time.Millisecond)
+	}
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "traces/s")
+}
+
+// memstoreIndexed is an in-memory store behind the indexer (live changes).
+func memstoreIndexed(b *testing.B) *indexer.Indexer {
+	ix, err := indexer.New(memstore.New(), indexer.DefaultConfig(), indexer.Settings{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	if err := ix.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = ix.Shutdown(context.Background()) })
+	return ix
 }

@@ -79,6 +79,10 @@ type engine struct {
 	mu sync.Mutex
 	// runs is what is known of each pending ref's evaluations.
 	runs map[commit.NodeRef]*refRun
+	// waiters are the refs with evaluations queued for a slot of each
+	// pool, in arrival order; a freed slot wakes the first.
+	waiters [2][]commit.NodeRef
+	queued  [2]map[commit.NodeRef]bool
 	// failures counts failed evaluation rounds per claim key, and spent
 	// sums what the judge cost in those rounds, for the verdict (memory
 	// only: a restart gives the judge a fresh set of rounds).
@@ -89,19 +93,58 @@ type engine struct {
 	started int
 }
 
-// refRun is the state of one pending ref's evaluations between two looks.
+// refRun is what the engine knows of one pending ref's evaluations: the
+// (entity, evaluator) pairs due when its tree was last read, by claim key,
+// and how each stands. The tree is read again only when the ref changed
+// since; otherwise a look only starts what is due (a map walk).
 type refRun struct {
-	// inflight holds the claim keys of its evaluations running now.
-	inflight map[string]bool
-	// settled: the verdict was handed on, or the evaluator did not apply.
-	settled map[string]bool
-	// notBefore: a failed round or another member's claim; look again then.
-	notBefore map[string]time.Time
+	ref commit.NodeRef
+	// read is the ref's LastChange when its tree was last read (zero:
+	// never).
+	read time.Time
+	jobs map[string]*jobState
+	// order is the keys of jobs in tree order (evaluations start in it).
+	order []string
+	// waiting: an entity it selects had not ended.
+	waiting bool
 	// err is the first hand-off error since the last look.
 	err error
-	// blocked: the last look left evaluations unstarted for want of a
-	// free slot in that pool.
-	blocked [2]bool
+}
+
+// running reports whether an evaluation of the ref runs (caller holds mu).
+func (r *refRun) running() bool {
+	for _, js := range r.jobs {
+		if js.status == jobRunning {
+			return true
+		}
+	}
+	return false
+}
+
+// retryDue reports whether a retry of the ref is due (caller holds mu).
+func (r *refRun) retryDue(now time.Time) bool {
+	for _, js := range r.jobs {
+		if js.status == jobRetry && !now.Before(js.notBefore) {
+			return true
+		}
+	}
+	return false
+}
+
+type jobStatus int
+
+const (
+	jobQueued  jobStatus = iota // due, waiting for a slot
+	jobRunning                  // on its goroutine
+	jobRetry                    // a failed round or another member's claim: due again at notBefore
+	jobSettled                  // the verdict was handed on, or the evaluator did not apply
+)
+
+// jobState is one pair of a refRun.
+type jobState struct {
+	job
+	status    jobStatus
+	notBefore time.Time
 }
 
 // The engine's pools.
@@ -124,7 +167,8 @@ func newEngine(cfg *Config, st store.Store, next consumer.Logs, logger *zap.Logg
 	e := &engine{cfg: cfg, st: st, next: next, logger: logger, tel: tel, owner: owner, evs: evs,
 		ver:   commit.NewVersioner(),
 		pools: [2]chan struct{}{make(chan struct{}, cfg.Concurrency), make(chan struct{}, cfg.Concurrency)},
-		runs:  map[commit.NodeRef]*refRun{}, failures: map[string]int{}, spent: map[string]*evaluate.JudgeUsage{}}
+		runs:  map[commit.NodeRef]*refRun{}, failures: map[string]int{}, spent: map[string]*evaluate.JudgeUsage{},
+		queued: [2]map[commit.NodeRef]bool{{}, {}}}
 	fc := cfg.FollowerConfig(store.EvalCheckpointKey(checkpointRepo, receiverID), true)
 	e.fl = follow.New(fc, st, e.handle, follow.Telemetry{
 		PendingDelta: func(ctx context.Context, d int64) { tel.GenaiEvalPending.Add(ctx, d) },
@@ -153,41 +197,102 @@ type job struct {
 	key     string // its claim key
 }
 
-// handle looks at the entities of one quiet trace (or one session) and
-// starts the evaluations that are due; it never waits for one. The ref
-// stays pending while its evaluations run (it is looked at again on the
-// next step: a map lookup, no store read), while an entity it selected
-// has not ended, while another member holds a claim, or while a failed
-// evaluation waits for its next round.
+// handle looks at one quiet trace (or one session) and starts the
+// evaluations that are due; it never waits for one. It reads the tree when
+// the ref changed since the last read (the first look included) and none
+// of its evaluations runs, and otherwise only starts what is queued or due
+// for a retry. The ref stays
+// pending while its evaluations run or wait for a slot (it is looked at on
+// every step), while an entity it selected has not ended, while another
+// member holds a claim, or while a failed evaluation waits for its next
+// round.
 func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pending, now time.Time) (bool, error) {
 	e.mu.Lock()
 	run := e.runs[ref]
 	if run == nil {
-		run = &refRun{inflight: map[string]bool{}, settled: map[string]bool{}, notBefore: map[string]time.Time{}}
+		run = &refRun{ref: ref, jobs: map[string]*jobState{}}
 		e.runs[ref] = run
 	}
 	err := run.err
 	run.err = nil
-	// Evaluations the last look left unstarted for want of a slot, and
-	// whether one of their pools has a slot now.
-	waits, slot := false, false
-	for i, b := range run.blocked {
-		waits = waits || b
-		slot = slot || (b && !full(e.pools[i]))
-	}
-	busy := len(run.inflight) > 0
+	// A ref that changed is read again, but not while evaluations of it
+	// run: the change is most often their own verdicts, and one read once
+	// they are done sees them all. So is one with a retry due: another
+	// member may have stored the verdict meanwhile, and its write is no
+	// live change here.
+	stale := run.read.IsZero() || ((!run.read.Equal(p.LastChange) || run.retryDue(now)) && !run.running())
 	e.mu.Unlock()
-	switch {
-	case err != nil:
+	if err != nil {
 		return false, err
-	case (busy || waits) && !slot:
-		// Every evaluation due is running or still has no slot: wait
-		// without reading the store.
+	}
+	if stale {
+		if gone, err := e.read(ctx, ref, run, p.LastChange); gone || err != nil {
+			return gone, err
+		}
+	}
+	var (
+		due     []*jobState
+		busy    bool
+		retryAt time.Time
+	)
+	e.mu.Lock()
+	for _, key := range run.order {
+		js := run.jobs[key]
+		switch js.status {
+		case jobRunning:
+			busy = true
+		case jobQueued:
+			due = append(due, js)
+		case jobRetry:
+			if !now.Before(js.notBefore) {
+				due = append(due, js)
+			} else if retryAt.IsZero() || js.notBefore.Before(retryAt) {
+				retryAt = js.notBefore
+			}
+		}
+	}
+	waiting := run.waiting
+	e.mu.Unlock()
+	blocked := e.startJobs(ctx, run, due, now)
+	switch {
+	case blocked[poolLocal] || blocked[poolJudge]:
+		// Parked until a slot of a pool it waits for frees (the job that
+		// frees it wakes the first waiter). A slot freed since the try
+		// found no waiter: look again on the next step.
+		p.RetryAt = follow.FarFuture
+		e.mu.Lock()
+		for i, b := range blocked {
+			if b && !e.queued[i][ref] {
+				e.queued[i][ref] = true
+				e.waiters[i] = append(e.waiters[i], ref)
+			}
+		}
+		e.mu.Unlock()
+		for i, b := range blocked {
+			if b && !full(e.pools[i]) {
+				p.RetryAt = time.Time{}
+			}
+		}
 		return false, nil
-	case full(e.pools[poolLocal]) && full(e.pools[poolJudge]):
+	case busy || len(due) > 0:
+		p.RetryAt = follow.FarFuture // until its evaluations wake it
+		return false, nil
+	case !retryAt.IsZero():
+		p.RetryAt = retryAt
+		return false, nil
+	case waiting:
+		p.RetryAt = follow.FarFuture // until the next change
 		return false, nil
 	}
+	e.forget(ref)
+	return true, nil
+}
 
+// read assembles the ref's tree and brings run up to date: a pair whose
+// entity now holds a verdict is dropped, a new one is queued, the others
+// keep their state (a queued or retrying one with the subject as it is
+// now). gone reports a ref deleted (retention) before it was judged.
+func (e *engine) read(ctx context.Context, ref commit.NodeRef, run *refRun, seen time.Time) (gone bool, err error) {
 	var (
 		nodes     []*tree.TreeNode
 		traceID   string
@@ -209,7 +314,7 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 		t, err := tree.AssembleTrace(ctx, e.st, ref, opt)
 		if errors.Is(err, store.ErrNotFound) {
 			e.forget(ref)
-			return true, nil // deleted (retention) before it was judged
+			return true, nil
 		}
 		if err != nil {
 			return false, fmt.Errorf("assemble trace: %w", err)
@@ -223,12 +328,10 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 		})
 	}
 	var (
-		jobs    []job
+		cur     = map[string]job{}
+		order   []string
 		waiting bool
-		retryAt time.Time
 	)
-	e.mu.Lock()
-	run.blocked = [2]bool{}
 	for _, n := range nodes {
 		for _, ev := range e.evs {
 			if !ev.selects(ref.Repo, n) || hasVerdict(n, ev.name) {
@@ -240,39 +343,33 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 			}
 			s := subjectOf(ref.Repo, traceID, n, retrieved)
 			key := claimKey(ev.name, s)
-			if run.settled[key] {
-				continue
-			}
-			if run.inflight[key] {
-				busy = true
-				continue
-			}
-			if t, ok := run.notBefore[key]; ok && now.Before(t) {
-				if retryAt.IsZero() || t.Before(retryAt) {
-					retryAt = t
-				}
-				continue
-			}
-			jobs = append(jobs, job{ev: ev, subject: s, key: key})
+			cur[key] = job{ev: ev, subject: s, key: key}
+			order = append(order, key)
 		}
 	}
-	e.mu.Unlock()
-	if len(jobs) > 0 {
-		e.startJobs(ctx, run, jobs, now)
-		return false, nil // looked at again once they are done
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for key, js := range run.jobs {
+		if _, ok := cur[key]; !ok && js.status != jobRunning {
+			delete(run.jobs, key)
+		}
 	}
-	switch {
-	case busy:
-		return false, nil
-	case !retryAt.IsZero():
-		p.RetryAt = retryAt
-		return false, nil
-	case waiting:
-		p.RetryAt = follow.FarFuture // until the next change
-		return false, nil
+	for _, key := range order {
+		js, ok := run.jobs[key]
+		switch {
+		case !ok:
+			run.jobs[key] = &jobState{job: cur[key]}
+		case js.status == jobQueued || js.status == jobRetry:
+			js.job = cur[key]
+		}
 	}
-	e.forget(ref)
-	return true, nil
+	for key := range run.jobs { // running, no longer selected: still awaited
+		if _, ok := cur[key]; !ok {
+			order = append(order, key)
+		}
+	}
+	run.order, run.waiting, run.read = order, waiting, seen
+	return false, nil
 }
 
 // forget drops what is known of a ref that is no longer pending.
@@ -292,18 +389,13 @@ func hasVerdict(n *tree.TreeNode, name string) bool {
 	return false
 }
 
-// startJobs starts as many of jobs as their pools have free slots, each on
-// its own goroutine; the rest wait for a later look (run.blocked). Each
-// records its outcome in run.
-func (e *engine) startJobs(ctx context.Context, run *refRun, jobs []job, now time.Time) {
-	var blocked [2]bool
-	defer func() {
-		e.mu.Lock()
-		run.blocked = blocked
-		e.mu.Unlock()
-	}()
-	for _, j := range jobs {
-		pool := poolOf(j.ev)
+// startJobs starts the jobs whose pool has a free slot, each on its own
+// goroutine, and reports the pools that had none (those jobs stay queued).
+// Each records its outcome in its jobState (a hand-off error in run), then
+// frees its slot, wakes the first ref waiting for one and its own ref.
+func (e *engine) startJobs(ctx context.Context, run *refRun, due []*jobState, now time.Time) (blocked [2]bool) {
+	for _, js := range due {
+		pool := poolOf(js.ev)
 		select {
 		case e.pools[pool] <- struct{}{}:
 		default:
@@ -311,8 +403,9 @@ func (e *engine) startJobs(ctx context.Context, run *refRun, jobs []job, now tim
 			continue
 		}
 		e.mu.Lock()
-		run.inflight[j.key] = true
+		js.status = jobRunning
 		e.started++
+		j := js.job
 		e.mu.Unlock()
 		e.jobs.Add(1)
 		go func() {
@@ -321,19 +414,40 @@ func (e *engine) startJobs(ctx context.Context, run *refRun, jobs []job, now tim
 			e.mu.Lock()
 			switch {
 			case err != nil:
+				js.status = jobQueued // redone after the follower's backoff
 				if run.err == nil {
 					run.err = err
 				}
 			case !retryAt.IsZero():
-				run.notBefore[j.key] = retryAt
+				js.status, js.notBefore = jobRetry, retryAt
 			default:
-				run.settled[j.key] = true
+				js.status = jobSettled
 			}
-			delete(run.inflight, j.key)
 			e.mu.Unlock()
 			<-e.pools[pool]
+			if next, ok := e.nextWaiter(pool); ok {
+				e.fl.Wake(next)
+			}
+			e.fl.Wake(run.ref)
 		}()
 	}
+	return blocked
+}
+
+// nextWaiter takes the first ref waiting for a slot of pool that is still
+// pending here.
+func (e *engine) nextWaiter(pool int) (commit.NodeRef, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for len(e.waiters[pool]) > 0 {
+		ref := e.waiters[pool][0]
+		e.waiters[pool] = e.waiters[pool][1:]
+		delete(e.queued[pool], ref)
+		if e.runs[ref] != nil {
+			return ref, true
+		}
+	}
+	return commit.NodeRef{}, false
 }
 
 // wait waits for the evaluations in flight (shutdown, tests).
@@ -372,7 +486,10 @@ func (e *engine) judge(ctx context.Context, j job, now time.Time) (time.Time, er
 	switch {
 	case errors.Is(evalErr, evaluate.ErrNotApplicable):
 		e.tel.GenaiEvalEvaluations.Add(ctx, 1, metric.WithAttributes(evAttr, attribute.String("outcome", metadata.OutcomeNotApplicable)))
-		return time.Time{}, e.finish(ctx, s.Repo, key, now)
+		// No verdict: release the claim, so another member that lost it
+		// decides the same for itself (cheaply) instead of waiting for a
+		// verdict that never comes.
+		return time.Time{}, e.release(ctx, s.Repo, key, now)
 	case evalErr != nil:
 		e.mu.Lock()
 		e.failures[key]++
@@ -415,6 +532,15 @@ func (e *engine) judge(ctx context.Context, j job, now time.Time) (time.Time, er
 	delete(e.spent, key)
 	e.mu.Unlock()
 	return time.Time{}, e.finish(ctx, s.Repo, key, now)
+}
+
+// release gives a claim up at once (it expires now). A failure only
+// delays the others until claim_ttl, so it is logged.
+func (e *engine) release(ctx context.Context, repo, key string, now time.Time) error {
+	if _, err := e.st.Claim(ctx, repo, key, e.owner, now, now); err != nil {
+		e.logger.Debug("Could not release a claim", zap.String("key", key), zap.Error(err))
+	}
+	return nil
 }
 
 // finish marks the claim done for ever. A failure is harmless (the

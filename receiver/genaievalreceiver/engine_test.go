@@ -639,3 +639,83 @@ func TestEngineVerdictCarriesEveryRoundsSpend(t *testing.T) {
 	require.NotNil(t, n.Judge.Cost)
 	assert.InDelta(t, 0.003, *n.Judge.Cost, 1e-12)
 }
+
+// gated holds every evaluation until release is closed, then passes, or
+// does not apply when na is set; it counts its calls.
+type gated struct {
+	name    string
+	na      bool
+	release chan struct{}
+	calls   *atomic.Int64
+}
+
+func (g gated) Name() string { return g.name }
+func (g gated) Evaluate(ctx context.Context, s evaluate.Subject) (evaluate.Result, error) {
+	g.calls.Add(1)
+	if g.release != nil {
+		select {
+		case <-g.release:
+		case <-ctx.Done():
+			return evaluate.Result{}, ctx.Err()
+		}
+	}
+	if g.na {
+		return evaluate.Result{}, fmt.Errorf("%w: nothing to judge on %s", evaluate.ErrNotApplicable, s.EntityID)
+	}
+	return evaluate.Result{Evaluator: g.name, Score: 1, Pass: true, Reason: "fine"}, nil
+}
+
+// TestEnginesLosingAClaimEndUp: two members of a fleet (one backend, and
+// neither hears the other's writes live, as on PostgreSQL). The second
+// loses both claims to the first, which is still judging; after claim_ttl
+// it reads the trace again and finds the first member's verdict instead of
+// retrying a claim that is done for ever, and an evaluator that did not
+// apply released its claim, so the second decides that for itself. Both
+// end with nothing pending and the verdict stored once.
+func TestEnginesLosingAClaimEndUp(t *testing.T) {
+	ms := memstore.New()
+	fx := newFixture(t, ms)
+	fx.cfg.ClaimTTL = time.Minute
+	fx.cfg.Evaluators = []EvaluatorConfig{
+		evCfg(t, evaluate.Config{Name: "judged", Type: evaluate.TypeEmpty}, Filter{Kinds: []string{"trace"}}),
+		evCfg(t, evaluate.Config{Name: "inapt", Type: evaluate.TypeEmpty}, Filter{Kinds: []string{"trace"}}),
+	}
+	release := make(chan struct{})
+	first := map[string]*atomic.Int64{"judged": {}, "inapt": {}}
+	fx.override["judged"] = gated{name: "judged", release: release, calls: first["judged"]}
+	fx.override["inapt"] = gated{name: "inapt", na: true, release: release, calls: first["inapt"]}
+	e1 := fx.engine(nil)
+	second := map[string]*atomic.Int64{"judged": {}, "inapt": {}}
+	fx.override["judged"] = gated{name: "judged", calls: second["judged"]}
+	fx.override["inapt"] = gated{name: "inapt", na: true, calls: second["inapt"]}
+	ix2, err := indexer.New(ms, indexer.DefaultConfig(), indexer.Settings{})
+	require.NoError(t, err)
+	e2 := fx.engine(ix2)
+	ctx := context.Background()
+
+	fx.push(`trace{id=f-1,action=create,data={"name":"n","startTimestamp":"2026-11-22T08:00:00.000Z"}}
+trace{id=f-1,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}`)
+	ref := commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: "f-1"}
+	require.NoError(t, e1.step(ctx))
+	e2.fl.Touch(ctx, ref, fx.clock, fx.clock)
+	fx.clock = fx.clock.Add(6 * time.Second)
+	require.NoError(t, e1.step(ctx)) // takes both claims; its evaluations wait
+	require.Eventually(t, func() bool { return first["judged"].Load() == 1 && first["inapt"].Load() == 1 }, 10*time.Second, time.Millisecond)
+	fx.step(e2) // loses both
+	assert.Zero(t, second["judged"].Load()+second["inapt"].Load())
+
+	close(release)
+	e1.wait()
+	fx.step(e1)
+	require.Contains(t, fx.verdicts("f-1")["trace/f-1"], "judged")
+
+	fx.clock = fx.clock.Add(2 * time.Minute) // past claim_ttl
+	fx.step(e2)
+	assert.Zero(t, second["judged"].Load(), "the first member's verdict is found, not judged again")
+	assert.Equal(t, int64(1), second["inapt"].Load(), "a released claim is taken")
+	assert.Empty(t, e2.fl.Pending, "the second member is done with the trace")
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(e1)
+	assert.Empty(t, e1.fl.Pending)
+	assert.Equal(t, int64(1), fx.records.Load(), "one verdict stored")
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -94,10 +95,29 @@ func (r *mxinReceiver) handlePush(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
-	// At most maxReportedLines bad lines are detailed (and kept): a body
-	// of millions of them costs its size, not a LineError per line.
-	parsed := commit.ParseBodyLimit(repo, body, r.versioner, maxReportedLines)
+	// The body is parsed and consumed pushChunk commits at a time, so a
+	// request holds the commits of one chunk, not of the whole body; at
+	// most maxReportedLines bad lines are detailed (a body of millions of
+	// them costs its size, not a LineError per line). A chunk the pipeline
+	// refuses fails the push, and the SDK resends all of it: the chunks
+	// already consumed are stored again as the same commits (commit ids
+	// are content hashes), which changes nothing.
 	var report pushData
+	accepted := 0
+	var blobErr error
+	parsed, err := commit.ParseBodyChunks(repo, body, r.versioner, maxReportedLines, pushChunk,
+		func(p *commit.Parsed, commits []commit.Commit) error {
+			commits, err := r.prepare(ctx, repo, p.LineOf, commits, &report)
+			if err != nil {
+				blobErr = err
+				return err
+			}
+			if err := r.consumeCommits(ctx, repo, commits); err != nil {
+				return err
+			}
+			accepted += len(commits)
+			return nil
+		})
 	for _, e := range parsed.Errors {
 		report.reject(e)
 	}
@@ -105,27 +125,32 @@ func (r *mxinReceiver) handlePush(w http.ResponseWriter, req *http.Request) {
 	if parsed.Failed > 0 {
 		r.refused(ctx, "", "", reasonMalformed, parsed.Failed)
 	}
-	commits, err := r.prepare(ctx, repo, parsed.LineOf, parsed.Commits, &report)
-	if err != nil {
-		// Only a blob-store failure gets here: the whole batch is resent.
-		r.logger.Warn("mxin: reading large-log blobs failed", zap.String("repo", repo), zap.Error(err))
+	switch {
+	case blobErr != nil:
+		// A blob-store failure: the whole batch is resent.
+		r.logger.Warn("mxin: reading large-log blobs failed", zap.String("repo", repo), zap.Error(blobErr))
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "blob storage unavailable; resend later")
 		return
+	case err != nil:
+		r.writeConsumerError(w, err)
+		return
 	}
+	// Parse errors and refusals after parsing, by line.
+	slices.SortStableFunc(report.Rejected, func(a, b commit.LineError) int { return a.Line - b.Line })
 	if report.RejectedCount > 0 {
 		r.logger.Info("mxin: push had lines that were not ingested",
 			zap.String("repo", repo), zap.Int("rejected", report.RejectedCount),
 			zap.Any("first", report.Rejected[0]))
 	}
-	if err := r.consumeCommits(ctx, repo, commits); err != nil {
-		r.writeConsumerError(w, err)
-		return
-	}
 	report.Success = true
-	report.Accepted = len(commits)
+	report.Accepted = accepted
 	writeJSON(w, http.StatusOK, pushReport{Data: report})
 }
+
+// pushChunk is how many commits of a push are parsed and consumed at a
+// time (see handlePush).
+const pushChunk = 32768
 
 // prepare checks entities and replaces process-large-log commits by the line
 // they point at. A storage commit whose blob is not there yet is kept (so the

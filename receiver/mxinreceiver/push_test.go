@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/client"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"google.golang.org/grpc/codes"
@@ -476,4 +477,55 @@ func TestPushRefusesUnreadableReferencedIDs(t *testing.T) {
 	assert.Equal(t, commit.ActionAddSpan, got[1].Action)
 	refused := counterByAttrs(t, e, "otelcol_mxin_commits_refused")
 	assert.EqualValues(t, 1, refused[attrKey("trace", "update", reasonMalformed)])
+}
+
+// failSecond accepts the first ConsumeLogs call and refuses every later one.
+type failSecond struct {
+	consumertest.LogsSink
+	calls int
+}
+
+func (f *failSecond) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	if f.calls++; f.calls > 1 {
+		return errors.New("queue is full")
+	}
+	return f.LogsSink.ConsumeLogs(ctx, ld)
+}
+
+// TestPushConsumedInChunks: a push is parsed and consumed pushChunk commits
+// at a time (a request holds one chunk, not 64 MiB of commits), in line
+// order; a chunk the pipeline refuses fails the whole push, which the SDK
+// then resends.
+func TestPushConsumedInChunks(t *testing.T) {
+	var b strings.Builder
+	n := 2*pushChunk + 10
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "trace{id=t%d,action=create,data={}}\n", i)
+	}
+	b.WriteString("widget{id=w,action=create,data={}}\n")
+
+	e := newEnv(t, envOpts{})
+	resp := e.push(testRepo, testKey, []byte(b.String()))
+	require.Equal(t, http.StatusOK, resp.code, string(resp.body))
+	data := resp.json(t)["data"].(map[string]any)
+	assert.EqualValues(t, n, data["accepted"])
+	assert.EqualValues(t, 1, data["rejectedCount"])
+	assert.EqualValues(t, n+1, data["rejected"].([]any)[0].(map[string]any)["line"])
+	calls := e.logs.AllLogs()
+	require.Len(t, calls, 3)
+	for _, ld := range calls {
+		assert.LessOrEqual(t, ld.LogRecordCount(), pushChunk)
+	}
+	got := e.commits()
+	require.Len(t, got, n)
+	for i := 1; i < n; i++ {
+		require.Less(t, got[i-1].Version, got[i].Version, "line order across chunks")
+	}
+
+	sink := &failSecond{}
+	e = newEnv(t, envOpts{logs: sink})
+	resp = e.push(testRepo, testKey, []byte(b.String()))
+	assert.Equal(t, http.StatusServiceUnavailable, resp.code, string(resp.body))
+	assert.NotEmpty(t, resp.header.Get("Retry-After"))
+	assert.Equal(t, pushChunk, sink.LogRecordCount(), "the first chunk was consumed before the second failed")
 }

@@ -1,12 +1,15 @@
 package badinput
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"google.golang.org/grpc/codes"
+
+	"github.com/otelcol-genai/otelcol-genai/test/e2e/harness"
 )
 
 // Paths and bodies the entries share.
@@ -126,6 +129,21 @@ func sdkClasses() []class {
 		{name: "sdk/100k-identical-lines", do: push(func(id string) []byte {
 			return []byte(strings.Repeat(strings.ReplaceAll(traceCreate("-dup"), "@@", id)+"\n", 100000))
 		}).run, want: s200, check: all(reportOnly(100000, 0), readable("-dup"))},
+		{name: "sdk/8MiB-of-one-line-commits", do: push(func(id string) []byte {
+			// 200,000 commits of 40 bytes on 1,000 traces: before a push was
+			// consumed in chunks, this body took 350 MB (64 MiB: 2.9 GB).
+			var b strings.Builder
+			for i := 0; b.Len() < 8<<20; i++ {
+				fmt.Fprintf(&b, "trace{id=%s-m%d,action=update,data={}}\n", id, i%1000)
+			}
+			return []byte(b.String())
+		}).run, want: s200, check: func(e *env, id string, o outcome) error {
+			r, err := parseReport(o)
+			if err != nil || r.Data.Accepted < 200000 || r.Data.RejectedCount != 0 {
+				return fmt.Errorf("push: %v %.200s", err, o.body)
+			}
+			return readable("-m999")(e, id, o)
+		}},
 		{name: "sdk/1M-bad-lines", do: push(func(id string) []byte {
 			return append([]byte(strings.Repeat("x\n", 1000000)), goodLine(id)...)
 		}).run, want: s200, check: all(report(1, 1000000), smallAnswer(64<<10))},
@@ -608,6 +626,19 @@ func tenancyClasses() []class {
 					return err
 				}
 				return e.traceName(keyB, repoB, "shared-trace", "b-original")
+			}},
+		{name: "tenancy/join-other-repos-session", do: push(lines(`trace{id=@@-sj,action=create,data={"name":"@@-sj","sessionId":"b-session"}}`)).run, want: s200,
+			check: func(e *env, id string, o outcome) error {
+				var s struct {
+					Session *harness.Node `json:"session"`
+				}
+				if _, err := harness.GetJSON(context.Background(), e.url(queryEP, "/api/v1/sessions/b-session?repo="+repoB), keyB, &s); err != nil {
+					return err
+				}
+				if s.Session == nil || len(s.Session.Children) != 1 || s.Session.Children[0].ID != "shared-trace" {
+					return fmt.Errorf("repo-b's session b-session holds %+v, want only shared-trace", s.Session)
+				}
+				return nil
 			}},
 		{name: "tenancy/query-search-other-repo", do: get(queryEP, "/api/v1/traces?repo="+repoB).key(keyA).run, want: s403},
 		{name: "tenancy/query-trace-other-repo", do: get(queryEP, "/api/v1/traces/b-only?repo="+repoB).key(keyA).run, want: s403},

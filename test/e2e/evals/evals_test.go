@@ -128,21 +128,52 @@ func TestSDKAndOTLPTrafficIsJudgedOncePerEvaluator(t *testing.T) {
 	sort.Strings(names)
 	require.Equal(t, []string{evLatency, evPII}, names, "verdicts on the OTLP trace node")
 
-	var found struct {
-		Traces []struct {
-			TraceID string `json:"id"`
-		} `json:"traces"`
-	}
+	// The search reads the summary rows, which the indexer updates after
+	// the commits are stored: wait for it to catch up.
 	q := url.Values{"repo": {repo}, "eval": {evPII}, "from": {time.Now().Add(-time.Hour).Format(time.RFC3339)}}
-	require.NoError(t, getJSON(e.queryURL()+"/api/v1/traces?"+q.Encode(), &found))
-	var ids []string
-	for _, tr := range found.Traces {
-		ids = append(ids, tr.TraceID)
-	}
-	sort.Strings(ids)
 	wantIDs := []string{otlp[1].traceID, sdk[1].trace}
 	sort.Strings(wantIDs)
-	require.Equal(t, wantIDs, ids, "traces with a failed pii verdict")
+	waitFor(t, 30*time.Second, func() error {
+		var found struct {
+			Traces []struct {
+				TraceID string `json:"id"`
+			} `json:"traces"`
+		}
+		if err := getJSON(e.queryURL()+"/api/v1/traces?"+q.Encode(), &found); err != nil {
+			return err
+		}
+		var ids []string
+		for _, tr := range found.Traces {
+			ids = append(ids, tr.TraceID)
+		}
+		sort.Strings(ids)
+		if fmt.Sprint(ids) != fmt.Sprint(wantIDs) {
+			return fmt.Errorf("traces with a failed pii verdict: %v, want %v", ids, wantIDs)
+		}
+		return nil
+	})
+
+	// The verdicts feed the metrics connector: genai.evaluations per
+	// evaluator and result, the relevance scores in the histogram.
+	waitFor(t, 60*time.Second, func() error {
+		fams, err := e.genaiMetrics()
+		if err != nil {
+			return err
+		}
+		got := map[string]float64{}
+		for _, k := range []struct{ ev, result string }{{evRelevance, "pass"}, {evPII, "pass"}, {evPII, "fail"}, {evLatency, "pass"}} {
+			got[k.ev+"/"+k.result] = counterBy(fams, "genai_evaluations",
+				map[string]string{"genai_evaluator_name": k.ev, "genai_evaluation_result": k.result, "maxim_repo_id": repo})
+		}
+		want := map[string]float64{evRelevance + "/pass": 4, evPII + "/pass": 4, evPII + "/fail": 4, evLatency + "/pass": 4}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			return fmt.Errorf("genai_evaluations %v, want %v", got, want)
+		}
+		if n := histogramCount(fams, "genai_evaluation_score", map[string]string{"genai_evaluator_name": evRelevance}); n != 4 {
+			return fmt.Errorf("%d relevance scores in genai_evaluation_score, want 4", n)
+		}
+		return nil
+	})
 
 	// The collector counted what it stored: one evaluation per verdict.
 	fams, err := e.selfMetrics()

@@ -55,6 +55,9 @@ func deriveConfig(t testing.TB, edits ...func(cfg map[string]any)) string {
 	judge["initial_backoff"] = "100ms"
 	judge["max_backoff"] = "500ms"
 
+	// Verdicts reach the metrics connector; it flushes every second here.
+	section(t, cfg, "connectors", "genai_metrics")["metrics_flush_interval"] = "1s"
+
 	// The feed's quiet period (it forwards SDK traces to the metrics
 	// connector) does not matter here; the alert rules run every second.
 	al := section(t, cfg, "extensions", "genai_alerts")
@@ -387,7 +390,16 @@ func keys[V any](m map[string]V) []string {
 
 // selfMetrics scrapes the collector's own telemetry.
 func (e *env) selfMetrics() (map[string]*dto.MetricFamily, error) {
-	u := "http://localhost:" + e.c.Env["GENAI_METRICS_PORT"] + "/metrics"
+	return scrape("http://localhost:" + e.c.Env["GENAI_METRICS_PORT"] + "/metrics")
+}
+
+// genaiMetrics scrapes the prometheus exporter the genai_metrics connector
+// feeds.
+func (e *env) genaiMetrics() (map[string]*dto.MetricFamily, error) {
+	return scrape("http://" + e.c.Env["GENAI_PROMETHEUS_ENDPOINT"] + "/metrics")
+}
+
+func scrape(u string) (map[string]*dto.MetricFamily, error) {
 	resp, err := http.Get(u)
 	if err != nil {
 		return nil, err
@@ -452,4 +464,28 @@ next:
 		sum += m.GetCounter().GetValue()
 	}
 	return sum
+}
+
+// histogramCount sums the sample counts of a histogram's series whose
+// labels include match.
+func histogramCount(fams map[string]*dto.MetricFamily, name string, match map[string]string) uint64 {
+	f := family(fams, name)
+	if f == nil {
+		return 0
+	}
+	var n uint64
+next:
+	for _, m := range f.Metric {
+		labels := map[string]string{}
+		for _, l := range m.GetLabel() {
+			labels[l.GetName()] = l.GetValue()
+		}
+		for k, v := range match {
+			if labels[k] != v {
+				continue next
+			}
+		}
+		n += m.GetHistogram().GetSampleCount()
+	}
+	return n
 }
