@@ -158,3 +158,92 @@ func unescape(b []byte) (string, bool) {
 	}
 	return unsafe.String(unsafe.SliceData(out), len(out)), true
 }
+
+// The walkers below read a validated document held in a string (check it
+// with ValidString first): values handed out are substrings of it.
+
+// ValidString is Valid for a string, without copying it.
+func ValidString(s string) bool {
+	return Valid(unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
+// StringValue decodes a string value of a validated document like
+// json.Unmarshal into a string; an unescaped string is returned as a
+// substring. ok is false when v is not a string.
+func StringValue(v string) (string, bool) {
+	if len(v) < 2 || v[0] != '"' {
+		return "", false
+	}
+	b := unsafe.Slice(unsafe.StringData(v), len(v))
+	if plainString(b[1 : len(b)-1]) {
+		return v[1 : len(v)-1], true
+	}
+	if s, ok := unescape(b[1 : len(b)-1]); ok {
+		return s, true
+	}
+	var s string
+	if json.Unmarshal(b, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// EachMember calls fn with every member of the object value v of a
+// validated document, in document order (keys decoded, values raw, without
+// surrounding whitespace), until fn returns false. It returns false when v
+// is not an object or fn stopped.
+func EachMember(v string, fn func(key, val string) bool) bool {
+	b := unsafe.Slice(unsafe.StringData(v), len(v))
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
+	i = skipSpace(b, i+1)
+	if b[i] == '}' {
+		return true
+	}
+	for {
+		ke := skipString(b, i)
+		k, ok := StringValue(v[i:ke])
+		if !ok {
+			return false
+		}
+		i = skipSpace(b, ke)
+		i = skipSpace(b, i+1)
+		ve := skipValue(b, i)
+		if !fn(k, v[i:ve]) {
+			return false
+		}
+		i = skipSpace(b, ve)
+		if b[i] == '}' {
+			return true
+		}
+		i = skipSpace(b, i+1)
+	}
+}
+
+// EachElem calls fn with every element of the array value v of a validated
+// document until fn returns false. It returns false when v is not an array
+// or fn stopped.
+func EachElem(v string, fn func(val string) bool) bool {
+	b := unsafe.Slice(unsafe.StringData(v), len(v))
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return false
+	}
+	i = skipSpace(b, i+1)
+	if b[i] == ']' {
+		return true
+	}
+	for {
+		ve := skipValue(b, i)
+		if !fn(v[i:ve]) {
+			return false
+		}
+		i = skipSpace(b, ve)
+		if b[i] == ']' {
+			return true
+		}
+		i = skipSpace(b, i+1)
+	}
+}

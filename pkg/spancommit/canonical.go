@@ -5,8 +5,12 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"sync"
+	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 )
 
 // The canonical attributes the genai_normalize processor writes and
@@ -232,6 +236,18 @@ type Canonical struct {
 	Truncated []string
 }
 
+// rawOf views s as JSON text for encoding/json to copy into commit data
+// (read only, never modified).
+func rawOf(s string) json.RawMessage {
+	return json.RawMessage(unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
+// bufPool holds encoding buffers; ones grown past maxPooledBuf (a huge
+// message list) are left to the GC.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxPooledBuf = 1 << 20
+
 // Guard caps the size of one canonical string attribute. It returns the
 // value to store and whether it was cut; nil means no cap.
 type Guard func(key, value string) (string, bool)
@@ -271,8 +287,22 @@ func Encode(c *Canonical, attrs pcommon.Map, guard Guard) {
 	put(AttrModel, c.Model)
 	put(AttrRequestModel, c.RequestModel)
 	putJSON(AttrModelParameters, c.ModelParameters, len(c.ModelParameters) == 0)
-	putJSON(AttrInputMessages, c.InputMessages, c.InputMessages == nil)
-	putJSON(AttrOutputMessages, c.OutputMessages, c.OutputMessages == nil)
+	putMessages := func(k string, ms []Message) {
+		if ms == nil {
+			return
+		}
+		bp := bufPool.Get().(*[]byte)
+		b, err := appendMessages((*bp)[:0], ms)
+		if err == nil {
+			put(k, string(b))
+		}
+		if cap(b) <= maxPooledBuf {
+			*bp = b
+			bufPool.Put(bp)
+		}
+	}
+	putMessages(AttrInputMessages, c.InputMessages)
+	putMessages(AttrOutputMessages, c.OutputMessages)
 	put(AttrInput, c.Input)
 	put(AttrOutput, c.Output)
 	put(AttrFinishReason, c.FinishReason)
@@ -365,6 +395,33 @@ func Encode(c *Canonical, attrs pcommon.Map, guard Guard) {
 // does not parse (for example one cut by the size guard) is left empty, and
 // the raw string stays available on the span.
 func Decode(attrs pcommon.Map) Canonical {
+	return decode(attrs, nil)
+}
+
+// msgJSON is a span's messages as commit data carries them: the input
+// list and each output message as JSON text. decode fills it for FromTraces;
+// messages in canonical form are then taken as they are, not decoded.
+type msgJSON struct {
+	in  json.RawMessage   // nil: no input messages
+	out []json.RawMessage // one per output message
+	// The lists taken as they are, for decoding on demand.
+	inText, outText string
+}
+
+// messages decodes the lists that were taken as they are into c.
+func (m *msgJSON) messages(c *Canonical) {
+	if m.inText != "" && c.InputMessages == nil {
+		c.InputMessages, _ = decodeMessages(m.inText)
+	}
+	if m.outText != "" && c.OutputMessages == nil {
+		c.OutputMessages, _ = decodeMessages(m.outText)
+	}
+}
+
+// decode is Decode; with m, message lists in canonical form are left
+// undecoded (nil in the Canonical) and handed over in m as they are, the
+// others are decoded and encoded into m.
+func decode(attrs pcommon.Map, m *msgJSON) Canonical {
 	var c Canonical
 	str := func(k string) string {
 		if v, ok := attrs.Get(k); ok {
@@ -442,8 +499,39 @@ func Decode(attrs pcommon.Map) Canonical {
 	c.Model = str(AttrModel)
 	c.RequestModel = str(AttrRequestModel)
 	js(AttrModelParameters, &c.ModelParameters)
-	js(AttrInputMessages, &c.InputMessages)
-	js(AttrOutputMessages, &c.OutputMessages)
+	msgs := func(k string) []Message {
+		if v, ok := attrs.Get(k); ok && v.Type() == pcommon.ValueTypeStr {
+			ms, _ := decodeMessages(v.Str())
+			return ms
+		}
+		return nil
+	}
+	if m == nil {
+		c.InputMessages = msgs(AttrInputMessages)
+		c.OutputMessages = msgs(AttrOutputMessages)
+	} else {
+		m.in, m.inText, c.InputMessages = nil, "", nil
+		if v, ok := attrs.Get(AttrInputMessages); ok && v.Type() == pcommon.ValueTypeStr && canonicalMessages(v.Str()) {
+			m.inText = v.Str()
+			m.in = rawOf(m.inText)
+		} else if c.InputMessages = msgs(AttrInputMessages); c.InputMessages != nil {
+			m.in, _ = appendMessages(nil, c.InputMessages)
+		}
+		m.out, m.outText = m.out[:0], ""
+		if v, ok := attrs.Get(AttrOutputMessages); ok && v.Type() == pcommon.ValueTypeStr && canonicalMessages(v.Str()) {
+			m.outText = v.Str()
+			jsonscan.EachElem(m.outText, func(e string) bool {
+				m.out = append(m.out, rawOf(e))
+				return true
+			})
+		} else {
+			c.OutputMessages = msgs(AttrOutputMessages)
+			for i := range c.OutputMessages {
+				raw, _ := appendMessage(nil, &c.OutputMessages[i])
+				m.out = append(m.out, raw)
+			}
+		}
+	}
 	c.Input = str(AttrInput)
 	c.Output = str(AttrOutput)
 	c.FinishReason = str(AttrFinishReason)

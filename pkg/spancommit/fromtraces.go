@@ -120,6 +120,7 @@ func FromTraces(td ptrace.Traces, v *commit.Versioner) ([]commit.Commit, error) 
 type builder struct {
 	sp      ptrace.Span
 	c       Canonical
+	msgs    msgJSON // c's messages as JSON text (commit data embeds them)
 	repo    string
 	id      string
 	out     []pending
@@ -189,7 +190,7 @@ func metaMap(m map[string]any) map[string]any {
 func (b *builder) build() error {
 	sp := b.sp
 	attrs := sp.Attributes()
-	b.c = Decode(attrs)
+	b.c = decode(attrs, &b.msgs)
 	c := &b.c
 	if !Normalized(attrs) {
 		// Not from the normalizer (no marker, or one the normalizer
@@ -198,6 +199,7 @@ func (b *builder) build() error {
 		c = &Canonical{Kind: KindSpan, Name: sp.Name()}
 		b.c = *c
 		c = &b.c
+		b.msgs = msgJSON{}
 	}
 	if !KnownKind(c.Kind) {
 		// Marked normalized but with a missing or foreign kind: the data
@@ -492,6 +494,7 @@ func placeholderVersion(start pcommon.Timestamp) int64 {
 // the span has it, else the last user message and the first answer.
 func (b *builder) traceIO() (in, out string) {
 	c := &b.c
+	b.msgs.messages(c)
 	in, out = c.Input, c.Output
 	if in == "" {
 		for i := len(c.InputMessages) - 1; i >= 0; i-- {
@@ -683,7 +686,7 @@ func (b *builder) generation(pe commit.Entity, pid, start, end string, tags map[
 	c := &b.c
 	type add struct {
 		ID              string            `json:"id"`
-		Messages        []Message         `json:"messages"`
+		Messages        json.RawMessage   `json:"messages"`
 		Name            string            `json:"name,omitempty"`
 		Tags            map[string]string `json:"tags"`
 		StartTimestamp  string            `json:"startTimestamp,omitempty"`
@@ -694,9 +697,9 @@ func (b *builder) generation(pe commit.Entity, pid, start, end string, tags map[
 	if tags == nil {
 		tags = map[string]string{}
 	}
-	msgs := c.InputMessages
+	msgs := b.msgs.in
 	if msgs == nil {
-		msgs = []Message{}
+		msgs = json.RawMessage("[]")
 	}
 	params := c.ModelParameters
 	if params == nil {
@@ -722,14 +725,14 @@ func (b *builder) generation(pe commit.Entity, pid, start, end string, tags map[
 		addMeta("maxim.usage.details", string(raw))
 	}
 
-	hasOutput := len(c.OutputMessages) > 0 || !c.Usage.IsZero() || c.FinishReason != "" || c.Cost.Total != nil
+	hasOutput := len(b.msgs.out) > 0 || !c.Usage.IsZero() || c.FinishReason != "" || c.Cost.Total != nil
 	switch {
 	case hasOutput:
 		type choice struct {
-			Index        int     `json:"index"`
-			Message      Message `json:"message"`
-			Logprobs     any     `json:"logprobs"`
-			FinishReason any     `json:"finish_reason"`
+			Index        int             `json:"index"`
+			Message      json.RawMessage `json:"message"`
+			Logprobs     any             `json:"logprobs"`
+			FinishReason any             `json:"finish_reason"`
 		}
 		type result struct {
 			ID      string         `json:"id"`
@@ -745,7 +748,7 @@ func (b *builder) generation(pe commit.Entity, pid, start, end string, tags map[
 		if r.ID == "" {
 			r.ID = b.id
 		}
-		for i, m := range c.OutputMessages {
+		for i, m := range b.msgs.out {
 			var fr any
 			if i == 0 && c.FinishReason != "" {
 				fr = openAIFinish(c.FinishReason)
@@ -753,7 +756,7 @@ func (b *builder) generation(pe commit.Entity, pid, start, end string, tags map[
 			r.Choices = append(r.Choices, choice{Index: i, Message: m, FinishReason: fr})
 		}
 		if len(r.Choices) == 0 && c.FinishReason != "" {
-			r.Choices = append(r.Choices, choice{Message: Message{Role: "assistant"}, FinishReason: openAIFinish(c.FinishReason)})
+			r.Choices = append(r.Choices, choice{Message: json.RawMessage(`{"role":"assistant","content":null}`), FinishReason: openAIFinish(c.FinishReason)})
 		}
 		u := map[string]any{}
 		if c.Usage.Input != nil {

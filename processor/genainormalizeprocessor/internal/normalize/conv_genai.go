@@ -7,9 +7,33 @@ import "regexp"
 // per-message and choice events (1.28–1.36), content events (≤1.27).
 
 func genaiInputMessages(v *view, t *taker) {
+	if t.takeGenAI(v, "gen_ai.input.messages") {
+		return
+	}
 	if x, ok := v.structured("gen_ai.input.messages"); ok {
 		t.take(x)
 	}
+}
+
+// takeGenAI reads the GenAI message list under key with the scanner
+// (fastGenAIMessages) when nothing was found yet; false means the general
+// path must read it.
+func (t *taker) takeGenAI(v *view, key string) bool {
+	if t.found {
+		return false
+	}
+	s, ok := v.attrs[key].(string)
+	if !ok {
+		return false
+	}
+	out, f, ok := fastGenAIMessages(s, t.role)
+	if !ok {
+		return false
+	}
+	if len(out) > 0 {
+		t.ms, t.finish, t.found = out, f, true
+	}
+	return true
 }
 
 func genaiDetailsInput(v *view, t *taker) {
@@ -68,6 +92,9 @@ func genaiContentPrompt(v *view, t *taker) {
 }
 
 func genaiOutputMessages(v *view, t *taker) {
+	if t.takeGenAI(v, "gen_ai.output.messages") {
+		return
+	}
 	if x, ok := v.structured("gen_ai.output.messages"); ok {
 		t.take(x)
 	}
