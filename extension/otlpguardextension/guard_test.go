@@ -247,11 +247,11 @@ func TestGuardProtobuf(t *testing.T) {
 	assert.Equal(t, 1, sink.SpanCount())
 }
 
-// TestDeepProtobufIsRefusedByPdata: protobuf bodies pass the guard unread,
-// because pdata v1.71.0 bounds its protobuf decoder (100 message levels):
-// a body nesting an attribute value 200 levels deep gets 400 from the
-// receiver itself and reaches no pipeline (issue 16 item 2, the protobuf
-// path of the core receiver).
+// TestDeepProtobufIsRefusedByPdata: a protobuf body nesting an attribute
+// value 200 levels deep gets 400 and reaches no pipeline (issue 16 item 2,
+// the protobuf path of the core receiver). The guard refuses it first
+// (otlpcheck's bound, TestGuardProtobuf); behind it, pdata v1.71.0 bounds its
+// protobuf decoder at 100 message levels.
 func TestDeepProtobufIsRefusedByPdata(t *testing.T) {
 	addr, sink := startOTLP(t, true, 0)
 	td := ptrace.NewTraces()

@@ -1,6 +1,8 @@
 package pebblestore
 
 import (
+	"context"
+	"fmt"
 	"runtime"
 	"testing"
 
@@ -66,5 +68,41 @@ func TestReadRefAllocatesOnlyTheRef(t *testing.T) {
 	// rounding and the runtime's own small allocations.
 	if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(n*128+1<<20); got > limit {
 		t.Fatalf("decoding %d refs allocated %d bytes, want ≤ %d", n, got, limit)
+	}
+}
+
+// Reading nodes that have no commits must not resolve a neighbour's merge
+// operands: the children of a wide trace are span nodes known only by their
+// edges, and each of their keys sorts just before the trace's. Bytes
+// allocated do not depend on timing: resolving the trace's 5,000-record set
+// once per missing child allocated gigabytes.
+func TestCommitsOfMissingNodesSkipNeighbours(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	const n = 5_000
+	var cs []commit.Commit
+	var missing []commit.NodeRef
+	cs = append(cs, mk("r", commit.EntityTrace, "wide", commit.ActionCreate, `{"name":"wide"}`, 1))
+	for i := range n {
+		id := fmt.Sprintf("s%05d", i)
+		cs = append(cs, mk("r", commit.EntityTrace, "wide", commit.ActionAddSpan, fmt.Sprintf(`{"id":%q}`, id), int64(i+2)))
+		missing = append(missing, commit.NodeRef{Repo: "r", Kind: commit.EntitySpan, ID: id})
+	}
+	if err := s.Apply(ctx, cs, nil); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got, err := s.Commits(ctx, missing)
+	runtime.ReadMemStats(&after)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("Commits of edge-only nodes = %d sets, %v", len(got), err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+		t.Fatalf("reading %d missing nodes allocated %d bytes: the neighbouring trace's commit set was merged per seek", n, alloc)
+	}
+	if wide, err := s.Commits(ctx, []commit.NodeRef{{Repo: "r", Kind: commit.EntityTrace, ID: "wide"}}); err != nil || len(wide[commit.NodeRef{Repo: "r", Kind: commit.EntityTrace, ID: "wide"}]) != n+1 {
+		t.Fatalf("the trace itself reads %d commits, %v", len(wide), err)
 	}
 }

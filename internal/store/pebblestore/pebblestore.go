@@ -254,7 +254,12 @@ func (s *Store) Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.
 				return nil, err
 			}
 		}
-		if !it.SeekGE(k.key) || !bytes.Equal(it.Key(), k.key) {
+		// SeekPrefixGE, not SeekGE: the default comparer's prefix is the
+		// whole key, so a node without commits (a span known only by its
+		// edges) stops the seek at once. SeekGE positioned on the next
+		// node instead and resolved its merge operands — for the children
+		// of a trace with n add-span commits, n merges of n records.
+		if !it.SeekPrefixGE(k.key) || !bytes.Equal(it.Key(), k.key) {
 			continue
 		}
 		val, err := it.ValueAndErr()
