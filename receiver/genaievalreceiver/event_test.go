@@ -210,3 +210,22 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+// BenchmarkVerdictLogs: the record of one verdict, a plain commit (SDK
+// entity) and the commit that is also the semconv event (OTLP span).
+func BenchmarkVerdictLogs(b *testing.B) {
+	s := evaluate.Subject{Repo: repo, Kind: "generation", EntityID: otlpChat.String(), TraceID: otlpTraceID.String()}
+	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	c, err := verdictCommit(s, "pii", evaluate.Result{Score: 0, Pass: false, Reason: "email found in output"}, nil, now, 7)
+	require.NoError(b, err)
+	for name, link := range map[string]*spanLink{"sdk": nil, "otlp": {traceID: otlpTraceID, spanID: otlpChat, responseID: "chatcmpl-1"}} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := verdictLogs(c, link, now); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
