@@ -78,12 +78,13 @@ type pending struct {
 func FromTraces(td ptrace.Traces, v *commit.Versioner) ([]commit.Commit, error) {
 	rss := td.ResourceSpans()
 	var out []pending
+	var b builder // reused: its slices keep their capacity from span to span
 	for i := 0; i < rss.Len(); i++ {
 		sss := rss.At(i).ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {
-				b := builder{sp: spans.At(k)}
+				b = builder{sp: spans.At(k), out: b.out[:0], msgs: msgJSON{out: b.msgs.out[:0]}}
 				if err := b.build(); err != nil {
 					return nil, err
 				}
@@ -91,28 +92,39 @@ func FromTraces(td ptrace.Traces, v *commit.Versioner) ([]commit.Commit, error) 
 			}
 		}
 	}
-	slices.SortStableFunc(out, func(a, b pending) int {
+	// Sorted through an index, so the commits (large structs) are not
+	// moved about; the index as last key makes it the stable order.
+	order := make([]int32, len(out))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(x, y int32) int {
+		a, b := &out[x], &out[y]
 		if a.start != b.start {
 			return cmp.Compare(a.start, b.start)
 		}
 		if a.span != b.span {
 			return strings.Compare(a.span, b.span)
 		}
-		return cmp.Compare(a.seq, b.seq)
+		if a.seq != b.seq {
+			return cmp.Compare(a.seq, b.seq)
+		}
+		return cmp.Compare(x, y)
 	})
 	commits := make([]commit.Commit, len(out))
 	if len(out) == 0 {
 		return commits, nil
 	}
 	base := v.Reserve(len(out))
-	for i := range out {
-		c := out[i].c
+	for i, k := range order {
+		p := &out[k]
+		c := &commits[i]
+		*c = p.c
 		c.Version = base + int64(i)
-		if out[i].fixed != 0 {
-			c.Version = out[i].fixed
+		if p.fixed != 0 {
+			c.Version = p.fixed
 		}
 		c.Seal()
-		commits[i] = c
 	}
 	return commits, nil
 }
