@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/otelcol-genai/otelcol-genai/exporter/tracetreeexporter/internal/metadata"
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreestore"
@@ -132,7 +134,11 @@ func (e *storeExporter) apply(ctx context.Context, commits []commit.Commit, bad 
 	if bad > 0 {
 		e.telemetry.TracetreeCommitsFailed.Add(ctx, int64(bad), metric.WithAttributes(metadata.ReasonMalformed))
 		e.logger.Warn("dropped malformed commit records", zap.Int("malformed", bad), zap.Int("written", len(commits)), zap.Error(decodeErr))
-		return consumererror.NewPermanent(fmt.Errorf("%d malformed commit records: %w", bad, decodeErr))
+		// InvalidArgument: the records are the client's input, so the
+		// receivers answer 400 (the otlp receiver maps a bare permanent
+		// error to 500, which clients resend forever). The good commits
+		// of the request are stored.
+		return consumererror.NewPermanent(status.Error(codes.InvalidArgument, fmt.Sprintf("%d malformed commit records (the others were stored): %v", bad, decodeErr)))
 	}
 	return nil
 }

@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/otelcol-genai/otelcol-genai/exporter/tracetreeexporter/internal/metadata"
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
@@ -129,6 +131,9 @@ func TestPushLogsMalformedRecordsArePermanentButGoodOnesLand(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, consumererror.IsPermanent(err), "malformed records must not be retried: %v", err)
 	assert.ErrorContains(t, err, "2 malformed")
+	// The client's own input: the receivers turn InvalidArgument into 400.
+	st, ok := status.FromError(err)
+	assert.True(t, ok && st.Code() == codes.InvalidArgument, "malformed records must be the client's error (InvalidArgument), got %v", err)
 
 	sets, err := ms.Commits(context.Background(), []commit.NodeRef{{Repo: "repo1", Kind: commit.EntityTrace, ID: "t1"}})
 	require.NoError(t, err)

@@ -3,6 +3,7 @@ package jsonscan
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -89,4 +90,54 @@ func FuzzUnquote(f *testing.F) {
 			t.Fatalf("Unquote(%q) = %q, %v; json.Unmarshal gives %q, %v", s, got, ok, want, wok)
 		}
 	})
+}
+
+// refSkipString is skipString's specification: a byte at a time, a
+// backslash skipping the byte after it.
+func refSkipString(v []byte, i int) int {
+	i++
+	for i < len(v) {
+		switch v[i] {
+		case '\\':
+			i += 2
+		case '"':
+			return i + 1
+		default:
+			i++
+		}
+	}
+	return len(v)
+}
+
+func FuzzSkipString(f *testing.F) {
+	for _, s := range []string{`"abc"`, `"a\"b"x`, `"\\\\"`, `"\\\"`, `"\`, `"`, `"\\\\\"x"y`, `"é\n"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v := []byte(`"` + s)
+		if got, want := skipString(v, 0), refSkipString(v, 0); got != want {
+			t.Fatalf("skipString(%q) = %d, want %d", v, got, want)
+		}
+	})
+}
+
+// BenchmarkSkipString skips a 2 KB message text with a few escapes.
+func BenchmarkSkipString(b *testing.B) {
+	v := []byte(`"` + strings.Repeat(`The policy allows one change per booking; fees apply.\n \"quoted\" `, 32) + `"`)
+	b.SetBytes(int64(len(v)))
+	for i := 0; i < b.N; i++ {
+		if skipString(v, 0) != len(v) {
+			b.Fatal("bad skip")
+		}
+	}
+}
+
+func BenchmarkSkipStringBytewise(b *testing.B) {
+	v := []byte(`"` + strings.Repeat(`The policy allows one change per booking; fees apply.\n \"quoted\" `, 32) + `"`)
+	b.SetBytes(int64(len(v)))
+	for i := 0; i < b.N; i++ {
+		if refSkipString(v, 0) != len(v) {
+			b.Fatal("bad skip")
+		}
+	}
 }

@@ -11,6 +11,7 @@
 package jsonscan
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"slices"
@@ -274,17 +275,26 @@ func trimSpace(v []byte) []byte {
 }
 
 // skipString returns the index after the string starting at v[i] == '"'.
+//
+// It jumps from quote to quote (bytes.IndexByte) and counts the
+// backslashes before each: message texts are kilobytes long and every
+// walker of a document skips them.
 func skipString(v []byte, i int) int {
 	i++
 	for i < len(v) {
-		switch v[i] {
-		case '\\':
-			i += 2
-		case '"':
-			return i + 1
-		default:
-			i++
+		j := bytes.IndexByte(v[i:], '"')
+		if j < 0 {
+			return len(v)
 		}
+		q := i + j
+		n := 0
+		for k := q - 1; k >= i && v[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1
+		}
+		i = q + 1
 	}
 	return len(v)
 }

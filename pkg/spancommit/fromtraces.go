@@ -32,12 +32,13 @@
 package spancommit
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,12 +78,13 @@ type pending struct {
 func FromTraces(td ptrace.Traces, v *commit.Versioner) ([]commit.Commit, error) {
 	rss := td.ResourceSpans()
 	var out []pending
+	var b builder // reused: its slices keep their capacity from span to span
 	for i := 0; i < rss.Len(); i++ {
 		sss := rss.At(i).ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {
-				b := builder{sp: spans.At(k)}
+				b = builder{sp: spans.At(k), out: b.out[:0], msgs: msgJSON{out: b.msgs.out[:0]}}
 				if err := b.build(); err != nil {
 					return nil, err
 				}
@@ -90,29 +92,39 @@ func FromTraces(td ptrace.Traces, v *commit.Versioner) ([]commit.Commit, error) 
 			}
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
+	// Sorted through an index, so the commits (large structs) are not
+	// moved about; the index as last key makes it the stable order.
+	order := make([]int32, len(out))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(x, y int32) int {
+		a, b := &out[x], &out[y]
 		if a.start != b.start {
-			return a.start < b.start
+			return cmp.Compare(a.start, b.start)
 		}
 		if a.span != b.span {
-			return a.span < b.span
+			return strings.Compare(a.span, b.span)
 		}
-		return a.seq < b.seq
+		if a.seq != b.seq {
+			return cmp.Compare(a.seq, b.seq)
+		}
+		return cmp.Compare(x, y)
 	})
 	commits := make([]commit.Commit, len(out))
 	if len(out) == 0 {
 		return commits, nil
 	}
 	base := v.Reserve(len(out))
-	for i := range out {
-		c := out[i].c
+	for i, k := range order {
+		p := &out[k]
+		c := &commits[i]
+		*c = p.c
 		c.Version = base + int64(i)
-		if out[i].fixed != 0 {
-			c.Version = out[i].fixed
+		if p.fixed != 0 {
+			c.Version = p.fixed
 		}
 		c.Seal()
-		commits[i] = c
 	}
 	return commits, nil
 }
@@ -135,6 +147,26 @@ func (b *builder) emit(entity commit.Entity, id string, action commit.Action, da
 		b.skipped++
 		return
 	}
+	b.add(entity, id, action, raw)
+}
+
+// emitField emits the data {key: value}, the most common commit (input,
+// output, name, end time, ...), without reflection.
+func (b *builder) emitField(entity commit.Entity, id string, action commit.Action, key, value string) {
+	b.add(entity, id, action, fieldJSON(key, value))
+}
+
+// fieldJSON is json.Marshal(map[string]string{key: value}).
+func fieldJSON(key, value string) []byte {
+	raw := make([]byte, 0, len(key)+len(value)+8)
+	raw = append(raw, '{')
+	raw = appendString(raw, key)
+	raw = append(raw, ':')
+	raw = appendString(raw, value)
+	return append(raw, '}')
+}
+
+func (b *builder) add(entity commit.Entity, id string, action commit.Action, raw []byte) {
 	b.out = append(b.out, pending{
 		c:     commit.Commit{Repo: b.repo, Entity: entity, EntityID: id, Action: action, Data: raw},
 		start: int64(b.sp.StartTimestamp()),
@@ -234,7 +266,7 @@ func (b *builder) build() error {
 			sid = c.SessionID
 		}
 		if sid != "" {
-			b.emit(commit.EntitySession, sid, commit.ActionEnd, map[string]string{"endTimestamp": end})
+			b.emitField(commit.EntitySession, sid, commit.ActionEnd, "endTimestamp", end)
 		}
 		return nil
 	}
@@ -397,7 +429,7 @@ func (b *builder) traceCommits(traceID, start, end string) {
 	// Every span says where its trace came from (one commit in the store:
 	// same content, same id), so the origin is known whichever span
 	// arrives, the root included or not.
-	b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]string{"origin": commit.OriginOTLP})
+	b.emitField(commit.EntityTrace, traceID, commit.ActionUpdate, "origin", commit.OriginOTLP)
 	tags := map[string]string{}
 	for k, v := range c.TraceTags {
 		tags[k] = v
@@ -415,7 +447,7 @@ func (b *builder) traceCommits(traceID, start, end string) {
 		}
 		b.emit(commit.EntityTrace, traceID, commit.ActionCreate, create{Name: c.TraceName, Tags: tags, StartTimestamp: start, SessionID: c.SessionID})
 		if c.TraceName == "" && c.Name != "" {
-			b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]string{"name": c.Name})
+			b.emitField(commit.EntityTrace, traceID, commit.ActionUpdate, "name", c.Name)
 			if st := int64(b.sp.StartTimestamp()); st > 0 {
 				b.out[len(b.out)-1].fixed = st
 			}
@@ -428,10 +460,10 @@ func (b *builder) traceCommits(traceID, start, end string) {
 			out = c.TraceOutput
 		}
 		if in != "" {
-			b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]string{"input": in})
+			b.emitField(commit.EntityTrace, traceID, commit.ActionUpdate, "input", in)
 		}
 		if out != "" {
-			b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]string{"output": out})
+			b.emitField(commit.EntityTrace, traceID, commit.ActionUpdate, "output", out)
 		}
 		if len(c.TraceMetrics) > 0 {
 			b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]any{"metrics": c.TraceMetrics})
@@ -440,7 +472,7 @@ func (b *builder) traceCommits(traceID, start, end string) {
 			b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]any{"metadata": m})
 		}
 		if end != "" {
-			b.emit(commit.EntityTrace, traceID, commit.ActionEnd, map[string]string{"endTimestamp": end})
+			b.emitField(commit.EntityTrace, traceID, commit.ActionEnd, "endTimestamp", end)
 		}
 		if !b.sp.ParentSpanID().IsEmpty() {
 			// A local root under a remote parent (an LLM gateway's SERVER
@@ -456,10 +488,10 @@ func (b *builder) traceCommits(traceID, start, end string) {
 		return
 	}
 	if c.SessionID != "" {
-		b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]string{"sessionId": c.SessionID})
+		b.emitField(commit.EntityTrace, traceID, commit.ActionUpdate, "sessionId", c.SessionID)
 	}
 	if c.TraceName != "" {
-		b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]string{"name": c.TraceName})
+		b.emitField(commit.EntityTrace, traceID, commit.ActionUpdate, "name", c.TraceName)
 	}
 	if len(tags) > 0 {
 		b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]any{"tags": tags})
@@ -470,10 +502,10 @@ func (b *builder) traceCommits(traceID, start, end string) {
 	// Trace input/output and metadata set explicitly on any span
 	// (Langfuse setTraceIO, propagated trace metadata).
 	if c.TraceInput != "" {
-		b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]string{"input": c.TraceInput})
+		b.emitField(commit.EntityTrace, traceID, commit.ActionUpdate, "input", c.TraceInput)
 	}
 	if c.TraceOutput != "" {
-		b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]string{"output": c.TraceOutput})
+		b.emitField(commit.EntityTrace, traceID, commit.ActionUpdate, "output", c.TraceOutput)
 	}
 	if m := metaMap(c.TraceMetadata); len(m) > 0 {
 		b.emit(commit.EntityTrace, traceID, commit.ActionUpdate, map[string]any{"metadata": m})
@@ -560,7 +592,7 @@ func (b *builder) sessionCommits() {
 	// exists even when no name, tags or metrics were sent.
 	b.emit(commit.EntitySession, c.SessionID, commit.ActionCreate, map[string]any{"tags": map[string]string{}})
 	if c.SessionName != "" {
-		b.emit(commit.EntitySession, c.SessionID, commit.ActionUpdate, map[string]string{"name": c.SessionName})
+		b.emitField(commit.EntitySession, c.SessionID, commit.ActionUpdate, "name", c.SessionName)
 	}
 	if len(c.SessionTags) > 0 {
 		b.emit(commit.EntitySession, c.SessionID, commit.ActionUpdate, map[string]any{"tags": c.SessionTags})
@@ -634,7 +666,7 @@ func (b *builder) common(entity commit.Entity, end string, tags map[string]strin
 	}
 	_ = tags
 	if end != "" {
-		b.emit(entity, b.id, commit.ActionEnd, map[string]string{"endTimestamp": end})
+		b.emitField(entity, b.id, commit.ActionEnd, "endTimestamp", end)
 	}
 }
 
@@ -661,10 +693,10 @@ func (b *builder) span(pe commit.Entity, pid, start, end string, tags map[string
 		c.Input, c.Output = "", ""
 	}
 	if c.Input != "" {
-		b.emit(commit.EntitySpan, b.id, commit.ActionUpdate, map[string]string{"input": c.Input})
+		b.emitField(commit.EntitySpan, b.id, commit.ActionUpdate, "input", c.Input)
 	}
 	if c.Output != "" {
-		b.emit(commit.EntitySpan, b.id, commit.ActionUpdate, map[string]string{"output": c.Output})
+		b.emitField(commit.EntitySpan, b.id, commit.ActionUpdate, "output", c.Output)
 	}
 	if c.ErrorMessage != "" {
 		b.emit(commit.EntitySpan, b.id, commit.ActionUpdate, map[string]any{"error": errObj{Message: c.ErrorMessage, Type: c.ErrorType}})
@@ -828,7 +860,7 @@ func (b *builder) toolCall(pe commit.Entity, pid, start, end string, tags map[st
 		Tags: tags, StartTimestamp: start})
 	addMeta("maxim.tool.call_id", c.ToolCallID)
 	if c.HasToolResult && c.ErrorMessage == "" {
-		b.emit(commit.EntityToolCall, b.id, commit.ActionResult, map[string]string{"result": c.ToolResult})
+		b.emitField(commit.EntityToolCall, b.id, commit.ActionResult, "result", c.ToolResult)
 	}
 	if c.ErrorMessage != "" {
 		b.emit(commit.EntityToolCall, b.id, commit.ActionError, map[string]any{"error": errObj{Message: c.ErrorMessage, Type: c.ErrorType}})
@@ -849,7 +881,7 @@ func (b *builder) retrieval(pe commit.Entity, pid, start, end string, tags map[s
 	}
 	b.emit(pe, pid, commit.ActionAddRetrieval, add{ID: b.id, Name: c.Name, Tags: tags, StartTimestamp: start})
 	if c.RetrievalQuery != "" {
-		b.emit(commit.EntityRetrieval, b.id, commit.ActionUpdate, map[string]string{"input": c.RetrievalQuery})
+		b.emitField(commit.EntityRetrieval, b.id, commit.ActionUpdate, "input", c.RetrievalQuery)
 	}
 	if len(c.Documents) > 0 {
 		raw, _ := json.Marshal(c.Documents)

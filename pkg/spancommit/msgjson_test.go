@@ -174,3 +174,12 @@ func FuzzCanonicalMessages(f *testing.F) {
 		}
 	})
 }
+
+func TestFieldJSONMatchesMarshal(t *testing.T) {
+	for _, s := range msgStrings {
+		want, _ := json.Marshal(map[string]string{"endTimestamp": s})
+		if got := fieldJSON("endTimestamp", s); string(got) != string(want) {
+			t.Errorf("fieldJSON(%q) = %s, json.Marshal gives %s", s, got, want)
+		}
+	}
+}

@@ -44,7 +44,12 @@ func (n *normalizer) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, 
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
 		rl := rls.At(i)
-		resRepo, _ := rl.Resource().Attributes().Get(commit.AttrRepoID)
+		// A resource without the attribute (or with a non-string one)
+		// names no repository; reading the missing Value would panic.
+		resRepo := ""
+		if v, ok := rl.Resource().Attributes().Get(commit.AttrRepoID); ok && v.Type() == pcommon.ValueTypeStr {
+			resRepo = v.Str()
+		}
 		sls := rl.ScopeLogs()
 		for j := 0; j < sls.Len(); j++ {
 			sls.At(j).LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
@@ -103,12 +108,10 @@ func isCommitRecord(lr plog.LogRecord) bool {
 // it grants nothing). Otherwise it is written into the request's
 // repository, so a key scoped to one tenant cannot forge commits into
 // another.
-func keepCommitRepo(lr plog.LogRecord, resRepo pcommon.Value, repo string, may func(string) bool, keyed bool) {
-	named := ""
+func keepCommitRepo(lr plog.LogRecord, resRepo string, repo string, may func(string) bool, keyed bool) {
+	named := resRepo
 	if v, ok := lr.Attributes().Get(commit.AttrRepoID); ok && v.Type() == pcommon.ValueTypeStr {
 		named = v.Str()
-	} else if resRepo.Type() == pcommon.ValueTypeStr {
-		named = resRepo.Str()
 	}
 	if named != "" && (!keyed || may != nil && may(named)) {
 		return

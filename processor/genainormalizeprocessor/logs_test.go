@@ -255,3 +255,27 @@ func TestCommitRecordsKeepRepoOnlyWhenAllowed(t *testing.T) {
 		})
 	}
 }
+
+// A commit record naming its repository nowhere — neither on the record nor
+// on the resource — takes the request's repository. Reading the missing
+// resource attribute used to panic: over gRPC the collector exited (found
+// by the bad-input corpus, test/badinput).
+func TestCommitRecordWithoutAnyRepoTakesTheRequests(t *testing.T) {
+	logs := commit.LogsFromCommits([]commit.Commit{{Repo: "victim", Entity: commit.EntityTrace, EntityID: "t1",
+		Action: commit.ActionCreate, Data: []byte(`{"name":"x"}`), Version: 5}})
+	rl := logs.ResourceLogs().At(0)
+	rl.Resource().Attributes().Remove(commit.AttrRepoID)
+	lrs := rl.ScopeLogs().At(0).LogRecords()
+	for i := 0; i < lrs.Len(); i++ {
+		lrs.At(i).Attributes().Remove(commit.AttrRepoID)
+	}
+	md := client.NewMetadata(map[string][]string{"x-maxim-repo-id": {"mine"}})
+	for _, info := range []client.Info{{Metadata: md}, {Metadata: md, Auth: authRepos{"mine"}}} {
+		in := plog.NewLogs()
+		logs.CopyTo(in)
+		cs := runLogs(t, client.NewContext(context.Background(), info), in)
+		if len(cs) != 1 || cs[0].Repo != "mine" {
+			t.Fatalf("commits %+v, want one in repo mine", cs)
+		}
+	}
+}

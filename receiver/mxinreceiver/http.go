@@ -134,6 +134,12 @@ func (r *mxinReceiver) writeConsumerError(w http.ResponseWriter, err error) {
 	if code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", strconv.Itoa(int((r.cfg.RetryAfter+time.Second-1)/time.Second)))
 	}
+	if code < http.StatusInternalServerError && code != http.StatusTooManyRequests {
+		// The client's own input (InvalidArgument, PermissionDenied …):
+		// resending it cannot help.
+		writeError(w, code, "pipeline refused the data: "+err.Error())
+		return
+	}
 	writeError(w, code, "pipeline refused the data; resend later: "+err.Error())
 }
 
