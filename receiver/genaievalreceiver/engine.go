@@ -195,6 +195,9 @@ type job struct {
 	ev      *evaluator
 	subject evaluate.Subject
 	key     string // its claim key
+	// link is the judged span of an entity written from OTLP (nil for
+	// SDK entities and sessions).
+	link *spanLink
 }
 
 // handle looks at one quiet trace (or one session) and starts the
@@ -297,6 +300,8 @@ func (e *engine) read(ctx context.Context, ref commit.NodeRef, run *refRun, seen
 		nodes     []*tree.TreeNode
 		traceID   string
 		retrieved []string
+		// otlpRoot is the trace node of a trace written from OTLP.
+		otlpRoot *tree.TreeNode
 	)
 	opt := tree.WithPrices(e.st.Prices())
 	switch ref.Kind {
@@ -321,6 +326,9 @@ func (e *engine) read(ctx context.Context, ref commit.NodeRef, run *refRun, seen
 		}
 		traceID = ref.ID
 		retrieved = retrievalContext(t.Root)
+		if t.Root.Origin == commit.OriginOTLP {
+			otlpRoot = t.Root
+		}
 		tree.Walk(t.Root, func(n *tree.TreeNode) {
 			if n.Kind != commit.EntitySession && slices.Contains(evaluableKinds, string(n.Kind)) {
 				nodes = append(nodes, n)
@@ -343,7 +351,11 @@ func (e *engine) read(ctx context.Context, ref commit.NodeRef, run *refRun, seen
 			}
 			s := subjectOf(ref.Repo, traceID, n, retrieved)
 			key := claimKey(ev.name, s)
-			cur[key] = job{ev: ev, subject: s, key: key}
+			j := job{ev: ev, subject: s, key: key}
+			if otlpRoot != nil {
+				j.link = linkOf(traceID, otlpRoot, n)
+			}
+			cur[key] = j
 			order = append(order, key)
 		}
 	}
@@ -514,7 +526,7 @@ func (e *engine) judge(ctx context.Context, j job, now time.Time) (time.Time, er
 	// (attempts), tokens and cost of the failed ones too.
 	res.Judge = e.spent[key].Add(res.Judge)
 	e.mu.Unlock()
-	if err := e.emit(ctx, s, j.ev.name, res, evalErr, now); err != nil {
+	if err := e.emit(ctx, j, res, evalErr, now); err != nil {
 		return time.Time{}, err
 	}
 	outcome := metadata.OutcomePassed
@@ -613,13 +625,19 @@ func verdictID(s evaluate.Subject, name string) commit.ID {
 }
 
 // emit hands one verdict to the logs pipeline as one log record, exactly
-// as the mxin receiver emits commits.
-func (e *engine) emit(ctx context.Context, s evaluate.Subject, name string, res evaluate.Result, evalErr error, now time.Time) error {
+// as the mxin receiver emits commits; on an entity written from OTLP the
+// record is also the gen_ai.evaluation.result event (verdictLogs).
+func (e *engine) emit(ctx context.Context, j job, res evaluate.Result, evalErr error, now time.Time) error {
+	s, name := j.subject, j.ev.name
 	c, err := verdictCommit(s, name, res, evalErr, now, e.ver.Reserve(1))
 	if err != nil {
 		return err
 	}
-	if err := e.next.ConsumeLogs(ctx, commit.LogsFromCommits([]commit.Commit{c})); err != nil {
+	ld, err := verdictLogs(c, j.link, now)
+	if err != nil {
+		return err
+	}
+	if err := e.next.ConsumeLogs(ctx, ld); err != nil {
 		return fmt.Errorf("hand the %s verdict on %s/%s to the pipeline: %w", name, s.Kind, s.EntityID, err)
 	}
 	return nil

@@ -116,6 +116,8 @@ type fixture struct {
 	records atomic.Int64
 	mu      sync.Mutex
 	ids     []string
+	// logs are the verdict logs as handed to the pipeline.
+	logs []plog.Logs
 }
 
 func newFixture(t *testing.T, b store.Backend) *fixture {
@@ -148,7 +150,10 @@ func (fx *fixture) pipeline() consumer.Logs {
 			return err
 		}
 		fx.records.Add(int64(len(cs)))
+		cp := plog.NewLogs()
+		ld.CopyTo(cp)
 		fx.mu.Lock()
+		fx.logs = append(fx.logs, cp)
 		for _, c := range cs {
 			fx.ids = append(fx.ids, c.ID.String())
 		}

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/evalevent"
 	"github.com/otelcol-genai/otelcol-genai/internal/genaimsg"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
@@ -42,10 +43,8 @@ const (
 	attrMetricPref  = "maxim.metrics."
 	attrExtraPrefix = "maxim.extra."
 
-	// maxAttrLen keeps values within what vendors accept (New Relic drops
-	// the part of a value beyond 4,095 characters; Datadog truncates too):
-	// cut here, on a rune boundary, so the cut is ours and predictable.
-	maxAttrLen = 4095
+	// maxAttrLen keeps values within what vendors accept (evalevent).
+	maxAttrLen = evalevent.MaxAttrLen
 )
 
 // emission is one conversion result.
@@ -508,18 +507,7 @@ func (cv *converter) events(sp ptrace.Span, n *tree.Node, skip []string) {
 }
 
 // clip cuts s to maxAttrLen bytes on a rune boundary.
-func clip(s string) string {
-	if len(s) <= maxAttrLen {
-		return s
-	}
-	cut := maxAttrLen
-	for cut > 0 && !isRuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut]
-}
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+func clip(s string) string { return evalevent.Clip(s) }
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
@@ -533,27 +521,6 @@ func sortedKeys[V any](m map[string]V) []string {
 // verdictEvent writes a verdict of the collector's evaluators (genai_eval)
 // as the OTel GenAI semantic conventions' gen_ai.evaluation.result event.
 func verdictEvent(ev ptrace.SpanEvent, e tree.Evaluation) {
-	ev.SetName("gen_ai.evaluation.result")
-	a := ev.Attributes()
-	a.PutStr("gen_ai.evaluation.name", e.Evaluator)
-	if e.Score != nil {
-		a.PutDouble("gen_ai.evaluation.score.value", *e.Score)
-	}
-	if e.Pass != nil {
-		label := "fail"
-		if *e.Pass {
-			label = "pass"
-		}
-		a.PutStr("gen_ai.evaluation.score.label", label)
-	}
-	if e.Reason != "" {
-		a.PutStr("gen_ai.evaluation.explanation", clip(e.Reason))
-	}
-	if e.Error != "" {
-		a.PutStr("error.type", "evaluation_error")
-		a.PutStr("maxim.evaluation.error", clip(e.Error))
-	}
-	if j := e.Judge; j != nil && j.Model != "" {
-		a.PutStr("maxim.evaluation.judge.model", j.Model)
-	}
+	ev.SetName(evalevent.EventName)
+	evalevent.PutAttributes(ev.Attributes(), e)
 }

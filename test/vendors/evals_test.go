@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
@@ -45,9 +46,8 @@ func evaluationEvents(spans []ptrace.Span, name string) map[string][]ptrace.Span
 // once per judged entity, on the judged entity's span or its
 // "update <name>" child (whichever the verdict's timing gives).
 //
-// Verdicts on traces that came in over OTLP do not reach the vendors (the
-// feed does not re-emit OTLP traces; see receiver/genaievalreceiver's
-// README): they are in the store and the API only.
+// Verdicts on traces that came in over OTLP reach the vendors as log
+// records instead (TestOTLPVerdictsReachDatadogAndNewRelicAsLogEvents).
 func TestSDKVerdictsReachDatadogAndNewRelic(t *testing.T) {
 	h := startCollector(t, evalOverlays...)
 	h.postSDK(t, sdkBody)
@@ -83,4 +83,94 @@ func TestSDKVerdictsReachDatadogAndNewRelic(t *testing.T) {
 			assert.Equal(t, "no PII found in output", a["gen_ai.evaluation.explanation"], fmt.Sprintf("%s %s", vendor, id))
 		}
 	}
+}
+
+// evalVendorOverlays are evalOverlays with the verdict logs also routed to
+// both vendors, as receiver/genaievalreceiver's README documents: a verdict
+// on an entity that came in over OTLP is a gen_ai.evaluation.result log
+// record on the judged span.
+var evalVendorOverlays = []string{
+	evalOverlays[0],
+	"yaml:service::pipelines::logs/evals: {receivers: [genai_eval], " +
+		"exporters: [tracetree, otlp_http/datadog, otlp_http/newrelic]}",
+}
+
+// TestOTLPVerdictsReachDatadogAndNewRelicAsLogEvents: the pii verdict on a
+// generation that came in over OTLP (its spans went to the vendors long
+// before) reaches both intakes once, as an OTel GenAI
+// gen_ai.evaluation.result log record with the chat span's trace and span
+// ids, the semconv attributes and the completion's gen_ai.response.id.
+func TestOTLPVerdictsReachDatadogAndNewRelicAsLogEvents(t *testing.T) {
+	h := startCollector(t, evalVendorOverlays...)
+	td, tid := otlpTrace()
+	chatSpan := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(1)
+	require.Equal(t, "chat gpt-4o", chatSpan.Name())
+	chatSpan.Attributes().PutStr("gen_ai.response.id", "chatcmpl-otlp-1")
+	chatSpan.Attributes().PutStr("gen_ai.output.messages",
+		`[{"role":"assistant","parts":[{"type":"text","content":"Mail jane.doe@example.com for the forecast."}],"finish_reason":"stop"}]`)
+	chatID := chatSpan.SpanID()
+	h.postOTLP(t, td)
+
+	// Records of the OTLP trace's verdicts, by span id.
+	events := func(recs []plog.LogRecord) map[string][]plog.LogRecord {
+		out := map[string][]plog.LogRecord{}
+		for _, lr := range recs {
+			if lr.EventName() == "gen_ai.evaluation.result" && lr.TraceID() == tid {
+				out[lr.SpanID().String()] = append(out[lr.SpanID().String()], lr)
+			}
+		}
+		return out
+	}
+	intakes := map[string]func() []plog.LogRecord{"New Relic": h.nr.LogRecords, "Datadog": h.dd.LogRecords}
+	for vendor, recs := range intakes {
+		require.Eventually(t, func() bool { return len(events(recs())[chatID.String()]) > 0 },
+			60*time.Second, 100*time.Millisecond, "%s: the chat span's pii verdict", vendor)
+	}
+	// Every evaluation handed on is at both intakes and nothing is left to
+	// judge: a second copy would have been sent by now.
+	var judged float64
+	require.Eventually(t, func() bool {
+		judged = h.metricSum(t, "otelcol_genai_eval_evaluations", `outcome="failed"`) +
+			h.metricSum(t, "otelcol_genai_eval_evaluations", `outcome="passed"`)
+		if h.metricSum(t, "otelcol_genai_eval_pending", "") != 0 || judged < 1 {
+			return false
+		}
+		for _, recs := range intakes {
+			n := 0
+			for _, lrs := range events(recs()) {
+				n += len(lrs)
+			}
+			if float64(n) != judged {
+				return false
+			}
+		}
+		return true
+	}, 60*time.Second, 100*time.Millisecond, "each verdict of the OTLP trace at both intakes")
+	t.Logf("%v verdicts on the OTLP trace", judged)
+
+	spanIDs := map[string]bool{}
+	for i := 0; i < td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().Len(); i++ {
+		spanIDs[td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(i).SpanID().String()] = true
+	}
+	for vendor, recs := range intakes {
+		got := events(recs())
+		for id, lrs := range got {
+			assert.True(t, spanIDs[id], "%s: verdict on span %s, not one of the trace's", vendor, id)
+			require.Len(t, lrs, 1, "%s: span %s judged once by pii", vendor, id)
+		}
+		lr := got[chatID.String()][0]
+		a := lr.Attributes().AsRaw()
+		assert.Equal(t, "pii", a["gen_ai.evaluation.name"], vendor)
+		assert.Equal(t, "fail", a["gen_ai.evaluation.score.label"], vendor)
+		assert.Equal(t, 0.0, a["gen_ai.evaluation.score.value"], vendor)
+		assert.Contains(t, a["gen_ai.evaluation.explanation"], "email", vendor)
+		assert.Equal(t, "chatcmpl-otlp-1", a["gen_ai.response.id"], vendor)
+		assert.NotZero(t, lr.Timestamp(), vendor)
+	}
+	errs, bad := h.dd.Errors()
+	assert.Empty(t, errs)
+	assert.Zero(t, bad)
+	errs, bad = h.nr.Errors()
+	assert.Empty(t, errs)
+	assert.Zero(t, bad)
 }

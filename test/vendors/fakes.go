@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
@@ -45,7 +46,7 @@ type DatadogIntake struct {
 	mu      sync.Mutex
 	traces  []ptrace.Traces
 	metrics []pmetric.Metrics
-	logs    int
+	logs    []plog.Logs
 	hits    map[string]int
 	badReqs int
 	errs    []error
@@ -99,7 +100,7 @@ func (d *DatadogIntake) serve(w http.ResponseWriter, r *http.Request) {
 		req := plogotlp.NewExportRequest()
 		if err = req.UnmarshalProto(body); err == nil {
 			d.mu.Lock()
-			d.logs += req.Logs().LogRecordCount()
+			d.logs = append(d.logs, req.Logs())
 			d.mu.Unlock()
 			resp, err = plogotlp.NewExportResponse().MarshalProto()
 		}
@@ -168,6 +169,13 @@ func (d *DatadogIntake) Metrics() []pmetric.Metrics {
 	return append([]pmetric.Metrics(nil), d.metrics...)
 }
 
+// LogRecords returns every log record received so far.
+func (d *DatadogIntake) LogRecords() []plog.LogRecord {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return recordsOf(d.logs)
+}
+
 // Hits returns how many requests reached path.
 func (d *DatadogIntake) Hits(path string) int {
 	d.mu.Lock()
@@ -183,13 +191,15 @@ func (d *DatadogIntake) Errors() ([]error, int) {
 	return append([]error(nil), d.errs...), d.badReqs
 }
 
-// NewRelicOTLP is a fake New Relic native OTLP endpoint (traces only).
+// NewRelicOTLP is a fake New Relic native OTLP endpoint (traces and logs
+// decoded; metrics accepted unread).
 type NewRelicOTLP struct {
 	*httptest.Server
 	LicenseKey string
 
 	mu      sync.Mutex
 	traces  []ptrace.Traces
+	logs    []plog.Logs
 	badKeys int
 	errs    []error
 }
@@ -209,17 +219,31 @@ func (n *NewRelicOTLP) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid license key", http.StatusForbidden)
 		return
 	}
-	if r.URL.Path != "/v1/traces" {
-		w.WriteHeader(http.StatusOK) // metrics/logs: accepted, unused here
+	if r.URL.Path != "/v1/traces" && r.URL.Path != "/v1/logs" {
+		w.WriteHeader(http.StatusOK) // metrics: accepted, unused here
 		return
 	}
 	body, err := readBody(r)
 	if err == nil && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-protobuf") {
 		err = fmt.Errorf("content type %q: New Relic is fed protobuf", r.Header.Get("Content-Type"))
 	}
-	req := ptraceotlp.NewExportRequest()
-	if err == nil {
-		err = req.UnmarshalProto(body)
+	var resp []byte
+	if err == nil && r.URL.Path == "/v1/logs" {
+		req := plogotlp.NewExportRequest()
+		if err = req.UnmarshalProto(body); err == nil {
+			n.mu.Lock()
+			n.logs = append(n.logs, req.Logs())
+			n.mu.Unlock()
+			resp, err = plogotlp.NewExportResponse().MarshalProto()
+		}
+	} else if err == nil {
+		req := ptraceotlp.NewExportRequest()
+		if err = req.UnmarshalProto(body); err == nil {
+			n.mu.Lock()
+			n.traces = append(n.traces, req.Traces())
+			n.mu.Unlock()
+			resp, err = ptraceotlp.NewExportResponse().MarshalProto()
+		}
 	}
 	if err != nil {
 		n.mu.Lock()
@@ -228,12 +252,15 @@ func (n *NewRelicOTLP) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	n.mu.Lock()
-	n.traces = append(n.traces, req.Traces())
-	n.mu.Unlock()
-	resp, _ := ptraceotlp.NewExportResponse().MarshalProto()
 	w.Header().Set("Content-Type", "application/x-protobuf")
 	_, _ = w.Write(resp)
+}
+
+// LogRecords returns every log record received so far.
+func (n *NewRelicOTLP) LogRecords() []plog.LogRecord {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return recordsOf(n.logs)
 }
 
 // Spans returns every span received so far.
@@ -241,6 +268,22 @@ func (n *NewRelicOTLP) Spans() []ptrace.Span {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return spansOf(n.traces)
+}
+
+func recordsOf(lds []plog.Logs) []plog.LogRecord {
+	var out []plog.LogRecord
+	for _, ld := range lds {
+		rls := ld.ResourceLogs()
+		for i := 0; i < rls.Len(); i++ {
+			sls := rls.At(i).ScopeLogs()
+			for j := 0; j < sls.Len(); j++ {
+				for k := 0; k < sls.At(j).LogRecords().Len(); k++ {
+					out = append(out, sls.At(j).LogRecords().At(k))
+				}
+			}
+		}
+	}
+	return out
 }
 
 func spansOf(tds []ptrace.Traces) []ptrace.Span {

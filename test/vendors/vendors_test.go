@@ -472,6 +472,13 @@ func mustTraceID(t *testing.T, h string) pcommon.TraceID {
 // feedPending sums the feed's pending-traces gauge on the collector's own
 // metrics endpoint (-1 while it cannot be read).
 func (h *harness) feedPending(t *testing.T) float64 {
+	return h.metricSum(t, "otelcol_tracetree_feed_pending_traces", "")
+}
+
+// metricSum sums the series of metric name (a counter's _total included)
+// whose labels contain label, on the collector's own metrics endpoint (-1
+// while it cannot be read or has no such series).
+func (h *harness) metricSum(t *testing.T, name, label string) float64 {
 	t.Helper()
 	resp, err := http.Get(h.metricsURL)
 	if err != nil {
@@ -484,11 +491,12 @@ func (h *harness) feedPending(t *testing.T) float64 {
 	}
 	total, seen := 0.0, false
 	for _, line := range strings.Split(string(raw), "\n") {
-		name, rest, ok := strings.Cut(line, " ")
-		if !ok || !strings.HasPrefix(name, "otelcol_tracetree_feed_pending_traces") {
+		series, rest, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(series, "#") {
 			continue
 		}
-		if n := strings.IndexByte(name, '{'); n >= 0 && name[:n] != "otelcol_tracetree_feed_pending_traces" {
+		metric, labels, _ := strings.Cut(series, "{")
+		if metric != name && metric != name+"_total" || !strings.Contains(labels, label) {
 			continue
 		}
 		fields := strings.Fields(rest)
