@@ -32,6 +32,7 @@
 package spancommit
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
@@ -148,6 +149,43 @@ func (b *builder) emit(entity commit.Entity, id string, action commit.Action, da
 		return
 	}
 	b.add(entity, id, action, raw)
+}
+
+// placeholder stands in for message JSON while encoding/json encodes the
+// rest of a commit's data, and emitSpliced puts the messages in: handed
+// them as json.RawMessage, encoding/json would validate and re-escape
+// kilobytes of text that are already exactly its own output (canonical
+// lists, or appendMessages').
+var placeholder = json.RawMessage("0")
+
+// emitSpliced emits data with the placeholders after key (the first ones
+// in the encoding, in order; a key's value in encoding/json's output is
+// never inside a string) replaced by raws.
+func (b *builder) emitSpliced(entity commit.Entity, id string, action commit.Action, data any, key string, raws []json.RawMessage) {
+	enc, err := json.Marshal(data)
+	if err != nil {
+		b.skipped++
+		return
+	}
+	n := len(enc) - len(raws)*len(placeholder)
+	for _, r := range raws {
+		n += len(r)
+	}
+	out := make([]byte, 0, n)
+	rest := enc
+	for _, r := range raws {
+		i := bytes.Index(rest, []byte(key))
+		if i < 0 || !bytes.HasPrefix(rest[i+len(key):], placeholder) {
+			// Unreachable (data holds one placeholder per raw).
+			b.skipped++
+			return
+		}
+		i += len(key)
+		out = append(out, rest[:i]...)
+		out = append(out, r...)
+		rest = rest[i+len(placeholder):]
+	}
+	b.add(entity, id, action, append(out, rest...))
 }
 
 // emitField emits the data {key: value}, the most common commit (input,
@@ -741,8 +779,8 @@ func (b *builder) generation(pe commit.Entity, pid, start, end string, tags map[
 	if model == "" {
 		model = c.Model
 	}
-	b.emit(pe, pid, commit.ActionAddGeneration, add{ID: b.id, Messages: msgs, Name: c.Name, Tags: tags, StartTimestamp: start,
-		Provider: c.Provider, Model: model, ModelParameters: params})
+	b.emitSpliced(pe, pid, commit.ActionAddGeneration, add{ID: b.id, Messages: placeholder, Name: c.Name, Tags: tags, StartTimestamp: start,
+		Provider: c.Provider, Model: model, ModelParameters: params}, `"messages":`, []json.RawMessage{msgs})
 	addMeta("maxim.provider.raw", c.ProviderRaw)
 	addMeta("maxim.finish_reason", c.FinishReason)
 	if c.Stream != nil {
@@ -780,12 +818,12 @@ func (b *builder) generation(pe commit.Entity, pid, start, end string, tags map[
 		if r.ID == "" {
 			r.ID = b.id
 		}
-		for i, m := range b.msgs.out {
+		for i := range b.msgs.out {
 			var fr any
 			if i == 0 && c.FinishReason != "" {
 				fr = openAIFinish(c.FinishReason)
 			}
-			r.Choices = append(r.Choices, choice{Index: i, Message: m, FinishReason: fr})
+			r.Choices = append(r.Choices, choice{Index: i, Message: placeholder, FinishReason: fr})
 		}
 		if len(r.Choices) == 0 && c.FinishReason != "" {
 			r.Choices = append(r.Choices, choice{Message: json.RawMessage(`{"role":"assistant","content":null}`), FinishReason: openAIFinish(c.FinishReason)})
@@ -827,7 +865,7 @@ func (b *builder) generation(pe commit.Entity, pid, start, end string, tags map[
 			}
 			r.Cost = &cost
 		}
-		b.emit(commit.EntityGeneration, b.id, commit.ActionResult, map[string]any{"result": r})
+		b.emitSpliced(commit.EntityGeneration, b.id, commit.ActionResult, map[string]any{"result": r}, `"message":`, b.msgs.out)
 		if c.ErrorMessage != "" {
 			b.emit(commit.EntityGeneration, b.id, commit.ActionUpdate, map[string]any{"error": errObj{Message: c.ErrorMessage, Type: c.ErrorType}})
 		}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
 var msgStrings = []string{"", "plain", "line\nbreak\ttab\r", `quote " and \ back\slash`, "<b>&amp;</b>", "é東京😀",
@@ -180,6 +182,41 @@ func TestFieldJSONMatchesMarshal(t *testing.T) {
 		want, _ := json.Marshal(map[string]string{"endTimestamp": s})
 		if got := fieldJSON("endTimestamp", s); string(got) != string(want) {
 			t.Errorf("fieldJSON(%q) = %s, json.Marshal gives %s", s, got, want)
+		}
+	}
+}
+
+// TestEmitSplicedMatchesMarshal checks splicing message JSON into encoded
+// commit data gives what encoding/json gives for the data holding the
+// messages as json.RawMessage, also when other values spell the key.
+func TestEmitSplicedMatchesMarshal(t *testing.T) {
+	type choice struct {
+		Index   int             `json:"index"`
+		Message json.RawMessage `json:"message"`
+	}
+	type data struct {
+		ID       string            `json:"id"`
+		Choices  []choice          `json:"choices"`
+		Tags     map[string]string `json:"tags"`
+		Messages json.RawMessage   `json:"messages"`
+	}
+	for _, s := range msgStrings {
+		m1, _ := appendMessage(nil, &Message{Role: "assistant", Content: s})
+		m2, _ := appendMessage(nil, &Message{Role: "assistant", Content: nil, ToolCalls: []ToolCall{{ID: s, Type: "function"}}})
+		list, _ := appendMessages(nil, []Message{{Role: "user", Content: `"message":0 ` + s}})
+		tags := map[string]string{"message": `"message":0`, "messages": "0"}
+		want, err := json.Marshal(data{ID: s, Choices: []choice{{0, m1}, {1, m2}}, Tags: tags, Messages: list})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := builder{sp: ptrace.NewSpan()}
+		b.emitSpliced("generation", "g", "result", data{ID: s, Choices: []choice{{0, placeholder}, {1, placeholder}}, Tags: tags, Messages: list},
+			`"message":`, []json.RawMessage{m1, m2})
+		if len(b.out) != 1 {
+			t.Fatalf("spliced %q: %d commits", s, len(b.out))
+		}
+		if got := b.out[0].c.Data; string(got) != string(want) {
+			t.Fatalf("spliced %q:\n got %s\nwant %s", s, got, want)
 		}
 	}
 }
