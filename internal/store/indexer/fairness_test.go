@@ -119,3 +119,47 @@ func TestSmallTracesPublishedBeforeHugeOnes(t *testing.T) {
 		}
 	}
 }
+
+// stuckSummarizer never finishes a trace on its own: it returns when the
+// pass's context ends, like an assembly cut short.
+type stuckSummarizer struct{ countingSummarizer }
+
+func (s *stuckSummarizer) SummarizeTrace(ctx context.Context, r store.Reader, ref commit.NodeRef) (store.TraceSummary, error) {
+	<-ctx.Done()
+	return store.TraceSummary{}, ctx.Err()
+}
+
+// Shutdown indexes what is left only within its budget: the change log and
+// the checkpoint are durable, so what it leaves is caught up by the next
+// Start, and a collector asked to stop after a bulk push exits.
+func TestShutdownLeavesTheRestToTheNextStart(t *testing.T) {
+	st := openPebble(t)
+	cfg := testConfig()
+	cfg.PollInterval, cfg.Debounce = time.Hour, time.Hour
+	ix, err := New(st, cfg, Settings{Summarizer: &stuckSummarizer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix.shutdownFlush = 50 * time.Millisecond
+	ctx := context.Background()
+	if err := ix.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, st, mk(commit.EntityTrace, "left", commit.ActionCreate, `{"name":"left"}`, 1))
+	// A caller without a deadline still gets Shutdown back, without error.
+	if err := ix.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown with a pass cut by its budget = %v, want nil", err)
+	}
+	if pos, err := st.IndexCheckpoint(ctx); err != nil || pos != 0 {
+		t.Fatalf("checkpoint after an unfinished pass = %d, %v; want it unmoved", pos, err)
+	}
+	// The next indexer over the same backend catches the trace up.
+	next := newIndexer(t, st, cfg, &countingSummarizer{})
+	if err := next.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p, err := next.SearchTraces(ctx, store.TraceQuery{Repo: "r"})
+	if err != nil || len(p.Traces) != 1 || p.Traces[0].TraceID != "left" {
+		t.Fatalf("after restart: %+v, %v", p.Traces, err)
+	}
+}
