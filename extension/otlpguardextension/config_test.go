@@ -3,6 +3,7 @@ package otlpguardextension
 import (
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -24,7 +25,20 @@ func TestLoadConfig(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, sub.Unmarshal(cfg))
 	require.NoError(t, confmap.Validate(cfg))
-	assert.Equal(t, &Config{}, cfg)
+	assert.Equal(t, &Config{RetryAfter: 5 * time.Second}, cfg)
+
+	cfg = NewFactory().CreateDefaultConfig()
+	sub, err = cm.Sub(component.NewIDWithName(metadata.Type, "custom").String())
+	require.NoError(t, err)
+	require.NoError(t, sub.Unmarshal(cfg))
+	require.NoError(t, confmap.Validate(cfg))
+	assert.Equal(t, &Config{RetryAfter: 2 * time.Second}, cfg)
+
+	cfg = NewFactory().CreateDefaultConfig()
+	sub, err = cm.Sub(component.NewIDWithName(metadata.Type, "bad_retry_after").String())
+	require.NoError(t, err)
+	require.NoError(t, sub.Unmarshal(cfg))
+	assert.ErrorContains(t, confmap.Validate(cfg), "retry_after")
 
 	cfg = NewFactory().CreateDefaultConfig()
 	sub, err = cm.Sub(component.NewIDWithName(metadata.Type, "unknown_option").String())

@@ -6,6 +6,8 @@ package otlpguardextension
 
 import (
 	"context"
+	"strconv"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension"
@@ -24,13 +26,14 @@ func NewFactory() extension.Factory {
 }
 
 func createDefaultConfig() component.Config {
-	return &Config{}
+	return &Config{RetryAfter: 5 * time.Second}
 }
 
-func createExtension(_ context.Context, set extension.Settings, _ component.Config) (extension.Extension, error) {
+func createExtension(_ context.Context, set extension.Settings, cfg component.Config) (extension.Extension, error) {
 	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
 	}
-	return &guard{logger: set.Logger, telemetry: tb}, nil
+	retryAfter := strconv.Itoa(int(cfg.(*Config).RetryAfter / time.Second))
+	return &guard{logger: set.Logger, telemetry: tb, retryAfter: retryAfter}, nil
 }

@@ -31,7 +31,26 @@ import (
 type guard struct {
 	logger    *zap.Logger
 	telemetry *metadata.TelemetryBuilder
+	// retryAfter is the Retry-After value (seconds) added to 429 and 503.
+	retryAfter string
 }
+
+// retryAfterWriter adds Retry-After to a 429 or 503 the receiver writes
+// without one, so clients told to come back later are told when.
+type retryAfterWriter struct {
+	http.ResponseWriter
+	seconds string
+}
+
+func (w *retryAfterWriter) WriteHeader(code int) {
+	if (code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable) && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", w.seconds)
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *retryAfterWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 var _ extensionmiddleware.HTTPServer = (*guard)(nil)
 
@@ -65,6 +84,7 @@ const (
 func (g *guard) GetHTTPHandler(context.Context) (extensionmiddleware.WrapHTTPHandlerFunc, error) {
 	return func(_ context.Context, next http.Handler) (http.Handler, error) {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w = &retryAfterWriter{ResponseWriter: w, seconds: g.retryAfter}
 			enc := encodingOf(r.Header.Get("Content-Type"))
 			if r.Method != http.MethodPost || enc == "" {
 				next.ServeHTTP(w, r)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -36,6 +38,13 @@ func (h host) GetExtensions() map[component.ID]component.Component { return h.ex
 // its middleware when guarded, and returns its address and sink.
 func startOTLP(t *testing.T, guarded bool, maxBody int) (string, *consumertest.TracesSink) {
 	t.Helper()
+	sink := new(consumertest.TracesSink)
+	return startOTLPInto(t, guarded, maxBody, sink), sink
+}
+
+// startOTLPInto starts the core otlp receiver (guarded or not) feeding next.
+func startOTLPInto(t *testing.T, guarded bool, maxBody int, next consumer.Traces) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := ln.Addr().String()
@@ -56,12 +65,36 @@ func startOTLP(t *testing.T, guarded bool, maxBody int) (string, *consumertest.T
 	rf := otlpreceiver.NewFactory()
 	cfg := rf.CreateDefaultConfig()
 	require.NoError(t, confmap.NewFromStringMap(map[string]any{"protocols": map[string]any{"http": httpCfg}}).Unmarshal(cfg))
-	sink := new(consumertest.TracesSink)
-	r, err := rf.CreateTraces(context.Background(), receivertest.NewNopSettings(rf.Type()), cfg, sink)
+	r, err := rf.CreateTraces(context.Background(), receivertest.NewNopSettings(rf.Type()), cfg, next)
 	require.NoError(t, err)
 	require.NoError(t, r.Start(context.Background(), h))
 	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
-	return addr, sink
+	return addr
+}
+
+// A pipeline that refuses for now (the memory_limiter's refusal is a plain,
+// retryable error) makes the otlp receiver answer 503 without Retry-After;
+// behind the guard the client is told when to come back.
+func TestGuardAddsRetryAfterToRefusals(t *testing.T) {
+	refusing, err := consumer.NewTraces(func(context.Context, ptrace.Traces) error {
+		return errors.New("data refused due to high memory usage")
+	})
+	require.NoError(t, err)
+	for _, guarded := range []bool{false, true} {
+		addr := startOTLPInto(t, guarded, 0, refusing)
+		req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/traces", bytes.NewReader(protoBody(t, "refused")))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-protobuf")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+		if guarded {
+			assert.Equal(t, "5", resp.Header.Get("Retry-After"), "guarded refusal")
+		} else {
+			assert.Empty(t, resp.Header.Get("Retry-After"), "the receiver alone sets none (if it starts to, the guard's wrapper can go)")
+		}
+	}
 }
 
 type answer struct {
