@@ -141,3 +141,16 @@ func BenchmarkSkipStringBytewise(b *testing.B) {
 		}
 	}
 }
+
+func TestSeenRefusesASecondRead(t *testing.T) {
+	var s Seen
+	if !s.First(1) || !s.First(4) {
+		t.Fatal("a first read was refused")
+	}
+	if s.First(1) || s.First(4) {
+		t.Fatal("a second read of the same member was accepted")
+	}
+	if !s.First(2) {
+		t.Fatal("another member was refused")
+	}
+}

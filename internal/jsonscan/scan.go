@@ -591,3 +591,18 @@ func numberEnd(v []byte, i int) (int, bool) {
 	}
 	return i, true
 }
+
+// Seen records which members of an object a typed decoder has read, one bit
+// a member, so a key that appears twice can be refused (encoding/json would
+// keep the last one silently; the decoders that use this must agree with a
+// canonical encoder that never writes one twice).
+type Seen uint8
+
+// First reports whether the member with this bit is read for the first time.
+func (s *Seen) First(bit Seen) bool {
+	if *s&bit != 0 {
+		return false
+	}
+	*s |= bit
+	return true
+}

@@ -243,20 +243,13 @@ func fastMessages(s string) ([]Message, bool) {
 }
 
 func decodeMessage(v string, m *Message) bool {
-	var seen uint8
-	once := func(bit uint8) bool {
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
-	}
+	var seen jsonscan.Seen
 	return jsonscan.EachMember(v, func(k, val string) bool {
 		var ok bool
 		switch k {
 		case "role":
 			m.Role, ok = jsonscan.StringValue(val)
-			return ok && once(1)
+			return ok && seen.First(1)
 		case "content":
 			switch val[0] {
 			case '"':
@@ -268,18 +261,18 @@ func decodeMessage(v string, m *Message) bool {
 			default:
 				m.Content, ok = jsonscan.DecodeAny(val)
 			}
-			return ok && once(2)
+			return ok && seen.First(2)
 		case "name":
 			m.Name, ok = jsonscan.StringValue(val)
-			return ok && once(4)
+			return ok && seen.First(4)
 		case "tool_call_id":
 			m.ToolCallID, ok = jsonscan.StringValue(val)
-			return ok && once(8)
+			return ok && seen.First(8)
 		case "reasoning":
 			m.Reasoning, ok = jsonscan.StringValue(val)
-			return ok && once(16)
+			return ok && seen.First(16)
 		case "tool_calls":
-			if !once(32) {
+			if !seen.First(32) {
 				return false
 			}
 			m.ToolCalls = []ToolCall{}
@@ -297,25 +290,18 @@ func decodeMessage(v string, m *Message) bool {
 }
 
 func decodeToolCall(v string, tc *ToolCall) bool {
-	var seen uint8
-	once := func(bit uint8) bool {
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
-	}
+	var seen jsonscan.Seen
 	return jsonscan.EachMember(v, func(k, val string) bool {
 		var ok bool
 		switch k {
 		case "id":
 			tc.ID, ok = jsonscan.StringValue(val)
-			return ok && once(1)
+			return ok && seen.First(1)
 		case "type":
 			tc.Type, ok = jsonscan.StringValue(val)
-			return ok && once(2)
+			return ok && seen.First(2)
 		case "function":
-			if !once(4) {
+			if !seen.First(4) {
 				return false
 			}
 			var fs uint8

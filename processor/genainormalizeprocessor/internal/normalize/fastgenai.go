@@ -35,35 +35,24 @@ func fastGenAIMessages(s, role string) (out []msg, finish []string, ok bool) {
 	return out, finish, ok
 }
 
-// member flags, for refusing duplicate keys (encoding/json keeps the last).
-type seenKeys uint8
-
-func (s *seenKeys) first(bit seenKeys) bool {
-	if *s&bit != 0 {
-		return false
-	}
-	*s |= bit
-	return true
-}
-
 func fastGenAIMessage(e, defaultRole string) ([]msg, string, bool) {
 	var role, name, finish, partsJSON string
-	var seen seenKeys
+	var seen jsonscan.Seen
 	ok := jsonscan.EachMember(e, func(k, val string) bool {
 		var ok bool
 		switch k {
 		case "role":
 			role, ok = jsonscan.StringValue(val)
-			return ok && seen.first(1)
+			return ok && seen.First(1)
 		case "name":
 			name, ok = jsonscan.StringValue(val)
-			return ok && seen.first(2)
+			return ok && seen.First(2)
 		case "finish_reason":
 			finish, ok = jsonscan.StringValue(val)
-			return ok && seen.first(4)
+			return ok && seen.First(4)
 		case "parts":
 			partsJSON = val
-			return val[0] == '[' && seen.first(8)
+			return val[0] == '[' && seen.First(8)
 		}
 		return false
 	})
@@ -112,28 +101,28 @@ func fastGenAIMessage(e, defaultRole string) ([]msg, string, bool) {
 // fastGenAIPart reads one part as onePart does, for the plain shapes only.
 func fastGenAIPart(p string) (*spancommit.Part, *spancommit.ToolCall, *toolResult, bool) {
 	var typ, content, id, name, args, response string
-	var seen seenKeys
+	var seen jsonscan.Seen
 	ok := jsonscan.EachMember(p, func(k, val string) bool {
 		var ok bool
 		switch k {
 		case "type":
 			typ, ok = jsonscan.StringValue(val)
-			return ok && seen.first(1)
+			return ok && seen.First(1)
 		case "content":
 			content, ok = jsonscan.StringValue(val)
-			return ok && seen.first(2)
+			return ok && seen.First(2)
 		case "id":
 			id, ok = jsonscan.StringValue(val)
-			return ok && seen.first(4)
+			return ok && seen.First(4)
 		case "name":
 			name, ok = jsonscan.StringValue(val)
-			return ok && seen.first(8)
+			return ok && seen.First(8)
 		case "arguments":
 			args = val
-			return seen.first(16)
+			return seen.First(16)
 		case "response":
 			response = val
-			return seen.first(32)
+			return seen.First(32)
 		}
 		return false
 	})
