@@ -96,8 +96,11 @@ func TestOpenAIInstrumentationLogEvents(t *testing.T) {
 	}
 }
 
-func checkChat(t *testing.T, queryURL, id string) {
-	root := waitTree(t, queryURL, id, func(n *node) error {
+// twoGenerations waits until the trace holds two generations with their
+// content, and returns the root, the one that called a tool and the other.
+func twoGenerations(t *testing.T, queryURL, id string) (root, toolCalling, other *node) {
+	t.Helper()
+	root = waitTree(t, queryURL, id, func(n *node) error {
 		gens := n.All("generation")
 		if len(gens) != 2 {
 			return fmt.Errorf("%d generations", len(gens))
@@ -109,23 +112,27 @@ func checkChat(t *testing.T, queryURL, id string) {
 		}
 		return nil
 	})
+	for _, g := range root.All("generation") {
+		if len(g.Completion.ToolCalls) > 0 {
+			toolCalling = g
+		} else {
+			other = g
+		}
+	}
+	if toolCalling == nil || other == nil {
+		t.Fatalf("want one tool-calling and one other generation")
+	}
+	return root, toolCalling, other
+}
+
+func checkChat(t *testing.T, queryURL, id string) {
+	root, toolTurn, answer := twoGenerations(t, queryURL, id)
 	if root.Name != "chat-turn" {
 		t.Errorf("trace name %q", root.Name)
 	}
 	// Exact totals: 50/14 for the tool call, 61/9 for the streamed answer.
 	if root.Totals.InputTokens != 111 || root.Totals.OutputTokens != 23 || root.Totals.TotalTokens != 134 || root.Totals.Error {
 		t.Errorf("totals %+v, want 111/23/134 without error", root.Totals)
-	}
-	var toolTurn, answer *node
-	for _, g := range root.All("generation") {
-		if len(g.Completion.ToolCalls) > 0 {
-			toolTurn = g
-		} else {
-			answer = g
-		}
-	}
-	if toolTurn == nil || answer == nil {
-		t.Fatalf("want one tool-calling and one answering generation")
 	}
 	if toolTurn.Model != "gpt-4o-mini" || toolTurn.Provider != "openai" || toolTurn.Usage == nil || toolTurn.Usage.InputTokens != 50 || toolTurn.Usage.OutputTokens != 14 {
 		t.Errorf("tool turn: model %q provider %q usage %+v", toolTurn.Model, toolTurn.Provider, toolTurn.Usage)
@@ -169,31 +176,9 @@ func checkChat(t *testing.T, queryURL, id string) {
 // checkStreamTool: the tool call came in stream deltas, the answer in one
 // response.
 func checkStreamTool(t *testing.T, queryURL, id string) {
-	root := waitTree(t, queryURL, id, func(n *node) error {
-		gens := n.All("generation")
-		if len(gens) != 2 {
-			return fmt.Errorf("%d generations", len(gens))
-		}
-		for _, g := range gens {
-			if len(g.Messages) == 0 || g.Completion == nil || (g.Completion.Text == "" && len(g.Completion.ToolCalls) == 0) {
-				return fmt.Errorf("generation %s has no content yet", g.ID)
-			}
-		}
-		return nil
-	})
+	root, call, answer := twoGenerations(t, queryURL, id)
 	if root.Totals.InputTokens != 111 || root.Totals.OutputTokens != 23 || root.Totals.TotalTokens != 134 || root.Totals.Error {
 		t.Errorf("totals %+v, want 111/23/134 without error", root.Totals)
-	}
-	var call, answer *node
-	for _, g := range root.All("generation") {
-		if len(g.Completion.ToolCalls) > 0 {
-			call = g
-		} else {
-			answer = g
-		}
-	}
-	if call == nil || answer == nil {
-		t.Fatalf("want one tool-calling and one answering generation")
 	}
 	if call.MessageText() != `{"role":"user","content":"What is the weather in Paris?"}` {
 		t.Errorf("streamed tool turn messages: %s", call.MessageText())
@@ -219,31 +204,9 @@ func checkStreamTool(t *testing.T, queryURL, id string) {
 }
 
 func checkResponses(t *testing.T, queryURL, id string) {
-	root := waitTree(t, queryURL, id, func(n *node) error {
-		gens := n.All("generation")
-		if len(gens) != 2 {
-			return fmt.Errorf("%d generations", len(gens))
-		}
-		for _, g := range gens {
-			if len(g.Messages) < 1 || g.Completion == nil || (g.Completion.Text == "" && len(g.Completion.ToolCalls) == 0) {
-				return fmt.Errorf("generation %s has no content yet", g.ID)
-			}
-		}
-		return nil
-	})
+	root, call, plain := twoGenerations(t, queryURL, id)
 	if root.Totals.InputTokens != 50 || root.Totals.OutputTokens != 13 || root.Totals.TotalTokens != 63 || root.Totals.Error {
 		t.Errorf("totals %+v, want 50/13/63", root.Totals)
-	}
-	var plain, call *node
-	for _, g := range root.All("generation") {
-		if len(g.Completion.ToolCalls) > 0 {
-			call = g
-		} else {
-			plain = g
-		}
-	}
-	if plain == nil || call == nil {
-		t.Fatalf("want a plain and a function-calling Responses generation")
 	}
 	// Instructions and input: the operation details event's input messages
 	// (the instructions also arrive as gen_ai.system_instructions on the span).
