@@ -14,7 +14,8 @@ type Config struct {
 	// PollInterval re-reads the backend's change log even without a local
 	// Apply: with a shared backend (PostgreSQL) other processes write too.
 	PollInterval time.Duration `mapstructure:"poll_interval"`
-	// BatchSize is how many changed nodes one pass reads from the change log.
+	// BatchSize is how many changed nodes one read of the change log
+	// returns; a pass reads until it is caught up (up to maxPassRefs).
 	BatchSize int `mapstructure:"batch_size"`
 	// SubscriberBuffer is the channel size of a live-feed subscriber; when
 	// it is full, the subscriber gets a resync marker instead of blocking.
