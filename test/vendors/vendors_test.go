@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/components"
+	e2e "github.com/otelcol-genai/otelcol-genai/test/e2e/harness"
 )
 
 const (
@@ -50,15 +51,6 @@ trace{id=0b7e5a52-1f1c-4c43-9a57-4a1d2c3e4f50,action=end,data={"endTimestamp":"2
 
 const sdkTraceHex = "0b7e5a521f1c4c439a574a1d2c3e4f50"
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
-
 type harness struct {
 	metricsURL string
 	dd         *DatadogIntake
@@ -75,17 +67,17 @@ func startCollector(t *testing.T, overlays ...string) *harness {
 	h := &harness{dd: NewDatadogIntake(ddKey, ddSource), nr: NewNewRelicOTLP(nrKey)}
 	t.Cleanup(h.dd.Close)
 	t.Cleanup(h.nr.Close)
-	h.mxinAddr, h.otlpAddr = freeAddr(t), freeAddr(t)
+	h.mxinAddr, h.otlpAddr = e2e.FreeAddr(t), e2e.FreeAddr(t)
 	t.Setenv("GENAI_DATA_DIR", t.TempDir())
 	t.Setenv("GENAI_API_KEY", genaiKey)
 	t.Setenv("GENAI_MXIN_ENDPOINT", h.mxinAddr)
 	t.Setenv("GENAI_OTLP_HTTP_ENDPOINT", h.otlpAddr)
-	t.Setenv("GENAI_OTLP_GRPC_ENDPOINT", freeAddr(t))
-	t.Setenv("GENAI_HEALTH_ENDPOINT", freeAddr(t))
-	t.Setenv("GENAI_PROMETHEUS_ENDPOINT", freeAddr(t))
+	t.Setenv("GENAI_OTLP_GRPC_ENDPOINT", e2e.FreeAddr(t))
+	t.Setenv("GENAI_HEALTH_ENDPOINT", e2e.FreeAddr(t))
+	t.Setenv("GENAI_PROMETHEUS_ENDPOINT", e2e.FreeAddr(t))
 	// The collector's own metrics on a free port (another collector on this
 	// machine may hold :8888); the test reads the feed's pending gauge there.
-	_, metricsPort, _ := net.SplitHostPort(freeAddr(t))
+	_, metricsPort, _ := net.SplitHostPort(e2e.FreeAddr(t))
 	t.Setenv("GENAI_METRICS_PORT", metricsPort)
 	h.metricsURL = "http://localhost:" + metricsPort + "/metrics"
 	t.Setenv("DD_API_KEY", ddKey)

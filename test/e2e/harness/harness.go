@@ -57,16 +57,37 @@ func Binary(t testing.TB) string {
 	return bin
 }
 
-// FreeAddr returns a loopback address with a port nobody listens on.
+// FreeAddr returns a loopback address with a port nobody listens on and
+// that no earlier FreeAddr call of this test process returned. The kernel
+// may hand the same ephemeral port to two consecutive bind(0) calls once the
+// first listener is closed; a collector given that port for two endpoints
+// then fails to start ("address already in use"), which made the vendors
+// test flaky once it took a sixth port.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("free port: %v", err)
+		}
+		addr := l.Addr().String()
+		_ = l.Close()
+		handedOut.Lock()
+		seen := handedOut.addrs[addr]
+		handedOut.addrs[addr] = true
+		handedOut.Unlock()
+		if !seen {
+			return addr
+		}
 	}
-	defer l.Close()
-	return l.Addr().String()
 }
+
+// handedOut holds every address FreeAddr returned in this process: the
+// ports are a process-wide resource, so the record is too.
+var handedOut = struct {
+	sync.Mutex
+	addrs map[string]bool
+}{addrs: map[string]bool{}}
 
 // Collector is one running collector process.
 type Collector struct {
