@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/admission"
 )
 
 // Config of the otlp_guard extension. The body bounds have no options: they
@@ -18,14 +20,25 @@ type Config struct {
 	// fall back to their own backoff. Whole seconds; the mxin receiver's
 	// retry_after has the same default.
 	RetryAfter time.Duration `mapstructure:"retry_after"`
+
+	// Admission bounds the OTLP/HTTP request bodies the receiver works on
+	// at once: past request_limit_mib a request waits, past
+	// waiting_limit_mib it is refused with 429 and Retry-After, so more
+	// load than the store takes is refused at the door instead of queueing
+	// in memory (the mxin receiver has the same block for SDK traffic).
+	Admission admission.Config `mapstructure:"admission"`
 }
 
 var _ confmap.Validator = (*Config)(nil)
 
 // Validate checks the configuration.
 func (c *Config) Validate() error {
+	var errs []error
 	if c.RetryAfter < time.Second || c.RetryAfter%time.Second != 0 {
-		return errors.New("retry_after must be a whole number of seconds, at least 1s")
+		errs = append(errs, errors.New("retry_after must be a whole number of seconds, at least 1s"))
 	}
-	return nil
+	if err := c.Admission.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }

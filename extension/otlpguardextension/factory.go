@@ -1,7 +1,8 @@
 // Package otlpguardextension implements the otlp_guard extension: confighttp
 // middleware for the core otlp receiver's HTTP protocol that refuses, before
 // the receiver decodes it, an OTLP/JSON body that is not UTF-8 or that nests
-// attribute values past internal/otlpcheck's bound.
+// attribute values past internal/otlpcheck's bound, and that refuses more
+// request bytes in flight than its admission limits allow.
 package otlpguardextension
 
 import (
@@ -13,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/extension"
 
 	"github.com/otelcol-genai/otelcol-genai/extension/otlpguardextension/internal/metadata"
+	"github.com/otelcol-genai/otelcol-genai/internal/admission"
 )
 
 // NewFactory returns the factory of the otlp_guard extension.
@@ -26,7 +28,9 @@ func NewFactory() extension.Factory {
 }
 
 func createDefaultConfig() component.Config {
-	return &Config{RetryAfter: 5 * time.Second}
+	// Admission: the OTel-Arrow receiver's defaults (128 MiB in flight, 32
+	// MiB waiting).
+	return &Config{RetryAfter: 5 * time.Second, Admission: admission.Config{RequestLimitMiB: 128, WaitingLimitMiB: 32}}
 }
 
 func createExtension(_ context.Context, set extension.Settings, cfg component.Config) (extension.Extension, error) {
@@ -34,6 +38,7 @@ func createExtension(_ context.Context, set extension.Settings, cfg component.Co
 	if err != nil {
 		return nil, err
 	}
-	retryAfter := strconv.Itoa(int(cfg.(*Config).RetryAfter / time.Second))
-	return &guard{logger: set.Logger, telemetry: tb, retryAfter: retryAfter}, nil
+	c := cfg.(*Config)
+	retryAfter := strconv.Itoa(int(c.RetryAfter / time.Second))
+	return &guard{logger: set.Logger, telemetry: tb, retryAfter: retryAfter, admission: admission.New(c.Admission)}, nil
 }

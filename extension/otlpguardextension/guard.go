@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/otelcol-genai/otelcol-genai/extension/otlpguardextension/internal/metadata"
+	"github.com/otelcol-genai/otelcol-genai/internal/admission"
 	"github.com/otelcol-genai/otelcol-genai/internal/otlpcheck"
 )
 
@@ -33,6 +34,8 @@ type guard struct {
 	telemetry *metadata.TelemetryBuilder
 	// retryAfter is the Retry-After value (seconds) added to 429 and 503.
 	retryAfter string
+	// admission bounds the bodies in flight (nil: off).
+	admission *admission.Limiter
 }
 
 // retryAfterWriter adds Retry-After to a 429 or 503 the receiver writes
@@ -63,6 +66,7 @@ const (
 	reasonTooDeep    = "too_deep"
 	reasonTooLarge   = "too_large"
 	reasonUnreadable = "unreadable"
+	reasonOverloaded = "overloaded"
 )
 
 // GetHTTPHandler wraps the otlp receiver's HTTP handler. A POST of
@@ -71,8 +75,9 @@ const (
 // middleware) and checked: JSON with otlpcheck.JSON, protobuf traces and
 // logs with otlpcheck.Proto. A body that fails gets 400 in OTLP's error
 // shape, one over the size limit 413, one that passes is handed on
-// unchanged. Everything else (other media types, other methods) passes
-// through unread.
+// unchanged once admission control admits its bytes (429 when it refuses),
+// which it holds until the receiver has answered. Everything else (other
+// media types, other methods) passes through unread.
 //
 // Why in front of the receiver: otlpreceiver v0.165.0 answers a JSON decode
 // error whose message quotes invalid UTF-8 with 500 {"code":13,"message":
@@ -109,6 +114,18 @@ func (g *guard) GetHTTPHandler(context.Context) (extensionmiddleware.WrapHTTPHan
 				g.refuse(w, r, enc, http.StatusBadRequest, codes.InvalidArgument, reason, "undecodable OTLP/"+enc+": "+err.Error())
 				return
 			}
+			// Weighed by the bytes that arrived (after decompression), not
+			// by a declared length a slow client could hold capacity with.
+			release, err := g.admission.Acquire(r.Context(), int64(buf.Len()))
+			switch {
+			case errors.Is(err, admission.ErrOverloaded):
+				g.refuse(w, r, enc, http.StatusTooManyRequests, codes.ResourceExhausted, reasonOverloaded, err.Error())
+				return
+			case err != nil:
+				g.refuse(w, r, enc, http.StatusServiceUnavailable, codes.Unavailable, reasonOverloaded, err.Error())
+				return
+			}
+			defer release()
 			_ = r.Body.Close()
 			r.Body = io.NopCloser(bytes.NewReader(buf.Bytes()))
 			r.ContentLength = int64(buf.Len())

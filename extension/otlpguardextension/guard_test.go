@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -26,6 +27,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/otelcol-genai/otelcol-genai/extension/otlpguardextension/internal/metadata"
+	"github.com/otelcol-genai/otelcol-genai/internal/admission"
 )
 
 type host struct {
@@ -45,13 +47,20 @@ func startOTLP(t *testing.T, guarded bool, maxBody int) (string, *consumertest.T
 // startOTLPInto starts the core otlp receiver (guarded or not) feeding next.
 func startOTLPInto(t *testing.T, guarded bool, maxBody int, next consumer.Traces) string {
 	t.Helper()
+	return startOTLPWith(t, guarded, maxBody, next, NewFactory().CreateDefaultConfig().(*Config))
+}
+
+// startOTLPWith starts the core otlp receiver, guarded by an otlp_guard
+// configured with gcfg when guarded, feeding next.
+func startOTLPWith(t *testing.T, guarded bool, maxBody int, next consumer.Traces, gcfg *Config) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 
 	f := NewFactory()
-	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(metadata.Type), f.CreateDefaultConfig())
+	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(metadata.Type), gcfg)
 	require.NoError(t, err)
 	h := host{exts: map[component.ID]component.Component{component.NewID(metadata.Type): ext}}
 
@@ -301,4 +310,53 @@ func TestDeepProtobufIsRefusedByPdata(t *testing.T) {
 	a := post(t, addr, "application/x-protobuf", body, false)
 	assert.Equal(t, http.StatusBadRequest, a.code, a.body)
 	assert.Equal(t, 0, sink.SpanCount())
+}
+
+// TestGuardRefusesOverloadWith429: while the pipeline works on a body that
+// holds admission's whole request limit (waiting limit 0), the next request
+// is refused at once with 429, Retry-After and OTLP's error body, and never
+// reaches the pipeline; once the first is answered, requests pass again.
+// Unguarded, the second request would queue behind the first.
+func TestGuardRefusesOverloadWith429(t *testing.T) {
+	entered, unblock := make(chan struct{}, 4), make(chan struct{})
+	var consumed atomic.Int64
+	blocking, err := consumer.NewTraces(func(_ context.Context, td ptrace.Traces) error {
+		entered <- struct{}{}
+		<-unblock
+		consumed.Add(int64(td.SpanCount()))
+		return nil
+	})
+	require.NoError(t, err)
+	gcfg := NewFactory().CreateDefaultConfig().(*Config)
+	gcfg.Admission = admission.Config{RequestLimitMiB: 1}
+	addr := startOTLPWith(t, true, 0, blocking, gcfg)
+
+	big := protoBody(t, strings.Repeat("b", 900<<10))
+	first := make(chan answer, 1)
+	go func() { first <- post(t, addr, "application/x-protobuf", big, false) }()
+	<-entered
+
+	resp := postFull(t, addr, "application/json", jsonBody(`{"stringValue":"`+strings.Repeat("s", 200<<10)+`"}`))
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	assert.Equal(t, "5", resp.Header.Get("Retry-After"))
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"code":8,"message":"too much data in flight; retry later"}`, string(body))
+
+	close(unblock)
+	require.Equal(t, http.StatusOK, (<-first).code)
+	require.Equal(t, http.StatusOK, post(t, addr, "application/x-protobuf", protoBody(t, "after"), false).code)
+	assert.EqualValues(t, 2, consumed.Load(), "the refused request never reached the pipeline")
+}
+
+// postFull posts body and returns the whole response (closed at cleanup).
+func postFull(t *testing.T, addr, contentType string, body []byte) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/traces", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", contentType)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = resp.Body.Close() })
+	return resp
 }

@@ -2,6 +2,7 @@ package mxinreceiver
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -9,11 +10,16 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/admission"
 )
 
 // rawRequest sends a request head declaring contentLength and only the
@@ -72,8 +78,48 @@ func TestDeclaredButShortBodyIsNotPreallocated(t *testing.T) {
 	r.cfg.MaxRequestBodySize = 64 << 20
 	req := httptest.NewRequest(http.MethodPost, pathPush, strings.NewReader(strings.Repeat("x", 150)))
 	req.ContentLength = 32 << 20
-	body, ok := r.readBody(httptest.NewRecorder(), req)
+	body, release, ok := r.readBody(httptest.NewRecorder(), req)
 	require.True(t, ok)
+	release()
 	assert.Len(t, body, 150)
 	assert.LessOrEqual(t, cap(body), 2*maxPrealloc, "buffer sized by the declared Content-Length")
+}
+
+// TestOverloadIsRefusedAtTheDoor: while the pipeline works on one body that
+// fills admission's request limit (and the waiting limit is 0), the next
+// push is refused at once with 429 and Retry-After, counted, and never
+// reaches the pipeline; once the first is answered, pushes are admitted
+// again. Without admission control the second push would queue behind the
+// first.
+func TestOverloadIsRefusedAtTheDoor(t *testing.T) {
+	entered, unblock := make(chan struct{}, 4), make(chan struct{})
+	var consumed atomic.Int64
+	blocking, err := consumer.NewLogs(func(_ context.Context, ld plog.Logs) error {
+		entered <- struct{}{}
+		<-unblock
+		consumed.Add(int64(ld.LogRecordCount()))
+		return nil
+	})
+	require.NoError(t, err)
+	e := newEnv(t, envOpts{logs: blocking, cfg: func(c *Config) {
+		c.Admission = admission.Config{RequestLimitMiB: 1}
+		c.RetryAfter = 7 * time.Second
+	}})
+	big := []byte(`trace{id=t1,action=update,data={"output":"` + strings.Repeat("x", 800<<10) + `"}}`)
+	first := make(chan response, 1)
+	go func() { first <- e.push(testRepo, testKey, big) }()
+	<-entered // the first body is in the pipeline, holding 800 KiB of the 1 MiB
+
+	small := []byte(`trace{id=t2,action=update,data={"output":"` + strings.Repeat("y", 300<<10) + `"}}`)
+	resp := e.push(testRepo, testKey, small)
+	assert.Equal(t, http.StatusTooManyRequests, resp.code, string(resp.body))
+	assert.Equal(t, "7", resp.header.Get("Retry-After"))
+	assert.Contains(t, string(resp.body), "too much data in flight")
+	assert.EqualValues(t, 1, counterByAttrs(t, e, "otelcol_mxin_requests_overloaded")[attrKey("", "", "")])
+
+	close(unblock)
+	require.Equal(t, http.StatusOK, (<-first).code)
+	resp = e.push(testRepo, testKey, small)
+	require.Equal(t, http.StatusOK, resp.code, "admitted again once the first body was answered")
+	assert.EqualValues(t, 2, consumed.Load(), "the refused push never reached the pipeline")
 }

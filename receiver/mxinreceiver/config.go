@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/admission"
+
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
@@ -22,6 +24,10 @@ const (
 	defaultUploadURLTTL       = time.Hour
 	defaultRetryAfter         = 5 * time.Second
 )
+
+// defaultAdmission is the OTel-Arrow receiver's default: 128 MiB of request
+// bodies in flight, 32 MiB waiting.
+var defaultAdmission = admission.Config{RequestLimitMiB: 128, WaitingLimitMiB: 32}
 
 // Config configures the mxin receiver.
 type Config struct {
@@ -53,6 +59,12 @@ type Config struct {
 
 	// RetryAfter is sent with 429/503 answers when the pipeline refuses data.
 	RetryAfter time.Duration `mapstructure:"retry_after"`
+
+	// Admission bounds the request bodies worked on at once (every route
+	// that reads a body): past it, requests wait, and past its waiting
+	// limit they are refused with 429 and Retry-After, so an overload is
+	// refused at the door instead of queueing in memory.
+	Admission admission.Config `mapstructure:"admission"`
 
 	// Langfuse configures the route Langfuse's SDKs export OTLP to.
 	Langfuse LangfuseConfig `mapstructure:"langfuse"`
@@ -103,6 +115,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.RetryAfter < 0 {
 		errs = append(errs, errors.New("retry_after must not be negative"))
+	}
+	if err := cfg.Admission.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if p := cfg.UploadURL.PublicEndpoint; p != "" {
 		u, err := url.Parse(p)

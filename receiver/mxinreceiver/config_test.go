@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/admission"
 	"github.com/otelcol-genai/otelcol-genai/receiver/mxinreceiver/internal/metadata"
 )
 
@@ -43,6 +44,7 @@ func TestLoadConfig(t *testing.T) {
 			assert.Nil(t, cfg.BlobStorage)
 			assert.Equal(t, "localhost:8088", cfg.NetAddr.Endpoint)
 			assert.True(t, cfg.Langfuse.Enabled, "the Langfuse route is served by default")
+			assert.Equal(t, admission.Config{RequestLimitMiB: 128, WaitingLimitMiB: 32}, cfg.Admission, "admission control is on by default")
 		}},
 		{name: "full", check: func(t *testing.T, cfg *Config) {
 			assert.Equal(t, "0.0.0.0:9099", cfg.NetAddr.Endpoint)
@@ -53,6 +55,7 @@ func TestLoadConfig(t *testing.T) {
 			assert.Equal(t, 10*time.Minute, cfg.UploadURL.TTL)
 			assert.Equal(t, "https://ingest.example.com", cfg.UploadURL.PublicEndpoint)
 			assert.Equal(t, 2*time.Second, cfg.RetryAfter)
+			assert.Equal(t, admission.Config{RequestLimitMiB: 16}, cfg.Admission)
 			assert.False(t, cfg.Langfuse.Enabled)
 		}},
 		{name: "dev", check: func(t *testing.T, cfg *Config) {
@@ -62,6 +65,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "no_auth", wantErr: "no authenticator"},
 		{name: "confighttp_auth", wantErr: "auth: not supported on this receiver"},
 		{name: "bad_public_endpoint", wantErr: "want an absolute http(s) URL"},
+		{name: "bad_admission", wantErr: "admission: request_limit_mib must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

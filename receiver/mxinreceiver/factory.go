@@ -36,6 +36,7 @@ func createDefaultConfig() component.Config {
 		ServerConfig: srv,
 		UploadURL:    UploadURLConfig{TTL: defaultUploadURLTTL},
 		RetryAfter:   defaultRetryAfter,
+		Admission:    defaultAdmission,
 		Langfuse:     LangfuseConfig{Enabled: true},
 	}
 }

@@ -95,10 +95,11 @@ func (r *mxinReceiver) handleOTLP(w http.ResponseWriter, req *http.Request, sig 
 		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/x-protobuf, application/protobuf or application/json")
 		return
 	}
-	body, ok := r.readBody(w, req)
+	body, release, ok := r.readBody(w, req)
 	if !ok {
 		return
 	}
+	defer release()
 	// Checked before decoding (internal/otlpcheck): JSON must be UTF-8
 	// (pdata copies invalid bytes into strings unchecked, and they fail
 	// later as a 5xx for the client's own bad input), and values may not

@@ -46,10 +46,11 @@ func (r *mxinReceiver) handleLogging(w http.ResponseWriter, req *http.Request) {
 	if !ok {
 		return
 	}
-	body, ok := r.readBody(w, req)
+	body, release, ok := r.readBody(w, req)
 	if !ok {
 		return
 	}
+	defer release()
 	var a publicapi.Action
 	decErr := json.Unmarshal(body, &a)
 	if decErr == nil && a.RepoID != "" && !repoAllowed(w, ctx, a.RepoID) {
@@ -90,10 +91,11 @@ func (r *mxinReceiver) handleLoggingBatch(w http.ResponseWriter, req *http.Reque
 	if !ok {
 		return
 	}
-	body, ok := r.readBody(w, req)
+	body, release, ok := r.readBody(w, req)
 	if !ok {
 		return
 	}
+	defer release()
 	var b struct {
 		RepoID string             `json:"repoId"`
 		Logs   []publicapi.Fields `json:"logs"`

@@ -90,10 +90,11 @@ func (r *mxinReceiver) handlePush(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusNotFound, "this receiver is not in a logs pipeline")
 		return
 	}
-	body, ok := r.readBody(w, req)
+	body, release, ok := r.readBody(w, req)
 	if !ok {
 		return
 	}
+	defer release()
 
 	// The body is parsed and consumed pushChunk commits at a time, so a
 	// request holds the commits of one chunk, not of the whole body; at

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/admission"
+
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/consumer"
@@ -49,6 +51,7 @@ type mxinReceiver struct {
 	onStop    func()
 	versioner *commit.Versioner
 	telemetry *metadata.TelemetryBuilder
+	admission *admission.Limiter // nil: admission control off
 	obsLogs   *receiverhelper.ObsReport
 	obsTraces *receiverhelper.ObsReport
 
@@ -87,6 +90,7 @@ func newReceiver(set receiver.Settings, cfg *Config, onStop func()) (*mxinReceiv
 		onStop:    onStop,
 		versioner: commit.NewVersioner(),
 		telemetry: tb,
+		admission: admission.New(cfg.Admission),
 		obsLogs:   obsLogs,
 		obsTraces: obsTraces,
 	}, nil

@@ -158,10 +158,11 @@ func (r *mxinReceiver) handleBlobPut(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusNotImplemented, "uploads are disabled on this receiver (no blob_storage configured)")
 		return
 	}
-	body, ok := r.readBody(w, req)
+	body, release, ok := r.readBody(w, req)
 	if !ok {
 		return
 	}
+	defer release()
 	ctx := req.Context()
 	if err := r.blobs.Set(ctx, key, body); err != nil {
 		r.logger.Warn("mxin: storing blob failed", zap.String("key", key), zap.Error(err))

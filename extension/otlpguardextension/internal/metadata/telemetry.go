@@ -21,7 +21,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings) (*TelemetryBuilde
 	var tb TelemetryBuilder
 	var err error
 	tb.OtlpGuardRefusedRequests, err = meter.Int64Counter("otelcol_otlp_guard_refused_requests",
-		metric.WithDescription("OTLP/HTTP JSON requests refused before the receiver decoded them, by reason: not_utf8 (400), too_deep (400), too_large (413), unreadable (400)."),
+		metric.WithDescription("OTLP/HTTP requests refused before the receiver decoded them, by reason: not_utf8 (400), too_deep (400), too_large (413), unreadable (400), overloaded (429: admission control)."),
 		metric.WithUnit("{request}"))
 	return &tb, err
 }

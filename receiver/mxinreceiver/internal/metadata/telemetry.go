@@ -17,10 +17,11 @@ func Meter(settings component.TelemetrySettings) metric.Meter {
 
 // TelemetryBuilder holds the receiver's instruments.
 type TelemetryBuilder struct {
-	MxinCommitsAccepted metric.Int64Counter
-	MxinCommitsRefused  metric.Int64Counter
-	MxinBlobsStored     metric.Int64Counter
-	MxinBlobBytesStored metric.Int64Counter
+	MxinCommitsAccepted    metric.Int64Counter
+	MxinCommitsRefused     metric.Int64Counter
+	MxinBlobsStored        metric.Int64Counter
+	MxinBlobBytesStored    metric.Int64Counter
+	MxinRequestsOverloaded metric.Int64Counter
 }
 
 // NewTelemetryBuilder creates the instruments described in metadata.yaml.
@@ -50,6 +51,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings) (*TelemetryBuilde
 		"otelcol_mxin_blob_bytes_stored",
 		metric.WithDescription("Bytes of blobs stored through the signed upload URL. [Development]"),
 		metric.WithUnit("By"),
+	)
+	errs = errors.Join(errs, err)
+	b.MxinRequestsOverloaded, err = m.Int64Counter(
+		"otelcol_mxin_requests_overloaded",
+		metric.WithDescription("Requests refused with 429 by admission control (more request bytes in flight and waiting than admission allows). [Development]"),
+		metric.WithUnit("{request}"),
 	)
 	errs = errors.Join(errs, err)
 	return &b, errs
