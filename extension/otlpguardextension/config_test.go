@@ -27,7 +27,7 @@ func TestLoadConfig(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, sub.Unmarshal(cfg))
 	require.NoError(t, confmap.Validate(cfg))
-	assert.Equal(t, &Config{RetryAfter: 5 * time.Second, Admission: admission.Config{RequestLimitMiB: 128, WaitingLimitMiB: 32}}, cfg)
+	assert.Equal(t, &Config{RetryAfter: 5 * time.Second, Admission: admission.Config{RequestLimitMiB: 16, WaitingLimitMiB: 8}}, cfg)
 
 	cfg = NewFactory().CreateDefaultConfig()
 	sub, err = cm.Sub(component.NewIDWithName(metadata.Type, "custom").String())

@@ -28,9 +28,7 @@ func NewFactory() extension.Factory {
 }
 
 func createDefaultConfig() component.Config {
-	// Admission: the OTel-Arrow receiver's defaults (128 MiB in flight, 32
-	// MiB waiting).
-	return &Config{RetryAfter: 5 * time.Second, Admission: admission.Config{RequestLimitMiB: 128, WaitingLimitMiB: 32}}
+	return &Config{RetryAfter: 5 * time.Second, Admission: admission.DefaultConfig()}
 }
 
 func createExtension(_ context.Context, set extension.Settings, cfg component.Config) (extension.Extension, error) {

@@ -44,6 +44,18 @@ type Config struct {
 	WaitingLimitMiB int64 `mapstructure:"waiting_limit_mib"`
 }
 
+// DefaultConfig is the admission of the mxin receiver and the otlp_guard
+// extension unless configured: 16 MiB of bodies in flight, 8 MiB waiting.
+//
+// Smaller than the OTel-Arrow receiver's 128/32 on purpose, from load runs
+// on a 2-core machine (docs/operating.md): a decoded and normalized OTLP
+// body holds several times its wire size, and 48 MiB of OTLP bodies in
+// flight took the process to 1.5 GB RSS with a 10 s p99, while 16/8 kept
+// health and query answers under 1 s and refused the excess with 429.
+// 16 MiB in flight is still well above what the store needs to run at full
+// speed (a few requests per core).
+func DefaultConfig() Config { return Config{RequestLimitMiB: 16, WaitingLimitMiB: 8} }
+
 // Validate checks the configuration.
 func (c *Config) Validate() error {
 	if c.RequestLimitMiB < 0 {

@@ -25,10 +25,6 @@ const (
 	defaultRetryAfter         = 5 * time.Second
 )
 
-// defaultAdmission is the OTel-Arrow receiver's default: 128 MiB of request
-// bodies in flight, 32 MiB waiting.
-var defaultAdmission = admission.Config{RequestLimitMiB: 128, WaitingLimitMiB: 32}
-
 // Config configures the mxin receiver.
 type Config struct {
 	// ServerConfig is the one HTTP endpoint all routes are served on (TLS,

@@ -44,7 +44,7 @@ func TestLoadConfig(t *testing.T) {
 			assert.Nil(t, cfg.BlobStorage)
 			assert.Equal(t, "localhost:8088", cfg.NetAddr.Endpoint)
 			assert.True(t, cfg.Langfuse.Enabled, "the Langfuse route is served by default")
-			assert.Equal(t, admission.Config{RequestLimitMiB: 128, WaitingLimitMiB: 32}, cfg.Admission, "admission control is on by default")
+			assert.Equal(t, admission.Config{RequestLimitMiB: 16, WaitingLimitMiB: 8}, cfg.Admission, "admission control is on by default")
 		}},
 		{name: "full", check: func(t *testing.T, cfg *Config) {
 			assert.Equal(t, "0.0.0.0:9099", cfg.NetAddr.Endpoint)

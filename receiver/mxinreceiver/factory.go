@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/admission"
 	"github.com/otelcol-genai/otelcol-genai/receiver/mxinreceiver/internal/metadata"
 )
 
@@ -36,7 +37,7 @@ func createDefaultConfig() component.Config {
 		ServerConfig: srv,
 		UploadURL:    UploadURLConfig{TTL: defaultUploadURLTTL},
 		RetryAfter:   defaultRetryAfter,
-		Admission:    defaultAdmission,
+		Admission:    admission.DefaultConfig(),
 		Langfuse:     LangfuseConfig{Enabled: true},
 	}
 }
