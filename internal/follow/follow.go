@@ -136,7 +136,9 @@ func (f *Follower) Start(ctx context.Context) error {
 	// One subscription to every repo ("" in the store's Subscribe), filtered
 	// here: one channel to select on, and no forwarding goroutine that
 	// could reorder or hold back changes.
-	f.changes, _ = f.st.Subscribe(ctx, "")
+	if f.changes == nil { // a Start retried after an error keeps its subscription
+		f.changes, _ = f.st.Subscribe(ctx, "")
+	}
 	t, ok, err := f.loadCheckpoint(ctx)
 	if err != nil {
 		return err

@@ -106,19 +106,34 @@ type Runner struct {
 	wg     sync.WaitGroup
 }
 
-// Start starts fl (Follower.Start: subscribe, load the checkpoint, catch
-// up) and runs it in its own goroutine (Follower.Run) until Stop; onErr
-// hears Run's errors.
+// Start runs fl in its own goroutine until Stop: first Follower.Start
+// (subscribe, load the checkpoint, catch up through the summary rows), then
+// Follower.Run; onErr hears the errors of both. It returns at once: the
+// collector reports ready, and takes data, only once every component's
+// Start has returned, and a restart after a crash must not wait for a
+// catch-up through a day of summaries. A failed Follower.Start (the store
+// unreachable) is retried with backoff until Stop; the subscription it
+// takes first queues live changes meanwhile.
 func (r *Runner) Start(fl *Follower, tick time.Duration, onErr func(ctx context.Context, err error)) error {
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := fl.Start(ctx); err != nil {
-		cancel()
-		return err
-	}
 	r.fl, r.cancel = fl, cancel
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
+		backoff := tick
+		for {
+			err := fl.Start(ctx)
+			if err == nil {
+				break
+			}
+			onErr(ctx, fmt.Errorf("starting to follow the store: %w", err))
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, time.Minute)
+		}
 		fl.Run(ctx, tick, func(err error) { onErr(ctx, err) })
 	}()
 	return nil
