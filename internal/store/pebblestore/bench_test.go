@@ -126,24 +126,7 @@ func BenchmarkAssembleTrace10k(b *testing.B) {
 	s := openBench(b, b.TempDir(), false)
 	defer s.Close()
 	ctx := context.Background()
-	v := int64(1)
-	var cs []commit.Commit
-	add := func(e commit.Entity, id string, a commit.Action, data string) {
-		v++
-		c := commit.Commit{Repo: "r", Entity: e, EntityID: id, Action: a, Data: json.RawMessage(data), Version: v}
-		c.Seal()
-		cs = append(cs, c)
-	}
-	add(commit.EntityTrace, "big", commit.ActionCreate, `{"name":"big agent run","startTimestamp":"2026-11-22T12:00:00Z"}`)
-	for i := range 100 {
-		sp := fmt.Sprintf("sp-%03d", i)
-		add(commit.EntityTrace, "big", commit.ActionAddSpan, fmt.Sprintf(`{"id":%q,"name":"step %d"}`, sp, i))
-		for j := range 100 {
-			g := fmt.Sprintf("g-%03d-%03d", i, j)
-			add(commit.EntitySpan, sp, commit.ActionAddGeneration, fmt.Sprintf(`{"id":%q,"model":"gpt-4o-mini","provider":"openai","messages":[{"role":"user","content":"hello number %d"}]}`, g, j))
-			add(commit.EntityGeneration, g, commit.ActionResult, `{"result":{"choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12}}}`)
-		}
-	}
+	cs := storetest.WideTrace("r", "big", 100, 100)
 	for i := 0; i < len(cs); i += benchBatchSize {
 		batch := cs[i:min(i+benchBatchSize, len(cs))]
 		if err := s.Apply(ctx, batch, tree.EdgesOfAll(batch)); err != nil {
