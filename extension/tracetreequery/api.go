@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -373,7 +374,7 @@ func searchError(what, cursor string, err error) error {
 // getTrace assembles the tree from the commits on every request, so the
 // answer is never older than the store (the summary index may lag).
 func (a *api) getTrace(w http.ResponseWriter, r *http.Request) {
-	a.getAssembled(w, r, commit.EntityTrace, func(ctx context.Context, ref commit.NodeRef) (any, error) {
+	a.getAssembled(w, r, commit.EntityTrace, func(ctx context.Context, ref commit.NodeRef) (jsonStreamer, error) {
 		t, err := tree.AssembleTrace(ctx, a.st, ref, tree.WithPrices(a.st.Prices()))
 		if t == nil {
 			return nil, err
@@ -386,7 +387,7 @@ func (a *api) getTrace(w http.ResponseWriter, r *http.Request) {
 
 // getSession does the same for a session with the full trees of its traces.
 func (a *api) getSession(w http.ResponseWriter, r *http.Request) {
-	a.getAssembled(w, r, commit.EntitySession, func(ctx context.Context, ref commit.NodeRef) (any, error) {
+	a.getAssembled(w, r, commit.EntitySession, func(ctx context.Context, ref commit.NodeRef) (jsonStreamer, error) {
 		s, err := tree.AssembleSession(ctx, a.st, ref, tree.WithPrices(a.st.Prices()))
 		if s == nil {
 			return nil, err
@@ -396,10 +397,16 @@ func (a *api) getSession(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// jsonStreamer is an assembled tree (tree.Trace, tree.Session): it writes
+// its own JSON, node by node, instead of being marshalled in one piece.
+type jsonStreamer interface {
+	WriteJSON(w io.Writer) error
+}
+
 // getAssembled serves one assembled root of the given kind named by the
 // path's {id}: 400 for a bad id, 404 when nothing is stored under it.
 func (a *api) getAssembled(w http.ResponseWriter, r *http.Request, kind commit.Entity,
-	assemble func(context.Context, commit.NodeRef) (any, error)) {
+	assemble func(context.Context, commit.NodeRef) (jsonStreamer, error)) {
 	repo, err := a.resolveRepo(r)
 	if err != nil {
 		a.fail(w, r, err)
@@ -419,7 +426,48 @@ func (a *api) getAssembled(w http.ResponseWriter, r *http.Request, kind commit.E
 		a.fail(w, r, store.ErrNotFound)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	a.writeStreamed(w, r, v)
+}
+
+// writeStreamed answers 200 with v's JSON written straight to the client
+// (a 10,000-node tree is megabytes: issue 18). An encoding error before
+// any byte went out is a 500 like writeJSON's; after, the status is sent
+// and no error body can follow, so the response is aborted: the client
+// sees a broken connection, never a truncated document it could take for
+// a whole one.
+func (a *api) writeStreamed(w http.ResponseWriter, r *http.Request, v jsonStreamer) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	cw := &countingWriter{w: w}
+	err := v.WriteJSON(cw)
+	switch {
+	case err == nil:
+	case cw.err != nil:
+		// The client went away; nobody is left to tell.
+		a.opts.logger.Debug("tracetree_query response not delivered", zap.String("path", r.URL.Path), zap.Error(cw.err))
+	case cw.n == 0:
+		writeError(w, http.StatusInternalServerError, "encoding response: "+err.Error())
+	default:
+		a.opts.logger.Error("tracetree_query response aborted", zap.String("path", r.URL.Path), zap.Error(err))
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// countingWriter tells writeStreamed whether anything reached the client
+// and whether writing to it failed.
+type countingWriter struct {
+	w   io.Writer
+	n   int64
+	err error
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return n, err
 }
 
 // historyEntry is one commit of a node as "what arrived when". Seed

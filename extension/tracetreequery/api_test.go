@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -535,4 +536,47 @@ func TestDeepTraceIsServed(t *testing.T) {
 	assert.Equal(t, tree.MaxNodeDepth, level)
 	assert.True(t, n.Flattened)
 	assert.Len(t, n.Children, 6000-(tree.MaxNodeDepth-1))
+}
+
+// streamer writes prefix bytes of a JSON document and then fails, like a
+// tree whose encoding fails at some node.
+type streamer struct {
+	prefix int
+	err    error
+}
+
+func (s streamer) WriteJSON(w io.Writer) error {
+	if s.prefix > 0 {
+		if _, err := w.Write([]byte(`{"big":"` + strings.Repeat("x", s.prefix))); err != nil {
+			return err
+		}
+	}
+	return s.err
+}
+
+// A tree whose encoding fails before anything was sent is a 500 with the
+// JSON error body; one that fails after the 200 and part of the body went
+// out aborts the connection, so the client cannot take the truncated body
+// for a whole tree.
+func TestWriteStreamedEncodingFailure(t *testing.T) {
+	a := newAPI(newFeedStore(), apiOptions{})
+	fail := errors.New("json: unsupported value: NaN")
+
+	rec := httptest.NewRecorder()
+	a.writeStreamed(rec, httptest.NewRequest(http.MethodGet, "/api/v1/traces/t", nil), streamer{err: fail})
+	require.Equal(t, http.StatusInternalServerError, rec.Code)
+	var body apiError
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+	assert.Contains(t, body.Message, "unsupported value")
+
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.writeStreamed(w, r, streamer{prefix: 1 << 20, err: fail})
+	}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	_, err = io.ReadAll(resp.Body)
+	assert.Error(t, err, "the aborted body read as complete")
 }

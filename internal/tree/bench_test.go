@@ -14,7 +14,7 @@ import (
 
 // bigTrace stores a trace of 1 + spans*(1+perSpan) nodes: spans under the
 // trace, each with generations (result with usage) and tool calls.
-func bigTrace(b *testing.B, spans, perSpan int) (*memstore.Store, commit.NodeRef, int) {
+func bigTrace(b testing.TB, spans, perSpan int) (*memstore.Store, commit.NodeRef, int) {
 	var sb strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&sb, format, a...); sb.WriteByte('\n') }
 	w(`trace{id=big,action=create,data={"name":"big","startTimestamp":"2026-11-22T08:00:00Z"}}`)
