@@ -26,24 +26,58 @@ type Usage struct {
 	OutputAudioTokens    int64 // audio output tokens
 }
 
-// values maps Usage onto genai-prices' usage keys. Every call reports
-// all of them (zero or not); keys the struct lacks count as not reported.
-func (u Usage) values() map[string]float64 {
-	return map[string]float64{
-		"input_tokens":            float64(u.InputTokens),
-		"cache_read_tokens":       float64(u.CacheReadTokens),
-		"cache_write_tokens":      float64(u.CacheWriteTokens),
-		"output_tokens":           float64(u.OutputTokens),
-		"output_reasoning_tokens": float64(u.ReasoningTokens),
-		"input_audio_tokens":      float64(u.InputAudioTokens),
-		"cache_audio_read_tokens": float64(u.CacheAudioReadTokens),
-		"output_audio_tokens":     float64(u.OutputAudioTokens),
-	}
+// usageKeys are genai-prices' usage keys a Usage reports, sorted (the
+// order the library walks reported usage in).
+var usageKeys = []string{
+	"cache_audio_read_tokens",
+	"cache_read_tokens",
+	"cache_write_tokens",
+	"input_audio_tokens",
+	"input_tokens",
+	"output_audio_tokens",
+	"output_reasoning_tokens",
+	"output_tokens",
 }
 
-func (u Usage) validate() error {
-	for k, v := range u.values() {
-		if v < 0 {
+// value is the usage of one of genai-prices' usage keys. Every call
+// reports all of usageKeys (zero or not); keys the struct lacks count as
+// not reported. A switch, not a map: it runs for every priced unit of
+// every call, and a tree read prices thousands of calls.
+func (u *Usage) value(key string) (float64, bool) {
+	switch key {
+	case "input_tokens":
+		return float64(u.InputTokens), true
+	case "cache_read_tokens":
+		return float64(u.CacheReadTokens), true
+	case "cache_write_tokens":
+		return float64(u.CacheWriteTokens), true
+	case "output_tokens":
+		return float64(u.OutputTokens), true
+	case "output_reasoning_tokens":
+		return float64(u.ReasoningTokens), true
+	case "input_audio_tokens":
+		return float64(u.InputAudioTokens), true
+	case "cache_audio_read_tokens":
+		return float64(u.CacheAudioReadTokens), true
+	case "output_audio_tokens":
+		return float64(u.OutputAudioTokens), true
+	}
+	return 0, false
+}
+
+// values maps Usage onto genai-prices' usage keys (the reference test's
+// input to the library).
+func (u Usage) values() map[string]float64 {
+	m := make(map[string]float64, len(usageKeys))
+	for _, k := range usageKeys {
+		m[k], _ = u.value(k)
+	}
+	return m
+}
+
+func (u *Usage) validate() error {
+	for _, k := range usageKeys {
+		if v, _ := u.value(k); v < 0 {
 			return fmt.Errorf("%w: %s is negative (%v)", ErrInvalidUsage, k, v)
 		}
 	}
@@ -145,26 +179,29 @@ func (ps *priceSet) cost(u Usage, units *unitRegistry, providerID, modelID, sour
 	if ps.err != nil {
 		return fail(ps.err)
 	}
-	usage := u.values()
 	// Tiers are chosen by the call's total input tokens.
 	var totalInput float64
 	if ps.tiered {
-		v, err := usageValue(usage, "input_tokens", units)
+		v, err := usageValue(&u, "input_tokens", units)
 		if err != nil {
 			return fail(err)
 		}
 		totalInput = v
 	}
-	leaves, err := leafValues(ps.leafOrder, usage, units)
+	var buf [16]float64
+	leaves, err := ps.leafValues(buf[:0], &u, units)
 	if err != nil {
 		return fail(err)
 	}
-	if ps.hasRequests {
-		leaves["requests"] = 1
-	}
 	res := Result{Provider: providerID, Model: modelID, Source: source, Prices: make([]UnitPrice, 0, len(ps.entries))}
-	for _, e := range ps.entries {
-		n := leaves[e.unit.usageKey]
+	for i, e := range ps.entries {
+		var n float64
+		switch l := ps.entryLeaf[i]; {
+		case l >= 0:
+			n = leaves[l]
+		case ps.hasRequests && e.unit.usageKey == "requests":
+			n = 1 // every call is one request
+		}
 		var c, price float64
 		if e.tiers == nil {
 			price = e.flat
@@ -197,26 +234,23 @@ func (ps *priceSet) cost(u Usage, units *unitRegistry, providerID, modelID, sour
 	return res, nil
 }
 
-// leafValues splits reported usage among the priced units: each unit keeps
-// its reported value less the leaf values of its priced descendants, so
-// every token is billed once, at the most specific price.
-func leafValues(order []*unit, usage map[string]float64, units *unitRegistry) (map[string]float64, error) {
-	leaves := make(map[string]float64, len(order))
-	for _, n := range order {
-		s, err := usageValue(usage, n.usageKey, units)
+// leafValues splits reported usage among the priced units (ps.leafOrder):
+// each unit keeps its reported value less the leaf values of its priced
+// descendants (ps.leafDescendants), so every token is billed once, at the
+// most specific price. It appends the values to leaves in leafOrder.
+func (ps *priceSet) leafValues(leaves []float64, u *Usage, units *unitRegistry) ([]float64, error) {
+	order := ps.leafOrder
+	for i, n := range order {
+		s, err := usageValue(u, n.usageKey, units)
 		if err != nil {
 			return nil, err
 		}
 		var m float64
-		for _, p := range order {
-			if p == n || !subsetOf(n, p) {
-				continue
+		for _, j := range ps.leafDescendants[i] {
+			if j >= len(leaves) {
+				return nil, fmt.Errorf("missing computed leaf value for %s", order[j].usageKey)
 			}
-			l, ok := leaves[p.usageKey]
-			if !ok {
-				return nil, fmt.Errorf("missing computed leaf value for %s", p.usageKey)
-			}
-			m += l
+			m += leaves[j]
 		}
 		r := s - m
 		// The library forgives float rounding below a few ulps.
@@ -227,31 +261,57 @@ func leafValues(order []*unit, usage map[string]float64, units *unitRegistry) (m
 		if r < 0 {
 			return nil, fmt.Errorf("%w: usage more specific than %s (%v) exceeds it by %v", ErrInvalidUsage, n.usageKey, s, -r)
 		}
-		leaves[n.usageKey] = r
+		leaves = append(leaves, r)
 	}
 	return leaves, nil
 }
 
 // usageValue is a unit's reported usage. A unit the caller cannot report is
-// zero, unless usage that must be part of it was reported (cache reads
-// without input tokens, or cache reads and audio input, both positive,
-// without cached audio reads): then its value is unknown and the library
-// refuses to guess.
-func usageValue(usage map[string]float64, key string, units *unitRegistry) (float64, error) {
-	if v, ok := usage[key]; ok {
+// zero, unless usage that must be part of it was reported (see
+// unreportedValue).
+func usageValue(u *Usage, key string, units *unitRegistry) (float64, error) {
+	if v, ok := u.value(key); ok {
 		return v, nil
 	}
+	mask := u.positive()
+	if t := units.unreported[key]; t != nil {
+		return 0, t[mask]
+	}
+	return 0, unreportedValue(mask, key, units)
+}
+
+// positive is the set of usageKeys (bit i: usageKeys[i]) with a positive
+// value.
+func (u *Usage) positive() uint8 {
+	var m uint8
+	for i, k := range usageKeys {
+		if v, _ := u.value(k); v > 0 {
+			m |= 1 << i
+		}
+	}
+	return m
+}
+
+// unreportedValue is the library's check for a unit the caller cannot
+// report (key is not one of usageKeys), given which usage keys were
+// positive: its value is zero (nil), unless usage that must be part of it
+// was reported (cache reads without input tokens, or cache reads and audio
+// input, both positive, without cached audio reads): then its value is
+// unknown and the library refuses to guess. It depends on nothing else, so
+// the registry computes it once per unit and mask (unitRegistry.unreported)
+// instead of per call.
+func unreportedValue(positiveKeys uint8, key string, units *unitRegistry) error {
 	target := units.byUsage[key]
 	var positive []*unit
-	for _, k := range sortedUsageKeys(usage) {
-		if usage[k] <= 0 || !units.reported(k) {
+	for i, k := range usageKeys {
+		if positiveKeys&(1<<i) == 0 || !units.reported(k) {
 			continue
 		}
-		u := units.byUsage[k]
-		if k != key && u.ancestors[key] {
-			return 0, fmt.Errorf("%w: missing usage value for %s with positive reported descendant %s", ErrInvalidUsage, key, k)
+		pu := units.byUsage[k]
+		if k != key && pu.ancestors[key] {
+			return fmt.Errorf("%w: missing usage value for %s with positive reported descendant %s", ErrInvalidUsage, key, k)
 		}
-		positive = append(positive, u)
+		positive = append(positive, pu)
 	}
 	for i := range positive {
 		for j := i + 1; j < len(positive); j++ {
@@ -260,17 +320,9 @@ func usageValue(usage map[string]float64, key string, units *unitRegistry) (floa
 				continue
 			}
 			if target != nil && units.join(a, b) == target {
-				return 0, fmt.Errorf("%w: missing usage value for %s with positive reported overlap %s and %s", ErrInvalidUsage, key, a.usageKey, b.usageKey)
+				return fmt.Errorf("%w: missing usage value for %s with positive reported overlap %s and %s", ErrInvalidUsage, key, a.usageKey, b.usageKey)
 			}
 		}
 	}
-	return 0, nil
-}
-
-func sortedUsageKeys(m map[string]float64) []string {
-	b := make(map[string]bool, len(m))
-	for k := range m {
-		b[k] = true
-	}
-	return sortedKeys(b)
+	return nil
 }

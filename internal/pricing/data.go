@@ -123,9 +123,16 @@ type priceSet struct {
 	err error
 	// leafOrder: the priced usage units except requests, most specific
 	// first, so every unit's descendants are computed before it.
-	leafOrder   []*unit
-	tiered      bool // some price is tiered by input tokens
-	hasRequests bool // a per-request price: every call is one request
+	leafOrder []*unit
+	// leafDescendants[i] are the positions in leafOrder of the units more
+	// specific than leafOrder[i] (its priced descendants), whose leaf
+	// values it gives up; entryLeaf[i] is the position in leafOrder of
+	// entries[i]'s unit (-1 for requests). Both are derived once per price
+	// set, not per call.
+	leafDescendants [][]int
+	entryLeaf       []int
+	tiered          bool // some price is tiered by input tokens
+	hasRequests     bool // a per-request price: every call is one request
 }
 
 type priceEntry struct {
@@ -430,6 +437,25 @@ func (ps *priceSet) finish(units *unitRegistry) {
 		}
 		return a.usageKey < b.usageKey
 	})
+	ps.leafDescendants = make([][]int, len(ps.leafOrder))
+	for i, n := range ps.leafOrder {
+		for j, p := range ps.leafOrder {
+			if p != n && subsetOf(n, p) {
+				ps.leafDescendants[i] = append(ps.leafDescendants[i], j)
+			}
+		}
+	}
+	ps.entryLeaf = make([]int, len(ps.entries))
+	for i, e := range ps.entries {
+		ps.entryLeaf[i] = -1
+		// The last position of the unit, as a map keyed by usage key kept
+		// the last value computed for it.
+		for j, u := range ps.leafOrder {
+			if u.usageKey == e.unit.usageKey {
+				ps.entryLeaf[i] = j
+			}
+		}
+	}
 }
 
 func decodePriceValue(v json.RawMessage, e *priceEntry) error {

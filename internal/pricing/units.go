@@ -31,6 +31,9 @@ type unitRegistry struct {
 	byUsage map[string]*unit
 	byPrice map[string]*unit
 	byDims  map[string]*unit
+	// unreported holds, for every unit a Usage cannot report, the
+	// outcome of unreportedValue for each set of positive usage keys.
+	unreported map[string]*[256]error
 }
 
 func newUnitRegistry(raw map[string]unitJSON) (*unitRegistry, error) {
@@ -60,6 +63,18 @@ func newUnitRegistry(raw map[string]unitJSON) (*unitRegistry, error) {
 		if r.byUsage[k] == nil {
 			return nil, fmt.Errorf("unit registry lacks %s", k)
 		}
+	}
+	var probe Usage
+	r.unreported = map[string]*[256]error{}
+	for k := range r.byUsage {
+		if _, ok := probe.value(k); ok {
+			continue
+		}
+		t := new([256]error)
+		for m := range t {
+			t[m] = unreportedValue(uint8(m), k, r)
+		}
+		r.unreported[k] = t
 	}
 	return r, nil
 }
