@@ -159,12 +159,52 @@ func uvarintLen(v uint64) int {
 }
 
 // decodeCommitSet turns a (merged or not) value into the node's commits,
-// deduplicated and sorted by commit.Less. Pebble hands Get a merged,
+// deduplicated and sorted by commit.Less (see commitDecoder.decode).
+func decodeCommitSet(ref commit.NodeRef, value []byte) ([]commit.Commit, error) {
+	var d commitDecoder
+	return d.decode(ref, value)
+}
+
+// commitDecoder decodes the values of one read (Commits of a tree level:
+// thousands of small values). Values are copied into shared chunks and
+// commits come from shared slabs, so a read of n nodes makes a few dozen
+// allocations instead of three per node; the chunks live as long as any of
+// their commits, which is the life of the read's result.
+type commitDecoder struct {
+	recs    []record // scratch
+	chunk   []byte   // free tail of the current value chunk
+	commits []commit.Commit
+}
+
+const (
+	decodeChunk     = 64 << 10 // bytes of values per chunk
+	decodeSlab      = 256      // commits per slab
+	decodeOwnAbove  = 16 << 10 // a value this large gets its own copy
+	decodeMaxCommit = 4096     // a node with more commits gets its own slice
+)
+
+// copyValue copies v where it stays valid after the iterator moves on.
+func (d *commitDecoder) copyValue(v []byte) []byte {
+	if len(v) > decodeOwnAbove {
+		return append([]byte(nil), v...)
+	}
+	if len(v) > cap(d.chunk)-len(d.chunk) {
+		d.chunk = make([]byte, 0, decodeChunk)
+	}
+	start := len(d.chunk)
+	d.chunk = append(d.chunk, v...)
+	out := d.chunk[start:len(d.chunk):len(d.chunk)]
+	d.chunk = d.chunk[len(d.chunk):]
+	return out
+}
+
+// decode turns a (merged or not) value into the node's commits,
+// deduplicated and sorted by commit.Less. Pebble hands reads a merged,
 // canonical value, so the dedupe pass runs only when the records are not
 // already strictly ordered by id. The value belongs to Pebble: it is copied
 // once and the commits' Data slices point into the copy.
-func decodeCommitSet(ref commit.NodeRef, value []byte) ([]commit.Commit, error) {
-	recs, err := splitRecords(value, nil)
+func (d *commitDecoder) decode(ref commit.NodeRef, value []byte) ([]commit.Commit, error) {
+	recs, err := splitRecords(value, d.recs[:0])
 	if err != nil {
 		return nil, err
 	}
@@ -176,14 +216,23 @@ func decodeCommitSet(ref commit.NodeRef, value []byte) ([]commit.Commit, error) 
 		}
 	}
 	if canonical {
-		value = append([]byte(nil), value...)
+		value = d.copyValue(value)
 	} else if value, err = canonicalize(value); err != nil {
 		return nil, err
 	}
 	if recs, err = splitRecords(value, recs[:0]); err != nil {
 		return nil, err
 	}
-	out := make([]commit.Commit, 0, len(recs))
+	d.recs = recs
+	var out []commit.Commit
+	if len(recs) > decodeMaxCommit {
+		out = make([]commit.Commit, 0, len(recs))
+	} else {
+		if len(recs) > cap(d.commits)-len(d.commits) {
+			d.commits = make([]commit.Commit, 0, max(decodeSlab, len(recs)))
+		}
+		out = d.commits[len(d.commits):len(d.commits)]
+	}
 	for _, r := range recs {
 		rest := r.raw[24:]
 		an, k := binary.Uvarint(rest)
@@ -195,13 +244,17 @@ func decodeCommitSet(ref commit.NodeRef, value []byte) ([]commit.Commit, error) 
 			Repo:     ref.Repo,
 			Entity:   ref.Kind,
 			EntityID: ref.ID,
-			Action:   commit.Action(rest[k : k+int(an)]),
+			Action:   internAction(rest[k : k+int(an)]),
 			Data:     data[:len(data):len(data)],
 			Version:  r.version,
 			ID:       r.id,
 		})
 	}
-	slices.SortFunc(out, func(a, b commit.Commit) int {
+	if len(recs) <= decodeMaxCommit {
+		d.commits = d.commits[:len(d.commits)+len(out)]
+		out = out[:len(out):len(out)]
+	}
+	less := func(a, b commit.Commit) int {
 		if commit.Less(&a, &b) {
 			return -1
 		}
@@ -209,6 +262,28 @@ func decodeCommitSet(ref commit.NodeRef, value []byte) ([]commit.Commit, error) 
 			return 1
 		}
 		return 0
-	})
+	}
+	if !slices.IsSortedFunc(out, less) {
+		slices.SortFunc(out, less)
+	}
 	return out, nil
+}
+
+// internAction returns the action constant spelled a, so the commits of a
+// read share the few action strings instead of allocating one each.
+func internAction(a []byte) commit.Action {
+	for _, known := range knownActions {
+		if string(known) == string(a) {
+			return known
+		}
+	}
+	return commit.Action(a)
+}
+
+var knownActions = []commit.Action{
+	commit.ActionCreate, commit.ActionUpdate, commit.ActionEnd, commit.ActionResult,
+	commit.ActionAddGeneration, commit.ActionAddSpan, commit.ActionAddToolCall,
+	commit.ActionAddRetrieval, commit.ActionAddError, commit.ActionAddEvent,
+	commit.ActionAddFeedback, commit.ActionAddAttachment, commit.ActionEvaluate,
+	commit.ActionError, commit.ActionAddCost, commit.ActionProcessLargeLog,
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+	"unsafe"
 
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
@@ -15,6 +16,7 @@ func TestRefEncodingRoundTrip(t *testing.T) {
 	refs := []commit.NodeRef{
 		{Repo: "r", Kind: commit.EntitySpan, ID: "s1"},
 		{Repo: "", Kind: commit.EntityTrace, ID: ""},
+		{Repo: "r", Kind: "", ID: "z"},
 		{Repo: "a\x00b", Kind: commit.EntityGeneration, ID: "\x00\x00x\x00"},
 		{Repo: "ü", Kind: commit.EntityToolCall, ID: "\xff\x01\x00\x01"},
 	}
@@ -40,6 +42,34 @@ func TestRefEncodingRoundTrip(t *testing.T) {
 		if _, _, err := readString(bad); err == nil {
 			t.Errorf("readString(%q) accepted a corrupt component", bad)
 		}
+	}
+}
+
+// readRefIn decodes exactly what readRef does whatever the repo hint: the
+// hint's string is reused only when the component is that repo (not a
+// longer repo it prefixes, not a repo with NUL bytes, whose encoding
+// differs from its bytes), and known kinds share the entity constants.
+func TestReadRefInIsReadRef(t *testing.T) {
+	refs := []commit.NodeRef{
+		{Repo: "r", Kind: commit.EntitySpan, ID: "s1"},
+		{Repo: "r2", Kind: commit.EntityGeneration, ID: "g"},
+		{Repo: "", Kind: commit.EntityTrace, ID: ""},
+		{Repo: "r", Kind: "", ID: "z"},
+		{Repo: "r\x00", Kind: "custom_kind", ID: "x"},
+		{Repo: "r\x00\x01", Kind: commit.EntityToolCall, ID: "\x00"},
+	}
+	for _, hint := range []string{"", "r", "r2", "r\x00", "r\x00\x01", "other"} {
+		for _, want := range refs {
+			buf := append(appendRef(nil, want), "tail"...)
+			got, rest, err := readRefIn(buf, hint)
+			if err != nil || got != want || string(rest) != "tail" {
+				t.Errorf("readRefIn(%q, hint %q) = %q, %q, %v", appendRef(nil, want), hint, got, rest, err)
+			}
+		}
+	}
+	got, _, _ := readRefIn(appendRef(nil, refs[0]), "r")
+	if unsafe.StringData(string(got.Kind)) != unsafe.StringData(string(commit.EntitySpan)) {
+		t.Error("a known kind was decoded into a new string")
 	}
 }
 

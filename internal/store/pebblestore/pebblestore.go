@@ -242,12 +242,13 @@ func (s *Store) Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.
 	}
 	defer s.release()
 	out := make(map[commit.NodeRef][]commit.Commit, len(refs))
-	keys := sortedKeys(refs, nodeKey)
+	keys := sortedKeys(refs, pNode)
 	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte{pNode}, UpperBound: []byte{pNode + 1}})
 	if err != nil {
 		return nil, fmt.Errorf("pebblestore: read commits: %w", err)
 	}
 	defer it.Close()
+	var dec commitDecoder
 	for i, k := range keys {
 		if i%1024 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -266,7 +267,7 @@ func (s *Store) Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.
 		if err != nil {
 			return nil, fmt.Errorf("pebblestore: read %v: %w", k.ref, err)
 		}
-		cs, err := decodeCommitSet(k.ref, val)
+		cs, err := dec.decode(k.ref, val)
 		if err != nil {
 			return nil, fmt.Errorf("pebblestore: decode %v: %w", k.ref, err)
 		}
@@ -285,47 +286,53 @@ type refKey struct {
 	key []byte
 }
 
-// sortedKeys returns the distinct refs with their keys in key order, so an
-// iterator only ever seeks forward.
-func sortedKeys(refs []commit.NodeRef, keyOf func(commit.NodeRef) []byte) []refKey {
-	out := make([]refKey, 0, len(refs))
-	seen := make(map[commit.NodeRef]struct{}, len(refs))
+// sortedKeys returns the distinct refs with their keys (tag, then the
+// ref) in key order, so an iterator only ever seeks forward. The keys share
+// one buffer, and duplicates are dropped after sorting (equal keys are
+// equal refs) rather than through a set: a tree level can be 10,000 refs.
+func sortedKeys(refs []commit.NodeRef, tag byte) []refKey {
+	size := 0
 	for _, r := range refs {
-		if _, dup := seen[r]; dup {
-			continue
-		}
-		seen[r] = struct{}{}
-		out = append(out, refKey{ref: r, key: keyOf(r)})
+		size += 1 + len(r.Repo) + len(r.Kind) + len(r.ID) + 6
+	}
+	buf := make([]byte, 0, size)
+	ends := make([]int, len(refs))
+	for i, r := range refs {
+		buf = appendRef(append(buf, tag), r)
+		ends[i] = len(buf)
+	}
+	out := make([]refKey, len(refs))
+	start := 0
+	for i, r := range refs {
+		out[i] = refKey{ref: r, key: buf[start:ends[i]:ends[i]]}
+		start = ends[i]
 	}
 	slices.SortFunc(out, func(a, b refKey) int { return bytes.Compare(a.key, b.key) })
-	return out
+	return slices.CompactFunc(out, func(a, b refKey) bool { return bytes.Equal(a.key, b.key) })
 }
-
-func childPrefix(r commit.NodeRef) []byte  { return appendRef([]byte{pChild}, r) }
-func parentPrefix(r commit.NodeRef) []byte { return appendRef([]byte{pParent}, r) }
 
 // Children returns the children of each ref, sorted by store.CompareNodes,
 // with one iterator for all refs.
 func (s *Store) Children(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error) {
-	return s.edgesOf(ctx, refs, pChild, childPrefix, "children")
+	return s.edgesOf(ctx, refs, pChild, "children")
 }
 
 // Parents returns the parents of each ref, sorted by store.CompareNodes,
 // with one iterator for all refs.
 func (s *Store) Parents(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error) {
-	return s.edgesOf(ctx, refs, pParent, parentPrefix, "parents")
+	return s.edgesOf(ctx, refs, pParent, "parents")
 }
 
 // edgesOf reads one direction of the edge index (tag pChild or pParent) for
 // every ref: sorted seeks through one iterator, so n refs cost n seeks in
 // key order rather than n iterators.
-func (s *Store) edgesOf(ctx context.Context, refs []commit.NodeRef, tag byte, keyOf func(commit.NodeRef) []byte, what string) (map[commit.NodeRef][]commit.NodeRef, error) {
+func (s *Store) edgesOf(ctx context.Context, refs []commit.NodeRef, tag byte, what string) (map[commit.NodeRef][]commit.NodeRef, error) {
 	if err := s.acquire(); err != nil {
 		return nil, err
 	}
 	defer s.release()
 	out := make(map[commit.NodeRef][]commit.NodeRef, len(refs))
-	keys := sortedKeys(refs, keyOf)
+	keys := sortedKeys(refs, tag)
 	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte{tag}, UpperBound: []byte{tag + 1}})
 	if err != nil {
 		return nil, fmt.Errorf("pebblestore: read %s: %w", what, err)
@@ -339,7 +346,7 @@ func (s *Store) edgesOf(ctx context.Context, refs []commit.NodeRef, tag byte, ke
 		}
 		var found []commit.NodeRef
 		for ok := it.SeekGE(k.key); ok && bytes.HasPrefix(it.Key(), k.key); ok = it.Next() {
-			r, _, err := readRef(it.Key()[len(k.key):])
+			r, _, err := readRefIn(it.Key()[len(k.key):], k.ref.Repo)
 			if err != nil {
 				return nil, err
 			}
