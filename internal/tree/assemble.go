@@ -194,6 +194,10 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o
 		// sequential in level order, which keeps the tree identical to a
 		// sequential fold.
 		lf := newLevelFolder(len(level))
+		// A large level's children are read while its commits are read
+		// and folded: the reads are independent, and on a 10,000-node
+		// level each is milliseconds (issue 18).
+		kidsOf := readChildren(ctx, r, refs, !lf.sync)
 		// Each read's map is kept as is (not merged into one level-wide
 		// map); node i's commits are in owns[i/readChunk].
 		owns := make([]map[commit.NodeRef][]commit.Commit, 0, (len(level)+readChunk-1)/readChunk)
@@ -202,6 +206,7 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o
 			cs, err := r.Commits(ctx, refs[start:end])
 			if err != nil {
 				lf.wait()
+				_, _ = kidsOf()
 				return nil, nil, fmt.Errorf("assemble: read commits of %d nodes: %w", end-start, err)
 			}
 			owns = append(owns, cs)
@@ -210,7 +215,7 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o
 				return foldInto(ar, &p.node.Node, p.ref, true, p.seeds, cs[p.ref])
 			})
 		}
-		kids, err := r.Children(ctx, refs)
+		kids, err := kidsOf()
 		seedsOf := lf.wait()
 		if err != nil {
 			return nil, nil, fmt.Errorf("assemble: read children of %d nodes: %w", len(refs), err)
@@ -278,6 +283,25 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o
 		out[ref] = p.node
 	}
 	return out, stats, nil
+}
+
+// readChildren reads the children of refs, on its own goroutine when
+// concurrent; the returned function waits for the answer.
+func readChildren(ctx context.Context, r store.Reader, refs []commit.NodeRef, concurrent bool) func() (map[commit.NodeRef][]commit.NodeRef, error) {
+	if !concurrent {
+		return func() (map[commit.NodeRef][]commit.NodeRef, error) { return r.Children(ctx, refs) }
+	}
+	var kids map[commit.NodeRef][]commit.NodeRef
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		kids, err = r.Children(ctx, refs)
+	}()
+	return func() (map[commit.NodeRef][]commit.NodeRef, error) {
+		<-done
+		return kids, err
+	}
 }
 
 // readChunk is how many nodes' commits one read asks for when a level is

@@ -63,6 +63,16 @@ func hasUsage(n *TreeNode) bool { return n.Usage != nil || n.Cost != nil }
 // first generation or node with usage: the caller's record of the call.
 func markPairs(root *TreeNode) {
 	var candidates []*TreeNode
+	Walk(root, func(n *TreeNode) {
+		if serverHalf(n) {
+			candidates = append(candidates, n)
+		}
+	})
+	if len(candidates) == 0 {
+		// Most trees (every SDK trace) have no server half: no need for
+		// the parent and id indexes of every node.
+		return
+	}
 	parent := map[*TreeNode]*TreeNode{}
 	byID := map[string]*TreeNode{}
 	var walk func(n *TreeNode)
@@ -71,9 +81,6 @@ func markPairs(root *TreeNode) {
 			if _, dup := byID[n.ID]; !dup {
 				byID[n.ID] = n
 			}
-		}
-		if serverHalf(n) {
-			candidates = append(candidates, n)
 		}
 		for _, c := range n.Children {
 			parent[c] = n
