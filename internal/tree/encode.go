@@ -152,6 +152,10 @@ type headEncoder struct {
 	workers []*headWorker
 	lo, hi  int      // the encoded window of order
 	heads   [][]byte // heads of order[lo:hi]; alias the workers' buffers
+	// perNode estimates the bytes of a head (from the last window), so a
+	// worker's buffer is sized once per window instead of doubling its way
+	// up from a pool that GC emptied.
+	perNode int
 }
 
 type headWorker struct {
@@ -172,7 +176,7 @@ func newHeadEncoder(nodes int) *headEncoder {
 	p := runtime.GOMAXPROCS(0)
 	// Below a few hundred nodes a goroutine costs more than it saves.
 	p = max(1, min(p, nodes/parallelMin))
-	e := &headEncoder{workers: make([]*headWorker, p), heads: make([][]byte, 0, min(nodes, encodeWindow))}
+	e := &headEncoder{workers: make([]*headWorker, p), heads: make([][]byte, 0, min(nodes, encodeWindow)), perNode: 1 << 10}
 	for i := range e.workers {
 		e.workers[i] = headWorkers.Get().(*headWorker)
 	}
@@ -215,6 +219,7 @@ func (e *headEncoder) encode(order []*TreeNode, lo, hi int) error {
 		s, t := lo+p*step, min(lo+(p+1)*step, hi)
 		hw := e.workers[p]
 		hw.buf.Reset()
+		hw.buf.Grow((t - s) * e.perNode)
 		hw.ends = hw.ends[:0]
 		if p == parts-1 {
 			hw.encodeRange(order[s:t]) // the last part on this goroutine
@@ -228,11 +233,13 @@ func (e *headEncoder) encode(order []*TreeNode, lo, hi int) error {
 	}
 	wg.Wait()
 	e.heads = e.heads[:0]
+	size := 0
 	for p := range parts {
 		hw := e.workers[p]
 		if hw.err != nil {
 			return hw.err
 		}
+		size += hw.buf.Len()
 		b, start := hw.buf.Bytes(), 0
 		for _, end := range hw.ends {
 			// Encode appends a newline: drop it.
@@ -240,6 +247,7 @@ func (e *headEncoder) encode(order []*TreeNode, lo, hi int) error {
 			start = end
 		}
 	}
+	e.perNode = size/n + 64 // a margin, so an average window fits
 	return nil
 }
 
