@@ -22,9 +22,9 @@ type Config struct {
 	// stay unchanged before it is evaluated), poll_interval,
 	// catch_up_window and batch_size.
 	follow.ReceiverConfig `mapstructure:",squash"`
-	// ClaimTTL is how long a claim on (entity, evaluator) holds while its
+	// ClaimTTL is how long a claim on (entity, LLM judge) holds while its
 	// evaluation runs: a member that dies mid-evaluation leaves the work to
-	// others once it expires. It must exceed the slowest judge call with
+	// others once it expires (deterministic evaluators take no claim). It must exceed the slowest judge call with
 	// its retries.
 	ClaimTTL time.Duration `mapstructure:"claim_ttl"`
 	// Concurrency is how many LLM-judge evaluations run at once, across

@@ -30,10 +30,11 @@ import (
 //
 //   - the follower's checkpoint, a blob in the repo "_genai_eval" under
 //     "_eval/<receiver id>/checkpoint" (internal/follow);
-//   - one claim per (entity, evaluator), key
+//   - one claim per (entity, LLM judge), key
 //     "eval/<evaluator>/<kind>/<entity id>", in the entity's repo
 //     (store.Backend.Claim): held for claim_ttl while the evaluation runs,
-//     then for ever once the verdict is stored;
+//     then for ever once the verdict is stored (deterministic evaluators
+//     take none: see judge);
 //   - the verdicts themselves: an entity whose node already holds a
 //     verdict of an evaluator is not judged again by it.
 const (
@@ -63,13 +64,14 @@ type evaluator struct {
 type engine struct {
 	cfg    *Config
 	st     store.Store
-	next   consumer.Logs
 	logger *zap.Logger
 	tel    *metadata.TelemetryBuilder
 	owner  string // this process's claim owner id
 	evs    []*evaluator
 	ver    *commit.Versioner
 	fl     *follow.Follower
+	// batch gathers verdicts into shared hand-offs to next.
+	batch *batcher
 
 	// pools hold one token per evaluation in flight: [poolLocal] for
 	// deterministic evaluators, [poolJudge] for the ones that call out.
@@ -164,8 +166,9 @@ func full(pool chan struct{}) bool { return len(pool) == cap(pool) }
 
 func newEngine(cfg *Config, st store.Store, next consumer.Logs, logger *zap.Logger, tel *metadata.TelemetryBuilder,
 	receiverID, owner string, evs []*evaluator) *engine {
-	e := &engine{cfg: cfg, st: st, next: next, logger: logger, tel: tel, owner: owner, evs: evs,
+	e := &engine{cfg: cfg, st: st, logger: logger, tel: tel, owner: owner, evs: evs,
 		ver:   commit.NewVersioner(),
+		batch: newBatcher(next, verdictBatchMax, verdictBatchEvery),
 		pools: [2]chan struct{}{make(chan struct{}, cfg.Concurrency), make(chan struct{}, cfg.Concurrency)},
 		runs:  map[commit.NodeRef]*refRun{}, failures: map[string]int{}, spent: map[string]*evaluate.JudgeUsage{},
 		queued: [2]map[commit.NodeRef]bool{{}, {}}}
@@ -403,8 +406,10 @@ func hasVerdict(n *tree.TreeNode, name string) bool {
 
 // startJobs starts the jobs whose pool has a free slot, each on its own
 // goroutine, and reports the pools that had none (those jobs stay queued).
-// Each records its outcome in its jobState (a hand-off error in run), then
-// frees its slot, wakes the first ref waiting for one and its own ref.
+// Each frees its slot once its evaluation is done (it may still wait for
+// its verdict's hand-off) and wakes the first ref waiting for one, then
+// records its outcome in its jobState (a hand-off error in run) and wakes
+// its own ref.
 func (e *engine) startJobs(ctx context.Context, run *refRun, due []*jobState, now time.Time) (blocked [2]bool) {
 	for _, js := range due {
 		pool := poolOf(js.ev)
@@ -422,7 +427,17 @@ func (e *engine) startJobs(ctx context.Context, run *refRun, due []*jobState, no
 		e.jobs.Add(1)
 		go func() {
 			defer e.jobs.Done()
-			retryAt, err := e.judge(ctx, j, now)
+			var once sync.Once
+			free := func() {
+				once.Do(func() {
+					<-e.pools[pool]
+					if next, ok := e.nextWaiter(pool); ok {
+						e.fl.Wake(next)
+					}
+				})
+			}
+			retryAt, err := e.judge(ctx, j, now, free)
+			free()
 			e.mu.Lock()
 			switch {
 			case err != nil:
@@ -436,10 +451,6 @@ func (e *engine) startJobs(ctx context.Context, run *refRun, due []*jobState, no
 				js.status = jobSettled
 			}
 			e.mu.Unlock()
-			<-e.pools[pool]
-			if next, ok := e.nextWaiter(pool); ok {
-				e.fl.Wake(next)
-			}
 			e.fl.Wake(run.ref)
 		}()
 	}
@@ -462,8 +473,21 @@ func (e *engine) nextWaiter(pool int) (commit.NodeRef, bool) {
 	return commit.NodeRef{}, false
 }
 
-// wait waits for the evaluations in flight (shutdown, tests).
+// wait waits for the evaluations in flight (shutdown, tests); with their
+// context live that includes the hand-off of their verdicts.
 func (e *engine) wait() { e.jobs.Wait() }
+
+// shutdown waits for the evaluations in flight (their context has ended)
+// and hands on the verdicts they left in a batch, with ctx: verdicts
+// reached before the shutdown are stored rather than redone by the next
+// start.
+func (e *engine) shutdown(ctx context.Context) error {
+	e.wait()
+	if err := e.batch.flush(ctx); err != nil {
+		return fmt.Errorf("genai_eval: hand the last verdicts on: %w", err)
+	}
+	return nil
+}
 
 // startedCount is how many evaluations were started so far.
 func (e *engine) startedCount() int {
@@ -476,23 +500,39 @@ func claimKey(ev string, s evaluate.Subject) string {
 	return "eval/" + url.PathEscape(ev) + "/" + s.Kind + "/" + url.PathEscape(s.EntityID)
 }
 
-// judge claims, evaluates and hands the verdict on. A non-zero time means
-// "not finished, look again then" (claimed elsewhere, or a failed round).
-// It runs on its own goroutine (startJobs).
-func (e *engine) judge(ctx context.Context, j job, now time.Time) (time.Time, error) {
+// judge claims (an LLM judge), evaluates and hands the verdict on. A
+// non-zero time means "not finished, look again then" (claimed elsewhere,
+// or a failed round). It runs on its own goroutine (startJobs) and calls
+// free once the evaluation is done, before it waits for the verdict's
+// hand-off.
+//
+// Only evaluators that call out take a claim: the claim exists so that a
+// fleet does not pay a judge twice for one entity. A deterministic
+// evaluator runs without one (a claim is two synced store writes, more
+// than the evaluation), and "one verdict per entity and evaluator" still
+// holds: its verdict's commit id is a hash of the evaluator and the
+// subject (verdictID), not of the verdict, so a second evaluation of the
+// same subject (another member, or this one after kill -9 between the
+// evaluation and the stored verdict: the follower's checkpoint is still
+// before the ref, the catch-up brings it back and nothing marks it done)
+// writes the same commit id and the store keeps one; once the verdict is
+// stored, every later look finds it (hasVerdict) and evaluates nothing.
+func (e *engine) judge(ctx context.Context, j job, now time.Time, free func()) (time.Time, error) {
 	s, key := j.subject, j.key
-	won, err := e.st.Claim(ctx, s.Repo, key, e.owner, now, now.Add(e.cfg.ClaimTTL))
-	if err != nil {
-		return time.Time{}, fmt.Errorf("claim %s: %w", key, err)
-	}
-	if !won {
-		// Another member judges it (or did: its verdict arrives with a
-		// change). Look again when its claim would have expired.
-		return now.Add(e.cfg.ClaimTTL), nil
+	if j.ev.remote {
+		won, err := e.st.Claim(ctx, s.Repo, key, e.owner, now, now.Add(e.cfg.ClaimTTL))
+		if err != nil {
+			return time.Time{}, fmt.Errorf("claim %s: %w", key, err)
+		}
+		if !won {
+			// Another member judges it (or did: its verdict arrives with a
+			// change). Look again when its claim would have expired.
+			return now.Add(e.cfg.ClaimTTL), nil
+		}
 	}
 	res, evalErr := j.ev.ev.Evaluate(ctx, s)
 	if ctx.Err() != nil {
-		return time.Time{}, ctx.Err() // shutting down: the claim expires, the next start redoes it
+		return time.Time{}, ctx.Err() // shutting down: the next start redoes it (a judge once its claim expires)
 	}
 	evAttr := attribute.String("evaluator", j.ev.name)
 	switch {
@@ -501,7 +541,7 @@ func (e *engine) judge(ctx context.Context, j job, now time.Time) (time.Time, er
 		// No verdict: release the claim, so another member that lost it
 		// decides the same for itself (cheaply) instead of waiting for a
 		// verdict that never comes.
-		return time.Time{}, e.release(ctx, s.Repo, key, now)
+		return time.Time{}, e.release(ctx, j, now)
 	case evalErr != nil:
 		e.mu.Lock()
 		e.failures[key]++
@@ -515,7 +555,8 @@ func (e *engine) judge(ctx context.Context, j job, now time.Time) (time.Time, er
 			backoff := e.cfg.ErrorBackoff << (n - 1)
 			e.logger.Warn("Evaluation failed; will retry", zap.String("evaluator", j.ev.name), zap.String("repo", s.Repo),
 				zap.String("kind", s.Kind), zap.String("id", s.EntityID), zap.Int("round", n), zap.Duration("backoff", backoff), zap.Error(evalErr))
-			// The claim is released by expiry; this member retries first.
+			// A judge's claim is released by expiry; this member retries
+			// first.
 			return now.Add(backoff), nil
 		}
 		// The error is the verdict; the judge's spend stays on it.
@@ -526,8 +567,20 @@ func (e *engine) judge(ctx context.Context, j job, now time.Time) (time.Time, er
 	// (attempts), tokens and cost of the failed ones too.
 	res.Judge = e.spent[key].Add(res.Judge)
 	e.mu.Unlock()
-	if err := e.emit(ctx, j, res, evalErr, now); err != nil {
+	handed, err := e.emit(ctx, j, res, evalErr, now)
+	if err != nil {
 		return time.Time{}, err
+	}
+	free()
+	select {
+	case err = <-handed:
+	case <-ctx.Done():
+		// Shutting down: the shutdown's flush hands the verdict on, or the
+		// next start redoes it (a judge's claim is not marked done).
+		return time.Time{}, ctx.Err()
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s verdict on %s/%s: %w", j.ev.name, s.Kind, s.EntityID, err)
 	}
 	outcome := metadata.OutcomePassed
 	switch {
@@ -543,23 +596,29 @@ func (e *engine) judge(ctx context.Context, j job, now time.Time) (time.Time, er
 	delete(e.failures, key)
 	delete(e.spent, key)
 	e.mu.Unlock()
-	return time.Time{}, e.finish(ctx, s.Repo, key, now)
+	return time.Time{}, e.finish(ctx, j, now)
 }
 
-// release gives a claim up at once (it expires now). A failure only
-// delays the others until claim_ttl, so it is logged.
-func (e *engine) release(ctx context.Context, repo, key string, now time.Time) error {
-	if _, err := e.st.Claim(ctx, repo, key, e.owner, now, now); err != nil {
-		e.logger.Debug("Could not release a claim", zap.String("key", key), zap.Error(err))
+// release gives a judge's claim up at once (it expires now). A failure
+// only delays the others until claim_ttl, so it is logged.
+func (e *engine) release(ctx context.Context, j job, now time.Time) error {
+	if !j.ev.remote {
+		return nil // no claim
+	}
+	if _, err := e.st.Claim(ctx, j.subject.Repo, j.key, e.owner, now, now); err != nil {
+		e.logger.Debug("Could not release a claim", zap.String("key", j.key), zap.Error(err))
 	}
 	return nil
 }
 
-// finish marks the claim done for ever. A failure is harmless (the
+// finish marks a judge's claim done for ever. A failure is harmless (the
 // verdict is in the tree and is seen before any claim), so it is logged.
-func (e *engine) finish(ctx context.Context, repo, key string, now time.Time) error {
-	if _, err := e.st.Claim(ctx, repo, key, e.owner, now, doneForever); err != nil {
-		e.logger.Debug("Could not mark a claim done", zap.String("key", key), zap.Error(err))
+func (e *engine) finish(ctx context.Context, j job, now time.Time) error {
+	if !j.ev.remote {
+		return nil // no claim
+	}
+	if _, err := e.st.Claim(ctx, j.subject.Repo, j.key, e.owner, now, doneForever); err != nil {
+		e.logger.Debug("Could not mark a claim done", zap.String("key", j.key), zap.Error(err))
 	}
 	return nil
 }
@@ -624,23 +683,20 @@ func verdictID(s evaluate.Subject, name string) commit.ID {
 		append([]byte(verdictSource+"\x00"+name+"\x00"), sum[:]...))
 }
 
-// emit hands one verdict to the logs pipeline as one log record, exactly
-// as the mxin receiver emits commits; on an entity written from OTLP the
-// record is also the gen_ai.evaluation.result event (verdictLogs).
-func (e *engine) emit(ctx context.Context, j job, res evaluate.Result, evalErr error, now time.Time) error {
-	s, name := j.subject, j.ev.name
-	c, err := verdictCommit(s, name, res, evalErr, now, e.ver.Reserve(1))
+// emit puts one verdict into the batch for the logs pipeline as one log
+// record, exactly as the mxin receiver emits commits; on an entity written
+// from OTLP the record is also the gen_ai.evaluation.result event
+// (verdictLogs). The batch's outcome arrives on the channel.
+func (e *engine) emit(ctx context.Context, j job, res evaluate.Result, evalErr error, now time.Time) (<-chan error, error) {
+	c, err := verdictCommit(j.subject, j.ev.name, res, evalErr, now, e.ver.Reserve(1))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ld, err := verdictLogs(c, j.link, now)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := e.next.ConsumeLogs(ctx, ld); err != nil {
-		return fmt.Errorf("hand the %s verdict on %s/%s to the pipeline: %w", name, s.Kind, s.EntityID, err)
-	}
-	return nil
+	return e.batch.add(ctx, ld), nil
 }
 
 // selects reports whether ev judges node n of repo: the filter, then the

@@ -507,6 +507,9 @@ func TestEnginesOnPostgresJudgeOnce(t *testing.T) {
 		return s
 	}
 	fx := newFixture(t, open())
+	// Claims are for evaluators that call out (LLM judges): run these two
+	// as judges.
+	fx.remote["pii"], fx.remote["latency"] = true, true
 	ix2, err := indexer.New(open(), indexer.DefaultConfig(), indexer.Settings{})
 	require.NoError(t, err)
 	e1 := fx.engine(nil)
@@ -689,6 +692,7 @@ func TestEnginesLosingAClaimEndUp(t *testing.T) {
 	first := map[string]*atomic.Int64{"judged": {}, "inapt": {}}
 	fx.override["judged"] = gated{name: "judged", release: release, calls: first["judged"]}
 	fx.override["inapt"] = gated{name: "inapt", na: true, release: release, calls: first["inapt"]}
+	fx.remote["judged"], fx.remote["inapt"] = true, true // judges take claims
 	e1 := fx.engine(nil)
 	second := map[string]*atomic.Int64{"judged": {}, "inapt": {}}
 	fx.override["judged"] = gated{name: "judged", calls: second["judged"]}

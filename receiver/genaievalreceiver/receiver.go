@@ -100,13 +100,15 @@ func (e *engine) onRunError(ctx context.Context, err error) {
 }
 
 // Shutdown stops evaluating. Evaluations in flight are abandoned (their
-// context ends; Shutdown waits for them to return): their claims expire
-// and the checkpoint is still before them, so the next start (or another
-// member) judges them.
+// context ends; Shutdown waits for them to return): the checkpoint is
+// still before them, so the next start (or another member) judges them,
+// an LLM judge once its claim expires. Verdicts already reached but still
+// in a batch are handed on first (the pipeline's exporters shut down after
+// the receivers).
 func (r *evalReceiver) Shutdown(ctx context.Context) error {
 	r.run.Stop(ctx)
 	if r.engine != nil {
-		r.engine.wait()
+		return r.engine.shutdown(ctx)
 	}
 	return nil
 }
