@@ -2,11 +2,11 @@ package tree
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 )
@@ -73,9 +73,9 @@ const encodeWindow = 1024
 
 // writeTreeJSON writes root and its subtree. Each node's own JSON (its
 // "head": every field but children and flattened, which TreeNode declares
-// last) comes from encoding/json, so the field encoding stays the
-// struct's; only the nesting is written here: the head without its closing
-// brace, then `,"children":[…]`, `,"flattened":true` when set, and `}`.
+// last, without the closing brace) comes from headJSON (nodejson.go); the
+// nesting is written here: the head, then `,"children":[…]`,
+// `,"flattened":true` when set, and `}`.
 func writeTreeJSON(bw *bufio.Writer, root *TreeNode) error {
 	// The nodes in document order (depth first, parents first), which is
 	// the order their heads are written in.
@@ -91,9 +91,9 @@ func writeTreeJSON(bw *bufio.Writer, root *TreeNode) error {
 			return false, err
 		}
 		next++
-		// Without its '}'. A failed write (the client went away) stops the
-		// encoding here rather than after the whole tree.
-		if _, err := bw.Write(head[:len(head)-1]); err != nil {
+		// A failed write (the client went away) stops the encoding here
+		// rather than after the whole tree.
+		if _, err := bw.Write(head); err != nil {
 			return false, fmt.Errorf("write tree JSON: %w", err)
 		}
 		if len(n.Children) > 0 {
@@ -146,8 +146,8 @@ func closeNode(bw *bufio.Writer, n *TreeNode) {
 }
 
 // headEncoder encodes node heads a window at a time, the window split
-// among up to GOMAXPROCS goroutines, each with its own buffer and scratch
-// node (reused from window to window).
+// among up to GOMAXPROCS goroutines, each with its own buffer (reused from
+// window to window).
 type headEncoder struct {
 	workers []*headWorker
 	lo, hi  int      // the encoded window of order
@@ -159,18 +159,12 @@ type headEncoder struct {
 }
 
 type headWorker struct {
-	buf     bytes.Buffer
-	enc     *json.Encoder
-	scratch TreeNode
-	ends    []int
-	err     error
+	enc  headJSON
+	ends []int
+	err  error
 }
 
-var headWorkers = sync.Pool{New: func() any {
-	hw := &headWorker{}
-	hw.enc = json.NewEncoder(&hw.buf)
-	return hw
-}}
+var headWorkers = sync.Pool{New: func() any { return &headWorker{} }}
 
 func newHeadEncoder(nodes int) *headEncoder {
 	p := runtime.GOMAXPROCS(0)
@@ -185,21 +179,21 @@ func newHeadEncoder(nodes int) *headEncoder {
 
 func (e *headEncoder) release() {
 	for _, hw := range e.workers {
-		hw.scratch = TreeNode{} // drop the references to the tree
 		// Keep buffers of a window of ordinary nodes, not of a huge one.
-		if hw.buf.Cap() > 4<<20 {
-			hw.buf = bytes.Buffer{}
+		if cap(hw.enc.b) > 4<<20 {
+			hw.enc.b = nil
 		}
-		hw.buf.Reset()
+		hw.enc.b = hw.enc.b[:0]
+		hw.enc.release()
 		hw.ends = hw.ends[:0]
 		hw.err = nil
 		headWorkers.Put(hw)
 	}
 }
 
-// head returns the encoded head of order[i], encoding the window that
-// starts at i when i is past the current one (heads are asked for in
-// order).
+// head returns the encoded head of order[i] (without its closing brace),
+// encoding the window that starts at i when i is past the current one
+// (heads are asked for in order).
 func (e *headEncoder) head(order []*TreeNode, i int) ([]byte, error) {
 	if i >= e.hi {
 		if err := e.encode(order, i, min(i+encodeWindow, len(order))); err != nil {
@@ -218,8 +212,7 @@ func (e *headEncoder) encode(order []*TreeNode, lo, hi int) error {
 	for p := range parts {
 		s, t := lo+p*step, min(lo+(p+1)*step, hi)
 		hw := e.workers[p]
-		hw.buf.Reset()
-		hw.buf.Grow((t - s) * e.perNode)
+		hw.enc.b = slices.Grow(hw.enc.b[:0], (t-s)*e.perNode)
 		hw.ends = hw.ends[:0]
 		if p == parts-1 {
 			hw.encodeRange(order[s:t]) // the last part on this goroutine
@@ -239,11 +232,10 @@ func (e *headEncoder) encode(order []*TreeNode, lo, hi int) error {
 		if hw.err != nil {
 			return hw.err
 		}
-		size += hw.buf.Len()
-		b, start := hw.buf.Bytes(), 0
+		size += len(hw.enc.b)
+		b, start := hw.enc.b, 0
 		for _, end := range hw.ends {
-			// Encode appends a newline: drop it.
-			e.heads = append(e.heads, b[start:end-1])
+			e.heads = append(e.heads, b[start:end])
 			start = end
 		}
 	}
@@ -253,12 +245,10 @@ func (e *headEncoder) encode(order []*TreeNode, lo, hi int) error {
 
 func (hw *headWorker) encodeRange(nodes []*TreeNode) {
 	for _, n := range nodes {
-		hw.scratch = *n
-		hw.scratch.Children, hw.scratch.Flattened = nil, false
-		if err := hw.enc.Encode(&hw.scratch); err != nil {
+		if err := hw.enc.head(n); err != nil {
 			hw.err = fmt.Errorf("encode %s %s: %w", n.Kind, n.ID, err)
 			return
 		}
-		hw.ends = append(hw.ends, hw.buf.Len())
+		hw.ends = append(hw.ends, len(hw.enc.b))
 	}
 }

@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -104,7 +107,7 @@ func TestWriteJSONIsMarshal(t *testing.T) {
 	checkTrace(t, "no root", &tree.Trace{Repo: "r"})
 }
 
-// A value encoding/json refuses (here a NaN metric) fails WriteJSON as it
+// A value encoding/json refuses (a NaN metric, broken raw JSON) fails WriteJSON as it
 // fails json.Marshal, naming the node, instead of writing a broken
 // document without a word.
 func TestWriteJSONReportsEncodingErrors(t *testing.T) {
@@ -121,5 +124,124 @@ func TestWriteJSONReportsEncodingErrors(t *testing.T) {
 	var unsupported *json.UnsupportedValueError
 	if !errors.As(err, &unsupported) || !strings.Contains(err.Error(), "span s0") {
 		t.Fatalf("WriteJSON error = %v, want the UnsupportedValueError of span s0", err)
+	}
+
+	// Raw JSON that is not JSON (the fold never keeps any, but a Node can
+	// be built by hand) is refused as json.Marshal refuses it.
+	tr.Root.Children[0].Metrics = nil
+	tr.Root.Children[0].Output = json.RawMessage(`{"a":`)
+	_, merr := json.Marshal(tr)
+	var marshalerErr *json.MarshalerError
+	if !errors.As(merr, &marshalerErr) {
+		t.Fatalf("json.Marshal of broken raw JSON: %v, want a MarshalerError", merr)
+	}
+	err = tr.WriteJSON(&out)
+	if !errors.As(err, &marshalerErr) || !strings.Contains(err.Error(), "span s0") {
+		t.Fatalf("WriteJSON error = %v, want the MarshalerError of span s0", err)
+	}
+}
+
+// TestWriteJSONEveryField fills every exported field of random trees of
+// TreeNodes by reflection (nested structs, pointers, slices, maps and
+// model-parameter values too) with values chosen to trip an encoder:
+// HTML-sensitive and control characters, invalid UTF-8, U+2028, floats on
+// both sides of the exponent-form bounds, raw JSON that is not compact or
+// needs escaping, nil and empty maps and slices. The node heads are written
+// by hand (nodejson.go), so a field added to Node, TreeNode or a type they
+// hold, without its line there, fails here whatever treegen generates.
+func TestWriteJSONEveryField(t *testing.T) {
+	for seed := uint64(1); seed <= 400; seed++ {
+		f := filler{rand.New(rand.NewPCG(seed, 7))}
+		root := &tree.TreeNode{}
+		f.fill(reflect.ValueOf(root).Elem(), 0)
+		checkTrace(t, fmt.Sprintf("seed %d", seed), &tree.Trace{Repo: "r<&>", Root: root, CommitCount: 3, LastVersion: 9})
+	}
+}
+
+type filler struct{ r *rand.Rand }
+
+var (
+	fillStrings = []string{"", "plain", "<b>a&amp;b</b>", `q"uo\te`, "ctl\x00\x01\x1f\x7f", "\b\f\n\r\t", "héllo ☃ 😀",
+		"bad\xffutf\xc3", "ls\u2028ps\u2029", "\u2027\u202a"}
+	fillFloats = []float64{0, math.Copysign(0, -1), 1.5, -2, 1e-6, 9.99e-7, 1e-7, 1.234e-300, 5e-324, 1e20, 1e21,
+		-3.5e25, 0.1 + 0.2, 123456789.125, math.MaxFloat64, 12}
+	fillInts = []int64{0, 1, -5, 1 << 53, math.MaxInt64, math.MinInt64}
+	// Valid JSON only: invalid raw JSON fails json.Marshal, which
+	// TestWriteJSONReportsEncodingErrors covers.
+	fillRaws = []string{"", `{"a":1}`, `[1, 2]`, ` {"b" : "c"} `, `"<x>&"`, "\"a\u2028b\"", `"\u003c"`, `1e5`,
+		`null`, `true`, `{"k":"héllo"}`, `[]`, "{\"n\":\n1}", `"\/"`}
+	rawType = reflect.TypeFor[json.RawMessage]()
+)
+
+func (f filler) fill(v reflect.Value, depth int) {
+	if v.Type() == rawType {
+		if s := fillRaws[f.r.IntN(len(fillRaws))]; s != "" {
+			v.SetBytes([]byte(s))
+		}
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(fillStrings[f.r.IntN(len(fillStrings))])
+	case reflect.Bool:
+		v.SetBool(f.r.IntN(2) == 0)
+	case reflect.Int, reflect.Int64:
+		v.SetInt(fillInts[f.r.IntN(len(fillInts))])
+	case reflect.Float64:
+		v.SetFloat(fillFloats[f.r.IntN(len(fillFloats))])
+	case reflect.Uint8:
+		v.SetUint(uint64(f.r.IntN(256)))
+	case reflect.Array:
+		for i := range v.Len() {
+			f.fill(v.Index(i), depth)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() && f.r.IntN(4) > 0 {
+				f.fill(v.Field(i), depth)
+			}
+		}
+	case reflect.Pointer:
+		// A tree has no nil children.
+		if v.Type() == reflect.TypeFor[*tree.TreeNode]() || f.r.IntN(4) > 0 {
+			v.Set(reflect.New(v.Type().Elem()))
+			f.fill(v.Elem(), depth)
+		}
+	case reflect.Slice:
+		// Children: a few levels of a small tree.
+		if v.Type().Elem() == reflect.TypeFor[*tree.TreeNode]() && depth >= 2 {
+			return
+		}
+		n := f.r.IntN(4)
+		if n == 0 && f.r.IntN(2) == 0 {
+			return // nil
+		}
+		s := reflect.MakeSlice(v.Type(), n, n)
+		for i := range n {
+			f.fill(s.Index(i), depth+1)
+		}
+		v.Set(s)
+	case reflect.Map:
+		n := f.r.IntN(4)
+		if n == 0 && f.r.IntN(2) == 0 {
+			return // nil
+		}
+		m := reflect.MakeMap(v.Type())
+		for range n {
+			k := reflect.New(v.Type().Key()).Elem()
+			f.fill(k, depth)
+			e := reflect.New(v.Type().Elem()).Elem()
+			f.fill(e, depth+1)
+			m.SetMapIndex(k, e)
+		}
+		v.Set(m)
+	case reflect.Interface:
+		// What decoded model parameters hold.
+		vals := []any{nil, "s<", 1e-7, true, map[string]any{"x": 1.0, "<": "y"}, []any{1.0, "a", nil}}
+		if x := vals[f.r.IntN(len(vals))]; x != nil {
+			v.Set(reflect.ValueOf(x))
+		}
+	default:
+		panic("filler: no values for " + v.Type().String())
 	}
 }
