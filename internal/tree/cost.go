@@ -71,7 +71,17 @@ func priceNode(n *Node, prices *pricing.Table) {
 		// reads than input): no cost rather than a wrong one.
 		return
 	}
-	ref := &PriceRef{Provider: r.Provider, Model: r.Model, Source: r.Source}
+	// The cost and its price in one allocation: every generation of a
+	// big trace gets both.
+	pc := &struct {
+		cost Cost
+		ref  PriceRef
+	}{
+		cost: Cost{Input: r.InputCost, Output: r.OutputCost, Total: r.TotalCost, Source: CostComputed},
+		ref:  PriceRef{Provider: r.Provider, Model: r.Model, Source: r.Source},
+	}
+	ref := &pc.ref
+	pc.cost.Price = ref
 	if len(r.Prices) > 0 {
 		ref.Prices = make(map[string]float64, len(r.Prices))
 		for _, p := range r.Prices {
@@ -82,7 +92,7 @@ func priceNode(n *Node, prices *pricing.Table) {
 			}
 		}
 	}
-	n.Cost = &Cost{Input: r.InputCost, Output: r.OutputCost, Total: r.TotalCost, Source: CostComputed, Price: ref}
+	n.Cost = &pc.cost
 }
 
 // unpriced reports whether a generation has usage but no cost: a partial

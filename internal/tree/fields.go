@@ -59,20 +59,11 @@ func (f *folder) fields(obj object, version int64) {
 		case "messages":
 			if msgs, ok := jsonscan.ArrayElems(v); ok {
 				for _, m := range msgs {
-					m = clone(m)
-					if f.msgs != nil {
-						*f.msgs = append(*f.msgs, m)
-					} else {
-						n.Messages = append(n.Messages, m)
-					}
+					f.addMessage(clone(m))
 				}
 			} else if !isNull(v) {
 				// A single message object (not an array): keep it.
-				if f.msgs != nil {
-					*f.msgs = append(*f.msgs, clone(v))
-				} else {
-					n.Messages = append(n.Messages, clone(v))
-				}
+				f.addMessage(clone(v))
 			}
 		case "description":
 			n.Description = str(v)

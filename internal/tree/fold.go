@@ -70,14 +70,16 @@ var arenas = sync.Pool{New: func() any { return &arena{} }}
 // It folds into *dst (a zero Node) so assembly can fold straight into the
 // tree's nodes without copying a Node.
 func foldInto(ar *arena, dst *Node, ref commit.NodeRef, collect bool, parts ...[]commit.Commit) map[commit.NodeRef][]commit.Commit {
-	*dst = Node{Kind: ref.Kind, ID: ref.ID}
+	// Only the identity: *dst is zero, and assigning a whole Node (with
+	// write barriers for all its pointer fields) cost more than the rest
+	// of a small fold.
+	dst.Kind, dst.ID = ref.Kind, ref.ID
 	n := dst
-	ar.reset() // members of the previous fold are dead (nodes keep clones)
-	total := 0
-	for _, p := range parts {
-		total += len(p)
+	ar.reset() // the previous fold's scratch is dead (nodes keep clones)
+	var list []foldItem
+	if ar != nil {
+		list = ar.items[:0]
 	}
-	list := make([]foldItem, 0, total)
 	for _, commits := range parts {
 		for i := range commits {
 			c := &commits[i]
@@ -108,6 +110,9 @@ func foldInto(ar *arena, dst *Node, ref commit.NodeRef, collect bool, parts ...[
 		return bytes.Compare(a.id[:], b.id[:])
 	})
 	list = dedupeItems(list)
+	if ar != nil {
+		ar.items = list // the grown buffer, for the next fold
+	}
 
 	// The sub-record sets are made on first use: most nodes have none.
 	f := folder{ar: ar, n: n}
@@ -118,17 +123,11 @@ func foldInto(ar *arena, dst *Node, ref commit.NodeRef, collect bool, parts ...[
 	// collected in two lists: the seeds' (the add-generation that creates a
 	// generation holds its opening messages) come first whatever their
 	// version, then update messages in version order.
-	var seedMsgs, updMsgs []RawJSON
 	for _, it := range list {
-		if it.seed {
-			f.msgs = &seedMsgs
-		} else {
-			f.msgs = &updMsgs
-		}
+		f.seeding = it.seed
 		f.apply(it.c, it.id, it.seed, it.obj)
 	}
-	n.Messages = append(seedMsgs, updMsgs...)
-	f.msgs = nil
+	n.Messages = append(f.seedMsgs, f.updMsgs...)
 	for _, it := range list {
 		c := it.c
 		n.CommitCount++
@@ -182,7 +181,6 @@ type foldItem struct {
 type folder struct {
 	ar       *arena
 	n        *Node
-	msgs     *[]RawJSON
 	events   map[string]*Event
 	feedback map[string]*Feedback
 	evals    map[string]*Evaluation
@@ -193,6 +191,10 @@ type folder struct {
 	// is set (assembly); made on first use, as leaves have none.
 	collect  bool
 	children map[commit.NodeRef][]commit.Commit
+	// seeding is set while a seed is applied; its messages go to
+	// seedMsgs, an own commit's to updMsgs.
+	seeding           bool
+	seedMsgs, updMsgs []RawJSON
 }
 
 func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool, seedObj object) {
@@ -251,6 +253,14 @@ func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool, seedObj obje
 		case commit.ActionCreate, commit.ActionUpdate, commit.ActionResult, commit.ActionError:
 			f.unknown(c, id, "data is not a JSON object")
 		}
+	}
+}
+
+func (f *folder) addMessage(m RawJSON) {
+	if f.seeding {
+		f.seedMsgs = append(f.seedMsgs, m)
+	} else {
+		f.updMsgs = append(f.updMsgs, m)
 	}
 }
 

@@ -36,7 +36,8 @@ func (f *folder) result(raw json.RawMessage, ok bool, version int64) {
 		}
 	}
 	choices := f.ar.decodeChoices(r.Get("choices"))
-	var texts []string
+	var textBuf [4]string // most results have one text
+	texts := textBuf[:0]
 	for _, ch := range choices {
 		if fr := str(ch.FinishReason); fr != "" {
 			comp.FinishReasons = append(comp.FinishReasons, fr)
@@ -55,21 +56,25 @@ func (f *folder) result(raw json.RawMessage, ok bool, version int64) {
 	}
 	// Responses API: output[] items of type message with output_text parts,
 	// function_call items as tool calls.
-	var output []map[string]json.RawMessage
-	if comp.Object == "response" && json.Unmarshal(r.Get("output"), &output) == nil {
-		for _, item := range output {
-			switch str(item["type"]) {
-			case "message":
-				if t := contentText(item["content"]); t != "" {
-					texts = append(texts, t)
+	if comp.Object == "response" {
+		// Declared here: taking its address for Unmarshal puts it on the
+		// heap, for every result if it were declared outside.
+		var output []map[string]json.RawMessage
+		if json.Unmarshal(r.Get("output"), &output) == nil {
+			for _, item := range output {
+				switch str(item["type"]) {
+				case "message":
+					if t := contentText(item["content"]); t != "" {
+						texts = append(texts, t)
+					}
+				case "function_call":
+					b, _ := json.Marshal(item)
+					comp.ToolCalls = append(comp.ToolCalls, b)
 				}
-			case "function_call":
-				b, _ := json.Marshal(item)
-				comp.ToolCalls = append(comp.ToolCalls, b)
 			}
-		}
-		if s := str(r.Get("status")); s != "" {
-			comp.FinishReasons = append(comp.FinishReasons, s)
+			if s := str(r.Get("status")); s != "" {
+				comp.FinishReasons = append(comp.FinishReasons, s)
+			}
 		}
 	}
 	comp.Text = strings.Join(texts, "\n")
