@@ -11,6 +11,38 @@ import "github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 type arena struct {
 	js    jsonscan.Arena
 	items []foldItem
+	// strs interns the values of fields that repeat from node to node
+	// (model, provider, span kind, finish reason: see word), keyed by
+	// their JSON text. It outlives folds, bounded by internMax entries;
+	// strings are immutable, so nodes may share them.
+	strs map[string]string
+}
+
+// internMax bounds an arena's interned strings (and internLen their JSON
+// text): enough for the models and providers of any trace.
+const (
+	internMax = 512
+	internLen = 66
+)
+
+// word is str(v) for a field whose values repeat across a tree's nodes:
+// after the first time, the string is the arena's, not a new allocation
+// per node.
+func (a *arena) word(v []byte) string {
+	if a == nil || len(v) < 2 || len(v) > internLen || v[0] != '"' {
+		return str(v)
+	}
+	if s, ok := a.strs[string(v)]; ok {
+		return s
+	}
+	s := str(v)
+	if len(a.strs) < internMax {
+		if a.strs == nil {
+			a.strs = make(map[string]string)
+		}
+		a.strs[string(v)] = s
+	}
+	return s
 }
 
 type (

@@ -28,9 +28,9 @@ func (f *folder) fields(obj object, version int64) {
 		case "sessionId":
 			n.SessionID = str(v)
 		case "origin":
-			n.Origin = str(v)
+			n.Origin = f.ar.word(v)
 		case "spanKind":
-			n.SpanKind = str(v)
+			n.SpanKind = f.ar.word(v)
 		case "parentSpanId":
 			n.ParentSpanID = str(v)
 		case "links":
@@ -47,9 +47,9 @@ func (f *folder) fields(obj object, version int64) {
 			// retrieval output() sends the documents; they are its output.
 			n.Output = clone(v)
 		case "model":
-			n.Model = str(v)
+			n.Model = f.ar.word(v)
 		case "provider":
-			n.Provider = str(v)
+			n.Provider = f.ar.word(v)
 		case "modelParameters":
 			n.ModelParameters = f.ar.modelParams(v)
 		case "maximPromptId":

@@ -28,7 +28,7 @@ func (f *folder) result(raw json.RawMessage, ok bool, version int64) {
 	if !r.OK {
 		return
 	}
-	comp := &Completion{Object: str(r.Get("object")), ID: str(r.Get("id")), Model: str(r.Get("model"))}
+	comp := &Completion{Object: f.ar.word(r.Get("object")), ID: str(r.Get("id")), Model: f.ar.word(r.Get("model"))}
 	if e := r.Get("error"); e != nil && !isNull(e) {
 		f.errorFrom(e, "result", version)
 		if comp.Object == "" {
@@ -39,7 +39,7 @@ func (f *folder) result(raw json.RawMessage, ok bool, version int64) {
 	var textBuf [4]string // most results have one text
 	texts := textBuf[:0]
 	for _, ch := range choices {
-		if fr := str(ch.FinishReason); fr != "" {
+		if fr := f.ar.word(ch.FinishReason); fr != "" {
 			comp.FinishReasons = append(comp.FinishReasons, fr)
 		}
 		if ch.Text != nil {
