@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/jsonenc"
 	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 )
 
@@ -257,81 +258,8 @@ func (e *headJSON) marshal(v any) {
 	e.b = append(e.b, b...)
 }
 
-// htmlSafe marks the ASCII bytes encoding/json copies into a string as
-// they are: printable, and none of `"`, `\` or the HTML-sensitive <, >, &.
-var htmlSafe = func() (t [utf8.RuneSelf]bool) {
-	for c := ' '; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	return t
-}()
-
-const hexDigits = "0123456789abcdef"
-
-// invalidUTF8 is what encoding/json writes for a byte of invalid UTF-8 in a
-// string: U+FFFD, escaped (\ufffd) by the classic encoder and as is by the
-// one built on encoding/json/v2 (Go 1.25's GOEXPERIMENT=jsonv2, the default
-// later), so it is asked rather than assumed.
-var invalidUTF8 = func() string {
-	b, err := json.Marshal("\xff")
-	if err != nil || len(b) < 2 {
-		panic("encoding/json cannot encode a string: " + string(b))
-	}
-	return string(b[1 : len(b)-1])
-}()
-
-// str appends s quoted as encoding/json quotes it: \b \f \n \r \t and the
-// short escapes of `"` and `\`, other control bytes and <, >, & as \u00xx,
-// invalid UTF-8 as U+FFFD (invalidUTF8), U+2028 and U+2029 escaped (JavaScript-safe).
-func (e *headJSON) str(s string) {
-	b := append(e.b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if htmlSafe[c] {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, invalidUTF8...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	e.b = append(b, '"')
-}
+// str appends s quoted as encoding/json quotes it (internal/jsonenc).
+func (e *headJSON) str(s string) { e.b = jsonenc.AppendString(e.b, s) }
 
 // float appends f in encoding/json's format: the shortest representation,
 // in exponent form below 1e-6 and from 1e21 on, with a one-digit negative

@@ -1,0 +1,31 @@
+package jsonenc
+
+import (
+	"encoding/json"
+	"math/rand"
+	"testing"
+)
+
+// TestAppendStringIsMarshal: for strings chosen to break an encoder and for
+// random bytes, AppendString writes exactly what json.Marshal writes.
+func TestAppendStringIsMarshal(t *testing.T) {
+	cases := []string{"", "plain", `quote " and \ back`, "<script>&amp;</script>", "\b\f\n\r\t\x00\x01\x1f\x7f",
+		"bad \xff utf-8 \xc3", "line\u2028para\u2029", "ünïcødé 日本語 🙂", "\xed\xa0\x80 surrogate"}
+	rng := rand.New(rand.NewSource(1))
+	for range 2000 {
+		b := make([]byte, rng.Intn(24))
+		for i := range b {
+			b[i] = byte(rng.Intn(256))
+		}
+		cases = append(cases, string(b))
+	}
+	for _, s := range cases {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := AppendString([]byte("x"), s); string(got) != "x"+string(want) {
+			t.Fatalf("AppendString(%q) = %s, want %s", s, got[1:], want)
+		}
+	}
+}
