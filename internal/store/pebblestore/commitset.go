@@ -174,6 +174,13 @@ type commitDecoder struct {
 	recs    []record // scratch
 	chunk   []byte   // free tail of the current value chunk
 	commits []commit.Commit
+	// chunkCap and slabCap are the sizes of the last chunk and slab: each
+	// new one doubles, from what the first value needs up to decodeChunk
+	// and decodeSlab. A read of one small node then holds only its own
+	// bytes; a fixed 64 KiB chunk and 256-commit slab per read made a
+	// 10,000-level chain hold 1 GB while it was assembled (the bad-input
+	// corpus's 1 GiB bound caught it).
+	chunkCap, slabCap int
 }
 
 const (
@@ -189,7 +196,8 @@ func (d *commitDecoder) copyValue(v []byte) []byte {
 		return append([]byte(nil), v...)
 	}
 	if len(v) > cap(d.chunk)-len(d.chunk) {
-		d.chunk = make([]byte, 0, decodeChunk)
+		d.chunkCap = min(decodeChunk, max(2*d.chunkCap, len(v)))
+		d.chunk = make([]byte, 0, d.chunkCap)
 	}
 	start := len(d.chunk)
 	d.chunk = append(d.chunk, v...)
@@ -229,7 +237,8 @@ func (d *commitDecoder) decode(ref commit.NodeRef, value []byte) ([]commit.Commi
 		out = make([]commit.Commit, 0, len(recs))
 	} else {
 		if len(recs) > cap(d.commits)-len(d.commits) {
-			d.commits = make([]commit.Commit, 0, max(decodeSlab, len(recs)))
+			d.slabCap = max(min(decodeSlab, 2*d.slabCap), len(recs))
+			d.commits = make([]commit.Commit, 0, d.slabCap)
 		}
 		out = d.commits[len(d.commits):len(d.commits)]
 	}
