@@ -22,43 +22,37 @@ func TestLoadConfig(t *testing.T) {
 	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
 	require.NoError(t, err)
 
-	cfg := NewFactory().CreateDefaultConfig()
-	sub, err := cm.Sub(component.NewID(metadata.Type).String())
-	require.NoError(t, err)
-	require.NoError(t, sub.Unmarshal(cfg))
-	require.NoError(t, confmap.Validate(cfg))
-	assert.Equal(t, &Config{RetryAfter: 5 * time.Second, Admission: admission.Config{RequestLimitMiB: 16, WaitingLimitMiB: 8}}, cfg)
-
-	cfg = NewFactory().CreateDefaultConfig()
-	sub, err = cm.Sub(component.NewIDWithName(metadata.Type, "custom").String())
-	require.NoError(t, err)
-	require.NoError(t, sub.Unmarshal(cfg))
-	require.NoError(t, confmap.Validate(cfg))
-	assert.Equal(t, &Config{RetryAfter: 2 * time.Second, Admission: admission.Config{RequestLimitMiB: 16, WaitingLimitMiB: 4}}, cfg)
-
-	cfg = NewFactory().CreateDefaultConfig()
-	sub, err = cm.Sub(component.NewIDWithName(metadata.Type, "no_admission").String())
-	require.NoError(t, err)
-	require.NoError(t, sub.Unmarshal(cfg))
-	require.NoError(t, confmap.Validate(cfg))
-	assert.Zero(t, cfg.(*Config).Admission.RequestLimitMiB, "0 turns admission control off")
-
-	cfg = NewFactory().CreateDefaultConfig()
-	sub, err = cm.Sub(component.NewIDWithName(metadata.Type, "bad_admission").String())
-	require.NoError(t, err)
-	require.NoError(t, sub.Unmarshal(cfg))
-	assert.ErrorContains(t, confmap.Validate(cfg), "waiting_limit_mib must not be negative")
-
-	cfg = NewFactory().CreateDefaultConfig()
-	sub, err = cm.Sub(component.NewIDWithName(metadata.Type, "bad_retry_after").String())
-	require.NoError(t, err)
-	require.NoError(t, sub.Unmarshal(cfg))
-	assert.ErrorContains(t, confmap.Validate(cfg), "retry_after")
-
-	cfg = NewFactory().CreateDefaultConfig()
-	sub, err = cm.Sub(component.NewIDWithName(metadata.Type, "unknown_option").String())
-	require.NoError(t, err)
-	err = sub.Unmarshal(cfg)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "max_depth")
+	tests := []struct {
+		name         string
+		want         *Config
+		unmarshalErr string // an error of Unmarshal (unknown keys)
+		validateErr  string // an error of Validate
+	}{
+		{name: "", want: &Config{RetryAfter: 5 * time.Second, Admission: admission.Config{RequestLimitMiB: 16, WaitingLimitMiB: 8}}},
+		{name: "custom", want: &Config{RetryAfter: 2 * time.Second, Admission: admission.Config{RequestLimitMiB: 16, WaitingLimitMiB: 4}}},
+		// 0 turns admission control off.
+		{name: "no_admission", want: &Config{RetryAfter: 5 * time.Second, Admission: admission.Config{WaitingLimitMiB: 8}}},
+		{name: "bad_retry_after", validateErr: "retry_after"},
+		{name: "bad_admission", validateErr: "waiting_limit_mib must not be negative"},
+		{name: "unknown_option", unmarshalErr: "max_depth"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := NewFactory().CreateDefaultConfig()
+			sub, err := cm.Sub(component.NewIDWithName(metadata.Type, tt.name).String())
+			require.NoError(t, err)
+			err = sub.Unmarshal(cfg)
+			if tt.unmarshalErr != "" {
+				require.ErrorContains(t, err, tt.unmarshalErr)
+				return
+			}
+			require.NoError(t, err)
+			if tt.validateErr != "" {
+				assert.ErrorContains(t, confmap.Validate(cfg), tt.validateErr)
+				return
+			}
+			require.NoError(t, confmap.Validate(cfg))
+			assert.Equal(t, tt.want, cfg)
+		})
+	}
 }
