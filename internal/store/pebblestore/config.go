@@ -18,20 +18,14 @@ type Config struct {
 	// CacheSizeMiB is the block cache size.
 	CacheSizeMiB int64 `mapstructure:"cache_size_mib"`
 	// MemTableSizeMiB is the size of one memtable; larger memtables absorb
-	// bursts of commits before a flush, but after a crash Pebble replays
-	// and flushes the unflushed memtables' write-ahead log before Open
-	// returns, so their size is also the collector's time to ready.
+	// bursts of commits before a flush.
 	MemTableSizeMiB int64 `mapstructure:"memtable_size_mib"`
 }
 
 // DefaultConfig returns the defaults: durable writes, a 64 MiB cache and
-// 16 MiB memtables. 16, not 64: restarted after a kill -9 under SDK load on
-// a busy 2-core machine, the collector took 3.8-11 s to answer with 64 MiB
-// memtables (Pebble's WAL replay and flush) and 1.6-3.2 s with 16 MiB,
-// with no ingest difference the same runs could tell apart
-// (docs/operating.md). Pebble's own default is 4 MiB.
+// 64 MiB memtables.
 func DefaultConfig() Config {
-	return Config{Sync: true, CacheSizeMiB: 64, MemTableSizeMiB: 16}
+	return Config{Sync: true, CacheSizeMiB: 64, MemTableSizeMiB: 64}
 }
 
 // Validate checks the configuration.
