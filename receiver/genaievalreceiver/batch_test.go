@@ -139,13 +139,7 @@ func TestVerdictsOfManyEvaluationsShareOneHandOff(t *testing.T) {
 func TestShutdownHandsOnBatchedVerdicts(t *testing.T) {
 	fx := newFixture(t, memstore.New())
 	e := fx.engine(nil)
-	e.batch.every = time.Hour
-	fx.push(chat)
-	ctx, cancel := context.WithCancel(context.Background())
-	require.NoError(t, e.step(ctx))
-	fx.clock = fx.clock.Add(6 * time.Second)
-	require.NoError(t, e.step(ctx))
-	require.Eventually(t, func() bool { return e.batch.pending() == 3 }, 10*time.Second, time.Millisecond)
+	cancel := fx.verdictsHeldInBatch(e)
 	assert.Zero(t, fx.records.Load(), "nothing handed on yet")
 
 	cancel() // what the receiver's Shutdown does to the run first
@@ -163,13 +157,7 @@ func TestBatchedVerdictsLostInACrashAreRedone(t *testing.T) {
 	ms := memstore.New()
 	fx := newFixture(t, ms)
 	e1 := fx.engine(nil)
-	e1.batch.every = time.Hour
-	fx.push(chat)
-	ctx, crash := context.WithCancel(context.Background())
-	require.NoError(t, e1.step(ctx))
-	fx.clock = fx.clock.Add(6 * time.Second)
-	require.NoError(t, e1.step(ctx))
-	require.Eventually(t, func() bool { return e1.batch.pending() == 3 }, 10*time.Second, time.Millisecond)
+	crash := fx.verdictsHeldInBatch(e1)
 	crash()
 	e1.wait()
 	require.Zero(t, fx.records.Load())
@@ -252,4 +240,19 @@ func TestBatcher(t *testing.T) {
 	mu.Lock()
 	assert.Len(t, got, 4)
 	mu.Unlock()
+}
+
+// verdictsHeldInBatch pushes the chat trace, lets e judge it with its batch
+// held (no interval flush), and waits until the 3 verdicts sit in the
+// batch; it returns the cancel of the run's context.
+func (fx *fixture) verdictsHeldInBatch(e *engine) context.CancelFunc {
+	fx.t.Helper()
+	e.batch.every = time.Hour
+	fx.push(chat)
+	ctx, cancel := context.WithCancel(context.Background())
+	require.NoError(fx.t, e.step(ctx))
+	fx.clock = fx.clock.Add(6 * time.Second)
+	require.NoError(fx.t, e.step(ctx))
+	require.Eventually(fx.t, func() bool { return e.batch.pending() == 3 }, 10*time.Second, time.Millisecond)
+	return cancel
 }
