@@ -41,6 +41,9 @@ type Store struct {
 	dialect dialect
 	// ownsPool is false for NewWithPool: the caller closes the pool.
 	ownsPool bool
+	// fleet holds the statements and the notification channel of fleet
+	// indexing (fleet.go).
+	fleet fleetStatements
 }
 
 var _ store.Backend = (*Store)(nil)
@@ -100,6 +103,7 @@ func open(ctx context.Context, pool *pgxpool.Pool, cfg Config, logger *zap.Logge
 		q:      pgx.Identifier{schema}.Sanitize(),
 	}
 	s.sql = buildStatements(s.q)
+	s.fleet = buildFleetStatements(s.q, schema)
 	if err := s.detectDialect(ctx); err != nil {
 		return nil, err
 	}
@@ -165,9 +169,9 @@ func buildStatements(q string) statements {
 		appendChangeLog: `WITH h AS (
 				UPDATE ` + q + `.counters SET value = value + $4::int8 WHERE name = 'change_log_head' RETURNING value
 			)
-			INSERT INTO ` + q + `.change_log (seq, repo, kind, entity_id)
-			SELECT h.value - $4::int8 + u.ord, u.repo, u.kind, u.id
-			FROM h, unnest($1::bytea[], $2::bytea[], $3::bytea[]) WITH ORDINALITY AS u(repo, kind, id, ord)`,
+			INSERT INTO ` + q + `.change_log (seq, repo, kind, entity_id, shard)
+			SELECT h.value - $4::int8 + u.ord, u.repo, u.kind, u.id, u.shard
+			FROM h, unnest($1::bytea[], $2::bytea[], $3::bytea[], $5::int4[]) WITH ORDINALITY AS u(repo, kind, id, shard, ord)`,
 		selectCommits: `SELECT c.repo, c.kind, c.entity_id, c.commit_id, c.action, c.data, c.version
 			FROM ` + q + `.commits c
 			JOIN unnest($1::bytea[], $2::bytea[], $3::bytea[]) AS r(repo, kind, id)
@@ -320,7 +324,11 @@ func (s *Store) Apply(ctx context.Context, commits []commit.Commit, edges []stor
 		}
 		var ta refArrays
 		ta.fill(changed.order)
-		if _, err := tx.Exec(ctx, s.sql.appendChangeLog, ta.repo, ta.kind, ta.id, int64(len(changed.order))); err != nil {
+		shards := make([]int32, len(changed.order))
+		for i, r := range changed.order {
+			shards[i] = int32(ShardOf(r.Repo))
+		}
+		if _, err := tx.Exec(ctx, s.sql.appendChangeLog, ta.repo, ta.kind, ta.id, int64(len(changed.order)), shards); err != nil {
 			return fmt.Errorf("pgstore: apply: append %d change-log entries: %w", len(changed.order), err)
 		}
 		return nil

@@ -165,6 +165,39 @@ var migrations = []migration{{
 			PRIMARY KEY (repo, key)
 		)`,
 	},
+}, {
+	// Version 6: fleet indexing (fleet.go). The change log is split into
+	// ChangeLogShards shards by repository, each with its own checkpoint
+	// and lease in index_shards, so the members of a fleet index each
+	// change once between them. Entries logged before this version get
+	// shard 0 (the default; computing the Go hash in SQL is not portable):
+	// they are indexed by shard 0's holder, possibly while another member
+	// re-summarizes the same traces for newer entries, which revision-
+	// guarded upserts make harmless. Every shard's checkpoint starts at the
+	// old global one, so nothing logged but unindexed before the upgrade
+	// is skipped. A lease is free when until is not after the database's
+	// now(); members' clocks are never compared.
+	version: 6,
+	stmts: []string{
+		`ALTER TABLE {{s}}.change_log ADD COLUMN IF NOT EXISTS shard int NOT NULL DEFAULT 0`,
+		`CREATE INDEX IF NOT EXISTS change_log_shard ON {{s}}.change_log (shard, seq)`,
+		`CREATE TABLE IF NOT EXISTS {{s}}.index_shards (
+			shard      int         PRIMARY KEY,
+			checkpoint bigint      NOT NULL,
+			owner      text        NOT NULL,
+			until      timestamptz NOT NULL
+		)`,
+		// The shard count is ChangeLogShards (fleet.go); changing it needs a
+		// migration that moves the log's rows and the checkpoints.
+		`INSERT INTO {{s}}.index_shards (shard, checkpoint, owner, until)
+			SELECT g, c.value, '', now() FROM generate_series(0, 15) AS g, {{s}}.counters AS c
+			WHERE c.name = 'index_checkpoint'
+			ON CONFLICT (shard) DO NOTHING`,
+		`CREATE TABLE IF NOT EXISTS {{s}}.index_members (
+			owner text        PRIMARY KEY,
+			until timestamptz NOT NULL
+		)`,
+	},
 }}
 
 // SchemaVersion is the newest schema version this build knows.
