@@ -2,6 +2,7 @@ package indexer
 
 import (
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -22,7 +23,23 @@ type Config struct {
 	SubscriberBuffer int `mapstructure:"subscriber_buffer"`
 	// Retention deletes traces and sessions idle for longer than TTL.
 	Retention RetentionConfig `mapstructure:"retention"`
+	// Lease configures fleet indexing: with a backend whose change log is
+	// sharded (store.ShardedChangeLog, i.e. PostgreSQL), each member
+	// indexes only the shards it holds a lease on (leases.go).
+	Lease LeaseConfig `mapstructure:"lease"`
 }
+
+// LeaseConfig configures the shard leases of fleet indexing.
+type LeaseConfig struct {
+	// TTL is how long a lease lasts without renewal: a member that stops
+	// (crash, network partition) has its shards taken over by the others
+	// after at most TTL. Leases are renewed every TTL/3.
+	TTL time.Duration `mapstructure:"ttl"`
+}
+
+// minLeaseTTL bounds how often members may write to the database for
+// their leases (a renewal every TTL/3).
+const minLeaseTTL = 300 * time.Millisecond
 
 // RetentionConfig configures the periodic retention job.
 type RetentionConfig struct {
@@ -41,6 +58,7 @@ func DefaultConfig() Config {
 		BatchSize:        1000,
 		SubscriberBuffer: 256,
 		Retention:        RetentionConfig{TTL: 720 * time.Hour, Interval: time.Hour},
+		Lease:            LeaseConfig{TTL: 15 * time.Second},
 	}
 }
 
@@ -64,6 +82,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Retention.TTL > 0 && c.Retention.Interval <= 0 {
 		errs = append(errs, errors.New("retention: interval must be positive when ttl is set"))
+	}
+	if c.Lease.TTL < minLeaseTTL {
+		errs = append(errs, fmt.Errorf("lease: ttl must be at least %v", minLeaseTTL))
 	}
 	return errors.Join(errs...)
 }

@@ -86,6 +86,13 @@ type Indexer struct {
 	// (see session_summary.go); guarded by passMu.
 	traces traceCache
 
+	// fleet and feed are set when the backend's change log is sharded
+	// (store.ShardedChangeLog): this member then indexes only the shards
+	// it leases (leases.go) and shares the live feed with the other
+	// members (feed.go).
+	fleet *fleet
+	feed  *feed
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
@@ -115,7 +122,7 @@ func New(b store.Backend, cfg Config, set Settings) (*Indexer, error) {
 		set.Now = time.Now
 	}
 	set.Telemetry.fill()
-	return &Indexer{
+	ix := &Indexer{
 		Backend:  b,
 		cfg:      cfg,
 		logger:   set.Logger,
@@ -126,7 +133,20 @@ func New(b store.Backend, cfg Config, set Settings) (*Indexer, error) {
 		treeOpts: treeOpts,
 		kick:     make(chan struct{}, 1),
 		subs:     map[*subscriber]struct{}{},
-	}, nil
+	}
+	if sc, ok := b.(store.ShardedChangeLog); ok {
+		ix.fleet = newFleet(sc, cfg.Lease.TTL, set.Logger, &ix.tel, ix.wake)
+		ix.feed = &feed{sc: sc, owner: ix.fleet.owner, logger: set.Logger}
+	}
+	return ix, nil
+}
+
+// wake makes the indexing loop run a pass soon.
+func (ix *Indexer) wake() {
+	select {
+	case ix.kick <- struct{}{}:
+	default:
+	}
 }
 
 // Prices returns the price table this store's trees are priced with.
@@ -145,19 +165,35 @@ func (ix *Indexer) Unwrap() store.Backend { return ix.Backend }
 // passes it on) along with the index-lag metric. Retention starts only after
 // the first catch-up, since it decides by summary rows that may be stale
 // until then.
+//
+// With fleet indexing the checkpoints are the shards', read as their leases
+// are taken: the first round of leases is taken before the catch-up, in the
+// background too, and the lease and listen loops start with it.
 func (ix *Indexer) Start(ctx context.Context) error {
-	pos, err := ix.Backend.IndexCheckpoint(ctx)
-	if err != nil {
-		return fmt.Errorf("indexer: read checkpoint: %w", err)
+	var pos uint64
+	if ix.fleet == nil {
+		var err error
+		if pos, err = ix.Backend.IndexCheckpoint(ctx); err != nil {
+			return fmt.Errorf("indexer: read checkpoint: %w", err)
+		}
+		ix.pos = pos
 	}
-	ix.pos = pos
 	// Whatever the change log holds past the checkpoint is pending from now.
 	ix.pendingSince.CompareAndSwap(0, time.Now().UnixNano())
 	runCtx, cancel := context.WithCancel(context.Background())
 	ix.cancel = cancel
+	if ix.feed != nil {
+		ix.wg.Add(1)
+		go ix.listenLoop(runCtx)
+	}
 	ix.wg.Add(1)
 	go func() {
 		defer ix.wg.Done()
+		if ix.fleet != nil {
+			ix.fleet.tick(runCtx)
+			ix.wg.Add(1)
+			go ix.fleet.leaseLoop(runCtx, ix.wg.Done)
+		}
 		ix.catchUp(runCtx, pos)
 		if runCtx.Err() != nil {
 			return
@@ -212,8 +248,9 @@ func (ix *Indexer) IndexLag() time.Duration {
 const shutdownFlushBudget = 5 * time.Second
 
 // Shutdown stops the loops, indexes what is left for at most
-// shutdownFlushBudget (the rest is caught up on the next Start), and closes
-// the live feed.
+// shutdownFlushBudget (the rest is caught up on the next Start), gives back
+// the fleet's shard leases (the other members take them at their next
+// renewal instead of after the TTL), and closes the live feed.
 func (ix *Indexer) Shutdown(ctx context.Context) error {
 	if ix.cancel != nil {
 		ix.cancel()
@@ -232,6 +269,14 @@ func (ix *Indexer) Shutdown(ctx context.Context) error {
 		ix.logger.Info("Stopped indexing at shutdown; the rest is caught up on the next start",
 			zap.Uint64("checkpoint", ix.pos), zap.Duration("budget", budget))
 		err = nil
+	}
+	if ix.fleet != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ix.cfg.Lease.TTL)
+		if rerr := ix.fleet.releaseAll(rctx); rerr != nil {
+			// They expire after the TTL anyway.
+			ix.logger.Warn("Giving back index leases at shutdown failed; they expire after the TTL", zap.Error(rerr))
+		}
+		cancel()
 	}
 	ix.subMu.Lock()
 	for s := range ix.subs {
@@ -259,10 +304,7 @@ func (ix *Indexer) Apply(ctx context.Context, commits []commit.Commit, edges []s
 	}
 	ix.tel.CommitsApplied.Add(ctx, int64(len(commits)), ix.tel.Attributes)
 	ix.pendingSince.CompareAndSwap(0, start.UnixNano())
-	select {
-	case ix.kick <- struct{}{}:
-	default:
-	}
+	ix.wake()
 	return nil
 }
 
@@ -352,7 +394,11 @@ const maxPassRefs = 20_000
 // pass indexes what the change log holds after the checkpoint, up to
 // maxPassRefs changed nodes; it returns 0 when caught up.
 func (ix *Indexer) pass(ctx context.Context) (int, error) {
+	if ix.fleet != nil {
+		return ix.shardedPass(ctx)
+	}
 	pos := ix.pos
+	entries := 0
 	var refs []commit.NodeRef
 	seen := map[commit.NodeRef]struct{}{}
 	for len(refs) < maxPassRefs {
@@ -363,6 +409,7 @@ func (ix *Indexer) pass(ctx context.Context) (int, error) {
 		if next == pos {
 			break
 		}
+		entries += len(batch)
 		for _, r := range batch {
 			if _, dup := seen[r]; !dup {
 				seen[r] = struct{}{}
@@ -381,6 +428,7 @@ func (ix *Indexer) pass(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("set index checkpoint %d: %w", pos, err)
 	}
 	ix.pos = pos
+	ix.tel.ChangesIndexed.Add(ctx, int64(entries), ix.tel.Attributes)
 	return 1, nil
 }
 
@@ -525,13 +573,17 @@ func (ix *Indexer) Roots(ctx context.Context, refs []commit.NodeRef) (traces, se
 
 // publish sends one Change per repo to that repo's subscribers; empty
 // changes are not sent.
+//
+// With fleet indexing the changes also go to the other members (feed.go),
+// whether or not this member has subscribers.
 func (ix *Indexer) publish(refs, traces, sessions []commit.NodeRef) {
 	if len(refs)+len(traces)+len(sessions) == 0 {
 		return
 	}
 	ix.subMu.Lock()
-	defer ix.subMu.Unlock()
-	if len(ix.subs) == 0 {
+	local := len(ix.subs) > 0
+	ix.subMu.Unlock()
+	if !local && ix.feed == nil {
 		return
 	}
 	at := ix.now()
@@ -561,11 +613,14 @@ func (ix *Indexer) publish(refs, traces, sessions []commit.NodeRef) {
 		repos = append(repos, r)
 	}
 	slices.Sort(repos)
-	for s := range ix.subs {
-		for _, repo := range repos {
-			if s.repo == "" || s.repo == repo {
-				s.send(*byRepo[repo])
-			}
-		}
+	changes := make([]store.Change, len(repos))
+	for i, repo := range repos {
+		changes[i] = *byRepo[repo]
+	}
+	if local {
+		ix.deliver(changes)
+	}
+	if ix.feed != nil {
+		ix.feed.notify(changes)
 	}
 }

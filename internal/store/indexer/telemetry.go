@@ -23,6 +23,13 @@ type Telemetry struct {
 	TracesIndexed metric.Int64Counter
 	// RetentionDeleted counts nodes deleted by retention.
 	RetentionDeleted metric.Int64Counter
+	// ChangesIndexed counts change-log entries this indexer indexed; in a
+	// fleet, the members' counts add up to the entries logged (plus the
+	// few a takeover or a failed pass indexes again).
+	ChangesIndexed metric.Int64Counter
+	// ShardsHeld is how many change-log shards this member holds a lease
+	// on (fleet indexing only).
+	ShardsHeld metric.Int64Gauge
 	// Attributes are added to every measurement (e.g. the backend name).
 	Attributes metric.MeasurementOption
 }
@@ -46,6 +53,12 @@ func (t *Telemetry) fill() {
 	}
 	if t.RetentionDeleted == nil {
 		t.RetentionDeleted, _ = m.Int64Counter("")
+	}
+	if t.ChangesIndexed == nil {
+		t.ChangesIndexed, _ = m.Int64Counter("")
+	}
+	if t.ShardsHeld == nil {
+		t.ShardsHeld, _ = m.Int64Gauge("")
 	}
 	if t.Attributes == nil {
 		t.Attributes = metric.WithAttributeSet(emptySet)
