@@ -47,6 +47,10 @@ type IndexerConfig struct {
 	BatchSize int `mapstructure:"batch_size"`
 	// SubscriberBuffer is a live subscriber's channel size.
 	SubscriberBuffer int `mapstructure:"subscriber_buffer"`
+	// Lease configures fleet indexing on a postgres backend: the members
+	// sharing it split the change log's shards by leases of this TTL, so
+	// each change is indexed once across the fleet.
+	Lease indexer.LeaseConfig `mapstructure:"lease"`
 }
 
 // PricingConfig selects the price table (internal/pricing): the price
@@ -173,5 +177,6 @@ func (c *Config) indexerConfig() indexer.Config {
 		BatchSize:        c.Indexer.BatchSize,
 		SubscriberBuffer: c.Indexer.SubscriberBuffer,
 		Retention:        c.Retention,
+		Lease:            c.Indexer.Lease,
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/otelcol-genai/otelcol-genai/extension/tracetreestore/internal/metadata"
 	"github.com/otelcol-genai/otelcol-genai/internal/pricing"
+	"github.com/otelcol-genai/otelcol-genai/internal/store/indexer"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/pebblestore"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/pgstore"
 )
@@ -43,6 +44,7 @@ func TestSingleBackendConfig(t *testing.T) {
 	assert.Equal(t, "main", name, "a single backend is the default")
 	assert.Equal(t, 720*time.Hour, cfg.Retention.TTL)
 	assert.Equal(t, time.Hour, cfg.Retention.Interval)
+	assert.Equal(t, 15*time.Second, cfg.Indexer.Lease.TTL, "the lease TTL defaults to 15s")
 }
 
 func TestFullConfig(t *testing.T) {
@@ -60,7 +62,9 @@ func TestFullConfig(t *testing.T) {
 	assert.Equal(t, pgstore.DefaultConfig().Retry, pg.Retry, "unset postgres fields keep their defaults")
 	assert.Equal(t, 168*time.Hour, cfg.Retention.TTL)
 	assert.Equal(t, 10*time.Minute, cfg.Retention.Interval)
-	assert.Equal(t, IndexerConfig{Debounce: 200 * time.Millisecond, PollInterval: 2 * time.Second, BatchSize: 500, SubscriberBuffer: 64}, cfg.Indexer)
+	assert.Equal(t, IndexerConfig{Debounce: 200 * time.Millisecond, PollInterval: 2 * time.Second, BatchSize: 500, SubscriberBuffer: 64,
+		Lease: indexer.LeaseConfig{TTL: 30 * time.Second}}, cfg.Indexer)
+	assert.Equal(t, 30*time.Second, cfg.indexerConfig().Lease.TTL, "the lease reaches the indexer")
 	assert.Equal(t, "./prices.json", cfg.Pricing.DataFile)
 	require.Len(t, cfg.Pricing.Overrides, 2)
 	o := cfg.Pricing.Overrides[0]
@@ -106,6 +110,7 @@ func TestConfigValidateErrors(t *testing.T) {
 		`default_backend: "nope" is not one of the configured backends`,
 		"retention: ttl must not be negative",
 		"batch_size must be positive",
+		"lease: ttl must be at least 300ms",
 		"input_mtok",
 	} {
 		assert.ErrorContains(t, err, want)

@@ -149,6 +149,8 @@ func (e *storeExtension) open(ctx context.Context, name string, bc BackendConfig
 			Subscribers:      e.tel.TracetreeStoreSubscribers,
 			TracesIndexed:    e.tel.TracetreeStoreTracesIndexed,
 			RetentionDeleted: e.tel.TracetreeStoreRetentionDeleted,
+			ChangesIndexed:   e.tel.TracetreeStoreChangesIndexed,
+			ShardsHeld:       e.tel.TracetreeStoreIndexShardsHeld,
 			Attributes:       attrs,
 		},
 	})

@@ -36,6 +36,7 @@ func createDefaultConfig() component.Config {
 			PollInterval:     d.PollInterval,
 			BatchSize:        d.BatchSize,
 			SubscriberBuffer: d.SubscriberBuffer,
+			Lease:            d.Lease,
 		},
 	}
 }

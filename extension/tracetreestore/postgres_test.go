@@ -143,6 +143,25 @@ func TestPostgresMetricsRegistered(t *testing.T) {
 		assert.True(t, sum.IsMonotonic, name)
 	}
 
+	// Fleet indexing: a lone member holds every shard and counts what it
+	// indexed.
+	require.Eventually(t, func() bool {
+		held, err := tel.GetMetric("otelcol_tracetree_store_index_shards_held")
+		if err != nil {
+			return false
+		}
+		g, ok := held.Data.(metricdata.Gauge[int64])
+		return ok && len(g.DataPoints) == 1 && g.DataPoints[0].Value == pgstore.ChangeLogShards
+	}, 20*time.Second, 20*time.Millisecond, "a lone member holds every shard")
+	require.Eventually(t, func() bool {
+		m, err := tel.GetMetric("otelcol_tracetree_store_changes_indexed")
+		if err != nil {
+			return false
+		}
+		sum, ok := m.Data.(metricdata.Sum[int64])
+		return ok && len(sum.DataPoints) == 1 && sum.DataPoints[0].Value > 0
+	}, 20*time.Second, 20*time.Millisecond, "changes_indexed counts the Apply's change-log entries")
+
 	require.NoError(t, ext.Shutdown(ctx))
 	_, err = tel.GetMetric("otelcol_tracetree_store_pg_connections")
 	assert.Error(t, err, "the pool metrics are unregistered at Shutdown")

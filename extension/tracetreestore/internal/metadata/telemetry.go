@@ -23,6 +23,8 @@ type TelemetryBuilder struct {
 	TracetreeStoreSubscribers      metric.Int64UpDownCounter
 	TracetreeStoreTracesIndexed    metric.Int64Counter
 	TracetreeStoreRetentionDeleted metric.Int64Counter
+	TracetreeStoreChangesIndexed   metric.Int64Counter
+	TracetreeStoreIndexShardsHeld  metric.Int64Gauge
 }
 
 // NewTelemetryBuilder creates the instruments described in metadata.yaml.
@@ -59,6 +61,18 @@ func NewTelemetryBuilder(settings component.TelemetrySettings) (*TelemetryBuilde
 		"otelcol_tracetree_store_traces_indexed",
 		metric.WithDescription("Trace summary rows written by the indexer, by backend. [Alpha]"),
 		metric.WithUnit("{trace}"),
+	)
+	errs = errors.Join(errs, err)
+	b.TracetreeStoreChangesIndexed, err = m.Int64Counter(
+		"otelcol_tracetree_store_changes_indexed",
+		metric.WithDescription("Change-log entries this collector indexed, by backend. In a fleet sharing a postgres backend the members' counts add up to the changes written (each is indexed once). [Alpha]"),
+		metric.WithUnit("{change}"),
+	)
+	errs = errors.Join(errs, err)
+	b.TracetreeStoreIndexShardsHeld, err = m.Int64Gauge(
+		"otelcol_tracetree_store_index_shards_held",
+		metric.WithDescription("Change-log shards this collector holds an indexing lease on, by backend. Only with a postgres backend. [Alpha]"),
+		metric.WithUnit("{shard}"),
 	)
 	errs = errors.Join(errs, err)
 	b.TracetreeStoreRetentionDeleted, err = m.Int64Counter(
