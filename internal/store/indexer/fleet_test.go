@@ -287,9 +287,14 @@ func TestFleetIndexesEachChangeOnce(t *testing.T) {
 	assert.NotZero(t, ca, "A indexed its share")
 	assert.NotZero(t, cb, "B indexed its share")
 	assert.EqualValues(t, pgstore.ChangeLogShards/2, a.metric(t, "shards_held"))
+	var both []string
 	for id := range sa {
-		assert.NotContains(t, sb, id, "trace %s summarized by both members", id)
+		if _, ok := sb[id]; ok {
+			both = append(both, id)
+		}
 	}
+	slices.Sort(both)
+	assert.Empty(t, both, "traces summarized by both members")
 	total := 0
 	for _, want := range ids {
 		for _, id := range want {
@@ -534,4 +539,62 @@ func TestFleetMigrationKeepsCheckpoint(t *testing.T) {
 			assert.NotContains(t, summarized, id, "trace %s, indexed before the upgrade, was indexed again", id)
 		}
 	}
+}
+
+// TestFleetLostLeaseStopsIndexing: a member whose lease was taken over
+// drops the shard at its next renewal and indexes none of its entries.
+func TestFleetLostLeaseStopsIndexing(t *testing.T) {
+	dsn, schema := fleetSchema(t)
+	a := startMember(t, "A", dsn, schema, fleetConfig(time.Second))
+	eventually(t, "A holds every shard", func() bool { return a.held() == pgstore.ChangeLogShards })
+	repo := reposPerShard("lost")[7]
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `UPDATE "`+schema+`".index_shards SET owner = 'intruder', until = now() + interval '1 hour' WHERE shard = 7`)
+	require.NoError(t, err)
+	eventually(t, "A dropped shard 7", func() bool { return !slices.Contains(a.ix.fleet.shards(false), 7) })
+	assert.Equal(t, pgstore.ChangeLogShards-1, a.held())
+
+	cs := traceCommits(repo, "lost-t", 1, 10)
+	require.NoError(t, a.ix.Apply(ctx, cs, edgesOf(cs)))
+	require.NoError(t, a.ix.Flush(ctx))
+	_, summarized := a.summarized()["lost-t"]
+	assert.False(t, summarized, "A indexed a shard it no longer holds")
+	refs, _, err := a.st.ShardChangedSince(ctx, 7, 0, 0)
+	require.NoError(t, err)
+	assert.NotEmpty(t, refs, "shard 7's entries wait for its holder")
+}
+
+// failingLeases is a ShardedChangeLog whose lease calls fail, as when the
+// database is unreachable.
+type failingLeases struct{ store.ShardedChangeLog }
+
+func (failingLeases) HeartbeatIndexMember(context.Context, string, time.Duration) error {
+	return fmt.Errorf("unreachable")
+}
+
+// TestLeaseDeadline: a member that cannot renew stops indexing its shards
+// once its deadline passed, and a pass covering them is cancelled.
+func TestLeaseDeadline(t *testing.T) {
+	f := newFleet(failingLeases{}, time.Second, zaptest.NewLogger(t), &Telemetry{}, func() {})
+	f.tel.fill()
+	f.held[1] = &lease{deadline: time.Now().Add(time.Hour)}
+	f.held[2] = &lease{deadline: time.Now().Add(-time.Millisecond)}
+	work, passCtx, end := f.beginPass(context.Background())
+	defer end()
+	require.Len(t, work, 1, "a pass leaves out a shard past its deadline")
+	assert.Equal(t, 1, work[0].shard)
+
+	f.tick(context.Background())
+	assert.Equal(t, []int{1}, f.shards(false), "the expired lease is dropped, the other kept until its deadline")
+	assert.NoError(t, passCtx.Err())
+
+	f.mu.Lock()
+	f.held[1].deadline = time.Now()
+	f.mu.Unlock()
+	f.tick(context.Background())
+	assert.Empty(t, f.shards(false))
+	assert.Error(t, passCtx.Err(), "the pass over a lost shard is cancelled")
 }
