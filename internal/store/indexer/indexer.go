@@ -6,6 +6,11 @@
 // backend's change log, in the background, so a kill -9 between Apply and
 // indexing loses no summary and a restart is not an outage. It also runs
 // retention.
+//
+// On a backend shared by a fleet whose change log is sharded
+// (store.ShardedChangeLog: PostgreSQL), each member indexes only the shards
+// it leases, so each change is indexed once across the fleet (leases.go),
+// and the members pass their changes to each other's live feeds (feed.go).
 package indexer
 
 import (
