@@ -163,9 +163,13 @@ func (f *fleet) renew(ctx context.Context, start time.Time) error {
 		if l == nil {
 			continue // released meanwhile
 		}
-		if slices.Contains(renewed, s) {
+		switch {
+		case slices.Contains(renewed, s):
 			l.deadline = start.Add(f.ttl)
-		} else {
+		case l.draining:
+			// Released by a pass while this renewal was on its way.
+			delete(f.held, s)
+		default:
 			lost = append(lost, s)
 		}
 	}
