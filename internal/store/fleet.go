@@ -28,6 +28,8 @@ type ShardedChangeLog interface {
 	// ChangeLogShards is the number of shards, fixed by the backend's
 	// schema; shards are numbered 0 to ChangeLogShards()-1.
 	ChangeLogShards() int
+	// ShardOf is the shard that Apply logs a repository's nodes in.
+	ShardOf(repo string) int
 
 	// ShardChangedSince is ChangedSince for one shard: the entries of shard
 	// after position after, in apply order, at most limit of them, and the

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -27,6 +29,15 @@ import (
 // more traces than fit in half a payload) goes as a resync marker, which
 // subscribers already treat as "reload".
 
+// The same channel wakes the holder of a shard that another member wrote
+// to: a member's Apply kicks only its own indexing loop, and the holder
+// would otherwise see the write at its next poll (indexer.poll_interval,
+// 1 s by default, where a member indexing everything used to take the
+// debounce, 50 ms). Wake-ups are sent after Apply returned, from a
+// goroutine that coalesces the shards of the Applies made while it was
+// sending, so the write path does not wait for them and a busy member sends
+// about one per round trip.
+
 // wireChange is a store.Change on the wire, with short keys to save
 // payload bytes.
 type wireChange struct {
@@ -41,6 +52,9 @@ type wireChange struct {
 	// Resync is a resync marker: resyncRepo for Repo's subscribers,
 	// resyncAll for everyone.
 	Resync int `json:"x,omitempty"`
+	// Wake lists shards the sender wrote to: not a change, a request to
+	// their holders to run a pass.
+	Wake []int `json:"w,omitempty"`
 }
 
 const (
@@ -56,6 +70,76 @@ type feed struct {
 	// off is set when the backend cannot notify (no LISTEN/NOTIFY on
 	// CockroachDB and YugabyteDB); it is logged once.
 	off atomic.Bool
+
+	// wakeMu guards toWake, the shards written since the last wake-up
+	// was sent; wakeReady signals the sender.
+	wakeMu    sync.Mutex
+	toWake    map[int]struct{}
+	wakeReady chan struct{}
+}
+
+func newFeed(sc store.ShardedChangeLog, owner string, logger *zap.Logger) *feed {
+	return &feed{sc: sc, owner: owner, logger: logger, toWake: map[int]struct{}{}, wakeReady: make(chan struct{}, 1)}
+}
+
+// wrote notes the shards an Apply wrote to, for wakeLoop; it never blocks.
+func (f *feed) wrote(commits []commit.Commit, edges []store.Edge) {
+	if f.off.Load() {
+		return
+	}
+	f.wakeMu.Lock()
+	last := ""
+	for i := range commits {
+		if r := commits[i].Repo; r != last {
+			f.toWake[f.sc.ShardOf(r)] = struct{}{}
+			last = r
+		}
+	}
+	for i := range edges {
+		if r := edges[i].Child.Repo; r != last {
+			f.toWake[f.sc.ShardOf(r)] = struct{}{}
+			last = r
+		}
+	}
+	f.wakeMu.Unlock()
+	select {
+	case f.wakeReady <- struct{}{}:
+	default:
+	}
+}
+
+// wakeLoop sends the wake-ups wrote collects, for the shards this member
+// does not hold (its own loop was kicked already), until ctx ends.
+func (ix *Indexer) wakeLoop(ctx context.Context) {
+	defer ix.wg.Done()
+	f := ix.feed
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-f.wakeReady:
+		}
+		f.wakeMu.Lock()
+		var shards []int
+		for s := range f.toWake {
+			if !ix.fleet.holds(s) {
+				shards = append(shards, s)
+			}
+		}
+		clear(f.toWake)
+		f.wakeMu.Unlock()
+		if len(shards) == 0 {
+			continue
+		}
+		slices.Sort(shards)
+		p := mustJSON(wireChange{Owner: f.owner, Wake: shards})
+		sctx, cancel := context.WithTimeout(ctx, notifyTimeout)
+		if err := f.sc.NotifyChanges(sctx, []string{p}); err != nil && ctx.Err() == nil {
+			// The holder sees the write at its next poll.
+			f.logger.Debug("Waking the holders of written shards failed", zap.Ints("shards", shards), zap.Error(err))
+		}
+		cancel()
+	}
 }
 
 // notifyTimeout bounds sending one pass's notifications: the rows are
@@ -211,6 +295,16 @@ func (ix *Indexer) receive(payload string) {
 		return
 	}
 	if w.Owner == ix.feed.owner {
+		return
+	}
+	if len(w.Wake) > 0 {
+		for _, s := range w.Wake {
+			if ix.fleet.holds(s) {
+				ix.pendingSince.CompareAndSwap(0, time.Now().UnixNano())
+				ix.wake()
+				break
+			}
+		}
 		return
 	}
 	at := time.Unix(0, w.At)

@@ -421,14 +421,14 @@ func TestFleetLiveFeed(t *testing.T) {
 // by nodes, each part carrying the traces; what a payload cannot carry
 // becomes a resync marker.
 func TestFleetFeedEncoding(t *testing.T) {
-	f := &feed{owner: "me"}
+	f := newFeed(nil, "me", nil)
 	c := store.Change{Repo: "r", Traces: []string{"t1", "t2"}, Sessions: []string{"s"}, At: time.Unix(0, 42)}
 	for i := range 2000 {
 		c.Nodes = append(c.Nodes, commit.NodeRef{Repo: "r", Kind: commit.EntitySpan, ID: fmt.Sprintf("span-%04d", i)})
 	}
 	payloads := f.encode(nil, &c)
 	require.Greater(t, len(payloads), 1)
-	ix := &Indexer{feed: &feed{owner: "other"}, subs: map[*subscriber]struct{}{}, now: time.Now}
+	ix := &Indexer{feed: newFeed(nil, "other", nil), subs: map[*subscriber]struct{}{}, now: time.Now}
 	sub := &subscriber{repo: "r", ch: make(chan store.Change, len(payloads))}
 	ix.subs[sub] = struct{}{}
 	var nodes []commit.NodeRef
@@ -597,4 +597,36 @@ func TestLeaseDeadline(t *testing.T) {
 	f.tick(context.Background())
 	assert.Empty(t, f.shards(false))
 	assert.Error(t, passCtx.Err(), "the pass over a lost shard is cancelled")
+}
+
+// TestFleetWakesTheHolder: a write through one member into a shard another
+// member holds wakes the holder, which indexes it without waiting for its
+// poll (here a minute, longer than the test waits).
+func TestFleetWakesTheHolder(t *testing.T) {
+	dsn, schema := fleetSchema(t)
+	cfg := fleetConfig(5 * time.Second)
+	cfg.PollInterval = time.Minute
+	a := startMember(t, "A", dsn, schema, cfg)
+	b := startMember(t, "B", dsn, schema, cfg)
+	eventually(t, "an even split of the shards", func() bool {
+		return a.held() == pgstore.ChangeLogShards/2 && b.held() == pgstore.ChangeLogShards/2
+	})
+	aShards := a.ix.fleet.shards(false)
+	var repo string
+	for _, r := range reposPerShard("wake") {
+		if slices.Contains(aShards, pgstore.ShardOf(r)) {
+			repo = r
+			break
+		}
+	}
+	for i := range 3 {
+		id := fmt.Sprint("w", i)
+		cs := traceCommits(repo, id, 1, int64(10+i))
+		require.NoError(t, b.ix.Apply(context.Background(), cs, edgesOf(cs)))
+		eventually(t, "A indexed "+id, func() bool {
+			return allIndexed(t, b.st, map[string][]string{repo: {id}}, 1)
+		})
+	}
+	_, bSummarized := b.summarized()["w0"]
+	assert.False(t, bSummarized, "the holder, A, indexed it")
 }

@@ -141,7 +141,7 @@ func New(b store.Backend, cfg Config, set Settings) (*Indexer, error) {
 	}
 	if sc, ok := b.(store.ShardedChangeLog); ok {
 		ix.fleet = newFleet(sc, cfg.Lease.TTL, set.Logger, &ix.tel, ix.wake)
-		ix.feed = &feed{sc: sc, owner: ix.fleet.owner, logger: set.Logger}
+		ix.feed = newFeed(sc, ix.fleet.owner, set.Logger)
 	}
 	return ix, nil
 }
@@ -188,8 +188,9 @@ func (ix *Indexer) Start(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(context.Background())
 	ix.cancel = cancel
 	if ix.feed != nil {
-		ix.wg.Add(1)
+		ix.wg.Add(2)
 		go ix.listenLoop(runCtx)
+		go ix.wakeLoop(runCtx)
 	}
 	ix.wg.Add(1)
 	go func() {
@@ -310,6 +311,10 @@ func (ix *Indexer) Apply(ctx context.Context, commits []commit.Commit, edges []s
 	ix.tel.CommitsApplied.Add(ctx, int64(len(commits)), ix.tel.Attributes)
 	ix.pendingSince.CompareAndSwap(0, start.UnixNano())
 	ix.wake()
+	if ix.feed != nil {
+		// Another member may hold the shards written: wake it (feed.go).
+		ix.feed.wrote(commits, edges)
+	}
 	return nil
 }
 

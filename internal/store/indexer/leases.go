@@ -233,6 +233,9 @@ func (f *fleet) rebalance(ctx context.Context, start time.Time, leases []store.I
 		f.logger.Info("Giving back index leases above the fair share",
 			zap.Ints("shards", active[share:]), zap.Int("share", share), zap.Int("members", members))
 		f.mu.Unlock()
+		// The next pass releases them; run one now rather than at the
+		// next poll.
+		f.kick()
 		return nil
 	}
 	f.mu.Unlock()

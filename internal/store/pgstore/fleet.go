@@ -91,6 +91,9 @@ func buildFleetStatements(q, schema string) fleetStatements {
 // ChangeLogShards returns the number of change-log shards.
 func (s *Store) ChangeLogShards() int { return ChangeLogShards }
 
+// ShardOf returns the change-log shard of repo's entries.
+func (s *Store) ShardOf(repo string) int { return ShardOf(repo) }
+
 // ShardChangedSince returns the entries of one shard after position after.
 func (s *Store) ShardChangedSince(ctx context.Context, shard int, after uint64, limit int) ([]commit.NodeRef, uint64, error) {
 	limit = store.ChangeBatchLimit(limit)
