@@ -136,6 +136,9 @@ func (ix *Indexer) wakeLoop(ctx context.Context) {
 		sctx, cancel := context.WithTimeout(ctx, notifyTimeout)
 		if err := f.sc.NotifyChanges(sctx, []string{p}); err != nil && ctx.Err() == nil {
 			// The holder sees the write at its next poll.
+			if errors.Is(err, errors.ErrUnsupported) {
+				f.off.Store(true)
+			}
 			f.logger.Debug("Waking the holders of written shards failed", zap.Ints("shards", shards), zap.Error(err))
 		}
 		cancel()
