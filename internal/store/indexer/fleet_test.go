@@ -630,3 +630,73 @@ func TestFleetWakesTheHolder(t *testing.T) {
 	_, bSummarized := b.summarized()["w0"]
 	assert.False(t, bSummarized, "the holder, A, indexed it")
 }
+
+// TestFleetRebalanceUnderTraffic: while traces keep arriving, a second and
+// a third member join and the shards move twice; still every change-log
+// entry is indexed exactly once (a shard is given back between two passes,
+// after its checkpoint was written, and the taker starts from that
+// checkpoint).
+func TestFleetRebalanceUnderTraffic(t *testing.T) {
+	dsn, schema := fleetSchema(t)
+	cfg := fleetConfig(5 * time.Second)
+	a := startMember(t, "A", dsn, schema, cfg)
+	eventually(t, "A holds every shard", func() bool { return a.held() == pgstore.ChangeLogShards })
+
+	repos := reposPerShard("rt")
+	ids := map[string][]string{}
+	split := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		// Until the three-way split and 100 traces more, at most 3,000.
+		extra := 100
+		for k := 0; k < 3000 && extra > 0; k++ {
+			select {
+			case <-split:
+				extra--
+			default:
+			}
+			repo := repos[k%len(repos)]
+			id := fmt.Sprintf("t%d", k)
+			cs := traceCommits(repo, id, 2, int64(k+1))
+			if err := a.st.Apply(context.Background(), cs, edgesOf(cs)); err != nil {
+				done <- err
+				return
+			}
+			ids[repo] = append(ids[repo], id)
+		}
+		done <- nil
+	}()
+	b := startMember(t, "B", dsn, schema, cfg)
+	c := startMember(t, "C", dsn, schema, cfg)
+	// A pass in progress keeps its shards until it ends, and a pass can be
+	// long with traffic arriving, so this wait is generous.
+	deadline := time.Now().Add(2 * time.Minute)
+	for !(a.held()+b.held()+c.held() == pgstore.ChangeLogShards && a.held() >= 4 && b.held() >= 4 && c.held() >= 4) {
+		require.False(t, time.Now().After(deadline), "no three-way split: %d/%d/%d", a.held(), b.held(), c.held())
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(split)
+	require.NoError(t, <-done)
+
+	head := logHead(t, dsn, schema)
+	ms := []*member{a, b, c}
+	indexed := func() (sum int64, per []int64) {
+		for _, m := range ms {
+			per = append(per, m.metric(t, "changes_indexed"))
+			sum += per[len(per)-1]
+		}
+		return sum, per
+	}
+	deadline = time.Now().Add(2 * time.Minute)
+	for sum, _ := indexed(); sum < head; sum, _ = indexed() {
+		require.False(t, time.Now().After(deadline), "indexed %d of %d entries", sum, head)
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, m := range ms {
+		require.NoError(t, m.ix.Flush(context.Background()))
+	}
+	require.True(t, allIndexed(t, a.st, ids, 2))
+	sum, per := indexed()
+	t.Logf("change-log entries %d; indexed by A, B, C: %v; shards held %d/%d/%d", head, per, a.held(), b.held(), c.held())
+	assert.Equal(t, head, sum, "each entry indexed exactly once across the rebalances")
+}
