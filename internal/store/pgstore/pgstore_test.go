@@ -358,4 +358,14 @@ func TestStatementwiseMigration(t *testing.T) {
 	if got, err := s.Commits(ctx, []commit.NodeRef{c.Node()}); err != nil || len(got[c.Node()]) != 1 {
 		t.Fatalf("schema not usable: %v %v", got, err)
 	}
+	// Version 6 converged too: one lease row per shard, once, and the
+	// entry is in its repository's shard.
+	s.fleet = buildFleetStatements(s.q, schema)
+	leases, _, err := s.IndexLeases(ctx)
+	if err != nil || len(leases) != ChangeLogShards {
+		t.Fatalf("index_shards: %d rows, %v", len(leases), err)
+	}
+	if refs, _, err := s.ShardChangedSince(ctx, ShardOf("r"), 0, 0); err != nil || len(refs) != 1 {
+		t.Fatalf("shard of repo r: %v %v", refs, err)
+	}
 }
