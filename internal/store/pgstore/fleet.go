@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
@@ -268,15 +269,28 @@ func int32s(in []int) []int32 {
 	return out
 }
 
-// errNoListen is returned on databases without LISTEN/NOTIFY (CockroachDB,
-// YugabyteDB): the live feed then carries only a member's own indexing.
+// errNoListen is returned on databases without LISTEN/NOTIFY: CockroachDB
+// (cockroach#41522), and YugabyteDB unless ysql_yb_enable_listen_notify is
+// on (early access since 2025.2.3). The live feed then carries only a
+// member's own indexing.
 var errNoListen = fmt.Errorf("pgstore: LISTEN/NOTIFY: %w", errors.ErrUnsupported)
+
+// noListen tells a database without LISTEN/NOTIFY: CockroachDB by its
+// dialect, YugabyteDB (which has it when enabled) by the error it answers,
+// feature_not_supported or an unknown pg_notify.
+func (s *Store) noListen(err error) bool {
+	if s.dialect == dialectCockroach {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "0A000" || pgErr.Code == "42883")
+}
 
 // NotifyChanges sends the payloads on the schema's channel, in one
 // statement (so in one transaction: PostgreSQL delivers them in order, and
 // collapses identical payloads, which are redundant anyway).
 func (s *Store) NotifyChanges(ctx context.Context, payloads []string) error {
-	if s.dialect != dialectPostgres {
+	if s.noListen(nil) {
 		return errNoListen
 	}
 	if len(payloads) == 0 {
@@ -284,6 +298,9 @@ func (s *Store) NotifyChanges(ctx context.Context, payloads []string) error {
 	}
 	return s.retry.do(ctx, "notify_changes", func(ctx context.Context) error {
 		if _, err := s.pool.Exec(ctx, s.fleet.notify, s.fleet.channelName, payloads); err != nil {
+			if s.noListen(err) {
+				return fmt.Errorf("%w: %w", errNoListen, err)
+			}
 			return fmt.Errorf("pgstore: notify %d changes: %w", len(payloads), err)
 		}
 		return nil
@@ -293,7 +310,7 @@ func (s *Store) NotifyChanges(ctx context.Context, payloads []string) error {
 // ListenChanges opens a dedicated connection (a pooled one would go back
 // to the pool still listening) and LISTENs on the schema's channel.
 func (s *Store) ListenChanges(ctx context.Context) (store.ChangeListener, error) {
-	if s.dialect != dialectPostgres {
+	if s.noListen(nil) {
 		return nil, errNoListen
 	}
 	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
@@ -302,6 +319,9 @@ func (s *Store) ListenChanges(ctx context.Context) (store.ChangeListener, error)
 	}
 	if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{s.fleet.channelName}.Sanitize()); err != nil {
 		_ = conn.Close(context.WithoutCancel(ctx))
+		if s.noListen(err) {
+			return nil, fmt.Errorf("%w: %w", errNoListen, err)
+		}
 		return nil, fmt.Errorf("pgstore: LISTEN %s: %w", s.fleet.channelName, err)
 	}
 	return &listener{conn: conn, channel: s.fleet.channelName}, nil

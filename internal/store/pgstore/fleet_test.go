@@ -2,11 +2,13 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -219,4 +221,18 @@ func TestNotifyListen(t *testing.T) {
 	defer cancelShort()
 	_, err = lo.Next(short)
 	assert.Error(t, err, "another schema's listener hears nothing")
+}
+
+// TestNoListen: CockroachDB never has LISTEN/NOTIFY; YugabyteDB has it when
+// enabled and is told apart by the error it answers otherwise.
+func TestNoListen(t *testing.T) {
+	notSupported := &pgconn.PgError{Code: "0A000"}
+	assert.True(t, (&Store{dialect: dialectCockroach}).noListen(nil))
+	assert.False(t, (&Store{dialect: dialectYugabyte}).noListen(nil), "YugabyteDB is tried")
+	assert.True(t, (&Store{dialect: dialectYugabyte}).noListen(notSupported))
+	assert.True(t, (&Store{dialect: dialectYugabyte}).noListen(fmt.Errorf("exec: %w", &pgconn.PgError{Code: "42883"})))
+	assert.False(t, (&Store{dialect: dialectPostgres}).noListen(nil))
+	assert.False(t, (&Store{dialect: dialectPostgres}).noListen(&pgconn.PgError{Code: "57P01"}), "a lost connection is not a missing feature")
+	err := fmt.Errorf("%w: %w", errNoListen, notSupported)
+	assert.ErrorIs(t, err, errors.ErrUnsupported, "the indexer recognizes it")
 }
