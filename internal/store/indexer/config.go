@@ -27,6 +27,11 @@ type Config struct {
 	// sharded (store.ShardedChangeLog, i.e. PostgreSQL), each member
 	// indexes only the shards it holds a lease on (leases.go).
 	Lease LeaseConfig `mapstructure:"lease"`
+
+	// leaseEvery, when set, renews leases more often than Lease.TTL/3:
+	// tests that assert who indexed what use a TTL no loaded machine can
+	// outlast, yet rebalance at a test's pace.
+	leaseEvery time.Duration
 }
 
 // LeaseConfig configures the shard leases of fleet indexing.

@@ -92,12 +92,23 @@ type member struct {
 	reader *sdkmetric.ManualReader
 }
 
+// longTTL is the lease TTL of the tests that assert who indexed what: no
+// lease may expire during them, and under a full `make test` on two cores a
+// renewal was seen delayed by seconds. Nothing in those tests waits for an
+// expiry; rebalancing gives surplus shards back without one, at each lease
+// round (every fleetRenewEvery).
+const longTTL = time.Minute
+
+// fleetRenewEvery is how often the test members run a lease round.
+const fleetRenewEvery = 300 * time.Millisecond
+
 func fleetConfig(ttl time.Duration) Config {
 	cfg := testConfig()
 	cfg.Debounce = time.Millisecond
 	// Other members' writes are seen by polling.
 	cfg.PollInterval = 50 * time.Millisecond
 	cfg.Lease.TTL = ttl
+	cfg.leaseEvery = fleetRenewEvery
 	return cfg
 }
 
@@ -258,10 +269,10 @@ func logHead(t *testing.T, dsn, schema string) int64 {
 // summarized by both.
 func TestFleetIndexesEachChangeOnce(t *testing.T) {
 	dsn, schema := fleetSchema(t)
-	// A long TTL: a renewal delayed by a loaded machine must not hand a
-	// shard over mid-test (that would index some entries twice, correctly
-	// but not "once").
-	cfg := fleetConfig(10 * time.Second)
+	// A long TTL (longTTL): a renewal delayed by a loaded machine must not
+	// hand a shard over mid-test (that would index some entries twice,
+	// correctly but not "once").
+	cfg := fleetConfig(longTTL)
 	a := startMember(t, "A", dsn, schema, cfg)
 	b := startMember(t, "B", dsn, schema, cfg)
 	eventually(t, "an even split of the shards", func() bool {
@@ -373,7 +384,7 @@ func TestFleetRebalance(t *testing.T) {
 // indexed, once.
 func TestFleetLiveFeed(t *testing.T) {
 	dsn, schema := fleetSchema(t)
-	cfg := fleetConfig(5 * time.Second)
+	cfg := fleetConfig(longTTL)
 	a := startMember(t, "A", dsn, schema, cfg)
 	b := startMember(t, "B", dsn, schema, cfg)
 	eventually(t, "an even split of the shards", func() bool {
@@ -511,7 +522,7 @@ func TestFleetMigrationKeepsCheckpoint(t *testing.T) {
 	require.Equal(t, 5, version)
 
 	// Two members open it (one migrates); they index what is pending only.
-	cfg := fleetConfig(5 * time.Second)
+	cfg := fleetConfig(longTTL)
 	a := startMember(t, "A", dsn, schema, cfg)
 	b := startMember(t, "B", dsn, schema, cfg)
 	var cps []int64
@@ -578,7 +589,7 @@ func (failingLeases) HeartbeatIndexMember(context.Context, string, time.Duration
 // TestLeaseDeadline: a member that cannot renew stops indexing its shards
 // once its deadline passed, and a pass covering them is cancelled.
 func TestLeaseDeadline(t *testing.T) {
-	f := newFleet(failingLeases{}, time.Second, zaptest.NewLogger(t), &Telemetry{}, func() {})
+	f := newFleet(failingLeases{}, time.Second, 0, zaptest.NewLogger(t), &Telemetry{}, func() {})
 	f.tel.fill()
 	f.held[1] = &lease{deadline: time.Now().Add(time.Hour)}
 	f.held[2] = &lease{deadline: time.Now().Add(-time.Millisecond)}
@@ -604,7 +615,7 @@ func TestLeaseDeadline(t *testing.T) {
 // poll (here a minute, longer than the test waits).
 func TestFleetWakesTheHolder(t *testing.T) {
 	dsn, schema := fleetSchema(t)
-	cfg := fleetConfig(5 * time.Second)
+	cfg := fleetConfig(longTTL)
 	cfg.PollInterval = time.Minute
 	a := startMember(t, "A", dsn, schema, cfg)
 	b := startMember(t, "B", dsn, schema, cfg)
@@ -638,7 +649,7 @@ func TestFleetWakesTheHolder(t *testing.T) {
 // checkpoint).
 func TestFleetRebalanceUnderTraffic(t *testing.T) {
 	dsn, schema := fleetSchema(t)
-	cfg := fleetConfig(5 * time.Second)
+	cfg := fleetConfig(longTTL)
 	a := startMember(t, "A", dsn, schema, cfg)
 	eventually(t, "A holds every shard", func() bool { return a.held() == pgstore.ChangeLogShards })
 

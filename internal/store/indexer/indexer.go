@@ -140,7 +140,7 @@ func New(b store.Backend, cfg Config, set Settings) (*Indexer, error) {
 		subs:     map[*subscriber]struct{}{},
 	}
 	if sc, ok := b.(store.ShardedChangeLog); ok {
-		ix.fleet = newFleet(sc, cfg.Lease.TTL, set.Logger, &ix.tel, ix.wake)
+		ix.fleet = newFleet(sc, cfg.Lease.TTL, cfg.leaseEvery, set.Logger, &ix.tel, ix.wake)
 		ix.feed = newFeed(sc, ix.fleet.owner, set.Logger)
 	}
 	return ix, nil

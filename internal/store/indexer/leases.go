@@ -43,9 +43,12 @@ import (
 
 // fleet is one member's share of fleet indexing.
 type fleet struct {
-	sc     store.ShardedChangeLog
-	owner  string
-	ttl    time.Duration
+	sc    store.ShardedChangeLog
+	owner string
+	ttl   time.Duration
+	// every is how often leases are renewed, taken and given back: TTL/3,
+	// or less in tests (Config.leaseEvery).
+	every  time.Duration
 	logger *zap.Logger
 	tel    *Telemetry
 	// kick wakes the indexing loop when a shard was taken.
@@ -85,11 +88,15 @@ func newOwnerID() string {
 	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
-func newFleet(sc store.ShardedChangeLog, ttl time.Duration, logger *zap.Logger, tel *Telemetry, kick func()) *fleet {
+func newFleet(sc store.ShardedChangeLog, ttl, every time.Duration, logger *zap.Logger, tel *Telemetry, kick func()) *fleet {
+	if every <= 0 || every > ttl/3 {
+		every = ttl / 3
+	}
 	return &fleet{
 		sc:     sc,
 		owner:  newOwnerID(),
 		ttl:    ttl,
+		every:  every,
 		logger: logger,
 		tel:    tel,
 		kick:   kick,
@@ -100,7 +107,7 @@ func newFleet(sc store.ShardedChangeLog, ttl time.Duration, logger *zap.Logger, 
 // leaseLoop renews, takes and gives back leases every TTL/3 until ctx ends.
 func (f *fleet) leaseLoop(ctx context.Context, done func()) {
 	defer done()
-	t := time.NewTicker(f.ttl / 3)
+	t := time.NewTicker(f.every)
 	defer t.Stop()
 	for {
 		select {
@@ -117,7 +124,7 @@ func (f *fleet) leaseLoop(ctx context.Context, done func()) {
 // deadlines: those are checked whatever the calls return.
 func (f *fleet) tick(ctx context.Context) {
 	start := time.Now()
-	tctx, cancel := context.WithTimeout(ctx, f.ttl/3)
+	tctx, cancel := context.WithTimeout(ctx, f.every)
 	defer cancel()
 	defer f.recordHeld(ctx)
 	if err := f.renew(tctx, start); err != nil {
