@@ -184,7 +184,12 @@ func (f *feed) encode(out []string, c *store.Change) []string {
 		}
 		return append(out, mustJSON(m))
 	}
-	if !utf8.ValidString(c.Repo) || len(c.Repo) > store.MaxNotifyPayload/2 {
+	// The repository goes into every payload, the resyncRepo marker too,
+	// JSON-escaped: a control character, '<', '>', '&' or U+2028 takes six
+	// bytes there, so its bytes do not bound it (a resyncRepo marker of a
+	// 1,400-byte name of '<' exceeded the limit, and one payload over it
+	// fails the NOTIFY of all sent with it).
+	if !utf8.ValidString(c.Repo) || len(mustJSON(c.Repo)) > store.MaxNotifyPayload/2 {
 		return marker(resyncAll)
 	}
 	if !allUTF8(c.Traces) || !allUTF8(c.Sessions) {

@@ -711,3 +711,24 @@ func TestFleetRebalanceUnderTraffic(t *testing.T) {
 	t.Logf("change-log entries %d; indexed by A, B, C: %v; shards held %d/%d/%d", head, per, a.held(), b.held(), c.held())
 	assert.Equal(t, head, sum, "each entry indexed exactly once across the rebalances")
 }
+
+// TestFleetFeedPayloadBound: no payload exceeds store.MaxNotifyPayload,
+// whatever the ids and repository names hold. JSON escapes some characters
+// to six bytes (control characters, '<', '>', '&', U+2028), so a name's
+// length in bytes is not its length in a payload; one payload over the
+// limit fails the NOTIFY of every payload sent with it.
+func TestFleetFeedPayloadBound(t *testing.T) {
+	f := newFeed(nil, "me", nil)
+	repos := []string{"r", strings.Repeat("é", 1900), strings.Repeat("<", 1400), strings.Repeat("\x01", store.MaxNotifyPayload/2), strings.Repeat("\u2028", 1300)}
+	for _, repo := range repos {
+		for _, ch := range []string{"é", "\u2028", "<", "日本", "\x00"} {
+			c := store.Change{Repo: repo, Traces: []string{strings.Repeat(ch, 500)}, At: time.Unix(0, 1)}
+			for i := range 300 {
+				c.Nodes = append(c.Nodes, commit.NodeRef{Repo: repo, Kind: commit.EntitySpan, ID: strings.Repeat(ch, i%97) + fmt.Sprint(i)})
+			}
+			for _, p := range f.encode(nil, &c) {
+				assert.LessOrEqual(t, len(p), store.MaxNotifyPayload, "repository of %d bytes, ids of %q", len(repo), ch)
+			}
+		}
+	}
+}
