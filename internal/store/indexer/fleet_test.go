@@ -363,7 +363,9 @@ func TestFleetFailover(t *testing.T) {
 // fair share without anyone stopping.
 func TestFleetRebalance(t *testing.T) {
 	dsn, schema := fleetSchema(t)
-	cfg := fleetConfig(time.Second)
+	// No lease expires here: shards move by being given back. A short TTL
+	// would only let a delayed renewal move them too.
+	cfg := fleetConfig(longTTL)
 	a := startMember(t, "A", dsn, schema, cfg)
 	eventually(t, "A holds every shard", func() bool { return a.held() == pgstore.ChangeLogShards })
 	b := startMember(t, "B", dsn, schema, cfg)
@@ -556,7 +558,10 @@ func TestFleetMigrationKeepsCheckpoint(t *testing.T) {
 // drops the shard at its next renewal and indexes none of its entries.
 func TestFleetLostLeaseStopsIndexing(t *testing.T) {
 	dsn, schema := fleetSchema(t)
-	a := startMember(t, "A", dsn, schema, fleetConfig(time.Second))
+	// A long TTL: the takeover below is the intruder's, not an expiry, and
+	// with a short one a renewal delayed by a loaded machine drops other
+	// shards too (held is then below 15 until they are taken again).
+	a := startMember(t, "A", dsn, schema, fleetConfig(longTTL))
 	eventually(t, "A holds every shard", func() bool { return a.held() == pgstore.ChangeLogShards })
 	repo := reposPerShard("lost")[7]
 	ctx := context.Background()
