@@ -250,6 +250,24 @@ func allIndexed(t *testing.T, s store.Backend, ids map[string][]string, spans in
 	return true
 }
 
+// awaitListeners waits until n connections LISTEN on the schema's live-feed
+// channel: a member starts listening in the background, and a NOTIFY sent
+// before its LISTEN never reaches it.
+func awaitListeners(t *testing.T, dsn, schema string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	// The channel as pgstore names it (a short schema name is kept whole).
+	listen := `LISTEN "genai_changes_` + schema + `"`
+	eventually(t, fmt.Sprintf("%d members listening", n), func() bool {
+		var got int
+		require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE query = $1`, listen).Scan(&got))
+		return got >= n
+	})
+}
+
 // logHead is how many change-log entries were ever written.
 func logHead(t *testing.T, dsn, schema string) int64 {
 	t.Helper()
@@ -401,6 +419,8 @@ func TestFleetLiveFeed(t *testing.T) {
 			break
 		}
 	}
+	// B hears A's NOTIFY only once it listens.
+	awaitListeners(t, dsn, schema, 2)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	subB, _ := b.ix.Subscribe(ctx, repo)
@@ -635,6 +655,8 @@ func TestFleetWakesTheHolder(t *testing.T) {
 			break
 		}
 	}
+	// A hears B's wake-up only once it listens.
+	awaitListeners(t, dsn, schema, 2)
 	for i := range 3 {
 		id := fmt.Sprint("w", i)
 		cs := traceCommits(repo, id, 1, int64(10+i))
