@@ -280,7 +280,8 @@ func (ix *Indexer) listenLoop(ctx context.Context) {
 			ix.resyncAll()
 			f.logger.Info("Listening to other members' changes again; subscribers were told to resync")
 		}
-		backoff, reconnect = 100*time.Millisecond, true
+		reconnect = true
+		connected := time.Now()
 		for {
 			p, err := l.Next(ctx)
 			if err != nil {
@@ -292,8 +293,24 @@ func (ix *Indexer) listenLoop(ctx context.Context) {
 			ix.receive(p)
 		}
 		_ = l.Close()
+		// The backoff starts over only after a connection that lasted: one
+		// lost as soon as it is made (a proxy or server dropping it at
+		// once) would otherwise make this a busy loop of connections, each
+		// sending every subscriber a resync marker.
+		if time.Since(connected) >= listenStable {
+			backoff = 100 * time.Millisecond
+			continue
+		}
+		if !sleepCtx(ctx, backoff) {
+			return
+		}
+		backoff = min(2*backoff, 10*time.Second)
 	}
 }
+
+// listenStable is how long a LISTEN connection must have lasted for its
+// loss to be retried at once.
+const listenStable = 10 * time.Second
 
 // receive delivers one payload from another member.
 func (ix *Indexer) receive(payload string) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -758,4 +759,53 @@ func TestFleetFeedPayloadBound(t *testing.T) {
 			}
 		}
 	}
+}
+
+// droppingListens is a ShardedChangeLog whose LISTEN connections are lost
+// as soon as they are made (a proxy or server that drops them at once).
+type droppingListens struct {
+	store.ShardedChangeLog
+	mu    sync.Mutex
+	calls []time.Time
+}
+
+func (d *droppingListens) ListenChanges(context.Context) (store.ChangeListener, error) {
+	d.mu.Lock()
+	d.calls = append(d.calls, time.Now())
+	d.mu.Unlock()
+	return droppedListener{}, nil
+}
+
+func (d *droppingListens) made() []time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.calls)
+}
+
+type droppedListener struct{}
+
+func (droppedListener) Next(context.Context) (string, error) {
+	return "", fmt.Errorf("connection reset")
+}
+func (droppedListener) Close() error { return nil }
+
+// TestListenBacksOffAfterLostConnection: a listener lost right after it
+// connected is reopened with backoff, not in a busy loop of connections
+// (each of which also sends every subscriber a resync marker).
+func TestListenBacksOffAfterLostConnection(t *testing.T) {
+	sc := &droppingListens{}
+	ix := &Indexer{logger: zaptest.NewLogger(t), feed: newFeed(sc, "me", zaptest.NewLogger(t)), subs: map[*subscriber]struct{}{}, now: time.Now}
+	ctx, cancel := context.WithCancel(context.Background())
+	ix.wg.Add(1)
+	go ix.listenLoop(ctx)
+	defer func() {
+		cancel()
+		ix.wg.Wait()
+	}()
+	eventually(t, "three connections", func() bool { return len(sc.made()) >= 3 })
+	calls := sc.made()
+	// A lower bound only: a slow machine makes the gaps longer, never
+	// shorter. Backoff starts at 100 ms and doubles.
+	assert.GreaterOrEqual(t, calls[2].Sub(calls[0]), 300*time.Millisecond,
+		"connections at %v, %v, %v", calls[0], calls[1], calls[2])
 }
