@@ -809,3 +809,49 @@ func TestListenBacksOffAfterLostConnection(t *testing.T) {
 	assert.GreaterOrEqual(t, calls[2].Sub(calls[0]), 300*time.Millisecond,
 		"connections at %v, %v, %v", calls[0], calls[1], calls[2])
 }
+
+// TestFleetStrayLeaseIsGivenBack: a lease the database gives a member that
+// does not know it holds it (an acquire whose answer was lost when the
+// lease round's timeout cut it short, or a lease dropped at its local
+// deadline while its renewal was on the way) is not renewed, but nobody
+// else may take it until it expires. A member at its share gives it back
+// at its next round instead of leaving the shard unindexed until then.
+func TestFleetStrayLeaseIsGivenBack(t *testing.T) {
+	dsn, schema := fleetSchema(t)
+	cfg := fleetConfig(longTTL)
+	a := startMember(t, "A", dsn, schema, cfg)
+	b := startMember(t, "B", dsn, schema, cfg)
+	eventually(t, "an even split of the shards", func() bool {
+		return a.held() == pgstore.ChangeLogShards/2 && b.held() == pgstore.ChangeLogShards/2
+	})
+	// One of B's shards becomes A's in the database only: A holds its
+	// share and the stray, B one shard less than its share.
+	stray := b.ix.fleet.shards(false)[0]
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `UPDATE "`+schema+`".index_shards SET owner = $1, until = now() + interval '1 hour' WHERE shard = $2`,
+		a.ix.fleet.owner, stray)
+	require.NoError(t, err)
+
+	// B notices at its next renewal that the shard is not its own any
+	// more; it can take it again only once A gave it back.
+	eventually(t, "B holds the stray shard again", func() bool {
+		var owner string
+		require.NoError(t, conn.QueryRow(ctx, `SELECT owner FROM "`+schema+`".index_shards WHERE shard = $1`, stray).Scan(&owner))
+		return owner == b.ix.fleet.owner && b.ix.fleet.holds(stray)
+	})
+	assert.Equal(t, pgstore.ChangeLogShards/2, a.held())
+	repo := ""
+	for _, r := range reposPerShard("stray") {
+		if pgstore.ShardOf(r) == stray {
+			repo = r
+		}
+	}
+	cs := traceCommits(repo, "st", 1, 10)
+	require.NoError(t, b.ix.Apply(ctx, cs, edgesOf(cs)))
+	eventually(t, "the stray shard's write indexed", func() bool {
+		return allIndexed(t, a.st, map[string][]string{repo: {"st"}}, 1)
+	})
+}

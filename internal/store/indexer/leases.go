@@ -216,11 +216,53 @@ func (f *fleet) dropLocked(shards []int) {
 }
 
 // rebalance moves this member's holding toward its fair share: it marks
-// shards above the share for release, or takes free ones up to it.
+// shards above the share for release, or takes free ones up to it; and it
+// takes back or gives back the leases it holds without knowing (strays).
 func (f *fleet) rebalance(ctx context.Context, start time.Time, leases []store.IndexLease, members int) error {
 	// This member's heartbeat was just written, so members >= 1 unless it
 	// expired in between; never divide by less than one.
 	share := (len(leases) + max(members, 1) - 1) / max(members, 1)
+	// Strays are shards the database says this member holds but it does
+	// not: an acquire whose answer was lost (this round's timeout cut it
+	// short after the UPDATE committed), or a lease dropped at its local
+	// deadline while its renewal was on its way. They are not renewed,
+	// yet nobody else may take them before they expire, so they are taken
+	// back first or, above the share, given back: left alone, their
+	// shards would go unindexed for up to a TTL.
+	var stray, free []int
+	for _, l := range leases {
+		switch {
+		case f.holds(l.Shard):
+		case l.Live && l.Owner == f.owner:
+			stray = append(stray, l.Shard)
+		case !l.Live:
+			free = append(free, l.Shard)
+		}
+	}
+	took, err := f.take(ctx, start, share, members, stray, free)
+	if err != nil {
+		// The strays not tried yet are looked at again next round.
+		return err
+	}
+	var back []int
+	for _, s := range stray {
+		if !slices.Contains(took, s) {
+			back = append(back, s)
+		}
+	}
+	if len(back) == 0 {
+		return nil
+	}
+	if err := f.sc.ReleaseIndexLeases(ctx, f.owner, back); err != nil {
+		return fmt.Errorf("give back stray index leases %v: %w", back, err)
+	}
+	f.logger.Info("Gave back index leases this member did not know it held", zap.Ints("shards", back))
+	return nil
+}
+
+// take marks shards above the share for release, or takes the strays and
+// then free shards up to it, and returns the shards it took.
+func (f *fleet) take(ctx context.Context, start time.Time, share, members int, stray, free []int) ([]int, error) {
 	f.mu.Lock()
 	keep := 0
 	var active []int
@@ -243,32 +285,23 @@ func (f *fleet) rebalance(ctx context.Context, start time.Time, leases []store.I
 		// The next pass releases them; run one now rather than at the
 		// next poll.
 		f.kick()
-		return nil
+		return nil, nil
 	}
 	f.mu.Unlock()
 	if keep == share {
-		return nil
-	}
-	var free []int
-	for _, l := range leases {
-		if !l.Live || l.Owner == f.owner {
-			if f.holds(l.Shard) {
-				continue
-			}
-			free = append(free, l.Shard)
-		}
+		return nil, nil
 	}
 	// Members racing for the same free shards would mostly collide if
 	// they all tried in shard order.
 	rand.Shuffle(len(free), func(i, j int) { free[i], free[j] = free[j], free[i] })
 	var took []int
-	for _, s := range free {
+	for _, s := range slices.Concat(stray, free) {
 		if keep >= share {
 			break
 		}
 		ok, cp, err := f.sc.AcquireIndexLease(ctx, s, f.owner, f.ttl)
 		if err != nil {
-			return err
+			return took, err
 		}
 		if !ok {
 			continue
@@ -284,7 +317,7 @@ func (f *fleet) rebalance(ctx context.Context, start time.Time, leases []store.I
 		f.logger.Info("Took index leases", zap.Ints("shards", took), zap.Int("share", share), zap.Int("members", members))
 		f.kick()
 	}
-	return nil
+	return took, nil
 }
 
 func (f *fleet) holds(shard int) bool {
