@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 )
 
 // LineError reports one body line that could not be parsed. Line is
@@ -239,12 +241,16 @@ func ParseLine(repo string, line []byte, version int64) (Commit, error) {
 // Infinity, -Infinity) outside of strings with null and returns the result if
 // that is valid. The input is never modified; valid input is returned as is
 // (no copy), so commit ids of ordinary lines hash the bytes the SDK sent.
+//
+// Validity is jsonscan.Valid, which accepts exactly what json.Valid accepts
+// (the tree package fuzzes the two against each other) several times
+// faster: every SDK commit line passes here.
 func SanitizeJSON(data []byte) (json.RawMessage, error) {
-	if json.Valid(data) {
+	if jsonscan.Valid(data) {
 		return data, nil
 	}
 	out, changed := replaceNonFinite(data)
-	if changed && json.Valid(out) {
+	if changed && jsonscan.Valid(out) {
 		return out, nil
 	}
 	// Report the decoder's own message: it names the offset of the problem.
