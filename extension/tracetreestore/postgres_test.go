@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"testing"
 	"time"
 
@@ -18,34 +17,14 @@ import (
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/pebblestore"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/pgstore"
+	"github.com/otelcol-genai/otelcol-genai/internal/store/pgstore/pgtest"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
-
-	"github.com/otelcol-genai/otelcol-genai/internal/ci"
 )
-
-func postgresDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("GENAI_POSTGRES_DSN")
-	if dsn == "" {
-		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err == nil {
-		err = conn.Ping(ctx)
-		_ = conn.Close(ctx)
-	}
-	if err != nil {
-		ci.Unavailable(t, "needs a PostgreSQL server at %s (set GENAI_POSTGRES_DSN); unreachable: %v", dsn, err)
-	}
-	return dsn
-}
 
 // TestPostgresBackend runs the extension with a Pebble and a PostgreSQL
 // backend side by side, the PostgreSQL one as default.
 func TestPostgresBackend(t *testing.T) {
-	dsn := postgresDSN(t)
+	dsn := pgtest.Require(t)
 	ctx := context.Background()
 	var rb [6]byte
 	_, _ = rand.Read(rb[:])
@@ -94,7 +73,7 @@ func TestPostgresBackend(t *testing.T) {
 // (otelcol_tracetree_store_pg_*) reach the collector's own metrics through
 // the extension's TelemetrySettings, and go away at Shutdown.
 func TestPostgresMetricsRegistered(t *testing.T) {
-	dsn := postgresDSN(t)
+	dsn := pgtest.Require(t)
 	ctx := context.Background()
 	var rb [6]byte
 	_, _ = rand.Read(rb[:])

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -21,37 +20,18 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/otelcol-genai/otelcol-genai/internal/ci"
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/pgstore"
+	"github.com/otelcol-genai/otelcol-genai/internal/store/pgstore/pgtest"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
 // Fleet indexing against PostgreSQL: several indexers, each on its own
 // pgstore handle (its own pool, like separate gateways), on one schema.
 
-func fleetDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("GENAI_POSTGRES_DSN")
-	if dsn == "" {
-		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err == nil {
-		err = conn.Ping(ctx)
-		_ = conn.Close(ctx)
-	}
-	if err != nil {
-		ci.Unavailable(t, "needs a PostgreSQL server at %s (set GENAI_POSTGRES_DSN); unreachable: %v", dsn, err)
-	}
-	return dsn
-}
-
 // fleetSchema returns a fresh schema, dropped when the test ends.
 func fleetSchema(t *testing.T) (dsn, schema string) {
-	dsn = fleetDSN(t)
+	dsn = pgtest.Require(t)
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	schema = "indexer_t_" + hex.EncodeToString(b[:])

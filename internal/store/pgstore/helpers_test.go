@@ -4,52 +4,23 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/otelcol-genai/otelcol-genai/internal/ci"
+	"github.com/otelcol-genai/otelcol-genai/internal/store/pgstore/pgtest"
 )
 
-const defaultTestDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-// testDSN is the server the tests use: GENAI_POSTGRES_DSN or the local
-// trust-auth default.
-func testDSN() string {
-	if d := os.Getenv("GENAI_POSTGRES_DSN"); d != "" {
-		return d
-	}
-	return defaultTestDSN
-}
-
-var (
-	reachOnce sync.Once
-	reachErr  error
-)
+// testDSN is the server the tests use (pgtest.DSN).
+func testDSN() string { return pgtest.DSN() }
 
 // requirePostgres skips the test when no server is reachable, but only
 // outside CI: in CI a missing server is a failure.
 func requirePostgres(tb testing.TB) {
 	tb.Helper()
-	reachOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, testDSN())
-		if err == nil {
-			err = conn.Ping(ctx)
-			_ = conn.Close(ctx)
-		}
-		reachErr = err
-	})
-	if reachErr == nil {
-		return
-	}
-	ci.Unavailable(tb, "needs a PostgreSQL server at %s (set GENAI_POSTGRES_DSN); unreachable: %v", testDSN(), reachErr)
+	pgtest.Require(tb)
 }
 
 // testSchema returns a fresh schema name so tests can run in parallel.
