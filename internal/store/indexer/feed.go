@@ -150,10 +150,11 @@ func (ix *Indexer) wakeLoop(ctx context.Context) {
 // indexing for long.
 const notifyTimeout = 5 * time.Second
 
-// notify sends changes to the other members. Failures are logged, not
-// returned: the summary rows are written, only other members' live
-// subscribers miss the change.
-func (f *feed) notify(changes []store.Change) {
+// notify sends changes to the other members, within ctx (the pass's: a
+// Shutdown does not wait notifyTimeout for an unreachable database).
+// Failures are logged, not returned: the summary rows are written, only
+// other members' live subscribers miss the change.
+func (f *feed) notify(ctx context.Context, changes []store.Change) {
 	if f.off.Load() || len(changes) == 0 {
 		return
 	}
@@ -161,7 +162,7 @@ func (f *feed) notify(changes []store.Change) {
 	for i := range changes {
 		payloads = f.encode(payloads, &changes[i])
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), notifyTimeout)
+	ctx, cancel := context.WithTimeout(ctx, notifyTimeout)
 	defer cancel()
 	if err := f.sc.NotifyChanges(ctx, payloads); err != nil {
 		if errors.Is(err, errors.ErrUnsupported) {

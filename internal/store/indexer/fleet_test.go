@@ -835,3 +835,32 @@ func TestFleetStrayLeaseIsGivenBack(t *testing.T) {
 		return allIndexed(t, a.st, map[string][]string{repo: {"st"}}, 1)
 	})
 }
+
+// notifyRecorder is a ShardedChangeLog that records the context its
+// NotifyChanges was called with.
+type notifyRecorder struct {
+	store.ShardedChangeLog
+	calls  int
+	ctxErr error
+}
+
+func (n *notifyRecorder) NotifyChanges(ctx context.Context, _ []string) error {
+	n.calls++
+	n.ctxErr = ctx.Err()
+	return ctx.Err()
+}
+
+// TestFeedNotifyRunsWithinThePass: the live feed to other members is sent
+// within the pass's context, so a Shutdown whose budget ran out (or a
+// cancelled pass) does not wait out the notify timeout on an unreachable
+// database.
+func TestFeedNotifyRunsWithinThePass(t *testing.T) {
+	rec := &notifyRecorder{}
+	f := newFeed(rec, "me", zaptest.NewLogger(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ref := commit.NodeRef{Repo: "r", Kind: commit.EntityTrace, ID: "t"}
+	f.notify(ctx, []store.Change{{Repo: "r", Nodes: []commit.NodeRef{ref}, Traces: []string{"t"}, At: time.Unix(1, 0)}})
+	require.Equal(t, 1, rec.calls)
+	require.ErrorIs(t, rec.ctxErr, context.Canceled, "NotifyChanges ran outside the pass's context")
+}

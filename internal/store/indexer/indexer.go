@@ -272,8 +272,12 @@ func (ix *Indexer) Shutdown(ctx context.Context) error {
 	cancel()
 	if err != nil && ctx.Err() == nil && flushCtx.Err() != nil {
 		// Our own budget ran out, not the caller's: not an error.
-		ix.logger.Info("Stopped indexing at shutdown; the rest is caught up on the next start",
-			zap.Uint64("checkpoint", ix.pos), zap.Duration("budget", budget))
+		fields := []zap.Field{zap.Duration("budget", budget)}
+		if ix.fleet == nil {
+			// With fleet indexing the checkpoints are the shards' (leases.go).
+			fields = append(fields, zap.Uint64("checkpoint", ix.pos))
+		}
+		ix.logger.Info("Stopped indexing at shutdown; the rest is caught up on the next start", fields...)
 		err = nil
 	}
 	if ix.fleet != nil {
@@ -485,7 +489,7 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 			return fmt.Errorf("write trace summaries: %w", err)
 		}
 		ix.tel.TracesIndexed.Add(ctx, int64(len(trows)), ix.tel.Attributes)
-		ix.publish(pub.nodesOf(group), group, nil)
+		ix.publish(ctx, pub.nodesOf(group), group, nil)
 		trows, group, budget = trows[:0], group[:0], 0
 		return nil
 	}
@@ -555,7 +559,7 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 		return fmt.Errorf("write session summaries: %w", err)
 	}
 	// The rest: session nodes and orphans whose parent edge has not arrived.
-	ix.publish(pub.rest(), nil, rs.sessions)
+	ix.publish(ctx, pub.rest(), nil, rs.sessions)
 	return nil
 }
 
@@ -586,7 +590,7 @@ func (ix *Indexer) Roots(ctx context.Context, refs []commit.NodeRef) (traces, se
 //
 // With fleet indexing the changes also go to the other members (feed.go),
 // whether or not this member has subscribers.
-func (ix *Indexer) publish(refs, traces, sessions []commit.NodeRef) {
+func (ix *Indexer) publish(ctx context.Context, refs, traces, sessions []commit.NodeRef) {
 	if len(refs)+len(traces)+len(sessions) == 0 {
 		return
 	}
@@ -631,6 +635,6 @@ func (ix *Indexer) publish(refs, traces, sessions []commit.NodeRef) {
 		ix.deliver(changes)
 	}
 	if ix.feed != nil {
-		ix.feed.notify(changes)
+		ix.feed.notify(ctx, changes)
 	}
 }
