@@ -93,6 +93,18 @@ func fleetConfig(ttl time.Duration) Config {
 	return cfg
 }
 
+// startPair starts members A and B on one schema and waits until they
+// have split the shards evenly.
+func startPair(t *testing.T, dsn, schema string, cfg Config) (a, b *member) {
+	t.Helper()
+	a = startMember(t, "A", dsn, schema, cfg)
+	b = startMember(t, "B", dsn, schema, cfg)
+	eventually(t, "an even split of the shards", func() bool {
+		return a.held() == pgstore.ChangeLogShards/2 && b.held() == pgstore.ChangeLogShards/2
+	})
+	return a, b
+}
+
 func startMember(t *testing.T, name, dsn, schema string, cfg Config) *member {
 	t.Helper()
 	m := &member{name: name, st: openPG(t, dsn, schema), sum: &countingSummarizer{}, reader: sdkmetric.NewManualReader()}
@@ -272,11 +284,7 @@ func TestFleetIndexesEachChangeOnce(t *testing.T) {
 	// hand a shard over mid-test (that would index some entries twice,
 	// correctly but not "once").
 	cfg := fleetConfig(longTTL)
-	a := startMember(t, "A", dsn, schema, cfg)
-	b := startMember(t, "B", dsn, schema, cfg)
-	eventually(t, "an even split of the shards", func() bool {
-		return a.held() == pgstore.ChangeLogShards/2 && b.held() == pgstore.ChangeLogShards/2
-	})
+	a, b := startPair(t, dsn, schema, cfg)
 
 	const traces, spans = 5, 3
 	repos := reposPerShard("once")
@@ -323,11 +331,7 @@ func TestFleetFailover(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			dsn, schema := fleetSchema(t)
 			cfg := fleetConfig(time.Second)
-			a := startMember(t, "A", dsn, schema, cfg)
-			b := startMember(t, "B", dsn, schema, cfg)
-			eventually(t, "an even split of the shards", func() bool {
-				return a.held() == pgstore.ChangeLogShards/2 && b.held() == pgstore.ChangeLogShards/2
-			})
+			a, b := startPair(t, dsn, schema, cfg)
 			repos := reposPerShard("fo")
 			before := fleetTraffic(t, []store.Backend{a.ix, b.ix}, repos, 2, 2, "before")
 			eventually(t, "traffic before the stop indexed", func() bool { return allIndexed(t, b.st, before, 2) })
@@ -386,11 +390,7 @@ func TestFleetRebalance(t *testing.T) {
 func TestFleetLiveFeed(t *testing.T) {
 	dsn, schema := fleetSchema(t)
 	cfg := fleetConfig(longTTL)
-	a := startMember(t, "A", dsn, schema, cfg)
-	b := startMember(t, "B", dsn, schema, cfg)
-	eventually(t, "an even split of the shards", func() bool {
-		return a.held() == pgstore.ChangeLogShards/2 && b.held() == pgstore.ChangeLogShards/2
-	})
+	a, b := startPair(t, dsn, schema, cfg)
 	// A repository in one of A's shards.
 	var repo string
 	aShards := a.ix.fleet.shards(false)
@@ -623,11 +623,7 @@ func TestFleetWakesTheHolder(t *testing.T) {
 	dsn, schema := fleetSchema(t)
 	cfg := fleetConfig(longTTL)
 	cfg.PollInterval = time.Minute
-	a := startMember(t, "A", dsn, schema, cfg)
-	b := startMember(t, "B", dsn, schema, cfg)
-	eventually(t, "an even split of the shards", func() bool {
-		return a.held() == pgstore.ChangeLogShards/2 && b.held() == pgstore.ChangeLogShards/2
-	})
+	a, b := startPair(t, dsn, schema, cfg)
 	aShards := a.ix.fleet.shards(false)
 	var repo string
 	for _, r := range reposPerShard("wake") {
@@ -799,11 +795,7 @@ func TestListenBacksOffAfterLostConnection(t *testing.T) {
 func TestFleetStrayLeaseIsGivenBack(t *testing.T) {
 	dsn, schema := fleetSchema(t)
 	cfg := fleetConfig(longTTL)
-	a := startMember(t, "A", dsn, schema, cfg)
-	b := startMember(t, "B", dsn, schema, cfg)
-	eventually(t, "an even split of the shards", func() bool {
-		return a.held() == pgstore.ChangeLogShards/2 && b.held() == pgstore.ChangeLogShards/2
-	})
+	a, b := startPair(t, dsn, schema, cfg)
 	// One of B's shards becomes A's in the database only: A holds its
 	// share and the stray, B one shard less than its share.
 	stray := b.ix.fleet.shards(false)[0]
