@@ -148,9 +148,7 @@ func (f *Follower) Start(ctx context.Context) error {
 	// One subscription to every repo ("" in the store's Subscribe), filtered
 	// here: one channel to select on, and no forwarding goroutine that
 	// could reorder or hold back changes.
-	if f.changes == nil { // a Start retried after an error keeps its subscription
-		f.changes, _ = f.st.Subscribe(ctx, "")
-	}
+	f.Subscribe(ctx) // a Start retried after an error keeps its subscription
 	t, ok, err := f.loadCheckpoint(ctx)
 	if err != nil {
 		return err
@@ -161,6 +159,17 @@ func (f *Follower) Start(ctx context.Context) error {
 	}
 	f.savedT, f.haveSaved = t, true
 	return f.catchUp(ctx)
+}
+
+// Subscribe takes the live subscription, once, until ctx ends. Start
+// takes it if it was not taken; Runner takes it before its Start returns,
+// because on a first start (no checkpoint, so no catch-up) a change made
+// between the receiver's Start and the subscription would be missed for
+// good: the collector takes data as soon as every Start has returned.
+func (f *Follower) Subscribe(ctx context.Context) {
+	if f.changes == nil {
+		f.changes, _ = f.st.Subscribe(ctx, "")
+	}
 }
 
 // Changes is the live feed (nil once the store closed it); Run selects on it.

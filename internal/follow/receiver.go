@@ -117,6 +117,8 @@ type Runner struct {
 func (r *Runner) Start(fl *Follower, tick time.Duration, onErr func(ctx context.Context, err error)) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	r.fl, r.cancel = fl, cancel
+	// Before returning: see Follower.Subscribe.
+	fl.Subscribe(ctx)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()

@@ -92,3 +92,29 @@ func TestRunnerStartDoesNotWaitForTheCatchUp(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestRunnerSubscribesBeforeStartReturns: the collector takes data once
+// every Start has returned, and a first start (no checkpoint) has no
+// catch-up, so a follower that subscribed only later, in its goroutine,
+// missed the traces written in between (seen as a flaky tracetree_feed
+// lifecycle test under load). Runner.Start subscribes before it returns.
+// Against a Runner that subscribes in its goroutine this test sees no
+// subscription, or, under -race (make test), a data race on it.
+func TestRunnerSubscribesBeforeStartReturns(t *testing.T) {
+	ctx := context.Background()
+	ix, err := indexer.New(memstore.New(), indexer.DefaultConfig(), indexer.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{CatchUpWindow: time.Hour, BatchSize: 10, Checkpoint: store.EvalCheckpointKey("_test", "first-start")}
+	fl := New(cfg, ix, func(context.Context, commit.NodeRef, *Pending, time.Time) (bool, error) { return true, nil },
+		Telemetry{}, zap.NewNop())
+	var r Runner
+	if err := r.Start(fl, 10*time.Millisecond, func(context.Context, error) {}); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop(ctx)
+	if fl.Changes() == nil {
+		t.Fatal("the follower had not subscribed when Runner.Start returned")
+	}
+}
