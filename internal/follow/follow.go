@@ -70,6 +70,10 @@ type Pending struct {
 	// not ready, the follower backs off after an error). A change resets it.
 	RetryAt  time.Time
 	Failures int
+	// Fingerprint is the commit-set fingerprint of the trace in the change
+	// that made it pending last (store.Change.Fingerprints); 0 when that
+	// change had none, or the ref came from a catch-up.
+	Fingerprint uint64
 }
 
 // Handler handles a ref whose quiet period has passed. It returns done
@@ -276,7 +280,9 @@ func (f *Follower) OnChange(ctx context.Context, c store.Change) {
 	}
 	now := f.Now()
 	for _, id := range c.Traces {
-		f.Touch(ctx, commit.NodeRef{Repo: c.Repo, Kind: commit.EntityTrace, ID: id}, now, now)
+		ref := commit.NodeRef{Repo: c.Repo, Kind: commit.EntityTrace, ID: id}
+		f.Touch(ctx, ref, now, now)
+		f.Pending[ref].Fingerprint = c.Fingerprints[id]
 	}
 	if f.cfg.Sessions {
 		for _, id := range c.Sessions {
@@ -296,6 +302,7 @@ func (f *Follower) Touch(ctx context.Context, ref commit.NodeRef, seen, now time
 	p.FirstSeen = minTime(p.FirstSeen, seen)
 	p.LastChange = now
 	p.RetryAt = time.Time{} // a change ends any wait for the end or a retry
+	p.Fingerprint = 0       // unknown unless the change says (OnChange)
 	f.schedule(ref, p)
 	if p.FirstSeen.Before(f.savedT) {
 		f.behind = true

@@ -281,7 +281,13 @@ type Change struct {
 	// last); a node is named in the change that carries its trace.
 	Traces   []string
 	Sessions []string
-	At       time.Time
+	// Fingerprints holds, for traces of Traces, the fingerprint of the
+	// commit set this change's pass summarized (tree.Trace.Fingerprint);
+	// a trace without one is unknown (another summarizer, another fleet
+	// member). A follower that knows which commits it added itself can
+	// tell from it that nothing else changed (the genai_eval engine).
+	Fingerprints map[string]uint64
+	At           time.Time
 }
 
 // Store is what components use: a Backend wrapped with the shared summary

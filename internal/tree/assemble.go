@@ -2,6 +2,7 @@ package tree
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"slices"
@@ -61,6 +62,11 @@ type Trace struct {
 	// tree; they make the summary's Revision and LastActivity.
 	CommitCount int   `json:"commitCount"`
 	LastVersion int64 `json:"lastVersion"`
+	// Fingerprint identifies the tree's commit set: the XOR of the first
+	// 8 bytes of every commit id, so it does not depend on read order, and
+	// a reader that knows which commits it added can tell "only mine
+	// changed" from any other change (the genai_eval engine).
+	Fingerprint uint64 `json:"-"`
 }
 
 // Session is a materialized session: the session node and, as its
@@ -92,7 +98,7 @@ func AssembleTrace(ctx context.Context, r store.Reader, ref commit.NodeRef, opts
 	if root == nil {
 		return nil, fmt.Errorf("trace %s/%s: %w", ref.Repo, ref.ID, store.ErrNotFound)
 	}
-	return &Trace{Repo: ref.Repo, Root: root, CommitCount: stats.commits, LastVersion: stats.lastVersion}, nil
+	return &Trace{Repo: ref.Repo, Root: root, CommitCount: stats.commits, LastVersion: stats.lastVersion, Fingerprint: stats.fingerprint}, nil
 }
 
 // AssembleSession folds a session and the traces that belong to it.
@@ -143,7 +149,11 @@ func AssembleSession(ctx context.Context, r store.Reader, ref commit.NodeRef, op
 type treeStats struct {
 	commits     int
 	lastVersion int64
+	fingerprint uint64 // see Trace.Fingerprint
 }
+
+// CommitFingerprint is one commit's share of Trace.Fingerprint.
+func CommitFingerprint(id commit.ID) uint64 { return binary.LittleEndian.Uint64(id[:8]) }
 
 // assemble builds the trees under roots, sharing the level-by-level reads.
 func assemble(ctx context.Context, r store.Reader, roots []commit.NodeRef, o options) (map[commit.NodeRef]*TreeNode, treeStats, error) {
@@ -152,6 +162,7 @@ func assemble(ctx context.Context, r store.Reader, roots []commit.NodeRef, o opt
 	for _, s := range stats {
 		all.commits += s.commits
 		all.lastVersion = max(all.lastVersion, s.lastVersion)
+		all.fingerprint ^= s.fingerprint
 	}
 	return out, all, err
 }
@@ -235,6 +246,7 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o
 			st.commits += len(cs)
 			for i := range cs {
 				st.lastVersion = max(st.lastVersion, cs[i].Version)
+				st.fingerprint ^= CommitFingerprint(cs[i].ID)
 			}
 			stats[p.root] = st
 			if len(cs) > 0 || len(kids[p.ref]) > 0 || len(p.seeds) > 0 {

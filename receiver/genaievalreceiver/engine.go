@@ -93,7 +93,16 @@ type engine struct {
 	// started counts the evaluations started (tests step until it stops
 	// moving).
 	started int
+	// settled holds, for traces whose evaluations all finished, the
+	// fingerprint their tree has once the verdicts handed on have landed
+	// and nothing else changed. The change those verdicts cause is then
+	// not read again (see handle). Bounded by maxSettled.
+	settled map[commit.NodeRef]uint64
 }
+
+// maxSettled bounds engine.settled; past it the map starts over (a
+// forgotten entry costs one tree read, never a missed evaluation).
+const maxSettled = 1 << 16
 
 // refRun is what the engine knows of one pending ref's evaluations: the
 // (entity, evaluator) pairs due when its tree was last read, by claim key,
@@ -111,6 +120,25 @@ type refRun struct {
 	waiting bool
 	// err is the first hand-off error since the last look.
 	err error
+	// fp is the tree's commit-set fingerprint at the last read (0 for a
+	// session, or unknown), and mine the XOR of the fingerprints of the
+	// verdict commits minted since then, each once (minted): what the
+	// tree's fingerprint becomes if nothing but those verdicts lands.
+	fp     uint64
+	mine   uint64
+	minted map[commit.ID]bool
+}
+
+// mint records a verdict commit handed on for this run (caller holds mu).
+func (r *refRun) mint(id commit.ID) {
+	if r.minted[id] {
+		return
+	}
+	if r.minted == nil {
+		r.minted = map[commit.ID]bool{}
+	}
+	r.minted[id] = true
+	r.mine ^= tree.CommitFingerprint(id)
 }
 
 // running reports whether an evaluation of the ref runs (caller holds mu).
@@ -171,7 +199,8 @@ func newEngine(cfg *Config, st store.Store, next consumer.Logs, logger *zap.Logg
 		batch: newBatcher(next, verdictBatchMax, verdictBatchEvery),
 		pools: [2]chan struct{}{make(chan struct{}, cfg.Concurrency), make(chan struct{}, cfg.Concurrency)},
 		runs:  map[commit.NodeRef]*refRun{}, failures: map[string]int{}, spent: map[string]*evaluate.JudgeUsage{},
-		queued: [2]map[commit.NodeRef]bool{{}, {}}}
+		settled: map[commit.NodeRef]uint64{},
+		queued:  [2]map[commit.NodeRef]bool{{}, {}}}
 	fc := cfg.FollowerConfig(store.EvalCheckpointKey(checkpointRepo, receiverID), true)
 	e.fl = follow.New(fc, st, e.handle, follow.Telemetry{
 		PendingDelta: func(ctx context.Context, d int64) { tel.GenaiEvalPending.Add(ctx, d) },
@@ -201,6 +230,9 @@ type job struct {
 	// link is the judged span of an entity written from OTLP (nil for
 	// SDK entities and sessions).
 	link *spanLink
+	// run is the run of the ref whose read made this job (its verdict is
+	// minted there).
+	run *refRun
 }
 
 // handle looks at one quiet trace (or one session) and starts the
@@ -216,6 +248,16 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 	e.mu.Lock()
 	run := e.runs[ref]
 	if run == nil {
+		want, ok := e.settled[ref]
+		delete(e.settled, ref)
+		if ok && p.Fingerprint != 0 && p.Fingerprint == want {
+			// Exactly this run's verdicts landed since its last read (the
+			// store says so by the commit set's fingerprint): nothing new
+			// to judge, so no read. Any other write gives another
+			// fingerprint, and is read.
+			e.mu.Unlock()
+			return true, nil
+		}
 		run = &refRun{ref: ref, jobs: map[string]*jobState{}}
 		e.runs[ref] = run
 	}
@@ -226,7 +268,12 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 	// they are done sees them all. So is one with a retry due: another
 	// member may have stored the verdict meanwhile, and its write is no
 	// live change here.
-	stale := run.read.IsZero() || ((!run.read.Equal(p.LastChange) || run.retryDue(now)) && !run.running())
+	//
+	// A change that only added this run's own verdicts since the read (the
+	// change's commit-set fingerprint is the one read plus theirs) is not
+	// read either: there is nothing new in it to judge.
+	own := p.Fingerprint != 0 && run.fp != 0 && p.Fingerprint == run.fp^run.mine
+	stale := run.read.IsZero() || (!run.running() && (run.retryDue(now) || (!run.read.Equal(p.LastChange) && !own)))
 	e.mu.Unlock()
 	if err != nil {
 		return false, err
@@ -290,6 +337,14 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 		p.RetryAt = follow.FarFuture // until the next change
 		return false, nil
 	}
+	e.mu.Lock()
+	if run.fp != 0 {
+		if len(e.settled) >= maxSettled {
+			clear(e.settled)
+		}
+		e.settled[ref] = run.fp ^ run.mine
+	}
+	e.mu.Unlock()
 	e.forget(ref)
 	return true, nil
 }
@@ -305,6 +360,8 @@ func (e *engine) read(ctx context.Context, ref commit.NodeRef, run *refRun, seen
 		retrieved []string
 		// otlpRoot is the trace node of a trace written from OTLP.
 		otlpRoot *tree.TreeNode
+		// fp is the trace's commit-set fingerprint (0 for a session).
+		fp uint64
 	)
 	opt := tree.WithPrices(e.st.Prices())
 	switch ref.Kind {
@@ -328,6 +385,7 @@ func (e *engine) read(ctx context.Context, ref commit.NodeRef, run *refRun, seen
 			return false, fmt.Errorf("assemble trace: %w", err)
 		}
 		traceID = ref.ID
+		fp = t.Fingerprint
 		retrieved = retrievalContext(t.Root)
 		if t.Root.Origin == commit.OriginOTLP {
 			otlpRoot = t.Root
@@ -354,7 +412,7 @@ func (e *engine) read(ctx context.Context, ref commit.NodeRef, run *refRun, seen
 			}
 			s := subjectOf(ref.Repo, traceID, n, retrieved)
 			key := claimKey(ev.name, s)
-			j := job{ev: ev, subject: s, key: key}
+			j := job{ev: ev, subject: s, key: key, run: run}
 			if otlpRoot != nil {
 				j.link = linkOf(traceID, otlpRoot, n)
 			}
@@ -384,6 +442,7 @@ func (e *engine) read(ctx context.Context, ref commit.NodeRef, run *refRun, seen
 		}
 	}
 	run.order, run.waiting, run.read = order, waiting, seen
+	run.fp, run.mine, run.minted = fp, 0, nil
 	return false, nil
 }
 
@@ -691,6 +750,11 @@ func (e *engine) emit(ctx context.Context, j job, res evaluate.Result, evalErr e
 	c, err := verdictCommit(j.subject, j.ev.name, res, evalErr, now, e.ver.Reserve(1))
 	if err != nil {
 		return nil, err
+	}
+	if j.run != nil {
+		e.mu.Lock()
+		j.run.mint(c.ID)
+		e.mu.Unlock()
 	}
 	ld, err := verdictLogs(c, j.link, now)
 	if err != nil {

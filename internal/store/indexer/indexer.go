@@ -480,6 +480,8 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 		trows  []store.TraceSummary
 		group  []commit.NodeRef
 		budget int
+		// fps are the fingerprints of the traces summarized (fast path).
+		fps = map[commit.NodeRef]uint64{}
 	)
 	flushGroup := func() error {
 		if len(group) == 0 {
@@ -489,7 +491,7 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 			return fmt.Errorf("write trace summaries: %w", err)
 		}
 		ix.tel.TracesIndexed.Add(ctx, int64(len(trows)), ix.tel.Attributes)
-		ix.publish(ctx, pub.nodesOf(group), group, nil)
+		ix.publish(ctx, pub.nodesOf(group), group, nil, fps)
 		trows, group, budget = trows[:0], group[:0], 0
 		return nil
 	}
@@ -512,7 +514,11 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 		var agg traceAgg
 		var err error
 		if fast {
-			row, agg, err = summarizeTraceAgg(ctx, r, t, ix.treeOpts...)
+			var fp uint64
+			row, agg, fp, err = summarizeTraceAgg(ctx, r, t, ix.treeOpts...)
+			if err == nil {
+				fps[t] = fp
+			}
 		} else {
 			row, err = ix.sum.SummarizeTrace(ctx, ix.Backend, t)
 		}
@@ -559,7 +565,7 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 		return fmt.Errorf("write session summaries: %w", err)
 	}
 	// The rest: session nodes and orphans whose parent edge has not arrived.
-	ix.publish(ctx, pub.rest(), nil, rs.sessions)
+	ix.publish(ctx, pub.rest(), nil, rs.sessions, nil)
 	return nil
 }
 
@@ -590,7 +596,7 @@ func (ix *Indexer) Roots(ctx context.Context, refs []commit.NodeRef) (traces, se
 //
 // With fleet indexing the changes also go to the other members (feed.go),
 // whether or not this member has subscribers.
-func (ix *Indexer) publish(ctx context.Context, refs, traces, sessions []commit.NodeRef) {
+func (ix *Indexer) publish(ctx context.Context, refs, traces, sessions []commit.NodeRef, fps map[commit.NodeRef]uint64) {
 	if len(refs)+len(traces)+len(sessions) == 0 {
 		return
 	}
@@ -617,6 +623,12 @@ func (ix *Indexer) publish(ctx context.Context, refs, traces, sessions []commit.
 	for _, r := range traces {
 		c := get(r.Repo)
 		c.Traces = append(c.Traces, r.ID)
+		if fp, ok := fps[r]; ok {
+			if c.Fingerprints == nil {
+				c.Fingerprints = map[string]uint64{}
+			}
+			c.Fingerprints[r.ID] = fp
+		}
 	}
 	for _, r := range sessions {
 		c := get(r.Repo)

@@ -77,13 +77,13 @@ func aggOf(t *tree.Trace, revision int64) traceAgg {
 }
 
 // summarizeTraceAgg assembles a trace and returns its row and aggregate.
-func summarizeTraceAgg(ctx context.Context, r store.Reader, ref commit.NodeRef, opts ...tree.Option) (store.TraceSummary, traceAgg, error) {
+func summarizeTraceAgg(ctx context.Context, r store.Reader, ref commit.NodeRef, opts ...tree.Option) (store.TraceSummary, traceAgg, uint64, error) {
 	t, err := tree.AssembleTrace(ctx, r, ref, opts...)
 	if err != nil {
-		return store.TraceSummary{}, traceAgg{}, err
+		return store.TraceSummary{}, traceAgg{}, 0, err
 	}
 	row := tree.SummarizeTrace(t)
-	return row, aggOf(t, row.Revision), nil
+	return row, aggOf(t, row.Revision), t.Fingerprint, nil
 }
 
 // sessionTracePage is the page size for reading a session's trace rows.
@@ -131,7 +131,7 @@ func (ix *Indexer) summarizeSession(ctx context.Context, r store.Reader, ref com
 					// Not assembled by this process at this revision:
 					// assemble it now, as AssembleSession would.
 					var err error
-					_, agg, err = summarizeTraceAgg(ctx, r, tref, ix.treeOpts...)
+					_, agg, _, err = summarizeTraceAgg(ctx, r, tref, ix.treeOpts...)
 					if err != nil {
 						if isNotFound(err) {
 							continue
