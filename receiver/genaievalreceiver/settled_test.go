@@ -30,11 +30,13 @@ func (s *treeReads) Commits(ctx context.Context, refs []commit.NodeRef) (map[com
 	return s.Indexer.Commits(ctx, refs)
 }
 
-// TestOwnVerdictsAreNotReadAgain: the change the engine's own verdicts
-// cause carries the fingerprint the engine expects (what it read, plus its
-// verdicts), so the trace is done without reading its tree again.
-func TestOwnVerdictsAreNotReadAgain(t *testing.T) {
+// judgeChat runs an engine over chat's trace until it is judged (one tree
+// read, three verdicts) and returns the engine and its store's read count;
+// with lazyIndex the verdicts are handed on but not yet indexed.
+func judgeChat(t *testing.T, lazyIndex bool) (*fixture, *engine, *treeReads) {
+	t.Helper()
 	fx := newFixture(t, memstore.New())
+	fx.lazyIndex = lazyIndex
 	st := &treeReads{Indexer: fx.st}
 	e := fx.engine(st)
 	fx.push(chat)
@@ -43,10 +45,26 @@ func TestOwnVerdictsAreNotReadAgain(t *testing.T) {
 	fx.step(e)
 	require.Equal(t, int64(3), fx.records.Load(), "pii×2 + latency×1")
 	require.Equal(t, int64(1), st.n.Load(), "one read to judge it")
+	if lazyIndex {
+		require.Empty(t, e.fl.Pending, "done before its verdicts were indexed")
+	}
+	return fx, e, st
+}
 
-	fx.step(e) // hears of the verdict commits
+// quietStep lets the engine hear what changed and steps it again once the
+// quiet period has passed.
+func quietStep(fx *fixture, e *engine) {
+	fx.step(e)
 	fx.clock = fx.clock.Add(6 * time.Second)
 	fx.step(e)
+}
+
+// TestOwnVerdictsAreNotReadAgain: the change the engine's own verdicts
+// cause carries the fingerprint the engine expects (what it read, plus its
+// verdicts), so the trace is done without reading its tree again.
+func TestOwnVerdictsAreNotReadAgain(t *testing.T) {
+	fx, e, st := judgeChat(t, false)
+	quietStep(fx, e) // the verdicts' change
 	assert.Equal(t, int64(1), st.n.Load(), "its own verdicts were not read back")
 	assert.Empty(t, e.fl.Pending)
 	assert.Equal(t, int64(3), fx.records.Load())
@@ -56,21 +74,11 @@ func TestOwnVerdictsAreNotReadAgain(t *testing.T) {
 // the verdicts gives the trace another fingerprint, so the engine reads it
 // and judges what is new.
 func TestAnotherWriteAfterTheVerdictsIsRead(t *testing.T) {
-	fx := newFixture(t, memstore.New())
-	st := &treeReads{Indexer: fx.st}
-	e := fx.engine(st)
-	fx.push(chat)
-	fx.step(e) // hears of the trace
-	fx.clock = fx.clock.Add(6 * time.Second)
-	fx.step(e)
-	require.Equal(t, int64(3), fx.records.Load())
-
+	fx, e, st := judgeChat(t, false)
 	// A second generation, written before the engine hears of its
 	// verdicts.
 	fx.push(secondGeneration)
-	fx.step(e)
-	fx.clock = fx.clock.Add(6 * time.Second)
-	fx.step(e)
+	quietStep(fx, e)
 	assert.Equal(t, int64(2), st.n.Load(), "read again")
 	v := fx.verdicts("t-1")
 	require.Contains(t, v, "generation/g-2", "the new generation was judged")
@@ -83,18 +91,7 @@ func TestAnotherWriteAfterTheVerdictsIsRead(t *testing.T) {
 // the engine finished the trace and forgot its run; the fingerprint the
 // run left behind (engine.settled) still spares the read.
 func TestOwnVerdictsIndexedAfterTheRunAreNotReadAgain(t *testing.T) {
-	fx := newFixture(t, memstore.New())
-	fx.lazyIndex = true
-	st := &treeReads{Indexer: fx.st}
-	e := fx.engine(st)
-	fx.push(chat)
-	fx.step(e)
-	fx.clock = fx.clock.Add(6 * time.Second)
-	fx.step(e)
-	require.Equal(t, int64(3), fx.records.Load())
-	require.Empty(t, e.fl.Pending, "done before its verdicts were indexed")
-	require.Equal(t, int64(1), st.n.Load())
-
+	fx, e, st := judgeChat(t, true)
 	require.NoError(t, fx.st.Flush(context.Background()))
 	fx.step(e) // hears of the verdict commits
 	require.Len(t, e.fl.Pending, 1)
@@ -110,21 +107,9 @@ func TestOwnVerdictsIndexedAfterTheRunAreNotReadAgain(t *testing.T) {
 // from the one the run left behind, so the trace is read and the new
 // generation judged.
 func TestAnotherWriteAfterTheRunIsRead(t *testing.T) {
-	fx := newFixture(t, memstore.New())
-	fx.lazyIndex = true
-	st := &treeReads{Indexer: fx.st}
-	e := fx.engine(st)
-	fx.push(chat)
-	fx.step(e)
-	fx.clock = fx.clock.Add(6 * time.Second)
-	fx.step(e)
-	require.Equal(t, int64(3), fx.records.Load())
-	require.Empty(t, e.fl.Pending, "done before its verdicts were indexed")
-
+	fx, e, st := judgeChat(t, true)
 	fx.push(secondGeneration) // indexes the verdicts with it
-	fx.step(e)
-	fx.clock = fx.clock.Add(6 * time.Second)
-	fx.step(e)
+	quietStep(fx, e)
 	assert.Equal(t, int64(2), st.n.Load(), "read again")
 	require.NoError(t, fx.st.Flush(context.Background()))
 	v := fx.verdicts("t-1")
