@@ -104,7 +104,10 @@ type Follower struct {
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
-	// Pending is the set of refs waiting; exported for tests and gauges.
+	// Pending is the set of refs waiting; exported for tests and gauges,
+	// read-only outside the follower and its handler: a change to an
+	// entry's LastChange or RetryAt made anywhere else would not reach the
+	// due schedule (schedule.go).
 	Pending map[commit.NodeRef]*Pending
 
 	changes   <-chan store.Change // nil once closed

@@ -592,7 +592,8 @@ func (ix *Indexer) Roots(ctx context.Context, refs []commit.NodeRef) (traces, se
 }
 
 // publish sends one Change per repo to that repo's subscribers; empty
-// changes are not sent.
+// changes are not sent. A trace summarized by the pass's own fold carries
+// its commit-set fingerprint from fps (store.Change.Fingerprints).
 //
 // With fleet indexing the changes also go to the other members (feed.go),
 // whether or not this member has subscribers.
