@@ -97,7 +97,7 @@ type engine struct {
 	// fingerprint their tree has once the verdicts handed on have landed
 	// and nothing else changed. The change those verdicts cause is then
 	// not read again (see handle). Bounded by maxSettled.
-	settled map[commit.NodeRef]uint64
+	settled map[commit.NodeRef]ownLandings
 }
 
 // maxSettled bounds engine.settled; past it the map starts over (a
@@ -121,11 +121,11 @@ type refRun struct {
 	// err is the first hand-off error since the last look.
 	err error
 	// fp is the tree's commit-set fingerprint at the last read (0 for a
-	// session, or unknown), and mine the XOR of the fingerprints of the
-	// verdict commits minted since then, each once (minted): what the
-	// tree's fingerprint becomes if nothing but those verdicts lands.
+	// session, or unknown); lands holds what it can become while nothing
+	// but this run's verdicts lands (see ownLandings), minted the verdict
+	// commits counted there, each once.
 	fp     uint64
-	mine   uint64
+	lands  ownLandings
 	minted map[commit.ID]bool
 }
 
@@ -138,8 +138,53 @@ func (r *refRun) mint(id commit.ID) {
 		r.minted = map[commit.ID]bool{}
 	}
 	r.minted[id] = true
-	r.mine ^= tree.CommitFingerprint(id)
+	r.lands.add(id)
 }
+
+// ownLandings are the commit-set fingerprints a trace goes through while
+// nothing but the verdicts of one run lands on it: the fingerprint read
+// XOR each prefix of the verdicts, in the order they were minted. The
+// batcher hands verdicts on in that order, one hand-off at a time, so the
+// store receives them a prefix at a time, and an indexing pass between two
+// hand-offs publishes one of these. Matching only the last one, as the
+// engine first did, read the tree again on every change but the last: a
+// quarter of its reads under SDK load.
+//
+// A write of anything else XORs in a commit id that is no verdict of the
+// run, and the fingerprint leaves this set (up to a 64-bit collision).
+// Two hand-offs that land out of mint order give a fingerprint outside it
+// too: that costs a read, never a missed evaluation.
+type ownLandings struct {
+	last uint64              // the read's fingerprint XOR every verdict
+	all  map[uint64]struct{} // every prefix's, the empty one included
+}
+
+// reset starts over from the fingerprint read (0: unknown, nothing
+// matches).
+func (o *ownLandings) reset(fp uint64) {
+	o.last, o.all = fp, nil
+	if fp != 0 {
+		o.all = map[uint64]struct{}{fp: {}}
+	}
+}
+
+// add counts one more verdict (not called twice for one id).
+func (o *ownLandings) add(id commit.ID) {
+	if o.all == nil {
+		return
+	}
+	o.last ^= tree.CommitFingerprint(id)
+	o.all[o.last] = struct{}{}
+}
+
+// has reports whether fp is one of the landings (0 never is).
+func (o *ownLandings) has(fp uint64) bool {
+	_, ok := o.all[fp]
+	return fp != 0 && ok
+}
+
+// final reports whether fp is the landing of every verdict.
+func (o *ownLandings) final(fp uint64) bool { return fp != 0 && o.all != nil && fp == o.last }
 
 // running reports whether an evaluation of the ref runs (caller holds mu).
 func (r *refRun) running() bool {
@@ -199,7 +244,7 @@ func newEngine(cfg *Config, st store.Store, next consumer.Logs, logger *zap.Logg
 		batch: newBatcher(next, verdictBatchMax, verdictBatchEvery),
 		pools: [2]chan struct{}{make(chan struct{}, cfg.Concurrency), make(chan struct{}, cfg.Concurrency)},
 		runs:  map[commit.NodeRef]*refRun{}, failures: map[string]int{}, spent: map[string]*evaluate.JudgeUsage{},
-		settled: map[commit.NodeRef]uint64{},
+		settled: map[commit.NodeRef]ownLandings{},
 		queued:  [2]map[commit.NodeRef]bool{{}, {}}}
 	fc := cfg.FollowerConfig(store.EvalCheckpointKey(checkpointRepo, receiverID), true)
 	e.fl = follow.New(fc, st, e.handle, follow.Telemetry{
@@ -248,16 +293,20 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 	e.mu.Lock()
 	run := e.runs[ref]
 	if run == nil {
-		want, ok := e.settled[ref]
-		delete(e.settled, ref)
-		if ok && p.Fingerprint != 0 && p.Fingerprint == want {
-			// Exactly this run's verdicts landed since its last read (the
-			// store says so by the commit set's fingerprint): nothing new
-			// to judge, so no read. Any other write gives another
-			// fingerprint, and is read.
+		lands, ok := e.settled[ref]
+		if ok && lands.has(p.Fingerprint) {
+			// Only the last run's verdicts landed since its last read
+			// (the store says so by the commit set's fingerprint):
+			// nothing new to judge, so no read. Any other write gives
+			// another fingerprint, and is read. Until all of them are
+			// seen landing, a later change may still be theirs.
+			if lands.final(p.Fingerprint) {
+				delete(e.settled, ref)
+			}
 			e.mu.Unlock()
 			return true, nil
 		}
+		delete(e.settled, ref)
 		run = &refRun{ref: ref, jobs: map[string]*jobState{}}
 		e.runs[ref] = run
 	}
@@ -272,7 +321,7 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 	// A change that only added this run's own verdicts since the read (the
 	// change's commit-set fingerprint is the one read plus theirs) is not
 	// read either: there is nothing new in it to judge.
-	own := p.Fingerprint != 0 && run.fp != 0 && p.Fingerprint == run.fp^run.mine
+	own := run.lands.has(p.Fingerprint)
 	stale := run.read.IsZero() || (!run.running() && (run.retryDue(now) || (!run.read.Equal(p.LastChange) && !own)))
 	e.mu.Unlock()
 	if err != nil {
@@ -342,7 +391,7 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 		if len(e.settled) >= maxSettled {
 			clear(e.settled)
 		}
-		e.settled[ref] = run.fp ^ run.mine
+		e.settled[ref] = run.lands
 	}
 	e.mu.Unlock()
 	e.forget(ref)
@@ -442,7 +491,8 @@ func (e *engine) read(ctx context.Context, ref commit.NodeRef, run *refRun, seen
 		}
 	}
 	run.order, run.waiting, run.read = order, waiting, seen
-	run.fp, run.mine, run.minted = fp, 0, nil
+	run.fp, run.minted = fp, nil
+	run.lands.reset(fp)
 	return false, nil
 }
 

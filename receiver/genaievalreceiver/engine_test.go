@@ -121,6 +121,10 @@ type fixture struct {
 	// lazyIndex leaves indexing the verdicts to the test (Flush), as the
 	// collector's indexer does it after the hand-off, on its own time.
 	lazyIndex bool
+	// holdVerdicts keeps the verdicts handed to the pipeline in held
+	// instead of storing them, for the test to store when it likes.
+	holdVerdicts bool
+	held         []commit.Commit
 }
 
 func newFixture(t *testing.T, b store.Backend) *fixture {
@@ -160,7 +164,14 @@ func (fx *fixture) pipeline() consumer.Logs {
 		for _, c := range cs {
 			fx.ids = append(fx.ids, c.ID.String())
 		}
+		hold := fx.holdVerdicts
+		if hold {
+			fx.held = append(fx.held, cs...)
+		}
 		fx.mu.Unlock()
+		if hold {
+			return nil
+		}
 		if err := fx.st.Apply(ctx, cs, tree.EdgesOfAll(cs)); err != nil {
 			return err
 		}

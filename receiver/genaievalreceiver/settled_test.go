@@ -11,6 +11,7 @@ import (
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store/indexer"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
+	"github.com/otelcol-genai/otelcol-genai/internal/tree"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -115,6 +116,69 @@ func TestAnotherWriteAfterTheRunIsRead(t *testing.T) {
 	v := fx.verdicts("t-1")
 	require.Contains(t, v, "generation/g-2", "the new generation was judged")
 	assert.Contains(t, v["generation/g-2"], "pii")
+}
+
+// TestVerdictsLandingOneByOneAreNotRead: the store may receive a run's
+// verdicts over several hand-offs, with an indexing pass between them, so
+// the trace's fingerprint goes through each prefix of the verdicts before
+// the last. None of those changes is read; a write by anyone else after
+// them is.
+func TestVerdictsLandingOneByOneAreNotRead(t *testing.T) {
+	fx := newFixture(t, memstore.New())
+	fx.holdVerdicts = true
+	st := &treeReads{Indexer: fx.st}
+	e := fx.engine(st)
+	fx.push(chat)
+	quietStep(fx, e)
+	require.Equal(t, int64(1), st.n.Load(), "one read to judge it")
+	require.Len(t, fx.held, 3, "pii×2 + latency×1")
+	for i, c := range fx.held {
+		require.NoError(t, fx.st.Apply(context.Background(), []commit.Commit{c}, nil))
+		require.NoError(t, fx.st.Flush(context.Background()))
+		quietStep(fx, e)
+		assert.Equal(t, int64(1), st.n.Load(), "verdict %d landing alone was read back", i+1)
+		assert.Empty(t, e.fl.Pending)
+	}
+	fx.holdVerdicts = false
+	fx.push(secondGeneration)
+	quietStep(fx, e)
+	assert.Equal(t, int64(2), st.n.Load(), "another write is read")
+	assert.Contains(t, fx.verdicts("t-1"), "generation/g-2", "and judged")
+}
+
+// TestOwnLandings: the fingerprints a run's verdicts can give its trace
+// are the read's XOR each prefix of them, in mint order; nothing else is.
+func TestOwnLandings(t *testing.T) {
+	ids := make([]commit.ID, 4)
+	for i := range ids {
+		ids[i] = commit.ComputeID(repo, commit.EntityTrace, "t", commit.ActionEvaluate, []byte{byte(i)})
+	}
+	fp := func(base uint64, of ...int) uint64 {
+		for _, i := range of {
+			base ^= tree.CommitFingerprint(ids[i])
+		}
+		return base
+	}
+	const read = 0x5eed
+	var o ownLandings
+	o.reset(read)
+	for _, id := range ids[:3] {
+		o.add(id)
+	}
+	for _, prefix := range [][]int{{}, {0}, {0, 1}, {0, 1, 2}} {
+		assert.True(t, o.has(fp(read, prefix...)), "prefix %v", prefix)
+	}
+	assert.True(t, o.final(fp(read, 0, 1, 2)))
+	assert.False(t, o.final(fp(read, 0, 1)))
+	for _, other := range [][]int{{1}, {0, 2}, {0, 1, 2, 3}, {3}} {
+		assert.False(t, o.has(fp(read, other...)), "not a prefix: %v", other)
+	}
+	assert.False(t, o.has(0))
+	var unknown ownLandings
+	unknown.reset(0) // a session, or a fingerprint the read did not get
+	unknown.add(ids[0])
+	assert.False(t, unknown.has(tree.CommitFingerprint(ids[0])))
+	assert.False(t, unknown.final(0))
 }
 
 // secondGeneration adds a generation to chat's trace.
