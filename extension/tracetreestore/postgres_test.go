@@ -113,7 +113,11 @@ func TestPostgresMetricsRegistered(t *testing.T) {
 	}
 	assert.Contains(t, states, "acquired")
 	assert.Contains(t, states, "constructing")
-	assert.GreaterOrEqual(t, states["idle"], int64(1), "the Apply left a connection in the pool: %v", states)
+	// The backend's own workers (LISTEN, fleet indexer, lease renewal) hold
+	// connections of the same pool at unpredictable moments, so which state
+	// the Apply's connection is in when the gauge is read is not fixed; that
+	// the pool kept it is.
+	assert.GreaterOrEqual(t, states["idle"]+states["acquired"], int64(1), "the Apply left a connection in the pool: %v", states)
 	for _, name := range []string{"otelcol_tracetree_store_pg_retries", "otelcol_tracetree_store_pg_acquire_waits"} {
 		m, err := tel.GetMetric(name)
 		require.NoError(t, err, name)
