@@ -93,6 +93,9 @@ type engine struct {
 	// started counts the evaluations started (tests step until it stops
 	// moving).
 	started int
+	// maxHeld is how many refs may wait for a pool slot holding what
+	// their evaluations need (maxHeldRuns; tests lower it).
+	maxHeld int
 	// settled holds, for traces whose evaluations all finished, the
 	// fingerprint their tree has once the verdicts handed on have landed
 	// and nothing else changed. The change those verdicts cause is then
@@ -103,6 +106,18 @@ type engine struct {
 // maxSettled bounds engine.settled; past it the map starts over (a
 // forgotten entry costs one tree read, never a missed evaluation).
 const maxSettled = 1 << 16
+
+// maxHeldRuns bounds the refs that wait for a judge slot with their
+// subjects in memory. A subject holds the judged text, and its strings
+// keep the whole assembled tree alive, so a judge slower than ingest (an
+// LLM answers a few calls a second; SDK load brings thousands of traces)
+// grew the engine by every trace read ahead of it: about 170 MB more heap
+// after 20 s of SDK loadgen even against a judge answering at once. A ref
+// that parks past the bound sheds its judge jobs (refRun.shedJudgeJobs)
+// and is read again when its turn for a judge slot comes: one more tree
+// read for each ref past the bound, and about half a kilobyte held for it
+// until then.
+const maxHeldRuns = 1024
 
 // refRun is what the engine knows of one pending ref's evaluations: the
 // (entity, evaluator) pairs due when its tree was last read, by claim key,
@@ -127,6 +142,28 @@ type refRun struct {
 	fp     uint64
 	lands  ownLandings
 	minted map[commit.ID]bool
+	// shed: its jobs waiting for a judge slot were dropped (maxHeldRuns);
+	// it is read again when its turn for one comes.
+	shed bool
+}
+
+// shedJudgeJobs drops the run's jobs that wait for a judge slot (caller
+// holds mu): what they hold of the tree, and the job states themselves,
+// a few hundred bytes each. The run keeps its place in the judge queue,
+// its other jobs and what it knows of its own verdicts (lands).
+func (r *refRun) shedJudgeJobs() {
+	order := r.order[:0]
+	for _, key := range r.order {
+		js := r.jobs[key]
+		if poolOf(js.ev) == poolJudge && (js.status == jobQueued || js.status == jobRetry) {
+			delete(r.jobs, key)
+			r.shed = true
+		} else {
+			order = append(order, key)
+		}
+	}
+	clear(r.order[len(order):])
+	r.order = order
 }
 
 // mint records a verdict commit handed on for this run (caller holds mu).
@@ -245,7 +282,8 @@ func newEngine(cfg *Config, st store.Store, next consumer.Logs, logger *zap.Logg
 		pools: [2]chan struct{}{make(chan struct{}, cfg.Concurrency), make(chan struct{}, cfg.Concurrency)},
 		runs:  map[commit.NodeRef]*refRun{}, failures: map[string]int{}, spent: map[string]*evaluate.JudgeUsage{},
 		settled: map[commit.NodeRef]ownLandings{},
-		queued:  [2]map[commit.NodeRef]bool{{}, {}}}
+		queued:  [2]map[commit.NodeRef]bool{{}, {}},
+		maxHeld: maxHeldRuns}
 	fc := cfg.FollowerConfig(store.EvalCheckpointKey(checkpointRepo, receiverID), true)
 	e.fl = follow.New(fc, st, e.handle, follow.Telemetry{
 		PendingDelta: func(ctx context.Context, d int64) { tel.GenaiEvalPending.Add(ctx, d) },
@@ -321,8 +359,19 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 	// A change that only added this run's own verdicts since the read (the
 	// change's commit-set fingerprint is the one read plus theirs) is not
 	// read either: there is nothing new in it to judge.
+	//
+	// A run that shed its judge jobs is not read while it waits for its
+	// turn for a judge slot (a freed slot takes it off the queue and
+	// wakes it), only then, once none of its evaluations runs; what
+	// changed meanwhile is in that read.
 	own := run.lands.has(p.Fingerprint)
-	stale := run.read.IsZero() || (!run.running() && (run.retryDue(now) || (!run.read.Equal(p.LastChange) && !own)))
+	running := run.running()
+	var stale bool
+	if run.shed {
+		stale = !running && !e.queued[poolJudge][ref]
+	} else {
+		stale = run.read.IsZero() || (!running && (run.retryDue(now) || (!run.read.Equal(p.LastChange) && !own)))
+	}
 	e.mu.Unlock()
 	if err != nil {
 		return false, err
@@ -353,7 +402,7 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 			}
 		}
 	}
-	waiting := run.waiting
+	waiting, shed := run.waiting, run.shed
 	e.mu.Unlock()
 	blocked := e.startJobs(ctx, run, due, now)
 	switch {
@@ -368,6 +417,9 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 				e.queued[i][ref] = true
 				e.waiters[i] = append(e.waiters[i], ref)
 			}
+		}
+		if blocked[poolJudge] && len(e.queued[poolJudge]) > e.maxHeld {
+			run.shedJudgeJobs()
 		}
 		e.mu.Unlock()
 		for i, b := range blocked {
@@ -384,6 +436,9 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 		return false, nil
 	case waiting:
 		p.RetryAt = follow.FarFuture // until the next change
+		return false, nil
+	case shed:
+		p.RetryAt = follow.FarFuture // until its turn for a judge slot
 		return false, nil
 	}
 	e.mu.Lock()
@@ -490,7 +545,7 @@ func (e *engine) read(ctx context.Context, ref commit.NodeRef, run *refRun, seen
 			order = append(order, key)
 		}
 	}
-	run.order, run.waiting, run.read = order, waiting, seen
+	run.order, run.waiting, run.read, run.shed = order, waiting, seen, false
 	run.fp, run.minted = fp, nil
 	run.lands.reset(fp)
 	return false, nil

@@ -745,3 +745,108 @@ trace{id=f-1,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}`)
 	assert.Empty(t, e1.fl.Pending)
 	assert.Equal(t, int64(1), fx.records.Load(), "one verdict stored")
 }
+
+// TestEngineShedsWaitingRunsPastTheBound: refs waiting for a slot past
+// engine.maxHeld drop their jobs (what they hold of the tree), keep their
+// place in the queue, and are read again when their turn comes. Nothing
+// is judged twice or lost, and the deterministic evaluators of every
+// trace go on meanwhile.
+func TestEngineShedsWaitingRunsPastTheBound(t *testing.T) {
+	fx := newFixture(t, memstore.New())
+	fx.cfg.Concurrency = 1
+	fx.cfg.Evaluators = append(fx.cfg.Evaluators, evCfg(t, evaluate.Config{Name: "slow-judge", Type: evaluate.TypeEmpty}, Filter{Kinds: []string{"generation"}}))
+	release := make(chan struct{})
+	calls := &atomic.Int64{}
+	fx.override["slow-judge"] = gated{name: "slow-judge", release: release, calls: calls}
+	fx.remote["slow-judge"] = true
+	reads := &traceReads{Indexer: fx.st, n: map[string]int{}}
+	e := fx.engine(reads)
+	e.maxHeld = 1
+	ctx := context.Background()
+	const traces = 4
+	for i := 1; i <= traces; i++ {
+		fx.push(fmt.Sprintf(`trace{id=s-%d,action=create,data={"name":"n","startTimestamp":"2026-11-22T08:00:00.000Z"}}
+trace{id=s-%d,action=add-generation,data={"id":"sg-%d","model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"startTimestamp":"2026-11-22T08:00:00.100Z"}}
+generation{id=sg-%d,action=result,data={"result":{"id":"c","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"hello"},"finish_reason":"stop"}]}}}
+generation{id=sg-%d,action=end,data={"endTimestamp":"2026-11-22T08:00:00.500Z"}}
+trace{id=s-%d,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}`, i, i, i, i, i, i))
+	}
+	require.NoError(t, e.step(ctx)) // hears of them
+	fx.clock = fx.clock.Add(6 * time.Second)
+	require.NoError(t, e.step(ctx)) // s-1's judge call takes the slot; the others queue
+	require.Eventually(t, func() bool { return calls.Load() == 1 }, 10*time.Second, time.Millisecond)
+	e.mu.Lock()
+	var shed, held []string
+	for ref, run := range e.runs {
+		switch {
+		case run.shed:
+			for _, js := range run.jobs {
+				assert.NotEqual(t, poolJudge, poolOf(js.ev), "%s shed its judge jobs", ref.ID)
+			}
+			shed = append(shed, ref.ID)
+		case e.queued[poolJudge][ref]:
+			held = append(held, ref.ID)
+		}
+	}
+	e.mu.Unlock()
+	assert.Len(t, held, 1, "maxHeld refs keep their judge jobs")
+	assert.Len(t, shed, traces-2, "the rest shed theirs")
+
+	// The deterministic evaluators do not wait for the judge.
+	require.Eventually(t, func() bool {
+		if err := e.step(ctx); err != nil {
+			return false
+		}
+		for i := 1; i <= traces; i++ {
+			v := fx.verdicts(fmt.Sprintf("s-%d", i))
+			if _, ok := v[fmt.Sprintf("generation/sg-%d", i)]["pii"]; !ok {
+				return false
+			}
+			if _, ok := v[fmt.Sprintf("trace/s-%d", i)]["latency"]; !ok {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Second, time.Millisecond, "deterministic verdicts held back by the judge")
+	assert.Equal(t, int64(1), calls.Load(), "the judge still holds its slot")
+
+	close(release)
+	require.Eventually(t, func() bool {
+		e.wait()
+		fx.clock = fx.clock.Add(6 * time.Second)
+		fx.step(e)
+		return len(e.fl.Pending) == 0
+	}, 30*time.Second, time.Millisecond, "every trace judged")
+	for i := 1; i <= traces; i++ {
+		assert.Contains(t, fx.verdicts(fmt.Sprintf("s-%d", i))[fmt.Sprintf("generation/sg-%d", i)], "slow-judge")
+	}
+	assert.Equal(t, int64(traces), calls.Load(), "each generation judged once")
+	assert.Equal(t, int64(traces*4), fx.records.Load(), "per trace: pii ×2, latency, slow-judge")
+	for _, id := range shed {
+		assert.GreaterOrEqual(t, reads.count(id), 2, "%s was read again for its turn", id)
+	}
+}
+
+// traceReads counts the reads of each trace's own node by id.
+type traceReads struct {
+	*indexer.Indexer
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (s *traceReads) Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.Commit, error) {
+	s.mu.Lock()
+	for _, r := range refs {
+		if r.Kind == commit.EntityTrace {
+			s.n[r.ID]++
+		}
+	}
+	s.mu.Unlock()
+	return s.Indexer.Commits(ctx, refs)
+}
+
+func (s *traceReads) count(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n[id]
+}
