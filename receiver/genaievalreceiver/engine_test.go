@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/evaluate"
@@ -125,6 +126,8 @@ type fixture struct {
 	// instead of storing them, for the test to store when it likes.
 	holdVerdicts bool
 	held         []commit.Commit
+	// tel holds the engine's own metrics.
+	tel *componenttest.Telemetry
 }
 
 func newFixture(t *testing.T, b store.Backend) *fixture {
@@ -188,7 +191,9 @@ func (fx *fixture) engine(st store.Store) *engine {
 	if st == nil {
 		st = fx.st
 	}
-	tel, err := metadata.NewTelemetryBuilder(componenttest.NewNopTelemetrySettings())
+	fx.tel = componenttest.NewTelemetry()
+	fx.t.Cleanup(func() { _ = fx.tel.Shutdown(context.Background()) })
+	tel, err := metadata.NewTelemetryBuilder(fx.tel.NewTelemetrySettings())
 	require.NoError(fx.t, err)
 	var evs []*evaluator
 	for _, ec := range fx.cfg.Evaluators {
@@ -246,6 +251,22 @@ func settle(e *engine) error {
 
 // verdicts reads the verdicts of every node of a trace: "kind/id" →
 // evaluator → evaluation.
+// evaluationsCounted is otelcol_genai_eval_evaluations by (evaluator,
+// outcome).
+func (fx *fixture) evaluationsCounted() map[[2]string]int64 {
+	m, err := fx.tel.GetMetric("otelcol_genai_eval_evaluations")
+	require.NoError(fx.t, err)
+	sum, ok := m.Data.(metricdata.Sum[int64])
+	require.True(fx.t, ok, "%T", m.Data)
+	out := map[[2]string]int64{}
+	for _, p := range sum.DataPoints {
+		ev, _ := p.Attributes.Value("evaluator")
+		o, _ := p.Attributes.Value("outcome")
+		out[[2]string{ev.AsString(), o.AsString()}] += p.Value
+	}
+	return out
+}
+
 func (fx *fixture) verdicts(traceID string) map[string]map[string]tree.Evaluation {
 	tr, err := tree.AssembleTrace(context.Background(), fx.st, commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: traceID})
 	require.NoError(fx.t, err)
@@ -290,6 +311,7 @@ func TestEngineJudgesQuietEndedEntities(t *testing.T) {
 	require.NotNil(t, lat.Pass)
 	assert.False(t, *lat.Pass, "3 s trace over a 2 s budget")
 	assert.Equal(t, int64(3), fx.records.Load(), "pii×2 + latency×1")
+	assert.Equal(t, map[[2]string]int64{{"pii", "failed"}: 2, {"latency", "failed"}: 1}, fx.evaluationsCounted())
 
 	// Our own verdicts change the trace; once quiet again nothing is
 	// judged twice and the trace leaves the pending set.
