@@ -635,7 +635,11 @@ func (e *engine) startJobs(ctx context.Context, run *refRun, due []*jobState, no
 			case !retryAt.IsZero():
 				js.status, js.notBefore = jobRetry, retryAt
 			default:
-				js.status = jobSettled
+				// What it judged is not needed again, and a settled job
+				// stays until its ref leaves the pending set: behind a
+				// slow judge, tens of thousands of refs whose local
+				// evaluations are done (issue 14).
+				js.status, js.job = jobSettled, job{ev: js.ev, key: js.key, run: js.run}
 			}
 			e.mu.Unlock()
 			e.fl.Wake(run.ref)

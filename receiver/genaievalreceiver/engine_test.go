@@ -831,6 +831,21 @@ trace{id=s-%d,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}`, i, 
 		return true
 	}, 30*time.Second, time.Millisecond, "deterministic verdicts held back by the judge")
 	assert.Equal(t, int64(1), calls.Load(), "the judge still holds its slot")
+	// The refs stay pending behind the judge; their settled jobs keep
+	// only what they are (key), not what they judged.
+	e.mu.Lock()
+	settled := 0
+	for ref, run := range e.runs {
+		for key, js := range run.jobs {
+			if js.status == jobSettled {
+				settled++
+				assert.Zero(t, js.subject, "%s: settled %s holds its subject", ref.ID, key)
+				assert.Nil(t, js.link, "%s: settled %s holds its span link", ref.ID, key)
+			}
+		}
+	}
+	e.mu.Unlock()
+	assert.Positive(t, settled)
 
 	close(release)
 	require.Eventually(t, func() bool {
