@@ -90,6 +90,8 @@ type Indexer struct {
 	// traces caches what session summaries need of each assembled trace
 	// (see session_summary.go); guarded by passMu.
 	traces traceCache
+	// obs see the traces assembled (observe.go).
+	obs observers
 
 	// fleet and feed are set when the backend's change log is sharded
 	// (store.ShardedChangeLog): this member then indexes only the shards
@@ -514,10 +516,11 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 		var agg traceAgg
 		var err error
 		if fast {
-			var fp uint64
-			row, agg, fp, err = summarizeTraceAgg(ctx, r, t, ix.treeOpts...)
+			var tr *tree.Trace
+			row, agg, tr, err = summarizeTraceAgg(ctx, r, t, ix.treeOpts...)
 			if err == nil {
-				fps[t] = fp
+				fps[t] = tr.Fingerprint
+				ix.obs.observe(t, tr)
 			}
 		} else {
 			row, err = ix.sum.SummarizeTrace(ctx, ix.Backend, t)

@@ -76,14 +76,15 @@ func aggOf(t *tree.Trace, revision int64) traceAgg {
 	return traceAgg{revision: revision, member: tree.MemberOf(t)}
 }
 
-// summarizeTraceAgg assembles a trace and returns its row and aggregate.
-func summarizeTraceAgg(ctx context.Context, r store.Reader, ref commit.NodeRef, opts ...tree.Option) (store.TraceSummary, traceAgg, uint64, error) {
+// summarizeTraceAgg assembles a trace and returns its row, its aggregate
+// and the tree.
+func summarizeTraceAgg(ctx context.Context, r store.Reader, ref commit.NodeRef, opts ...tree.Option) (store.TraceSummary, traceAgg, *tree.Trace, error) {
 	t, err := tree.AssembleTrace(ctx, r, ref, opts...)
 	if err != nil {
-		return store.TraceSummary{}, traceAgg{}, 0, err
+		return store.TraceSummary{}, traceAgg{}, nil, err
 	}
 	row := tree.SummarizeTrace(t)
-	return row, aggOf(t, row.Revision), t.Fingerprint, nil
+	return row, aggOf(t, row.Revision), t, nil
 }
 
 // sessionTracePage is the page size for reading a session's trace rows.
