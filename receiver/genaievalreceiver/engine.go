@@ -20,6 +20,7 @@ import (
 	"github.com/otelcol-genai/otelcol-genai/internal/evaluate"
 	"github.com/otelcol-genai/otelcol-genai/internal/follow"
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
+	"github.com/otelcol-genai/otelcol-genai/internal/store/indexer"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 	"github.com/otelcol-genai/otelcol-genai/receiver/genaievalreceiver/internal/metadata"
@@ -110,6 +111,11 @@ type engine struct {
 	// started counts the evaluations started (tests step until it stops
 	// moving).
 	started int
+	// plans are what the indexer's trees showed to do for refs not read
+	// yet (observe), with the fingerprint of the tree each came from.
+	plans map[commit.NodeRef]plan
+	// stopObserving ends observe's calls (shutdown).
+	stopObserving func()
 	// maxHeld is how many refs may wait for a pool slot holding what
 	// their evaluations need (maxHeldRuns; tests lower it).
 	maxHeld int
@@ -299,6 +305,7 @@ func newEngine(cfg *Config, st store.Store, next consumer.Logs, logger *zap.Logg
 		pools: [2]chan struct{}{make(chan struct{}, cfg.Concurrency), make(chan struct{}, cfg.Concurrency)},
 		runs:  map[commit.NodeRef]*refRun{}, failures: map[string]int{}, spent: map[string]*evaluate.JudgeUsage{},
 		settled: map[commit.NodeRef]ownLandings{},
+		plans:   map[commit.NodeRef]plan{},
 		queued:  [2]map[commit.NodeRef]bool{{}, {}},
 		maxHeld: maxHeldRuns}
 	for _, ev := range evs {
@@ -306,6 +313,13 @@ func newEngine(cfg *Config, st store.Store, next consumer.Logs, logger *zap.Logg
 		for _, o := range []string{metadata.OutcomePassed, metadata.OutcomeFailed, metadata.OutcomeErrored, metadata.OutcomeNotApplicable} {
 			ev.outcomes[o] = outcomeOption(ev.name, o)
 		}
+	}
+	// The indexer of this process (the store extension's store) shows
+	// each trace it assembles; another store is only read.
+	if o, ok := st.(interface {
+		ObserveTraces(indexer.TraceObserver) func()
+	}); ok {
+		e.stopObserving = o.ObserveTraces(e.observe)
 	}
 	fc := cfg.FollowerConfig(store.EvalCheckpointKey(checkpointRepo, receiverID), true)
 	e.fl = follow.New(fc, st, e.handle, follow.Telemetry{
@@ -400,7 +414,7 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 		return false, err
 	}
 	if stale {
-		if gone, err := e.read(ctx, ref, run, p.LastChange); gone || err != nil {
+		if gone, err := e.read(ctx, ref, run, p.LastChange, p.Fingerprint); gone || err != nil {
 			return gone, err
 		}
 	}
@@ -476,108 +490,165 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 	return true, nil
 }
 
-// read assembles the ref's tree and brings run up to date: a pair whose
-// entity now holds a verdict is dropped, a new one is queued, the others
-// keep their state (a queued or retrying one with the subject as it is
-// now). gone reports a ref deleted (retention) before it was judged.
-func (e *engine) read(ctx context.Context, ref commit.NodeRef, run *refRun, seen time.Time) (gone bool, err error) {
+// read brings run up to date with the ref's tree: a pair whose entity now
+// holds a verdict is dropped, a new one is queued, the others keep their
+// state (a queued or retrying one with the subject as it is now). The
+// tree is the indexer's, planned as it was assembled (observe), when that
+// plan is of the commit set the change that made the ref pending names
+// (fp); else read is the one to assemble it. gone reports a ref deleted
+// (retention) before it was judged.
+func (e *engine) read(ctx context.Context, ref commit.NodeRef, run *refRun, seen time.Time, fp uint64) (gone bool, err error) {
+	e.mu.Lock()
+	pl, ok := e.plans[ref]
+	delete(e.plans, ref)
+	e.mu.Unlock()
+	if !ok || fp == 0 || pl.fp != fp {
+		opt := tree.WithPrices(e.st.Prices())
+		switch ref.Kind {
+		case commit.EntitySession:
+			s, err := tree.AssembleSession(ctx, e.st, ref, opt)
+			if errors.Is(err, store.ErrNotFound) {
+				e.forget(ref)
+				return true, nil
+			}
+			if err != nil {
+				return false, fmt.Errorf("assemble session: %w", err)
+			}
+			pl = e.plan(ref, "", []*tree.TreeNode{s.Root}, nil, nil, 0)
+		default:
+			t, err := tree.AssembleTrace(ctx, e.st, ref, opt)
+			if errors.Is(err, store.ErrNotFound) {
+				e.forget(ref)
+				return true, nil
+			}
+			if err != nil {
+				return false, fmt.Errorf("assemble trace: %w", err)
+			}
+			pl = e.planTrace(ref, t)
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for key, js := range run.jobs {
+		if _, ok := pl.jobs[key]; !ok && js.status != jobRunning {
+			delete(run.jobs, key)
+		}
+	}
+	order := pl.order
+	for _, key := range order {
+		j := pl.jobs[key]
+		j.run = run
+		js, ok := run.jobs[key]
+		switch {
+		case !ok:
+			run.jobs[key] = &jobState{job: j}
+		case js.status == jobQueued || js.status == jobRetry:
+			js.job = j
+		}
+	}
+	for key := range run.jobs { // running, no longer selected: still awaited
+		if _, ok := pl.jobs[key]; !ok {
+			order = append(order, key)
+		}
+	}
+	run.order, run.waiting, run.read, run.shed = order, pl.waiting, seen, false
+	run.fp, run.minted = pl.fp, nil
+	run.lands.reset(pl.fp)
+	return false, nil
+}
+
+// plan is what one look at a ref's tree finds to do: the (entity,
+// evaluator) pairs due, by claim key and in tree order (jobs without
+// their run), whether an entity it would judge has not ended yet, and
+// the trace's commit-set fingerprint (0 for a session).
+type plan struct {
+	jobs    map[string]job
+	order   []string
+	waiting bool
+	fp      uint64
+}
+
+// maxPlans bounds the plans made from the indexer's trees that wait for
+// their ref's turn. A plan holds only the subjects it will judge (a few
+// kilobytes; never the tree), and a quiet period of ingest makes a few
+// thousand; past the bound a ref is read as before.
+const maxPlans = 1 << 13
+
+// observe plans, from a tree the indexer just assembled, what a read of
+// it would: the change that carries the tree reaches the follower next,
+// and when the ref comes due with the same fingerprint, read takes this
+// plan instead of assembling the tree again (a fifth of the collector's
+// CPU under SDK load with configs/evals.yaml). Only ended traces the
+// engine has not read yet are planned: an open trace is planned again
+// when it ends, and a read one changes by its own verdicts.
+func (e *engine) observe(ref commit.NodeRef, t *tree.Trace) {
+	if ref.Kind != commit.EntityTrace || t.Root == nil || !t.Root.Ended {
+		return
+	}
+	e.mu.Lock()
+	run := e.runs[ref]
+	_, settled := e.settled[ref]
+	skip := settled || (run != nil && !run.read.IsZero()) || (len(e.plans) >= maxPlans && e.plans[ref].jobs == nil)
+	e.mu.Unlock()
+	if skip {
+		return
+	}
+	pl := e.planTrace(ref, t)
+	e.mu.Lock()
+	e.plans[ref] = pl
+	e.mu.Unlock()
+}
+
+// planTrace plans a trace: its evaluable nodes, with the documents its
+// retrievals returned as context and, for a trace written from OTLP, the
+// spans the verdicts link to.
+func (e *engine) planTrace(ref commit.NodeRef, t *tree.Trace) plan {
 	var (
-		nodes     []*tree.TreeNode
-		traceID   string
-		retrieved []string
+		nodes []*tree.TreeNode
 		// otlpRoot is the trace node of a trace written from OTLP.
 		otlpRoot *tree.TreeNode
-		// fp is the trace's commit-set fingerprint (0 for a session).
-		fp uint64
 	)
-	opt := tree.WithPrices(e.st.Prices())
-	switch ref.Kind {
-	case commit.EntitySession:
-		s, err := tree.AssembleSession(ctx, e.st, ref, opt)
-		if errors.Is(err, store.ErrNotFound) {
-			e.forget(ref)
-			return true, nil
-		}
-		if err != nil {
-			return false, fmt.Errorf("assemble session: %w", err)
-		}
-		nodes = []*tree.TreeNode{s.Root}
-	default:
-		t, err := tree.AssembleTrace(ctx, e.st, ref, opt)
-		if errors.Is(err, store.ErrNotFound) {
-			e.forget(ref)
-			return true, nil
-		}
-		if err != nil {
-			return false, fmt.Errorf("assemble trace: %w", err)
-		}
-		traceID = ref.ID
-		fp = t.Fingerprint
-		retrieved = retrievalContext(t.Root)
-		if t.Root.Origin == commit.OriginOTLP {
-			otlpRoot = t.Root
-		}
-		tree.Walk(t.Root, func(n *tree.TreeNode) {
-			if n.Kind != commit.EntitySession && slices.Contains(evaluableKinds, string(n.Kind)) {
-				nodes = append(nodes, n)
-			}
-		})
+	if t.Root.Origin == commit.OriginOTLP {
+		otlpRoot = t.Root
 	}
-	var (
-		cur     = map[string]job{}
-		order   []string
-		waiting bool
-	)
+	tree.Walk(t.Root, func(n *tree.TreeNode) {
+		if n.Kind != commit.EntitySession && slices.Contains(evaluableKinds, string(n.Kind)) {
+			nodes = append(nodes, n)
+		}
+	})
+	return e.plan(ref, ref.ID, nodes, retrievalContext(t.Root), otlpRoot, t.Fingerprint)
+}
+
+// plan lists the pairs due on nodes.
+func (e *engine) plan(ref commit.NodeRef, traceID string, nodes []*tree.TreeNode, retrieved []string, otlpRoot *tree.TreeNode, fp uint64) plan {
+	pl := plan{jobs: map[string]job{}, fp: fp}
 	for _, n := range nodes {
 		for _, ev := range e.evs {
 			if !ev.selects(ref.Repo, n) || hasVerdict(n, ev.name) {
 				continue
 			}
 			if !n.Ended {
-				waiting = true // judged once it ends
+				pl.waiting = true // judged once it ends
 				continue
 			}
 			s := subjectOf(ref.Repo, traceID, n, retrieved)
 			key := claimKey(ev.name, s)
-			j := job{ev: ev, subject: s, key: key, run: run}
+			j := job{ev: ev, subject: s, key: key}
 			if otlpRoot != nil {
 				j.link = linkOf(traceID, otlpRoot, n)
 			}
-			cur[key] = j
-			order = append(order, key)
+			pl.jobs[key] = j
+			pl.order = append(pl.order, key)
 		}
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for key, js := range run.jobs {
-		if _, ok := cur[key]; !ok && js.status != jobRunning {
-			delete(run.jobs, key)
-		}
-	}
-	for _, key := range order {
-		js, ok := run.jobs[key]
-		switch {
-		case !ok:
-			run.jobs[key] = &jobState{job: cur[key]}
-		case js.status == jobQueued || js.status == jobRetry:
-			js.job = cur[key]
-		}
-	}
-	for key := range run.jobs { // running, no longer selected: still awaited
-		if _, ok := cur[key]; !ok {
-			order = append(order, key)
-		}
-	}
-	run.order, run.waiting, run.read, run.shed = order, waiting, seen, false
-	run.fp, run.minted = fp, nil
-	run.lands.reset(fp)
-	return false, nil
+	return pl
 }
 
 // forget drops what is known of a ref that is no longer pending.
 func (e *engine) forget(ref commit.NodeRef) {
 	e.mu.Lock()
 	delete(e.runs, ref)
+	delete(e.plans, ref)
 	e.mu.Unlock()
 }
 
@@ -673,6 +744,9 @@ func (e *engine) wait() { e.jobs.Wait() }
 // reached before the shutdown are stored rather than redone by the next
 // start.
 func (e *engine) shutdown(ctx context.Context) error {
+	if e.stopObserving != nil {
+		e.stopObserving()
+	}
 	e.wait()
 	if err := e.batch.flush(ctx); err != nil {
 		return fmt.Errorf("genai_eval: hand the last verdicts on: %w", err)

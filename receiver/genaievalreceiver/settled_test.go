@@ -20,6 +20,16 @@ import (
 type treeReads struct {
 	*indexer.Indexer
 	n atomic.Int64
+	// plans lets the engine see the indexer's trees (observe); without
+	// it every look at the trace is a read.
+	plans bool
+}
+
+func (s *treeReads) ObserveTraces(fn indexer.TraceObserver) func() {
+	if s.plans {
+		return s.Indexer.ObserveTraces(fn)
+	}
+	return func() {}
 }
 
 func (s *treeReads) Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.Commit, error) {

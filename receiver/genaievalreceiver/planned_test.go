@@ -1,0 +1,119 @@
+package genaievalreceiver
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
+)
+
+// plannedChat runs an engine that sees the indexer's trees over chat's
+// trace until it is judged; with lazyIndex the verdicts are handed on but
+// not yet indexed.
+func plannedChat(t *testing.T, lazyIndex bool) (*fixture, *engine, *treeReads) {
+	t.Helper()
+	fx := newFixture(t, memstore.New())
+	fx.lazyIndex = lazyIndex
+	st := &treeReads{Indexer: fx.st, plans: true}
+	e := fx.engine(st)
+	fx.push(chat) // indexed: the engine plans it from the indexer's tree
+	fx.step(e)    // hears of the trace
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(e)
+	return fx, e, st
+}
+
+// TestEngineJudgesFromTheIndexersTree: a trace the indexer assembled
+// once it ended is judged from that tree; the engine does not read it,
+// neither to judge it nor when its own verdicts land, and keeps no plan
+// once it is done.
+func TestEngineJudgesFromTheIndexersTree(t *testing.T) {
+	fx, e, st := plannedChat(t, false)
+	require.Equal(t, int64(3), fx.records.Load(), "pii×2 + latency×1")
+	assert.Zero(t, st.n.Load(), "judged without reading the tree")
+	v := fx.verdicts("t-1")
+	assert.False(t, *v["generation/g-1"]["pii"].Pass, "the answer leaks an e-mail address")
+	assert.False(t, *v["trace/t-1"]["latency"].Pass, "3 s trace over a 2 s budget")
+
+	quietStep(fx, e) // the verdicts' change
+	assert.Zero(t, st.n.Load(), "its own verdicts were not read back")
+	assert.Empty(t, e.fl.Pending)
+	assert.Equal(t, int64(3), fx.records.Load())
+	e.mu.Lock()
+	assert.Empty(t, e.plans, "the verdicts' assembly is not planned: the engine knows it")
+	e.mu.Unlock()
+}
+
+// TestEngineReadsAfterAWriteByAnotherOnce: a write by someone else after
+// the trace was judged is read (the run is done, so the indexer's tree of
+// that change is not planned) and what is new is judged.
+func TestEngineReadsAfterAWriteByAnotherOnce(t *testing.T) {
+	fx, e, st := plannedChat(t, false)
+	fx.push(secondGeneration)
+	quietStep(fx, e)
+	assert.Equal(t, int64(1), st.n.Load(), "read once, for the new write")
+	v := fx.verdicts("t-1")
+	require.Contains(t, v, "generation/g-2", "the new generation was judged")
+	assert.Contains(t, v["generation/g-2"], "pii")
+	assert.Equal(t, int64(4), fx.records.Load())
+}
+
+// TestEngineReadsWhenThePlanIsNotOfTheTreeItWasToldOf: a plan is taken
+// only for the commit set the change names; when the trace changed
+// without the engine seeing the indexer's tree of it (another fleet
+// member indexed it, or the plan bound was reached), the tree is read.
+func TestEngineReadsWhenThePlanIsNotOfTheTreeItWasToldOf(t *testing.T) {
+	fx := newFixture(t, memstore.New())
+	st := &treeReads{Indexer: fx.st, plans: true}
+	e := fx.engine(st)
+	fx.push(chat) // planned
+	e.stopObserving()
+	fx.push(secondGeneration) // not planned
+	fx.step(e)
+	e.mu.Lock()
+	require.Len(t, e.plans, 1, "chat's tree was planned")
+	e.mu.Unlock()
+	fx.clock = fx.clock.Add(6 * time.Second)
+	fx.step(e)
+	assert.Equal(t, int64(1), st.n.Load(), "the stale plan was not used")
+	v := fx.verdicts("t-1")
+	assert.Contains(t, v["generation/g-2"], "pii", "the generation the plan did not know was judged")
+	assert.Equal(t, int64(4), fx.records.Load(), "pii×3 + latency×1")
+	e.mu.Lock()
+	assert.Empty(t, e.plans)
+	e.mu.Unlock()
+}
+
+// TestOpenTracesAreNotPlanned: a trace that has not ended is judged once
+// it has (its open entities are waited for), so its trees are not
+// planned while it is open.
+func TestOpenTracesAreNotPlanned(t *testing.T) {
+	fx := newFixture(t, memstore.New())
+	st := &treeReads{Indexer: fx.st, plans: true}
+	e := fx.engine(st)
+	fx.push(`trace{id=o-1,action=create,data={"name":"open","startTimestamp":"2026-11-22T08:00:00.000Z"}}`)
+	require.NoError(t, fx.st.Flush(context.Background()))
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	assert.Empty(t, e.plans)
+}
+
+// TestSettledTracesAreNotPlanned: the verdicts' change is usually indexed
+// after the engine finished the trace and forgot its run; the indexer's
+// tree of it is not planned (nothing would take the plan).
+func TestSettledTracesAreNotPlanned(t *testing.T) {
+	fx, e, st := plannedChat(t, true)
+	require.Equal(t, int64(3), fx.records.Load())
+	require.Empty(t, e.fl.Pending, "done before its verdicts were indexed")
+	require.NoError(t, fx.st.Flush(context.Background()))
+	e.mu.Lock()
+	assert.Empty(t, e.plans)
+	e.mu.Unlock()
+	quietStep(fx, e)
+	assert.Zero(t, st.n.Load())
+	assert.Empty(t, e.fl.Pending)
+}
