@@ -46,7 +46,10 @@ func newOptions(opts []Option) options {
 // rule applies (response model, else requested; price at the start, else at
 // the first commit). A model the table does not know gets no cost at all
 // (nil), never 0, so totals can say how many generations were unpriced.
-func priceNode(n *Node, prices *pricing.Table) {
+//
+// refs, when not nil, shares one PriceRef among the generations of a tree
+// priced alike (priceRefs).
+func priceNode(n *Node, prices *pricing.Table, refs priceRefs) {
 	if n.Kind != commit.EntityGeneration || n.Cost != nil || n.Usage == nil {
 		return
 	}
@@ -71,13 +74,19 @@ func priceNode(n *Node, prices *pricing.Table) {
 		// reads than input): no cost rather than a wrong one.
 		return
 	}
+	cost := Cost{Input: r.InputCost, Output: r.OutputCost, Total: r.TotalCost, Source: CostComputed}
+	if shared := refs.find(&r); shared != nil {
+		cost.Price = shared
+		n.Cost = &cost
+		return
+	}
 	// The cost and its price in one allocation: every generation of a
 	// big trace gets both.
 	pc := &struct {
 		cost Cost
 		ref  PriceRef
 	}{
-		cost: Cost{Input: r.InputCost, Output: r.OutputCost, Total: r.TotalCost, Source: CostComputed},
+		cost: cost,
 		ref:  PriceRef{Provider: r.Provider, Model: r.Model, Source: r.Source},
 	}
 	ref := &pc.ref
@@ -85,14 +94,59 @@ func priceNode(n *Node, prices *pricing.Table) {
 	if len(r.Prices) > 0 {
 		ref.Prices = make(map[string]float64, len(r.Prices))
 		for _, p := range r.Prices {
-			// Token rates are the price of the model; other units (web
-			// searches, per-request fees) only when the call used them.
-			if p.Units > 0 || strings.HasSuffix(p.Key, "_mtok") {
+			if appliedPrice(p) {
 				ref.Prices[p.Key] = p.Price
 			}
 		}
 	}
+	refs.add(ref)
 	n.Cost = &pc.cost
+}
+
+// appliedPrice reports whether a price goes on the PriceRef: token rates
+// are the price of the model; other units (web searches, per-request
+// fees) only when the call used them.
+func appliedPrice(p pricing.UnitPrice) bool {
+	return p.Units > 0 || strings.HasSuffix(p.Key, "_mtok")
+}
+
+// priceRefs are the PriceRefs of one tree by provider, model and source. A
+// big agent run makes thousands of calls to a handful of models, and a map
+// of the applied prices for each was a tenth of what reading a 10,000-node
+// tree allocated. A tree is read-only once assembled, so its generations
+// can share one.
+type priceRefs map[[3]string][]*PriceRef
+
+// find returns the PriceRef already made for a price like r, or nil.
+func (rs priceRefs) find(r *pricing.Result) *PriceRef {
+	if rs == nil {
+		return nil
+	}
+	for _, ref := range rs[[3]string{r.Provider, r.Model, r.Source}] {
+		n := 0
+		same := true
+		for _, p := range r.Prices {
+			if !appliedPrice(p) {
+				continue
+			}
+			n++
+			if v, ok := ref.Prices[p.Key]; !ok || v != p.Price {
+				same = false
+				break
+			}
+		}
+		if same && n == len(ref.Prices) {
+			return ref
+		}
+	}
+	return nil
+}
+
+func (rs priceRefs) add(ref *PriceRef) {
+	if rs != nil {
+		k := [3]string{ref.Provider, ref.Model, ref.Source}
+		rs[k] = append(rs[k], ref)
+	}
 }
 
 // unpriced reports whether a generation has usage but no cost: a partial

@@ -3,6 +3,7 @@ package tree
 import (
 	"context"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -231,5 +232,50 @@ func TestProviderPrefixedModel(t *testing.T) {
 	want := calc(t, pricing.Usage{InputTokens: 100, OutputTokens: 10}, "gpt-4o", "openai", time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC))
 	if g.Cost == nil || !near(g.Cost.Total, want.TotalCost) {
 		t.Fatalf("cost = %+v, want %v", g.Cost, want.TotalCost)
+	}
+}
+
+// TestGenerationsPricedAlikeShareTheirPrice: in one tree, generations
+// priced by the same model and price share one PriceRef (read-only, as the
+// tree is), each with its own cost; a generation of another model has its
+// own. Each PriceRef says what it says for that node alone (Fold).
+func TestGenerationsPricedAlikeShareTheirPrice(t *testing.T) {
+	tr := assembleLines(t, nil,
+		`trace{id=t,action=create,data={"name":"n",`+start+`}}`,
+		gen("g1", "gpt-4o-mini", "openai"),
+		result("g1", "gpt-4o-mini", `{"prompt_tokens":100,"completion_tokens":20,"total_tokens":120}`),
+		gen("g2", "gpt-4o-mini", "openai"),
+		result("g2", "gpt-4o-mini", `{"prompt_tokens":5000,"completion_tokens":7,"total_tokens":5007,"prompt_tokens_details":{"cached_tokens":4000}}`),
+		gen("g3", "gpt-4o", "openai"),
+		result("g3", "gpt-4o", `{"prompt_tokens":100,"completion_tokens":20,"total_tokens":120}`),
+	)
+	g1, g2, g3 := findNode(t, tr.Root, "g1"), findNode(t, tr.Root, "g2"), findNode(t, tr.Root, "g3")
+	for _, g := range []*TreeNode{g1, g2, g3} {
+		if g.Cost == nil || g.Cost.Price == nil {
+			t.Fatalf("%s: cost = %+v", g.ID, g.Cost)
+		}
+	}
+	if g1.Cost.Price != g2.Cost.Price {
+		t.Errorf("g1 and g2 (gpt-4o-mini) have two PriceRefs: %+v, %+v", g1.Cost.Price, g2.Cost.Price)
+	}
+	if g1.Cost.Price == g3.Cost.Price {
+		t.Error("g3 (gpt-4o) shares gpt-4o-mini's PriceRef")
+	}
+	if g1.Cost == g2.Cost || near(g1.Cost.Total, g2.Cost.Total) {
+		t.Errorf("g1 and g2 share a cost: %+v, %+v", g1.Cost, g2.Cost)
+	}
+	// Each says what it would say in a tree of that generation alone.
+	alone := map[string][2]string{
+		"g1": {"gpt-4o-mini", `{"prompt_tokens":100,"completion_tokens":20,"total_tokens":120}`},
+		"g2": {"gpt-4o-mini", `{"prompt_tokens":5000,"completion_tokens":7,"total_tokens":5007,"prompt_tokens_details":{"cached_tokens":4000}}`},
+		"g3": {"gpt-4o", `{"prompt_tokens":100,"completion_tokens":20,"total_tokens":120}`},
+	}
+	for _, g := range []*TreeNode{g1, g2, g3} {
+		a := alone[g.ID]
+		single := findNode(t, assembleLines(t, nil, `trace{id=t,action=create,data={"name":"n",`+start+`}}`,
+			gen(g.ID, a[0], "openai"), result(g.ID, a[0], a[1])).Root, g.ID)
+		if !reflect.DeepEqual(single.Cost, g.Cost) {
+			t.Errorf("%s: cost %+v (price %+v) in the tree, %+v (price %+v) alone", g.ID, g.Cost, g.Cost.Price, single.Cost, single.Cost.Price)
+		}
 	}
 }

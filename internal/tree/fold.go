@@ -53,7 +53,7 @@ func Fold(ref commit.NodeRef, commits []commit.Commit, opts ...Option) Node {
 	ar := arenas.Get().(*arena)
 	var n Node
 	foldInto(ar, &n, ref, false, commits)
-	priceNode(&n, newOptions(opts).prices)
+	priceNode(&n, newOptions(opts).prices, nil)
 	ar.reset() // drop references to the commits before pooling
 	arenas.Put(ar)
 	return n

@@ -27,16 +27,16 @@ import "github.com/otelcol-genai/otelcol-genai/pkg/commit"
 // finishTree prices generations, sorts children, pairs the server halves
 // of CLIENT/SERVER pairs and computes totals bottom-up.
 func finishTree(root *TreeNode, o *options) {
-	prepare(root, o)
+	prepare(root, o, priceRefs{})
 	markPairs(root)
 	sumTotals(root)
 }
 
-func prepare(n *TreeNode, o *options) {
+func prepare(n *TreeNode, o *options, refs priceRefs) {
 	for _, c := range n.Children {
-		prepare(c, o)
+		prepare(c, o, refs)
 	}
-	priceNode(&n.Node, o.prices)
+	priceNode(&n.Node, o.prices, refs)
 	sortChildren(n.Children)
 }
 
