@@ -46,7 +46,8 @@ type Totals struct {
 	UnpricedGenerations int `json:"unpricedGenerations"`
 	// modelCalls counts the leaf model calls summed into the totals.
 	modelCalls int
-	// Counts is the number of nodes by kind.
+	// Counts is the number of nodes by kind. Read-only: the leaves of one
+	// kind in a tree share one map (sumTotals).
 	Counts map[string]int `json:"counts"`
 	// Errors counts error nodes plus error records on nodes.
 	Errors int  `json:"errors"`

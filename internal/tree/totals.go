@@ -29,7 +29,7 @@ import "github.com/otelcol-genai/otelcol-genai/pkg/commit"
 func finishTree(root *TreeNode, o *options) {
 	prepare(root, o, priceRefs{})
 	markPairs(root)
-	sumTotals(root)
+	sumTotals(root, map[commit.Entity]map[string]int{})
 }
 
 func prepare(n *TreeNode, o *options, refs priceRefs) {
@@ -40,11 +40,24 @@ func prepare(n *TreeNode, o *options, refs priceRefs) {
 	sortChildren(n.Children)
 }
 
-func sumTotals(n *TreeNode) Totals {
+// sumTotals computes the totals of n's subtree bottom-up. The leaves of
+// one kind share one Counts map ({kind: 1}, never written once made): most
+// nodes of a big tree are leaves, and a map each was a twentieth of what
+// reading one allocated.
+func sumTotals(n *TreeNode, leafCounts map[commit.Entity]map[string]int) Totals {
 	for _, c := range n.Children {
-		sumTotals(c)
+		sumTotals(c, leafCounts)
 	}
-	n.Totals = totals(n)
+	if len(n.Children) == 0 {
+		counts, ok := leafCounts[n.Kind]
+		if !ok {
+			counts = map[string]int{string(n.Kind): 1}
+			leafCounts[n.Kind] = counts
+		}
+		n.Totals = totalsWith(n, counts)
+	} else {
+		n.Totals = totals(n)
+	}
 	return n.Totals
 }
 
@@ -118,7 +131,13 @@ func markPairs(root *TreeNode) {
 // Only leaf model calls are summed: a node with usage or cost counts them
 // when no node below it does, and a paired server half never does.
 func totals(n *TreeNode) Totals {
-	t := Totals{Counts: map[string]int{string(n.Kind): 1}}
+	return totalsWith(n, map[string]int{string(n.Kind): 1})
+}
+
+// totalsWith is totals starting from counts ({n.Kind: 1}), which it adds
+// the children's counts to.
+func totalsWith(n *TreeNode, counts map[string]int) Totals {
+	t := Totals{Counts: counts}
 	t.Errors = len(n.Errors)
 	if n.Kind == commit.EntityError {
 		t.Errors++

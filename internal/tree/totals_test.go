@@ -2,10 +2,14 @@ package tree_test
 
 import (
 	"context"
+	"maps"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
+	"github.com/otelcol-genai/otelcol-genai/internal/tree/treegen"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -168,5 +172,42 @@ func TestTotalsCountEachCallOnce(t *testing.T) {
 				t.Errorf("session tokens = %d, want %d", s.TotalTokens, tc.in+tc.out)
 			}
 		})
+	}
+}
+
+// TestCountsOfEveryNode: each node's Totals.Counts is the number of nodes
+// by kind in its subtree, on generated trees, though the leaves of one
+// kind share their map.
+func TestCountsOfEveryNode(t *testing.T) {
+	ctx := context.Background()
+	shared := 0
+	for seed := uint64(1); seed <= 60; seed++ {
+		c := treegen.Generate(seed, treegen.DefaultOptions)
+		st := memstore.New()
+		if err := st.Apply(ctx, c.Commits, tree.EdgesOfAll(c.Commits)); err != nil {
+			t.Fatal(err)
+		}
+		tr, err := tree.AssembleTrace(ctx, st, c.Trace)
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		leafMaps := map[commit.Entity]uintptr{}
+		tree.Walk(tr.Root, func(n *tree.TreeNode) {
+			want := map[string]int{}
+			tree.Walk(n, func(d *tree.TreeNode) { want[string(d.Kind)]++ })
+			if !maps.Equal(n.Totals.Counts, want) {
+				t.Fatalf("seed %d %s %s: counts %v, subtree has %v", seed, n.Kind, n.ID, n.Totals.Counts, want)
+			}
+			if len(n.Children) == 0 {
+				p := reflect.ValueOf(n.Totals.Counts).Pointer()
+				if q, ok := leafMaps[n.Kind]; ok && q == p {
+					shared++
+				}
+				leafMaps[n.Kind] = p
+			}
+		})
+	}
+	if shared == 0 {
+		t.Error("no two leaves of a kind share their counts")
 	}
 }
