@@ -152,6 +152,12 @@ func New(cfg Config, st store.Store, h Handler, tel Telemetry, logger *zap.Logge
 	return f
 }
 
+// Follows reports whether the follower follows repo's changes (its
+// config's Repos). Safe from any goroutine.
+func (f *Follower) Follows(repo string) bool {
+	return f.repos == nil || f.repos[repo]
+}
+
 // Start subscribes (first, so no change falls between catch-up and live
 // feed), loads the checkpoint and catches up. Without a checkpoint (first
 // start) it starts now: following starts with new data instead of the

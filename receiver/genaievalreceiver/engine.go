@@ -314,13 +314,6 @@ func newEngine(cfg *Config, st store.Store, next consumer.Logs, logger *zap.Logg
 			ev.outcomes[o] = outcomeOption(ev.name, o)
 		}
 	}
-	// The indexer of this process (the store extension's store) shows
-	// each trace it assembles; another store is only read.
-	if o, ok := st.(interface {
-		ObserveTraces(indexer.TraceObserver) func()
-	}); ok {
-		e.stopObserving = o.ObserveTraces(e.observe)
-	}
 	fc := cfg.FollowerConfig(store.EvalCheckpointKey(checkpointRepo, receiverID), true)
 	e.fl = follow.New(fc, st, e.handle, follow.Telemetry{
 		PendingDelta: func(ctx context.Context, d int64) { tel.GenaiEvalPending.Add(ctx, d) },
@@ -333,6 +326,14 @@ func newEngine(cfg *Config, st store.Store, next consumer.Logs, logger *zap.Logg
 			tel.GenaiEvalLag.Record(ctx, max(0, e.now().Sub(e.fl.Checkpoint()).Seconds()))
 		},
 	}, logger)
+	// The indexer of this process (the store extension's store) shows
+	// each trace it assembles; another store is only read. (After e.fl:
+	// the indexer may call observe at once.)
+	if o, ok := st.(interface {
+		ObserveTraces(indexer.TraceObserver) func()
+	}); ok {
+		e.stopObserving = o.ObserveTraces(e.observe)
+	}
 	return e
 }
 
@@ -571,7 +572,9 @@ type plan struct {
 // maxPlans bounds the plans made from the indexer's trees that wait for
 // their ref's turn. A plan holds only the subjects it will judge (a few
 // kilobytes; never the tree), and a quiet period of ingest makes a few
-// thousand; past the bound a ref is read as before.
+// thousand. A full set is dropped (as engine.settled is): a ref whose plan
+// is gone is read as before, and no plan left behind by a path not
+// foreseen here can stop planning for good.
 const maxPlans = 1 << 13
 
 // observe plans, from a tree the indexer just assembled, what a read of
@@ -582,19 +585,22 @@ const maxPlans = 1 << 13
 // engine has not read yet are planned: an open trace is planned again
 // when it ends, and a read one changes by its own verdicts.
 func (e *engine) observe(ref commit.NodeRef, t *tree.Trace) {
-	if ref.Kind != commit.EntityTrace || t.Root == nil || !t.Root.Ended {
+	if ref.Kind != commit.EntityTrace || t.Root == nil || !t.Root.Ended || !e.fl.Follows(ref.Repo) {
 		return
 	}
 	e.mu.Lock()
 	run := e.runs[ref]
 	_, settled := e.settled[ref]
-	skip := settled || (run != nil && !run.read.IsZero()) || (len(e.plans) >= maxPlans && e.plans[ref].jobs == nil)
+	skip := settled || (run != nil && !run.read.IsZero())
 	e.mu.Unlock()
 	if skip {
 		return
 	}
 	pl := e.planTrace(ref, t)
 	e.mu.Lock()
+	if _, ok := e.plans[ref]; !ok && len(e.plans) >= maxPlans {
+		clear(e.plans)
+	}
 	e.plans[ref] = pl
 	e.mu.Unlock()
 }

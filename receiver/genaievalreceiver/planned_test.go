@@ -2,6 +2,7 @@ package genaievalreceiver
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
 // plannedChat runs an engine that sees the indexer's trees over chat's
@@ -116,4 +118,36 @@ func TestSettledTracesAreNotPlanned(t *testing.T) {
 	quietStep(fx, e)
 	assert.Zero(t, st.n.Load())
 	assert.Empty(t, e.fl.Pending)
+}
+
+// TestTracesOfReposNotFollowedAreNotPlanned: with repos set, the indexer's
+// trees of other repositories are not planned: the follower never brings
+// them due, so nothing would take the plans.
+func TestTracesOfReposNotFollowedAreNotPlanned(t *testing.T) {
+	fx := newFixture(t, memstore.New())
+	fx.cfg.Repos = []string{"another-repo"}
+	st := &treeReads{Indexer: fx.st, plans: true}
+	e := fx.engine(st)
+	fx.push(chat) // repo-1, ended
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	assert.Empty(t, e.plans)
+}
+
+// TestAFullSetOfPlansIsDropped: past maxPlans the plans waiting are
+// dropped and planning goes on, so a plan no ref ever takes cannot stop it.
+func TestAFullSetOfPlansIsDropped(t *testing.T) {
+	fx := newFixture(t, memstore.New())
+	st := &treeReads{Indexer: fx.st, plans: true}
+	e := fx.engine(st)
+	e.mu.Lock()
+	for i := range maxPlans {
+		e.plans[commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: fmt.Sprint("old-", i)}] = plan{jobs: map[string]job{}}
+	}
+	e.mu.Unlock()
+	fx.push(chat)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	require.Len(t, e.plans, 1)
+	assert.Contains(t, e.plans, commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: "t-1"})
 }

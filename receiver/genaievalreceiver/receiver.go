@@ -80,6 +80,9 @@ func (r *evalReceiver) Start(_ context.Context, host component.Host) error {
 	}
 	e := newEngine(r.cfg, st, r.next, r.set.Logger, r.tel, r.set.ID.String(), newOwner(), evs)
 	if err := r.run.Start(e.fl, r.cfg.Tick(), e.onRunError); err != nil {
+		if e.stopObserving != nil {
+			e.stopObserving()
+		}
 		return fmt.Errorf("genai_eval: %w", err)
 	}
 	r.engine = e
