@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
+	"github.com/otelcol-genai/otelcol-genai/internal/store/storetest"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree/treegen"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
@@ -179,18 +180,9 @@ func TestTotalsCountEachCallOnce(t *testing.T) {
 // by kind in its subtree, on generated trees, though the leaves of one
 // kind share their map.
 func TestCountsOfEveryNode(t *testing.T) {
-	ctx := context.Background()
 	shared := 0
 	for seed := uint64(1); seed <= 60; seed++ {
-		c := treegen.Generate(seed, treegen.DefaultOptions)
-		st := memstore.New()
-		if err := st.Apply(ctx, c.Commits, tree.EdgesOfAll(c.Commits)); err != nil {
-			t.Fatal(err)
-		}
-		tr, err := tree.AssembleTrace(ctx, st, c.Trace)
-		if err != nil {
-			t.Fatalf("seed %d: %v", seed, err)
-		}
+		tr := storetest.AssembledCase(t, memstore.New(), treegen.Generate(seed, treegen.DefaultOptions))
 		leafMaps := map[commit.Entity]uintptr{}
 		tree.Walk(tr.Root, func(n *tree.TreeNode) {
 			want := map[string]int{}

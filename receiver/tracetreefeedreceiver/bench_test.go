@@ -13,6 +13,7 @@ import (
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store/indexer"
 	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
+	"github.com/otelcol-genai/otelcol-genai/internal/store/storetest"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree/treegen"
 	"github.com/otelcol-genai/otelcol-genai/receiver/tracetreefeedreceiver/internal/metadata"
@@ -22,14 +23,10 @@ import (
 // realistic shape (nested spans, generations, tool calls, sub-records).
 func BenchmarkConvert(b *testing.B) {
 	st := memstore.New()
-	ctx := context.Background()
 	var traces []*tree.Trace
 	nodes := 0
 	for seed := uint64(1); seed <= 50; seed++ {
-		c := treegen.Generate(seed, treegen.Options{MaxChildren: 6, MaxDepth: 4, MaxNodes: 200})
-		require.NoError(b, st.Apply(ctx, c.Commits, tree.EdgesOfAll(c.Commits)))
-		t, err := tree.AssembleTrace(ctx, st, c.Trace)
-		require.NoError(b, err)
+		t := storetest.AssembledCase(b, st, treegen.Generate(seed, treegen.Options{MaxChildren: 6, MaxDepth: 4, MaxNodes: 200}))
 		traces = append(traces, t)
 		tree.Walk(t.Root, func(*tree.TreeNode) { nodes++ })
 	}

@@ -1,7 +1,6 @@
 package tracetreefeedreceiver
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
+	"github.com/otelcol-genai/otelcol-genai/internal/store/storetest"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree"
 	"github.com/otelcol-genai/otelcol-genai/internal/tree/treegen"
 )
@@ -18,18 +18,9 @@ import (
 // versions were made; a mark made another way would see every node of an
 // old trace as changed and emit it again at its next late update.
 func TestMarkNodeIsTheHashOfItsJSON(t *testing.T) {
-	ctx := context.Background()
 	nodes := 0
 	for seed := uint64(1); seed <= 40; seed++ {
-		c := treegen.Generate(seed, treegen.DefaultOptions)
-		st := memstore.New()
-		if err := st.Apply(ctx, c.Commits, tree.EdgesOfAll(c.Commits)); err != nil {
-			t.Fatal(err)
-		}
-		tr, err := tree.AssembleTrace(ctx, st, c.Trace)
-		if err != nil {
-			t.Fatalf("seed %d: %v", seed, err)
-		}
+		tr := storetest.AssembledCase(t, memstore.New(), treegen.Generate(seed, treegen.DefaultOptions))
 		tree.Walk(tr.Root, func(n *tree.TreeNode) {
 			nodes++
 			cp := n.Node

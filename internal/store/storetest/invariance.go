@@ -97,6 +97,21 @@ func Deliver(ctx context.Context, b store.Backend, d Delivery) error {
 	return nil
 }
 
+// AssembledCase stores c in b, in order as one batch, and returns its
+// assembled trace: the generated tree tests and benchmarks walk.
+func AssembledCase(tb testing.TB, b store.Backend, c treegen.Case) *tree.Trace {
+	tb.Helper()
+	ctx := context.Background()
+	if err := b.Apply(ctx, c.Commits, tree.EdgesOfAll(c.Commits)); err != nil {
+		tb.Fatalf("seed %d: apply: %v", c.Seed, err)
+	}
+	t, err := tree.AssembleTrace(ctx, b, c.Trace)
+	if err != nil {
+		tb.Fatalf("seed %d: assemble: %v", c.Seed, err)
+	}
+	return t
+}
+
 // Materialize renders everything a reader sees of a case: the trace tree,
 // its summary row (Revision included) and each session, as JSON.
 func Materialize(ctx context.Context, r store.Reader, c treegen.Case) ([]byte, error) {
