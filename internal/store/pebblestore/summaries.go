@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -33,8 +34,9 @@ type summaryTable[R store.SummaryRow] struct {
 	stored func(r *R) any
 	decode func(v []byte) (R, error)
 	// added and removed keep the stats rollups of a row written or taken
-	// out (stats.go); nil for sessions.
-	added, removed func(b *pebble.Batch, d rollupDeltas, r *R) error
+	// out (stats.go), dropped deletes what added wrote beside a row that
+	// is deleted (a replaced row's is overwritten); nil for sessions.
+	added, removed, dropped func(b *pebble.Batch, d rollupDeltas, r *R) error
 }
 
 type traceRow struct {
@@ -60,10 +62,8 @@ var traceTable = summaryTable[store.TraceSummary]{
 		return row.TraceSummary, err
 	},
 	added: func(b *pebble.Batch, d rollupDeltas, r *store.TraceSummary) error { return d.add(b, r) },
-	removed: func(b *pebble.Batch, d rollupDeltas, r *store.TraceSummary) error {
-		if err := d.subtractStored(b, r); err != nil {
-			return err
-		}
+	removed: func(b *pebble.Batch, d rollupDeltas, r *store.TraceSummary) error { return d.subtractStored(b, r) },
+	dropped: func(b *pebble.Batch, _ rollupDeltas, r *store.TraceSummary) error {
 		return b.Delete(gensKey(r.Repo, r.TraceID), nil)
 	},
 }
@@ -164,15 +164,20 @@ func putSummaries[R store.SummaryRow](ctx context.Context, s *Store, t *summaryT
 		if err != nil {
 			return err
 		}
+		keys := t.indexKeys(r)
 		if found {
 			if _, oldRev := store.KeyOf(&old); !store.Supersedes(rev, oldRev) {
 				continue
 			}
-			if err := t.unindex(b, deltas, &old); err != nil {
+			// The entries the new row keeps are overwritten by put, not
+			// deleted first: a re-summarized trace (new verdicts, a late
+			// commit) mostly keeps its keys, and a delete and a set of
+			// each was twice the batch and memtable work.
+			if err := t.unindex(b, deltas, &old, keys); err != nil {
 				return err
 			}
 		}
-		if err := t.put(b, deltas, r); err != nil {
+		if err := t.put(b, deltas, r, keys); err != nil {
 			return err
 		}
 	}
@@ -206,8 +211,9 @@ func (t *summaryTable[R]) get(r pebble.Reader, pk []byte) (R, bool, error) {
 	return row, true, nil
 }
 
-// put adds to b the row r, its index entries and its rollups.
-func (t *summaryTable[R]) put(b *pebble.Batch, deltas rollupDeltas, r *R) error {
+// put adds to b the row r, its index entries (keys, its indexKeys) and
+// its rollups.
+func (t *summaryTable[R]) put(b *pebble.Batch, deltas rollupDeltas, r *R, keys [][]byte) error {
 	if t.added != nil {
 		if err := t.added(b, deltas, r); err != nil {
 			return err
@@ -223,7 +229,7 @@ func (t *summaryTable[R]) put(b *pebble.Batch, deltas rollupDeltas, r *R) error 
 		return err
 	}
 	entry := t.entry(pk, r)
-	for _, k := range t.indexKeys(r) {
+	for _, k := range keys {
 		if err := b.Set(k, entry, nil); err != nil {
 			return err
 		}
@@ -231,11 +237,14 @@ func (t *summaryTable[R]) put(b *pebble.Batch, deltas rollupDeltas, r *R) error 
 	return nil
 }
 
-// unindex adds to b the deletion of a stored row's index entries and takes
-// it out of the rollups; the row itself is overwritten or deleted by the
-// caller.
-func (t *summaryTable[R]) unindex(b *pebble.Batch, deltas rollupDeltas, old *R) error {
+// unindex adds to b the deletion of a stored row's index entries except
+// those in keep (the caller sets them again) and takes it out of the
+// rollups; the row itself is overwritten or deleted by the caller.
+func (t *summaryTable[R]) unindex(b *pebble.Batch, deltas rollupDeltas, old *R, keep [][]byte) error {
 	for _, k := range t.indexKeys(old) {
+		if slices.ContainsFunc(keep, func(x []byte) bool { return bytes.Equal(x, k) }) {
+			continue
+		}
 		if err := b.Delete(k, nil); err != nil {
 			return err
 		}
@@ -255,8 +264,13 @@ func (t *summaryTable[R]) delete(b *pebble.Batch, deltas rollupDeltas, repo, id 
 	if err != nil || !found {
 		return err
 	}
-	if err := t.unindex(b, deltas, &old); err != nil {
+	if err := t.unindex(b, deltas, &old, nil); err != nil {
 		return err
+	}
+	if t.dropped != nil {
+		if err := t.dropped(b, deltas, &old); err != nil {
+			return err
+		}
 	}
 	return b.Delete(pk, nil)
 }
