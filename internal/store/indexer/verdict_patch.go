@@ -118,10 +118,14 @@ func (ix *Indexer) keepBase(t commit.NodeRef, tr *tree.Trace, row *store.TraceSu
 	ix.bases.put(t, b, epoch)
 }
 
-// patching reports whether this indexer patches rows (see above).
+// patching reports whether this indexer patches rows (see above): with
+// the tree package's fold, on an unsharded change log, while a trace
+// observer (an online evaluator, ObserveTraces) runs. Without one, verdicts
+// after a trace ended are rare, and a base for every ended trace would
+// cost memory and CPU for nothing.
 func (ix *Indexer) patching() bool {
 	_, fast := ix.sum.(TreeSummarizer)
-	return fast && ix.fleet == nil
+	return fast && ix.fleet == nil && ix.obs.watched()
 }
 
 // patchedRow is a row a pass made by patching.

@@ -89,6 +89,7 @@ func TestVerdictRowsArePatched(t *testing.T) {
 				if err := ix.Start(ctx); err != nil {
 					t.Fatal(err)
 				}
+				stopObserving := ix.ObserveTraces(func(commit.NodeRef, *tree.Trace) {}) // an evaluator runs
 				changes, cancel := ix.Subscribe(ctx, repo)
 				if err := ix.Apply(ctx, commits, tree.EdgesOfAll(commits)); err != nil {
 					t.Fatal(err)
@@ -156,6 +157,7 @@ func TestVerdictRowsArePatched(t *testing.T) {
 					}
 				}
 				cancel()
+				stopObserving()
 				if ix.patchedRows.Load() == 0 {
 					t.Fatalf("seed %d: no row was patched", seed)
 				}
@@ -185,6 +187,7 @@ func TestDeleteOutdatesSummaryBases(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = ix.Shutdown(ctx) }()
+	defer ix.ObserveTraces(func(commit.NodeRef, *tree.Trace) {})()
 	tr := commit.NodeRef{Repo: "r", Kind: commit.EntityTrace, ID: "t"}
 	gen := commit.NodeRef{Repo: "r", Kind: commit.EntityGeneration, ID: "g"}
 	base := []commit.Commit{
@@ -223,6 +226,41 @@ func TestDeleteOutdatesSummaryBases(t *testing.T) {
 	}
 	if got, want := b.row("t"), tree.SummarizeTrace(full); !reflect.DeepEqual(got, want) {
 		t.Fatalf("row after the delete\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestNoPatchingWithoutAnObserver: without an online evaluator (a trace
+// observer) the indexer keeps no bases and assembles every trace.
+func TestNoPatchingWithoutAnObserver(t *testing.T) {
+	ctx := context.Background()
+	b := &rowRecorder{Backend: memstore.New(), rows: map[string]store.TraceSummary{}}
+	cfg := testConfig()
+	cfg.PollInterval, cfg.Debounce = 1<<62, 1<<62
+	ix, err := New(b, cfg, Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = ix.Shutdown(ctx) }()
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, batch := range [][]commit.Commit{{
+		mk(commit.EntityTrace, "t", commit.ActionCreate, `{"name":"x","startTimestamp":"2026-01-01T00:00:00Z"}`, 1),
+		mk(commit.EntityTrace, "t", commit.ActionEnd, `{"endTimestamp":"2026-01-01T00:00:01Z"}`, 2),
+	}, {verdictOn(rng, commit.NodeRef{Repo: "r", Kind: commit.EntityTrace, ID: "t"}, 3)}} {
+		if err := ix.Apply(ctx, batch, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := ix.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ix.bases.mu.Lock()
+	held := len(ix.bases.m)
+	ix.bases.mu.Unlock()
+	if held != 0 || ix.patchedRows.Load() != 0 {
+		t.Fatalf("without an observer: %d bases held, %d rows patched", held, ix.patchedRows.Load())
 	}
 }
 
@@ -267,6 +305,7 @@ func BenchmarkVerdictLanding(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer ix.Shutdown(ctx)
+			defer ix.ObserveTraces(func(commit.NodeRef, *tree.Trace) {})()
 			const traces = 200
 			_, commits, _ := sharedSessionTraffic(1, traces, 20)
 			if err := ix.Apply(ctx, commits, tree.EdgesOfAll(commits)); err != nil {

@@ -61,7 +61,7 @@ var traceTable = summaryTable[store.TraceSummary]{
 		row.Revision = row.Rev
 		return row.TraceSummary, err
 	},
-	added: func(b *pebble.Batch, d rollupDeltas, r *store.TraceSummary) error { return d.add(b, r) },
+	added:   func(b *pebble.Batch, d rollupDeltas, r *store.TraceSummary) error { return d.add(b, r) },
 	removed: func(b *pebble.Batch, d rollupDeltas, r *store.TraceSummary) error { return d.subtractStored(b, r) },
 	dropped: func(b *pebble.Batch, _ rollupDeltas, r *store.TraceSummary) error {
 		return b.Delete(gensKey(r.Repo, r.TraceID), nil)
