@@ -901,3 +901,19 @@ func (s *traceReads) count(id string) int {
 	defer s.mu.Unlock()
 	return s.n[id]
 }
+
+// TestSharedDigestKeepsVerdictIDs: the evaluators of one node share the
+// subject's digest, and their verdicts keep the ids verdictID gives: the
+// ids of verdicts already stored, so an upgrade judges nothing twice (the
+// golden id pins them across releases).
+func TestSharedDigestKeepsVerdictIDs(t *testing.T) {
+	s := evaluate.Subject{Repo: repo, Kind: "generation", EntityID: "g-1", TraceID: "t-1", Input: "hi", Output: "hello", Context: []string{"doc"}}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	d := &subjectDigest{}
+	for _, name := range []string{"pii", "relevance"} {
+		c, err := verdictCommitOf(s, d.of(s), name, evaluate.Result{Score: 1, Pass: true}, nil, t0, 1)
+		require.NoError(t, err)
+		assert.Equal(t, verdictID(s, name), c.ID, name)
+	}
+	assert.Equal(t, "124e2054b010b3196d06a3a4ff5e7b97", verdictID(s, "relevance").String())
+}
