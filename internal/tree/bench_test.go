@@ -119,3 +119,18 @@ func BenchmarkFoldWideObject(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkVerdictOf folds one verdict as the genai_eval receiver writes
+// it: the metrics connector does this for every verdict that passes, and
+// the indexer for every verdict on a patched node.
+func BenchmarkVerdictOf(b *testing.B) {
+	c := commit.Commit{Repo: "r", Entity: commit.EntityGeneration, EntityID: "g-1", Action: commit.ActionEvaluate, Version: 1,
+		Data: []byte(`{"with":"result","evaluator":"pii","timestamp":"2026-12-07T15:00:00.123456789Z","score":1,"pass":true,"reason":"no personal data found"}`)}
+	c.Seal()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := tree.VerdictOf(&c); !ok {
+			b.Fatal("not a verdict")
+		}
+	}
+}

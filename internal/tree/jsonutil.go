@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 )
@@ -43,6 +44,38 @@ func str(v json.RawMessage) string {
 		return s
 	}
 	return string(compact(v))
+}
+
+// floatOf is json.Unmarshal(v, &f) == nil && !isNull(v): a JSON number
+// that fits a float64. A bare number is parsed directly (every verdict has
+// a score, and encoding/json was most of folding one); anything else gets
+// encoding/json's answer.
+func floatOf(v []byte) (float64, bool) {
+	if jsonscan.IsNumber(v) {
+		if f, err := strconv.ParseFloat(string(v), 64); err == nil {
+			return f, true
+		}
+	}
+	if len(v) == 0 || isNull(v) {
+		return 0, false
+	}
+	var f float64
+	return f, json.Unmarshal(v, &f) == nil
+}
+
+// boolOf is json.Unmarshal(v, &b) == nil && !isNull(v), like floatOf.
+func boolOf(v []byte) (bool, bool) {
+	switch string(v) {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	}
+	if len(v) == 0 || isNull(v) {
+		return false, false
+	}
+	var b bool
+	return b, json.Unmarshal(v, &b) == nil
 }
 
 // strOrNull is json.Unmarshal(v, &s) == nil: a string, or null as "".

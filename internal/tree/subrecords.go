@@ -103,7 +103,9 @@ func (f *folder) evaluate(obj object, c *commit.Commit) {
 	if old, ok := f.evals[ev.Key]; ok && old.content <= content {
 		return
 	}
-	_ = json.Unmarshal(obj.Get("evaluators"), &ev.Evaluators)
+	if raw := obj.Get("evaluators"); len(raw) > 0 { // a verdict has none
+		_ = json.Unmarshal(raw, &ev.Evaluators)
+	}
 	ev.Variables = f.ar.mergeRaw(nil, obj.Get("variables"))
 	ev.Timestamp, ev.ts = normTime(obj.Get("timestamp"))
 	if ev.With == EvaluationWithResult {
@@ -118,12 +120,10 @@ func (f *folder) evaluate(obj object, c *commit.Commit) {
 // verdict reads the result fields of an evaluate {with:"result"} commit.
 // Fields of the wrong type are left out rather than guessed.
 func (f *folder) verdict(ev *Evaluation, obj object) {
-	var score float64
-	if json.Unmarshal(obj.Get("score"), &score) == nil && !isNull(obj.Get("score")) {
+	if score, ok := floatOf(obj.Get("score")); ok {
 		ev.Score = &score
 	}
-	var pass bool
-	if json.Unmarshal(obj.Get("pass"), &pass) == nil && !isNull(obj.Get("pass")) {
+	if pass, ok := boolOf(obj.Get("pass")); ok {
 		ev.Pass = &pass
 	}
 	ev.Reason = str(obj.Get("reason"))
