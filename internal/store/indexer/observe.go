@@ -41,6 +41,9 @@ func (ix *Indexer) ObserveTraces(fn TraceObserver) (stop func()) {
 		for i, x := range ix.obs.list {
 			if x == o {
 				ix.obs.list = append(ix.obs.list[:i:i], ix.obs.list[i+1:]...)
+				if len(ix.obs.list) == 0 {
+					ix.bases.outdate() // nothing patches any more: free them
+				}
 				return
 			}
 		}

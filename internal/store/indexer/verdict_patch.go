@@ -106,13 +106,11 @@ func (s *summaryBases) put(t commit.NodeRef, b *tree.SummaryBase, epoch uint64) 
 
 // keepBase puts or drops t's base after t was assembled into tr and row:
 // a base for an ended trace whose nodes the pass prefetched, none
-// otherwise (an older base must not outlive the row it was taken for).
+// otherwise (an older base must not outlive the row it was taken for,
+// also while nothing observes: an observer may come back).
 func (ix *Indexer) keepBase(t commit.NodeRef, tr *tree.Trace, row *store.TraceSummary, p *prefetched, epoch uint64) {
-	if !ix.patching() {
-		return
-	}
 	var b *tree.SummaryBase
-	if tr.Root.Ended {
+	if tr.Root.Ended && ix.patching() {
 		b, _ = tree.NewSummaryBase(tr, row, p.own)
 	}
 	ix.bases.put(t, b, epoch)

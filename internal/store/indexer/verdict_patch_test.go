@@ -229,6 +229,52 @@ func TestDeleteOutdatesSummaryBases(t *testing.T) {
 	}
 }
 
+// TestObserverComingBackPatchesNothingStale: a trace summarized while an
+// evaluator observed, changed while none did, then given a verdict once one
+// observes again gets the row of its current state, not one patched from
+// the base of before.
+func TestObserverComingBackPatchesNothingStale(t *testing.T) {
+	ctx := context.Background()
+	b := &rowRecorder{Backend: memstore.New(), rows: map[string]store.TraceSummary{}}
+	cfg := testConfig()
+	cfg.PollInterval, cfg.Debounce = 1<<62, 1<<62
+	ix, err := New(b, cfg, Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = ix.Shutdown(ctx) }()
+	index := func(batch ...commit.Commit) {
+		t.Helper()
+		if err := ix.Apply(ctx, batch, tree.EdgesOfAll(batch)); err != nil {
+			t.Fatal(err)
+		}
+		if err := ix.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr := commit.NodeRef{Repo: "r", Kind: commit.EntityTrace, ID: "t"}
+	rng := rand.New(rand.NewPCG(1, 3))
+	stop := ix.ObserveTraces(func(commit.NodeRef, *tree.Trace) {})
+	index(mk(commit.EntityTrace, "t", commit.ActionCreate, `{"name":"x","startTimestamp":"2026-01-01T00:00:00Z"}`, 1),
+		mk(commit.EntityTrace, "t", commit.ActionAddGeneration, `{"id":"g","model":"gpt-4o"}`, 2),
+		mk(commit.EntityTrace, "t", commit.ActionEnd, `{"endTimestamp":"2026-01-01T00:00:01Z"}`, 3))
+	stop()
+	// Another node than the one the verdict lands on changes meanwhile.
+	index(mk(commit.EntityGeneration, "g", commit.ActionUpdate, `{"model":"gpt-4o-mini"}`, 4))
+	defer ix.ObserveTraces(func(commit.NodeRef, *tree.Trace) {})()
+	index(verdictOn(rng, tr, 5))
+	full, err := tree.AssembleTrace(ctx, b.Backend, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := b.row("t"), tree.SummarizeTrace(full); !reflect.DeepEqual(got, want) {
+		t.Fatalf("row\n got %+v\nwant %+v", got, want)
+	}
+}
+
 // TestNoPatchingWithoutAnObserver: without an online evaluator (a trace
 // observer) the indexer keeps no bases and assembles every trace.
 func TestNoPatchingWithoutAnObserver(t *testing.T) {
