@@ -502,30 +502,25 @@ func SummarizeTrace(t *Trace) store.TraceSummary {
 // start as its evaluation time.
 func evalRows(root *TreeNode, traceStart time.Time) []store.EvalRow {
 	var out []store.EvalRow
-	Walk(root, func(n *TreeNode) { out = nodeEvalRows(out, &n.Node, traceStart) })
-	return out
-}
-
-// nodeEvalRows appends the rows of n's verdicts to out, in the order of
-// n.Evaluations.
-func nodeEvalRows(out []store.EvalRow, n *Node, traceStart time.Time) []store.EvalRow {
-	for i := range n.Evaluations {
-		ev := &n.Evaluations[i]
-		if ev.With != EvaluationWithResult {
-			continue
+	Walk(root, func(n *TreeNode) {
+		for i := range n.Evaluations {
+			ev := &n.Evaluations[i]
+			if ev.With != EvaluationWithResult {
+				continue
+			}
+			r := store.EvalRow{Evaluator: ev.Evaluator, NodeID: n.ID, Time: ev.ts}
+			if r.Time.IsZero() {
+				r.Time = traceStart
+			}
+			if ev.Score != nil {
+				r.Score, r.HasScore = *ev.Score, true
+			}
+			if ev.Pass != nil {
+				r.Pass, r.HasPass = *ev.Pass, true
+			}
+			out = append(out, r)
 		}
-		r := store.EvalRow{Evaluator: ev.Evaluator, NodeID: n.ID, Time: ev.ts}
-		if r.Time.IsZero() {
-			r.Time = traceStart
-		}
-		if ev.Score != nil {
-			r.Score, r.HasScore = *ev.Score, true
-		}
-		if ev.Pass != nil {
-			r.Pass, r.HasPass = *ev.Pass, true
-		}
-		out = append(out, r)
-	}
+	})
 	return out
 }
 

@@ -51,13 +51,6 @@ func MemberOf(t *Trace) SessionMember {
 	}
 }
 
-// Patched is m after an evaluate-only change of its trace that b was
-// patched with: only the commit count and the newest version move.
-func (m SessionMember) Patched(b *SummaryBase) SessionMember {
-	m.commits, m.lastVersion = b.commits, b.lastVersion
-	return m
-}
-
 // SummarizeSessionMembers makes the row SummarizeSession(AssembleSession)
 // would, from the session node's own fold and its member traces (in any
 // order; members of another session must already be left out).

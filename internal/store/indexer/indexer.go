@@ -92,10 +92,6 @@ type Indexer struct {
 	traces traceCache
 	// obs see the traces assembled (observe.go).
 	obs observers
-	// bases let a pass patch the rows of traces that only gained verdicts
-	// (verdict_patch.go); patchedRows counts the rows it patched.
-	bases       summaryBases
-	patchedRows atomic.Int64
 
 	// fleet and feed are set when the backend's change log is sharded
 	// (store.ShardedChangeLog): this member then indexes only the shards
@@ -461,7 +457,6 @@ const groupNodes = 10_000
 
 // index re-summarizes the roots of refs and publishes the change.
 func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
-	epoch := ix.bases.currentEpoch()
 	rs, err := ix.resolve(ctx, refs)
 	if err != nil {
 		return err
@@ -472,28 +467,17 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 	// higher one.
 	rev := ix.nextRevision()
 	_, fast := ix.sum.(TreeSummarizer)
-	pub := newPublication(refs, rs)
-	traces := rs.traces
-	if ix.patching() {
-		// Traces that only gained verdicts are patched first, and never
-		// prefetched.
-		var patched []patchedRow
-		if patched, traces, err = ix.patch(ctx, traces, pub, epoch); err != nil {
-			return err
-		}
-		if err := ix.writePatched(ctx, patched, pub); err != nil {
-			return err
-		}
-	}
 	var r store.Reader = ix.Backend
 	var p *prefetched
+	traces := rs.traces
 	if fast {
-		if p, err = prefetch(ctx, ix.Backend, traces, rs.sessions); err != nil {
+		if p, err = prefetch(ctx, ix.Backend, rs.traces, rs.sessions); err != nil {
 			return err
 		}
 		r = p
-		traces = p.smallestFirst(traces)
+		traces = p.smallestFirst(rs.traces)
 	}
+	pub := newPublication(refs, rs)
 	var (
 		trows  []store.TraceSummary
 		group  []commit.NodeRef
@@ -537,13 +521,11 @@ func (ix *Indexer) index(ctx context.Context, refs []commit.NodeRef) error {
 			if err == nil {
 				fps[t] = tr.Fingerprint
 				ix.obs.observe(t, tr)
-				ix.keepBase(t, tr, &row, p, epoch)
 			}
 		} else {
 			row, err = ix.sum.SummarizeTrace(ctx, ix.Backend, t)
 		}
 		if errors.Is(err, store.ErrNotFound) {
-			ix.bases.put(t, nil, epoch)
 			continue
 		}
 		if err != nil {

@@ -26,10 +26,7 @@ type observers struct {
 
 // ObserveTraces adds fn until stop is called. Only this process's passes
 // are seen: in a fleet, the traces of shards another member leases are
-// not, and neither is a trace whose assembly failed. While an observer is
-// registered the indexer also keeps the summary bases that let it patch
-// the rows of traces that only gained verdicts (verdict_patch.go): an
-// observer is an online evaluator, whose verdicts land on these traces.
+// not, and neither is a trace whose assembly failed.
 func (ix *Indexer) ObserveTraces(fn TraceObserver) (stop func()) {
 	o := &fn
 	ix.obs.mu.Lock()
@@ -41,20 +38,10 @@ func (ix *Indexer) ObserveTraces(fn TraceObserver) (stop func()) {
 		for i, x := range ix.obs.list {
 			if x == o {
 				ix.obs.list = append(ix.obs.list[:i:i], ix.obs.list[i+1:]...)
-				if len(ix.obs.list) == 0 {
-					ix.bases.outdate() // nothing patches any more: free them
-				}
 				return
 			}
 		}
 	}
-}
-
-// watched reports whether any observer is registered.
-func (ob *observers) watched() bool {
-	ob.mu.RLock()
-	defer ob.mu.RUnlock()
-	return len(ob.list) > 0
 }
 
 // observe hands t to every observer.

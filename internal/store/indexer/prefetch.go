@@ -158,12 +158,3 @@ func (p *prefetched) Children(ctx context.Context, refs []commit.NodeRef) (map[c
 	}
 	return out, nil
 }
-
-// own returns the commits of a prefetched node, as the assembly over p
-// read them; false for a node the prefetch did not reach.
-func (p *prefetched) own(ref commit.NodeRef) ([]commit.Commit, bool) {
-	if !p.known[ref] {
-		return nil, false
-	}
-	return p.commits[ref], true
-}

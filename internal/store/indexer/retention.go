@@ -65,7 +65,7 @@ func (ix *Indexer) RunRetention(ctx context.Context) (int, error) {
 			if err != nil {
 				return deleted, err
 			}
-			if err := ix.Delete(ctx, nodes); err != nil {
+			if err := ix.Backend.Delete(ctx, nodes); err != nil {
 				return deleted, fmt.Errorf("delete trace %s/%s: %w", t.Repo, t.ID, err)
 			}
 			deleted += len(nodes)
@@ -93,7 +93,7 @@ func (ix *Indexer) RunRetention(ctx context.Context) (int, error) {
 	}
 	for i := 0; i < len(idle); i += retentionPage {
 		chunk := idle[i:min(i+retentionPage, len(idle))]
-		if err := ix.Delete(ctx, chunk); err != nil {
+		if err := ix.Backend.Delete(ctx, chunk); err != nil {
 			return deleted, fmt.Errorf("delete sessions: %w", err)
 		}
 		deleted += len(chunk)
