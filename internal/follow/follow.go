@@ -58,6 +58,9 @@ type Config struct {
 	// Checkpoint names the checkpoint blob (a key of the follower's user's
 	// namespace, store.FeedCheckpointKey or store.EvalCheckpointKey).
 	Checkpoint store.BlobKey
+	// Workers is how many refs the handler is called for at once (0 or 1:
+	// one after the other). Traces go before sessions either way.
+	Workers int
 }
 
 // Pending is one ref waiting to be handled.
@@ -411,16 +414,16 @@ func (f *Follower) handleDue(ctx context.Context) {
 		}
 		return due[i].ID < due[j].ID
 	})
+	results := f.handleAll(ctx, due, now)
 	for i, ref := range due {
-		if ctx.Err() != nil {
-			// Still due: the next step takes them.
-			for _, ref := range due[i:] {
-				f.schedule(ref, f.Pending[ref])
-			}
-			return
+		r := results[i]
+		if !r.handled {
+			// Still due (ctx ended): the next step takes them.
+			f.schedule(ref, f.Pending[ref])
+			continue
 		}
 		p := f.Pending[ref]
-		done, err := f.handle(ctx, ref, p, now)
+		done, err := r.done, r.err
 		if err != nil {
 			p.Failures++
 			backoff := min(time.Duration(1<<min(p.Failures, 8))*100*time.Millisecond, time.Minute)
@@ -435,6 +438,58 @@ func (f *Follower) handleDue(ctx context.Context) {
 		}
 		f.schedule(ref, p) // with the RetryAt the handler or the backoff set
 	}
+}
+
+// handled is what the handler said of one due ref.
+type handled struct {
+	handled, done bool
+	err           error
+}
+
+// handleAll calls the handler for every due ref (in order, or cfg.Workers
+// at a time: the traces first, then the sessions) and returns what it said
+// of each. Only the handler runs concurrently, each call on its own ref's
+// Pending; the follower's own state is changed by the caller afterwards.
+func (f *Follower) handleAll(ctx context.Context, due []commit.NodeRef, now time.Time) []handled {
+	out := make([]handled, len(due))
+	ps := make([]*Pending, len(due))
+	for i, ref := range due {
+		ps[i] = f.Pending[ref]
+	}
+	call := func(i int) {
+		if ctx.Err() != nil {
+			return
+		}
+		done, err := f.handle(ctx, due[i], ps[i], now)
+		out[i] = handled{handled: true, done: done, err: err}
+	}
+	if f.cfg.Workers <= 1 {
+		for i := range due {
+			call(i)
+		}
+		return out
+	}
+	for _, sessions := range []bool{false, true} {
+		next := make(chan int)
+		var wg sync.WaitGroup
+		for range f.cfg.Workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					call(i)
+				}
+			}()
+		}
+		for i, ref := range due {
+			if (ref.Kind == commit.EntitySession) == sessions {
+				next <- i
+			}
+		}
+		close(next)
+		wg.Wait()
+	}
+	return out
 }
 
 // checkpoint saves the time before which every change is handled.
