@@ -463,7 +463,7 @@ func (f *Follower) handleAll(ctx context.Context, due []commit.NodeRef, now time
 		done, err := f.handle(ctx, due[i], ps[i], now)
 		out[i] = handled{handled: true, done: done, err: err}
 	}
-	if f.cfg.Workers <= 1 {
+	if f.cfg.Workers <= 1 || len(due) <= 1 {
 		for i := range due {
 			call(i)
 		}
