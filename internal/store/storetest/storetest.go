@@ -350,6 +350,34 @@ func testTraceUpsert(t *testing.T, b store.Backend) {
 	if got.Name != "v9" || got.Counts["generation"] != 1 {
 		t.Errorf("higher Revision did not replace: %+v", got)
 	}
+
+	// A rewrite that keeps some index keys and drops others (a verdict
+	// landing, a tag gone): the kept entries answer with the new row, the
+	// dropped ones no longer answer.
+	tagged := newer
+	tagged.Revision, tagged.Tags = 10, map[string]string{"env": "prod", "team": "x"}
+	put(tagged)
+	judged := tagged
+	judged.Revision, judged.Tags = 11, map[string]string{"env": "prod"}
+	judged.Evaluations = []store.EvalVerdict{{Evaluator: "pii", Runs: 1, Failures: 1}}
+	put(judged)
+	find := func(q store.TraceQuery) int {
+		q.Repo = repo
+		p, err := b.SearchTraces(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(p.Traces)
+	}
+	if n := find(store.TraceQuery{Tags: map[string]string{"env": "prod"}, Eval: "pii"}); n != 1 {
+		t.Errorf("kept tag index after a rewrite: %d rows with the new verdict, want 1", n)
+	}
+	if n := find(store.TraceQuery{Tags: map[string]string{"team": "x"}}); n != 0 {
+		t.Errorf("dropped tag still finds %d rows after a rewrite", n)
+	}
+	if n := find(store.TraceQuery{Name: "v9"}); n != 1 {
+		t.Errorf("kept name index after a rewrite: %d rows, want 1", n)
+	}
 }
 
 func testSearchFilters(t *testing.T, b store.Backend) {
