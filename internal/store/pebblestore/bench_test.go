@@ -412,3 +412,56 @@ func BenchmarkStats1MTraces(b *testing.B) {
 	storetest.BuildStatsDataset(b, s, storetest.StatsBenchTraces(), 1000)
 	storetest.BenchStatsQuery(b, s)
 }
+
+// BenchmarkPutTraceSummariesReplace is the indexer writing rows for traces
+// it indexed before (a verdict landing, a late commit): each op replaces
+// 200 rows with 6 tags, 2 models, 5 generations and 1-4 verdicts each,
+// as one PutTraceSummaries. Most index keys stay; the row, its projection
+// in every entry and its stats record change.
+func BenchmarkPutTraceSummariesReplace(b *testing.B) {
+	ctx := context.Background()
+	cfg := DefaultConfig()
+	cfg.Directory = b.TempDir()
+	cfg.Sync = false
+	s, err := Open(cfg, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	rows := make([]store.TraceSummary, 200)
+	for i := range rows {
+		r := store.TraceSummary{Repo: "repo-bench", TraceID: fmt.Sprintf("trace-%04d", i), Name: "checkout-agent",
+			SessionID: fmt.Sprintf("sess-%d", i/10), Start: start.Add(time.Duration(i) * time.Second), End: start.Add(time.Duration(i)*time.Second + 3*time.Second),
+			DurationMs: 3000, InputTokens: 310, OutputTokens: 90, TotalTokens: 400, Cost: 0.0012,
+			Counts: map[string]int{"trace": 1, "span": 2, "generation": 5}, Models: []string{"gpt-4o", "gpt-4o-mini"},
+			Tags:         map[string]string{"env": "prod", "team": "checkout", "user": fmt.Sprintf("u-%d", i), "region": "eu", "tier": "paid", "app": "web"},
+			LastActivity: start.Add(time.Duration(i)*time.Second + 3*time.Second), Revision: 1}
+		for g := range 5 {
+			r.Generations = append(r.Generations, store.GenerationRow{ID: fmt.Sprintf("%s-g%d", r.TraceID, g), Start: r.Start, Model: "gpt-4o-mini",
+				Generation: true, Leaf: true, InputTokens: 62, OutputTokens: 18, Cost: 0.00024, DurationMs: 600})
+		}
+		rows[i] = r
+	}
+	if err := s.PutTraceSummaries(ctx, rows); err != nil {
+		b.Fatal(err)
+	}
+	evaluators := []string{"pii", "latency", "relevance", "faithfulness"}
+	for n := 0; b.Loop(); n++ {
+		for i := range rows {
+			r := &rows[i]
+			r.Revision++
+			r.LastActivity = r.LastActivity.Add(time.Second)
+			r.EvalRows = nil
+			for e := range 1 + n%len(evaluators) {
+				r.EvalRows = append(r.EvalRows, store.EvalRow{Evaluator: evaluators[e], NodeID: r.Generations[e].ID,
+					Time: r.LastActivity, Score: 1, HasScore: true, Pass: true, HasPass: true})
+			}
+			r.Evaluations = store.Verdicts(r.EvalRows)
+		}
+		if err := s.PutTraceSummaries(ctx, rows); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rows)), "ns/row")
+}
