@@ -59,7 +59,9 @@ type Config struct {
 	// namespace, store.FeedCheckpointKey or store.EvalCheckpointKey).
 	Checkpoint store.BlobKey
 	// Workers is how many refs the handler is called for at once (0 or 1:
-	// one after the other). Traces go before sessions either way.
+	// one after the other, by repository, a repository's traces before
+	// its sessions). With more, every due trace is handled before any due
+	// session, so a session still comes after its traces.
 	Workers int
 }
 
@@ -401,7 +403,7 @@ func (f *Follower) catchUp(ctx context.Context) error {
 }
 
 // handleDue handles every pending ref whose quiet period has passed, in a
-// fixed order.
+// fixed order (or cfg.Workers at a time, handleAll).
 func (f *Follower) handleDue(ctx context.Context) {
 	now := f.Now()
 	due := f.takeDue(now)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
+	"github.com/otelcol-genai/otelcol-genai/internal/tree"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -150,4 +151,30 @@ func TestAFullSetOfPlansIsDropped(t *testing.T) {
 	defer e.mu.Unlock()
 	require.Len(t, e.plans, 1)
 	assert.Contains(t, e.plans, commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: "t-1"})
+}
+
+// TestPlanSharesOneDigestPerNode: the evaluators judging one node get one
+// subject and share its digest (computed once for all their verdict ids);
+// another node has its own.
+func TestPlanSharesOneDigestPerNode(t *testing.T) {
+	fx := newFixture(t, memstore.New())
+	e := fx.engine(fx.st)
+	fx.push(chat)
+	ref := commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: "t-1"}
+	tr, err := tree.AssembleTrace(context.Background(), fx.st, ref)
+	require.NoError(t, err)
+	byNode := map[string][]job{}
+	for _, j := range e.planTrace(ref, tr).jobs {
+		byNode[j.subject.Kind+"/"+j.subject.EntityID] = append(byNode[j.subject.Kind+"/"+j.subject.EntityID], j)
+	}
+	traceJobs := byNode["trace/t-1"]
+	require.Len(t, traceJobs, 2, "pii and latency judge the trace")
+	require.NotNil(t, traceJobs[0].digest)
+	assert.Same(t, traceJobs[0].digest, traceJobs[1].digest, "one digest for the node's evaluators")
+	gen := byNode["generation/g-1"]
+	require.NotEmpty(t, gen)
+	assert.NotSame(t, traceJobs[0].digest, gen[0].digest, "another node, another digest")
+	for _, j := range append(traceJobs, gen...) {
+		assert.Equal(t, verdictID(j.subject, j.ev.name), verdictIDOf(j.subject, j.digest.of(j.subject), j.ev.name))
+	}
 }
