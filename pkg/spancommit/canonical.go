@@ -10,6 +10,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/jsonenc"
 	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 )
 
@@ -271,7 +272,7 @@ func Encode(c *Canonical, attrs pcommon.Map, guard Guard) {
 		if empty {
 			return
 		}
-		b, err := json.Marshal(v)
+		b, err := jsonenc.Marshal(v)
 		if err != nil {
 			return
 		}

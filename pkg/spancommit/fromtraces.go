@@ -47,6 +47,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/jsonenc"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -141,7 +142,7 @@ type builder struct {
 }
 
 func (b *builder) emit(entity commit.Entity, id string, action commit.Action, data any) {
-	raw, err := json.Marshal(data)
+	raw, err := jsonenc.Marshal(data)
 	if err != nil {
 		// Unreachable for normalized spans (the normalizer drops NaN and
 		// ±Inf); if it happens, only this commit is lost, not the batch.

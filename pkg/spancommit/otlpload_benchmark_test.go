@@ -84,6 +84,12 @@ func BenchmarkOTLPIngest(b *testing.B) {
 // simulated service and two scopes (agent framework, GenAI client), spans
 // in end order as a BatchSpanProcessor exports them.
 func genaiLoadBatch(r *rand.Rand, n int) ptrace.Traces {
+	return genaiLoadBatchAt(r, n, time.Now().Add(-time.Hour))
+}
+
+// genaiLoadBatchAt is genaiLoadBatch with trace idx starting idx seconds
+// after base.
+func genaiLoadBatchAt(r *rand.Rand, n int, base time.Time) ptrace.Traces {
 	td := ptrace.NewTraces()
 	type service struct{ name, agent string }
 	services := []service{{"trip-desk", "TripAgent"}, {"support-bot", "HelpdeskAgent"}, {"repo-helper", "ReviewAgent"}}
@@ -109,7 +115,7 @@ func genaiLoadBatch(r *rand.Rand, n int) ptrace.Traces {
 		agentSpans = append(agentSpans, as.Spans())
 		chatSpans = append(chatSpans, cs.Spans())
 	}
-	g := &loadGen{r: r}
+	g := &loadGen{r: r, base: base}
 	for idx := 0; td.SpanCount() < n; idx++ {
 		si := idx % len(services)
 		g.trace(agentSpans[si], chatSpans[si], services[si].agent, idx)
@@ -119,6 +125,7 @@ func genaiLoadBatch(r *rand.Rand, n int) ptrace.Traces {
 
 type loadGen struct {
 	r       *rand.Rand
+	base    time.Time
 	session string
 	left    int
 	sessN   int
@@ -194,7 +201,7 @@ func (g *loadGen) trace(agentSpans, chatSpans ptrace.SpanSlice, agent string, id
 	system := g.text(300)
 	prompt := g.text(80)
 
-	base := time.Now().Add(-time.Hour).UnixNano() + int64(idx)*int64(time.Second)
+	base := g.base.UnixNano() + int64(idx)*int64(time.Second)
 	t := base + int64(2+r.Intn(20))*1e6
 	nChat := 1 + r.Intn(3)
 	type step struct {

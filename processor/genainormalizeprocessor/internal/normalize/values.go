@@ -11,6 +11,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
+	"github.com/otelcol-genai/otelcol-genai/internal/jsonenc"
 	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 )
 
@@ -84,7 +85,7 @@ func asString(v any) string {
 	case json.Number:
 		return x.String()
 	}
-	b, err := json.Marshal(v)
+	b, err := jsonenc.Marshal(v)
 	if err != nil {
 		return ""
 	}
@@ -284,7 +285,7 @@ func pythonRepr(s string) (string, bool) {
 
 // compactJSON renders v as compact JSON with sorted map keys.
 func compactJSON(v any) string {
-	b, err := json.Marshal(v)
+	b, err := jsonenc.Marshal(v)
 	if err != nil {
 		return ""
 	}
