@@ -134,7 +134,21 @@ func fastGenAIPart(p string) (*spancommit.Part, *spancommit.ToolCall, *toolResul
 		return &spancommit.Part{Type: "text", Text: content}, nil, nil, true
 	case typ == "tool_call" && seen&^(4|8|16) == 1:
 		if name == "" && id == "" {
+			// Dropped, but the general path decodes the whole document
+			// first, and fails on what decodeSub fails on (a number out
+			// of float64's range).
+			if args != "" {
+				if _, ok := decodeSub(args); !ok {
+					return nil, nil, nil, false
+				}
+			}
 			return nil, nil, nil, true
+		}
+		if args != "" && (args[0] == '{' || args[0] == '[') {
+			// argsText(decodeSub(args)), read straight from the text.
+			if text, ok := recode(args); ok {
+				return nil, &spancommit.ToolCall{ID: id, Type: "function", Function: spancommit.ToolFunction{Name: name, Arguments: text}}, nil, true
+			}
 		}
 		var a any
 		if args != "" {
@@ -145,6 +159,13 @@ func fastGenAIPart(p string) (*spancommit.Part, *spancommit.ToolCall, *toolResul
 		tc := mkToolCall(id, name, a)
 		return nil, &tc, nil, true
 	case typ == "tool_call_response" && seen&^(4|32) == 1:
+		if response != "" && response[0] == '{' && !typedValue(response) {
+			// resultText(decodeSub(response)) of an object, read straight
+			// from the text.
+			if text, ok := recode(response); ok {
+				return nil, nil, &toolResult{id: id, content: text}, true
+			}
+		}
 		var out any
 		if response != "" {
 			if out, ok = decodeSub(response); !ok {
@@ -159,6 +180,22 @@ func fastGenAIPart(p string) (*spancommit.Part, *spancommit.ToolCall, *toolResul
 		return nil, nil, &toolResult{id: id, content: resultText(out)}, true
 	}
 	return nil, nil, nil, false
+}
+
+// typedValue reports whether the object v is a {"type": …, "value": …}
+// wrapper, whose value the general path takes as the result.
+func typedValue(v string) bool {
+	var typ, value bool
+	jsonscan.EachMember(v, func(k, val string) bool {
+		switch k {
+		case "type":
+			typ = val != "null"
+		case "value":
+			value = true
+		}
+		return true
+	})
+	return typ && value
 }
 
 // decodeSub decodes a value of the document as parseJSON decoded it as
