@@ -15,7 +15,7 @@ const maxDepth = 64
 // AppendValue appends v as json.Marshal encodes it, for the dynamic values
 // that decoded JSON and OTLP attributes are made of: nil, string, bool,
 // float64, the integer types, map[string]any, map[string]string,
-// map[string]float64, []any and []string, nested in any way. Map members are
+// map[string]float64, map[string]int64, []any and []string, nested in any way. Map members are
 // sorted by key, as encoding/json sorts them.
 //
 // ok is false, and b is returned unchanged, for anything else and for the
@@ -109,6 +109,24 @@ func appendValue(b []byte, v any, depth int) ([]byte, bool) {
 			if b, ok = AppendFloat(b, x[k]); !ok {
 				return b, false
 			}
+		}
+		return append(b, '}'), true
+	case map[string]int64:
+		if x == nil {
+			return append(b, "null"...), true
+		}
+		keys, ok := sortedKeys(x)
+		if !ok {
+			return b, false
+		}
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = AppendString(b, k)
+			b = append(b, ':')
+			b = strconv.AppendInt(b, x[k], 10)
 		}
 		return append(b, '}'), true
 	case []any:

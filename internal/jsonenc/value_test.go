@@ -24,7 +24,7 @@ func randomValue(rng *rand.Rand, depth int) any {
 		return strs[rng.Intn(len(strs))] + strs[rng.Intn(len(strs))]
 	}
 	floats := []float64{0, math.Copysign(0, -1), 1, -1, 0.1, 1e-6, 9.99e-7, 1e21, 9.99e20, 1e-7, 123456789.125, -2.5e-300, math.MaxFloat64, math.SmallestNonzeroFloat64, 1 << 53, 3.0}
-	n := rng.Intn(14)
+	n := rng.Intn(15)
 	if depth > 4 && n >= 8 {
 		n = rng.Intn(8)
 	}
@@ -85,6 +85,12 @@ func randomValue(rng *rand.Rand, depth int) any {
 			s = append(s, str())
 		}
 		return s
+	case 13:
+		m := map[string]int64{}
+		for range rng.Intn(4) {
+			m[str()] = rng.Int63() - rng.Int63()
+		}
+		return m
 	default:
 		return []byte("bytes are left to encoding/json")
 	}

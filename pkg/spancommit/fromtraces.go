@@ -142,6 +142,12 @@ type builder struct {
 }
 
 func (b *builder) emit(entity commit.Entity, id string, action commit.Action, data any) {
+	if a, ok := data.(jsonAppender); ok {
+		if raw, ok := a.appendJSON(make([]byte, 0, 192)); ok {
+			b.add(entity, id, action, raw)
+			return
+		}
+	}
 	raw, err := jsonenc.Marshal(data)
 	if err != nil {
 		// Unreachable for normalized spans (the normalizer drops NaN and
@@ -381,9 +387,7 @@ func (b *builder) build() error {
 // (they name their parent by span id only). The commit is the same for
 // every span of that id, so replays deduplicate it.
 func (b *builder) holderLink(entity commit.Entity) {
-	b.emit(entity, b.id, commit.ActionAddSpan, struct {
-		ID string `json:"id"`
-	}{b.id})
+	b.emitField(entity, b.id, commit.ActionAddSpan, "id", b.id)
 }
 
 func joinJSON(v []string) string {
@@ -416,11 +420,6 @@ var spanKinds = map[ptrace.SpanKind]string{
 func SpanKindName(k ptrace.SpanKind) string { return spanKinds[k] }
 
 // link is one OTLP span link as the tree keeps it.
-type link struct {
-	TraceID    string         `json:"traceId"`
-	SpanID     string         `json:"spanId,omitempty"`
-	Attributes map[string]any `json:"attributes,omitempty"`
-}
 
 // identity records the span's OTel identity on its node: span kind,
 // parent span id (kept even when the node hangs under the trace because
@@ -429,12 +428,7 @@ type link struct {
 // agent hand-off between traces navigable.
 func (b *builder) identity(entity commit.Entity) {
 	sp := b.sp
-	type otel struct {
-		SpanKind     string `json:"spanKind,omitempty"`
-		ParentSpanID string `json:"parentSpanId,omitempty"`
-		Links        []link `json:"links,omitempty"`
-	}
-	o := otel{SpanKind: SpanKindName(sp.Kind())}
+	o := spanIdentity{SpanKind: SpanKindName(sp.Kind())}
 	if p := sp.ParentSpanID(); !p.IsEmpty() {
 		o.ParentSpanID = p.String()
 	}
@@ -478,13 +472,7 @@ func (b *builder) traceCommits(traceID, start, end string) {
 	}
 	if root {
 		first := len(b.out)
-		type create struct {
-			Name           string            `json:"name,omitempty"`
-			Tags           map[string]string `json:"tags"`
-			StartTimestamp string            `json:"startTimestamp,omitempty"`
-			SessionID      string            `json:"sessionId,omitempty"`
-		}
-		b.emit(commit.EntityTrace, traceID, commit.ActionCreate, create{Name: c.TraceName, Tags: tags, StartTimestamp: start, SessionID: c.SessionID})
+		b.emit(commit.EntityTrace, traceID, commit.ActionCreate, traceCreate{Name: c.TraceName, Tags: tags, StartTimestamp: start, SessionID: c.SessionID})
 		if c.TraceName == "" && c.Name != "" {
 			b.emitField(commit.EntityTrace, traceID, commit.ActionUpdate, "name", c.Name)
 			if st := int64(b.sp.StartTimestamp()); st > 0 {
@@ -711,16 +699,10 @@ func (b *builder) common(entity commit.Entity, end string, tags map[string]strin
 
 func (b *builder) span(pe commit.Entity, pid, start, end string, tags map[string]string, meta map[string]any, addMeta func(k, v string)) {
 	c := &b.c
-	type add struct {
-		ID             string            `json:"id"`
-		Name           string            `json:"name,omitempty"`
-		Tags           map[string]string `json:"tags"`
-		StartTimestamp string            `json:"startTimestamp,omitempty"`
-	}
 	if tags == nil {
 		tags = map[string]string{}
 	}
-	b.emit(pe, pid, commit.ActionAddSpan, add{ID: b.id, Name: c.Name, Tags: tags, StartTimestamp: start})
+	b.emit(pe, pid, commit.ActionAddSpan, spanAdd{ID: b.id, Name: c.Name, Tags: tags, StartTimestamp: start})
 	if !c.UsageAggregate.IsZero() {
 		raw, _ := json.Marshal(c.UsageAggregate)
 		addMeta("maxim.usage.aggregate", string(raw))
@@ -755,16 +737,6 @@ func openAIFinish(r string) string {
 
 func (b *builder) generation(pe commit.Entity, pid, start, end string, tags map[string]string, meta map[string]any, addMeta func(k, v string)) {
 	c := &b.c
-	type add struct {
-		ID              string            `json:"id"`
-		Messages        json.RawMessage   `json:"messages"`
-		Name            string            `json:"name,omitempty"`
-		Tags            map[string]string `json:"tags"`
-		StartTimestamp  string            `json:"startTimestamp,omitempty"`
-		Provider        string            `json:"provider,omitempty"`
-		Model           string            `json:"model,omitempty"`
-		ModelParameters map[string]any    `json:"modelParameters"`
-	}
 	if tags == nil {
 		tags = map[string]string{}
 	}
@@ -780,8 +752,14 @@ func (b *builder) generation(pe commit.Entity, pid, start, end string, tags map[
 	if model == "" {
 		model = c.Model
 	}
-	b.emitSpliced(pe, pid, commit.ActionAddGeneration, add{ID: b.id, Messages: placeholder, Name: c.Name, Tags: tags, StartTimestamp: start,
-		Provider: c.Provider, Model: model, ModelParameters: params}, `"messages":`, []json.RawMessage{msgs})
+	ga := generationAdd{ID: b.id, Messages: msgs, Name: c.Name, Tags: tags, StartTimestamp: start,
+		Provider: c.Provider, Model: model, ModelParameters: params}
+	if raw, ok := ga.appendJSON(make([]byte, 0, len(msgs)+256)); ok {
+		b.add(pe, pid, commit.ActionAddGeneration, raw)
+	} else {
+		ga.Messages = placeholder
+		b.emitSpliced(pe, pid, commit.ActionAddGeneration, ga, `"messages":`, []json.RawMessage{msgs})
+	}
 	addMeta("maxim.provider.raw", c.ProviderRaw)
 	addMeta("maxim.finish_reason", c.FinishReason)
 	if c.Stream != nil {
@@ -799,22 +777,7 @@ func (b *builder) generation(pe commit.Entity, pid, start, end string, tags map[
 	hasOutput := len(b.msgs.out) > 0 || !c.Usage.IsZero() || c.FinishReason != "" || c.Cost.Total != nil
 	switch {
 	case hasOutput:
-		type choice struct {
-			Index        int             `json:"index"`
-			Message      json.RawMessage `json:"message"`
-			Logprobs     any             `json:"logprobs"`
-			FinishReason any             `json:"finish_reason"`
-		}
-		type result struct {
-			ID      string         `json:"id"`
-			Object  string         `json:"object"`
-			Created int64          `json:"created"`
-			Model   string         `json:"model,omitempty"`
-			Choices []choice       `json:"choices"`
-			Usage   map[string]any `json:"usage,omitempty"`
-			Cost    *Cost          `json:"cost,omitempty"`
-		}
-		r := result{ID: c.ResponseID, Object: "chat.completion", Created: int64(b.sp.EndTimestamp()) / int64(time.Second), Model: c.Model,
+		r := completion{ID: c.ResponseID, Object: "chat.completion", Created: int64(b.sp.EndTimestamp()) / int64(time.Second), Model: c.Model,
 			Choices: []choice{}}
 		if r.ID == "" {
 			r.ID = b.id
@@ -824,7 +787,7 @@ func (b *builder) generation(pe commit.Entity, pid, start, end string, tags map[
 			if i == 0 && c.FinishReason != "" {
 				fr = openAIFinish(c.FinishReason)
 			}
-			r.Choices = append(r.Choices, choice{Index: i, Message: placeholder, FinishReason: fr})
+			r.Choices = append(r.Choices, choice{Index: i, Message: b.msgs.out[i], FinishReason: fr})
 		}
 		if len(r.Choices) == 0 && c.FinishReason != "" {
 			r.Choices = append(r.Choices, choice{Message: json.RawMessage(`{"role":"assistant","content":null}`), FinishReason: openAIFinish(c.FinishReason)})
@@ -866,7 +829,18 @@ func (b *builder) generation(pe commit.Entity, pid, start, end string, tags map[
 			}
 			r.Cost = &cost
 		}
-		b.emitSpliced(commit.EntityGeneration, b.id, commit.ActionResult, map[string]any{"result": r}, `"message":`, b.msgs.out)
+		n := 256
+		for _, m := range b.msgs.out {
+			n += len(m) + 64
+		}
+		if raw, ok := (generationResult{Result: r}).appendJSON(make([]byte, 0, n)); ok {
+			b.add(commit.EntityGeneration, b.id, commit.ActionResult, raw)
+		} else {
+			for i := range b.msgs.out {
+				r.Choices[i].Message = placeholder
+			}
+			b.emitSpliced(commit.EntityGeneration, b.id, commit.ActionResult, map[string]any{"result": r}, `"message":`, b.msgs.out)
+		}
 		if c.ErrorMessage != "" {
 			b.emit(commit.EntityGeneration, b.id, commit.ActionUpdate, map[string]any{"error": errObj{Message: c.ErrorMessage, Type: c.ErrorType}})
 		}
@@ -880,14 +854,6 @@ func (b *builder) generation(pe commit.Entity, pid, start, end string, tags map[
 
 func (b *builder) toolCall(pe commit.Entity, pid, start, end string, tags map[string]string, meta map[string]any, addMeta func(k, v string)) {
 	c := &b.c
-	type add struct {
-		ID             string            `json:"id"`
-		Name           string            `json:"name"`
-		Description    string            `json:"description"`
-		Args           string            `json:"args"`
-		Tags           map[string]string `json:"tags"`
-		StartTimestamp string            `json:"startTimestamp,omitempty"`
-	}
 	if tags == nil {
 		tags = map[string]string{}
 	}
@@ -895,7 +861,7 @@ func (b *builder) toolCall(pe commit.Entity, pid, start, end string, tags map[st
 	if name == "" {
 		name = c.Name
 	}
-	b.emit(pe, pid, commit.ActionAddToolCall, add{ID: b.id, Name: name, Description: c.ToolDescription, Args: c.ToolArguments,
+	b.emit(pe, pid, commit.ActionAddToolCall, toolCallAdd{ID: b.id, Name: name, Description: c.ToolDescription, Args: c.ToolArguments,
 		Tags: tags, StartTimestamp: start})
 	addMeta("maxim.tool.call_id", c.ToolCallID)
 	if c.HasToolResult && c.ErrorMessage == "" {
@@ -909,16 +875,10 @@ func (b *builder) toolCall(pe commit.Entity, pid, start, end string, tags map[st
 
 func (b *builder) retrieval(pe commit.Entity, pid, start, end string, tags map[string]string, meta map[string]any, addMeta func(k, v string)) {
 	c := &b.c
-	type add struct {
-		ID             string            `json:"id"`
-		Name           string            `json:"name,omitempty"`
-		Tags           map[string]string `json:"tags"`
-		StartTimestamp string            `json:"startTimestamp,omitempty"`
-	}
 	if tags == nil {
 		tags = map[string]string{}
 	}
-	b.emit(pe, pid, commit.ActionAddRetrieval, add{ID: b.id, Name: c.Name, Tags: tags, StartTimestamp: start})
+	b.emit(pe, pid, commit.ActionAddRetrieval, spanAdd{ID: b.id, Name: c.Name, Tags: tags, StartTimestamp: start})
 	if c.RetrievalQuery != "" {
 		b.emitField(commit.EntityRetrieval, b.id, commit.ActionUpdate, "input", c.RetrievalQuery)
 	}
