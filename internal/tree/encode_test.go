@@ -158,6 +158,24 @@ func TestWriteJSONEveryField(t *testing.T) {
 	}
 }
 
+// TestAppendNodeJSONIsMarshal: a Node alone (what the feed fingerprints)
+// encodes as json.Marshal encodes it, every field filled at random.
+func TestAppendNodeJSONIsMarshal(t *testing.T) {
+	for seed := uint64(1); seed <= 400; seed++ {
+		f := filler{rand.New(rand.NewPCG(seed, 11))}
+		var n tree.Node
+		f.fill(reflect.ValueOf(&n).Elem(), 0)
+		want, werr := json.Marshal(&n)
+		got, err := tree.AppendNodeJSON([]byte("x"), &n)
+		if (err != nil) != (werr != nil) {
+			t.Fatalf("seed %d: error %v, json.Marshal's %v", seed, err, werr)
+		}
+		if werr == nil && string(got[1:]) != string(want) {
+			t.Fatalf("seed %d:\n got %s\nwant %s", seed, got[1:], want)
+		}
+	}
+}
+
 type filler struct{ r *rand.Rand }
 
 var (

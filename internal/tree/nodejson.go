@@ -33,6 +33,23 @@ type headJSON struct {
 // head appends n's head.
 func (e *headJSON) head(n *TreeNode) error {
 	e.err = nil
+	e.node(&n.Node)
+	e.treeFields(n)
+	return e.err
+}
+
+// AppendNodeJSON appends json.Marshal(n) without reflection where
+// nodejson.go can (the sub-record lists go through encoding/json), and
+// returns its error where json.Marshal would fail.
+func AppendNodeJSON(b []byte, n *Node) ([]byte, error) {
+	e := headJSON{b: b}
+	e.node(n)
+	e.b = append(e.b, '}')
+	return e.b, e.err
+}
+
+// node appends the fields of Node, from the opening brace on.
+func (e *headJSON) node(n *Node) {
 	e.lit(`{"kind":`)
 	e.str(string(n.Kind))
 	e.lit(`,"id":`)
@@ -181,7 +198,10 @@ func (e *headJSON) head(n *TreeNode) error {
 	e.b = strconv.AppendInt(e.b, n.FirstVersion, 10)
 	e.lit(`,"lastVersion":`)
 	e.b = strconv.AppendInt(e.b, n.LastVersion, 10)
+}
 
+// treeFields appends the fields TreeNode adds to Node, but its children.
+func (e *headJSON) treeFields(n *TreeNode) {
 	e.optStr(`,"pairedWith":`, n.PairedWith)
 	t := &n.Totals
 	e.lit(`,"totals":{"inputTokens":`)
@@ -210,7 +230,6 @@ func (e *headJSON) head(n *TreeNode) error {
 	e.lit(`,"error":`)
 	e.b = strconv.AppendBool(e.b, t.Error)
 	e.b = append(e.b, '}')
-	return e.err
 }
 
 func (e *headJSON) lit(s string) { e.b = append(e.b, s...) }

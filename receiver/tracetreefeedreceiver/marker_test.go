@@ -58,3 +58,22 @@ func BenchmarkMarkNode(b *testing.B) {
 		_ = markNode(n)
 	}
 }
+
+// BenchmarkMarkGeneratedNodes marks every node of generated traces (every
+// kind, with metadata, tags, evaluations, events and errors), the mix a
+// feed sees, where BenchmarkMarkNode is one message-heavy generation.
+func BenchmarkMarkGeneratedNodes(b *testing.B) {
+	var nodes []*tree.Node
+	for seed := uint64(1); seed <= 20; seed++ {
+		tr := storetest.AssembledCase(b, memstore.New(), treegen.Generate(seed, treegen.DefaultOptions))
+		tree.Walk(tr.Root, func(n *tree.TreeNode) { nodes = append(nodes, &n.Node) })
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		for _, n := range nodes {
+			_ = markNode(n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(nodes)), "ns/node")
+}
