@@ -1,12 +1,10 @@
 package tree
 
 import (
-	"bytes"
 	"encoding/json"
 	"math"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/jsonenc"
 	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
@@ -317,29 +315,10 @@ func (e *headJSON) raw(v json.RawMessage) {
 	e.marshal(v)
 }
 
-var (
-	lineSep = []byte("\u2028")
-	paraSep = []byte("\u2029")
-)
-
 // rawVerbatim reports whether encoding/json writes v unchanged: valid,
 // without whitespace between tokens, <, >, &, invalid UTF-8, U+2028 or
-// U+2029.
-func rawVerbatim(v []byte) bool {
-	ascii := true
-	for _, c := range v {
-		if c == '<' || c == '>' || c == '&' {
-			return false
-		}
-		if c >= utf8.RuneSelf {
-			ascii = false
-		}
-	}
-	if !ascii && (!utf8.Valid(v) || bytes.Contains(v, lineSep) || bytes.Contains(v, paraSep)) {
-		return false
-	}
-	return jsonscan.CompactSame(v) && jsonscan.Valid(v)
-}
+// U+2029 (one pass, jsonscan.Verbatim).
+func rawVerbatim(v []byte) bool { return jsonscan.Verbatim(v) }
 
 func (e *headJSON) raws(vs []json.RawMessage) {
 	e.b = append(e.b, '[')
