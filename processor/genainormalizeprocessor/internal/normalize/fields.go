@@ -389,17 +389,25 @@ func toolFields(v *view, c *spancommit.Canonical) {
 	if x, k := v.get(lfInput, "gen_ai.tool.call.arguments", "ai.toolCall.args", "ai.toolCall.input", "input.value", "traceloop.entity.input",
 		"tool_arguments", "gcp.vertex.agent.tool_call_args", "flue.tool.arguments", "input"); k != "" {
 		if s, isStr := x.(string); isStr && looksJSON(s) {
-			if _, ok := parseJSON(s); !ok {
-				v.flag(k)
+			if text, ok := argsTextOfJSON(s); ok {
+				c.ToolArguments = text
+			} else {
+				if _, ok := parseJSON(s); !ok {
+					v.flag(k)
+				}
+				c.ToolArguments = argsText(x)
 			}
+		} else {
+			c.ToolArguments = argsText(x)
 		}
-		c.ToolArguments = argsText(x)
 	}
 	if x, k := v.get(lfOutput, "gen_ai.tool.call.result", "ai.toolCall.result", "ai.toolCall.output", "output.value", "traceloop.entity.output",
 		"tool_response", "gcp.vertex.agent.tool_response", "output"); k != "" {
 		c.ToolResult = resultText(x)
 		c.HasToolResult = true
-		if r, ok := unwrapToolResult(x); ok {
+		if s, isStr := x.(string); isStr && noToolWrapper(s) {
+			// Nothing to unwrap: skip decoding the result.
+		} else if r, ok := unwrapToolResult(x); ok {
 			text, isErr := r.text, r.isErr
 			c.ToolResult = text
 			if c.ToolCallID == "" {

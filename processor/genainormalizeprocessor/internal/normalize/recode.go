@@ -115,3 +115,38 @@ func plainInt(v string) bool {
 	}
 	return true
 }
+
+// argsTextOfJSON is argsText(s) for a string s that holds a JSON object or
+// array (tool arguments as most instrumentations send them), read from the
+// text; ok is false when recode declines or s is anything else.
+func argsTextOfJSON(s string) (string, bool) {
+	t := strings.TrimSpace(s)
+	if t == "" || t[0] != '{' && t[0] != '[' || !jsonscan.ValidString(t) {
+		return "", false
+	}
+	return recode(t)
+}
+
+// noToolWrapper reports, without decoding it, that unwrapToolResult finds
+// no wrapper in the string s: s is a JSON array, or a JSON object without
+// the keys a wrapper needs (lc, output, content). false means "decode and
+// look", not "has a wrapper".
+func noToolWrapper(s string) bool {
+	t := strings.TrimSpace(s)
+	if t == "" || t[0] != '{' && t[0] != '[' || !jsonscan.ValidString(t) {
+		return false
+	}
+	if t[0] == '[' {
+		return true
+	}
+	none := true
+	jsonscan.EachMember(t, func(k, _ string) bool {
+		switch k {
+		case "lc", "output", "content":
+			none = false
+			return false
+		}
+		return true
+	})
+	return none
+}

@@ -73,3 +73,48 @@ func FuzzRecode(f *testing.F) {
 		}
 	})
 }
+
+var toolTexts = append([]string{
+	` {"city": "Paris", "units": ["c", 1.50]} `, `[{"type":"text","text":"a"}]`, `{"content":"x","type":"tool"}`,
+	`{"output":{"lc":1}}`, `{"lc":1,"type":"constructor","id":["x","ToolMessage"],"kwargs":{"content":"r","tool_call_id":"c","status":"error"}}`,
+	`{"results":[{"id":1}],"truncated":false}`, `{'a': 1}`, `"{\"a\":1}"`, `{"isError":true,"content":[{"type":"text","text":"boom"}]}`,
+}, recodeCases...)
+
+// TestToolTextShortcuts: argsTextOfJSON gives argsText's answer, and
+// noToolWrapper is true only where unwrapToolResult finds nothing.
+func TestToolTextShortcuts(t *testing.T) {
+	fast := 0
+	for _, s := range toolTexts {
+		checkToolText(t, s)
+		if _, ok := argsTextOfJSON(s); ok {
+			fast++
+		}
+	}
+	if fast < len(toolTexts)/2 {
+		t.Fatalf("argsTextOfJSON answered %d of %d", fast, len(toolTexts))
+	}
+	if !noToolWrapper(`{"results":[]}`) || noToolWrapper(`{"content":"x","type":"tool"}`) {
+		t.Fatal("noToolWrapper misreads the keys")
+	}
+}
+
+func checkToolText(t *testing.T, s string) {
+	t.Helper()
+	if got, ok := argsTextOfJSON(s); ok {
+		if want := argsText(s); got != want {
+			t.Fatalf("argsTextOfJSON(%q) = %s, argsText = %s", s, got, want)
+		}
+	}
+	if noToolWrapper(s) {
+		if r, ok := unwrapToolResult(s); ok {
+			t.Fatalf("noToolWrapper(%q), but unwrapToolResult finds %+v", s, r)
+		}
+	}
+}
+
+func FuzzToolTextShortcuts(f *testing.F) {
+	for _, s := range toolTexts {
+		f.Add(s)
+	}
+	f.Fuzz(checkToolText)
+}
