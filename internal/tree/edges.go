@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
@@ -48,13 +49,20 @@ func fieldsOf(c *commit.Commit) (childFields, bool) { return fieldsOfData(c.Data
 
 // fieldsOfData is json.Unmarshal into childFields without reflection: keys
 // match field names case-insensitively (bytes.EqualFold, as encoding/json
-// matches struct fields) and a repeated key's last value wins.
+// matches struct fields) and a repeated key's last value wins. It walks
+// the members in place: Admit runs it on every commit that reaches the
+// store, most of them kilobytes of messages of which it needs one id.
 func fieldsOfData(data []byte) (childFields, bool) {
 	var f childFields
 	if len(data) == 0 || data[0] != '{' || !jsonscan.Valid(data) {
 		return f, false
 	}
-	return childFieldsOf((*arena)(nil).rawMembers(data)), true
+	doc := unsafe.String(unsafe.SliceData(data), len(data)) // read only
+	jsonscan.EachMember(doc, func(k, v string) bool {
+		f.set(k, unsafe.Slice(unsafe.StringData(v), len(v)))
+		return true
+	})
+	return f, true
 }
 
 // childRefObject is ChildRef that also returns the commit's data as the
@@ -77,26 +85,32 @@ func (a *arena) childRefObject(c *commit.Commit) (commit.NodeRef, object, bool) 
 func childFieldsOf(ms []member) childFields {
 	var f childFields
 	for _, m := range ms {
-		var dst *json.RawMessage
-		switch k := m.Key; {
-		case fieldIs(k, "id"):
-			dst = &f.ID
-		case fieldIs(k, "message"):
-			dst = &f.Message
-		case fieldIs(k, "startTimestamp"):
-			dst = &f.StartTimestamp
-		case fieldIs(k, "sessionId"):
-			dst = &f.SessionID
-		case fieldIs(k, "spanId"):
-			dst = &f.SpanID
-		case fieldIs(k, "traceId"):
-			dst = &f.TraceID
-		default:
-			continue
-		}
-		*dst = m.Val // read-only views: callers only read them
+		f.set(m.Key, m.Val)
 	}
 	return f
+}
+
+// set keeps val (a read-only view: callers only read it) when key names a
+// field of f.
+func (f *childFields) set(key string, val json.RawMessage) {
+	var dst *json.RawMessage
+	switch {
+	case fieldIs(key, "id"):
+		dst = &f.ID
+	case fieldIs(key, "message"):
+		dst = &f.Message
+	case fieldIs(key, "startTimestamp"):
+		dst = &f.StartTimestamp
+	case fieldIs(key, "sessionId"):
+		dst = &f.SessionID
+	case fieldIs(key, "spanId"):
+		dst = &f.SpanID
+	case fieldIs(key, "traceId"):
+		dst = &f.TraceID
+	default:
+		return
+	}
+	*dst = val
 }
 
 func fieldIs(key, name string) bool { return key == name || strings.EqualFold(key, name) }
