@@ -142,9 +142,19 @@ func canonicalize(b []byte) ([]byte, error) {
 	return out, nil
 }
 
-// appendRecord encodes c as one record.
+// recordLen is the length of c's record.
+func recordLen(c *commit.Commit) int {
+	n := recordBody(c)
+	return uvarintLen(uint64(n)) + n
+}
+
+func recordBody(c *commit.Commit) int {
+	return 24 + uvarintLen(uint64(len(c.Action))) + len(c.Action) + len(c.Data)
+}
+
+// appendRecord encodes c as one record (recordLen bytes).
 func appendRecord(b []byte, c *commit.Commit) []byte {
-	n := 24 + uvarintLen(uint64(len(c.Action))) + len(c.Action) + len(c.Data)
+	n := recordBody(c)
 	b = binary.AppendUvarint(b, uint64(n))
 	b = append(b, c.ID[:]...)
 	b = binary.BigEndian.AppendUint64(b, uint64(c.Version))

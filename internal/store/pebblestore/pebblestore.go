@@ -169,16 +169,22 @@ func (s *Store) Apply(ctx context.Context, commits []commit.Commit, edges []stor
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	b := s.db.NewBatch()
-	defer b.Close()
-
-	// Group the commits by node so a node gets one merge operand per Apply.
+	// Group the commits by node so a node gets one merge operand per Apply,
+	// its records in commit order. The batch is sized up front and each
+	// operand is encoded in place (MergeDeferred): growing the batch by
+	// doubling and copying every record through a scratch value were an
+	// eighth of what the OTLP path allocated.
 	type group struct {
-		ref commit.NodeRef
-		val []byte
+		ref   commit.NodeRef
+		key   []byte
+		size  int // bytes of its records
+		count int // its commits
+		next  int // its next slot in order
 	}
 	idx := make(map[commit.NodeRef]int, len(commits))
 	groups := make([]group, 0, len(commits))
+	of := make([]int32, len(commits)) // commit → group
+	size := 64
 	for i := range commits {
 		c := &commits[i]
 		if c.ID.IsZero() {
@@ -189,15 +195,52 @@ func (s *Store) Apply(ctx context.Context, commits []commit.Commit, edges []stor
 		if !ok {
 			gi = len(groups)
 			idx[ref] = gi
-			groups = append(groups, group{ref: ref})
+			k := nodeKey(ref)
+			groups = append(groups, group{ref: ref, key: k})
+			size += len(k) + 2*binary.MaxVarintLen32 + 1
 		}
-		groups[gi].val = appendRecord(groups[gi].val, c)
+		of[i] = int32(gi)
+		n := recordLen(c)
+		groups[gi].size += n
+		groups[gi].count++
+		size += n
+	}
+	// order lists the commits group by group (a counting sort: stable, so
+	// each group keeps commit order).
+	at := 0
+	for gi := range groups {
+		groups[gi].next = at
+		at += groups[gi].count
+	}
+	order := make([]int32, len(commits))
+	for i, gi := range of {
+		order[groups[gi].next] = int32(i)
+		groups[gi].next++
+	}
+	for _, e := range edges {
+		size += 2 * (3 + 2*(len(e.Parent.Repo)+len(e.Parent.Kind)+len(e.Parent.ID)+len(e.Child.Repo)+len(e.Child.Kind)+len(e.Child.ID)+6))
+	}
+	b := s.db.NewBatchWithSize(size)
+	defer b.Close()
+	start := 0
+	for gi := range groups {
+		g := &groups[gi]
+		op := b.MergeDeferred(len(g.key), g.size)
+		copy(op.Key, g.key)
+		val := op.Value[:0]
+		for _, ci := range order[start:g.next] {
+			val = appendRecord(val, &commits[ci])
+		}
+		start = g.next
+		if len(val) != g.size {
+			return fmt.Errorf("pebblestore: merge %v: encoded %d bytes, sized %d", g.ref, len(val), g.size)
+		}
+		if err := op.Finish(); err != nil {
+			return fmt.Errorf("pebblestore: merge %v: %w", g.ref, err)
+		}
 	}
 	touched := make([]commit.NodeRef, 0, len(groups)+len(edges))
 	for _, g := range groups {
-		if err := b.Merge(nodeKey(g.ref), g.val, nil); err != nil {
-			return fmt.Errorf("pebblestore: merge %v: %w", g.ref, err)
-		}
 		touched = append(touched, g.ref)
 	}
 	for _, e := range edges {
