@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -35,8 +36,8 @@ var errCorruptValue = errors.New("pebblestore: corrupt commit set")
 var commitSetMerger = &pebble.Merger{
 	Name: mergerName,
 	Merge: func(_, value []byte) (pebble.ValueMerger, error) {
-		m := &commitSetMerge{}
-		m.buf = append(m.buf, value...)
+		m := mergers.Get().(*commitSetMerge)
+		m.buf = append(m.buf[:0], value...)
 		return m, nil
 	},
 }
@@ -44,8 +45,31 @@ var commitSetMerger = &pebble.Merger{
 // commitSetMerge collects operands by concatenation (order does not matter
 // for a set union) and dedupes once in Finish, so merging n operands costs
 // one sort instead of n.
+//
+// Mergers and their buffers are reused: every merge operand a compaction
+// carries is copied into one (Pebble keeps ownership of the operands), which
+// under OTLP load was 5 % of all allocation. When Finish returns the buffer
+// itself, it returns the merger as the io.Closer, and Pebble keeps the value
+// valid until it closes it; only then does the buffer go back to the pool.
+// Readers copy values before moving their iterator (commitDecoder), as
+// Pebble requires.
 type commitSetMerge struct {
 	buf []byte
+}
+
+var mergers = sync.Pool{New: func() any { return new(commitSetMerge) }}
+
+// maxPooledMerge bounds the buffers kept for reuse (a large node's commit
+// set is not kept alive for the next small one).
+const maxPooledMerge = 256 << 10
+
+// Close returns m to the pool once Pebble is done with Finish's value.
+func (m *commitSetMerge) Close() error {
+	if cap(m.buf) <= maxPooledMerge {
+		m.buf = m.buf[:0]
+		mergers.Put(m)
+	}
+	return nil
 }
 
 func (m *commitSetMerge) MergeNewer(value []byte) error {
@@ -62,9 +86,10 @@ func (m *commitSetMerge) Finish(bool) ([]byte, io.Closer, error) {
 	if isCanonical(m.buf) {
 		// One operand of one Apply, or operands that happen to be in id
 		// order without duplicates: nothing to sort.
-		return m.buf, nil, nil
+		return m.buf, m, nil
 	}
 	out, err := canonicalize(m.buf)
+	_ = m.Close() // out is a new buffer
 	return out, nil, err
 }
 
