@@ -54,110 +54,62 @@ func appendValue(b []byte, v any, depth int) ([]byte, bool) {
 	case uint64:
 		return strconv.AppendUint(b, x, 10), true
 	case map[string]any:
-		if x == nil {
-			return append(b, "null"...), true
-		}
-		keys, ok := sortedKeys(x)
-		if !ok {
-			return b, false
-		}
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = AppendString(b, k)
-			b = append(b, ':')
-			if b, ok = appendValue(b, x[k], depth+1); !ok {
-				return b, false
-			}
-		}
-		return append(b, '}'), true
+		return appendMap(b, x, func(b []byte, v any) ([]byte, bool) { return appendValue(b, v, depth+1) })
 	case map[string]string:
-		if x == nil {
-			return append(b, "null"...), true
-		}
-		keys, ok := sortedKeys(x)
-		if !ok {
-			return b, false
-		}
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = AppendString(b, k)
-			b = append(b, ':')
-			b = AppendString(b, x[k])
-		}
-		return append(b, '}'), true
+		return appendMap(b, x, func(b []byte, v string) ([]byte, bool) { return AppendString(b, v), true })
 	case map[string]float64:
-		if x == nil {
-			return append(b, "null"...), true
-		}
-		keys, ok := sortedKeys(x)
-		if !ok {
-			return b, false
-		}
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = AppendString(b, k)
-			b = append(b, ':')
-			if b, ok = AppendFloat(b, x[k]); !ok {
-				return b, false
-			}
-		}
-		return append(b, '}'), true
+		return appendMap(b, x, AppendFloat)
 	case map[string]int64:
-		if x == nil {
-			return append(b, "null"...), true
-		}
-		keys, ok := sortedKeys(x)
-		if !ok {
-			return b, false
-		}
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = AppendString(b, k)
-			b = append(b, ':')
-			b = strconv.AppendInt(b, x[k], 10)
-		}
-		return append(b, '}'), true
+		return appendMap(b, x, func(b []byte, v int64) ([]byte, bool) { return strconv.AppendInt(b, v, 10), true })
 	case []any:
-		if x == nil {
-			return append(b, "null"...), true
-		}
-		b = append(b, '[')
-		for i, e := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var ok bool
-			if b, ok = appendValue(b, e, depth+1); !ok {
-				return b, false
-			}
-		}
-		return append(b, ']'), true
+		return appendSlice(b, x, func(b []byte, v any) ([]byte, bool) { return appendValue(b, v, depth+1) })
 	case []string:
-		if x == nil {
-			return append(b, "null"...), true
-		}
-		b = append(b, '[')
-		for i, e := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = AppendString(b, e)
-		}
-		return append(b, ']'), true
+		return appendSlice(b, x, func(b []byte, v string) ([]byte, bool) { return AppendString(b, v), true })
 	}
 	return b, false
+}
+
+// appendSlice appends s as encoding/json writes a slice: null when nil,
+// else its elements, each written by value.
+func appendSlice[V any](b []byte, s []V, value func([]byte, V) ([]byte, bool)) ([]byte, bool) {
+	if s == nil {
+		return append(b, "null"...), true
+	}
+	b = append(b, '[')
+	for i, e := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var ok bool
+		if b, ok = value(b, e); !ok {
+			return b, false
+		}
+	}
+	return append(b, ']'), true
+}
+
+// appendMap appends m as encoding/json writes a map: null when nil, else
+// its members sorted by key, each value written by value.
+func appendMap[V any](b []byte, m map[string]V, value func([]byte, V) ([]byte, bool)) ([]byte, bool) {
+	if m == nil {
+		return append(b, "null"...), true
+	}
+	keys, ok := sortedKeys(m)
+	if !ok {
+		return b, false
+	}
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = AppendString(b, k)
+		b = append(b, ':')
+		if b, ok = value(b, m[k]); !ok {
+			return b, false
+		}
+	}
+	return append(b, '}'), true
 }
 
 // sortedKeys returns m's keys in encoding/json's member order (byte order

@@ -422,13 +422,22 @@ const MaxDepth = 10000
 // faster than encoding/json's byte-at-a-time state machine, and it is on
 // the path of every commit the fold reads.
 func Valid(d []byte) bool {
-	i, ok := validValue(d, skipSpace(d, 0), 0)
+	i, ok := scanValue(d, skipSpace(d, 0), 0, false)
 	return ok && skipSpace(d, i) == len(d)
 }
 
-func validValue(d []byte, i, depth int) (int, bool) {
+// scanValue checks the value at d[i] and returns the index after it. With
+// verbatim, whitespace between tokens is refused (there is no skipping: the
+// next check meets it) and strings are checked by verbatimString (Verbatim).
+func scanValue(d []byte, i, depth int, verbatim bool) (int, bool) {
 	if i >= len(d) {
 		return i, false
+	}
+	space := func(i int) int {
+		if verbatim {
+			return i
+		}
+		return skipSpace(d, i)
 	}
 	var ok bool
 	switch c := d[i]; c {
@@ -436,7 +445,7 @@ func validValue(d []byte, i, depth int) (int, bool) {
 		if depth++; depth > MaxDepth {
 			return i, false
 		}
-		i = skipSpace(d, i+1)
+		i = space(i + 1)
 		if i < len(d) && d[i] == '}' {
 			return i + 1, true
 		}
@@ -444,17 +453,17 @@ func validValue(d []byte, i, depth int) (int, bool) {
 			if i >= len(d) || d[i] != '"' {
 				return i, false
 			}
-			if i, ok = validString(d, i); !ok {
+			if i, ok = scanString(d, i, verbatim); !ok {
 				return i, false
 			}
-			i = skipSpace(d, i)
+			i = space(i)
 			if i >= len(d) || d[i] != ':' {
 				return i, false
 			}
-			if i, ok = validValue(d, skipSpace(d, i+1), depth); !ok {
+			if i, ok = scanValue(d, space(i+1), depth, verbatim); !ok {
 				return i, false
 			}
-			i = skipSpace(d, i)
+			i = space(i)
 			if i >= len(d) {
 				return i, false
 			}
@@ -464,21 +473,21 @@ func validValue(d []byte, i, depth int) (int, bool) {
 			if d[i] != ',' {
 				return i, false
 			}
-			i = skipSpace(d, i+1)
+			i = space(i + 1)
 		}
 	case '[':
 		if depth++; depth > MaxDepth {
 			return i, false
 		}
-		i = skipSpace(d, i+1)
+		i = space(i + 1)
 		if i < len(d) && d[i] == ']' {
 			return i + 1, true
 		}
 		for {
-			if i, ok = validValue(d, i, depth); !ok {
+			if i, ok = scanValue(d, i, depth, verbatim); !ok {
 				return i, false
 			}
-			i = skipSpace(d, i)
+			i = space(i)
 			if i >= len(d) {
 				return i, false
 			}
@@ -488,10 +497,10 @@ func validValue(d []byte, i, depth int) (int, bool) {
 			if d[i] != ',' {
 				return i, false
 			}
-			i = skipSpace(d, i+1)
+			i = space(i + 1)
 		}
 	case '"':
-		return validString(d, i)
+		return scanString(d, i, verbatim)
 	case 't':
 		return literal(d, i, "true")
 	case 'f':
@@ -502,6 +511,13 @@ func validValue(d []byte, i, depth int) (int, bool) {
 		end, ok := numberEnd(d, i)
 		return end, ok
 	}
+}
+
+func scanString(d []byte, i int, verbatim bool) (int, bool) {
+	if verbatim {
+		return verbatimString(d, i)
+	}
+	return validString(d, i)
 }
 
 func literal(d []byte, i int, lit string) (int, bool) {
@@ -523,30 +539,39 @@ func validString(d []byte, i int) (int, bool) {
 		case c < 0x20:
 			return i, false
 		case c == '\\':
-			if i+1 >= len(d) {
+			n, ok := escapeLen(d, i)
+			if !ok {
 				return i, false
 			}
-			switch d[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(d) {
-					return i, false
-				}
-				for _, h := range d[i+2 : i+6] {
-					if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
-						return i, false
-					}
-				}
-				i += 6
-			default:
-				return i, false
-			}
+			i += n
 		default:
 			i++
 		}
 	}
 	return i, false
+}
+
+// escapeLen returns the length of the valid escape sequence at d[i] == '\\'
+// (\" \\ \/ \b \f \n \r \t or \u and four hex digits).
+func escapeLen(d []byte, i int) (int, bool) {
+	if i+1 >= len(d) {
+		return 0, false
+	}
+	switch d[i+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 2, true
+	case 'u':
+		if i+6 > len(d) {
+			return 0, false
+		}
+		for _, h := range d[i+2 : i+6] {
+			if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
+				return 0, false
+			}
+		}
+		return 6, true
+	}
+	return 0, false
 }
 
 // numberEnd returns the index after the JSON number starting at v[i].
