@@ -107,7 +107,7 @@ func (n *normalizer) processTraces(ctx context.Context, td ptrace.Traces) (ptrac
 			spans := ss.Spans()
 			for k := 0; k < spans.Len(); k++ {
 				sp := spans.At(k)
-				r := normalize.Span(sp, ss.Scope(), rs.Resource(), opt)
+				r := normalize.Span(sp, ss.Scope(), opt)
 				if r.Skipped {
 					continue
 				}

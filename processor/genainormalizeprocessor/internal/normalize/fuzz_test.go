@@ -55,7 +55,7 @@ func FuzzNormalize(f *testing.F) {
 		if opts&8 != 0 {
 			opt.MayKeepRepo = func(string) bool { return true }
 		}
-		res := Span(sp, ss.Scope(), rs.Resource(), opt)
+		res := Span(sp, ss.Scope(), opt)
 		kind, ok := spancommit.NormalizedKind(sp.Attributes())
 		if !ok {
 			t.Fatalf("output is not a normalized span: %v", sp.Attributes().AsRaw())
@@ -63,7 +63,7 @@ func FuzzNormalize(f *testing.F) {
 		if res.Kind != kind {
 			t.Fatalf("result kind %q, span kind %q", res.Kind, kind)
 		}
-		again := Span(sp, ss.Scope(), rs.Resource(), opt)
+		again := Span(sp, ss.Scope(), opt)
 		if !again.Skipped || again.Kind != kind {
 			t.Fatalf("second pass %+v, want skipped %q", again, kind)
 		}

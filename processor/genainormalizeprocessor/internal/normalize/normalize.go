@@ -48,7 +48,7 @@ type Result struct {
 }
 
 // Span normalizes span in place.
-func Span(span ptrace.Span, scope pcommon.InstrumentationScope, res pcommon.Resource, opt Options) Result {
+func Span(span ptrace.Span, scope pcommon.InstrumentationScope, opt Options) Result {
 	attrs := span.Attributes()
 	// A span marked normalized is input like any other: it passes through
 	// only when the marker and its kind are what the normalizer writes.
@@ -66,7 +66,7 @@ func Span(span ptrace.Span, scope pcommon.InstrumentationScope, res pcommon.Reso
 		}
 		return Result{Kind: kind, Skipped: true}
 	}
-	v := newView(span, scope, res)
+	v := newView(span, scope)
 	cl := classify(v)
 	c := &spancommit.Canonical{Kind: cl.kind, Subtype: cl.subtype, Repo: opt.Repo, Sources: sources(v)}
 	c.Name = v.str("traceloop.entity.name")

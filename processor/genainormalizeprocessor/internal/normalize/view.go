@@ -20,7 +20,6 @@ type view struct {
 	scope  string
 	isRoot bool
 	span   ptrace.Span
-	res    map[string]any
 
 	malformed []string
 	dropped   int // flattened keys dropped by the index-bomb guard
@@ -31,7 +30,7 @@ type event struct {
 	attrs map[string]any
 }
 
-func newView(span ptrace.Span, scope pcommon.InstrumentationScope, res pcommon.Resource) *view {
+func newView(span ptrace.Span, scope pcommon.InstrumentationScope) *view {
 	v := &view{
 		attrs:  make(map[string]any, span.Attributes().Len()),
 		name:   span.Name(),
@@ -54,13 +53,6 @@ func newView(span ptrace.Span, scope pcommon.InstrumentationScope, res pcommon.R
 			return true
 		})
 		v.events = append(v.events, ev)
-	}
-	if ra := res.Attributes(); ra.Len() > 0 {
-		v.res = make(map[string]any, ra.Len())
-		ra.Range(func(k string, x pcommon.Value) bool {
-			v.res[k] = toAny(x)
-			return true
-		})
 	}
 	return v
 }
