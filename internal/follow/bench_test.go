@@ -9,8 +9,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
-	"github.com/otelcol-genai/otelcol-genai/internal/store/indexer"
-	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -29,10 +27,7 @@ func BenchmarkStepOneChange(b *testing.B) {
 
 func benchStepOneChange(b *testing.B, parkedFor time.Duration) {
 	ctx := context.Background()
-	ix, err := indexer.New(memstore.New(), indexer.DefaultConfig(), indexer.Settings{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	ix := newIndexer(b)
 	clock := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 	f := New(Config{QuietPeriod: 2 * time.Second, CatchUpWindow: time.Hour, BatchSize: 10,
 		Checkpoint: store.EvalCheckpointKey("_bench", "step")}, ix,

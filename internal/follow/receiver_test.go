@@ -9,8 +9,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
-	"github.com/otelcol-genai/otelcol-genai/internal/store/indexer"
-	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -36,10 +34,7 @@ func (s *slowSearch) SearchTraces(ctx context.Context, q store.TraceQuery) (stor
 // completes, the trace written while no follower ran is handled.
 func TestRunnerStartDoesNotWaitForTheCatchUp(t *testing.T) {
 	ctx := context.Background()
-	ix, err := indexer.New(memstore.New(), indexer.DefaultConfig(), indexer.Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := newIndexer(t)
 	if err := ix.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -102,10 +97,7 @@ func TestRunnerStartDoesNotWaitForTheCatchUp(t *testing.T) {
 // subscription, or, under -race (make test), a data race on it.
 func TestRunnerSubscribesBeforeStartReturns(t *testing.T) {
 	ctx := context.Background()
-	ix, err := indexer.New(memstore.New(), indexer.DefaultConfig(), indexer.Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := newIndexer(t)
 	cfg := Config{CatchUpWindow: time.Hour, BatchSize: 10, Checkpoint: store.EvalCheckpointKey("_test", "first-start")}
 	fl := New(cfg, ix, func(context.Context, commit.NodeRef, *Pending, time.Time) (bool, error) { return true, nil },
 		Telemetry{}, zap.NewNop())

@@ -13,8 +13,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
-	"github.com/otelcol-genai/otelcol-genai/internal/store/indexer"
-	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -41,10 +39,7 @@ func checkSchedule(t *testing.T, seed uint64) {
 	for i := range refs {
 		refs[i] = commit.NodeRef{Repo: "r", Kind: commit.EntityTrace, ID: fmt.Sprintf("t%02d", i)}
 	}
-	ix, err := indexer.New(memstore.New(), indexer.DefaultConfig(), indexer.Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := newIndexer(t)
 	var handled []commit.NodeRef
 	f := New(Config{QuietPeriod: quiet, CatchUpWindow: time.Hour, BatchSize: 10,
 		Checkpoint: store.EvalCheckpointKey("_test", "schedule")}, ix,

@@ -8,8 +8,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
-	"github.com/otelcol-genai/otelcol-genai/internal/store/indexer"
-	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -21,10 +19,7 @@ func TestWake(t *testing.T) {
 	clock := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 	ref := commit.NodeRef{Repo: "r", Kind: commit.EntityTrace, ID: "t-1"}
 	calls, finish := 0, false
-	ix, err := indexer.New(memstore.New(), indexer.DefaultConfig(), indexer.Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := newIndexer(t)
 	f := New(Config{QuietPeriod: time.Second, CatchUpWindow: time.Hour, BatchSize: 10,
 		Checkpoint: store.EvalCheckpointKey("_test", "wake")}, ix,
 		func(_ context.Context, _ commit.NodeRef, p *Pending, _ time.Time) (bool, error) {

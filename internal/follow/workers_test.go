@@ -11,8 +11,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-genai/otelcol-genai/internal/store"
-	"github.com/otelcol-genai/otelcol-genai/internal/store/indexer"
-	"github.com/otelcol-genai/otelcol-genai/internal/store/memstore"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -24,10 +22,7 @@ import (
 func TestWorkersHandleAtOnce(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
-	ix, err := indexer.New(memstore.New(), indexer.DefaultConfig(), indexer.Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := newIndexer(t)
 	const workers = 4
 	var (
 		mu            sync.Mutex
