@@ -14,7 +14,10 @@ func Verbatim(d []byte) bool {
 }
 
 // verbatimString is validString that also refuses what encoding/json
-// would rewrite inside a string.
+// would rewrite inside a string. It is a loop of its own on purpose: one
+// loop for both, switched by a flag per byte, made Valid (on the path of
+// every commit the fold reads) 34 % slower in BenchmarkValid (4.1 → 5.5 µs
+// for 3 KB).
 func verbatimString(d []byte, i int) (int, bool) {
 	for i++; i < len(d); {
 		c := d[i]
