@@ -5,6 +5,10 @@ import (
 	"math"
 	"math/rand"
 	"testing"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
 // TestAppendJSONIsMarshal: each hand encoder writes exactly json.Marshal's
@@ -124,3 +128,66 @@ func TestAppendJSONIsMarshal(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestSplicedFallbackIsAppendJSON: when the encoders decline a generation
+// (a model parameter or usage value they do not take), its commits go
+// through json.Marshal with the messages spliced in (emitSpliced). For
+// values both paths take they write the same bytes, so which path a commit
+// takes never changes what is stored or its id.
+func TestSplicedFallbackIsAppendJSON(t *testing.T) {
+	in := json.RawMessage(`[{"role":"system","content":"be \u003cbrief\u003e"},{"role":"user","content":"hi \"there\"\n"}]`)
+	out := []json.RawMessage{
+		json.RawMessage(`{"role":"assistant","content":"a \u0026 b"}`),
+		json.RawMessage(`{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{\"x\":1}"}}]}`),
+	}
+	total := 0.25
+	adds := []generationAdd{
+		{ID: "g-1", Messages: in, Name: "chat <x>", Tags: map[string]string{"b": "2", "a": "1"}, StartTimestamp: "2026-12-07T09:00:00Z",
+			Provider: "openai", Model: "gpt-4o", ModelParameters: map[string]any{"temperature": 0.2, "stop": []any{"\n", "&"}}},
+		{ID: "g-2", Messages: json.RawMessage(`[]`), Tags: map[string]string{}, ModelParameters: map[string]any{}},
+	}
+	results := []completion{
+		{ID: "r-1", Object: "chat.completion", Created: 1796662309, Model: "gpt-4o",
+			Choices: []choice{{Index: 0, Message: out[0], FinishReason: "stop"}, {Index: 1, Message: out[1]}},
+			Usage:   map[string]any{"prompt_tokens": int64(12), "prompt_tokens_details": map[string]int64{"cached_tokens": 4}}, Cost: &Cost{Total: &total}},
+		{ID: "r-2", Object: "chat.completion", Choices: []choice{}},
+	}
+	b := builder{sp: ptrace.NewSpan()}
+	last := func() string { return string(b.out[len(b.out)-1].c.Data) }
+	for _, ga := range adds {
+		fast, ok := ga.appendJSON(nil)
+		if !ok {
+			t.Fatalf("%s: appendJSON declined", ga.ID)
+		}
+		slow := ga
+		slow.Messages = placeholder
+		b.emitSpliced(commit.EntitySpan, "p", commit.ActionAddGeneration, slow, `"messages":`, []json.RawMessage{ga.Messages})
+		if last() != string(fast) {
+			t.Fatalf("%s:\nspliced %s\nappend  %s", ga.ID, last(), fast)
+		}
+	}
+	for _, r := range results {
+		fast, ok := generationResult{Result: r}.appendJSON(nil)
+		if !ok {
+			t.Fatalf("%s: appendJSON declined", r.ID)
+		}
+		var msgs []json.RawMessage
+		slow := r
+		slow.Choices = nil
+		if r.Choices != nil {
+			slow.Choices = []choice{}
+		}
+		for _, ch := range r.Choices {
+			msgs = append(msgs, ch.Message)
+			ch.Message = placeholder
+			slow.Choices = append(slow.Choices, ch)
+		}
+		b.emitSpliced(commit.EntityGeneration, r.ID, commit.ActionResult, map[string]any{"result": slow}, `"message":`, msgs)
+		if last() != string(fast) {
+			t.Fatalf("%s:\nspliced %s\nappend  %s", r.ID, last(), fast)
+		}
+	}
+	if b.skipped != 0 {
+		t.Fatalf("emitSpliced skipped %d commits", b.skipped)
+	}
+}
