@@ -1,8 +1,10 @@
 // Package jsonenc appends JSON values byte for byte as encoding/json writes
 // them, for the hot encoders that write JSON without reflection (the
-// canonical messages of pkg/spancommit, the tree nodes of internal/tree).
-// Their tests compare against json.Marshal; this package is the one place
-// that knows encoding/json's quoting rules.
+// canonical messages and commit data of pkg/spancommit, the normalizer's
+// re-encoded tool arguments, the tree nodes of internal/tree and the feed's
+// node fingerprints). Their tests compare against json.Marshal; this package
+// is the one place that knows encoding/json's quoting, float and map-key
+// rules (value.go for dynamic values).
 package jsonenc
 
 import (
