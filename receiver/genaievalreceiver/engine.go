@@ -113,7 +113,7 @@ type engine struct {
 	started int
 	// plans are what the indexer's trees showed to do for refs not read
 	// yet (observe), with the fingerprint of the tree each came from.
-	plans map[commit.NodeRef]plan
+	plans planSet
 	// stopObserving ends observe's calls (shutdown).
 	stopObserving func()
 	// maxHeld is how many refs may wait for a pool slot holding what
@@ -305,7 +305,7 @@ func newEngine(cfg *Config, st store.Store, next consumer.Logs, logger *zap.Logg
 		pools: [2]chan struct{}{make(chan struct{}, cfg.Concurrency), make(chan struct{}, cfg.Concurrency)},
 		runs:  map[commit.NodeRef]*refRun{}, failures: map[string]int{}, spent: map[string]*evaluate.JudgeUsage{},
 		settled: map[commit.NodeRef]ownLandings{},
-		plans:   map[commit.NodeRef]plan{},
+		plans:   newPlanSet(maxPlans),
 		queued:  [2]map[commit.NodeRef]bool{{}, {}},
 		maxHeld: maxHeldRuns}
 	for _, ev := range evs {
@@ -522,8 +522,7 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 // (retention) before it was judged.
 func (e *engine) read(ctx context.Context, ref commit.NodeRef, run *refRun, seen time.Time, fp uint64) (gone bool, err error) {
 	e.mu.Lock()
-	pl, ok := e.plans[ref]
-	delete(e.plans, ref)
+	pl, ok := e.plans.take(ref)
 	e.mu.Unlock()
 	if !ok || fp == 0 || pl.fp != fp {
 		opt := tree.WithPrices(e.st.Prices())
@@ -591,14 +590,6 @@ type plan struct {
 	fp      uint64
 }
 
-// maxPlans bounds the plans made from the indexer's trees that wait for
-// their ref's turn. A plan holds only the subjects it will judge (a few
-// kilobytes; never the tree), and a quiet period of ingest makes a few
-// thousand. A full set is dropped (as engine.settled is): a ref whose plan
-// is gone is read as before, and no plan left behind by a path not
-// foreseen here can stop planning for good.
-const maxPlans = 1 << 13
-
 // observe plans, from a tree the indexer just assembled, what a read of
 // it would: the change that carries the tree reaches the follower next,
 // and when the ref comes due with the same fingerprint, read takes this
@@ -620,10 +611,7 @@ func (e *engine) observe(ref commit.NodeRef, t *tree.Trace) {
 	}
 	pl := e.planTrace(ref, t)
 	e.mu.Lock()
-	if _, ok := e.plans[ref]; !ok && len(e.plans) >= maxPlans {
-		clear(e.plans)
-	}
-	e.plans[ref] = pl
+	e.plans.put(ref, pl)
 	e.mu.Unlock()
 }
 
@@ -683,7 +671,7 @@ func (e *engine) plan(ref commit.NodeRef, traceID string, nodes []*tree.TreeNode
 func (e *engine) forget(ref commit.NodeRef) {
 	e.mu.Lock()
 	delete(e.runs, ref)
-	delete(e.plans, ref)
+	e.plans.drop(ref)
 	e.mu.Unlock()
 }
 

@@ -47,7 +47,7 @@ func TestEngineJudgesFromTheIndexersTree(t *testing.T) {
 	assert.Empty(t, e.fl.Pending)
 	assert.Equal(t, int64(3), fx.records.Load())
 	e.mu.Lock()
-	assert.Empty(t, e.plans, "the verdicts' assembly is not planned: the engine knows it")
+	assert.Zero(t, e.plans.len(), "the verdicts' assembly is not planned: the engine knows it")
 	e.mu.Unlock()
 }
 
@@ -78,7 +78,7 @@ func TestEngineReadsWhenThePlanIsNotOfTheTreeItWasToldOf(t *testing.T) {
 	fx.push(secondGeneration) // not planned
 	fx.step(e)
 	e.mu.Lock()
-	require.Len(t, e.plans, 1, "chat's tree was planned")
+	require.Equal(t, 1, e.plans.len(), "chat's tree was planned")
 	e.mu.Unlock()
 	fx.clock = fx.clock.Add(6 * time.Second)
 	fx.step(e)
@@ -87,7 +87,7 @@ func TestEngineReadsWhenThePlanIsNotOfTheTreeItWasToldOf(t *testing.T) {
 	assert.Contains(t, v["generation/g-2"], "pii", "the generation the plan did not know was judged")
 	assert.Equal(t, int64(4), fx.records.Load(), "pii×3 + latency×1")
 	e.mu.Lock()
-	assert.Empty(t, e.plans)
+	assert.Zero(t, e.plans.len())
 	e.mu.Unlock()
 }
 
@@ -102,7 +102,7 @@ func TestOpenTracesAreNotPlanned(t *testing.T) {
 	require.NoError(t, fx.st.Flush(context.Background()))
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	assert.Empty(t, e.plans)
+	assert.Zero(t, e.plans.len())
 }
 
 // TestSettledTracesAreNotPlanned: the verdicts' change is usually indexed
@@ -114,7 +114,7 @@ func TestSettledTracesAreNotPlanned(t *testing.T) {
 	require.Empty(t, e.fl.Pending, "done before its verdicts were indexed")
 	require.NoError(t, fx.st.Flush(context.Background()))
 	e.mu.Lock()
-	assert.Empty(t, e.plans)
+	assert.Zero(t, e.plans.len())
 	e.mu.Unlock()
 	quietStep(fx, e)
 	assert.Zero(t, st.n.Load())
@@ -132,25 +132,64 @@ func TestTracesOfReposNotFollowedAreNotPlanned(t *testing.T) {
 	fx.push(chat) // repo-1, ended
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	assert.Empty(t, e.plans)
+	assert.Zero(t, e.plans.len())
 }
 
-// TestAFullSetOfPlansIsDropped: past maxPlans the plans waiting are
-// dropped and planning goes on, so a plan no ref ever takes cannot stop it.
-func TestAFullSetOfPlansIsDropped(t *testing.T) {
+// TestPlansOutliveAFullGeneration: past maxPlans the plans waiting become
+// the old generation and planning goes on. They can still be taken (plans
+// are taken roughly in the order they were made, so these are due next),
+// and a second full generation drops them, so plans no ref ever takes
+// cannot stop planning.
+func TestPlansOutliveAFullGeneration(t *testing.T) {
 	fx := newFixture(t, memstore.New())
 	st := &treeReads{Indexer: fx.st, plans: true}
 	e := fx.engine(st)
+	ref := func(gen string, i int) commit.NodeRef {
+		return commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: fmt.Sprint(gen, "-", i)}
+	}
 	e.mu.Lock()
 	for i := range maxPlans {
-		e.plans[commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: fmt.Sprint("old-", i)}] = plan{jobs: map[string]job{}}
+		e.plans.put(ref("first", i), plan{jobs: map[string]job{}})
 	}
 	e.mu.Unlock()
 	fx.push(chat)
+	t1 := commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: "t-1"}
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	require.Len(t, e.plans, 1)
-	assert.Contains(t, e.plans, commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: "t-1"})
+	require.Equal(t, maxPlans+1, e.plans.len(), "a full generation is kept beside the new one")
+	assert.True(t, e.plans.has(t1))
+	_, ok := e.plans.take(ref("first", 0))
+	assert.True(t, ok, "a plan of the old generation is still taken")
+	for i := range maxPlans - 1 {
+		e.plans.put(ref("second", i), plan{jobs: map[string]job{}})
+	}
+	assert.True(t, e.plans.has(ref("first", 1)), "the old generation lives until the current one is full")
+	e.plans.put(ref("third", 0), plan{jobs: map[string]job{}})
+	assert.False(t, e.plans.has(ref("first", 1)), "a second full generation drops the first")
+	assert.True(t, e.plans.has(t1))
+	assert.Equal(t, maxPlans+1, e.plans.len())
+	e.mu.Unlock()
+}
+
+// TestPlanSetReplacesAcrossGenerations: a ref planned again while its
+// plan is in the old generation has one plan, the new one.
+func TestPlanSetReplacesAcrossGenerations(t *testing.T) {
+	s := newPlanSet(2)
+	a := commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: "a"}
+	b := commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: "b"}
+	c := commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: "c"}
+	s.put(a, plan{fp: 1})
+	s.put(b, plan{fp: 2})
+	s.put(c, plan{fp: 3}) // a and b are the old generation now
+	s.put(a, plan{fp: 4})
+	assert.Equal(t, 3, s.len())
+	pl, ok := s.take(a)
+	require.True(t, ok)
+	assert.Equal(t, uint64(4), pl.fp)
+	_, ok = s.take(a)
+	assert.False(t, ok, "taken once")
+	s.drop(b)
+	assert.False(t, s.has(b))
+	assert.Equal(t, 1, s.len())
 }
 
 // TestPlanSharesOneDigestPerNode: the evaluators judging one node get one
