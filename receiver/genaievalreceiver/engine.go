@@ -973,12 +973,6 @@ func verdictID(s evaluate.Subject, name string) commit.ID {
 	return verdictIDOf(s, subjectSum(s), name)
 }
 
-// subjectSum is the hash of what a verdict judged, part of its id.
-func subjectSum(s evaluate.Subject) [sha256.Size]byte {
-	fp, _ := json.Marshal(s) // Subject is plain data: marshalling cannot fail
-	return sha256.Sum256(fp)
-}
-
 // verdictIDOf is verdictID with the subject's hash (subjectSum).
 func verdictIDOf(s evaluate.Subject, sum [sha256.Size]byte, name string) commit.ID {
 	return commit.ComputeID(s.Repo, commit.Entity(s.Kind), s.EntityID, commit.ActionEvaluate,
