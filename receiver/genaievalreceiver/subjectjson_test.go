@@ -89,7 +89,7 @@ func randomSubject(rng *rand.Rand) evaluate.Subject {
 	}
 	s := evaluate.Subject{Repo: str(), TraceID: str(), EntityID: str(), Kind: str(), Name: str(), Model: str(),
 		Provider: str(), Input: str(), Output: str(), Expected: str(), Variables: strMap(), Tags: strMap(),
-		Error: str(), LatencyMs: float(), HasLatency: rng.IntN(2) == 0, InputTokens: rng.Int64N(1 << 40) - 1<<20,
+		Error: str(), LatencyMs: float(), HasLatency: rng.IntN(2) == 0, InputTokens: rng.Int64N(1<<40) - 1<<20,
 		OutputTokens: rng.Int64N(1000), TotalTokens: rng.Int64(), CostUSD: float(), HasCost: rng.IntN(2) == 0}
 	if rng.IntN(3) > 0 {
 		s.Messages = []evaluate.Message{}
