@@ -62,34 +62,13 @@ func appendSubjectJSON(b []byte, s evaluate.Subject) ([]byte, bool) {
 	b = str(b, "Input", s.Input)
 	b = str(b, "Output", s.Output)
 	b = append(b, `,"Messages":`...)
-	if s.Messages == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, m := range s.Messages {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"Role":`...)
-			b = jsonenc.AppendString(b, m.Role)
-			b = str(b, "Content", m.Content)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
+	b = appendList(b, s.Messages, func(b []byte, m evaluate.Message) []byte {
+		b = append(b, `{"Role":`...)
+		b = jsonenc.AppendString(b, m.Role)
+		return append(str(b, "Content", m.Content), '}')
+	})
 	b = append(b, `,"Context":`...)
-	if s.Context == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, c := range s.Context {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonenc.AppendString(b, c)
-		}
-		b = append(b, ']')
-	}
+	b = appendList(b, s.Context, jsonenc.AppendString)
 	b = str(b, "Expected", s.Expected)
 	var ok bool
 	b = append(b, `,"Variables":`...)
@@ -120,4 +99,19 @@ func appendSubjectJSON(b []byte, s evaluate.Subject) ([]byte, bool) {
 	b = append(b, `,"HasCost":`...)
 	b = strconv.AppendBool(b, s.HasCost)
 	return append(b, '}'), true
+}
+
+// appendList appends s as json.Marshal writes a slice: null when nil.
+func appendList[T any](b []byte, s []T, each func([]byte, T) []byte) []byte {
+	if s == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, v := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = each(b, v)
+	}
+	return append(b, ']')
 }
