@@ -152,6 +152,13 @@ type refRun struct {
 	// never).
 	read time.Time
 	jobs map[string]*jobState
+	// settled are the claim keys of the pairs whose verdict was handed on
+	// or whose evaluator did not apply: not run again while the ref stays
+	// pending. A key instead of its jobState: behind a slow judge tens of
+	// thousands of refs wait with their local evaluations done, and a
+	// jobState (its subject's fields included, zeroed or not) is about
+	// 400 bytes the garbage collector scans on every cycle (issue 14).
+	settled map[string]struct{}
 	// order is the keys of jobs in tree order (evaluations start in it).
 	order []string
 	// waiting: an entity it selects had not ended.
@@ -178,7 +185,7 @@ func (r *refRun) shedJudgeJobs() {
 	order := r.order[:0]
 	for _, key := range r.order {
 		js := r.jobs[key]
-		if poolOf(js.ev) == poolJudge && (js.status == jobQueued || js.status == jobRetry) {
+		if js != nil && poolOf(js.ev) == poolJudge && (js.status == jobQueued || js.status == jobRetry) {
 			delete(r.jobs, key)
 			r.shed = true
 		} else {
@@ -449,6 +456,9 @@ func (e *engine) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pendi
 	e.mu.Lock()
 	for _, key := range run.order {
 		js := run.jobs[key]
+		if js == nil {
+			continue // settled
+		}
 		switch js.status {
 		case jobRunning:
 			busy = true
@@ -556,12 +566,19 @@ func (e *engine) read(ctx context.Context, ref commit.NodeRef, run *refRun, seen
 			delete(run.jobs, key)
 		}
 	}
+	for key := range run.settled {
+		if _, ok := pl.jobs[key]; !ok {
+			delete(run.settled, key)
+		}
+	}
 	order := pl.order
 	for _, key := range order {
 		j := pl.jobs[key]
 		j.run = run
 		js, ok := run.jobs[key]
+		_, settled := run.settled[key]
 		switch {
+		case settled:
 		case !ok:
 			run.jobs[key] = &jobState{job: j}
 		case js.status == jobQueued || js.status == jobRetry:
@@ -729,11 +746,14 @@ func (e *engine) startJobs(ctx context.Context, run *refRun, due []*jobState, no
 			case !retryAt.IsZero():
 				js.status, js.notBefore = jobRetry, retryAt
 			default:
-				// What it judged is not needed again, and a settled job
-				// stays until its ref leaves the pending set: behind a
-				// slow judge, tens of thousands of refs whose local
-				// evaluations are done (issue 14).
-				js.status, js.job = jobSettled, job{ev: js.ev, key: js.key, run: js.run}
+				// Only its key stays, until the ref leaves the pending
+				// set (refRun.settled).
+				js.status = jobSettled
+				delete(run.jobs, js.key)
+				if run.settled == nil {
+					run.settled = map[string]struct{}{}
+				}
+				run.settled[js.key] = struct{}{}
 			}
 			e.mu.Unlock()
 			e.fl.Wake(run.ref)

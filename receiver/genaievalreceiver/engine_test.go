@@ -839,21 +839,14 @@ trace{id=s-%d,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}`, i, 
 		defer e.mu.Unlock()
 		settled := 0
 		for _, run := range e.runs {
-			for _, js := range run.jobs {
-				if js.status == jobSettled {
-					settled++
-				}
-			}
+			settled += len(run.settled)
 		}
 		return settled == traces*3 // pii ×2, latency
 	}, 10*time.Second, time.Millisecond, "the local jobs settle")
 	e.mu.Lock()
 	for ref, run := range e.runs {
-		for key, js := range run.jobs {
-			if js.status == jobSettled {
-				assert.Zero(t, js.subject, "%s: settled %s holds its subject", ref.ID, key)
-				assert.Nil(t, js.link, "%s: settled %s holds its span link", ref.ID, key)
-			}
+		for key := range run.settled {
+			assert.NotContains(t, run.jobs, key, "%s: settled %s keeps its job state", ref.ID, key)
 		}
 	}
 	e.mu.Unlock()
@@ -916,4 +909,78 @@ func TestSharedDigestKeepsVerdictIDs(t *testing.T) {
 		assert.Equal(t, verdictID(s, name), c.ID, name)
 	}
 	assert.Equal(t, "124e2054b010b3196d06a3a4ff5e7b97", verdictID(s, "relevance").String())
+}
+
+// TestSettledPairsAreNotRunAgainOnARead: a ref waiting for a judge slot
+// is read again when something else changes it; a pair that settled
+// without a verdict (the evaluator did not apply) is not run again then,
+// although the new read plans it again (no verdict on the node).
+func TestSettledPairsAreNotRunAgainOnARead(t *testing.T) {
+	fx := newFixture(t, memstore.New())
+	fx.cfg.Concurrency = 1
+	fx.cfg.Evaluators = append(fx.cfg.Evaluators,
+		evCfg(t, evaluate.Config{Name: "tokens", Type: evaluate.TypeTokenBudget, MaxTokens: 100}, Filter{Kinds: []string{"generation"}}),
+		evCfg(t, evaluate.Config{Name: "slow-judge", Type: evaluate.TypeEmpty}, Filter{Kinds: []string{"generation"}}))
+	fx.calls["tokens"] = &atomic.Int64{}
+	slow := blocking{id: "sg-1", started: make(chan struct{}), release: make(chan struct{})}
+	fx.override["slow-judge"] = slow
+	fx.remote["slow-judge"] = true
+	e := fx.engine(nil)
+	ctx := context.Background()
+	for i := 1; i <= 2; i++ { // no usage: the token budget does not apply
+		fx.push(fmt.Sprintf(`trace{id=s-%d,action=create,data={"name":"n","startTimestamp":"2026-11-22T08:00:00.000Z"}}
+trace{id=s-%d,action=add-generation,data={"id":"sg-%d","model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"startTimestamp":"2026-11-22T08:00:00.100Z"}}
+generation{id=sg-%d,action=result,data={"result":{"id":"c","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"hello"},"finish_reason":"stop"}]}}}
+generation{id=sg-%d,action=end,data={"endTimestamp":"2026-11-22T08:00:00.500Z"}}
+trace{id=s-%d,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}`, i, i, i, i, i, i))
+	}
+	require.NoError(t, e.step(ctx)) // hears of them
+	fx.clock = fx.clock.Add(6 * time.Second)
+	require.NoError(t, e.step(ctx)) // s-1's judge call takes the slot; s-2's waits
+	select {
+	case <-slow.started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the slow judge was not asked about sg-1")
+	}
+	s2 := commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: "s-2"}
+	require.Eventually(t, func() bool {
+		if err := e.step(ctx); err != nil {
+			return false
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		run := e.runs[s2]
+		return run != nil && len(run.settled) == 4 // pii ×2, latency, tokens
+	}, 30*time.Second, time.Millisecond, "s-2's local pairs settle")
+	require.Equal(t, int64(2), fx.calls["tokens"].Load())
+
+	// Another change to s-2 while it waits for the judge: read again.
+	e.mu.Lock()
+	readBefore := e.runs[s2].read
+	e.mu.Unlock()
+	fx.push(`trace{id=s-2,action=update,data={"metadata":{"k":"v"}}}`)
+	require.Eventually(t, func() bool {
+		if err := e.step(ctx); err != nil {
+			return false
+		}
+		fx.clock = fx.clock.Add(time.Second)
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		run := e.runs[s2]
+		return run != nil && run.read.After(readBefore)
+	}, 30*time.Second, time.Millisecond, "s-2 is read again")
+	for range 3 { // whatever the read queued gets its turn
+		require.NoError(t, e.step(ctx))
+	}
+	assert.Equal(t, int64(2), fx.calls["tokens"].Load(), "a settled pair ran again")
+
+	close(slow.release)
+	require.Eventually(t, func() bool {
+		e.wait()
+		fx.clock = fx.clock.Add(6 * time.Second)
+		fx.step(e)
+		return len(e.fl.Pending) == 0
+	}, 30*time.Second, time.Millisecond, "every trace judged")
+	assert.Equal(t, int64(2), fx.calls["tokens"].Load())
+	assert.Equal(t, int64(2), fx.evaluationsCounted()[[2]string{"tokens", metadata.OutcomeNotApplicable}])
 }
