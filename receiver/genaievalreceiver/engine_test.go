@@ -227,6 +227,29 @@ func (fx *fixture) push(body string) {
 	require.NoError(fx.t, fx.st.Flush(context.Background()))
 }
 
+// pushShortChats stores ended traces s-1 … s-n, each with one generation
+// sg-i that reports no token usage.
+func (fx *fixture) pushShortChats(n int) {
+	for i := 1; i <= n; i++ {
+		fx.push(fmt.Sprintf(`trace{id=s-%[1]d,action=create,data={"name":"n","startTimestamp":"2026-11-22T08:00:00.000Z"}}
+trace{id=s-%[1]d,action=add-generation,data={"id":"sg-%[1]d","model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"startTimestamp":"2026-11-22T08:00:00.100Z"}}
+generation{id=sg-%[1]d,action=result,data={"result":{"id":"c","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"hello"},"finish_reason":"stop"}]}}}
+generation{id=sg-%[1]d,action=end,data={"endTimestamp":"2026-11-22T08:00:00.500Z"}}
+trace{id=s-%[1]d,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}`, i))
+	}
+}
+
+// judgeAll steps e, a quiet period apart, until no ref is pending.
+func (fx *fixture) judgeAll(e *engine) {
+	fx.t.Helper()
+	require.Eventually(fx.t, func() bool {
+		e.wait()
+		fx.clock = fx.clock.Add(6 * time.Second)
+		fx.step(e)
+		return len(e.fl.Pending) == 0
+	}, 30*time.Second, time.Millisecond, "every trace judged")
+}
+
 // step steps e like its run loop would until it settles: a step starts
 // evaluations on their own goroutines, the next one collects their
 // outcome, so step waits for them and steps again until a step starts
@@ -786,13 +809,7 @@ func TestEngineShedsWaitingRunsPastTheBound(t *testing.T) {
 	e.maxHeld = 1
 	ctx := context.Background()
 	const traces = 4
-	for i := 1; i <= traces; i++ {
-		fx.push(fmt.Sprintf(`trace{id=s-%d,action=create,data={"name":"n","startTimestamp":"2026-11-22T08:00:00.000Z"}}
-trace{id=s-%d,action=add-generation,data={"id":"sg-%d","model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"startTimestamp":"2026-11-22T08:00:00.100Z"}}
-generation{id=sg-%d,action=result,data={"result":{"id":"c","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"hello"},"finish_reason":"stop"}]}}}
-generation{id=sg-%d,action=end,data={"endTimestamp":"2026-11-22T08:00:00.500Z"}}
-trace{id=s-%d,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}`, i, i, i, i, i, i))
-	}
+	fx.pushShortChats(traces)
 	require.NoError(t, e.step(ctx)) // hears of them
 	fx.clock = fx.clock.Add(6 * time.Second)
 	require.NoError(t, e.step(ctx)) // s-1's judge call takes the slot; the others queue
@@ -852,12 +869,7 @@ trace{id=s-%d,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}`, i, 
 	e.mu.Unlock()
 
 	close(release)
-	require.Eventually(t, func() bool {
-		e.wait()
-		fx.clock = fx.clock.Add(6 * time.Second)
-		fx.step(e)
-		return len(e.fl.Pending) == 0
-	}, 30*time.Second, time.Millisecond, "every trace judged")
+	fx.judgeAll(e)
 	for i := 1; i <= traces; i++ {
 		assert.Contains(t, fx.verdicts(fmt.Sprintf("s-%d", i))[fmt.Sprintf("generation/sg-%d", i)], "slow-judge")
 	}
@@ -927,13 +939,7 @@ func TestSettledPairsAreNotRunAgainOnARead(t *testing.T) {
 	fx.remote["slow-judge"] = true
 	e := fx.engine(nil)
 	ctx := context.Background()
-	for i := 1; i <= 2; i++ { // no usage: the token budget does not apply
-		fx.push(fmt.Sprintf(`trace{id=s-%d,action=create,data={"name":"n","startTimestamp":"2026-11-22T08:00:00.000Z"}}
-trace{id=s-%d,action=add-generation,data={"id":"sg-%d","model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"startTimestamp":"2026-11-22T08:00:00.100Z"}}
-generation{id=sg-%d,action=result,data={"result":{"id":"c","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"hello"},"finish_reason":"stop"}]}}}
-generation{id=sg-%d,action=end,data={"endTimestamp":"2026-11-22T08:00:00.500Z"}}
-trace{id=s-%d,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}`, i, i, i, i, i, i))
-	}
+	fx.pushShortChats(2)            // no usage: the token budget does not apply
 	require.NoError(t, e.step(ctx)) // hears of them
 	fx.clock = fx.clock.Add(6 * time.Second)
 	require.NoError(t, e.step(ctx)) // s-1's judge call takes the slot; s-2's waits
@@ -975,12 +981,7 @@ trace{id=s-%d,action=end,data={"endTimestamp":"2026-11-22T08:00:01.000Z"}}`, i, 
 	assert.Equal(t, int64(2), fx.calls["tokens"].Load(), "a settled pair ran again")
 
 	close(slow.release)
-	require.Eventually(t, func() bool {
-		e.wait()
-		fx.clock = fx.clock.Add(6 * time.Second)
-		fx.step(e)
-		return len(e.fl.Pending) == 0
-	}, 30*time.Second, time.Millisecond, "every trace judged")
+	fx.judgeAll(e)
 	assert.Equal(t, int64(2), fx.calls["tokens"].Load())
 	assert.Equal(t, int64(2), fx.evaluationsCounted()[[2]string{"tokens", metadata.OutcomeNotApplicable}])
 }
