@@ -1,10 +1,10 @@
 // Package jsonenc appends JSON values byte for byte as encoding/json writes
 // them, for the hot encoders that write JSON without reflection (the
 // canonical messages and commit data of pkg/spancommit, the normalizer's
-// re-encoded tool arguments, the tree nodes of internal/tree and the feed's
-// node fingerprints). Their tests compare against json.Marshal; this package
+// re-encoded tool arguments, the tree nodes of internal/tree, the feed's
+// node fingerprints and genai_eval's verdict ids). Their tests compare against json.Marshal; this package
 // is the one place that knows encoding/json's quoting, float and map-key
-// rules (value.go for dynamic values).
+// rules (value.go for dynamic values and slices).
 package jsonenc
 
 import (

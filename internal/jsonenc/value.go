@@ -62,16 +62,17 @@ func appendValue(b []byte, v any, depth int) ([]byte, bool) {
 	case map[string]int64:
 		return appendMap(b, x, func(b []byte, v int64) ([]byte, bool) { return strconv.AppendInt(b, v, 10), true })
 	case []any:
-		return appendSlice(b, x, func(b []byte, v any) ([]byte, bool) { return appendValue(b, v, depth+1) })
+		return AppendSlice(b, x, func(b []byte, v any) ([]byte, bool) { return appendValue(b, v, depth+1) })
 	case []string:
-		return appendSlice(b, x, func(b []byte, v string) ([]byte, bool) { return AppendString(b, v), true })
+		return AppendSlice(b, x, func(b []byte, v string) ([]byte, bool) { return AppendString(b, v), true })
 	}
 	return b, false
 }
 
-// appendSlice appends s as encoding/json writes a slice: null when nil,
-// else its elements, each written by value.
-func appendSlice[V any](b []byte, s []V, value func([]byte, V) ([]byte, bool)) ([]byte, bool) {
+// AppendSlice appends s as encoding/json writes a slice: null when nil,
+// else its elements, each written by value; ok is false when value
+// declines one.
+func AppendSlice[V any](b []byte, s []V, value func([]byte, V) ([]byte, bool)) ([]byte, bool) {
 	if s == nil {
 		return append(b, "null"...), true
 	}

@@ -144,7 +144,7 @@ const maxHeldRuns = 1024
 
 // refRun is what the engine knows of one pending ref's evaluations: the
 // (entity, evaluator) pairs due when its tree was last read, by claim key,
-// and how each stands. The tree is read again only when the ref changed
+// and how each stands (a settled one by its key alone). The tree is read again only when the ref changed
 // since; otherwise a look only starts what is due (a map walk).
 type refRun struct {
 	ref commit.NodeRef
@@ -279,7 +279,8 @@ const (
 	jobQueued  jobStatus = iota // due, waiting for a slot
 	jobRunning                  // on its goroutine
 	jobRetry                    // a failed round or another member's claim: due again at notBefore
-	jobSettled                  // the verdict was handed on, or the evaluator did not apply
+	// A pair whose verdict was handed on, or whose evaluator did not
+	// apply, has no state: its key moves to refRun.settled.
 )
 
 // jobState is one pair of a refRun.
@@ -748,7 +749,6 @@ func (e *engine) startJobs(ctx context.Context, run *refRun, due []*jobState, no
 			default:
 				// Only its key stays, until the ref leaves the pending
 				// set (refRun.settled).
-				js.status = jobSettled
 				delete(run.jobs, js.key)
 				if run.settled == nil {
 					run.settled = map[string]struct{}{}

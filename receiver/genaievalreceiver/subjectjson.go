@@ -22,13 +22,14 @@ import (
 // error (a NaN latency or cost) hashes no bytes, as it always did.
 func subjectSum(s evaluate.Subject) [sha256.Size]byte {
 	bp := subjectBufs.Get().(*[]byte)
-	b, ok := appendSubjectJSON((*bp)[:0], s)
+	enc, ok := appendSubjectJSON((*bp)[:0], s)
+	b := enc
 	if !ok {
 		b, _ = json.Marshal(s)
 	}
 	sum := sha256.Sum256(b)
-	if ok && cap(b) <= maxPooledSubject {
-		*bp = b[:0]
+	if cap(enc) <= maxPooledSubject {
+		*bp = enc[:0]
 		subjectBufs.Put(bp)
 	}
 	return sum
@@ -62,13 +63,15 @@ func appendSubjectJSON(b []byte, s evaluate.Subject) ([]byte, bool) {
 	b = str(b, "Input", s.Input)
 	b = str(b, "Output", s.Output)
 	b = append(b, `,"Messages":`...)
-	b = appendList(b, s.Messages, func(b []byte, m evaluate.Message) []byte {
+	b, _ = jsonenc.AppendSlice(b, s.Messages, func(b []byte, m evaluate.Message) ([]byte, bool) {
 		b = append(b, `{"Role":`...)
 		b = jsonenc.AppendString(b, m.Role)
-		return append(str(b, "Content", m.Content), '}')
+		return append(str(b, "Content", m.Content), '}'), true
 	})
 	b = append(b, `,"Context":`...)
-	b = appendList(b, s.Context, jsonenc.AppendString)
+	b, _ = jsonenc.AppendSlice(b, s.Context, func(b []byte, c string) ([]byte, bool) {
+		return jsonenc.AppendString(b, c), true
+	})
 	b = str(b, "Expected", s.Expected)
 	var ok bool
 	b = append(b, `,"Variables":`...)
@@ -99,19 +102,4 @@ func appendSubjectJSON(b []byte, s evaluate.Subject) ([]byte, bool) {
 	b = append(b, `,"HasCost":`...)
 	b = strconv.AppendBool(b, s.HasCost)
 	return append(b, '}'), true
-}
-
-// appendList appends s as json.Marshal writes a slice: null when nil.
-func appendList[T any](b []byte, s []T, each func([]byte, T) []byte) []byte {
-	if s == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, v := range s {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = each(b, v)
-	}
-	return append(b, ']')
 }
