@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"sort"
@@ -153,6 +154,15 @@ type treeStats struct {
 	fingerprint uint64 // see Trace.Fingerprint
 }
 
+// rootState is what assembly learns about one root's tree while placing
+// its nodes: each node points at its root's, so counting a node is a
+// pointer write, not a lookup by ref.
+type rootState struct {
+	ref    commit.NodeRef
+	stats  treeStats
+	exists bool
+}
+
 // CommitFingerprint is one commit's share of Trace.Fingerprint.
 func CommitFingerprint(id commit.ID) uint64 { return binary.LittleEndian.Uint64(id[:8]) }
 
@@ -177,22 +187,27 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o
 		// and never shown.
 		into  *TreeNode
 		ref   commit.NodeRef
-		root  commit.NodeRef
+		root  *rootState
 		seeds []commit.Commit
 	}
 	placed := map[commit.NodeRef]*pending{}
+	// placedRoom is how many entries placed was last sized for: a level
+	// that would outgrow it remakes the map at its final size once, not
+	// by doubling through every size up to ten thousand nodes.
+	placedRoom := 0
 	var level []*pending
+	var rootStates []*rootState
 	for _, ref := range roots {
 		if _, dup := placed[ref]; dup {
 			continue
 		}
-		p := &pending{node: &TreeNode{}, ref: ref, root: ref}
+		rs := &rootState{ref: ref}
+		rootStates = append(rootStates, rs)
+		p := &pending{node: &TreeNode{}, ref: ref, root: rs}
 		p.into = p.node
 		placed[ref] = p
 		level = append(level, p)
 	}
-	stats := map[commit.NodeRef]treeStats{}
-	exists := map[commit.NodeRef]bool{}
 	for len(level) > 0 {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
@@ -222,9 +237,15 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o
 				return nil, nil, fmt.Errorf("assemble: read commits of %d nodes: %w", end-start, err)
 			}
 			owns = append(owns, cs)
-			lf.fold(start, end, func(ar *arena, i int) map[commit.NodeRef][]commit.Commit {
+			work := func(i int) int { return len(level[i].seeds) + len(cs[level[i].ref]) }
+			lf.fold(start, end, work, func(ar *arena, refs priceRefs, i int) map[commit.NodeRef][]commit.Commit {
 				p := level[i]
-				return foldInto(ar, &p.node.Node, p.ref, true, p.seeds, cs[p.ref])
+				seeds := foldInto(ar, &p.node.Node, p.ref, true, p.seeds, cs[p.ref])
+				// Priced here, on the fold's goroutine: a node's price
+				// depends on the node alone, and pricing ten thousand
+				// generations after assembly was a sequential tail.
+				priceNode(&p.node.Node, o.prices, refs)
+				return seeds
 			})
 		}
 		kids, err := kidsOf()
@@ -239,19 +260,24 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o
 			bound += len(kids[p.ref])
 		}
 		bound = min(bound, MaxNodes-len(placed)+1)
+		if len(placed)+bound > 2*placedRoom {
+			placedRoom = len(placed) + bound
+			grown := make(map[commit.NodeRef]*pending, placedRoom)
+			maps.Copy(grown, placed)
+			placed = grown
+		}
 		nodeSlab, pendSlab := make([]TreeNode, bound), make([]pending, bound)
 		var next []*pending
 		for i, p := range level {
 			cs := owns[i/readChunk][p.ref]
-			st := stats[p.root]
+			st := &p.root.stats
 			st.commits += len(cs)
 			for i := range cs {
 				st.lastVersion = max(st.lastVersion, cs[i].Version)
 				st.fingerprint ^= CommitFingerprint(cs[i].ID)
 			}
-			stats[p.root] = st
 			if len(cs) > 0 || len(kids[p.ref]) > 0 || len(p.seeds) > 0 {
-				exists[p.root] = true
+				p.root.exists = true
 			}
 			for _, k := range kids[p.ref] {
 				if k.Kind == commit.EntitySession {
@@ -261,7 +287,7 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o
 					continue
 				}
 				if len(placed) >= MaxNodes {
-					return nil, nil, fmt.Errorf("assemble: tree under %s exceeds %d nodes", p.root.ID, MaxNodes)
+					return nil, nil, fmt.Errorf("assemble: tree under %s exceeds %d nodes", p.root.ref.ID, MaxNodes)
 				}
 				var c *pending
 				if len(pendSlab) > 0 {
@@ -284,12 +310,16 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o
 		level = next
 	}
 	out := make(map[commit.NodeRef]*TreeNode, len(roots))
+	stats := make(map[commit.NodeRef]treeStats, len(rootStates))
+	for _, rs := range rootStates {
+		stats[rs.ref] = rs.stats
+	}
 	for _, ref := range roots {
 		p := placed[ref]
-		if p == nil || !exists[ref] {
+		if p == nil || !p.root.exists {
 			continue
 		}
-		finishTree(p.node, &o)
+		finishTree(p.node)
 		if ref.Kind == commit.EntityTrace {
 			attachSpanEvents(p.node)
 		}
@@ -321,9 +351,15 @@ func readChildren(ctx context.Context, r store.Reader, refs []commit.NodeRef, co
 // large: the fold of one chunk overlaps the read of the next.
 const readChunk = 512
 
-// parallelMin is the level size from which folds run on goroutines; below
-// it the goroutines cost more than they save.
-const parallelMin = 64
+// parallelMin is the level size from which folds may run on goroutines,
+// and parallelMinWork the number of commits a goroutine must have to fold:
+// below either the goroutines cost more than they save. Work is counted in
+// commits, not nodes, because a level of a hundred spans that each create
+// a hundred generations folds ten thousand seeds (issue 18).
+const (
+	parallelMin     = 64
+	parallelMinWork = 256
+)
 
 // levelFolder folds ranges of a level, on up to GOMAXPROCS goroutines
 // for large levels. Results are indexed by position, so they do not
@@ -333,46 +369,58 @@ type levelFolder struct {
 	sync bool
 	sem  chan struct{}
 	wg   sync.WaitGroup
-	ar   *arena // the synchronous path's
+	// The synchronous path's scratch and shared prices. Each goroutine
+	// has its own, so a tree may hold a few equal PriceRefs.
+	ar   *arena
+	refs priceRefs
 }
 
 func newLevelFolder(n int) *levelFolder {
 	lf := &levelFolder{out: make([]map[commit.NodeRef][]commit.Commit, n)}
 	if n < parallelMin || runtime.GOMAXPROCS(0) == 1 {
-		lf.sync, lf.ar = true, &arena{}
+		lf.sync, lf.ar, lf.refs = true, &arena{}, priceRefs{}
 	} else {
 		lf.sem = make(chan struct{}, runtime.GOMAXPROCS(0))
 	}
 	return lf
 }
 
-// fold runs fn for start..end-1 (now, or on a goroutine).
-func (lf *levelFolder) fold(start, end int, fn func(ar *arena, i int) map[commit.NodeRef][]commit.Commit) {
+// fold runs fn for start..end-1 (now, or on goroutines). work(i) is node
+// i's number of commits: the range is split into parts of equal work, so
+// one read's worth of nodes uses every core however the commits are spread.
+func (lf *levelFolder) fold(start, end int, work func(i int) int, fn func(ar *arena, refs priceRefs, i int) map[commit.NodeRef][]commit.Commit) {
 	if lf.sync {
 		for i := start; i < end; i++ {
-			lf.out[i] = fn(lf.ar, i)
+			lf.out[i] = fn(lf.ar, lf.refs, i)
 		}
 		return
 	}
-	// Split a range into per-goroutine parts so one read's worth of nodes
-	// uses every core.
-	parts := max(1, min(cap(lf.sem), (end-start)/parallelMin))
-	step := (end - start + parts - 1) / parts
-	for s := start; s < end; s += step {
-		e := min(s+step, end)
+	total := 0
+	for i := start; i < end; i++ {
+		total += work(i) + 1 // +1: a node without commits still costs a fold
+	}
+	parts := max(1, min(cap(lf.sem), total/parallelMinWork))
+	share := (total + parts - 1) / parts
+	for s := start; s < end; {
+		e, w := s, 0
+		for e < end && (w < share || e == s) {
+			w += work(e) + 1
+			e++
+		}
 		lf.wg.Add(1)
-		go func() {
+		go func(s, e int) {
 			defer lf.wg.Done()
 			// Acquired inside, so the reader never waits for a fold.
 			lf.sem <- struct{}{}
 			defer func() { <-lf.sem }()
-			ar := arenas.Get().(*arena)
+			ar, refs := arenas.Get().(*arena), priceRefs{}
 			for i := s; i < e; i++ {
-				lf.out[i] = fn(ar, i)
+				lf.out[i] = fn(ar, refs, i)
 			}
 			ar.reset()
 			arenas.Put(ar)
-		}()
+		}(s, e)
+		s = e
 	}
 }
 

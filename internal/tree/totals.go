@@ -24,19 +24,18 @@ import "github.com/otelcol-genai/otelcol-genai/pkg/commit"
 // The connector/genaimetricsconnector applies the same rule to spans, one
 // at a time (its README, "Which spans count").
 
-// finishTree prices generations, sorts children, pairs the server halves
-// of CLIENT/SERVER pairs and computes totals bottom-up.
-func finishTree(root *TreeNode, o *options) {
-	prepare(root, o, priceRefs{})
+// finishTree sorts children, pairs the server halves of CLIENT/SERVER
+// pairs and computes totals bottom-up. Its nodes were priced when folded.
+func finishTree(root *TreeNode) {
+	sortTree(root)
 	markPairs(root)
 	sumTotals(root, map[commit.Entity]map[string]int{})
 }
 
-func prepare(n *TreeNode, o *options, refs priceRefs) {
+func sortTree(n *TreeNode) {
 	for _, c := range n.Children {
-		prepare(c, o, refs)
+		sortTree(c)
 	}
-	priceNode(&n.Node, o.prices, refs)
 	sortChildren(n.Children)
 }
 
