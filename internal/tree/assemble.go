@@ -238,7 +238,7 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o
 			}
 			owns = append(owns, cs)
 			work := func(i int) int { return len(level[i].seeds) + len(cs[level[i].ref]) }
-			lf.fold(start, end, work, func(ar *arena, refs priceRefs, i int) map[commit.NodeRef][]commit.Commit {
+			lf.fold(start, end, work, func(ar *arena, refs *priceRefs, i int) map[commit.NodeRef][]commit.Commit {
 				p := level[i]
 				seeds := foldInto(ar, &p.node.Node, p.ref, true, p.seeds, cs[p.ref])
 				// Priced here, on the fold's goroutine: a node's price
@@ -369,8 +369,10 @@ type levelFolder struct {
 	sync bool
 	sem  chan struct{}
 	wg   sync.WaitGroup
-	// The synchronous path's scratch and shared prices. Each goroutine
-	// has its own, so a tree may hold a few equal PriceRefs.
+	// The synchronous path's scratch (pooled: the indexer and the feed
+	// assemble thousands of small trees a second, and a new arena per
+	// level regrew its buffers every time) and shared prices. Each
+	// goroutine has its own, so a tree may hold a few equal PriceRefs.
 	ar   *arena
 	refs priceRefs
 }
@@ -378,7 +380,7 @@ type levelFolder struct {
 func newLevelFolder(n int) *levelFolder {
 	lf := &levelFolder{out: make([]map[commit.NodeRef][]commit.Commit, n)}
 	if n < parallelMin || runtime.GOMAXPROCS(0) == 1 {
-		lf.sync, lf.ar, lf.refs = true, &arena{}, priceRefs{}
+		lf.sync, lf.ar = true, arenas.Get().(*arena)
 	} else {
 		lf.sem = make(chan struct{}, runtime.GOMAXPROCS(0))
 	}
@@ -388,10 +390,10 @@ func newLevelFolder(n int) *levelFolder {
 // fold runs fn for start..end-1 (now, or on goroutines). work(i) is node
 // i's number of commits: the range is split into parts of equal work, so
 // one read's worth of nodes uses every core however the commits are spread.
-func (lf *levelFolder) fold(start, end int, work func(i int) int, fn func(ar *arena, refs priceRefs, i int) map[commit.NodeRef][]commit.Commit) {
+func (lf *levelFolder) fold(start, end int, work func(i int) int, fn func(ar *arena, refs *priceRefs, i int) map[commit.NodeRef][]commit.Commit) {
 	if lf.sync {
 		for i := start; i < end; i++ {
-			lf.out[i] = fn(lf.ar, lf.refs, i)
+			lf.out[i] = fn(lf.ar, &lf.refs, i)
 		}
 		return
 	}
@@ -413,9 +415,10 @@ func (lf *levelFolder) fold(start, end int, work func(i int) int, fn func(ar *ar
 			// Acquired inside, so the reader never waits for a fold.
 			lf.sem <- struct{}{}
 			defer func() { <-lf.sem }()
-			ar, refs := arenas.Get().(*arena), priceRefs{}
+			ar := arenas.Get().(*arena)
+			var refs priceRefs
 			for i := s; i < e; i++ {
-				lf.out[i] = fn(ar, refs, i)
+				lf.out[i] = fn(ar, &refs, i)
 			}
 			ar.reset()
 			arenas.Put(ar)
@@ -425,8 +428,14 @@ func (lf *levelFolder) fold(start, end int, work func(i int) int, fn func(ar *ar
 }
 
 // wait returns the child seeds of every node once all folds are done.
+// The synchronous path's arena goes back to the pool.
 func (lf *levelFolder) wait() []map[commit.NodeRef][]commit.Commit {
 	lf.wg.Wait()
+	if lf.ar != nil {
+		lf.ar.reset()
+		arenas.Put(lf.ar)
+		lf.ar = nil
+	}
 	return lf.out
 }
 

@@ -49,7 +49,7 @@ func newOptions(opts []Option) options {
 //
 // refs, when not nil, shares one PriceRef among the generations of a tree
 // priced alike (priceRefs).
-func priceNode(n *Node, prices *pricing.Table, refs priceRefs) {
+func priceNode(n *Node, prices *pricing.Table, refs *priceRefs) {
 	if n.Kind != commit.EntityGeneration || n.Cost != nil || n.Usage == nil {
 		return
 	}
@@ -110,19 +110,23 @@ func appliedPrice(p pricing.UnitPrice) bool {
 	return p.Units > 0 || strings.HasSuffix(p.Key, "_mtok")
 }
 
-// priceRefs are the PriceRefs of one tree by provider, model and source. A
-// big agent run makes thousands of calls to a handful of models, and a map
-// of the applied prices for each was a tenth of what reading a 10,000-node
-// tree allocated. A tree is read-only once assembled, so its generations
-// can share one.
-type priceRefs map[[3]string][]*PriceRef
+// priceRefs are the PriceRefs of one tree (or of one fold goroutine's
+// share of it) by provider, model and source. A big agent run makes
+// thousands of calls to a handful of models, and a map of the applied
+// prices for each was a tenth of what reading a 10,000-node tree
+// allocated. A tree is read-only once assembled, so its generations can
+// share one. The map is made on first use: most levels price nothing. A
+// nil *priceRefs shares nothing (Fold).
+type priceRefs struct {
+	m map[[3]string][]*PriceRef
+}
 
 // find returns the PriceRef already made for a price like r, or nil.
-func (rs priceRefs) find(r *pricing.Result) *PriceRef {
+func (rs *priceRefs) find(r *pricing.Result) *PriceRef {
 	if rs == nil {
 		return nil
 	}
-	for _, ref := range rs[[3]string{r.Provider, r.Model, r.Source}] {
+	for _, ref := range rs.m[[3]string{r.Provider, r.Model, r.Source}] {
 		n := 0
 		same := true
 		for _, p := range r.Prices {
@@ -142,11 +146,15 @@ func (rs priceRefs) find(r *pricing.Result) *PriceRef {
 	return nil
 }
 
-func (rs priceRefs) add(ref *PriceRef) {
-	if rs != nil {
-		k := [3]string{ref.Provider, ref.Model, ref.Source}
-		rs[k] = append(rs[k], ref)
+func (rs *priceRefs) add(ref *PriceRef) {
+	if rs == nil {
+		return
 	}
+	if rs.m == nil {
+		rs.m = map[[3]string][]*PriceRef{}
+	}
+	k := [3]string{ref.Provider, ref.Model, ref.Source}
+	rs.m[k] = append(rs.m[k], ref)
 }
 
 // unpriced reports whether a generation has usage but no cost: a partial
