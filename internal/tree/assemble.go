@@ -191,9 +191,10 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o
 		seeds []commit.Commit
 	}
 	placed := map[commit.NodeRef]*pending{}
-	// placedRoom is how many entries placed was last sized for: a level
-	// that would outgrow it remakes the map at its final size once, not
-	// by doubling through every size up to ten thousand nodes.
+	// placedRoom is how many entries placed was last sized for: a large
+	// level that would outgrow it remakes the map at its final size once,
+	// not by doubling through every size up to ten thousand nodes (small
+	// levels grow it as usual).
 	placedRoom := 0
 	var level []*pending
 	var rootStates []*rootState
@@ -260,7 +261,7 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o
 			bound += len(kids[p.ref])
 		}
 		bound = min(bound, MaxNodes-len(placed)+1)
-		if len(placed)+bound > 2*placedRoom {
+		if bound >= parallelMin && len(placed)+bound > 2*placedRoom {
 			placedRoom = len(placed) + bound
 			grown := make(map[commit.NodeRef]*pending, placedRoom)
 			maps.Copy(grown, placed)
