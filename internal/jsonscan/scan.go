@@ -233,26 +233,53 @@ func plainString(b []byte) bool {
 // ArrayElems returns the elements of a validated array value, ok false if
 // the value is not an array.
 func ArrayElems(v []byte) ([]json.RawMessage, bool) {
-	v = trimSpace(v)
-	if len(v) == 0 || v[0] != '[' {
+	it, ok := NewArray(v)
+	if !ok {
 		return nil, false
 	}
 	out := []json.RawMessage{} // [] decodes to an empty, non-nil slice
-	i := skipSpace(v, 1)
-	if i < len(v) && v[i] == ']' {
-		return out, true
-	}
-	for i < len(v) {
-		s := i
-		i = skipValue(v, i)
-		out = append(out, v[s:i:i])
-		i = skipSpace(v, i)
-		if i >= len(v) || v[i] == ']' {
-			break
-		}
-		i = skipSpace(v, i+1)
+	for el, more := it.Next(); more; el, more = it.Next() {
+		out = append(out, el)
 	}
 	return out, true
+}
+
+// Array walks the elements of a validated array value without collecting
+// them: the fold reads the messages and choices of every generation, and
+// a slice per array was a tenth of a large tree read's allocations.
+type Array struct {
+	v []byte
+	i int
+}
+
+// NewArray starts a walk of v, ok false if v is not an array.
+func NewArray(v []byte) (Array, bool) {
+	v = trimSpace(v)
+	if len(v) == 0 || v[0] != '[' {
+		return Array{}, false
+	}
+	return Array{v: v, i: skipSpace(v, 1)}, true
+}
+
+// Next returns the next element (a view into the array), more false once
+// the array is done.
+func (a *Array) Next() (el json.RawMessage, more bool) {
+	v := a.v
+	if a.i >= len(v) || v[a.i] == ']' {
+		a.i = len(v)
+		return nil, false
+	}
+	s := a.i
+	i := skipValue(v, s)
+	el = v[s:i:i]
+	i = skipSpace(v, i)
+	if i < len(v) && v[i] != ']' {
+		i = skipSpace(v, i+1) // past the comma
+	} else {
+		i = len(v)
+	}
+	a.i = i
+	return el, true
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

@@ -11,6 +11,8 @@ import "github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 type arena struct {
 	js    jsonscan.Arena
 	items []foldItem
+	// choices is the buffer of a result's decoded choices (fastChoices).
+	choices []choice
 	// strs interns the values of fields that repeat from node to node
 	// (model, provider, span kind, finish reason: see word), keyed by
 	// their JSON text. It outlives folds, bounded by internMax entries;
@@ -62,6 +64,8 @@ func (a *arena) reset() {
 		a.js.Reset()
 		clear(a.items) // drop references to the previous fold's commits
 		a.items = a.items[:0]
+		clear(a.choices)
+		a.choices = a.choices[:0]
 	}
 }
 

@@ -57,8 +57,8 @@ func (f *folder) fields(obj object, version int64) {
 		case "maximPromptVersionId":
 			n.MaximPromptVersionID = str(v)
 		case "messages":
-			if msgs, ok := jsonscan.ArrayElems(v); ok {
-				for _, m := range msgs {
+			if msgs, ok := jsonscan.NewArray(v); ok {
+				for m, more := msgs.Next(); more; m, more = msgs.Next() {
 					f.addMessage(clone(m))
 				}
 			} else if !isNull(v) {

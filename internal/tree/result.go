@@ -116,6 +116,10 @@ type choice struct {
 	Text         *string         `json:"text"`
 	FinishReason json.RawMessage `json:"finish_reason"`
 	Message      *choiceMessage  `json:"message"`
+	// msg is where the fast path keeps Message (one allocation less per
+	// generation), hasMsg whether it did; encoding/json sees neither.
+	msg    choiceMessage
+	hasMsg bool
 }
 
 type choiceMessage struct {
@@ -138,16 +142,22 @@ func (a *arena) decodeChoices(raw json.RawMessage) []choice {
 	return out
 }
 
+// fastChoices decodes into the arena's choice buffer: the choices are
+// dead once the fold has read them (result), like the arena's members.
 func (a *arena) fastChoices(raw json.RawMessage) ([]choice, bool) {
 	if len(raw) == 0 || isNull(raw) {
 		return nil, true
 	}
-	elems, ok := jsonscan.ArrayElems(raw)
+	elems, ok := jsonscan.NewArray(raw)
 	if !ok {
 		return nil, false
 	}
-	out := make([]choice, len(elems))
-	for i, el := range elems {
+	var out []choice
+	if a != nil {
+		out = a.choices[:0]
+	}
+	for el, more := elems.Next(); more; el, more = elems.Next() {
+		out = append(out, choice{})
 		if isNull(el) {
 			continue
 		}
@@ -156,7 +166,7 @@ func (a *arena) fastChoices(raw json.RawMessage) ([]choice, bool) {
 			return nil, false
 		}
 		var seenText, seenFinish, seenMsg bool
-		ch := &out[i]
+		ch := &out[len(out)-1]
 		for _, m := range ms {
 			switch m.Key {
 			case "text":
@@ -189,11 +199,10 @@ func (a *arena) fastChoices(raw json.RawMessage) ([]choice, bool) {
 				if isNull(m.Val) {
 					continue
 				}
-				msg, ok := a.fastChoiceMessage(m.Val)
-				if !ok {
+				if !a.fastChoiceMessage(&ch.msg, m.Val) {
 					return nil, false
 				}
-				ch.Message = msg
+				ch.hasMsg = true
 			default:
 				if strings.EqualFold(m.Key, "text") || strings.EqualFold(m.Key, "finish_reason") || strings.EqualFold(m.Key, "message") {
 					return nil, false
@@ -201,27 +210,38 @@ func (a *arena) fastChoices(raw json.RawMessage) ([]choice, bool) {
 			}
 		}
 	}
+	if a != nil {
+		a.choices = out // the grown buffer, for the next fold
+	}
+	// Message points into its element only now that out no longer grows.
+	for i := range out {
+		if out[i].hasMsg {
+			out[i].Message = &out[i].msg
+		}
+	}
+	if out == nil {
+		out = []choice{} // [] decodes to an empty, non-nil slice
+	}
 	return out, true
 }
 
-func (a *arena) fastChoiceMessage(v json.RawMessage) (*choiceMessage, bool) {
+func (a *arena) fastChoiceMessage(msg *choiceMessage, v json.RawMessage) bool {
 	ms := a.rawMembers(v)
 	if ms == nil {
-		return nil, false
+		return false
 	}
-	msg := &choiceMessage{}
 	var seenContent, seenCalls bool
 	for _, m := range ms {
 		switch m.Key {
 		case "content":
 			if seenContent {
-				return nil, false
+				return false
 			}
 			seenContent = true
 			msg.Content = m.Val
 		case "tool_calls":
 			if seenCalls {
-				return nil, false
+				return false
 			}
 			seenCalls = true
 			if isNull(m.Val) {
@@ -229,14 +249,14 @@ func (a *arena) fastChoiceMessage(v json.RawMessage) (*choiceMessage, bool) {
 			}
 			calls, ok := jsonscan.ArrayElems(m.Val)
 			if !ok {
-				return nil, false
+				return false
 			}
 			msg.ToolCalls = calls
 		default:
 			if strings.EqualFold(m.Key, "content") || strings.EqualFold(m.Key, "tool_calls") {
-				return nil, false
+				return false
 			}
 		}
 	}
-	return msg, true
+	return true
 }
