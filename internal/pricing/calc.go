@@ -144,6 +144,11 @@ var (
 // model, ErrInvalidUsage for self-contradicting usage, or the data's own
 // error for a model whose prices are invalid.
 func (t *Table) Calc(u Usage, modelName, providerID string, at time.Time) (Result, error) {
+	return t.calc(u, modelName, providerID, at, nil)
+}
+
+// calc is Calc with Result.Prices appended to prices[:0] (nil: a new slice).
+func (t *Table) calc(u Usage, modelName, providerID string, at time.Time, prices []UnitPrice) (Result, error) {
 	if at.IsZero() {
 		at = time.Now()
 	}
@@ -156,7 +161,7 @@ func (t *Table) Calc(u Usage, modelName, providerID string, at time.Time) (Resul
 		if prov == "" {
 			prov = providerID
 		}
-		return o.prices.cost(u, t.units, prov, modelName, sourceConfig)
+		return o.prices.cost(u, t.units, prov, modelName, sourceConfig, prices)
 	}
 	p, m := t.resolve(modelID, providerID)
 	if m == nil {
@@ -166,13 +171,13 @@ func (t *Table) Calc(u Usage, modelName, providerID string, at time.Time) (Resul
 	if err != nil {
 		return Result{}, fmt.Errorf("pricing: %s/%s: %w", p.id, m.id, err)
 	}
-	return ps.cost(u, t.units, p.id, m.id, t.source)
+	return ps.cost(u, t.units, p.id, m.id, t.source, prices)
 }
 
 const sourceConfig = "config"
 
 // cost is the library's price calculation for one ModelPrice.
-func (ps *priceSet) cost(u Usage, units *unitRegistry, providerID, modelID, source string) (Result, error) {
+func (ps *priceSet) cost(u Usage, units *unitRegistry, providerID, modelID, source string, prices []UnitPrice) (Result, error) {
 	fail := func(err error) (Result, error) {
 		return Result{}, fmt.Errorf("pricing: %s/%s: %w", providerID, modelID, err)
 	}
@@ -193,7 +198,10 @@ func (ps *priceSet) cost(u Usage, units *unitRegistry, providerID, modelID, sour
 	if err != nil {
 		return fail(err)
 	}
-	res := Result{Provider: providerID, Model: modelID, Source: source, Prices: make([]UnitPrice, 0, len(ps.entries))}
+	if prices == nil {
+		prices = make([]UnitPrice, 0, len(ps.entries))
+	}
+	res := Result{Provider: providerID, Model: modelID, Source: source, Prices: prices[:0]}
 	for i, e := range ps.entries {
 		var n float64
 		switch l := ps.entryLeaf[i]; {

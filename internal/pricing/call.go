@@ -15,6 +15,10 @@ type Call struct {
 	ResponseModel string
 	Provider      string
 	Start         time.Time
+	// Scratch, when not nil, is reused for Result.Prices: a caller that
+	// prices many calls and keeps no Result past the next call (the tree
+	// fold, once per generation) saves an allocation per call.
+	Scratch []UnitPrice
 }
 
 // PriceCall is the one rule for pricing a recorded call, used by the tree
@@ -36,9 +40,9 @@ func (t *Table) PriceCall(c Call) (Result, error) {
 	if model == "" {
 		return Result{}, ErrUnknownModel
 	}
-	r, err := t.Calc(c.Usage, model, c.Provider, c.Start)
+	r, err := t.calc(c.Usage, model, c.Provider, c.Start, c.Scratch)
 	if prefix, rest, ok := strings.Cut(model, "/"); ok && errors.Is(err, ErrUnknownModel) && prefix != "" && rest != "" {
-		r, err = t.Calc(c.Usage, rest, prefix, c.Start)
+		r, err = t.calc(c.Usage, rest, prefix, c.Start, c.Scratch)
 	}
 	return r, err
 }

@@ -68,7 +68,13 @@ func priceNode(n *Node, prices *pricing.Table, refs *priceRefs) {
 		OutputTokens:     u.OutputTokens,
 		ReasoningTokens:  u.ReasoningTokens,
 	}
+	if refs != nil {
+		call.Scratch = refs.scratch
+	}
 	r, err := prices.PriceCall(call)
+	if refs != nil && cap(r.Prices) > cap(refs.scratch) {
+		refs.scratch = r.Prices[:0] // grown: keep the larger buffer
+	}
 	if err != nil {
 		// Unknown model, or usage that contradicts itself (more cache
 		// reads than input): no cost rather than a wrong one.
@@ -119,6 +125,10 @@ func appliedPrice(p pricing.UnitPrice) bool {
 // nil *priceRefs shares nothing (Fold).
 type priceRefs struct {
 	m map[[3]string][]*PriceRef
+	// scratch holds each pricing.Result's prices until the node is
+	// priced (pricing.Call.Scratch): they are copied into a PriceRef or
+	// dropped, never kept.
+	scratch []pricing.UnitPrice
 }
 
 // find returns the PriceRef already made for a price like r, or nil.
