@@ -28,7 +28,15 @@ func (f *folder) result(raw json.RawMessage, ok bool, version int64) {
 	if !r.OK {
 		return
 	}
-	comp := &Completion{Object: f.ar.word(r.Get("object")), ID: str(r.Get("id")), Model: f.ar.word(r.Get("model"))}
+	// A generation's completion, usage and first finish reason in one
+	// allocation: every generation of a tree has them.
+	parts := &struct {
+		comp   Completion
+		usage  Usage
+		finish [1]string
+	}{}
+	comp := &parts.comp
+	*comp = Completion{Object: f.ar.word(r.Get("object")), ID: str(r.Get("id")), Model: f.ar.word(r.Get("model")), FinishReasons: parts.finish[:0]}
 	if e := r.Get("error"); e != nil && !isNull(e) {
 		f.errorFrom(e, "result", version)
 		if comp.Object == "" {
@@ -78,9 +86,12 @@ func (f *folder) result(raw json.RawMessage, ok bool, version int64) {
 		}
 	}
 	comp.Text = strings.Join(texts, "\n")
+	if len(comp.FinishReasons) == 0 {
+		comp.FinishReasons = nil // absent, as before the buffer
+	}
 	n.Completion = comp
-	if u := f.ar.parseUsage(r.Get("usage")); u != nil {
-		n.Usage = u
+	if f.ar.parseUsage(r.Get("usage"), &parts.usage) {
+		n.Usage = &parts.usage
 	}
 	if c := f.ar.parseCost(r.Get("cost")); c != nil {
 		f.setCost(c, version)

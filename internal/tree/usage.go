@@ -29,10 +29,12 @@ import (
 // Reading the exclusive conventions into the inclusive one here means every
 // later consumer (totals, pricing, metrics) has one rule: input includes
 // cache, output includes reasoning, never count them twice.
-func (a *arena) parseUsage(raw json.RawMessage) *Usage {
+//
+// It fills *res and reports whether the object held any token count.
+func (a *arena) parseUsage(raw json.RawMessage, res *Usage) bool {
 	u := a.subObject(raw)
 	if !u.OK {
-		return nil
+		return false
 	}
 	// One pass over the members instead of a lookup per spelling: a
 	// 10,000-generation tree reads 10,000 usage objects (issue 18).
@@ -78,9 +80,8 @@ func (a *arena) parseUsage(raw json.RawMessage) *Usage {
 	out, okOut := first(uCompletionTokens, uOutputTokens, uCompletionTokensCamel, uOutputTokensCamel, uCandidatesTokenCount)
 	total, okTotal := first(uTotalTokens, uTotalTokensCamel, uTotalTokenCount)
 	if !okIn && !okOut && !okTotal {
-		return nil
+		return false
 	}
-	res := &Usage{}
 
 	// Cache reads and writes reported inside the input count.
 	cacheRead, _ := first(uCacheReadTokens, uCacheReadTokensCamel, uCachedInputTokens, uCachedContentTokenCount)
@@ -116,7 +117,7 @@ func (a *arena) parseUsage(raw json.RawMessage) *Usage {
 	}
 	res.InputTokens, res.OutputTokens, res.TotalTokens = in, out, total
 	res.CacheReadTokens, res.CacheWriteTokens, res.ReasoningTokens = cacheRead, cacheWrite, reasoning
-	return res
+	return true
 }
 
 // usageKey is a usage member parseUsage reads.
