@@ -11,8 +11,10 @@ import "github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 type arena struct {
 	js    jsonscan.Arena
 	items []foldItem
-	// choices is the buffer of a result's decoded choices (fastChoices).
+	// choices is the buffer of a result's decoded choices (fastChoices),
+	// seeds of a fold's child-creating commits (foldInto).
 	choices []choice
+	seeds   []childSeed
 	// strs interns the values of fields that repeat from node to node
 	// (model, provider, span kind, finish reason: see word), keyed by
 	// their JSON text. It outlives folds, bounded by internMax entries;
@@ -66,6 +68,8 @@ func (a *arena) reset() {
 		a.items = a.items[:0]
 		clear(a.choices)
 		a.choices = a.choices[:0]
+		clear(a.seeds)
+		a.seeds = a.seeds[:0]
 	}
 }
 

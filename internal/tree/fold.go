@@ -118,6 +118,9 @@ func foldInto(ar *arena, dst *Node, ref commit.NodeRef, collect bool, parts ...[
 	f := folder{ar: ar, n: n}
 	if collect {
 		f.collect = true
+		if ar != nil {
+			f.seeds = ar.seeds[:0]
+		}
 	}
 	// One pass in commit.Less order (last writer wins), but messages are
 	// collected in two lists: the seeds' (the add-generation that creates a
@@ -139,7 +142,38 @@ func foldInto(ar *arena, dst *Node, ref commit.NodeRef, collect bool, parts ...[
 		}
 	}
 	f.finish()
+	if len(f.seeds) > 0 {
+		f.children = groupSeeds(f.seeds)
+	}
+	if ar != nil && f.seeds != nil {
+		ar.seeds = f.seeds // the grown buffer, for the next fold
+	}
 	return f.children
+}
+
+// childSeed is one own child-creating commit of a fold and its child.
+type childSeed struct {
+	ref commit.NodeRef
+	c   *commit.Commit
+}
+
+// groupSeeds groups seeds by child, in apply order. Most children have
+// one seed, so every child's first seed comes from one slab: a span that
+// creates a hundred generations made a hundred slices before.
+func groupSeeds(seeds []childSeed) map[commit.NodeRef][]commit.Commit {
+	out := make(map[commit.NodeRef][]commit.Commit, len(seeds))
+	slab := make([]commit.Commit, len(seeds))
+	k := 0
+	for _, s := range seeds {
+		if cs, ok := out[s.ref]; ok {
+			out[s.ref] = append(cs, *s.c) // a second seed: rare
+			continue
+		}
+		slab[k] = *s.c
+		out[s.ref] = slab[k : k+1 : k+1]
+		k++
+	}
+	return out
 }
 
 // dedupeItems keeps the first of each commit id in a sorted list: a
@@ -188,9 +222,11 @@ type folder struct {
 	errs     map[string]*ErrorRecord
 	genai    map[string]*genaiEvent
 	// children collects own child-creating commits by child when collect
-	// is set (assembly); made on first use, as leaves have none.
+	// is set (assembly), from seeds (those commits in apply order) once
+	// they are all known; leaves have none.
 	collect  bool
 	children map[commit.NodeRef][]commit.Commit
+	seeds    []childSeed
 	// seeding is set while a seed is applied; its messages go to
 	// seedMsgs, an own commit's to updMsgs.
 	seeding           bool
@@ -236,10 +272,7 @@ func (f *folder) apply(c *commit.Commit, id commit.ID, isSeed bool, seedObj obje
 			// An edge to a child, which folds this commit as its seed.
 			if r, ok := childRefOf(c, obj.OK, obj.Get("id"), obj.Get("message"), obj.Get("startTimestamp")); ok {
 				if f.collect {
-					if f.children == nil {
-						f.children = map[commit.NodeRef][]commit.Commit{}
-					}
-					f.children[r] = append(f.children[r], *c)
+					f.seeds = append(f.seeds, childSeed{ref: r, c: c})
 				}
 				return
 			}
