@@ -17,7 +17,9 @@ import (
 // TestParallelFoldIsDeterministic assembles a trace whose levels are large
 // enough to be folded on several goroutines and checks the JSON is
 // byte-identical to the sequential fold (GOMAXPROCS=1), and stays so over
-// repeated runs.
+// repeated runs. The work is uneven (one span creates 400 generations, the
+// others 3), so the level is split by commits, not nodes, and a third of
+// the generations are priced on the fold goroutines.
 func TestParallelFoldIsDeterministic(t *testing.T) {
 	var sb strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&sb, format, a...); sb.WriteByte('\n') }
@@ -25,8 +27,16 @@ func TestParallelFoldIsDeterministic(t *testing.T) {
 	for s := 0; s < 300; s++ {
 		// Equal start times for some siblings: order falls to (kind, id).
 		w(`trace{id=p,action=add-span,data={"id":"s%d","name":"n%d","startTimestamp":"2026-11-22T08:00:%02dZ"}}`, s, s, s%7)
-		for k := 0; k < 3; k++ {
-			w(`span{id=s%d,action=add-generation,data={"id":"g%d-%d","model":"m%d","messages":[{"role":"user","content":"q %d"}]}}`, s, s, k, k, s)
+		gens := 3
+		if s == 17 {
+			gens = 400
+		}
+		for k := 0; k < gens; k++ {
+			model := fmt.Sprintf("m%d", k%3) // unknown: unpriced
+			if k%3 == 0 {
+				model = "gpt-4o-mini"
+			}
+			w(`span{id=s%d,action=add-generation,data={"id":"g%d-%d","model":%q,"provider":"openai","messages":[{"role":"user","content":"q %d"}]}}`, s, s, k, model, s)
 			w(`generation{id=g%d-%d,action=result,data={"result":{"object":"chat.completion","choices":[{"message":{"content":"a"},"finish_reason":"stop"}],"usage":{"prompt_tokens":%d,"completion_tokens":1}}}}`, s, k, s)
 		}
 		// A child shared by two parents: the first placed parent keeps it.
@@ -70,5 +80,13 @@ func TestParallelFoldIsDeterministic(t *testing.T) {
 	}
 	if got := tr.Root.Totals.Counts["tool_call"]; got != 150 {
 		t.Fatalf("%d shared tool calls placed, want 150 (each once)", got)
+	}
+	const gens = 299*3 + 400
+	if got := tr.Root.Totals.Counts["generation"]; got != gens {
+		t.Fatalf("%d generations, want %d", got, gens)
+	}
+	// Every third generation is gpt-4o-mini, the others unknown models.
+	if got, want := tr.Root.Totals.UnpricedGenerations, 299*2+266; got != want || tr.Root.Totals.Cost <= 0 {
+		t.Fatalf("cost %v with %d unpriced generations, want a cost and %d unpriced", tr.Root.Totals.Cost, got, want)
 	}
 }
