@@ -226,9 +226,10 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o
 		// and folded: the reads are independent, and on a 10,000-node
 		// level each is milliseconds (issue 18).
 		kidsOf := readChildren(ctx, r, refs, !lf.sync)
-		// Each read's map is kept as is (not merged into one level-wide
-		// map); node i's commits are in owns[i/readChunk].
-		owns := make([]map[commit.NodeRef][]commit.Commit, 0, (len(level)+readChunk-1)/readChunk)
+		// Node i's commits are taken out of its read's map once, into
+		// own[i]: the split, the fold and the placement below all need
+		// them, and a lookup by ref hashes three strings.
+		own := make([][]commit.Commit, len(level))
 		for start := 0; start < len(level); start += readChunk {
 			end := min(start+readChunk, len(level))
 			cs, err := r.Commits(ctx, refs[start:end])
@@ -237,11 +238,13 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o
 				_, _ = kidsOf()
 				return nil, nil, fmt.Errorf("assemble: read commits of %d nodes: %w", end-start, err)
 			}
-			owns = append(owns, cs)
-			work := func(i int) int { return len(level[i].seeds) + len(cs[level[i].ref]) }
+			for i := start; i < end; i++ {
+				own[i] = cs[level[i].ref]
+			}
+			work := func(i int) int { return len(level[i].seeds) + len(own[i]) }
 			lf.fold(start, end, work, func(ar *arena, refs *priceRefs, i int) map[commit.NodeRef][]commit.Commit {
 				p := level[i]
-				seeds := foldInto(ar, &p.node.Node, p.ref, true, p.seeds, cs[p.ref])
+				seeds := foldInto(ar, &p.node.Node, p.ref, true, p.seeds, own[i])
 				// Priced here, on the fold's goroutine: a node's price
 				// depends on the node alone, and pricing ten thousand
 				// generations after assembly was a sequential tail.
@@ -256,9 +259,12 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o
 		}
 		// The next level's nodes come from one slab (bounded, so a hostile
 		// child list cannot make it huge) instead of one allocation each.
+		// kidsAt[i] is node i's children, looked up once.
+		kidsAt := make([][]commit.NodeRef, len(level))
 		bound := 0
-		for _, p := range level {
-			bound += len(kids[p.ref])
+		for i, p := range level {
+			kidsAt[i] = kids[p.ref]
+			bound += len(kidsAt[i])
 		}
 		bound = min(bound, MaxNodes-len(placed)+1)
 		if bound >= parallelMin && len(placed)+bound > 2*placedRoom {
@@ -270,17 +276,17 @@ func assembleEach(ctx context.Context, r store.Reader, roots []commit.NodeRef, o
 		nodeSlab, pendSlab := make([]TreeNode, bound), make([]pending, bound)
 		var next []*pending
 		for i, p := range level {
-			cs := owns[i/readChunk][p.ref]
+			cs := own[i]
 			st := &p.root.stats
 			st.commits += len(cs)
 			for i := range cs {
 				st.lastVersion = max(st.lastVersion, cs[i].Version)
 				st.fingerprint ^= CommitFingerprint(cs[i].ID)
 			}
-			if len(cs) > 0 || len(kids[p.ref]) > 0 || len(p.seeds) > 0 {
+			if len(cs) > 0 || len(kidsAt[i]) > 0 || len(p.seeds) > 0 {
 				p.root.exists = true
 			}
-			for _, k := range kids[p.ref] {
+			for _, k := range kidsAt[i] {
 				if k.Kind == commit.EntitySession {
 					continue // sessions are parents of traces, never children
 				}
