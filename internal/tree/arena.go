@@ -66,7 +66,9 @@ func (a *arena) reset() {
 		a.js.Reset()
 		clear(a.items) // drop references to the previous fold's commits
 		a.items = a.items[:0]
-		clear(a.choices)
+		// To its capacity: a fast decode that gave up midway wrote past
+		// the buffer's length.
+		clear(a.choices[:cap(a.choices)])
 		a.choices = a.choices[:0]
 		clear(a.seeds)
 		a.seeds = a.seeds[:0]
