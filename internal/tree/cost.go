@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 	"github.com/otelcol-genai/otelcol-genai/internal/pricing"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
@@ -180,14 +179,14 @@ func (f *folder) setCost(c *Cost, _ int64) { f.n.Cost = c }
 func (a *arena) parseCost(raw json.RawMessage) *Cost {
 	c := a.subObject(raw)
 	if !c.OK {
-		if f, ok := jsonscan.Number(raw); ok {
+		if f, ok := amount(raw); ok {
 			return &Cost{Total: f, Source: CostSent}
 		}
 		return nil
 	}
-	in, ok1 := jsonscan.Number(c.Get("input"))
-	out, ok2 := jsonscan.Number(c.Get("output"))
-	total, ok3 := jsonscan.Number(c.Get("total"))
+	in, ok1 := amount(c.Get("input"))
+	out, ok2 := amount(c.Get("output"))
+	total, ok3 := amount(c.Get("total"))
 	if !ok1 && !ok2 && !ok3 {
 		return nil
 	}

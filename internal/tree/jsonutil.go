@@ -14,6 +14,17 @@ import (
 
 func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
 
+// amount reads a count or a price: a JSON number, or a string holding one.
+// null is absent, like a missing member: SDKs send null for a count or a
+// cost they do not have, and it must not read as 0 (jsonscan.Number,
+// which is json.Unmarshal's rule, reads null as 0).
+func amount(v json.RawMessage) (float64, bool) {
+	if v == nil || isNull(v) {
+		return 0, false
+	}
+	return jsonscan.Number(v)
+}
+
 func clone(v json.RawMessage) json.RawMessage {
 	if len(v) == 0 {
 		return nil

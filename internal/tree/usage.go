@@ -1,10 +1,6 @@
 package tree
 
-import (
-	"encoding/json"
-
-	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
-)
+import "encoding/json"
 
 // parseUsage reads a generation result's usage object into Usage's one
 // convention (input inclusive of cache reads and writes, output inclusive of
@@ -44,15 +40,9 @@ func (a *arena) parseUsage(raw json.RawMessage, res *Usage) bool {
 			vals[k] = m.Val
 		}
 	}
-	// null is absent: SDKs send null for a count they do not have, and
-	// a null total must not read as 0 tokens.
 	num := func(v json.RawMessage) (int64, bool) {
-		if v != nil && !isNull(v) {
-			if f, ok := jsonscan.Number(v); ok {
-				return int64(f), true
-			}
-		}
-		return 0, false
+		f, ok := amount(v) // null is absent, never 0 tokens
+		return int64(f), ok
 	}
 	first := func(keys ...usageKey) (int64, bool) {
 		for _, k := range keys {
