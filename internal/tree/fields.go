@@ -179,7 +179,7 @@ func (a *arena) mergeMetrics(dst map[string]float64, v json.RawMessage) map[stri
 	if name := m.Get("name"); name != nil && len(m.Members) == 2 {
 		if val := m.Get("value"); val != nil {
 			if s, ok := strOrNull(name); ok {
-				if f, ok := jsonscan.Number(val); ok {
+				if f, ok := amount(val); ok {
 					dst[s] = f
 					return dst
 				}
@@ -187,7 +187,7 @@ func (a *arena) mergeMetrics(dst map[string]float64, v json.RawMessage) map[stri
 		}
 	}
 	for _, x := range m.Members {
-		if f, ok := jsonscan.Number(x.Val); ok {
+		if f, ok := amount(x.Val); ok { // null: not sent, not 0
 			dst[x.Key] = f
 		}
 	}
