@@ -216,7 +216,7 @@ func FuzzDecodeChoices(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		checkChoices(t, raw)
+		checkChoices(t, &arena{}, raw)
 	})
 }
 
@@ -226,21 +226,36 @@ func TestDecodeChoicesMatchesEncodingJSON(t *testing.T) {
 		if _, ok := (&arena{}).fastChoices([]byte(s)); ok {
 			fast++
 		}
-		checkChoices(t, []byte(s))
+		checkChoices(t, &arena{}, []byte(s))
 	}
 	if fast < 8 {
 		t.Fatalf("only %d corpus values took the fast path", fast)
 	}
+	// One arena for the whole corpus, forwards and backwards, as a fold
+	// goroutine decodes result after result (reset between folds, not
+	// within one): the choice buffer it reuses must carry nothing over,
+	// not even after a fast decode that gave up midway.
+	ar := &arena{}
+	for i := range 2 * len(choicesCorpus) {
+		k := i
+		if i >= len(choicesCorpus) {
+			k = 2*len(choicesCorpus) - 1 - i
+		}
+		checkChoices(t, ar, []byte(choicesCorpus[k]))
+		if i%3 == 0 {
+			ar.reset()
+		}
+	}
 }
 
-func checkChoices(t *testing.T, raw []byte) {
+func checkChoices(t *testing.T, ar *arena, raw []byte) {
 	t.Helper()
 	if len(raw) > 0 && !json.Valid(raw) {
 		return // the fold only passes values of validated documents
 	}
 	var want []choice
 	_ = json.Unmarshal(raw, &want)
-	got := (&arena{}).decodeChoices(raw)
+	got := ar.decodeChoices(raw)
 	wj, _ := json.Marshal(want)
 	gj, _ := json.Marshal(got)
 	if !bytes.Equal(wj, gj) || (want == nil) != (got == nil) {
