@@ -3,7 +3,6 @@ package tree
 import (
 	"encoding/json"
 
-	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 	"github.com/otelcol-genai/otelcol-genai/pkg/commit"
 )
 
@@ -159,7 +158,7 @@ func (f *folder) attachment(obj object, c *commit.Commit) {
 				a.MimeType = str(v)
 			}
 		case "size":
-			if x, ok := jsonscan.Number(v); ok {
+			if x, ok := amount(v); ok {
 				s := int64(x)
 				a.Size = &s
 			}
