@@ -2,6 +2,7 @@ package tree
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -88,5 +89,48 @@ func TestVerdictOf(t *testing.T) {
 		if _, ok := VerdictOf(&c); ok {
 			t.Errorf("%s is not a verdict", c.Action)
 		}
+	}
+}
+
+// VerdictOf runs the fold's evaluate step alone; what it returns must be
+// what folding the commit into a node gives, for verdicts and for
+// everything that is not one.
+func TestVerdictOfIsTheFold(t *testing.T) {
+	datas := []string{
+		`{"with":"result","evaluator":"pii","score":0,"pass":false,"reason":"email"}`,
+		`{"with":"result","evaluator":"relevance","score":"0.5","pass":"true","timestamp":"2026-12-07 15:00:00","variables":{"a":1,"b":"x"},"judge":{"model":"gpt-4o-mini","usage":{"prompt_tokens":3}}}`,
+		`{"with":"result","evaluator":"latency","score":null,"pass":null,"error":"judge kept failing","judge":"not an object"}`,
+		`{"with":"result","evaluator":"x","score":1e400,"pass":1,"reason":{"nested":true}}`,
+		`{"with":"result","evaluator":"dup","score":0.1,"evaluator":"dup2"}`,
+		`{"with":"result"}`,
+		`{"with":"evaluators","evaluators":["pii"],"variables":{"input":"hi"}}`,
+		`{"with":"results"}`,
+		` {"with":"result","evaluator":"leading space"}`,
+		`{"with":"result","evaluator":`,
+		`[]`,
+		`null`,
+		``,
+	}
+	for _, data := range datas {
+		c := commit.Commit{Repo: "r", Entity: commit.EntityGeneration, EntityID: "g", Action: commit.ActionEvaluate, Version: 7, Data: []byte(data)}
+		c.Seal()
+		n := Fold(commit.NodeRef{Repo: "r", Kind: commit.EntityGeneration, ID: "g"}, []commit.Commit{c})
+		var want Evaluation
+		wantOK := false
+		for _, ev := range n.Evaluations {
+			if ev.With == EvaluationWithResult {
+				want, wantOK = ev, true
+			}
+		}
+		got, ok := VerdictOf(&c)
+		if ok != wantOK || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n VerdictOf %v %+v\n fold      %v %+v", data, ok, got, wantOK, want)
+		}
+	}
+	// Only evaluate commits carry verdicts.
+	c := commit.Commit{Repo: "r", Entity: commit.EntityGeneration, EntityID: "g", Action: commit.ActionUpdate, Version: 1,
+		Data: []byte(`{"with":"result","evaluator":"pii","score":1}`)}
+	if _, ok := VerdictOf(&c); ok {
+		t.Error("an update read as a verdict")
 	}
 }
