@@ -78,7 +78,7 @@ func (f *feed) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pending
 		f.logger.Debug("Trace came in over OTLP; not forwarded again", zap.String("repo", ref.Repo), zap.String("trace", ref.ID))
 		return true, nil
 	}
-	t, err := tree.AssembleTrace(ctx, f.st, ref, tree.WithPrices(f.st.Prices()))
+	t, err := tree.AssembleTrace(ctx, readRoot{Reader: f.st, ref: ref, commits: own}, ref, tree.WithPrices(f.st.Prices()))
 	if errors.Is(err, store.ErrNotFound) {
 		return true, nil // deleted (retention) before it completed
 	}
@@ -124,6 +124,25 @@ func (f *feed) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pending
 	f.logger.Debug("Forwarded SDK trace", zap.String("repo", ref.Repo), zap.String("trace", ref.ID),
 		zap.String("mode", mode.Value.AsString()), zap.Int("spans", em.spans))
 	return true, nil
+}
+
+// readRoot is the store with the trace node's commits already read: the
+// origin check above reads them, and the assembly that follows starts
+// with the same read (of the root alone). Serving it from the first read
+// saves one store read per emitted trace; every other read goes to the
+// store. A commit that lands between the two reads is in neither tree's
+// root or in the next emission's, as with any read that is not a snapshot.
+type readRoot struct {
+	store.Reader
+	ref     commit.NodeRef
+	commits map[commit.NodeRef][]commit.Commit
+}
+
+func (r readRoot) Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.Commit, error) {
+	if len(refs) == 1 && refs[0] == r.ref {
+		return r.commits, nil
+	}
+	return r.Reader.Commits(ctx, refs)
 }
 
 // sessionName reads the trace's session name (best effort: a session that

@@ -430,6 +430,43 @@ func (c *childReads) Children(ctx context.Context, refs []commit.NodeRef) (map[c
 	return c.Store.Children(ctx, refs)
 }
 
+// commitReads counts, per node, the reads of its commit set.
+type commitReads struct {
+	store.Store
+	mu   sync.Mutex
+	read map[commit.NodeRef]int
+}
+
+func (c *commitReads) Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.Commit, error) {
+	c.mu.Lock()
+	for _, r := range refs {
+		c.read[r]++
+	}
+	c.mu.Unlock()
+	return c.Store.Commits(ctx, refs)
+}
+
+// The trace node's commits, read to decide the trace's origin, are the
+// ones the assembly folds: an emission reads them once, and the emitted
+// tree is the whole trace all the same.
+func TestFeedReadsTheTraceNodeOnce(t *testing.T) {
+	fx := newFixture(t)
+	reads := &commitReads{Store: fx.st, read: map[commit.NodeRef]int{}}
+	fx.reader = reads
+	f := fx.feed(nil)
+	fx.push(sdkSession)
+	fx.step(f)
+	fx.clock = fx.clock.Add(time.Hour)
+	fx.step(f)
+	spans := spansByName(t, fx.sink.AllTraces())
+	assert.Len(t, spans, 4)
+	assert.Empty(t, f.fl.Pending)
+	reads.mu.Lock()
+	defer reads.mu.Unlock()
+	assert.Equal(t, 1, reads.read[commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: traceID}], "reads of the trace node's commits")
+	assert.Equal(t, 1, reads.read[commit.NodeRef{Repo: repo, Kind: commit.EntityGeneration, ID: "gen-1"}], "reads of a generation's commits")
+}
+
 func TestFeedSkipsOTLPTraces(t *testing.T) {
 	fx := newFixture(t)
 	reads := &childReads{Store: fx.st, read: map[commit.NodeRef]int{}}
