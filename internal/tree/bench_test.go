@@ -72,6 +72,34 @@ func BenchmarkAssemble10kNodes(b *testing.B) {
 	b.ReportMetric(float64(size), "json-bytes")
 }
 
+// BenchmarkWriteJSON10k streams a 10,000-node trace (half of it priced
+// generations of one model) as the query API writes GET /traces/{id}: the
+// tree is assembled once, outside the loop.
+func BenchmarkWriteJSON10k(b *testing.B) {
+	st, ref, _ := bigTrace(b, 99, 100)
+	tr, err := tree.AssembleTrace(context.Background(), st, ref)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var out countingWriter
+	b.ReportAllocs()
+	for b.Loop() {
+		out = 0
+		if err := tr.WriteJSON(&out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(out), "json-bytes")
+}
+
+// countingWriter counts what is written and keeps nothing.
+type countingWriter int
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	*w += countingWriter(len(p))
+	return len(p), nil
+}
+
 // BenchmarkFoldNode folds one generation (seed + result + end + updates).
 func BenchmarkFoldNode(b *testing.B) {
 	cs, _ := commit.ParseBody("r", []byte(strings.Join([]string{

@@ -263,3 +263,46 @@ func (f filler) fill(v reflect.Value, depth int) {
 		panic("filler: no values for " + v.Type().String())
 	}
 }
+
+// The generations of a tree share PriceRefs, and the encoder writes each
+// one's JSON once and copies it after (headJSON.price). A copy must be
+// the same bytes json.Marshal writes for that node: shared refs in
+// alternation, equal prices behind different pointers, more distinct refs
+// than the memo holds, and a ref encoding/json refuses, which must fail
+// every time it comes, not only the first.
+func TestWriteJSONSharedPrices(t *testing.T) {
+	refs := make([]*tree.PriceRef, 12)
+	for i := range refs {
+		refs[i] = &tree.PriceRef{Provider: "openai", Model: fmt.Sprintf("m<%d>", i%3), Source: "test",
+			Prices: map[string]float64{"input_mtok": 0.15 * float64(i+1), "output_mtok": 0.6, "cache_read_mtok": 1e-7}}
+	}
+	refs[5].Provider = "" // omitted
+	refs[6].Prices = nil  // omitted
+	root := &tree.TreeNode{Node: tree.Node{Kind: commit.EntityTrace, ID: "t"}}
+	for i := range 200 {
+		ref := refs[0]
+		switch {
+		case i%2 == 1:
+			ref = refs[1]
+		case i%7 == 0:
+			ref = refs[2+i%10]
+		}
+		root.Children = append(root.Children, &tree.TreeNode{Node: tree.Node{Kind: commit.EntityGeneration, ID: fmt.Sprintf("g%03d", i),
+			Cost: &tree.Cost{Input: 1, Output: 2, Total: 3, Source: tree.CostComputed, Price: ref}}})
+	}
+	checkTrace(t, "shared prices", &tree.Trace{Repo: "r", Root: root})
+
+	bad := &tree.PriceRef{Model: "m", Source: "test", Prices: map[string]float64{"input_mtok": math.NaN()}}
+	for _, i := range []int{3, 150} {
+		root.Children[i].Cost = &tree.Cost{Source: tree.CostComputed, Price: bad}
+	}
+	var out bytes.Buffer
+	var unsupported *json.UnsupportedValueError
+	if err := (&tree.Trace{Repo: "r", Root: root}).WriteJSON(&out); !errors.As(err, &unsupported) || !strings.Contains(err.Error(), "g003") {
+		t.Fatalf("WriteJSON error = %v, want the UnsupportedValueError of g003", err)
+	}
+	root.Children[3].Cost = nil
+	if err := (&tree.Trace{Repo: "r", Root: root}).WriteJSON(&out); !errors.As(err, &unsupported) || !strings.Contains(err.Error(), "g150") {
+		t.Fatalf("WriteJSON error = %v, want the UnsupportedValueError of g150 (a refused price fails every node that has it)", err)
+	}
+}

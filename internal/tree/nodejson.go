@@ -26,7 +26,24 @@ type headJSON struct {
 	b    []byte
 	keys []string
 	err  error
+	// prices remembers the JSON of the PriceRefs encoded so far. The
+	// generations of one tree share a handful of PriceRefs (priceRefs in
+	// cost.go), and writing the same price object for each of 10,000 calls
+	// (its map's keys sorted every time) was a tenth of encoding a big
+	// tree. Keyed by pointer: a tree is read-only once assembled, and
+	// release forgets them before the encoder serves another tree.
+	prices []priceJSON
 }
+
+// priceJSON is the encoded `"price":{…}` of one PriceRef.
+type priceJSON struct {
+	ref  *PriceRef
+	json []byte
+}
+
+// maxPriceMemo bounds headJSON.prices: a tree with more distinct prices
+// encodes the others every time, as before.
+const maxPriceMemo = 8
 
 // head appends n's head.
 func (e *headJSON) head(n *TreeNode) error {
@@ -129,18 +146,7 @@ func (e *headJSON) node(n *Node) {
 		e.lit(`,"source":`)
 		e.str(c.Source)
 		if p := c.Price; p != nil {
-			e.lit(`,"price":{`)
-			mark := len(e.b)
-			e.optStr(`,"provider":`, p.Provider)
-			e.lit(`,"model":`)
-			e.str(p.Model)
-			e.lit(`,"source":`)
-			e.str(p.Source)
-			if len(p.Prices) > 0 {
-				e.lit(`,"prices":`)
-				e.floatMap(p.Prices)
-			}
-			e.closeObject(mark)
+			e.price(p)
 		}
 		e.b = append(e.b, '}')
 	}
@@ -412,4 +418,35 @@ func (e *headJSON) release() {
 	clear(e.keys[:cap(e.keys)])
 	e.keys = e.keys[:0]
 	e.err = nil
+	clear(e.prices) // the next tree's PriceRefs may reuse these addresses
+	e.prices = e.prices[:0]
+}
+
+// price appends `,"price":{…}` for p, from the memo when p was encoded
+// before (see headJSON.prices).
+func (e *headJSON) price(p *PriceRef) {
+	for i := range e.prices {
+		if e.prices[i].ref == p {
+			e.b = append(e.b, e.prices[i].json...)
+			return
+		}
+	}
+	start, failed := len(e.b), e.err != nil
+	e.lit(`,"price":{`)
+	mark := len(e.b)
+	e.optStr(`,"provider":`, p.Provider)
+	e.lit(`,"model":`)
+	e.str(p.Model)
+	e.lit(`,"source":`)
+	e.str(p.Source)
+	if len(p.Prices) > 0 {
+		e.lit(`,"prices":`)
+		e.floatMap(p.Prices)
+	}
+	e.closeObject(mark)
+	// A price whose encoding failed (a NaN) is not remembered: every node
+	// that carries it must fail the same way.
+	if !failed && e.err == nil && len(e.prices) < maxPriceMemo {
+		e.prices = append(e.prices, priceJSON{ref: p, json: slices.Clone(e.b[start:])})
+	}
 }
