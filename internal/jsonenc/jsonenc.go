@@ -10,6 +10,8 @@ package jsonenc
 import (
 	"encoding/json"
 	"unicode/utf8"
+
+	"github.com/otelcol-genai/otelcol-genai/internal/jsonscan"
 )
 
 // htmlSafe marks the ASCII bytes encoding/json copies into a string as
@@ -43,6 +45,11 @@ func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if len(s)-i >= 8 {
+			if i = jsonscan.HTMLSafeRun(s, i); i >= len(s) {
+				break
+			}
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if htmlSafe[c] {

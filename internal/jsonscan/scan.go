@@ -559,6 +559,11 @@ func literal(d []byte, i int, lit string) (int, bool) {
 // escapes but accepts invalid UTF-8 (decoding replaces it).
 func validString(d []byte, i int) (int, bool) {
 	for i++; i < len(d); {
+		if len(d)-i >= 8 {
+			if i = stringRun(d, i); i >= len(d) {
+				break
+			}
+		}
 		c := d[i]
 		switch {
 		case c == '"':

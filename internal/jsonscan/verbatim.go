@@ -20,6 +20,11 @@ func Verbatim(d []byte) bool {
 // for 3 KB).
 func verbatimString(d []byte, i int) (int, bool) {
 	for i++; i < len(d); {
+		if len(d)-i >= 8 {
+			if i = htmlRun(d, i); i >= len(d) {
+				break
+			}
+		}
 		c := d[i]
 		switch {
 		case c == '"':
