@@ -171,29 +171,12 @@ func SortMembers(ms []Member) []Member {
 	return out
 }
 
-// knownKeys interns the keys the Maxim SDKs send (the fold's field names), so decoding them allocates
-// nothing (a map lookup by string(bytes) does not allocate).
-var knownKeys = func() map[string]string {
-	m := map[string]string{}
-	for _, k := range []string{"id", "spanId", "traceId", "parentId", "name", "startTimestamp", "endTimestamp",
-		"sessionId", "input", "output", "docs", "model", "provider", "modelParameters", "maximPromptId",
-		"maximPromptVersionId", "messages", "description", "args", "message", "code", "errorType", "tags",
-		"metadata", "metrics", "error", "cost", "result", "timestamp", "score", "comment", "with", "evaluators",
-		"variables", "type", "mimeType", "mime_type", "size", "url", "key", "value", "object", "choices",
-		"usage", "status", "role", "content", "index", "finish_reason", "prompt_tokens", "completion_tokens",
-		"total_tokens", "input_tokens", "output_tokens", "input", "output", "total", "temperature", "max_tokens",
-		"top_p", "text", "tool_calls", "data", "created", "system_fingerprint"} {
-		m[k] = k
-	}
-	return m
-}()
-
 // decodeKey turns a quoted JSON key into its string.
 func decodeKey(q []byte) string {
 	if len(q) >= 2 {
 		inner := q[1 : len(q)-1]
 		if plainASCII(inner) {
-			if k, ok := knownKeys[string(inner)]; ok {
+			if k, ok := knownKeys.intern(inner); ok {
 				return k
 			}
 			return string(inner)
