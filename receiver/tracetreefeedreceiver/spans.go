@@ -367,11 +367,11 @@ func generationAttrs(a pcommon.Map, n *tree.Node) {
 	}
 	if sys, msgs := genaimsg.Input(n.Messages); len(msgs) > 0 || sys != nil {
 		if sys != nil {
-			raw, _ := json.Marshal(sys)
+			raw, _ := genaimsg.MarshalParts(sys)
 			a.PutStr("gen_ai.system_instructions", clip(string(raw)))
 		}
 		if len(msgs) > 0 {
-			raw, _ := json.Marshal(msgs)
+			raw, _ := genaimsg.MarshalMessages(msgs)
 			a.PutStr("gen_ai.input.messages", clip(string(raw)))
 		}
 	}
@@ -389,7 +389,7 @@ func generationAttrs(a pcommon.Map, n *tree.Node) {
 			}
 		}
 		if out := genaiOutput(c); len(out) > 0 {
-			raw, _ := json.Marshal(out)
+			raw, _ := genaimsg.MarshalMessages(out)
 			a.PutStr("gen_ai.output.messages", clip(string(raw)))
 		}
 	}

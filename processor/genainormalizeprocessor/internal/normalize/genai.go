@@ -57,17 +57,17 @@ func writeGenAI(c *spancommit.Canonical, a pcommon.Map, content bool) {
 		}
 		if sys, msgs := genaimsg.Input(rawMessages(c.InputMessages)); len(msgs) > 0 || sys != nil {
 			if sys != nil {
-				put("gen_ai.system_instructions", jsonText(sys))
+				put("gen_ai.system_instructions", marshaled(genaimsg.MarshalParts(sys)))
 			}
 			if len(msgs) > 0 {
-				put("gen_ai.input.messages", jsonText(msgs))
+				put("gen_ai.input.messages", marshaled(genaimsg.MarshalMessages(msgs)))
 			}
 		}
 		if _, msgs := genaimsg.Input(rawMessages(c.OutputMessages)); len(msgs) > 0 {
 			if c.FinishReason != "" {
 				msgs[len(msgs)-1].FinishReason = c.FinishReason
 			}
-			put("gen_ai.output.messages", jsonText(msgs))
+			put("gen_ai.output.messages", marshaled(genaimsg.MarshalMessages(msgs)))
 		}
 	case spancommit.KindToolCall:
 		put("gen_ai.operation.name", "execute_tool")
@@ -101,8 +101,10 @@ func rawMessages(msgs []spancommit.Message) []json.RawMessage {
 	return out
 }
 
-func jsonText(v any) string {
-	raw, err := json.Marshal(v)
+func jsonText(v any) string { return marshaled(json.Marshal(v)) }
+
+// marshaled is the text of an encoding, "" when it failed.
+func marshaled(raw []byte, err error) string {
 	if err != nil {
 		return ""
 	}
