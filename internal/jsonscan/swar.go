@@ -55,18 +55,12 @@ func htmlStops(w uint64) uint64 {
 	return ((q-lows)&^q | (a-lows)&^a | (b-lows)&^b | (w-lows*0x20)&^w | w) & highs
 }
 
-// load64 reads d[i:i+8] little-endian (one load once compiled).
-func load64(d []byte, i int) uint64 {
+// load64 reads d[i:i+8] little-endian (one load once compiled; string
+// and []byte are each compiled on their own).
+func load64[T ~string | ~[]byte](d T, i int) uint64 {
 	d = d[i : i+8]
 	return uint64(d[0]) | uint64(d[1])<<8 | uint64(d[2])<<16 | uint64(d[3])<<24 |
 		uint64(d[4])<<32 | uint64(d[5])<<40 | uint64(d[6])<<48 | uint64(d[7])<<56
-}
-
-// load64s is load64 of a string.
-func load64s(s string, i int) uint64 {
-	s = s[i : i+8]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // stringRun returns the index of the first stringStops byte at or after
@@ -83,10 +77,9 @@ func stringRun(d []byte, i int) int {
 }
 
 // htmlRun is stringRun for htmlStops.
-func htmlRun(d []byte, i int) int {
+func htmlRun[T ~string | ~[]byte](d T, i int) int {
 	for i+8 <= len(d) {
-		w := load64(d, i)
-		if m := htmlStops(w); m != 0 {
+		if m := htmlStops(load64(d, i)); m != 0 {
 			return i + bits.TrailingZeros64(m)>>3
 		}
 		i += 8
@@ -99,13 +92,4 @@ func htmlRun(d []byte, i int) int {
 // htmlStops), or the index from which fewer than eight bytes are left.
 // Every byte before the returned index is printable ASCII other than ",
 // \, <, > and &. For jsonenc.AppendString.
-func HTMLSafeRun(s string, i int) int {
-	for i+8 <= len(s) {
-		w := load64s(s, i)
-		if m := htmlStops(w); m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
-		}
-		i += 8
-	}
-	return i
-}
+func HTMLSafeRun(s string, i int) int { return htmlRun(s, i) }

@@ -411,65 +411,44 @@ func TestFeedRepoFilter(t *testing.T) {
 	assert.Empty(t, f.fl.Pending)
 }
 
-// TestFeedSkipsOTLPTraces: spans that came in over OTLP were forwarded on
-// their own pipeline; their commits in the store must not go out again.
-// childReads records the nodes whose children were read: assembling a
-// tree reads them, deciding a trace's origin must not.
-type childReads struct {
+// countedReads counts, per node, the reads of its commit set and of its
+// children: assembling a tree reads both, deciding a trace's origin reads
+// only its own node's commits.
+type countedReads struct {
 	store.Store
-	mu   sync.Mutex
-	read map[commit.NodeRef]int
+	mu       sync.Mutex
+	commits  map[commit.NodeRef]int
+	children map[commit.NodeRef]int
 }
 
-func (c *childReads) Children(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error) {
+func newCountedReads(st store.Store) *countedReads {
+	return &countedReads{Store: st, commits: map[commit.NodeRef]int{}, children: map[commit.NodeRef]int{}}
+}
+
+func (c *countedReads) count(m map[commit.NodeRef]int, refs []commit.NodeRef) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, r := range refs {
-		c.read[r]++
+		m[r]++
 	}
-	c.mu.Unlock()
-	return c.Store.Children(ctx, refs)
 }
 
-// commitReads counts, per node, the reads of its commit set.
-type commitReads struct {
-	store.Store
-	mu   sync.Mutex
-	read map[commit.NodeRef]int
-}
-
-func (c *commitReads) Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.Commit, error) {
-	c.mu.Lock()
-	for _, r := range refs {
-		c.read[r]++
-	}
-	c.mu.Unlock()
+func (c *countedReads) Commits(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.Commit, error) {
+	c.count(c.commits, refs)
 	return c.Store.Commits(ctx, refs)
 }
 
-// The trace node's commits, read to decide the trace's origin, are the
-// ones the assembly folds: an emission reads them once, and the emitted
-// tree is the whole trace all the same.
-func TestFeedReadsTheTraceNodeOnce(t *testing.T) {
-	fx := newFixture(t)
-	reads := &commitReads{Store: fx.st, read: map[commit.NodeRef]int{}}
-	fx.reader = reads
-	f := fx.feed(nil)
-	fx.push(sdkSession)
-	fx.step(f)
-	fx.clock = fx.clock.Add(time.Hour)
-	fx.step(f)
-	spans := spansByName(t, fx.sink.AllTraces())
-	assert.Len(t, spans, 4)
-	assert.Empty(t, f.fl.Pending)
-	reads.mu.Lock()
-	defer reads.mu.Unlock()
-	assert.Equal(t, 1, reads.read[commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: traceID}], "reads of the trace node's commits")
-	assert.Equal(t, 1, reads.read[commit.NodeRef{Repo: repo, Kind: commit.EntityGeneration, ID: "gen-1"}], "reads of a generation's commits")
+func (c *countedReads) Children(ctx context.Context, refs []commit.NodeRef) (map[commit.NodeRef][]commit.NodeRef, error) {
+	c.count(c.children, refs)
+	return c.Store.Children(ctx, refs)
 }
 
+// TestFeedSkipsOTLPTraces: spans that came in over OTLP were forwarded on
+// their own pipeline; their commits in the store must not go out again.
+// The SDK trace beside them is assembled, reading each node once.
 func TestFeedSkipsOTLPTraces(t *testing.T) {
 	fx := newFixture(t)
-	reads := &childReads{Store: fx.st, read: map[commit.NodeRef]int{}}
+	reads := newCountedReads(fx.st)
 	fx.reader = reads
 	f := fx.feed(nil)
 
@@ -512,8 +491,12 @@ func TestFeedSkipsOTLPTraces(t *testing.T) {
 	// assembling its tree; the SDK trace was assembled.
 	reads.mu.Lock()
 	defer reads.mu.Unlock()
-	assert.Zero(t, reads.read[commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: tid.String()}], "OTLP trace assembled only to be skipped")
-	assert.NotZero(t, reads.read[commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: traceID}])
+	assert.Zero(t, reads.children[commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: tid.String()}], "OTLP trace assembled only to be skipped")
+	assert.NotZero(t, reads.children[commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: traceID}])
+	// The SDK trace node's commits, read to decide its origin, are the
+	// ones its assembly folds: one read, like any other node's.
+	assert.Equal(t, 1, reads.commits[commit.NodeRef{Repo: repo, Kind: commit.EntityTrace, ID: traceID}], "reads of the trace node's commits")
+	assert.Equal(t, 1, reads.commits[commit.NodeRef{Repo: repo, Kind: commit.EntityGeneration, ID: "gen-1"}], "reads of a generation's commits")
 }
 
 func TestTraceAndSpanIDs(t *testing.T) {
