@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -291,6 +292,23 @@ func trimSpace(v []byte) []byte {
 // walker of a document skips them.
 func skipString(v []byte, i int) int {
 	i++
+	// Most strings (keys, ids, model names, roles) end within a word or
+	// two, where IndexByte's call costs more than the search: look for the
+	// quote a word at a time first. A word with no quote and no backslash
+	// is passed; the first quote of a word with no backslash before it
+	// ends the string; an escape goes to the loop below, which counts
+	// backslashes only back to i (a word left behind held none).
+	for n := 0; n < 2 && i+8 <= len(v); n++ {
+		w := load64(v, i)
+		q, bs := eqMask(w, '"'), eqMask(w, '\\')
+		if bs != 0 && (q == 0 || bits.TrailingZeros64(bs) < bits.TrailingZeros64(q)) {
+			break
+		}
+		if q != 0 {
+			return i + bits.TrailingZeros64(q)>>3 + 1
+		}
+		i += 8
+	}
 	for i < len(v) {
 		j := bytes.IndexByte(v[i:], '"')
 		if j < 0 {

@@ -133,3 +133,19 @@ func BenchmarkValidText(b *testing.B) {
 		}
 	}
 }
+
+// skipString looks for the closing quote a word at a time before it calls
+// IndexByte: quotes and escapes (runs of backslashes, escaped quotes) at
+// every distance from the opening quote, against the byte loop.
+func TestSkipStringAtEveryOffset(t *testing.T) {
+	for _, s := range []string{`"`, `\"`, `\\"`, `\\\"`, `\\\\"`, `\n"`, `\"\""`, `\\\"x"`} {
+		for at := 0; at <= 24; at++ {
+			for _, tail := range []string{``, `"`, `y"z`, strings.Repeat("w", 20) + `"`, `\"` + strings.Repeat("v", 9) + `"`} {
+				v := []byte(`"` + strings.Repeat("x", at) + s + tail)
+				if got, want := skipString(v, 0), refSkipString(v, 0); got != want {
+					t.Fatalf("skipString(%q) = %d, want %d", v, got, want)
+				}
+			}
+		}
+	}
+}
