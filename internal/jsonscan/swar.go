@@ -26,7 +26,8 @@ func eqMask(w uint64, b byte) uint64 {
 	return (x - lows) &^ x & highs
 }
 
-// ltMask marks the bytes of w below n; n must be at most 0x80.
+// ltMask marks the bytes of w below n; n must be below 0x80 (so that a
+// byte below n is marked even when the byte under it borrows).
 func ltMask(w uint64, n byte) uint64 {
 	return (w - lows*uint64(n)) &^ w & highs
 }

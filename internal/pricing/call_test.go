@@ -3,16 +3,13 @@ package pricing
 import (
 	"reflect"
 	"testing"
-	"time"
 )
 
 // TestPriceCallScratch: a call with Scratch prices exactly as one without,
 // into the scratch's array when it is large enough, and a router-style
 // name's second lookup uses it too.
 func TestPriceCallScratch(t *testing.T) {
-	tab := MustDefault()
-	at := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
-	u := Usage{InputTokens: 12000, CacheReadTokens: 8000, OutputTokens: 900, ReasoningTokens: 300}
+	tab, at, u := sampleCall()
 	for _, c := range []Call{
 		{Usage: u, RequestModel: "gpt-4o", Provider: "openai", Start: at},
 		{Usage: u, RequestModel: "openai/gpt-4o", Start: at},

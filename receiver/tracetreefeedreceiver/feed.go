@@ -130,8 +130,10 @@ func (f *feed) handle(ctx context.Context, ref commit.NodeRef, p *follow.Pending
 // origin check above reads them, and the assembly that follows starts
 // with the same read (of the root alone). Serving it from the first read
 // saves one store read per emitted trace; every other read goes to the
-// store. A commit that lands between the two reads is in neither tree's
-// root or in the next emission's, as with any read that is not a snapshot.
+// store. A commit that lands on the trace node after the first read is not
+// in this emission's tree: its change makes the trace pending again and
+// the next emission carries it, as for any commit that lands while a tree
+// is assembled (no read here is a snapshot).
 type readRoot struct {
 	store.Reader
 	ref     commit.NodeRef
